@@ -1,0 +1,276 @@
+//! Operations on accounts: users, their keypairs and projects, browser
+//! logins and personal API tokens. HTTP handlers and the CLI call these; SQL
+//! stays in `store`.
+
+mod password;
+pub mod secrets;
+
+use std::collections::HashMap;
+
+use berth_shared::auth::{Role, TokenCreated, TokenInfo, UserInfo};
+use berth_shared::users::CreateUserRequest;
+use berth_shared::FieldError;
+use chrono::{DateTime, TimeZone, Utc};
+
+use crate::store::{now_ms, NewKeypair, Store, StoreError, TokenRow, UserRow};
+
+/// The project every user joins when none is named.
+pub const DEFAULT_PROJECT: &str = "default";
+
+/// Why an account operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    /// The input broke a rule.
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
+    /// Wrong email or password, a disabled account, or a bad token. Never
+    /// says which.
+    #[error("not authenticated")]
+    Unauthenticated,
+    /// The thing does not exist (or is not the caller's).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A storage failure.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// An unexpected failure.
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// Converts stored epoch milliseconds.
+pub fn ms_to_time(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
+}
+
+fn normalise_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+fn to_info(row: UserRow, access_key: String, projects: Vec<String>) -> UserInfo {
+    UserInfo {
+        role: Role::parse(&row.role).unwrap_or(Role::User),
+        id: row.id,
+        email: row.email,
+        full_name: row.full_name,
+        is_active: row.is_active != 0,
+        access_key,
+        projects,
+        created_at: ms_to_time(row.created_at),
+    }
+}
+
+/// Creates a user with a main keypair, in the named projects (or `default`).
+pub async fn create_user(store: &Store, req: &CreateUserRequest) -> Result<UserInfo, AccountError> {
+    req.validate().map_err(AccountError::Invalid)?;
+    let email = normalise_email(&req.email);
+    let names: Vec<String> = if req.projects.is_empty() {
+        vec![DEFAULT_PROJECT.to_string()]
+    } else {
+        req.projects.iter().map(|p| p.trim().to_string()).collect()
+    };
+    let mut project_ids = Vec::with_capacity(names.len());
+    let mut unknown = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        match store.project_id(name).await? {
+            Some(id) if !project_ids.contains(&id) => project_ids.push(id),
+            Some(_) => {}
+            None => unknown.push(FieldError::new(
+                format!("projects[{i}]"),
+                "unknown_project",
+                format!("There is no project named {name:?}."),
+            )),
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(AccountError::Invalid(unknown));
+    }
+    let row = UserRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        email: email.clone(),
+        full_name: req.full_name.trim().to_string(),
+        password_hash: password::hash(req.password.clone()).await?,
+        role: req.role.as_str().to_string(),
+        is_active: 1,
+        created_at: now_ms(),
+    };
+    let keypair = NewKeypair {
+        access_key: secrets::access_key(),
+        secret_key: secrets::secret_key(),
+    };
+    match store.insert_user(&row, &keypair, &project_ids).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict) => {
+            return Err(AccountError::Invalid(vec![FieldError::new(
+                "email",
+                "taken",
+                "An account with this email already exists.",
+            )]))
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let mut projects = names;
+    projects.sort();
+    projects.dedup();
+    Ok(to_info(row, keypair.access_key, projects))
+}
+
+/// The full view of one user.
+pub async fn user_info(store: &Store, user_id: &str) -> Result<UserInfo, AccountError> {
+    let row = store.user_by_id(user_id).await?.ok_or(AccountError::NotFound("user"))?;
+    let access_key = store.main_access_key(user_id).await?.unwrap_or_default();
+    let projects = store.projects_of(user_id).await?;
+    Ok(to_info(row, access_key, projects))
+}
+
+/// Every user, or only the one with `email`.
+pub async fn list_users(store: &Store, email: Option<&str>) -> Result<Vec<UserInfo>, AccountError> {
+    let rows = match email {
+        Some(email) => store.user_by_email(&normalise_email(email)).await?.into_iter().collect(),
+        None => store.list_users().await?,
+    };
+    let mut keys: HashMap<String, String> = HashMap::new();
+    for k in store.all_main_access_keys().await? {
+        keys.entry(k.user_id).or_insert(k.access_key);
+    }
+    let mut projects: HashMap<String, Vec<String>> = HashMap::new();
+    for m in store.all_memberships().await? {
+        projects.entry(m.user_id).or_default().push(m.name);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let ak = keys.remove(&row.id).unwrap_or_default();
+            let ps = projects.remove(&row.id).unwrap_or_default();
+            to_info(row, ak, ps)
+        })
+        .collect())
+}
+
+/// Checks an email and password; the active user they belong to.
+pub async fn authenticate(store: &Store, email: &str, password: &str) -> Result<UserInfo, AccountError> {
+    let row = store.user_by_email(&normalise_email(email)).await?;
+    let ok = password::verify(password.to_string(), row.as_ref().map(|r| r.password_hash.clone())).await;
+    match row {
+        Some(row) if ok && row.is_active != 0 => user_info(store, &row.id).await,
+        _ => Err(AccountError::Unauthenticated),
+    }
+}
+
+/// Starts a browser login; the cookie token (shown only here).
+pub async fn start_login(store: &Store, user_id: &str, ttl_hours: u32) -> Result<String, AccountError> {
+    let token = secrets::login_token();
+    let now = now_ms();
+    let expires = now + i64::from(ttl_hours) * 3_600_000;
+    store.insert_login(&secrets::token_hash(&token), user_id, now, expires).await?;
+    Ok(token)
+}
+
+/// Ends a browser login.
+pub async fn end_login(store: &Store, token: &str) -> Result<(), AccountError> {
+    store.delete_login(&secrets::token_hash(token)).await?;
+    Ok(())
+}
+
+/// The active user behind a login cookie or an API token.
+pub async fn resolve(store: &Store, credential: Credential<'_>) -> Result<UserInfo, AccountError> {
+    let now = now_ms();
+    let user_id = match credential {
+        Credential::Login(token) => store.login_user(&secrets::token_hash(token), now).await?,
+        Credential::Bearer(token) => store.use_token(&secrets::token_hash(token), now).await?,
+    }
+    .ok_or(AccountError::Unauthenticated)?;
+    match user_info(store, &user_id).await {
+        Ok(user) if user.is_active => Ok(user),
+        Ok(_) | Err(AccountError::NotFound(_)) => Err(AccountError::Unauthenticated),
+        Err(e) => Err(e),
+    }
+}
+
+/// How a request proves who it is.
+#[derive(Debug, Clone, Copy)]
+pub enum Credential<'a> {
+    /// The browser's login cookie.
+    Login(&'a str),
+    /// `Authorization: Bearer <token>`.
+    Bearer(&'a str),
+}
+
+fn token_info(row: TokenRow) -> TokenInfo {
+    TokenInfo {
+        id: row.id,
+        name: row.name,
+        prefix: row.prefix,
+        created_at: ms_to_time(row.created_at),
+        last_used_at: row.last_used_at.map(ms_to_time),
+    }
+}
+
+/// Creates a personal API token.
+pub async fn create_token(store: &Store, user_id: &str, name: &str) -> Result<TokenCreated, AccountError> {
+    let token = secrets::api_token();
+    let row = TokenRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        user_id: user_id.to_string(),
+        name: name.trim().to_string(),
+        prefix: token.chars().take(secrets::TOKEN_PREFIX.len() + 6).collect(),
+        created_at: now_ms(),
+        last_used_at: None,
+    };
+    store.insert_token(&row, &secrets::token_hash(&token)).await?;
+    Ok(TokenCreated {
+        token,
+        info: token_info(row),
+    })
+}
+
+/// A user's live tokens.
+pub async fn list_tokens(store: &Store, user_id: &str) -> Result<Vec<TokenInfo>, AccountError> {
+    Ok(store.tokens_of(user_id).await?.into_iter().map(token_info).collect())
+}
+
+/// Revokes one of the user's tokens.
+pub async fn revoke_token(store: &Store, user_id: &str, token_id: &str) -> Result<(), AccountError> {
+    if store.revoke_token(token_id, user_id, now_ms()).await? {
+        Ok(())
+    } else {
+        Err(AccountError::NotFound("token"))
+    }
+}
+
+/// Credentials of a superadmin created at first start.
+#[derive(Debug, Clone)]
+pub struct Bootstrapped {
+    /// The account.
+    pub email: String,
+    /// The password when it was generated (print it once), else `None`.
+    pub generated_password: Option<String>,
+}
+
+/// Creates the first superadmin when there is none.
+pub async fn ensure_superadmin(
+    store: &Store,
+    email: &str,
+    password: Option<&str>,
+) -> Result<Option<Bootstrapped>, AccountError> {
+    if store.count_superadmins().await? > 0 {
+        return Ok(None);
+    }
+    let generated = password.is_none().then(secrets::generate_password);
+    let password = password.map(str::to_string).or_else(|| generated.clone()).unwrap_or_default();
+    let user = create_user(
+        store,
+        &CreateUserRequest {
+            email: email.to_string(),
+            password,
+            full_name: "Administrator".into(),
+            role: Role::Superadmin,
+            projects: vec![],
+        },
+    )
+    .await?;
+    Ok(Some(Bootstrapped {
+        email: user.email,
+        generated_password: generated,
+    }))
+}

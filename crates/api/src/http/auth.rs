@@ -1,0 +1,90 @@
+//! `/api/v1/auth/*`: login, logout, me, personal API tokens.
+
+use axum::extract::{Path, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::Router;
+use berth_shared::auth::{CreateTokenRequest, LoginRequest, TokenCreated, TokenList, UserInfo, SESSION_COOKIE};
+use cookie::{Cookie, SameSite};
+
+use super::error::{ApiError, ApiResult};
+use super::extract::{login_cookie, AuthUser};
+use super::json::ApiJson;
+use super::ApiContext;
+use crate::accounts::{self, AccountError};
+
+/// The routes of this resource.
+pub fn router() -> Router<ApiContext> {
+    Router::new()
+        .route("/auth/login", post(login))
+        .route("/auth/logout", post(logout))
+        .route("/auth/me", get(me))
+        .route("/auth/tokens", get(list_tokens).post(create_token))
+        .route("/auth/tokens/{id}", delete(revoke_token))
+}
+
+fn session_cookie(value: String, max_age_secs: i64) -> HeaderValue {
+    let cookie = Cookie::build((SESSION_COOKIE, value))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .path("/")
+        .max_age(cookie::time::Duration::seconds(max_age_secs))
+        .build();
+    // A cookie built from our own alphanumeric token is always a valid header.
+    HeaderValue::from_str(&cookie.to_string()).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+async fn login(State(ctx): State<ApiContext>, ApiJson(req): ApiJson<LoginRequest>) -> ApiResult<Response> {
+    req.validate().map_err(ApiError::Invalid)?;
+    let user = match accounts::authenticate(ctx.store(), &req.email, &req.password).await {
+        Ok(user) => user,
+        Err(AccountError::Unauthenticated) => return Err(ApiError::LoginFailed),
+        Err(e) => return Err(e.into()),
+    };
+    let ttl_hours = ctx.config().login_ttl_hours;
+    let token = accounts::start_login(ctx.store(), &user.id, ttl_hours).await?;
+    let mut res = ApiJson(user).into_response();
+    res.headers_mut()
+        .insert(header::SET_COOKIE, session_cookie(token, i64::from(ttl_hours) * 3600));
+    Ok(res)
+}
+
+async fn logout(State(ctx): State<ApiContext>, parts: Parts) -> ApiResult<Response> {
+    if let Some(token) = login_cookie(&parts) {
+        accounts::end_login(ctx.store(), &token).await?;
+    }
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    res.headers_mut()
+        .insert(header::SET_COOKIE, session_cookie(String::new(), 0));
+    Ok(res)
+}
+
+async fn me(AuthUser(user): AuthUser) -> ApiJson<UserInfo> {
+    ApiJson(user)
+}
+
+async fn create_token(
+    State(ctx): State<ApiContext>,
+    AuthUser(user): AuthUser,
+    ApiJson(req): ApiJson<CreateTokenRequest>,
+) -> ApiResult<(StatusCode, ApiJson<TokenCreated>)> {
+    req.validate().map_err(ApiError::Invalid)?;
+    let created = accounts::create_token(ctx.store(), &user.id, &req.name).await?;
+    Ok((StatusCode::CREATED, ApiJson(created)))
+}
+
+async fn list_tokens(State(ctx): State<ApiContext>, AuthUser(user): AuthUser) -> ApiResult<ApiJson<TokenList>> {
+    let items = accounts::list_tokens(ctx.store(), &user.id).await?;
+    Ok(ApiJson(TokenList { items }))
+}
+
+async fn revoke_token(
+    State(ctx): State<ApiContext>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    accounts::revoke_token(ctx.store(), &user.id, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

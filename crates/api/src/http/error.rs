@@ -1,0 +1,157 @@
+//! The one error type of the HTTP layer. Every failure leaves as
+//! `application/problem+json`; internal details are logged, never sent.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use berth_shared::problem::PROBLEM_CONTENT_TYPE;
+use berth_shared::{FieldError, Problem};
+
+use crate::accounts::AccountError;
+use crate::store::StoreError;
+
+/// An error answer.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Input broke a rule: 422 with field errors.
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
+    /// The body could not be read as JSON: 400.
+    #[error("malformed request: {0}")]
+    BadRequest(String),
+    /// No valid credentials: 401.
+    #[error("authentication required")]
+    Unauthorized,
+    /// Wrong email/password (or a disabled account): 401, without saying which.
+    #[error("login failed")]
+    LoginFailed,
+    /// Authenticated but not allowed: 403.
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    /// Absent, or not the caller's: 404.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// Body over the size limit: 413.
+    #[error("request body too large")]
+    PayloadTooLarge,
+    /// Not JSON: 415.
+    #[error("expected application/json")]
+    UnsupportedMediaType,
+    /// A dependency is down: 503.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else: 500, logged.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// Result of a handler.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    fn parts(&self) -> (StatusCode, &'static str, &'static str, Option<String>) {
+        use ApiError::*;
+        match self {
+            Invalid(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation-failed",
+                "Invalid input",
+                Some("One or more fields are invalid; see errors.".into()),
+            ),
+            BadRequest(d) => (StatusCode::BAD_REQUEST, "bad-request", "Malformed request", Some(d.clone())),
+            Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Authentication required",
+                Some("Sign in, or send a valid API token as 'Authorization: Bearer <token>'.".into()),
+            ),
+            LoginFailed => (
+                StatusCode::UNAUTHORIZED,
+                "login-failed",
+                "Login failed",
+                Some("Wrong email or password.".into()),
+            ),
+            Forbidden(d) => (StatusCode::FORBIDDEN, "forbidden", "Not allowed", Some((*d).into())),
+            NotFound(what) => (
+                StatusCode::NOT_FOUND,
+                "not-found",
+                "Not found",
+                Some(format!("No such {what}.")),
+            ),
+            PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                "Request body too large",
+                None,
+            ),
+            UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported media type",
+                Some("Send the body as application/json.".into()),
+            ),
+            Unavailable(d) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Service unavailable",
+                Some(d.clone()),
+            ),
+            Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal server error",
+                Some("Something went wrong on the server; it has been logged.".into()),
+            ),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(msg) = &self {
+            tracing::error!(error = %msg, "request failed");
+        }
+        let (status, kind, title, detail) = self.parts();
+        let errors = match self {
+            ApiError::Invalid(errors) => errors,
+            _ => Vec::new(),
+        };
+        let body = Problem {
+            kind: format!("/problems/{kind}"),
+            title: title.into(),
+            status: status.as_u16(),
+            detail,
+            errors,
+        };
+        let mut res = (status, axum::Json(body)).into_response();
+        res.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_CONTENT_TYPE));
+        if status == StatusCode::UNAUTHORIZED {
+            res.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        res
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+impl From<AccountError> for ApiError {
+    fn from(e: AccountError) -> Self {
+        match e {
+            AccountError::Invalid(errors) => ApiError::Invalid(errors),
+            AccountError::Unauthenticated => ApiError::Unauthorized,
+            AccountError::NotFound(what) => ApiError::NotFound(what),
+            AccountError::Store(e) => e.into(),
+            AccountError::Internal(msg) => ApiError::Internal(msg),
+        }
+    }
+}
+
+/// Answers 404 as problem+json for unknown API paths.
+pub async fn api_not_found() -> ApiError {
+    ApiError::NotFound("API route")
+}

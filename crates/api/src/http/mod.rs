@@ -1,0 +1,79 @@
+//! The HTTP layer: routers (one file per resource), extractors that say who
+//! is calling, and the problem+json error type. Handlers parse, authorize
+//! and call one operation; no SQL and no bollard types here.
+
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod json;
+pub mod users;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{any, get};
+use axum::Router;
+use tower_http::compression::CompressionLayer;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::trace::TraceLayer;
+
+use crate::config::Config;
+use crate::runtime::Runtime;
+use crate::store::Store;
+
+/// Shared state of every handler; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct ApiContext(Arc<Inner>);
+
+#[derive(Debug)]
+struct Inner {
+    config: Config,
+    store: Store,
+    runtime: Runtime,
+}
+
+impl ApiContext {
+    /// Bundles the server's parts.
+    pub fn new(config: Config, store: Store, runtime: Runtime) -> Self {
+        Self(Arc::new(Inner { config, store, runtime }))
+    }
+
+    /// Settings.
+    pub fn config(&self) -> &Config {
+        &self.0.config
+    }
+
+    /// The database.
+    pub fn store(&self) -> &Store {
+        &self.0.store
+    }
+
+    /// The local Docker engine.
+    pub fn runtime(&self) -> &Runtime {
+        &self.0.runtime
+    }
+}
+
+/// `/api/v1`: the route table of the API.
+fn api_router() -> Router<ApiContext> {
+    Router::new()
+        .merge(auth::router())
+        .merge(users::router())
+        .fallback(error::api_not_found)
+}
+
+/// The whole application: API, health, and the web UI with SPA fallback.
+pub fn router(ctx: ApiContext) -> Router {
+    let static_dir = ctx.config().static_dir.clone();
+    let spa = ServeDir::new(&static_dir).fallback(ServeFile::new(static_dir.join("index.html")));
+    Router::new()
+        .nest("/api/v1", api_router())
+        .route("/api/{*rest}", any(error::api_not_found))
+        .route("/healthz", get(health::healthz))
+        .fallback_service(spa)
+        .layer(DefaultBodyLimit::max(ctx.config().max_body_bytes))
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .with_state(ctx)
+}

@@ -1,0 +1,138 @@
+//! The Docker driver: the only module that talks to a Docker engine
+//! (through bollard). Step 1 connects, negotiates the API version and reads
+//! images; containers come with the session lifecycle.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use berth_shared::health::DockerHealth;
+use bollard::Docker;
+use tokio::sync::OnceCell;
+
+/// Seconds bollard waits for one engine request.
+const REQUEST_TIMEOUT_SECS: u64 = 120;
+/// How long a health probe waits for the engine.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Prefix of the labels that describe an environment image (the reference
+/// product's convention).
+pub const ENV_LABEL_PREFIX: &str = "ai.backend.";
+
+/// Why an engine operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// The engine does not answer (not running, wrong address).
+    #[error("the Docker engine at {host} does not answer: {reason}")]
+    Unreachable {
+        /// Configured address.
+        host: String,
+        /// What happened.
+        reason: String,
+    },
+    /// No such image on the engine.
+    #[error("image {0} is not on the engine")]
+    ImageNotFound(String),
+    /// The engine refused or failed a request.
+    #[error("Docker engine error: {0}")]
+    Engine(#[from] bollard::errors::Error),
+}
+
+/// An image as the server cares about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageInfo {
+    /// Image id (`sha256:…`).
+    pub id: String,
+    /// Its `repo:tag` names.
+    pub tags: Vec<String>,
+    /// All its labels.
+    pub labels: HashMap<String, String>,
+}
+
+/// A lazily connected, version-negotiated client of one engine. The server
+/// starts even when the engine is down and connects on first use.
+#[derive(Debug)]
+pub struct Runtime {
+    host: String,
+    client: OnceCell<Docker>,
+}
+
+impl Runtime {
+    /// A runtime for the engine at `host` (`unix:///…` or `tcp://…`).
+    pub fn new(host: impl Into<String>) -> Self {
+        Self {
+            host: host.into(),
+            client: OnceCell::new(),
+        }
+    }
+
+    /// The configured engine address.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    fn unreachable(&self, reason: impl ToString) -> RuntimeError {
+        RuntimeError::Unreachable {
+            host: self.host.clone(),
+            reason: reason.to_string(),
+        }
+    }
+
+    /// The connected client. bollard speaks a newer API than Docker 20.10
+    /// by default, so the version is negotiated before first use.
+    pub async fn client(&self) -> Result<&Docker, RuntimeError> {
+        self.client
+            .get_or_try_init(|| async {
+                let docker = if self.host.starts_with("unix://") || self.host.starts_with('/') {
+                    Docker::connect_with_unix(&self.host, REQUEST_TIMEOUT_SECS, bollard::API_DEFAULT_VERSION)
+                } else {
+                    Docker::connect_with_http(&self.host, REQUEST_TIMEOUT_SECS, bollard::API_DEFAULT_VERSION)
+                }
+                .map_err(|e| self.unreachable(e))?;
+                tokio::time::timeout(PROBE_TIMEOUT, docker.negotiate_version())
+                    .await
+                    .map_err(|_| self.unreachable("timed out"))?
+                    .map_err(|e| self.unreachable(e))
+            })
+            .await
+    }
+
+    /// Whether the engine answers, with its versions.
+    pub async fn health(&self) -> DockerHealth {
+        let down = |e: RuntimeError| DockerHealth {
+            ok: false,
+            api_version: None,
+            engine_version: None,
+            error: Some(e.to_string()),
+        };
+        let docker = match self.client().await {
+            Ok(d) => d,
+            Err(e) => return down(e),
+        };
+        match tokio::time::timeout(PROBE_TIMEOUT, docker.version()).await {
+            Ok(Ok(v)) => DockerHealth {
+                ok: true,
+                api_version: Some(docker.client_version().to_string()),
+                engine_version: v.version,
+                error: None,
+            },
+            Ok(Err(e)) => down(self.unreachable(e)),
+            Err(_) => down(self.unreachable("timed out")),
+        }
+    }
+
+    /// Reads one image by reference (`name:tag` or id).
+    pub async fn inspect_image(&self, reference: &str) -> Result<ImageInfo, RuntimeError> {
+        let docker = self.client().await?;
+        match docker.inspect_image(reference).await {
+            Ok(img) => Ok(ImageInfo {
+                id: img.id.unwrap_or_default(),
+                tags: img.repo_tags.unwrap_or_default(),
+                labels: img.config.and_then(|c| c.labels).unwrap_or_default(),
+            }),
+            Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => {
+                Err(RuntimeError::ImageNotFound(reference.to_string()))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! Starting and stopping the server.
+
+use std::future::Future;
+use std::time::Duration;
+
+use axum::Router;
+use tokio::net::TcpListener;
+
+use crate::accounts::{self, AccountError, Bootstrapped};
+use crate::config::Config;
+use crate::http::{self, ApiContext};
+use crate::runtime::Runtime;
+use crate::store::{now_ms, Store, StoreError};
+
+/// Why the server (or a CLI command) could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Creating an account.
+    #[error("{}", account_message(.0))]
+    Account(#[from] AccountError),
+    /// Binding or serving.
+    #[error("cannot listen: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+fn account_message(e: &AccountError) -> String {
+    match e {
+        AccountError::Invalid(errs) => errs
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    }
+}
+
+/// A built application, ready to serve.
+#[derive(Debug)]
+pub struct App {
+    /// The router with every layer.
+    pub router: Router,
+    /// Its state.
+    pub ctx: ApiContext,
+    /// Set when this start created the first superadmin.
+    pub bootstrapped: Option<Bootstrapped>,
+}
+
+/// Opens the database, creates the first superadmin if needed, and builds
+/// the router. Background tasks start here too.
+pub async fn build(config: Config) -> Result<App, StartError> {
+    let store = Store::open(&config.db).await?;
+    let bootstrapped =
+        accounts::ensure_superadmin(&store, &config.admin_email, config.admin_password.as_deref()).await?;
+    let runtime = Runtime::new(config.docker_host.clone());
+    if !config.static_dir.join("index.html").exists() {
+        tracing::warn!(dir = %config.static_dir.display(), "no web UI found; build it with `make setup`");
+    }
+    let ctx = ApiContext::new(config, store, runtime);
+    spawn_login_sweeper(ctx.clone());
+    Ok(App {
+        router: http::router(ctx.clone()),
+        ctx,
+        bootstrapped,
+    })
+}
+
+fn spawn_login_sweeper(ctx: ApiContext) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            if let Err(e) = ctx.store().delete_expired_logins(now_ms()).await {
+                tracing::warn!(error = %e, "could not delete expired logins");
+            }
+        }
+    });
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+}
+
+/// `berth serve`: runs until Ctrl-C or SIGTERM.
+pub async fn run(config: Config) -> Result<(), StartError> {
+    let listen = config.listen;
+    let app = build(config).await?;
+    if let Some(b) = &app.bootstrapped {
+        match &b.generated_password {
+            Some(pw) => println!(
+                "\n  berth: created the first superadmin\n    email:    {}\n    password: {pw}\n  (shown once; set BERTH_ADMIN_PASSWORD to choose it)\n",
+                b.email
+            ),
+            None => println!("berth: created the first superadmin {}", b.email),
+        }
+    }
+    match app.ctx.runtime().client().await {
+        Ok(d) => tracing::info!(api = %d.client_version(), "Docker engine reachable"),
+        Err(e) => tracing::warn!(error = %e, "Docker engine not reachable; sessions cannot start until it is"),
+    }
+    let listener = TcpListener::bind(listen).await?;
+    println!("berth: serving on http://{}", listener.local_addr()?);
+    serve(listener, app.router, shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

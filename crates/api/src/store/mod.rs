@@ -1,0 +1,201 @@
+//! The database: connection, migrations, and one file of queries per table
+//! group. The only module that holds SQL.
+//!
+//! sqlx's `Any` driver runs the same statements on SQLite (embedded, the
+//! default) and PostgreSQL, so the schema keeps to the types both decode
+//! through `Any`: TEXT ids, BIGINT epoch-millisecond timestamps, INTEGER flags.
+
+mod logins;
+mod projects;
+mod tokens;
+mod users;
+
+use std::str::FromStr;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, ConnectOptions, Executor};
+
+pub use projects::*;
+pub use tokens::*;
+pub use users::*;
+
+use crate::config::DatabaseArgs;
+
+/// A failed database operation.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique constraint refused the row (e.g. an email already taken).
+    #[error("already exists")]
+    Conflict,
+    /// The database could not be opened or prepared.
+    #[error("cannot open the database {url}: {source}")]
+    Open {
+        /// The URL, without credentials.
+        url: String,
+        /// The cause.
+        source: sqlx::Error,
+    },
+    /// Migrating the schema failed.
+    #[error("cannot migrate the database: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Any other database failure.
+    #[error("database error: {0}")]
+    Db(sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match e.as_database_error() {
+            Some(db) if db.is_unique_violation() => StoreError::Conflict,
+            _ => StoreError::Db(e),
+        }
+    }
+}
+
+/// Result of a store operation.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Which database the pool talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite file.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+/// The connection pool; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// Milliseconds since the Unix epoch, the unit of every stored timestamp.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+impl Store {
+    /// Opens (creating if needed) and migrates the database.
+    pub async fn open(args: &DatabaseArgs) -> StoreResult<Store> {
+        sqlx::any::install_default_drivers();
+        std::fs::create_dir_all(&args.data_dir).map_err(|e| StoreError::Open {
+            url: args.data_dir.display().to_string(),
+            source: sqlx::Error::Io(e),
+        })?;
+        let (url, backend) = normalise_url(&args.database_url)?;
+        let open_err = |source| StoreError::Open {
+            url: redact(&url),
+            source,
+        };
+        if backend == Backend::Sqlite {
+            // journal_mode persists in the file; set it once, before the pool exists.
+            let mut conn = AnyConnectOptions::from_str(&url)
+                .map_err(open_err)?
+                .connect()
+                .await
+                .map_err(open_err)?;
+            conn.execute("PRAGMA journal_mode=WAL").await.map_err(open_err)?;
+        }
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        conn.execute("PRAGMA synchronous=NORMAL").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await
+            .map_err(open_err)?;
+        sqlx::migrate!("src/store/migrations").run(&pool).await?;
+        Ok(Store { pool, backend })
+    }
+
+    /// The pool, for the query modules.
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Answers when the database does.
+    pub async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}
+
+/// SQLite URLs get `mode=rwc` so a missing file is created.
+fn normalise_url(url: &str) -> StoreResult<(String, Backend)> {
+    if url.starts_with("sqlite:") {
+        let url = if url.contains("mode=") {
+            url.to_string()
+        } else if url.contains('?') {
+            format!("{url}&mode=rwc")
+        } else {
+            format!("{url}?mode=rwc")
+        };
+        if let Some(parent) = sqlite_path(&url).and_then(|p| p.parent().map(|p| p.to_path_buf())) {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(&parent).map_err(|e| StoreError::Open {
+                    url: url.clone(),
+                    source: sqlx::Error::Io(e),
+                })?;
+            }
+        }
+        Ok((url, Backend::Sqlite))
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Ok((url.to_string(), Backend::Postgres))
+    } else {
+        Err(StoreError::Open {
+            url: redact(url),
+            source: sqlx::Error::Configuration("use a sqlite:// or postgres:// URL".into()),
+        })
+    }
+}
+
+fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next()?;
+    (!path.is_empty() && path != ":memory:").then(|| path.into())
+}
+
+/// Hides a password in a URL before it reaches a log or an error.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_get_create_mode() {
+        assert_eq!(normalise_url("sqlite://x.db").unwrap().0, "sqlite://x.db?mode=rwc");
+        assert_eq!(normalise_url("sqlite:x.db?cache=shared").unwrap().0, "sqlite:x.db?cache=shared&mode=rwc");
+        assert_eq!(normalise_url("sqlite://x.db?mode=ro").unwrap().0, "sqlite://x.db?mode=ro");
+        assert!(normalise_url("mysql://x").is_err());
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact("sqlite://./data/berth.db"), "sqlite://./data/berth.db");
+    }
+}

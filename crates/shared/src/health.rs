@@ -1,0 +1,44 @@
+//! `GET /healthz`.
+
+use serde::{Deserialize, Serialize};
+
+/// Overall health and that of each dependency. The server keeps serving when
+/// the Docker engine is down; it says so here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    /// `ok` when everything answers, `degraded` when the engine does not,
+    /// `unavailable` when the database does not.
+    pub status: String,
+    /// Server version.
+    pub version: String,
+    /// The database.
+    pub database: ComponentHealth,
+    /// The Docker engine of the local agent.
+    pub docker: DockerHealth,
+}
+
+/// Whether one dependency answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComponentHealth {
+    /// It answered.
+    pub ok: bool,
+    /// Why not, when it did not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Whether the Docker engine answers, and what it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DockerHealth {
+    /// It answered.
+    pub ok: bool,
+    /// The API version negotiated with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_version: Option<String>,
+    /// The engine's version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine_version: Option<String>,
+    /// Why not, when it did not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}

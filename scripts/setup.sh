@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# make setup: everything `make run` and `make test` need, idempotent and fast
+# when already done. Installs Debian packages, the wasm toolchain (trunk,
+# wasm-bindgen at the Cargo.lock version, wasm-opt from npm's binaryen),
+# starts dockerd when no engine answers, builds the environment images
+# offline, and builds the web UI with Trunk (release).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+TRUNK_VERSION=0.21.14
+BINARYEN_VERSION=132
+TOOLS_DIR=${BERTH_TOOLS_DIR:-$HOME/.cache/berth-tools}
+export PATH="$HOME/.cargo/bin:$TOOLS_DIR/node_modules/.bin:$PATH"
+
+step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+# --- Debian packages --------------------------------------------------------
+pkgs=(docker.io busybox-static chromium chromium-driver fonts-noto-cjk)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  step "installing Debian packages: ${missing[*]}"
+  sudo_cmd=(); [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# --- Rust/wasm toolchain ----------------------------------------------------
+if ! rustup target list --installed | grep -q '^wasm32-unknown-unknown$'; then
+  step "adding the wasm32 target"
+  rustup target add wasm32-unknown-unknown
+fi
+if ! trunk --version 2>/dev/null | grep -q "$TRUNK_VERSION"; then
+  step "installing trunk $TRUNK_VERSION (takes ~10 min the first time)"
+  cargo install trunk --version "$TRUNK_VERSION" --locked
+fi
+wb_version=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/"/,"",$3); print $3; exit}' Cargo.lock)
+if ! wasm-bindgen --version 2>/dev/null | grep -q " $wb_version\$"; then
+  step "installing wasm-bindgen-cli $wb_version (takes ~4 min the first time)"
+  # not --locked: its lockfile names a crate version the registry here lacks
+  cargo install wasm-bindgen-cli --version "$wb_version"
+fi
+if ! "$TOOLS_DIR/node_modules/.bin/wasm-opt" --version 2>/dev/null | grep -q "version $BINARYEN_VERSION"; then
+  step "installing wasm-opt (npm binaryen@$BINARYEN_VERSION)"
+  mkdir -p "$TOOLS_DIR"
+  npm install --silent --no-audit --no-fund --prefix "$TOOLS_DIR" "binaryen@$BINARYEN_VERSION" >/dev/null
+fi
+
+# --- Docker engine ----------------------------------------------------------
+scripts/docker-up.sh
+
+# --- Environment images (offline) -------------------------------------------
+scripts/build-images.sh
+
+# --- Web UI -----------------------------------------------------------------
+stamp=dist/.berth-build-stamp
+if [ -f "$stamp" ] && [ -z "$(find crates/frontend crates/shared style Trunk.toml Cargo.lock -newer "$stamp" -type f 2>/dev/null | head -1)" ]; then
+  echo "web UI up to date (dist/)"
+else
+  step "building the web UI (trunk build --release)"
+  TRUNK_SKIP_VERSION_CHECK=true trunk build --release --offline >/tmp/berth-trunk.log 2>&1 || {
+    tail -40 /tmp/berth-trunk.log; echo "trunk build failed (full log: /tmp/berth-trunk.log)"; exit 1; }
+  touch "$stamp"
+fi
+echo "setup done"
