@@ -43,6 +43,32 @@ impl CreateUserRequest {
     }
 }
 
+/// `PATCH /api/v1/users/{id}` (admin): only the given fields change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateUserRequest {
+    /// New full name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_name: Option<String>,
+    /// New role.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    /// Enable or disable the account. A disabled account cannot sign in, and
+    /// its logins and tokens stop working at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_active: Option<bool>,
+}
+
+impl UpdateUserRequest {
+    /// The edit form's rules.
+    pub fn validate(&self) -> Result<(), Vec<FieldError>> {
+        let mut errs = Errors::new();
+        if let Some(name) = &self.full_name {
+            errs.check("full_name", validate::max_chars(name, validate::FULL_NAME_MAX_CHARS));
+        }
+        errs.finish()
+    }
+}
+
 /// `GET /api/v1/users[?email=]` (admin). With `email`, the list holds the one
 /// matching user or nothing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

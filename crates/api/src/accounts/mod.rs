@@ -8,7 +8,7 @@ pub mod secrets;
 use std::collections::HashMap;
 
 use berth_shared::auth::{Role, TokenCreated, TokenInfo, UserInfo};
-use berth_shared::users::CreateUserRequest;
+use berth_shared::users::{CreateUserRequest, UpdateUserRequest};
 use berth_shared::FieldError;
 use chrono::{DateTime, TimeZone, Utc};
 
@@ -121,6 +121,23 @@ pub async fn user_info(store: &Store, user_id: &str) -> Result<UserInfo, Account
     let access_key = store.main_access_key(user_id).await?.unwrap_or_default();
     let projects = store.projects_of(user_id).await?;
     Ok(to_info(row, access_key, projects))
+}
+
+/// Changes a user's name, role or active flag.
+pub async fn update_user(store: &Store, id: &str, req: &UpdateUserRequest) -> Result<UserInfo, AccountError> {
+    req.validate().map_err(AccountError::Invalid)?;
+    let updated = store
+        .update_user(
+            id,
+            req.full_name.as_deref().map(str::trim),
+            req.role.map(Role::as_str),
+            req.is_active,
+        )
+        .await?;
+    if !updated {
+        return Err(AccountError::NotFound("user"));
+    }
+    user_info(store, id).await
 }
 
 /// Every user, or only the one with `email`.

@@ -49,21 +49,21 @@ where
 }
 
 /// Parses a body, telling syntax errors (400) from type errors (422).
+/// Every request body of the API is a JSON object.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::BadRequest("The body must be a JSON object.".into()));
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
         match inner.classify() {
-            serde_json::error::Category::Data if path != "." => ApiError::Invalid(vec![FieldError::new(
+            serde_json::error::Category::Data => ApiError::Invalid(vec![FieldError::new(
                 path,
                 "invalid_type",
                 strip_position(&inner.to_string()),
             )]),
-            serde_json::error::Category::Data => ApiError::BadRequest(format!(
-                "The body must be a JSON object: {}",
-                strip_position(&inner.to_string())
-            )),
             _ => ApiError::BadRequest(format!("The body is not valid JSON: {inner}")),
         }
     })?;

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
 use berth_shared::auth::{Role, UserInfo};
-use berth_shared::users::{CreateUserRequest, UserList, UserQuery};
+use berth_shared::users::{CreateUserRequest, UpdateUserRequest, UserList, UserQuery};
 
 use super::error::{ApiError, ApiResult};
 use super::extract::AdminUser;
@@ -17,7 +17,7 @@ use crate::accounts;
 pub fn router() -> Router<ApiContext> {
     Router::new()
         .route("/users", get(list).post(create))
-        .route("/users/{id}", get(get_one))
+        .route("/users/{id}", get(get_one).patch(update))
 }
 
 async fn list(
@@ -48,4 +48,22 @@ async fn create(
     }
     let user = accounts::create_user(ctx.store(), &req).await?;
     Ok((StatusCode::CREATED, ApiJson(user)))
+}
+
+async fn update(
+    State(ctx): State<ApiContext>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<UpdateUserRequest>,
+) -> ApiResult<ApiJson<UserInfo>> {
+    let target = accounts::user_info(ctx.store(), &id).await?;
+    // Admins manage users; only a superadmin touches admins or hands out admin roles.
+    let elevated = target.role != Role::User || req.role.is_some_and(|r| r != Role::User);
+    if elevated && admin.role != Role::Superadmin {
+        return Err(ApiError::Forbidden("Only a superadmin can change admin accounts."));
+    }
+    if target.id == admin.id && (req.is_active == Some(false) || req.role.is_some_and(|r| r != admin.role)) {
+        return Err(ApiError::Forbidden("You cannot disable or demote your own account."));
+    }
+    Ok(ApiJson(accounts::update_user(ctx.store(), &id, &req).await?))
 }

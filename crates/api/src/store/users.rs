@@ -137,4 +137,25 @@ impl Store {
         .fetch_all(self.pool())
         .await?)
     }
+
+    /// Changes the given fields of a user; false when there is no such user.
+    pub async fn update_user(
+        &self,
+        id: &str,
+        full_name: Option<&str>,
+        role: Option<&str>,
+        is_active: Option<bool>,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE users SET full_name = COALESCE($1, full_name), role = COALESCE($2, role),
+             is_active = COALESCE($3, is_active) WHERE id = $4",
+        )
+        .bind(full_name)
+        .bind(role)
+        .bind(is_active.map(i64::from))
+        .bind(id)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
 }

@@ -1,0 +1,267 @@
+//! Logins, logout, me, API tokens: against a real server and SQLite file.
+
+mod common;
+
+use common::{field_errors, problem, TestServer, ADMIN_EMAIL, ADMIN_PASSWORD};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+#[tokio::test]
+async fn login_me_logout() {
+    let srv = TestServer::start().await;
+    let c = srv.client();
+
+    let res = c.get(srv.url("/api/v1/auth/me")).send().await.unwrap();
+    problem(res, StatusCode::UNAUTHORIZED).await;
+
+    let res = c
+        .post(srv.url("/api/v1/auth/login"))
+        .json(&json!({"email": "ROOT@test.berth ", "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let cookie = res.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
+    assert!(cookie.starts_with("berth_session="), "{cookie}");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Strict"), "{cookie}");
+    assert!(cookie.contains("Path=/"), "{cookie}");
+    let user: Value = res.json().await.unwrap();
+    assert_eq!(user["email"], ADMIN_EMAIL);
+    assert_eq!(user["role"], "superadmin");
+    assert_eq!(user["projects"], json!(["default"]));
+    assert!(user["access_key"].as_str().unwrap().starts_with("AKIA"));
+    assert!(user.get("password_hash").is_none());
+
+    let me: Value = c.get(srv.url("/api/v1/auth/me")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(me["id"], user["id"]);
+
+    let res = c.post(srv.url("/api/v1/auth/logout")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let cleared = res.headers().get("set-cookie").unwrap().to_str().unwrap();
+    assert!(cleared.contains("Max-Age=0"), "{cleared}");
+
+    let res = c.get(srv.url("/api/v1/auth/me")).send().await.unwrap();
+    problem(res, StatusCode::UNAUTHORIZED).await;
+}
+
+#[tokio::test]
+async fn stolen_cookie_is_dead_after_logout() {
+    let srv = TestServer::start().await;
+    let c = srv.client();
+    let res = c
+        .post(srv.url("/api/v1/auth/login"))
+        .json(&json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let cookie = res.headers().get("set-cookie").unwrap().to_str().unwrap();
+    let pair = cookie.split(';').next().unwrap().to_string();
+    c.post(srv.url("/api/v1/auth/logout")).send().await.unwrap();
+    let other = reqwest::Client::new();
+    let res = other
+        .get(srv.url("/api/v1/auth/me"))
+        .header("cookie", pair)
+        .send()
+        .await
+        .unwrap();
+    problem(res, StatusCode::UNAUTHORIZED).await;
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_email_look_the_same() {
+    let srv = TestServer::start().await;
+    let c = srv.client();
+    let wrong_pw = c
+        .post(srv.url("/api/v1/auth/login"))
+        .json(&json!({"email": ADMIN_EMAIL, "password": "not-the-password"}))
+        .send()
+        .await
+        .unwrap();
+    let a = problem(wrong_pw, StatusCode::UNAUTHORIZED).await;
+    let unknown = c
+        .post(srv.url("/api/v1/auth/login"))
+        .json(&json!({"email": "nobody@test.berth", "password": "not-the-password"}))
+        .send()
+        .await
+        .unwrap();
+    let b = problem(unknown, StatusCode::UNAUTHORIZED).await;
+    assert_eq!(a, b, "the answer must not reveal whether the email exists");
+    let detail = a["detail"].as_str().unwrap().to_lowercase();
+    assert!(!detail.contains("exist") && !detail.contains("unknown"), "{detail}");
+}
+
+#[tokio::test]
+async fn disabled_user_cannot_login_and_loses_sessions_and_tokens() {
+    let srv = TestServer::start().await;
+    let admin = srv.admin().await;
+    let user = srv.create_user(&admin, "dana@test.berth", "dana-password", "user").await;
+    let dana = srv.login("dana@test.berth", "dana-password").await;
+    let token: Value = dana
+        .post(srv.url("/api/v1/auth/tokens"))
+        .json(&json!({"name": "script"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["token"].as_str().unwrap().to_string();
+
+    let res = admin
+        .patch(srv.url(&format!("/api/v1/users/{}", user["id"].as_str().unwrap())))
+        .json(&json!({"is_active": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let updated: Value = res.json().await.unwrap();
+    assert_eq!(updated["is_active"], false);
+
+    let res = srv
+        .client()
+        .post(srv.url("/api/v1/auth/login"))
+        .json(&json!({"email": "dana@test.berth", "password": "dana-password"}))
+        .send()
+        .await
+        .unwrap();
+    problem(res, StatusCode::UNAUTHORIZED).await;
+    let res = dana.get(srv.url("/api/v1/auth/me")).send().await.unwrap();
+    problem(res, StatusCode::UNAUTHORIZED).await;
+    let res = reqwest::Client::new()
+        .get(srv.url("/api/v1/auth/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    problem(res, StatusCode::UNAUTHORIZED).await;
+}
+
+#[tokio::test]
+async fn api_tokens_create_use_list_revoke() {
+    let srv = TestServer::start().await;
+    let admin = srv.admin().await;
+    srv.create_user(&admin, "erin@test.berth", "erin-password", "user").await;
+    let erin = srv.login("erin@test.berth", "erin-password").await;
+
+    let res = erin
+        .post(srv.url("/api/v1/auth/tokens"))
+        .json(&json!({"name": "ci"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let created: Value = res.json().await.unwrap();
+    let token = created["token"].as_str().unwrap().to_string();
+    assert!(token.starts_with("berth_"));
+    assert!(token.starts_with(created["prefix"].as_str().unwrap()));
+
+    let plain = reqwest::Client::new();
+    let me: Value = plain
+        .get(srv.url("/api/v1/auth/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["email"], "erin@test.berth");
+
+    let list: Value = erin.get(srv.url("/api/v1/auth/tokens")).send().await.unwrap().json().await.unwrap();
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["name"], "ci");
+    assert!(items[0].get("token").is_none(), "the secret is shown only once");
+    assert!(!items[0]["last_used_at"].is_null(), "use is recorded");
+
+    // someone else's token id is not found
+    let res = admin
+        .delete(srv.url(&format!("/api/v1/auth/tokens/{}", created["id"].as_str().unwrap())))
+        .send()
+        .await
+        .unwrap();
+    problem(res, StatusCode::NOT_FOUND).await;
+
+    let res = erin
+        .delete(srv.url(&format!("/api/v1/auth/tokens/{}", created["id"].as_str().unwrap())))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let res = plain.get(srv.url("/api/v1/auth/me")).bearer_auth(&token).send().await.unwrap();
+    problem(res, StatusCode::UNAUTHORIZED).await;
+    let list: Value = erin.get(srv.url("/api/v1/auth/tokens")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(list["items"], json!([]));
+}
+
+#[tokio::test]
+async fn missing_or_garbage_credentials_are_401() {
+    let srv = TestServer::start().await;
+    let plain = reqwest::Client::new();
+    for auth in [None, Some("Bearer garbage"), Some("Bearer "), Some("Basic dXNlcjpwdw=="), Some("berth_x")] {
+        let mut req = plain.get(srv.url("/api/v1/auth/me"));
+        if let Some(a) = auth {
+            req = req.header("authorization", a);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(
+            res.headers().get("www-authenticate").and_then(|v| v.to_str().ok()),
+            Some("Bearer")
+        );
+        problem(res, StatusCode::UNAUTHORIZED).await;
+    }
+    let res = plain
+        .get(srv.url("/api/v1/auth/me"))
+        .header("cookie", "berth_session=forged")
+        .send()
+        .await
+        .unwrap();
+    problem(res, StatusCode::UNAUTHORIZED).await;
+}
+
+#[tokio::test]
+async fn malformed_and_invalid_bodies() {
+    let srv = TestServer::start().await;
+    let c = srv.client();
+    let login = srv.url("/api/v1/auth/login");
+
+    let res = c
+        .post(&login)
+        .header("content-type", "application/json")
+        .body("{\"email\": ")
+        .send()
+        .await
+        .unwrap();
+    let body = problem(res, StatusCode::BAD_REQUEST).await;
+    assert!(body["detail"].as_str().unwrap().contains("not valid JSON"));
+
+    let res = c.post(&login).json(&json!({"email": "nope", "password": ""})).send().await.unwrap();
+    let body = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(
+        field_errors(&body),
+        [("email".into(), "invalid_email".into()), ("password".into(), "required".into())]
+    );
+
+    let res = c.post(&login).json(&json!({"email": 42, "password": "x"})).send().await.unwrap();
+    let body = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(field_errors(&body), [("email".into(), "invalid_type".into())]);
+
+    let res = c
+        .post(&login)
+        .header("content-type", "text/plain")
+        .body("email=a")
+        .send()
+        .await
+        .unwrap();
+    problem(res, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
+
+    let huge = json!({"email": "a@b.io", "password": "x".repeat(2 * 1024 * 1024)});
+    let res = c.post(&login).json(&huge).send().await.unwrap();
+    problem(res, StatusCode::PAYLOAD_TOO_LARGE).await;
+
+    let res = c.get(srv.url("/api/v1/no-such-thing")).send().await.unwrap();
+    problem(res, StatusCode::NOT_FOUND).await;
+    let res = c.get(srv.url("/api/v2/anything")).send().await.unwrap();
+    problem(res, StatusCode::NOT_FOUND).await;
+}
