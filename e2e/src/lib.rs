@@ -1,0 +1,220 @@
+//! Harness for the browser tests: a real berth server (real SQLite file, real
+//! Docker engine) serving the Trunk-built UI from `dist/`, and a headless
+//! Debian Chromium driven through chromedriver. Each test gets its own data
+//! dir, its own chromedriver and its own browser profile, all removed at the
+//! end (also when the test fails).
+
+use std::net::{SocketAddr, TcpListener as StdListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use berth_api::config::Config;
+use thirtyfour::prelude::*;
+use thirtyfour::ChromiumLikeCapabilities;
+use tokio::sync::oneshot;
+
+pub use thirtyfour;
+
+/// Superadmin of every test server.
+pub const ADMIN_EMAIL: &str = "admin@e2e.berth";
+/// Its password.
+pub const ADMIN_PASSWORD: &str = "e2e-admin-password";
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A berth server on a random port.
+pub struct Server {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    _dir: tempfile::TempDir,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl Server {
+    /// Starts a server with the built UI. Panics (with what to do) when the
+    /// UI has not been built.
+    pub async fn start() -> Server {
+        let dist = workspace().join("dist");
+        assert!(
+            dist.join("index.html").exists(),
+            "no built UI in {}: run `make setup` (trunk build --release) first",
+            dist.display()
+        );
+        let dir = tempfile::tempdir().expect("temp dir");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr: SocketAddr = listener.local_addr().expect("addr");
+        let mut config = Config::for_data_dir(dir.path(), addr);
+        config.static_dir = dist;
+        config.admin_email = ADMIN_EMAIL.into();
+        config.admin_password = Some(ADMIN_PASSWORD.into());
+        let app = berth_api::server::build(config).await.expect("server builds");
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(berth_api::server::serve(listener, app.router, async move {
+            let _ = stopped.await;
+        }));
+        Server {
+            base: format!("http://{addr}"),
+            _dir: dir,
+            stop: Some(stop),
+        }
+    }
+
+    /// An absolute URL on this server.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// chromedriver (in its own process group, so Chromium dies with it) and a
+/// WebDriver session on headless Chromium.
+pub struct Browser {
+    /// The WebDriver session.
+    pub driver: WebDriver,
+    chromedriver: Child,
+    _profile: tempfile::TempDir,
+}
+
+fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+impl Browser {
+    /// Starts chromedriver and a headless Chromium session.
+    pub async fn start() -> Browser {
+        use std::os::unix::process::CommandExt;
+        let port = free_port();
+        let chromedriver = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .expect("chromedriver (make setup installs chromium-driver)");
+        let profile = tempfile::tempdir().expect("profile dir");
+        let browser = Browser {
+            driver: connect(port, profile.path()).await,
+            chromedriver,
+            _profile: profile,
+        };
+        browser
+            .driver
+            .set_window_rect(0, 0, 1280, 860)
+            .await
+            .expect("window size");
+        browser.driver.set_implicit_wait_timeout(Duration::ZERO).await.ok();
+        browser
+    }
+
+    /// Saves a screenshot as `target/e2e-shots/<name>.png`.
+    pub async fn shot(&self, name: &str) {
+        let dir = workspace().join("target").join("e2e-shots");
+        std::fs::create_dir_all(&dir).expect("shots dir");
+        self.driver
+            .screenshot(&dir.join(format!("{name}.png")))
+            .await
+            .expect("screenshot");
+    }
+
+    /// Waits until the page's path is `path` (the app navigates client-side).
+    pub async fn wait_for_path(&self, path: &str) {
+        let mut last = String::new();
+        for _ in 0..200 {
+            if let Ok(url) = self.driver.current_url().await {
+                last = url.path().to_string();
+                if last == path {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("expected the browser at {path}, it stayed at {last}");
+    }
+
+    /// The first element matching `css`, waiting for it to appear.
+    pub async fn el(&self, css: &str) -> WebElement {
+        self.driver
+            .query(By::Css(css))
+            .wait(Duration::from_secs(15), Duration::from_millis(50))
+            .first()
+            .await
+            .unwrap_or_else(|e| panic!("no element {css}: {e}"))
+    }
+
+    /// Waits until the element matching `css` has the text `text`.
+    pub async fn wait_text(&self, css: &str, text: &str) -> WebElement {
+        let mut last = String::new();
+        for _ in 0..300 {
+            if let Ok(el) = self.driver.find(By::Css(css)).await {
+                last = el.text().await.unwrap_or_default();
+                if last.trim() == text {
+                    return el;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("{css} should read {text:?}, it reads {last:?}");
+    }
+
+    /// Closes the browser session (chromedriver is killed on drop).
+    pub async fn close(self) {
+        let _ = self.driver.clone().quit().await;
+    }
+}
+
+async fn connect(port: u16, profile: &Path) -> WebDriver {
+    let url = format!("http://127.0.0.1:{port}");
+    let mut caps = DesiredCapabilities::chrome();
+    caps.set_binary("/usr/bin/chromium").expect("binary");
+    for arg in [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-quic",
+        "--no-first-run",
+        "--window-size=1280,860",
+        "--lang=en-US",
+    ] {
+        caps.add_arg(arg).expect("arg");
+    }
+    caps.add_arg(&format!("--user-data-dir={}", profile.display()))
+        .expect("profile arg");
+    let mut last_err = None;
+    for _ in 0..100 {
+        match WebDriver::new(&url, caps.clone()).await {
+            Ok(d) => return d,
+            Err(e) => last_err = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver on port {port} did not start a session: {last_err:?}");
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let pid = self.chromedriver.id() as i32;
+        // SAFETY: kill(2) on our own child's process group; no memory is touched.
+        unsafe {
+            libc::kill(-pid, libc::SIGKILL);
+        }
+        let _ = self.chromedriver.wait();
+    }
+}

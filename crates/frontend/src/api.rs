@@ -1,0 +1,79 @@
+//! The one HTTP client of the UI: wraps gloo-net and returns `berth-shared`
+//! types. The browser sends the HttpOnly login cookie by itself.
+
+use berth_shared::auth::{LoginRequest, UserInfo};
+use berth_shared::{FieldError, Problem};
+use gloo_net::http::{Request, Response};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// Why a call failed, in the terms the UI acts on.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiError {
+    /// 401: not (or no longer) signed in.
+    Unauthorized,
+    /// 422: field errors to show under the fields.
+    Invalid(Vec<FieldError>),
+    /// Any other problem+json answer.
+    Problem(Problem),
+    /// The server could not be reached, or answered something unreadable.
+    Network(String),
+}
+
+const BASE: &str = "/api/v1";
+
+async fn read<T: DeserializeOwned>(res: Response) -> Result<T, ApiError> {
+    if res.ok() {
+        return res.json::<T>().await.map_err(|e| ApiError::Network(e.to_string()));
+    }
+    let status = res.status();
+    let problem = res.json::<Problem>().await.unwrap_or_else(|_| Problem {
+        kind: "about:blank".into(),
+        title: res.status_text(),
+        status,
+        detail: None,
+        errors: vec![],
+    });
+    Err(match status {
+        401 => ApiError::Unauthorized,
+        422 if !problem.errors.is_empty() => ApiError::Invalid(problem.errors),
+        _ => ApiError::Problem(problem),
+    })
+}
+
+async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
+    let res = Request::get(&format!("{BASE}{path}"))
+        .send()
+        .await
+        .map_err(|e| ApiError::Network(e.to_string()))?;
+    read(res).await
+}
+
+async fn post<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiError> {
+    let res = Request::post(&format!("{BASE}{path}"))
+        .json(body)
+        .map_err(|e| ApiError::Network(e.to_string()))?
+        .send()
+        .await
+        .map_err(|e| ApiError::Network(e.to_string()))?;
+    read(res).await
+}
+
+/// `POST /auth/login`.
+pub async fn login(req: &LoginRequest) -> Result<UserInfo, ApiError> {
+    post("/auth/login", req).await
+}
+
+/// `POST /auth/logout` (always ends the local login, whatever the answer).
+pub async fn logout() -> Result<(), ApiError> {
+    Request::post(&format!("{BASE}/auth/logout"))
+        .send()
+        .await
+        .map_err(|e| ApiError::Network(e.to_string()))?;
+    Ok(())
+}
+
+/// `GET /auth/me`.
+pub async fn me() -> Result<UserInfo, ApiError> {
+    get("/auth/me").await
+}

@@ -1,0 +1,51 @@
+//! The root: i18n, auth, and the route table in one place.
+
+use leptos::prelude::*;
+use leptos_router::components::{Outlet, ParentRoute, Redirect, Route, Router, Routes};
+use leptos_router::path;
+
+use crate::auth::{use_auth, AuthCtx};
+use crate::components::shell::Shell;
+use crate::i18n::*;
+use crate::pages::{login::LoginPage, not_found::NotFound, sessions::SessionsPage};
+
+/// The application.
+#[component]
+pub fn App() -> impl IntoView {
+    AuthCtx::provide();
+    view! {
+        <I18nContextProvider>
+            <Router>
+                <Routes fallback=NotFound>
+                    <Route path=path!("/login") view=LoginPage />
+                    <ParentRoute path=path!("") view=Protected>
+                        <Route path=path!("/sessions") view=SessionsPage />
+                        <Route path=path!("") view=|| view! { <Redirect path="/sessions" /> } />
+                    </ParentRoute>
+                </Routes>
+            </Router>
+        </I18nContextProvider>
+    }
+}
+
+/// Pages behind a login: the shell around them, or a redirect to the login
+/// page (also when a later call answers 401).
+#[component]
+fn Protected() -> impl IntoView {
+    let auth = use_auth();
+    let i18n = use_i18n();
+    move || {
+        if !auth.checked.get() {
+            view! { <p class="loading" role="status">{t!(i18n, loading)}</p> }.into_any()
+        } else if auth.user.with(Option::is_none) {
+            view! { <Redirect path="/login" /> }.into_any()
+        } else {
+            view! {
+                <Shell>
+                    <Outlet />
+                </Shell>
+            }
+            .into_any()
+        }
+    }
+}

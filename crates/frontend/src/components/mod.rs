@@ -1,0 +1,4 @@
+//! Reusable widgets, one file each.
+
+pub mod field;
+pub mod shell;

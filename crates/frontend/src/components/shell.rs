@@ -1,0 +1,142 @@
+//! The app shell: header with the product name and navigation, the
+//! notification bell, and the user menu with logout.
+
+use berth_shared::auth::Role;
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::api;
+use crate::auth::use_auth;
+use crate::i18n::*;
+
+/// Header + main area around a protected page.
+#[component]
+pub fn Shell(children: Children) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <a class="skip-link" href="#main">{t!(i18n, skip_to_content)}</a>
+        <header class="app-header">
+            <A href="/sessions" attr:class="brand">{t!(i18n, app_name)}</A>
+            <nav class="app-nav" aria-label=move || t_string!(i18n, nav_main).to_string()>
+                <A href="/sessions">{t!(i18n, nav_sessions)}</A>
+            </nav>
+            <div class="header-actions">
+                <NotificationBell />
+                <UserMenu />
+            </div>
+        </header>
+        <main id="main" class="app-main">{children()}</main>
+    }
+}
+
+/// A toggled popup that closes on Escape and on outside focus.
+fn popup_toggle() -> (RwSignal<bool>, impl Fn(leptos::ev::KeyboardEvent) + Copy) {
+    let open = RwSignal::new(false);
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" {
+            open.set(false);
+        }
+    };
+    (open, on_key)
+}
+
+/// The bell: unread count and the list of past notifications (filled by
+/// session events from step 4 on).
+#[component]
+fn NotificationBell() -> impl IntoView {
+    let i18n = use_i18n();
+    let (open, on_key) = popup_toggle();
+    let unread = RwSignal::new(0usize);
+    view! {
+        <div class="popup-anchor" on:keydown=on_key>
+            <button
+                type="button"
+                class="icon-btn"
+                id="notification-bell"
+                aria-haspopup="true"
+                aria-expanded=move || open.get().to_string()
+                aria-controls="notification-list"
+                aria-label=move || t_string!(i18n, notifications).to_string()
+                on:click=move |_| open.update(|o| *o = !*o)
+            >
+                <svg aria-hidden="true" viewBox="0 0 24 24" width="20" height="20">
+                    <path fill="currentColor" d="M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22Zm7-6V11a7 7 0 0 0-5.5-6.84V3.5a1.5 1.5 0 0 0-3 0v.66A7 7 0 0 0 5 11v5l-2 2v1h18v-1l-2-2Z"/>
+                </svg>
+                <Show when=move || { unread.get() > 0 }>
+                    <span class="badge" aria-label=move || t_string!(i18n, notifications_unread, count = unread.get()).to_string()>
+                        {move || unread.get()}
+                    </span>
+                </Show>
+            </button>
+            <Show when=move || open.get()>
+                <div class="popup" id="notification-list" role="region"
+                     aria-label=move || t_string!(i18n, notifications).to_string()>
+                    <p class="empty">{t!(i18n, notifications_empty)}</p>
+                </div>
+            </Show>
+        </div>
+    }
+}
+
+/// The signed-in user's menu: who, role, language, logout.
+#[component]
+fn UserMenu() -> impl IntoView {
+    let i18n = use_i18n();
+    let auth = use_auth();
+    let (open, on_key) = popup_toggle();
+    let email = move || auth.user.with(|u| u.as_ref().map(|u| u.email.clone()).unwrap_or_default());
+    let role = move || {
+        let role = auth.user.with(|u| u.as_ref().map(|u| u.role)).unwrap_or_default();
+        match role {
+            Role::Superadmin => t_string!(i18n, role_superadmin).to_string(),
+            Role::Admin => t_string!(i18n, role_admin).to_string(),
+            Role::User => t_string!(i18n, role_user).to_string(),
+        }
+    };
+    let logout = move |_| {
+        leptos::task::spawn_local(async move {
+            let _ = api::logout().await;
+            // The protected layout sees no user and redirects to /login.
+            auth.user.set(None);
+        });
+    };
+    view! {
+        <div class="popup-anchor" on:keydown=on_key>
+            <button
+                type="button"
+                class="user-btn"
+                id="user-menu-button"
+                aria-haspopup="menu"
+                aria-expanded=move || open.get().to_string()
+                aria-controls="user-menu"
+                aria-label=move || t_string!(i18n, user_menu).to_string()
+                on:click=move |_| open.update(|o| *o = !*o)
+            >
+                <span class="avatar" aria-hidden="true">
+                    {move || email().chars().next().map(|c| c.to_ascii_uppercase().to_string()).unwrap_or_default()}
+                </span>
+                <span class="user-email">{email}</span>
+            </button>
+            <Show when=move || open.get()>
+                <div class="popup menu" id="user-menu" role="menu" aria-labelledby="user-menu-button">
+                    <div class="menu-header">
+                        <span class="muted">{t!(i18n, signed_in_as)}</span>
+                        <strong>{email}</strong>
+                        <span class="role-tag">{role}</span>
+                    </div>
+                    <div class="menu-row" role="group" aria-label=move || t_string!(i18n, language).to_string()>
+                        <button type="button" role="menuitemradio" class="link-btn"
+                            aria-checked=move || (i18n.get_locale() == Locale::en).to_string()
+                            on:click=move |_| i18n.set_locale(Locale::en)>{t!(i18n, lang_en)}</button>
+                        <button type="button" role="menuitemradio" class="link-btn"
+                            aria-checked=move || (i18n.get_locale() == Locale::ko).to_string()
+                            on:click=move |_| i18n.set_locale(Locale::ko)>{t!(i18n, lang_ko)}</button>
+                    </div>
+                    <button type="button" role="menuitem" class="menu-item" id="logout-button" on:click=logout>
+                        {t!(i18n, logout)}
+                    </button>
+                </div>
+            </Show>
+        </div>
+    }
+}

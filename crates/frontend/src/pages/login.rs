@@ -1,0 +1,131 @@
+//! The login page. The form checks the same rules as the server
+//! (`LoginRequest::validate`) before sending.
+
+use berth_shared::auth::LoginRequest;
+use berth_shared::FieldError;
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+
+use crate::api::{self, ApiError};
+use crate::auth::use_auth;
+use crate::components::field::field_message;
+use crate::i18n::*;
+
+/// Email + password form.
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let auth = use_auth();
+    let navigate = use_navigate();
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let field_errors = RwSignal::new(Vec::<FieldError>::new());
+    let form_error = RwSignal::new(None::<ApiError>);
+    let busy = RwSignal::new(false);
+
+    // Already signed in (e.g. back button): go straight to the app.
+    Effect::new({
+        let navigate = navigate.clone();
+        move || {
+            if auth.checked.get() && auth.user.with(Option::is_some) {
+                navigate("/sessions", Default::default());
+            }
+        }
+    });
+
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        let req = LoginRequest {
+            email: email.get_untracked(),
+            password: password.get_untracked(),
+        };
+        form_error.set(None);
+        if let Err(errs) = req.validate() {
+            field_errors.set(errs);
+            return;
+        }
+        field_errors.set(vec![]);
+        busy.set(true);
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            let result = api::login(&req).await;
+            busy.set(false);
+            match result {
+                Ok(user) => {
+                    password.set(String::new());
+                    auth.user.set(Some(user));
+                    navigate("/sessions", Default::default());
+                }
+                Err(ApiError::Invalid(errs)) => field_errors.set(errs),
+                Err(e) => form_error.set(Some(e)),
+            }
+        });
+    };
+
+    let error_for = move |field: &'static str| {
+        move || {
+            field_errors.with(|errs| {
+                errs.iter()
+                    .find(|e| e.field == field)
+                    .map(|e| field_message(i18n, &e.code))
+            })
+        }
+    };
+    let email_error = error_for("email");
+    let password_error = error_for("password");
+
+    view! {
+        <main class="login-page">
+            <form class="card login-card" on:submit=on_submit novalidate=true aria-labelledby="login-title">
+                <div class="brand brand-large" aria-hidden="true">{t!(i18n, app_name)}</div>
+                <h1 id="login-title">{t!(i18n, login_title)}</h1>
+                <p class="muted">{t!(i18n, login_subtitle)}</p>
+                <Show when=move || form_error.with(Option::is_some)>
+                    <div class="alert alert-error" role="alert" id="login-error">
+                        {move || match form_error.get() {
+                            Some(ApiError::Network(_)) => t_string!(i18n, error_network).to_string(),
+                            Some(ApiError::Problem(p)) if p.status == 401 => t_string!(i18n, login_failed).to_string(),
+                            Some(ApiError::Unauthorized) => t_string!(i18n, login_failed).to_string(),
+                            _ => t_string!(i18n, error_generic).to_string(),
+                        }}
+                    </div>
+                </Show>
+                <div class="field">
+                    <label for="login-email">{t!(i18n, login_email)}</label>
+                    <input
+                        id="login-email"
+                        name="email"
+                        type="email"
+                        autocomplete="username"
+                        required=true
+                        bind:value=email
+                        aria-invalid=move || email_error().is_some().to_string()
+                        aria-describedby="login-email-error"
+                    />
+                    <p class="field-error" id="login-email-error" aria-live="polite">{email_error}</p>
+                </div>
+                <div class="field">
+                    <label for="login-password">{t!(i18n, login_password)}</label>
+                    <input
+                        id="login-password"
+                        name="password"
+                        type="password"
+                        autocomplete="current-password"
+                        required=true
+                        bind:value=password
+                        aria-invalid=move || password_error().is_some().to_string()
+                        aria-describedby="login-password-error"
+                    />
+                    <p class="field-error" id="login-password-error" aria-live="polite">{password_error}</p>
+                </div>
+                <button type="submit" class="btn btn-primary btn-block" disabled=move || busy.get()>
+                    {move || if busy.get() { t_string!(i18n, login_busy).to_string() } else { t_string!(i18n, login_submit).to_string() }}
+                </button>
+            </form>
+        </main>
+    }
+}
