@@ -45,13 +45,17 @@ impl Server {
             dist.display()
         );
         let dir = tempfile::tempdir().expect("temp dir");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr: SocketAddr = listener.local_addr().expect("addr");
         let mut config = Config::for_data_dir(dir.path(), addr);
         config.static_dir = dist;
         config.admin_email = ADMIN_EMAIL.into();
         config.admin_password = Some(ADMIN_PASSWORD.into());
-        let app = berth_api::server::build(config).await.expect("server builds");
+        let app = berth_api::server::build(config)
+            .await
+            .expect("server builds");
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(berth_api::server::serve(listener, app.router, async move {
             let _ = stopped.await;
@@ -116,7 +120,11 @@ impl Browser {
             .set_window_rect(0, 0, 1280, 860)
             .await
             .expect("window size");
-        browser.driver.set_implicit_wait_timeout(Duration::ZERO).await.ok();
+        browser
+            .driver
+            .set_implicit_wait_timeout(Duration::ZERO)
+            .await
+            .ok();
         browser
     }
 

@@ -17,18 +17,33 @@ async fn login_see_sessions_logout() {
 
     // The shared rules run in the browser before anything is sent.
     b.el("button[type=submit]").await.click().await.unwrap();
-    b.wait_text("#login-email-error", "This field is required.").await;
-    b.el("#login-email").await.send_keys("not-an-email").await.unwrap();
+    b.wait_text("#login-email-error", "This field is required.")
+        .await;
+    b.el("#login-email")
+        .await
+        .send_keys("not-an-email")
+        .await
+        .unwrap();
     b.el("button[type=submit]").await.click().await.unwrap();
-    b.wait_text("#login-email-error", "Enter an email address like name@example.com.").await;
+    b.wait_text(
+        "#login-email-error",
+        "Enter an email address like name@example.com.",
+    )
+    .await;
 
     // Wrong password: an error message, still on the login page.
     let email = b.el("#login-email").await;
     email.clear().await.unwrap();
     email.send_keys(ADMIN_EMAIL).await.unwrap();
-    b.el("#login-password").await.send_keys("wrong-password").await.unwrap();
+    b.el("#login-password")
+        .await
+        .send_keys("wrong-password")
+        .await
+        .unwrap();
     b.el("button[type=submit]").await.click().await.unwrap();
-    let alert = b.wait_text("#login-error", "Wrong email or password.").await;
+    let alert = b
+        .wait_text("#login-error", "Wrong email or password.")
+        .await;
     assert_eq!(alert.attr("role").await.unwrap().as_deref(), Some("alert"));
     b.wait_for_path("/login").await;
     b.shot("02-login-wrong-password").await;
@@ -44,12 +59,16 @@ async fn login_see_sessions_logout() {
     b.wait_text("#sessions-empty", "No running sessions.").await;
     b.wait_text(".user-email", ADMIN_EMAIL).await;
     let bell = b.el("#notification-bell").await;
-    assert_eq!(bell.attr("aria-label").await.unwrap().as_deref(), Some("Notifications"));
+    assert_eq!(
+        bell.attr("aria-label").await.unwrap().as_deref(),
+        Some("Notifications")
+    );
     b.shot("03-sessions").await;
 
     // Finished tab.
     b.el("#tab-finished").await.click().await.unwrap();
-    b.wait_text("#sessions-empty", "No finished sessions.").await;
+    b.wait_text("#sessions-empty", "No finished sessions.")
+        .await;
 
     // A reload keeps the login (HttpOnly cookie), the page survives.
     b.driver.refresh().await.unwrap();

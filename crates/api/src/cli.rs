@@ -11,7 +11,11 @@ use crate::config::{Config, DatabaseArgs};
 use crate::{accounts, server, store};
 
 #[derive(Debug, Parser)]
-#[command(name = "berth", version, about = "Self-hosted compute sessions on Docker engines")]
+#[command(
+    name = "berth",
+    version,
+    about = "Self-hosted compute sessions on Docker engines"
+)]
 struct Cli {
     /// Log filter (tracing's env-filter syntax), e.g. `info` or `berth_api=debug`.
     #[arg(long, env = "BERTH_LOG", default_value = "info", global = true)]
@@ -107,7 +111,12 @@ async fn run_user(command: UserCommand) -> Result<(), server::StartError> {
         projects,
     };
     let user = accounts::create_user(&store, &req).await?;
-    println!("created {} ({}) access key {}", user.email, user.role.as_str(), user.access_key);
+    println!(
+        "created {} ({}) access key {}",
+        user.email,
+        user.role.as_str(),
+        user.access_key
+    );
     if generated {
         println!("password: {password}");
     }

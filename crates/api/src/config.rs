@@ -11,7 +11,11 @@ use clap::Args;
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
     /// Database URL: `sqlite://PATH` (embedded, the default) or `postgres://…`.
-    #[arg(long, env = "BERTH_DATABASE_URL", default_value = "sqlite://./data/berth.db")]
+    #[arg(
+        long,
+        env = "BERTH_DATABASE_URL",
+        default_value = "sqlite://./data/berth.db"
+    )]
     pub database_url: String,
     /// Directory for the server's own files (database, storage folders).
     #[arg(long, env = "BERTH_DATA_DIR", default_value = "./data")]
@@ -27,7 +31,11 @@ pub struct Config {
     #[command(flatten)]
     pub db: DatabaseArgs,
     /// Docker engine of the local agent: `unix:///path` or `tcp://host:port`.
-    #[arg(long, env = "BERTH_DOCKER_HOST", default_value = "unix:///var/run/docker.sock")]
+    #[arg(
+        long,
+        env = "BERTH_DOCKER_HOST",
+        default_value = "unix:///var/run/docker.sock"
+    )]
     pub docker_host: String,
     /// Directory holding the built web UI (Trunk's `dist/`).
     #[arg(long, env = "BERTH_STATIC_DIR", default_value = "./dist")]

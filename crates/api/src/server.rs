@@ -52,8 +52,12 @@ pub struct App {
 /// the router. Background tasks start here too.
 pub async fn build(config: Config) -> Result<App, StartError> {
     let store = Store::open(&config.db).await?;
-    let bootstrapped =
-        accounts::ensure_superadmin(&store, &config.admin_email, config.admin_password.as_deref()).await?;
+    let bootstrapped = accounts::ensure_superadmin(
+        &store,
+        &config.admin_email,
+        config.admin_password.as_deref(),
+    )
+    .await?;
     let runtime = Runtime::new(config.docker_host.clone());
     if !config.static_dir.join("index.html").exists() {
         tracing::warn!(dir = %config.static_dir.display(), "no web UI found; build it with `make setup`");
@@ -85,7 +89,9 @@ pub async fn serve(
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// `berth serve`: runs until Ctrl-C or SIGTERM.
@@ -103,7 +109,9 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     }
     match app.ctx.runtime().client().await {
         Ok(d) => tracing::info!(api = %d.client_version(), "Docker engine reachable"),
-        Err(e) => tracing::warn!(error = %e, "Docker engine not reachable; sessions cannot start until it is"),
+        Err(e) => {
+            tracing::warn!(error = %e, "Docker engine not reachable; sessions cannot start until it is")
+        }
     }
     let listener = TcpListener::bind(listen).await?;
     println!("berth: serving on http://{}", listener.local_addr()?);

@@ -21,7 +21,13 @@ async fn login_me_logout() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    let cookie = res.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
+    let cookie = res
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
     assert!(cookie.starts_with("berth_session="), "{cookie}");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Strict"), "{cookie}");
@@ -33,7 +39,14 @@ async fn login_me_logout() {
     assert!(user["access_key"].as_str().unwrap().starts_with("AKIA"));
     assert!(user.get("password_hash").is_none());
 
-    let me: Value = c.get(srv.url("/api/v1/auth/me")).send().await.unwrap().json().await.unwrap();
+    let me: Value = c
+        .get(srv.url("/api/v1/auth/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["id"], user["id"]);
 
     let res = c.post(srv.url("/api/v1/auth/logout")).send().await.unwrap();
@@ -88,14 +101,19 @@ async fn wrong_password_and_unknown_email_look_the_same() {
     let b = problem(unknown, StatusCode::UNAUTHORIZED).await;
     assert_eq!(a, b, "the answer must not reveal whether the email exists");
     let detail = a["detail"].as_str().unwrap().to_lowercase();
-    assert!(!detail.contains("exist") && !detail.contains("unknown"), "{detail}");
+    assert!(
+        !detail.contains("exist") && !detail.contains("unknown"),
+        "{detail}"
+    );
 }
 
 #[tokio::test]
 async fn disabled_user_cannot_login_and_loses_sessions_and_tokens() {
     let srv = TestServer::start().await;
     let admin = srv.admin().await;
-    let user = srv.create_user(&admin, "dana@test.berth", "dana-password", "user").await;
+    let user = srv
+        .create_user(&admin, "dana@test.berth", "dana-password", "user")
+        .await;
     let dana = srv.login("dana@test.berth", "dana-password").await;
     let token: Value = dana
         .post(srv.url("/api/v1/auth/tokens"))
@@ -141,7 +159,8 @@ async fn disabled_user_cannot_login_and_loses_sessions_and_tokens() {
 async fn api_tokens_create_use_list_revoke() {
     let srv = TestServer::start().await;
     let admin = srv.admin().await;
-    srv.create_user(&admin, "erin@test.berth", "erin-password", "user").await;
+    srv.create_user(&admin, "erin@test.berth", "erin-password", "user")
+        .await;
     let erin = srv.login("erin@test.berth", "erin-password").await;
 
     let res = erin
@@ -168,30 +187,58 @@ async fn api_tokens_create_use_list_revoke() {
         .unwrap();
     assert_eq!(me["email"], "erin@test.berth");
 
-    let list: Value = erin.get(srv.url("/api/v1/auth/tokens")).send().await.unwrap().json().await.unwrap();
+    let list: Value = erin
+        .get(srv.url("/api/v1/auth/tokens"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let items = list["items"].as_array().unwrap();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["name"], "ci");
-    assert!(items[0].get("token").is_none(), "the secret is shown only once");
+    assert!(
+        items[0].get("token").is_none(),
+        "the secret is shown only once"
+    );
     assert!(!items[0]["last_used_at"].is_null(), "use is recorded");
 
     // someone else's token id is not found
     let res = admin
-        .delete(srv.url(&format!("/api/v1/auth/tokens/{}", created["id"].as_str().unwrap())))
+        .delete(srv.url(&format!(
+            "/api/v1/auth/tokens/{}",
+            created["id"].as_str().unwrap()
+        )))
         .send()
         .await
         .unwrap();
     problem(res, StatusCode::NOT_FOUND).await;
 
     let res = erin
-        .delete(srv.url(&format!("/api/v1/auth/tokens/{}", created["id"].as_str().unwrap())))
+        .delete(srv.url(&format!(
+            "/api/v1/auth/tokens/{}",
+            created["id"].as_str().unwrap()
+        )))
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    let res = plain.get(srv.url("/api/v1/auth/me")).bearer_auth(&token).send().await.unwrap();
+    let res = plain
+        .get(srv.url("/api/v1/auth/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     problem(res, StatusCode::UNAUTHORIZED).await;
-    let list: Value = erin.get(srv.url("/api/v1/auth/tokens")).send().await.unwrap().json().await.unwrap();
+    let list: Value = erin
+        .get(srv.url("/api/v1/auth/tokens"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["items"], json!([]));
 }
 
@@ -199,14 +246,22 @@ async fn api_tokens_create_use_list_revoke() {
 async fn missing_or_garbage_credentials_are_401() {
     let srv = TestServer::start().await;
     let plain = reqwest::Client::new();
-    for auth in [None, Some("Bearer garbage"), Some("Bearer "), Some("Basic dXNlcjpwdw=="), Some("berth_x")] {
+    for auth in [
+        None,
+        Some("Bearer garbage"),
+        Some("Bearer "),
+        Some("Basic dXNlcjpwdw=="),
+        Some("berth_x"),
+    ] {
         let mut req = plain.get(srv.url("/api/v1/auth/me"));
         if let Some(a) = auth {
             req = req.header("authorization", a);
         }
         let res = req.send().await.unwrap();
         assert_eq!(
-            res.headers().get("www-authenticate").and_then(|v| v.to_str().ok()),
+            res.headers()
+                .get("www-authenticate")
+                .and_then(|v| v.to_str().ok()),
             Some("Bearer")
         );
         problem(res, StatusCode::UNAUTHORIZED).await;
@@ -236,16 +291,32 @@ async fn malformed_and_invalid_bodies() {
     let body = problem(res, StatusCode::BAD_REQUEST).await;
     assert!(body["detail"].as_str().unwrap().contains("not valid JSON"));
 
-    let res = c.post(&login).json(&json!({"email": "nope", "password": ""})).send().await.unwrap();
+    let res = c
+        .post(&login)
+        .json(&json!({"email": "nope", "password": ""}))
+        .send()
+        .await
+        .unwrap();
     let body = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(
         field_errors(&body),
-        [("email".into(), "invalid_email".into()), ("password".into(), "required".into())]
+        [
+            ("email".into(), "invalid_email".into()),
+            ("password".into(), "required".into())
+        ]
     );
 
-    let res = c.post(&login).json(&json!({"email": 42, "password": "x"})).send().await.unwrap();
+    let res = c
+        .post(&login)
+        .json(&json!({"email": 42, "password": "x"}))
+        .send()
+        .await
+        .unwrap();
     let body = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
-    assert_eq!(field_errors(&body), [("email".into(), "invalid_type".into())]);
+    assert_eq!(
+        field_errors(&body),
+        [("email".into(), "invalid_type".into())]
+    );
 
     let res = c
         .post(&login)
@@ -260,7 +331,11 @@ async fn malformed_and_invalid_bodies() {
     let res = c.post(&login).json(&huge).send().await.unwrap();
     problem(res, StatusCode::PAYLOAD_TOO_LARGE).await;
 
-    let res = c.get(srv.url("/api/v1/no-such-thing")).send().await.unwrap();
+    let res = c
+        .get(srv.url("/api/v1/no-such-thing"))
+        .send()
+        .await
+        .unwrap();
     problem(res, StatusCode::NOT_FOUND).await;
     let res = c.get(srv.url("/api/v2/anything")).send().await.unwrap();
     problem(res, StatusCode::NOT_FOUND).await;

@@ -5,11 +5,18 @@ use berth_api::runtime::{Runtime, RuntimeError};
 #[tokio::test]
 async fn engine_is_reachable_with_a_negotiated_version() {
     let rt = Runtime::new("unix:///var/run/docker.sock");
-    let docker = rt.client().await.expect("engine reachable (make setup starts dockerd)");
+    let docker = rt
+        .client()
+        .await
+        .expect("engine reachable (make setup starts dockerd)");
     let negotiated = docker.client_version();
     let server = docker.version().await.expect("version");
     let server_api = server.api_version.expect("engine API version");
-    assert_eq!(negotiated.to_string(), server_api, "client speaks the engine's API version");
+    assert_eq!(
+        negotiated.to_string(),
+        server_api,
+        "client speaks the engine's API version"
+    );
     let health = rt.health().await;
     assert!(health.ok, "{health:?}");
     assert_eq!(health.api_version.as_deref(), Some(server_api.as_str()));
@@ -18,8 +25,15 @@ async fn engine_is_reachable_with_a_negotiated_version() {
 #[tokio::test]
 async fn setup_built_the_labelled_busybox_environment() {
     let rt = Runtime::new("unix:///var/run/docker.sock");
-    let img = rt.inspect_image("berth/busybox:latest").await.expect("image built by make setup");
-    assert!(img.tags.iter().any(|t| t == "berth/busybox:latest"), "{:?}", img.tags);
+    let img = rt
+        .inspect_image("berth/busybox:latest")
+        .await
+        .expect("image built by make setup");
+    assert!(
+        img.tags.iter().any(|t| t == "berth/busybox:latest"),
+        "{:?}",
+        img.tags
+    );
     let label = |k: &str| img.labels.get(k).map(String::as_str);
     assert_eq!(label("ai.backend.kernelspec"), Some("1"));
     assert_eq!(label("ai.backend.service-ports"), Some("httpd:http:8000"));

@@ -16,21 +16,30 @@ async fn healthz_reports_database_and_engine() {
     assert_eq!(res.status(), StatusCode::OK);
     let h: Value = res.json().await.unwrap();
     assert_eq!(h["database"]["ok"], true);
-    assert_eq!(h["docker"]["ok"], true, "the test setup starts dockerd: {h}");
+    assert_eq!(
+        h["docker"]["ok"], true,
+        "the test setup starts dockerd: {h}"
+    );
     assert_eq!(h["status"], "ok");
-    assert!(h["docker"]["api_version"].as_str().is_some_and(|v| v.starts_with("1.")));
+    assert!(h["docker"]["api_version"]
+        .as_str()
+        .is_some_and(|v| v.starts_with("1.")));
 }
 
 #[tokio::test]
 async fn engine_down_still_serves_and_says_so() {
-    let srv = TestServer::start_with(|c| c.docker_host = "unix:///nonexistent/docker.sock".into()).await;
+    let srv =
+        TestServer::start_with(|c| c.docker_host = "unix:///nonexistent/docker.sock".into()).await;
     let res = reqwest::get(srv.url("/healthz")).await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let h: Value = res.json().await.unwrap();
     assert_eq!(h["status"], "degraded");
     assert_eq!(h["database"]["ok"], true);
     assert_eq!(h["docker"]["ok"], false);
-    assert!(h["docker"]["error"].as_str().unwrap().contains("/nonexistent/docker.sock"));
+    assert!(h["docker"]["error"]
+        .as_str()
+        .unwrap()
+        .contains("/nonexistent/docker.sock"));
     // and the API keeps working
     srv.admin().await;
 }
@@ -49,7 +58,12 @@ async fn spa_fallback_serves_index_for_client_routes() {
         assert_eq!(res.status(), StatusCode::OK, "{path}");
         assert_eq!(res.text().await.unwrap(), "<html>berth-ui</html>", "{path}");
     }
-    let js = reqwest::get(srv.url("/app.js")).await.unwrap().text().await.unwrap();
+    let js = reqwest::get(srv.url("/app.js"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert_eq!(js, "console.log(1)");
     // unknown API routes never fall back to the UI
     let res = reqwest::get(srv.url("/api/v1/sessionz")).await.unwrap();
@@ -61,23 +75,46 @@ async fn cli_creates_a_user_who_can_log_in() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("berth.db").display());
     let out = Command::new(env!("CARGO_BIN_EXE_berth"))
-        .args(["user", "create", "--email", "nora@test.berth", "--name", "Nora", "--role", "admin"])
+        .args([
+            "user",
+            "create",
+            "--email",
+            "nora@test.berth",
+            "--name",
+            "Nora",
+            "--role",
+            "admin",
+        ])
         .env("BERTH_DATABASE_URL", &db)
         .env("BERTH_DATA_DIR", dir.path())
         .env_remove("BERTH_USER_PASSWORD")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8(out.stdout).unwrap();
     let password = stdout
         .lines()
         .find_map(|l| l.strip_prefix("password: "))
         .expect("generated password printed")
         .to_string();
-    assert!(stdout.contains("created nora@test.berth (admin) access key AKIA"), "{stdout}");
+    assert!(
+        stdout.contains("created nora@test.berth (admin) access key AKIA"),
+        "{stdout}"
+    );
 
     let again = Command::new(env!("CARGO_BIN_EXE_berth"))
-        .args(["user", "create", "--email", "nora@test.berth", "--password", "whatever-123"])
+        .args([
+            "user",
+            "create",
+            "--email",
+            "nora@test.berth",
+            "--password",
+            "whatever-123",
+        ])
         .env("BERTH_DATABASE_URL", &db)
         .env("BERTH_DATA_DIR", dir.path())
         .output()
@@ -92,7 +129,14 @@ async fn cli_creates_a_user_who_can_log_in() {
     })
     .await;
     let nora = srv.login("nora@test.berth", &password).await;
-    let me: Value = nora.get(srv.url("/api/v1/auth/me")).send().await.unwrap().json().await.unwrap();
+    let me: Value = nora
+        .get(srv.url("/api/v1/auth/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["role"], "admin");
     assert_eq!(me["full_name"], "Nora");
     assert_eq!(me["projects"], json!(["default"]));

@@ -10,7 +10,9 @@ use serde_json::{json, Value};
 async fn admin_creates_and_looks_up_users_by_email() {
     let srv = TestServer::start().await;
     let admin = srv.admin().await;
-    let created = srv.create_user(&admin, "Frank@Test.Berth", "frank-password", "user").await;
+    let created = srv
+        .create_user(&admin, "Frank@Test.Berth", "frank-password", "user")
+        .await;
     assert_eq!(created["email"], "frank@test.berth");
     assert_eq!(created["role"], "user");
     assert_eq!(created["projects"], json!(["default"]));
@@ -44,12 +46,27 @@ async fn admin_creates_and_looks_up_users_by_email() {
         .unwrap();
     assert_eq!(none["items"], json!([]));
 
-    let all: Value = admin.get(srv.url("/api/v1/users")).send().await.unwrap().json().await.unwrap();
-    let emails: Vec<_> = all["items"].as_array().unwrap().iter().map(|u| u["email"].clone()).collect();
+    let all: Value = admin
+        .get(srv.url("/api/v1/users"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let emails: Vec<_> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["email"].clone())
+        .collect();
     assert_eq!(emails, [json!(ADMIN_EMAIL), json!("frank@test.berth")]);
 
     let one: Value = admin
-        .get(srv.url(&format!("/api/v1/users/{}", created["id"].as_str().unwrap())))
+        .get(srv.url(&format!(
+            "/api/v1/users/{}",
+            created["id"].as_str().unwrap()
+        )))
         .send()
         .await
         .unwrap()
@@ -57,7 +74,11 @@ async fn admin_creates_and_looks_up_users_by_email() {
         .await
         .unwrap();
     assert_eq!(one["email"], "frank@test.berth");
-    let res = admin.get(srv.url("/api/v1/users/no-such-id")).send().await.unwrap();
+    let res = admin
+        .get(srv.url("/api/v1/users/no-such-id"))
+        .send()
+        .await
+        .unwrap();
     problem(res, StatusCode::NOT_FOUND).await;
 }
 
@@ -65,7 +86,8 @@ async fn admin_creates_and_looks_up_users_by_email() {
 async fn duplicate_email_and_bad_fields_are_422() {
     let srv = TestServer::start().await;
     let admin = srv.admin().await;
-    srv.create_user(&admin, "gina@test.berth", "gina-password", "user").await;
+    srv.create_user(&admin, "gina@test.berth", "gina-password", "user")
+        .await;
     let res = admin
         .post(srv.url("/api/v1/users"))
         .json(&json!({"email": "GINA@test.berth", "password": "another-one"}))
@@ -84,7 +106,10 @@ async fn duplicate_email_and_bad_fields_are_422() {
     let body = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(
         field_errors(&body),
-        [("email".into(), "invalid_email".into()), ("password".into(), "too_short".into())]
+        [
+            ("email".into(), "invalid_email".into()),
+            ("password".into(), "too_short".into())
+        ]
     );
 
     let res = admin
@@ -94,7 +119,10 @@ async fn duplicate_email_and_bad_fields_are_422() {
         .await
         .unwrap();
     let body = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
-    assert_eq!(field_errors(&body), [("projects[0]".into(), "unknown_project".into())]);
+    assert_eq!(
+        field_errors(&body),
+        [("projects[0]".into(), "unknown_project".into())]
+    );
 
     let res = admin
         .post(srv.url("/api/v1/users"))
@@ -103,20 +131,31 @@ async fn duplicate_email_and_bad_fields_are_422() {
         .await
         .unwrap();
     let body = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
-    assert_eq!(field_errors(&body), [("role".into(), "invalid_type".into())]);
+    assert_eq!(
+        field_errors(&body),
+        [("role".into(), "invalid_type".into())]
+    );
 }
 
 #[tokio::test]
 async fn plain_users_get_403_on_admin_routes() {
     let srv = TestServer::start().await;
     let admin = srv.admin().await;
-    let target = srv.create_user(&admin, "ivan@test.berth", "ivan-password", "user").await;
+    let target = srv
+        .create_user(&admin, "ivan@test.berth", "ivan-password", "user")
+        .await;
     let ivan = srv.login("ivan@test.berth", "ivan-password").await;
     let id = target["id"].as_str().unwrap();
     for res in [
         ivan.get(srv.url("/api/v1/users")).send().await.unwrap(),
-        ivan.get(srv.url("/api/v1/users?email=root@test.berth")).send().await.unwrap(),
-        ivan.get(srv.url(&format!("/api/v1/users/{id}"))).send().await.unwrap(),
+        ivan.get(srv.url("/api/v1/users?email=root@test.berth"))
+            .send()
+            .await
+            .unwrap(),
+        ivan.get(srv.url(&format!("/api/v1/users/{id}")))
+            .send()
+            .await
+            .unwrap(),
         ivan.post(srv.url("/api/v1/users"))
             .json(&json!({"email": "j@test.berth", "password": "long-enough"}))
             .send()
@@ -131,7 +170,12 @@ async fn plain_users_get_403_on_admin_routes() {
         problem(res, StatusCode::FORBIDDEN).await;
     }
     // and without any login it is 401, not 403
-    let res = srv.client().get(srv.url("/api/v1/users")).send().await.unwrap();
+    let res = srv
+        .client()
+        .get(srv.url("/api/v1/users"))
+        .send()
+        .await
+        .unwrap();
     problem(res, StatusCode::UNAUTHORIZED).await;
 }
 
@@ -139,12 +183,17 @@ async fn plain_users_get_403_on_admin_routes() {
 async fn admins_manage_users_but_not_admins() {
     let srv = TestServer::start().await;
     let root = srv.admin().await;
-    let other_admin = srv.create_user(&root, "other-admin@test.berth", "admin-password", "admin").await;
-    srv.create_user(&root, "kim@test.berth", "admin-password", "admin").await;
+    let other_admin = srv
+        .create_user(&root, "other-admin@test.berth", "admin-password", "admin")
+        .await;
+    srv.create_user(&root, "kim@test.berth", "admin-password", "admin")
+        .await;
     let kim = srv.login("kim@test.berth", "admin-password").await;
 
     // an admin creates and looks up plain users
-    let user = srv.create_user(&kim, "lee@test.berth", "lee-password", "user").await;
+    let user = srv
+        .create_user(&kim, "lee@test.berth", "lee-password", "user")
+        .await;
     let found: Value = kim
         .get(srv.url("/api/v1/users?email=lee@test.berth"))
         .send()
@@ -171,7 +220,10 @@ async fn admins_manage_users_but_not_admins() {
         .unwrap();
     problem(res, StatusCode::FORBIDDEN).await;
     let res = kim
-        .patch(srv.url(&format!("/api/v1/users/{}", other_admin["id"].as_str().unwrap())))
+        .patch(srv.url(&format!(
+            "/api/v1/users/{}",
+            other_admin["id"].as_str().unwrap()
+        )))
         .json(&json!({"is_active": false}))
         .send()
         .await

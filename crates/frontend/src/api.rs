@@ -24,7 +24,10 @@ const BASE: &str = "/api/v1";
 
 async fn read<T: DeserializeOwned>(res: Response) -> Result<T, ApiError> {
     if res.ok() {
-        return res.json::<T>().await.map_err(|e| ApiError::Network(e.to_string()));
+        return res
+            .json::<T>()
+            .await
+            .map_err(|e| ApiError::Network(e.to_string()));
     }
     let status = res.status();
     let problem = res.json::<Problem>().await.unwrap_or_else(|_| Problem {

@@ -104,7 +104,10 @@ impl CreateTokenRequest {
     pub fn validate(&self) -> Result<(), Vec<FieldError>> {
         let mut errs = Errors::new();
         errs.check("name", validate::required(&self.name));
-        errs.check("name", validate::max_chars(&self.name, validate::TOKEN_NAME_MAX_CHARS));
+        errs.check(
+            "name",
+            validate::max_chars(&self.name, validate::TOKEN_NAME_MAX_CHARS),
+        );
         errs.finish()
     }
 }
@@ -170,8 +173,13 @@ mod tests {
 
     #[test]
     fn token_name_rules() {
-        assert_eq!(CreateTokenRequest::default().validate().unwrap_err()[0].code, "required");
-        let long = CreateTokenRequest { name: "x".repeat(65) };
+        assert_eq!(
+            CreateTokenRequest::default().validate().unwrap_err()[0].code,
+            "required"
+        );
+        let long = CreateTokenRequest {
+            name: "x".repeat(65),
+        };
         assert_eq!(long.validate().unwrap_err()[0].code, "too_long");
     }
 }

@@ -63,7 +63,10 @@ impl UpdateUserRequest {
     pub fn validate(&self) -> Result<(), Vec<FieldError>> {
         let mut errs = Errors::new();
         if let Some(name) = &self.full_name {
-            errs.check("full_name", validate::max_chars(name, validate::FULL_NAME_MAX_CHARS));
+            errs.check(
+                "full_name",
+                validate::max_chars(name, validate::FULL_NAME_MAX_CHARS),
+            );
         }
         errs.finish()
     }
@@ -98,7 +101,12 @@ mod tests {
             role: Role::User,
             projects: vec!["".into()],
         };
-        let fields: Vec<_> = req.validate().unwrap_err().into_iter().map(|e| e.field).collect();
+        let fields: Vec<_> = req
+            .validate()
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
         assert_eq!(fields, ["email", "password", "full_name", "projects[0]"]);
     }
 

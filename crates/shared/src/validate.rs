@@ -84,7 +84,12 @@ pub fn email(value: &str) -> Result<(), Invalid> {
             format!("An email address has at most {EMAIL_MAX_CHARS} characters."),
         ));
     }
-    let bad = || Invalid::new("invalid_email", "Enter an email address like name@example.com.");
+    let bad = || {
+        Invalid::new(
+            "invalid_email",
+            "Enter an email address like name@example.com.",
+        )
+    };
     let (local, domain) = value.split_once('@').ok_or_else(bad)?;
     let domain_ok = !domain.contains('@')
         && domain.contains('.')
@@ -136,7 +141,10 @@ pub fn login_password(value: &str) -> Result<(), Invalid> {
 /// Text no longer than `max` characters.
 pub fn max_chars(value: &str, max: usize) -> Result<(), Invalid> {
     if value.chars().count() > max {
-        Err(Invalid::new("too_long", format!("At most {max} characters.")))
+        Err(Invalid::new(
+            "too_long",
+            format!("At most {max} characters."),
+        ))
     } else {
         Ok(())
     }
@@ -149,14 +157,29 @@ mod tests {
 
     #[test]
     fn accepts_plain_emails() {
-        for ok in ["a@b.io", "first.last+tag@example.co.kr", " admin@berth.local "] {
+        for ok in [
+            "a@b.io",
+            "first.last+tag@example.co.kr",
+            " admin@berth.local ",
+        ] {
             assert_eq!(email(ok), Ok(()), "{ok}");
         }
     }
 
     #[test]
     fn rejects_malformed_emails() {
-        for bad in ["", "   ", "plain", "@example.com", "a@b", "a@.com", "a@com.", "a b@c.io", "a@b@c.io", "a@b..io"] {
+        for bad in [
+            "",
+            "   ",
+            "plain",
+            "@example.com",
+            "a@b",
+            "a@.com",
+            "a@com.",
+            "a b@c.io",
+            "a@b@c.io",
+            "a@b..io",
+        ] {
             assert!(email(bad).is_err(), "{bad:?} should be rejected");
         }
         assert_eq!(email("").unwrap_err().code, "required");
@@ -182,8 +205,14 @@ mod tests {
         errs.check("password", new_password("short"));
         errs.check("full_name", max_chars("ok", 10));
         let list = errs.finish().unwrap_err();
-        let fields: Vec<_> = list.iter().map(|e| (e.field.as_str(), e.code.as_str())).collect();
-        assert_eq!(fields, [("email", "invalid_email"), ("password", "too_short")]);
+        let fields: Vec<_> = list
+            .iter()
+            .map(|e| (e.field.as_str(), e.code.as_str()))
+            .collect();
+        assert_eq!(
+            fields,
+            [("email", "invalid_email"), ("password", "too_short")]
+        );
     }
 
     proptest! {

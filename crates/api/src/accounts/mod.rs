@@ -117,14 +117,21 @@ pub async fn create_user(store: &Store, req: &CreateUserRequest) -> Result<UserI
 
 /// The full view of one user.
 pub async fn user_info(store: &Store, user_id: &str) -> Result<UserInfo, AccountError> {
-    let row = store.user_by_id(user_id).await?.ok_or(AccountError::NotFound("user"))?;
+    let row = store
+        .user_by_id(user_id)
+        .await?
+        .ok_or(AccountError::NotFound("user"))?;
     let access_key = store.main_access_key(user_id).await?.unwrap_or_default();
     let projects = store.projects_of(user_id).await?;
     Ok(to_info(row, access_key, projects))
 }
 
 /// Changes a user's name, role or active flag.
-pub async fn update_user(store: &Store, id: &str, req: &UpdateUserRequest) -> Result<UserInfo, AccountError> {
+pub async fn update_user(
+    store: &Store,
+    id: &str,
+    req: &UpdateUserRequest,
+) -> Result<UserInfo, AccountError> {
     req.validate().map_err(AccountError::Invalid)?;
     let updated = store
         .update_user(
@@ -143,7 +150,11 @@ pub async fn update_user(store: &Store, id: &str, req: &UpdateUserRequest) -> Re
 /// Every user, or only the one with `email`.
 pub async fn list_users(store: &Store, email: Option<&str>) -> Result<Vec<UserInfo>, AccountError> {
     let rows = match email {
-        Some(email) => store.user_by_email(&normalise_email(email)).await?.into_iter().collect(),
+        Some(email) => store
+            .user_by_email(&normalise_email(email))
+            .await?
+            .into_iter()
+            .collect(),
         None => store.list_users().await?,
     };
     let mut keys: HashMap<String, String> = HashMap::new();
@@ -165,9 +176,17 @@ pub async fn list_users(store: &Store, email: Option<&str>) -> Result<Vec<UserIn
 }
 
 /// Checks an email and password; the active user they belong to.
-pub async fn authenticate(store: &Store, email: &str, password: &str) -> Result<UserInfo, AccountError> {
+pub async fn authenticate(
+    store: &Store,
+    email: &str,
+    password: &str,
+) -> Result<UserInfo, AccountError> {
     let row = store.user_by_email(&normalise_email(email)).await?;
-    let ok = password::verify(password.to_string(), row.as_ref().map(|r| r.password_hash.clone())).await;
+    let ok = password::verify(
+        password.to_string(),
+        row.as_ref().map(|r| r.password_hash.clone()),
+    )
+    .await;
     match row {
         Some(row) if ok && row.is_active != 0 => user_info(store, &row.id).await,
         _ => Err(AccountError::Unauthenticated),
@@ -175,11 +194,17 @@ pub async fn authenticate(store: &Store, email: &str, password: &str) -> Result<
 }
 
 /// Starts a browser login; the cookie token (shown only here).
-pub async fn start_login(store: &Store, user_id: &str, ttl_hours: u32) -> Result<String, AccountError> {
+pub async fn start_login(
+    store: &Store,
+    user_id: &str,
+    ttl_hours: u32,
+) -> Result<String, AccountError> {
     let token = secrets::login_token();
     let now = now_ms();
     let expires = now + i64::from(ttl_hours) * 3_600_000;
-    store.insert_login(&secrets::token_hash(&token), user_id, now, expires).await?;
+    store
+        .insert_login(&secrets::token_hash(&token), user_id, now, expires)
+        .await?;
     Ok(token)
 }
 
@@ -224,17 +249,26 @@ fn token_info(row: TokenRow) -> TokenInfo {
 }
 
 /// Creates a personal API token.
-pub async fn create_token(store: &Store, user_id: &str, name: &str) -> Result<TokenCreated, AccountError> {
+pub async fn create_token(
+    store: &Store,
+    user_id: &str,
+    name: &str,
+) -> Result<TokenCreated, AccountError> {
     let token = secrets::api_token();
     let row = TokenRow {
         id: uuid::Uuid::new_v4().to_string(),
         user_id: user_id.to_string(),
         name: name.trim().to_string(),
-        prefix: token.chars().take(secrets::TOKEN_PREFIX.len() + 6).collect(),
+        prefix: token
+            .chars()
+            .take(secrets::TOKEN_PREFIX.len() + 6)
+            .collect(),
         created_at: now_ms(),
         last_used_at: None,
     };
-    store.insert_token(&row, &secrets::token_hash(&token)).await?;
+    store
+        .insert_token(&row, &secrets::token_hash(&token))
+        .await?;
     Ok(TokenCreated {
         token,
         info: token_info(row),
@@ -243,11 +277,20 @@ pub async fn create_token(store: &Store, user_id: &str, name: &str) -> Result<To
 
 /// A user's live tokens.
 pub async fn list_tokens(store: &Store, user_id: &str) -> Result<Vec<TokenInfo>, AccountError> {
-    Ok(store.tokens_of(user_id).await?.into_iter().map(token_info).collect())
+    Ok(store
+        .tokens_of(user_id)
+        .await?
+        .into_iter()
+        .map(token_info)
+        .collect())
 }
 
 /// Revokes one of the user's tokens.
-pub async fn revoke_token(store: &Store, user_id: &str, token_id: &str) -> Result<(), AccountError> {
+pub async fn revoke_token(
+    store: &Store,
+    user_id: &str,
+    token_id: &str,
+) -> Result<(), AccountError> {
     if store.revoke_token(token_id, user_id, now_ms()).await? {
         Ok(())
     } else {
@@ -274,7 +317,10 @@ pub async fn ensure_superadmin(
         return Ok(None);
     }
     let generated = password.is_none().then(secrets::generate_password);
-    let password = password.map(str::to_string).or_else(|| generated.clone()).unwrap_or_default();
+    let password = password
+        .map(str::to_string)
+        .or_else(|| generated.clone())
+        .unwrap_or_default();
     let user = create_user(
         store,
         &CreateUserRequest {

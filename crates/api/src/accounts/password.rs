@@ -43,7 +43,10 @@ pub async fn verify(password: String, stored: Option<String>) -> bool {
         let Ok(parsed) = PasswordHash::new(&stored) else {
             return false;
         };
-        Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok() && known
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+            && known
     })
     .await
     .unwrap_or(false)
@@ -60,6 +63,9 @@ mod tests {
         assert!(verify("correct horse".into(), Some(h.clone())).await);
         assert!(!verify("wrong horse".into(), Some(h)).await);
         assert!(!verify("anything".into(), None).await);
-        assert!(PasswordHash::new(dummy_hash()).is_ok(), "dummy hash must parse so the timing matches");
+        assert!(
+            PasswordHash::new(dummy_hash()).is_ok(),
+            "dummy hash must parse so the timing matches"
+        );
     }
 }

@@ -51,7 +51,12 @@ mod tests {
     fn shapes() {
         let ak = access_key();
         assert_eq!(ak.len(), 20);
-        assert!(ak.starts_with("AKIA") && ak.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()));
+        assert!(
+            ak.starts_with("AKIA")
+                && ak
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        );
         assert_eq!(secret_key().len(), 40);
         assert!(api_token().starts_with(TOKEN_PREFIX));
         assert_ne!(login_token(), login_token());

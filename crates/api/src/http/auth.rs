@@ -6,7 +6,9 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::Router;
-use berth_shared::auth::{CreateTokenRequest, LoginRequest, TokenCreated, TokenList, UserInfo, SESSION_COOKIE};
+use berth_shared::auth::{
+    CreateTokenRequest, LoginRequest, TokenCreated, TokenList, UserInfo, SESSION_COOKIE,
+};
 use cookie::{Cookie, SameSite};
 
 use super::error::{ApiError, ApiResult};
@@ -36,7 +38,10 @@ fn session_cookie(value: String, max_age_secs: i64) -> HeaderValue {
     HeaderValue::from_str(&cookie.to_string()).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-async fn login(State(ctx): State<ApiContext>, ApiJson(req): ApiJson<LoginRequest>) -> ApiResult<Response> {
+async fn login(
+    State(ctx): State<ApiContext>,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> ApiResult<Response> {
     req.validate().map_err(ApiError::Invalid)?;
     let user = match accounts::authenticate(ctx.store(), &req.email, &req.password).await {
         Ok(user) => user,
@@ -46,8 +51,10 @@ async fn login(State(ctx): State<ApiContext>, ApiJson(req): ApiJson<LoginRequest
     let ttl_hours = ctx.config().login_ttl_hours;
     let token = accounts::start_login(ctx.store(), &user.id, ttl_hours).await?;
     let mut res = ApiJson(user).into_response();
-    res.headers_mut()
-        .insert(header::SET_COOKIE, session_cookie(token, i64::from(ttl_hours) * 3600));
+    res.headers_mut().insert(
+        header::SET_COOKIE,
+        session_cookie(token, i64::from(ttl_hours) * 3600),
+    );
     Ok(res)
 }
 
@@ -75,7 +82,10 @@ async fn create_token(
     Ok((StatusCode::CREATED, ApiJson(created)))
 }
 
-async fn list_tokens(State(ctx): State<ApiContext>, AuthUser(user): AuthUser) -> ApiResult<ApiJson<TokenList>> {
+async fn list_tokens(
+    State(ctx): State<ApiContext>,
+    AuthUser(user): AuthUser,
+) -> ApiResult<ApiJson<TokenList>> {
     let items = accounts::list_tokens(ctx.store(), &user.id).await?;
     Ok(ApiJson(TokenList { items }))
 }

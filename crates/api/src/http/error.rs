@@ -57,12 +57,19 @@ impl ApiError {
                 "Invalid input",
                 Some("One or more fields are invalid; see errors.".into()),
             ),
-            BadRequest(d) => (StatusCode::BAD_REQUEST, "bad-request", "Malformed request", Some(d.clone())),
+            BadRequest(d) => (
+                StatusCode::BAD_REQUEST,
+                "bad-request",
+                "Malformed request",
+                Some(d.clone()),
+            ),
             Unauthorized => (
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
                 "Authentication required",
-                Some("Sign in, or send a valid API token as 'Authorization: Bearer <token>'.".into()),
+                Some(
+                    "Sign in, or send a valid API token as 'Authorization: Bearer <token>'.".into(),
+                ),
             ),
             LoginFailed => (
                 StatusCode::UNAUTHORIZED,
@@ -70,7 +77,12 @@ impl ApiError {
                 "Login failed",
                 Some("Wrong email or password.".into()),
             ),
-            Forbidden(d) => (StatusCode::FORBIDDEN, "forbidden", "Not allowed", Some((*d).into())),
+            Forbidden(d) => (
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Not allowed",
+                Some((*d).into()),
+            ),
             NotFound(what) => (
                 StatusCode::NOT_FOUND,
                 "not-found",
@@ -123,8 +135,10 @@ impl IntoResponse for ApiError {
             errors,
         };
         let mut res = (status, axum::Json(body)).into_response();
-        res.headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_CONTENT_TYPE));
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(PROBLEM_CONTENT_TYPE),
+        );
         if status == StatusCode::UNAUTHORIZED {
             res.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));

@@ -12,7 +12,10 @@ use super::ApiContext;
 pub async fn healthz(State(ctx): State<ApiContext>) -> (StatusCode, ApiJson<Health>) {
     let (db, docker) = tokio::join!(ctx.store().ping(), ctx.runtime().health());
     let database = match db {
-        Ok(()) => ComponentHealth { ok: true, error: None },
+        Ok(()) => ComponentHealth {
+            ok: true,
+            error: None,
+        },
         Err(e) => ComponentHealth {
             ok: false,
             error: Some(e.to_string()),

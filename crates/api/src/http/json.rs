@@ -17,7 +17,12 @@ use super::error::ApiError;
 pub struct ApiJson<T>(pub T);
 
 fn is_json(content_type: &str) -> bool {
-    let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
 }
 
@@ -52,7 +57,9 @@ where
 /// Every request body of the API is a JSON object.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        return Err(ApiError::BadRequest("The body must be a JSON object.".into()));
+        return Err(ApiError::BadRequest(
+            "The body must be a JSON object.".into(),
+        ));
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
@@ -92,9 +99,18 @@ mod tests {
 
     #[test]
     fn syntax_errors_are_bad_requests() {
-        assert!(matches!(parse::<LoginRequest>(b"{\"email\":"), Err(ApiError::BadRequest(_))));
-        assert!(matches!(parse::<LoginRequest>(b"{} trailing"), Err(ApiError::BadRequest(_))));
-        assert!(matches!(parse::<LoginRequest>(b"[1]"), Err(ApiError::BadRequest(_))));
+        assert!(matches!(
+            parse::<LoginRequest>(b"{\"email\":"),
+            Err(ApiError::BadRequest(_))
+        ));
+        assert!(matches!(
+            parse::<LoginRequest>(b"{} trailing"),
+            Err(ApiError::BadRequest(_))
+        ));
+        assert!(matches!(
+            parse::<LoginRequest>(b"[1]"),
+            Err(ApiError::BadRequest(_))
+        ));
     }
 
     #[test]

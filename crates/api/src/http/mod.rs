@@ -36,7 +36,11 @@ struct Inner {
 impl ApiContext {
     /// Bundles the server's parts.
     pub fn new(config: Config, store: Store, runtime: Runtime) -> Self {
-        Self(Arc::new(Inner { config, store, runtime }))
+        Self(Arc::new(Inner {
+            config,
+            store,
+            runtime,
+        }))
     }
 
     /// Settings.

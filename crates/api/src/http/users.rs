@@ -44,7 +44,9 @@ async fn create(
     ApiJson(req): ApiJson<CreateUserRequest>,
 ) -> ApiResult<(StatusCode, ApiJson<UserInfo>)> {
     if req.role != Role::User && admin.role != Role::Superadmin {
-        return Err(ApiError::Forbidden("Only a superadmin can create admin accounts."));
+        return Err(ApiError::Forbidden(
+            "Only a superadmin can create admin accounts.",
+        ));
     }
     let user = accounts::create_user(ctx.store(), &req).await?;
     Ok((StatusCode::CREATED, ApiJson(user)))
@@ -60,10 +62,18 @@ async fn update(
     // Admins manage users; only a superadmin touches admins or hands out admin roles.
     let elevated = target.role != Role::User || req.role.is_some_and(|r| r != Role::User);
     if elevated && admin.role != Role::Superadmin {
-        return Err(ApiError::Forbidden("Only a superadmin can change admin accounts."));
+        return Err(ApiError::Forbidden(
+            "Only a superadmin can change admin accounts.",
+        ));
     }
-    if target.id == admin.id && (req.is_active == Some(false) || req.role.is_some_and(|r| r != admin.role)) {
-        return Err(ApiError::Forbidden("You cannot disable or demote your own account."));
+    if target.id == admin.id
+        && (req.is_active == Some(false) || req.role.is_some_and(|r| r != admin.role))
+    {
+        return Err(ApiError::Forbidden(
+            "You cannot disable or demote your own account.",
+        ));
     }
-    Ok(ApiJson(accounts::update_user(ctx.store(), &id, &req).await?))
+    Ok(ApiJson(
+        accounts::update_user(ctx.store(), &id, &req).await?,
+    ))
 }

@@ -83,9 +83,17 @@ impl Runtime {
         self.client
             .get_or_try_init(|| async {
                 let docker = if self.host.starts_with("unix://") || self.host.starts_with('/') {
-                    Docker::connect_with_unix(&self.host, REQUEST_TIMEOUT_SECS, bollard::API_DEFAULT_VERSION)
+                    Docker::connect_with_unix(
+                        &self.host,
+                        REQUEST_TIMEOUT_SECS,
+                        bollard::API_DEFAULT_VERSION,
+                    )
                 } else {
-                    Docker::connect_with_http(&self.host, REQUEST_TIMEOUT_SECS, bollard::API_DEFAULT_VERSION)
+                    Docker::connect_with_http(
+                        &self.host,
+                        REQUEST_TIMEOUT_SECS,
+                        bollard::API_DEFAULT_VERSION,
+                    )
                 }
                 .map_err(|e| self.unreachable(e))?;
                 tokio::time::timeout(PROBE_TIMEOUT, docker.negotiate_version())
@@ -129,9 +137,9 @@ impl Runtime {
                 tags: img.repo_tags.unwrap_or_default(),
                 labels: img.config.and_then(|c| c.labels).unwrap_or_default(),
             }),
-            Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => {
-                Err(RuntimeError::ImageNotFound(reference.to_string()))
-            }
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Err(RuntimeError::ImageNotFound(reference.to_string())),
             Err(e) => Err(e.into()),
         }
     }

@@ -4,7 +4,13 @@ use super::{Store, StoreResult};
 
 impl Store {
     /// Records a login valid until `expires_at` (epoch ms).
-    pub async fn insert_login(&self, token_hash: &str, user_id: &str, now: i64, expires_at: i64) -> StoreResult<()> {
+    pub async fn insert_login(
+        &self,
+        token_hash: &str,
+        user_id: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO login_sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
         )
@@ -19,12 +25,13 @@ impl Store {
 
     /// The user of an unexpired login.
     pub async fn login_user(&self, token_hash: &str, now: i64) -> StoreResult<Option<String>> {
-        let row: Option<(String,)> =
-            sqlx::query_as("SELECT user_id FROM login_sessions WHERE token_hash = $1 AND expires_at > $2")
-                .bind(token_hash)
-                .bind(now)
-                .fetch_optional(self.pool())
-                .await?;
+        let row: Option<(String,)> = sqlx::query_as(
+            "SELECT user_id FROM login_sessions WHERE token_hash = $1 AND expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(self.pool())
+        .await?;
         Ok(row.map(|(u,)| u))
     }
 

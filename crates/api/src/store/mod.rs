@@ -96,7 +96,9 @@ impl Store {
                 .connect()
                 .await
                 .map_err(open_err)?;
-            conn.execute("PRAGMA journal_mode=WAL").await.map_err(open_err)?;
+            conn.execute("PRAGMA journal_mode=WAL")
+                .await
+                .map_err(open_err)?;
         }
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
@@ -162,7 +164,9 @@ fn normalise_url(url: &str) -> StoreResult<(String, Backend)> {
 }
 
 fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next()?;
     (!path.is_empty() && path != ":memory:").then(|| path.into())
 }
@@ -187,15 +191,27 @@ mod tests {
 
     #[test]
     fn sqlite_urls_get_create_mode() {
-        assert_eq!(normalise_url("sqlite://x.db").unwrap().0, "sqlite://x.db?mode=rwc");
-        assert_eq!(normalise_url("sqlite:x.db?cache=shared").unwrap().0, "sqlite:x.db?cache=shared&mode=rwc");
-        assert_eq!(normalise_url("sqlite://x.db?mode=ro").unwrap().0, "sqlite://x.db?mode=ro");
+        assert_eq!(
+            normalise_url("sqlite://x.db").unwrap().0,
+            "sqlite://x.db?mode=rwc"
+        );
+        assert_eq!(
+            normalise_url("sqlite:x.db?cache=shared").unwrap().0,
+            "sqlite:x.db?cache=shared&mode=rwc"
+        );
+        assert_eq!(
+            normalise_url("sqlite://x.db?mode=ro").unwrap().0,
+            "sqlite://x.db?mode=ro"
+        );
         assert!(normalise_url("mysql://x").is_err());
     }
 
     #[test]
     fn passwords_are_redacted() {
         assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
-        assert_eq!(redact("sqlite://./data/berth.db"), "sqlite://./data/berth.db");
+        assert_eq!(
+            redact("sqlite://./data/berth.db"),
+            "sqlite://./data/berth.db"
+        );
     }
 }

@@ -107,7 +107,9 @@ impl Store {
     /// Every user, oldest first.
     pub async fn list_users(&self) -> StoreResult<Vec<UserRow>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY created_at, email");
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(self.pool()).await?)
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .fetch_all(self.pool())
+            .await?)
     }
 
     /// How many superadmins exist.

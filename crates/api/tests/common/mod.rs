@@ -35,7 +35,9 @@ impl TestServer {
         config.admin_email = ADMIN_EMAIL.into();
         config.admin_password = Some(ADMIN_PASSWORD.into());
         tweak(&mut config);
-        let app = berth_api::server::build(config).await.expect("server builds");
+        let app = berth_api::server::build(config)
+            .await
+            .expect("server builds");
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(berth_api::server::serve(listener, app.router, async move {
             let _ = stopped.await;
@@ -54,7 +56,10 @@ impl TestServer {
 
     /// A client with its own cookie jar.
     pub fn client(&self) -> Client {
-        Client::builder().cookie_store(true).build().expect("client")
+        Client::builder()
+            .cookie_store(true)
+            .build()
+            .expect("client")
     }
 
     /// A client logged in as `email`.
@@ -75,7 +80,13 @@ impl TestServer {
     }
 
     /// Creates a user through the admin API; returns its JSON.
-    pub async fn create_user(&self, admin: &Client, email: &str, password: &str, role: &str) -> Value {
+    pub async fn create_user(
+        &self,
+        admin: &Client,
+        email: &str,
+        password: &str,
+        role: &str,
+    ) -> Value {
         let res = admin
             .post(self.url("/api/v1/users"))
             .json(&serde_json::json!({"email": email, "password": password, "full_name": "Test User", "role": role}))
@@ -107,7 +118,9 @@ pub async fn problem(res: Response, status: StatusCode) -> Value {
     assert_eq!(ct, "application/problem+json", "errors are problem+json");
     let body: Value = res.json().await.expect("problem body");
     assert_eq!(body["status"], status.as_u16());
-    assert!(body["type"].as_str().is_some_and(|t| t.starts_with("/problems/")));
+    assert!(body["type"]
+        .as_str()
+        .is_some_and(|t| t.starts_with("/problems/")));
     assert!(body["title"].is_string());
     body
 }
@@ -120,7 +133,10 @@ pub fn field_errors(body: &Value) -> Vec<(String, String)> {
         .iter()
         .map(|e| {
             assert!(e["message"].as_str().is_some_and(|m| !m.is_empty()));
-            (e["field"].as_str().unwrap().to_string(), e["code"].as_str().unwrap().to_string())
+            (
+                e["field"].as_str().unwrap().to_string(),
+                e["code"].as_str().unwrap().to_string(),
+            )
         })
         .collect()
 }

@@ -84,9 +84,15 @@ fn UserMenu() -> impl IntoView {
     let i18n = use_i18n();
     let auth = use_auth();
     let (open, on_key) = popup_toggle();
-    let email = move || auth.user.with(|u| u.as_ref().map(|u| u.email.clone()).unwrap_or_default());
+    let email = move || {
+        auth.user
+            .with(|u| u.as_ref().map(|u| u.email.clone()).unwrap_or_default())
+    };
     let role = move || {
-        let role = auth.user.with(|u| u.as_ref().map(|u| u.role)).unwrap_or_default();
+        let role = auth
+            .user
+            .with(|u| u.as_ref().map(|u| u.role))
+            .unwrap_or_default();
         match role {
             Role::Superadmin => t_string!(i18n, role_superadmin).to_string(),
             Role::Admin => t_string!(i18n, role_admin).to_string(),
