@@ -7,8 +7,11 @@
 //! compiles for both `wasm32-unknown-unknown` and native targets.
 
 pub mod auth;
+pub mod bytes;
 pub mod health;
 pub mod problem;
+pub mod resources;
+pub mod sessions;
 pub mod users;
 pub mod validate;
 

@@ -1,0 +1,214 @@
+//! Environments, resource groups, presets, policies and agents.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::bytes::ByteSize;
+use crate::validate::{self, Errors, Invalid};
+use crate::FieldError;
+
+/// A service an image offers (from `ai.backend.service-ports`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServicePort {
+    /// App name (`jupyter`, `httpd`).
+    pub name: String,
+    /// `http`, `tcp`, `pty`.
+    pub protocol: String,
+    /// Port inside the container.
+    pub port: u16,
+}
+
+/// Parses `name:proto:port,name:proto:[p1,p2]`-style labels (single ports).
+pub fn parse_service_ports(label: &str) -> Vec<ServicePort> {
+    label
+        .split(',')
+        .filter_map(|item| {
+            let mut parts = item.trim().split(':');
+            let name = parts.next()?.trim();
+            let protocol = parts.next()?.trim();
+            let port = parts.next()?.trim().trim_matches(|c| c == '[' || c == ']').parse().ok()?;
+            (!name.is_empty()).then(|| ServicePort {
+                name: name.to_string(),
+                protocol: protocol.to_string(),
+                port,
+            })
+        })
+        .collect()
+}
+
+/// One version (tag) of an environment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnvironmentVersion {
+    /// The tag.
+    pub version: String,
+    /// Full reference to launch (`name:tag`).
+    pub image: String,
+    /// Apps it serves.
+    pub service_ports: Vec<ServicePort>,
+    /// Least CPU it needs.
+    pub min_cpu: f64,
+    /// Least memory it needs.
+    pub min_mem: ByteSize,
+}
+
+/// An environment: images grouped by name, versions = tags.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Environment {
+    /// Image name without tag (`berth/busybox`).
+    pub name: String,
+    /// Name for people (label `ai.backend.display-name`, else the name).
+    pub display_name: String,
+    /// Versions, newest tag name first.
+    pub versions: Vec<EnvironmentVersion>,
+}
+
+/// `GET /api/v1/environments`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnvironmentList {
+    /// Environments by name.
+    pub items: Vec<Environment>,
+    /// Whether a session may name an image that is not listed.
+    pub allow_manual_image: bool,
+}
+
+/// A named set of agents.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourceGroup {
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Agents in it.
+    pub agents: Vec<String>,
+}
+
+/// `GET /api/v1/resource-groups`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourceGroupList {
+    /// Groups the caller's project may use.
+    pub items: Vec<ResourceGroup>,
+}
+
+/// A named resource set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourcePreset {
+    /// Name (unique).
+    pub name: String,
+    /// CPU cores.
+    pub cpu: f64,
+    /// Memory.
+    pub mem: ByteSize,
+    /// Shared memory.
+    pub shmem: ByteSize,
+    /// Accelerators by slot.
+    #[serde(default)]
+    pub accelerators: BTreeMap<String, f64>,
+}
+
+impl ResourcePreset {
+    /// Rules for a preset.
+    pub fn validate(&self) -> Result<(), Vec<FieldError>> {
+        let mut errs = Errors::new();
+        errs.check("name", validate::required(&self.name));
+        errs.check("name", validate::max_chars(&self.name, 64));
+        if !(self.cpu.is_finite() && self.cpu > 0.0) {
+            errs.check("cpu", Err(Invalid::new("out_of_range", "CPU must be more than 0.")));
+        }
+        if self.mem.0 == 0 {
+            errs.check("mem", Err(Invalid::new("out_of_range", "Memory must be more than 0.")));
+        }
+        if self.shmem > self.mem {
+            errs.check(
+                "shmem",
+                Err(Invalid::new("shmem_exceeds_mem", "Shared memory cannot be more than memory.")),
+            );
+        }
+        errs.finish()
+    }
+}
+
+/// `GET /api/v1/resource-presets`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourcePresetList {
+    /// Presets by name.
+    pub items: Vec<ResourcePreset>,
+}
+
+/// Limits bound to a keypair.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourcePolicy {
+    /// Name (unique); `default` applies to everyone not bound to another.
+    pub name: String,
+    /// Most sessions alive at once (0 = no limit).
+    pub max_concurrent_sessions: u32,
+    /// Most CPU held at once by all sessions (0 = no limit).
+    pub max_total_cpu: f64,
+    /// Most memory held at once by all sessions (0 = no limit).
+    pub max_total_mem: ByteSize,
+    /// Longest a session may live, seconds (0 = no limit).
+    pub max_session_lifetime: u64,
+}
+
+impl ResourcePolicy {
+    /// Rules for a policy.
+    pub fn validate(&self) -> Result<(), Vec<FieldError>> {
+        let mut errs = Errors::new();
+        errs.check("name", validate::required(&self.name));
+        errs.check("name", validate::max_chars(&self.name, 64));
+        if !(self.max_total_cpu.is_finite() && self.max_total_cpu >= 0.0) {
+            errs.check("max_total_cpu", Err(Invalid::new("out_of_range", "Cannot be negative.")));
+        }
+        errs.finish()
+    }
+}
+
+/// `GET /api/v1/resource-policies` (admin).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourcePolicyList {
+    /// Policies by name.
+    pub items: Vec<ResourcePolicy>,
+}
+
+/// An agent (one Docker engine) with its capacity and what is in use.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentInfo {
+    /// Id (`local` for the default install).
+    pub id: String,
+    /// Resource group.
+    pub resource_group: String,
+    /// `ALIVE` or `LOST`.
+    pub status: String,
+    /// Total CPU cores.
+    pub cpu_total: f64,
+    /// CPU held by sessions.
+    pub cpu_used: f64,
+    /// Total memory.
+    pub mem_total: ByteSize,
+    /// Memory held by sessions.
+    pub mem_used: ByteSize,
+    /// Declared accelerators (total).
+    pub accelerators_total: BTreeMap<String, f64>,
+    /// Accelerators held.
+    pub accelerators_used: BTreeMap<String, f64>,
+}
+
+/// `GET /api/v1/agents`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentList {
+    /// Agents the caller may use.
+    pub items: Vec<AgentInfo>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_ports_label() {
+        let p = parse_service_ports("jupyter:http:8081, ttyd:http:7681,bad,x:tcp:[9000]");
+        let names: Vec<_> = p.iter().map(|s| (s.name.as_str(), s.port)).collect();
+        assert_eq!(names, [("jupyter", 8081), ("ttyd", 7681), ("x", 9000)]);
+        assert!(parse_service_ports("").is_empty());
+    }
+}
