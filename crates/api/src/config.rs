@@ -5,7 +5,29 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use std::collections::BTreeMap;
+
+use berth_shared::bytes::ByteSize;
 use clap::Args;
+
+use crate::scheduler::core::Strategy;
+
+fn parse_size(s: &str) -> Result<ByteSize, String> {
+    ByteSize::parse(s).ok_or_else(|| format!("{s:?} is not a size like 8g or 512m"))
+}
+
+/// `slot=amount,slot=amount`.
+fn parse_accelerators(s: &str) -> Result<BTreeMap<String, f64>, String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').ok_or_else(|| format!("{p:?}: use slot=amount"))?;
+            let v: f64 = v.trim().parse().map_err(|_| format!("{p:?}: the amount is not a number"))?;
+            Ok((k.trim().to_string(), v))
+        })
+        .collect()
+}
 
 /// Where the database lives.
 #[derive(Debug, Clone, Args)]
@@ -46,6 +68,27 @@ pub struct Config {
     /// How long a browser login lasts, in hours.
     #[arg(long, env = "BERTH_LOGIN_TTL_HOURS", default_value_t = 12)]
     pub login_ttl_hours: u32,
+    /// Let sessions name images that are not listed environments.
+    #[arg(long, env = "BERTH_ALLOW_MANUAL_IMAGE", default_value_t = false)]
+    pub allow_manual_image: bool,
+    /// CPU cores the local agent offers (default: the engine's CPU count).
+    #[arg(long, env = "BERTH_AGENT_CPU")]
+    pub agent_cpu: Option<f64>,
+    /// Memory the local agent offers, e.g. `8g` (default: the engine's memory).
+    #[arg(long, env = "BERTH_AGENT_MEM", value_parser = parse_size)]
+    pub agent_mem: Option<ByteSize>,
+    /// Accelerators the local agent declares, e.g. `cuda.device=2,fake.gpu=1`.
+    #[arg(long, env = "BERTH_AGENT_ACCELERATORS", default_value = "", value_parser = parse_accelerators)]
+    pub agent_accelerators: BTreeMap<String, f64>,
+    /// How the scheduler picks among agents that fit.
+    #[arg(long, env = "BERTH_SCHEDULER_STRATEGY", value_enum, default_value_t = Strategy::Dispersed)]
+    pub scheduler_strategy: Strategy,
+    /// Period of the scheduler's tick, in milliseconds (it also wakes on events).
+    #[arg(long, env = "BERTH_SCHEDULER_TICK_MS", default_value_t = 1000)]
+    pub scheduler_tick_ms: u64,
+    /// Seconds a container gets to stop after SIGTERM before it is killed.
+    #[arg(long, env = "BERTH_STOP_GRACE_SECS", default_value_t = 10)]
+    pub stop_grace_secs: u32,
     /// Email of the first superadmin, created when no superadmin exists.
     #[arg(long, env = "BERTH_ADMIN_EMAIL", default_value = "admin@berth.local")]
     pub admin_email: String,
@@ -69,6 +112,13 @@ impl Config {
             static_dir: data_dir.join("dist"),
             max_body_bytes: 1024 * 1024,
             login_ttl_hours: 12,
+            allow_manual_image: false,
+            agent_cpu: None,
+            agent_mem: None,
+            agent_accelerators: BTreeMap::new(),
+            scheduler_strategy: Strategy::Dispersed,
+            scheduler_tick_ms: 1000,
+            stop_grace_secs: 10,
             admin_email: "admin@berth.local".into(),
             admin_password: None,
         }

@@ -9,7 +9,11 @@
 pub mod accounts;
 pub mod cli;
 pub mod config;
+pub mod events;
 pub mod http;
 pub mod runtime;
+pub mod scheduler;
 pub mod server;
+pub mod services;
+pub mod sessions;
 pub mod store;

@@ -10,6 +10,8 @@ use crate::accounts::{self, AccountError, Bootstrapped};
 use crate::config::Config;
 use crate::http::{self, ApiContext};
 use crate::runtime::Runtime;
+use crate::services::Services;
+use crate::{scheduler, sessions};
 use crate::store::{now_ms, Store, StoreError};
 
 /// Why the server (or a CLI command) could not run.
@@ -62,7 +64,15 @@ pub async fn build(config: Config) -> Result<App, StartError> {
     if !config.static_dir.join("index.html").exists() {
         tracing::warn!(dir = %config.static_dir.display(), "no web UI found; build it with `make setup`");
     }
-    let ctx = ApiContext::new(config, store, runtime);
+    let instance = store
+        .meta_get_or_init("instance_id", || uuid::Uuid::new_v4().simple().to_string())
+        .await?;
+    let ctx = Services::new(config, store, runtime, instance);
+    scheduler::refresh_agents(&ctx).await;
+    if let Err(e) = sessions::recover(&ctx).await {
+        tracing::error!(error = %e, "recovery after start failed");
+    }
+    scheduler::spawn(ctx.clone());
     spawn_login_sweeper(ctx.clone());
     Ok(App {
         router: http::router(ctx.clone()),
@@ -75,7 +85,10 @@ fn spawn_login_sweeper(ctx: ApiContext) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {
-            tick.tick().await;
+            tokio::select! {
+                _ = ctx.shutdown().cancelled() => return,
+                _ = tick.tick() => {}
+            }
             if let Err(e) = ctx.store().delete_expired_logins(now_ms()).await {
                 tracing::warn!(error = %e, "could not delete expired logins");
             }
@@ -115,7 +128,9 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     }
     let listener = TcpListener::bind(listen).await?;
     println!("berth: serving on http://{}", listener.local_addr()?);
+    let ctx = app.ctx.clone();
     serve(listener, app.router, shutdown_signal()).await?;
+    ctx.shutdown().cancel();
     Ok(())
 }
 

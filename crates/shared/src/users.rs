@@ -56,6 +56,9 @@ pub struct UpdateUserRequest {
     /// its logins and tokens stop working at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_active: Option<bool>,
+    /// Bind the user's keypair to this resource policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_policy: Option<String>,
 }
 
 impl UpdateUserRequest {

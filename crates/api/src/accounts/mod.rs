@@ -144,6 +144,17 @@ pub async fn update_user(
     if !updated {
         return Err(AccountError::NotFound("user"));
     }
+    if let Some(policy) = req.resource_policy.as_deref() {
+        if !store.policies().await?.iter().any(|p| p.name == policy) {
+            return Err(AccountError::Invalid(vec![FieldError::new(
+                "resource_policy",
+                "unknown_policy",
+                format!("There is no resource policy {policy:?}."),
+            )]));
+        }
+        let key = store.main_access_key(id).await?.unwrap_or_default();
+        store.set_keypair_policy(&key, policy).await?;
+    }
     user_info(store, id).await
 }
 

@@ -7,6 +7,8 @@ use berth_shared::problem::PROBLEM_CONTENT_TYPE;
 use berth_shared::{FieldError, Problem};
 
 use crate::accounts::AccountError;
+use crate::runtime::RuntimeError;
+use crate::sessions::SessionError;
 use crate::store::StoreError;
 
 /// An error answer.
@@ -30,6 +32,9 @@ pub enum ApiError {
     /// Absent, or not the caller's: 404.
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// Not possible in the current state: 409.
+    #[error("conflict: {0}")]
+    Conflict(String),
     /// Body over the size limit: 413.
     #[error("request body too large")]
     PayloadTooLarge,
@@ -89,6 +94,7 @@ impl ApiError {
                 "Not found",
                 Some(format!("No such {what}.")),
             ),
+            Conflict(d) => (StatusCode::CONFLICT, "conflict", "Conflict", Some(d.clone())),
             PayloadTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload-too-large",
@@ -161,6 +167,29 @@ impl From<AccountError> for ApiError {
             AccountError::NotFound(what) => ApiError::NotFound(what),
             AccountError::Store(e) => e.into(),
             AccountError::Internal(msg) => ApiError::Internal(msg),
+        }
+    }
+}
+
+impl From<SessionError> for ApiError {
+    fn from(e: SessionError) -> Self {
+        match e {
+            SessionError::Invalid(errors) => ApiError::Invalid(errors),
+            SessionError::NotFound => ApiError::NotFound("session"),
+            SessionError::Forbidden(d) => ApiError::Forbidden(d),
+            SessionError::Conflict(d) => ApiError::Conflict(d),
+            SessionError::Unavailable(d) => ApiError::Unavailable(d),
+            SessionError::Store(e) => e.into(),
+            SessionError::Runtime(e) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<RuntimeError> for ApiError {
+    fn from(e: RuntimeError) -> Self {
+        match e {
+            RuntimeError::Unreachable { .. } => ApiError::Unavailable(e.to_string()),
+            other => ApiError::Internal(other.to_string()),
         }
     }
 }

@@ -3,13 +3,15 @@
 //! and call one operation; no SQL and no bollard types here.
 
 pub mod auth;
+pub mod environments;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod health;
 pub mod json;
+pub mod resources;
+pub mod sessions;
 pub mod users;
-
-use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{any, get};
@@ -18,52 +20,19 @@ use tower_http::compression::CompressionLayer;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 
-use crate::config::Config;
-use crate::runtime::Runtime;
-use crate::store::Store;
 
-/// Shared state of every handler; cheap to clone.
-#[derive(Debug, Clone)]
-pub struct ApiContext(Arc<Inner>);
-
-#[derive(Debug)]
-struct Inner {
-    config: Config,
-    store: Store,
-    runtime: Runtime,
-}
-
-impl ApiContext {
-    /// Bundles the server's parts.
-    pub fn new(config: Config, store: Store, runtime: Runtime) -> Self {
-        Self(Arc::new(Inner {
-            config,
-            store,
-            runtime,
-        }))
-    }
-
-    /// Settings.
-    pub fn config(&self) -> &Config {
-        &self.0.config
-    }
-
-    /// The database.
-    pub fn store(&self) -> &Store {
-        &self.0.store
-    }
-
-    /// The local Docker engine.
-    pub fn runtime(&self) -> &Runtime {
-        &self.0.runtime
-    }
-}
+/// Shared state of every handler: the server's services.
+pub type ApiContext = crate::services::Shared;
 
 /// `/api/v1`: the route table of the API.
 fn api_router() -> Router<ApiContext> {
     Router::new()
         .merge(auth::router())
         .merge(users::router())
+        .merge(sessions::router())
+        .merge(environments::router())
+        .merge(resources::router())
+        .merge(events::router())
         .fallback(error::api_not_found)
 }
 

@@ -2,12 +2,16 @@
 //! (through bollard). Step 1 connects, negotiates the API version and reads
 //! images; containers come with the session lifecycle.
 
+mod containers;
+
 use std::collections::HashMap;
 use std::time::Duration;
 
 use berth_shared::health::DockerHealth;
 use bollard::Docker;
 use tokio::sync::OnceCell;
+
+pub use containers::*;
 
 /// Seconds bollard waits for one engine request.
 const REQUEST_TIMEOUT_SECS: u64 = 120;
@@ -32,6 +36,9 @@ pub enum RuntimeError {
     /// No such image on the engine.
     #[error("image {0} is not on the engine")]
     ImageNotFound(String),
+    /// No such container on the engine.
+    #[error("container {0} is not on the engine")]
+    ContainerNotFound(String),
     /// The engine refused or failed a request.
     #[error("Docker engine error: {0}")]
     Engine(#[from] bollard::errors::Error),

@@ -5,8 +5,11 @@
 //! default) and PostgreSQL, so the schema keeps to the types both decode
 //! through `Any`: TEXT ids, BIGINT epoch-millisecond timestamps, INTEGER flags.
 
+mod agents;
 mod logins;
+mod meta;
 mod projects;
+mod sessions;
 mod tokens;
 mod users;
 
@@ -15,7 +18,9 @@ use std::str::FromStr;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
+pub use agents::*;
 pub use projects::*;
+pub use sessions::*;
 pub use tokens::*;
 pub use users::*;
 

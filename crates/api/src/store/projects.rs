@@ -45,3 +45,14 @@ impl Store {
         .await?)
     }
 }
+
+impl Store {
+    /// The name of a project.
+    pub async fn project_name(&self, id: &str) -> StoreResult<Option<String>> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT name FROM projects WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.map(|(n,)| n))
+    }
+}

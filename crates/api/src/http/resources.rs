@@ -1,0 +1,182 @@
+//! Resource groups, presets, policies and agents.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{delete, get};
+use axum::Router;
+use berth_shared::auth::UserInfo;
+use berth_shared::bytes::ByteSize;
+use berth_shared::resources::{
+    AgentInfo, AgentList, ResourceGroup, ResourceGroupList, ResourcePolicy, ResourcePolicyList, ResourcePreset,
+    ResourcePresetList,
+};
+
+use super::error::{ApiError, ApiResult};
+use super::extract::{AdminUser, AuthUser};
+use super::json::ApiJson;
+use super::ApiContext;
+use crate::store::{PolicyRow, PresetRow, Store};
+
+/// The routes of these resources.
+pub fn router() -> Router<ApiContext> {
+    Router::new()
+        .route("/resource-groups", get(groups))
+        .route("/resource-presets", get(presets).post(put_preset))
+        .route("/resource-presets/{name}", delete(delete_preset))
+        .route("/resource-policies", get(policies).post(put_policy))
+        .route("/resource-policies/{name}", delete(delete_policy))
+        .route("/agents", get(agents))
+}
+
+/// Names of the resource groups the user's projects may use.
+async fn groups_of(store: &Store, user: &UserInfo) -> ApiResult<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for p in &user.projects {
+        if let Some(pid) = store.project_id(p).await? {
+            out.extend(store.resource_groups_for_project(&pid).await?);
+        }
+    }
+    Ok(out)
+}
+
+async fn groups(State(ctx): State<ApiContext>, AuthUser(user): AuthUser) -> ApiResult<ApiJson<ResourceGroupList>> {
+    let allowed = groups_of(ctx.store(), &user).await?;
+    let agents = ctx.store().agents().await?;
+    let items = allowed
+        .into_iter()
+        .map(|(name, description)| ResourceGroup {
+            agents: agents.iter().filter(|a| a.resource_group == name).map(|a| a.id.clone()).collect(),
+            name,
+            description,
+        })
+        .collect();
+    Ok(ApiJson(ResourceGroupList { items }))
+}
+
+async fn agents(State(ctx): State<ApiContext>, AuthUser(user): AuthUser) -> ApiResult<ApiJson<AgentList>> {
+    let allowed: BTreeSet<String> = groups_of(ctx.store(), &user).await?.into_keys().collect();
+    let holding = ctx
+        .store()
+        .sessions_in(&["SCHEDULED", "PREPARING", "RUNNING", "TERMINATING"])
+        .await?;
+    let items = ctx
+        .store()
+        .agents()
+        .await?
+        .into_iter()
+        .filter(|a| user.role.is_admin() || allowed.contains(&a.resource_group))
+        .map(|a| {
+            let mut used: BTreeMap<String, f64> = BTreeMap::new();
+            for s in holding.iter().filter(|s| s.allocated == 1 && s.agent.as_deref() == Some(&a.id)) {
+                for (k, v) in serde_json::from_str::<BTreeMap<String, f64>>(&s.accelerators).unwrap_or_default() {
+                    *used.entry(k).or_default() += v;
+                }
+            }
+            AgentInfo {
+                accelerators_total: serde_json::from_str(&a.accel_total).unwrap_or_default(),
+                accelerators_used: used,
+                cpu_total: a.cpu_total,
+                cpu_used: a.cpu_used,
+                mem_total: ByteSize(a.mem_total.max(0) as u64),
+                mem_used: ByteSize(a.mem_used.max(0) as u64),
+                id: a.id,
+                resource_group: a.resource_group,
+                status: a.status,
+            }
+        })
+        .collect();
+    Ok(ApiJson(AgentList { items }))
+}
+
+fn preset(p: PresetRow) -> ResourcePreset {
+    ResourcePreset {
+        name: p.name,
+        cpu: p.cpu,
+        mem: ByteSize(p.mem.max(0) as u64),
+        shmem: ByteSize(p.shmem.max(0) as u64),
+        accelerators: serde_json::from_str(&p.accelerators).unwrap_or_default(),
+    }
+}
+
+async fn presets(State(ctx): State<ApiContext>, AuthUser(_): AuthUser) -> ApiResult<ApiJson<ResourcePresetList>> {
+    let items = ctx.store().presets().await?.into_iter().map(preset).collect();
+    Ok(ApiJson(ResourcePresetList { items }))
+}
+
+async fn put_preset(
+    State(ctx): State<ApiContext>,
+    AdminUser(_): AdminUser,
+    ApiJson(p): ApiJson<ResourcePreset>,
+) -> ApiResult<(StatusCode, ApiJson<ResourcePreset>)> {
+    p.validate().map_err(ApiError::Invalid)?;
+    let row = PresetRow {
+        name: p.name.trim().to_string(),
+        cpu: p.cpu,
+        mem: p.mem.0 as i64,
+        shmem: p.shmem.0 as i64,
+        accelerators: serde_json::to_string(&p.accelerators).unwrap_or_else(|_| "{}".into()),
+    };
+    ctx.store().put_preset(&row).await?;
+    Ok((StatusCode::CREATED, ApiJson(preset(row))))
+}
+
+async fn delete_preset(
+    State(ctx): State<ApiContext>,
+    AdminUser(_): AdminUser,
+    Path(name): Path<String>,
+) -> ApiResult<StatusCode> {
+    if ctx.store().delete_preset(&name).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound("preset"))
+    }
+}
+
+fn policy(p: PolicyRow) -> ResourcePolicy {
+    ResourcePolicy {
+        name: p.name,
+        max_concurrent_sessions: p.max_concurrent_sessions.max(0) as u32,
+        max_total_cpu: p.max_total_cpu,
+        max_total_mem: ByteSize(p.max_total_mem.max(0) as u64),
+        max_session_lifetime: p.max_session_lifetime.max(0) as u64,
+    }
+}
+
+async fn policies(State(ctx): State<ApiContext>, AdminUser(_): AdminUser) -> ApiResult<ApiJson<ResourcePolicyList>> {
+    let items = ctx.store().policies().await?.into_iter().map(policy).collect();
+    Ok(ApiJson(ResourcePolicyList { items }))
+}
+
+async fn put_policy(
+    State(ctx): State<ApiContext>,
+    AdminUser(_): AdminUser,
+    ApiJson(p): ApiJson<ResourcePolicy>,
+) -> ApiResult<(StatusCode, ApiJson<ResourcePolicy>)> {
+    p.validate().map_err(ApiError::Invalid)?;
+    let row = PolicyRow {
+        name: p.name.trim().to_string(),
+        max_concurrent_sessions: i64::from(p.max_concurrent_sessions),
+        max_total_cpu: p.max_total_cpu,
+        max_total_mem: p.max_total_mem.0.min(i64::MAX as u64) as i64,
+        max_session_lifetime: p.max_session_lifetime.min(i64::MAX as u64) as i64,
+    };
+    ctx.store().put_policy(&row).await?;
+    ctx.wake_scheduler();
+    Ok((StatusCode::CREATED, ApiJson(policy(row))))
+}
+
+async fn delete_policy(
+    State(ctx): State<ApiContext>,
+    AdminUser(_): AdminUser,
+    Path(name): Path<String>,
+) -> ApiResult<StatusCode> {
+    if ctx.store().delete_policy(&name).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::Conflict(format!(
+            "Policy {name} does not exist, is the default, or is bound to a keypair."
+        )))
+    }
+}

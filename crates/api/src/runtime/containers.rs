@@ -1,0 +1,243 @@
+//! Containers: create, start, stop, remove, wait, logs, list ours; engine
+//! capacity; environment images.
+
+use std::collections::HashMap;
+
+use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountType};
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, KillContainerOptionsBuilder, ListContainersOptionsBuilder,
+    ListImagesOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder, StopContainerOptionsBuilder,
+};
+use futures_util::StreamExt;
+
+use super::{ImageInfo, Runtime, RuntimeError};
+
+/// Label: the session a container belongs to.
+pub const LABEL_SESSION: &str = "berth.session";
+/// Label: the kernel a container is.
+pub const LABEL_KERNEL: &str = "berth.kernel";
+/// Label: the server instance (database) that owns a container, so servers
+/// sharing one engine never touch each other's containers.
+pub const LABEL_INSTANCE: &str = "berth.instance";
+
+/// Most bytes of a container's output kept when it is removed.
+pub const KEPT_LOG_BYTES: usize = 256 * 1024;
+
+/// What to run in one kernel container.
+#[derive(Debug, Clone)]
+pub struct ContainerSpec {
+    /// Container name (unique on the engine).
+    pub name: String,
+    /// Hostname inside.
+    pub hostname: String,
+    /// Image reference.
+    pub image: String,
+    /// Main process.
+    pub cmd: Vec<String>,
+    /// `NAME=value` entries.
+    pub env: Vec<String>,
+    /// Labels.
+    pub labels: HashMap<String, String>,
+    /// CPU cores.
+    pub cpu: f64,
+    /// Memory bytes.
+    pub mem: i64,
+    /// /dev/shm bytes.
+    pub shmem: i64,
+}
+
+/// How a container ended (or that it is gone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Its main process exited with this code.
+    Code(i64),
+    /// It no longer exists (removed behind our back).
+    Vanished,
+}
+
+/// A container of ours as the engine lists it.
+#[derive(Debug, Clone)]
+pub struct OurContainer {
+    /// Container id.
+    pub id: String,
+    /// `berth.kernel` label.
+    pub kernel: Option<String>,
+    /// Whether it runs.
+    pub running: bool,
+}
+
+fn is_404(e: &bollard::errors::Error) -> bool {
+    matches!(e, bollard::errors::Error::DockerResponseServerError { status_code: 404, .. })
+}
+
+impl Runtime {
+    /// CPU cores and memory bytes of the engine's machine.
+    pub async fn capacity(&self) -> Result<(f64, i64), RuntimeError> {
+        let info = self.client().await?.info().await?;
+        Ok((info.ncpu.unwrap_or(1) as f64, info.mem_total.unwrap_or(0)))
+    }
+
+    /// Creates and starts a container; its id. A container that was created
+    /// but failed to start is removed again.
+    pub async fn run_container(&self, spec: &ContainerSpec) -> Result<String, RuntimeError> {
+        let docker = self.client().await?;
+        let body = ContainerCreateBody {
+            image: Some(spec.image.clone()),
+            hostname: Some(spec.hostname.clone()),
+            cmd: Some(spec.cmd.clone()),
+            env: Some(spec.env.clone()),
+            labels: Some(spec.labels.clone()),
+            working_dir: Some("/home/work".into()),
+            host_config: Some(HostConfig {
+                nano_cpus: Some((spec.cpu * 1e9).round() as i64),
+                memory: Some(spec.mem),
+                shm_size: Some(spec.shmem),
+                init: Some(true),
+                // scratch: an anonymous volume, removed with the container
+                mounts: Some(vec![Mount {
+                    target: Some("/home/work".into()),
+                    typ: Some(MountType::VOLUME),
+                    ..Default::default()
+                }]),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let opts = CreateContainerOptionsBuilder::default().name(&spec.name).build();
+        let created = match docker.create_container(Some(opts), body).await {
+            Ok(c) => c,
+            Err(e) if is_404(&e) => return Err(RuntimeError::ImageNotFound(spec.image.clone())),
+            Err(e) => return Err(e.into()),
+        };
+        if let Err(e) = docker.start_container(&created.id, None).await {
+            let _ = self.remove(&created.id).await;
+            return Err(e.into());
+        }
+        Ok(created.id)
+    }
+
+    /// Asks the main process to stop (SIGTERM), killing it after `grace_secs`.
+    pub async fn stop(&self, id: &str, grace_secs: i32) -> Result<(), RuntimeError> {
+        let docker = self.client().await?;
+        let opts = StopContainerOptionsBuilder::default().t(grace_secs).build();
+        match docker.stop_container(id, Some(opts)).await {
+            Ok(()) => Ok(()),
+            Err(e) if is_404(&e) => Ok(()),
+            // 304: already stopped
+            Err(bollard::errors::Error::DockerResponseServerError { status_code: 304, .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Kills the main process at once.
+    pub async fn kill(&self, id: &str) -> Result<(), RuntimeError> {
+        let docker = self.client().await?;
+        let opts = KillContainerOptionsBuilder::default().signal("SIGKILL").build();
+        match docker.kill_container(id, Some(opts)).await {
+            Ok(()) => Ok(()),
+            Err(bollard::errors::Error::DockerResponseServerError { status_code: 404 | 409, .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Removes a container and its scratch volume (gone already is fine).
+    pub async fn remove(&self, id: &str) -> Result<(), RuntimeError> {
+        let docker = self.client().await?;
+        let opts = RemoveContainerOptionsBuilder::default().force(true).v(true).build();
+        match docker.remove_container(id, Some(opts)).await {
+            Ok(()) => Ok(()),
+            Err(e) if is_404(&e) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Waits until the container's main process exits.
+    pub async fn wait(&self, id: &str) -> Result<Exit, RuntimeError> {
+        let docker = self.client().await?;
+        let mut stream = docker.wait_container(id, None);
+        match stream.next().await {
+            Some(Ok(r)) => Ok(Exit::Code(r.status_code)),
+            Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => Ok(Exit::Code(code)),
+            Some(Err(e)) if is_404(&e) => Ok(Exit::Vanished),
+            Some(Err(e)) => Err(e.into()),
+            None => Ok(Exit::Vanished),
+        }
+    }
+
+    /// Whether the container exists and runs, and its exit code if it ended.
+    pub async fn state(&self, id: &str) -> Result<Option<(bool, Option<i64>)>, RuntimeError> {
+        let docker = self.client().await?;
+        match docker.inspect_container(id, None).await {
+            Ok(c) => {
+                let st = c.state.unwrap_or_default();
+                Ok(Some((st.running.unwrap_or(false), st.exit_code)))
+            }
+            Err(e) if is_404(&e) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// stdout and stderr as written; the last `tail` lines when given.
+    pub async fn logs(&self, id: &str, tail: Option<u32>) -> Result<String, RuntimeError> {
+        let docker = self.client().await?;
+        let tail = tail.map(|t| t.to_string()).unwrap_or_else(|| "all".into());
+        let opts = LogsOptionsBuilder::default().stdout(true).stderr(true).tail(&tail).build();
+        let mut stream = docker.logs(id, Some(opts));
+        let mut out = Vec::new();
+        while let Some(item) = stream.next().await {
+            match item {
+                Ok(chunk) => out.extend_from_slice(&chunk.into_bytes()),
+                Err(e) if is_404(&e) => return Err(RuntimeError::ContainerNotFound(id.to_string())),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(String::from_utf8_lossy(&out).into_owned())
+    }
+
+    /// The last [`KEPT_LOG_BYTES`] of output, to keep after removal.
+    pub async fn logs_to_keep(&self, id: &str) -> Option<String> {
+        let logs = self.logs(id, Some(10_000)).await.ok()?;
+        if logs.len() <= KEPT_LOG_BYTES {
+            return Some(logs);
+        }
+        let mut start = logs.len() - KEPT_LOG_BYTES;
+        while !logs.is_char_boundary(start) {
+            start += 1;
+        }
+        Some(logs[start..].to_string())
+    }
+
+    /// Every container (running or not) labelled with this server instance.
+    pub async fn our_containers(&self, instance: &str) -> Result<Vec<OurContainer>, RuntimeError> {
+        let docker = self.client().await?;
+        let filters = HashMap::from([("label".to_string(), vec![format!("{LABEL_INSTANCE}={instance}")])]);
+        let opts = ListContainersOptionsBuilder::default().all(true).filters(&filters).build();
+        Ok(docker
+            .list_containers(Some(opts))
+            .await?
+            .into_iter()
+            .map(|c| OurContainer {
+                id: c.id.unwrap_or_default(),
+                kernel: c.labels.and_then(|l| l.get(LABEL_KERNEL).cloned()),
+                running: c.state.map(|s| s.to_string() == "running").unwrap_or(false),
+            })
+            .collect())
+    }
+
+    /// Images that carry the environment labels (`ai.backend.kernelspec`).
+    pub async fn environment_images(&self) -> Result<Vec<ImageInfo>, RuntimeError> {
+        let docker = self.client().await?;
+        let filters = HashMap::from([("label".to_string(), vec!["ai.backend.kernelspec".to_string()])]);
+        let opts = ListImagesOptionsBuilder::default().filters(&filters).build();
+        Ok(docker
+            .list_images(Some(opts))
+            .await?
+            .into_iter()
+            .map(|i| ImageInfo {
+                id: i.id,
+                tags: i.repo_tags.into_iter().filter(|t| t != "<none>:<none>").collect(),
+                labels: i.labels,
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,397 @@
+//! The scheduler's decision core: a snapshot in, placements and reasons out.
+//! No I/O and no clock of its own, so it is unit- and property-tested and
+//! benchmarked on its own.
+//!
+//! Order: oldest pending session first within the whole snapshot. A session
+//! that cannot be placed does not block the ones behind it (no head-of-line
+//! blocking: a small session starts when it fits, even if a big one waits).
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+
+/// How to choose among agents that fit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Strategy {
+    /// Spread: the agent with the most free CPU.
+    #[default]
+    Dispersed,
+    /// Pack: the agent with the least free CPU that still fits.
+    Concentrated,
+}
+
+/// A session waiting to be placed.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    /// Session id.
+    pub id: String,
+    /// Resource group it must run in.
+    pub resource_group: String,
+    /// Access key whose policy applies.
+    pub access_key: String,
+    /// CPU cores.
+    pub cpu: f64,
+    /// Memory bytes.
+    pub mem: u64,
+    /// Accelerators by slot.
+    pub accelerators: BTreeMap<String, f64>,
+    /// Designated agent.
+    pub agent: Option<String>,
+    /// Not before (epoch ms).
+    pub starts_at: Option<i64>,
+}
+
+/// An agent's free capacity.
+#[derive(Debug, Clone)]
+pub struct Agent {
+    /// Id.
+    pub id: String,
+    /// Resource group.
+    pub resource_group: String,
+    /// Reachable.
+    pub alive: bool,
+    /// Free cores.
+    pub cpu_free: f64,
+    /// Free bytes.
+    pub mem_free: u64,
+    /// Free accelerators by slot.
+    pub accel_free: BTreeMap<String, f64>,
+}
+
+/// A keypair's policy limits (0 = none) and current use.
+#[derive(Debug, Clone, Default)]
+pub struct Keypair {
+    /// Most live sessions.
+    pub max_sessions: u32,
+    /// Most CPU held.
+    pub max_cpu: f64,
+    /// Most memory held.
+    pub max_mem: u64,
+    /// Live sessions now.
+    pub sessions: u32,
+    /// CPU held now.
+    pub cpu: f64,
+    /// Memory held now.
+    pub mem: u64,
+}
+
+/// Everything one round decides on.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    /// Now (epoch ms).
+    pub now: i64,
+    /// Pending sessions, oldest first.
+    pub pending: Vec<Pending>,
+    /// Agents.
+    pub agents: Vec<Agent>,
+    /// Keypairs by access key (absent = no limits, no use).
+    pub keypairs: HashMap<String, Keypair>,
+}
+
+/// A failed check, for `status_data`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Failed {
+    /// Check name (`reserved_time`, `concurrency`, `keypair_resource_limit`,
+    /// `designated_agent`, `capacity`).
+    pub name: &'static str,
+    /// For people: "needs 4 CPU, agent local has 1.5 free".
+    pub msg: String,
+}
+
+/// One session's outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    /// Run it on this agent.
+    Place {
+        /// Session.
+        session: String,
+        /// Agent.
+        agent: String,
+    },
+    /// Keep it PENDING, with the reasons.
+    Wait {
+        /// Session.
+        session: String,
+        /// What failed.
+        failed: Vec<Failed>,
+    },
+}
+
+fn cpu(v: f64) -> String {
+    let s = format!("{v:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+fn mem(v: u64) -> String {
+    berth_shared::bytes::ByteSize(v).human()
+}
+
+/// What is missing on `a` for `p`, or `None` when `p` fits.
+fn shortfall(p: &Pending, a: &Agent) -> Option<String> {
+    const EPS: f64 = 1e-6;
+    if !a.alive {
+        return Some(format!("agent {} is not reachable", a.id));
+    }
+    if p.cpu > a.cpu_free + EPS {
+        return Some(format!("needs {} CPU, agent {} has {} free", cpu(p.cpu), a.id, cpu(a.cpu_free.max(0.0))));
+    }
+    if p.mem > a.mem_free {
+        return Some(format!("needs {} memory, agent {} has {} free", mem(p.mem), a.id, mem(a.mem_free)));
+    }
+    for (slot, want) in &p.accelerators {
+        let free = a.accel_free.get(slot).copied().unwrap_or(0.0);
+        if *want > free + EPS {
+            return Some(format!("needs {} {slot}, agent {} has {} free", cpu(*want), a.id, cpu(free)));
+        }
+    }
+    None
+}
+
+/// Decides a round: which pending sessions go where, and why the others wait.
+pub fn schedule(snapshot: &Snapshot, strategy: Strategy) -> Vec<Decision> {
+    let mut agents = snapshot.agents.clone();
+    let mut keypairs = snapshot.keypairs.clone();
+    let mut out = Vec::with_capacity(snapshot.pending.len());
+    for p in &snapshot.pending {
+        let mut failed = Vec::new();
+        if let Some(t) = p.starts_at {
+            if t > snapshot.now {
+                failed.push(Failed {
+                    name: "reserved_time",
+                    msg: format!("waits for its start time ({} s from now)", (t - snapshot.now + 999) / 1000),
+                });
+            }
+        }
+        let kp = keypairs.get(&p.access_key).cloned().unwrap_or_default();
+        if kp.max_sessions > 0 && kp.sessions >= kp.max_sessions {
+            failed.push(Failed {
+                name: "concurrency",
+                msg: format!("you cannot run more than {} sessions at once", kp.max_sessions),
+            });
+        }
+        if kp.max_cpu > 0.0 && kp.cpu + p.cpu > kp.max_cpu + 1e-6 {
+            failed.push(Failed {
+                name: "keypair_resource_limit",
+                msg: format!(
+                    "your policy allows {} CPU in all; {} held, {} more asked",
+                    cpu(kp.max_cpu),
+                    cpu(kp.cpu),
+                    cpu(p.cpu)
+                ),
+            });
+        }
+        if kp.max_mem > 0 && kp.mem + p.mem > kp.max_mem {
+            failed.push(Failed {
+                name: "keypair_resource_limit",
+                msg: format!(
+                    "your policy allows {} memory in all; {} held, {} more asked",
+                    mem(kp.max_mem),
+                    mem(kp.mem),
+                    mem(p.mem)
+                ),
+            });
+        }
+        let candidates: Vec<usize> = agents
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.resource_group == p.resource_group)
+            .filter(|(_, a)| p.agent.as_ref().is_none_or(|d| *d == a.id))
+            .map(|(i, _)| i)
+            .collect();
+        let mut chosen = None;
+        if candidates.is_empty() {
+            failed.push(match &p.agent {
+                Some(d) => Failed {
+                    name: "designated_agent",
+                    msg: format!("agent {d} is not in resource group {}", p.resource_group),
+                },
+                None => Failed {
+                    name: "capacity",
+                    msg: format!("resource group {} has no agents", p.resource_group),
+                },
+            });
+        } else {
+            let mut fits: Vec<usize> = Vec::new();
+            let mut reasons = Vec::new();
+            for &i in &candidates {
+                match shortfall(p, &agents[i]) {
+                    None => fits.push(i),
+                    Some(r) => reasons.push(r),
+                }
+            }
+            let key = |i: &usize| agents[*i].cpu_free;
+            chosen = match strategy {
+                Strategy::Dispersed => fits.into_iter().max_by(|a, b| key(a).total_cmp(&key(b))),
+                Strategy::Concentrated => fits.into_iter().min_by(|a, b| key(a).total_cmp(&key(b))),
+            };
+            if chosen.is_none() {
+                failed.push(Failed {
+                    name: if p.agent.is_some() { "designated_agent" } else { "capacity" },
+                    msg: reasons.join("; "),
+                });
+            }
+        }
+        match (failed.is_empty(), chosen) {
+            (true, Some(i)) => {
+                let a = &mut agents[i];
+                a.cpu_free -= p.cpu;
+                a.mem_free -= p.mem;
+                for (slot, v) in &p.accelerators {
+                    *a.accel_free.entry(slot.clone()).or_default() -= v;
+                }
+                let k = keypairs.entry(p.access_key.clone()).or_default();
+                k.sessions += 1;
+                k.cpu += p.cpu;
+                k.mem += p.mem;
+                out.push(Decision::Place {
+                    session: p.id.clone(),
+                    agent: a.id.clone(),
+                });
+            }
+            _ => out.push(Decision::Wait {
+                session: p.id.clone(),
+                failed,
+            }),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use super::Strategy;
+    use proptest::prelude::{any, prop, prop_assert, prop_assert_eq, proptest};
+
+    const GIB: u64 = 1 << 30;
+
+    fn agent(id: &str, cpu: f64, mem_gib: u64) -> Agent {
+        Agent {
+            id: id.into(),
+            resource_group: "default".into(),
+            alive: true,
+            cpu_free: cpu,
+            mem_free: mem_gib * GIB,
+            accel_free: BTreeMap::new(),
+        }
+    }
+
+    fn pending(id: &str, cpu: f64, mem_gib: u64) -> Pending {
+        Pending {
+            id: id.into(),
+            resource_group: "default".into(),
+            access_key: "AK".into(),
+            cpu,
+            mem: mem_gib * GIB,
+            accelerators: BTreeMap::new(),
+            agent: None,
+            starts_at: None,
+        }
+    }
+
+    fn snap(pending: Vec<Pending>, agents: Vec<Agent>) -> Snapshot {
+        Snapshot {
+            now: 1_000_000,
+            pending,
+            agents,
+            keypairs: HashMap::new(),
+        }
+    }
+
+    fn failed_of(d: &Decision) -> Vec<(&'static str, String)> {
+        match d {
+            Decision::Wait { failed, .. } => failed.iter().map(|f| (f.name, f.msg.clone())).collect(),
+            Decision::Place { .. } => vec![],
+        }
+    }
+
+    #[test]
+    fn places_what_fits_and_explains_the_rest() {
+        let s = snap(vec![pending("a", 1.0, 1), pending("big", 4.0, 1), pending("b", 0.5, 1)], vec![agent("local", 1.5, 8)]);
+        let d = schedule(&s, Strategy::Dispersed);
+        assert_eq!(d[0], Decision::Place { session: "a".into(), agent: "local".into() });
+        assert_eq!(failed_of(&d[1]), [("capacity", "needs 4 CPU, agent local has 0.5 free".to_string())]);
+        // no head-of-line blocking
+        assert_eq!(d[2], Decision::Place { session: "b".into(), agent: "local".into() });
+    }
+
+    #[test]
+    fn memory_and_accelerators() {
+        let mut a = agent("gpu1", 8.0, 2);
+        a.accel_free.insert("cuda.device".into(), 1.0);
+        let mut p = pending("p", 1.0, 1);
+        p.accelerators.insert("cuda.device".into(), 2.0);
+        let d = schedule(&snap(vec![p, pending("m", 1.0, 4)], vec![a]), Strategy::Dispersed);
+        assert_eq!(failed_of(&d[0]), [("capacity", "needs 2 cuda.device, agent gpu1 has 1 free".to_string())]);
+        assert_eq!(failed_of(&d[1]), [("capacity", "needs 4 GiB memory, agent gpu1 has 2 GiB free".to_string())]);
+    }
+
+    #[test]
+    fn start_time_policy_and_designated_agent() {
+        let mut later = pending("later", 1.0, 1);
+        later.starts_at = Some(1_000_000 + 60_000);
+        let mut pinned = pending("pinned", 1.0, 1);
+        pinned.agent = Some("other".into());
+        let mut s = snap(vec![later, pinned, pending("x", 1.0, 1), pending("y", 1.0, 1)], vec![agent("local", 8.0, 8)]);
+        s.keypairs.insert(
+            "AK".into(),
+            Keypair {
+                max_sessions: 1,
+                ..Default::default()
+            },
+        );
+        let d = schedule(&s, Strategy::Dispersed);
+        assert_eq!(failed_of(&d[0])[0], ("reserved_time", "waits for its start time (60 s from now)".to_string()));
+        assert_eq!(failed_of(&d[1])[0].0, "designated_agent");
+        assert!(matches!(d[2], Decision::Place { .. }));
+        assert_eq!(failed_of(&d[3]), [("concurrency", "you cannot run more than 1 sessions at once".to_string())]);
+    }
+
+    #[test]
+    fn strategies_pick_different_agents() {
+        let agents = vec![agent("small", 2.0, 8), agent("large", 8.0, 8)];
+        let place = |st| match &schedule(&snap(vec![pending("p", 1.0, 1)], agents.clone()), st)[0] {
+            Decision::Place { agent, .. } => agent.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(place(Strategy::Dispersed), "large");
+        assert_eq!(place(Strategy::Concentrated), "small");
+    }
+
+    #[test]
+    fn lost_agents_get_nothing() {
+        let mut a = agent("local", 8.0, 8);
+        a.alive = false;
+        let d = schedule(&snap(vec![pending("p", 1.0, 1)], vec![a]), Strategy::Dispersed);
+        assert_eq!(failed_of(&d[0]), [("capacity", "agent local is not reachable".to_string())]);
+    }
+
+    proptest! {
+        /// Whatever the input, no agent is given more than it has, and every
+        /// pending session gets exactly one decision.
+        #[test]
+        fn never_overcommits(
+            agents in prop::collection::vec((0.0f64..16.0, 0u64..64), 1..6),
+            pend in prop::collection::vec((0.1f64..8.0, 0u64..32), 0..40),
+            concentrated in any::<bool>(),
+        ) {
+            let agents: Vec<Agent> = agents.iter().enumerate().map(|(i, (c, m))| agent(&format!("a{i}"), *c, *m)).collect();
+            let pending: Vec<Pending> = pend.iter().enumerate().map(|(i, (c, m))| pending(&format!("p{i}"), *c, *m)).collect();
+            let s = snap(pending.clone(), agents.clone());
+            let st = if concentrated { Strategy::Concentrated } else { Strategy::Dispersed };
+            let d = schedule(&s, st);
+            prop_assert_eq!(d.len(), pending.len());
+            for a in &agents {
+                let (mut c, mut m) = (0.0, 0u64);
+                for (dec, p) in d.iter().zip(&pending) {
+                    if let Decision::Place { agent, session } = dec {
+                        prop_assert_eq!(session, &p.id);
+                        if *agent == a.id { c += p.cpu; m += p.mem; }
+                    }
+                }
+                prop_assert!(c <= a.cpu_free + 1e-6);
+                prop_assert!(m <= a.mem_free);
+            }
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! The server's parts, shared by the HTTP layer, the scheduler loop and the
+//! session watchers.
+
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::events::Events;
+use crate::runtime::Runtime;
+use crate::store::Store;
+
+/// Everything a request or a background task may need.
+#[derive(Debug)]
+pub struct Services {
+    config: Config,
+    store: Store,
+    runtime: Runtime,
+    events: Events,
+    wake: Notify,
+    instance: String,
+    shutdown: CancellationToken,
+}
+
+/// Shared handle to the services.
+pub type Shared = Arc<Services>;
+
+impl Services {
+    /// Bundles the parts. `instance` labels this server's containers.
+    pub fn new(config: Config, store: Store, runtime: Runtime, instance: String) -> Shared {
+        Arc::new(Services {
+            config,
+            store,
+            runtime,
+            events: Events::default(),
+            wake: Notify::new(),
+            instance,
+            shutdown: CancellationToken::new(),
+        })
+    }
+
+    /// Settings.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The database.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The local Docker engine.
+    pub fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+
+    /// Session events.
+    pub fn events(&self) -> &Events {
+        &self.events
+    }
+
+    /// This server's instance id (label `berth.instance` on its containers).
+    pub fn instance(&self) -> &str {
+        &self.instance
+    }
+
+    /// Wakes the scheduler (a new session, freed capacity).
+    pub fn wake_scheduler(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Resolves when someone wakes the scheduler.
+    pub async fn scheduler_woken(&self) {
+        self.wake.notified().await
+    }
+
+    /// Cancelled when the server stops; background tasks end with it.
+    pub fn shutdown(&self) -> &CancellationToken {
+        &self.shutdown
+    }
+}

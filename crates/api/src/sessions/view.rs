@@ -1,0 +1,117 @@
+//! Rows → the API's `SessionInfo`.
+
+use std::collections::{BTreeMap, HashMap};
+
+use berth_shared::bytes::ByteSize;
+use berth_shared::sessions::{KernelInfo, Resources, SessionInfo, SessionStatus, SessionType, StatusChange};
+
+use crate::accounts::ms_to_time;
+use crate::store::{KernelRow, SessionRow, Store, StoreResult};
+
+/// Builds the API view of many sessions with three extra queries in all.
+pub async fn infos(store: &Store, rows: Vec<SessionRow>) -> StoreResult<Vec<SessionInfo>> {
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut kernels: HashMap<String, Vec<KernelRow>> = HashMap::new();
+    for k in store.kernels_of_many(&ids).await? {
+        kernels.entry(k.session_id.clone()).or_default().push(k);
+    }
+    let mut history: HashMap<String, Vec<StatusChange>> = HashMap::new();
+    for h in store.history_of_many(&ids).await? {
+        if let Some(status) = SessionStatus::parse(&h.status) {
+            history.entry(h.session_id).or_default().push(StatusChange {
+                status,
+                status_info: h.status_info,
+                at: ms_to_time(h.at),
+            });
+        }
+    }
+    let mut emails: HashMap<String, String> = HashMap::new();
+    let mut projects: HashMap<String, String> = HashMap::new();
+    for r in &rows {
+        for uid in [&r.owner_id, &r.created_by] {
+            if !emails.contains_key(uid) {
+                let email = store.user_by_id(uid).await?.map(|u| u.email).unwrap_or_default();
+                emails.insert(uid.clone(), email);
+            }
+        }
+        if !projects.contains_key(&r.project_id) {
+            let name = store.project_name(&r.project_id).await?.unwrap_or_default();
+            projects.insert(r.project_id.clone(), name);
+        }
+    }
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let ks = kernels.remove(&r.id).unwrap_or_default();
+            let hs = history.remove(&r.id).unwrap_or_default();
+            let owner = emails.get(&r.owner_id).cloned().unwrap_or_default();
+            let creator = emails.get(&r.created_by).cloned().unwrap_or_default();
+            let project = projects.get(&r.project_id).cloned().unwrap_or_default();
+            info(r, ks, hs, owner, creator, project)
+        })
+        .collect())
+}
+
+/// One session's view.
+pub async fn one(store: &Store, row: SessionRow) -> StoreResult<SessionInfo> {
+    Ok(infos(store, vec![row]).await?.remove(0))
+}
+
+fn status(s: &str) -> SessionStatus {
+    SessionStatus::parse(s).unwrap_or(SessionStatus::Error)
+}
+
+fn info(
+    r: SessionRow,
+    kernels: Vec<KernelRow>,
+    history: Vec<StatusChange>,
+    owner_email: String,
+    created_by: String,
+    project: String,
+) -> SessionInfo {
+    SessionInfo {
+        session_type: SessionType::parse(&r.session_type).unwrap_or_default(),
+        status: status(&r.status),
+        status_data: r.status_data.as_deref().and_then(|d| serde_json::from_str(d).ok()),
+        resources: Resources {
+            cpu: r.cpu,
+            mem: ByteSize(r.mem.max(0) as u64),
+            shmem: ByteSize(r.shmem.max(0) as u64),
+            accelerators: serde_json::from_str::<BTreeMap<String, f64>>(&r.accelerators).unwrap_or_default(),
+        },
+        env: serde_json::from_str(&r.env).unwrap_or_default(),
+        nthreads: r.nthreads.max(1) as u32,
+        starts_at: r.starts_at.map(ms_to_time),
+        batch_timeout: r.batch_timeout.map(|t| t.max(0) as u64),
+        cluster_size: r.cluster_size.max(1) as u32,
+        created_at: ms_to_time(r.created_at),
+        started_at: r.started_at.map(ms_to_time),
+        terminated_at: r.terminated_at.map(ms_to_time),
+        kernels: kernels
+            .into_iter()
+            .map(|k| KernelInfo {
+                status: status(&k.status),
+                id: k.id,
+                role: k.role,
+                hostname: k.hostname,
+                container_id: k.container_id,
+                agent: k.agent,
+                exit_code: k.exit_code,
+            })
+            .collect(),
+        status_history: history,
+        mounts: vec![],
+        idle_checks: None,
+        id: r.id,
+        name: r.name,
+        status_info: r.status_info,
+        owner_email,
+        created_by,
+        project,
+        resource_group: r.resource_group,
+        image: r.image,
+        startup_command: r.startup_command,
+        agent: r.agent,
+        cluster_mode: r.cluster_mode,
+    }
+}
