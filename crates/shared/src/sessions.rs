@@ -22,7 +22,9 @@ pub const MAX_NTHREADS: u32 = 1000;
 pub const DEFAULT_CPU: f64 = 1.0;
 /// Default memory when none is asked for.
 pub const DEFAULT_MEM: ByteSize = ByteSize(512 * MIB);
-/// Default shared memory when none is asked for.
+/// Least memory a session may ask for (Docker refuses less than 6 MB).
+pub const MIN_MEM: ByteSize = ByteSize(8 * MIB);
+/// Default shared memory when none is asked for (never more than memory).
 pub const DEFAULT_SHMEM: ByteSize = ByteSize(64 * MIB);
 
 /// Interactive sessions live until someone ends them; batch sessions run a
@@ -303,12 +305,15 @@ impl CreateSessionRequest {
             }
         }
         if let Some(mem) = r.mem {
-            if mem.0 < 4 * MIB {
-                errs.check("resources.mem", Err(Invalid::new("out_of_range", "Memory must be at least 4 MiB.")));
+            if mem.0 < MIN_MEM.0 {
+                errs.check(
+                    "resources.mem",
+                    Err(Invalid::new("out_of_range", format!("Memory must be at least {MIN_MEM}."))),
+                );
             }
         }
         let mem = r.mem.unwrap_or(DEFAULT_MEM);
-        let shmem = r.shmem.unwrap_or(DEFAULT_SHMEM);
+        let shmem = r.shmem.unwrap_or(DEFAULT_SHMEM.min(mem));
         if shmem > mem {
             errs.check(
                 "resources.shmem",

@@ -170,6 +170,11 @@ async fn watch(svc: Shared, s: SessionRow, cid: String, timeout: Option<Duration
         };
         match outcome {
             None => break None, // time limit
+            // `docker rm -f` also ends a wait, with the kill's exit code: tell the two apart
+            Some(Ok(Exit::Code(code))) => match svc.runtime().state(&cid).await {
+                Ok(None) => break Some(Exit::Vanished),
+                _ => break Some(Exit::Code(code)),
+            },
             Some(Ok(exit)) => break Some(exit),
             Some(Err(e)) => {
                 tracing::warn!(container = %cid, error = %e, "waiting on a container failed; retrying");

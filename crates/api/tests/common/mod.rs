@@ -18,6 +18,9 @@ pub struct TestServer {
     pub base: String,
     pub addr: SocketAddr,
     pub dir: tempfile::TempDir,
+    pub ctx: berth_api::services::Shared,
+    config: Config,
+    keep_containers: bool,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -34,8 +37,15 @@ impl TestServer {
         let mut config = Config::for_data_dir(dir.path(), addr);
         config.admin_email = ADMIN_EMAIL.into();
         config.admin_password = Some(ADMIN_PASSWORD.into());
+        config.scheduler_tick_ms = 200;
+        config.stop_grace_secs = 2;
         tweak(&mut config);
-        let app = berth_api::server::build(config)
+        Self::boot(dir, listener, config).await
+    }
+
+    async fn boot(dir: tempfile::TempDir, listener: TcpListener, config: Config) -> Self {
+        let addr = listener.local_addr().expect("addr");
+        let app = berth_api::server::build(config.clone())
             .await
             .expect("server builds");
         let (stop, stopped) = oneshot::channel::<()>();
@@ -46,8 +56,46 @@ impl TestServer {
             base: format!("http://{addr}"),
             addr,
             dir,
+            ctx: app.ctx,
+            config,
+            keep_containers: false,
             stop: Some(stop),
         }
+    }
+
+    /// Stops this server (its containers stay) and starts a new one on the
+    /// same port, data dir and database, as after a crash or an upgrade.
+    pub async fn restart(mut self) -> Self {
+        self.halt();
+        let dir = tempfile::tempdir().expect("placeholder");
+        let data = std::mem::replace(&mut self.dir, dir);
+        let config = self.config.clone();
+        let mut listener = None;
+        for _ in 0..50 {
+            match TcpListener::bind(self.addr).await {
+                Ok(l) => {
+                    listener = Some(l);
+                    break;
+                }
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+            }
+        }
+        let listener = listener.expect("rebind the same port");
+        // the old server must not clean up the containers the new one takes over
+        self.keep_containers = true;
+        Self::boot(data, listener, config).await
+    }
+
+    fn halt(&mut self) {
+        self.ctx.shutdown().cancel();
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+
+    /// The instance id labelling this server's containers.
+    pub fn instance(&self) -> String {
+        self.ctx.instance().to_string()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -100,10 +148,64 @@ impl TestServer {
 
 impl Drop for TestServer {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
+        self.halt();
+        if !self.keep_containers {
+            remove_containers(&self.instance());
         }
     }
+}
+
+/// Removes every container labelled with this server instance (tests share
+/// one engine; each cleans up only its own, also when it failed).
+pub fn remove_containers(instance: &str) {
+    let out = std::process::Command::new("docker")
+        .args(["ps", "-aq", "--filter", &format!("label=berth.instance={instance}")])
+        .output();
+    if let Ok(out) = out {
+        let ids: Vec<String> = String::from_utf8_lossy(&out.stdout).split_whitespace().map(String::from).collect();
+        if !ids.is_empty() {
+            let _ = std::process::Command::new("docker").args(["rm", "-f", "-v"]).args(&ids).output();
+        }
+    }
+}
+
+/// Containers of this server instance, as `docker ps` sees them.
+pub fn containers_of(instance: &str) -> Vec<String> {
+    let out = std::process::Command::new("docker")
+        .args(["ps", "-aq", "--no-trunc", "--filter", &format!("label=berth.instance={instance}")])
+        .output()
+        .expect("docker ps");
+    String::from_utf8_lossy(&out.stdout).split_whitespace().map(String::from).collect()
+}
+
+/// Polls a session until `done` holds for it (or gives up after a minute,
+/// naming the last state). Not a timed assertion: the wait bound only keeps
+/// a broken build from hanging.
+pub async fn wait_for(c: &Client, srv: &TestServer, id: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let mut last = Value::Null;
+    for _ in 0..600 {
+        let res = c.get(srv.url(&format!("/api/v1/sessions/{id}"))).send().await.expect("get session");
+        last = res.json().await.expect("session json");
+        if done(&last) {
+            return last;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("session {id} never became {what}; last: {last:#}");
+}
+
+/// Waits for a status.
+pub async fn wait_status(c: &Client, srv: &TestServer, id: &str, status: &str) -> Value {
+    wait_for(c, srv, id, status, |s| s["status"] == status).await
+}
+
+/// Creates sessions; returns the first created session's JSON.
+pub async fn launch(c: &Client, srv: &TestServer, body: Value) -> Value {
+    let res = c.post(srv.url("/api/v1/sessions")).json(&body).send().await.expect("create");
+    let status = res.status();
+    let json: Value = res.json().await.expect("create json");
+    assert_eq!(status, StatusCode::CREATED, "create failed: {json:#}");
+    json["items"][0].clone()
 }
 
 /// Asserts a problem+json answer with `status`; returns the body.

@@ -1,0 +1,555 @@
+//! Sessions on the real Docker engine with the busybox environment: launch,
+//! limits, batch exit codes and logs, time limits, start times, queueing,
+//! rename, isolation between users, admin-owned launches, SSE, recovery.
+
+mod common;
+
+use std::process::Command;
+
+use common::{containers_of, field_errors, launch, problem, wait_for, wait_status, TestServer};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+const IMAGE: &str = "berth/busybox:latest";
+
+fn inspect(container: &str, format: &str) -> String {
+    let out = Command::new("docker")
+        .args(["inspect", "--format", format, container])
+        .output()
+        .expect("docker inspect");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn container_exists(container: &str) -> bool {
+    Command::new("docker")
+        .args(["inspect", container])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+fn statuses(s: &Value) -> Vec<String> {
+    s["status_history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["status"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn interactive_session_runs_with_its_limits_and_terminate_removes_it() {
+    let srv = TestServer::start().await;
+    let c = srv.admin().await;
+    let s = launch(
+        &c,
+        &srv,
+        json!({"type": "interactive", "name": "limits-check", "image": IMAGE,
+               "resources": {"cpu": 0.5, "mem": "96m", "shmem": "16m"},
+               "env": {"FOO": "bar baz"}, "nthreads": 3}),
+    )
+    .await;
+    assert_eq!(s["status"], "PENDING");
+    assert_eq!(s["name"], "limits-check");
+    let id = s["id"].as_str().unwrap();
+    let running = wait_status(&c, &srv, id, "RUNNING").await;
+    let cid = running["kernels"][0]["container_id"].as_str().unwrap().to_string();
+    assert_eq!(running["kernels"][0]["hostname"], "main1");
+    assert_eq!(running["agent"], "local");
+    assert!(!running["started_at"].is_null());
+
+    assert_eq!(inspect(&cid, "{{.HostConfig.Memory}}"), (96 * 1024 * 1024).to_string());
+    assert_eq!(inspect(&cid, "{{.HostConfig.NanoCpus}}"), "500000000");
+    assert_eq!(inspect(&cid, "{{.HostConfig.ShmSize}}"), (16 * 1024 * 1024).to_string());
+    assert_eq!(inspect(&cid, "{{.State.Running}}"), "true");
+    assert_eq!(inspect(&cid, "{{index .Config.Labels \"berth.session\"}}"), id);
+    let env = inspect(&cid, "{{json .Config.Env}}");
+    assert!(env.contains("\"FOO=bar baz\""), "{env}");
+    assert!(env.contains("\"OMP_NUM_THREADS=3\""), "{env}");
+    assert!(env.contains("\"OPENBLAS_NUM_THREADS=3\""), "{env}");
+    assert_eq!(inspect(&cid, "{{range .Mounts}}{{.Destination}}{{end}}"), "/home/work");
+
+    let res = c.delete(srv.url(&format!("/api/v1/sessions/{id}"))).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let body: Value = res.json().await.unwrap();
+    assert!(["TERMINATING", "TERMINATED"].contains(&body["status"].as_str().unwrap()));
+    let done = wait_status(&c, &srv, id, "TERMINATED").await;
+    assert_eq!(done["status_info"], "user-requested");
+    assert!(!done["terminated_at"].is_null());
+    assert!(!container_exists(&cid), "the container is removed");
+    assert_eq!(
+        statuses(&done),
+        ["PENDING", "SCHEDULED", "PREPARING", "RUNNING", "TERMINATING", "TERMINATED"]
+    );
+    // ending it twice is a conflict, not a crash
+    let res = c.delete(srv.url(&format!("/api/v1/sessions/{id}"))).send().await.unwrap();
+    problem(res, StatusCode::CONFLICT).await;
+    // capacity is given back
+    let agents: Value = c.get(srv.url("/api/v1/agents")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(agents["items"][0]["cpu_used"], 0.0);
+}
+
+#[tokio::test]
+async fn batch_session_ends_with_its_exit_code_and_keeps_its_log() {
+    let srv = TestServer::start().await;
+    let c = srv.admin().await;
+    let s = launch(
+        &c,
+        &srv,
+        json!({"type": "batch", "environment": "berth/busybox", "version": "latest",
+               "resources": {"cpu": 0.25, "mem": "64m"}, "env": {"GREETING": "hello-env"},
+               "startup_command": "echo hi; env | sort; exit 3"}),
+    )
+    .await;
+    let id = s["id"].as_str().unwrap();
+    let done = wait_for(&c, &srv, id, "finished", |s| s["status"] == "TERMINATED").await;
+    assert_eq!(done["status_info"], "failed");
+    assert_eq!(done["status_data"]["exit_code"], 3);
+    assert_eq!(done["kernels"][0]["exit_code"], 3);
+    assert!(containers_of(&srv.instance()).is_empty(), "batch containers are removed");
+    let logs: Value = c
+        .get(srv.url(&format!("/api/v1/sessions/{id}/logs")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let text = logs["logs"].as_str().unwrap();
+    assert!(text.lines().any(|l| l == "hi"), "{text}");
+    assert!(text.contains("GREETING=hello-env"), "{text}");
+    assert!(text.contains("OMP_NUM_THREADS=1"), "{text}");
+
+    let ok = launch(
+        &c,
+        &srv,
+        json!({"type": "batch", "image": IMAGE, "resources": {"cpu": 0.25, "mem": "64m"}, "startup_command": "true"}),
+    )
+    .await;
+    let done = wait_status(&c, &srv, ok["id"].as_str().unwrap(), "TERMINATED").await;
+    assert_eq!(done["status_info"], "self-terminated");
+    assert_eq!(done["status_data"]["exit_code"], 0);
+}
+
+#[tokio::test]
+async fn batch_max_run_time_kills_a_long_command() {
+    let srv = TestServer::start().await;
+    let c = srv.admin().await;
+    let s = launch(
+        &c,
+        &srv,
+        json!({"type": "batch", "image": IMAGE, "resources": {"cpu": 0.25, "mem": "64m"},
+               "startup_command": "sleep 600", "batch_timeout": 2}),
+    )
+    .await;
+    let id = s["id"].as_str().unwrap();
+    wait_status(&c, &srv, id, "RUNNING").await;
+    let done = wait_status(&c, &srv, id, "TERMINATED").await;
+    assert_eq!(done["status_info"], "batch-timeout");
+    assert_eq!(done["status_data"]["batch_timeout"], 2);
+    assert!(containers_of(&srv.instance()).is_empty());
+}
+
+#[tokio::test]
+async fn start_time_in_the_future_waits_then_runs() {
+    let srv = TestServer::start().await;
+    let c = srv.admin().await;
+    let starts_at = chrono::Utc::now() + chrono::Duration::seconds(3);
+    let s = launch(
+        &c,
+        &srv,
+        json!({"type": "batch", "image": IMAGE, "resources": {"cpu": 0.25, "mem": "64m"},
+               "startup_command": "echo on-time", "starts_at": starts_at.to_rfc3339()}),
+    )
+    .await;
+    let id = s["id"].as_str().unwrap();
+    let waiting = wait_for(&c, &srv, id, "explained", |s| !s["status_data"].is_null()).await;
+    assert_eq!(waiting["status"], "PENDING");
+    assert_eq!(waiting["status_info"], "predicate-checks-failed");
+    let failed = &waiting["status_data"]["scheduler"]["failed_predicates"][0];
+    assert_eq!(failed["name"], "reserved_time");
+    assert!(failed["msg"].as_str().unwrap().contains("start time"));
+    let done = wait_status(&c, &srv, id, "TERMINATED").await;
+    let started: chrono::DateTime<chrono::Utc> = done["started_at"].as_str().unwrap().parse().unwrap();
+    assert!(started >= starts_at - chrono::Duration::milliseconds(5), "started {started}, asked {starts_at}");
+}
+
+#[tokio::test]
+async fn a_session_that_does_not_fit_waits_and_starts_when_capacity_frees() {
+    let srv = TestServer::start_with(|c| c.agent_cpu = Some(1.0)).await;
+    let c = srv.admin().await;
+    let first = launch(&c, &srv, json!({"image": IMAGE, "resources": {"cpu": 1, "mem": "64m"}})).await;
+    let first_id = first["id"].as_str().unwrap();
+    wait_status(&c, &srv, first_id, "RUNNING").await;
+    let second = launch(&c, &srv, json!({"image": IMAGE, "resources": {"cpu": 1, "mem": "64m"}})).await;
+    let second_id = second["id"].as_str().unwrap();
+    let waiting = wait_for(&c, &srv, second_id, "explained", |s| !s["status_data"].is_null()).await;
+    assert_eq!(waiting["status"], "PENDING");
+    assert_eq!(waiting["status_info"], "no-available-instances");
+    let failed = &waiting["status_data"]["scheduler"]["failed_predicates"][0];
+    assert_eq!(failed["name"], "capacity");
+    assert_eq!(failed["msg"], "needs 1 CPU, agent local has 0 free");
+
+    // asking more than any agent has is refused up front
+    let res = c
+        .post(srv.url("/api/v1/sessions"))
+        .json(&json!({"image": IMAGE, "resources": {"cpu": 4}}))
+        .send()
+        .await
+        .unwrap();
+    let body = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(field_errors(&body), [("resources.cpu".into(), "exceeds_capacity".into())]);
+
+    c.delete(srv.url(&format!("/api/v1/sessions/{first_id}"))).send().await.unwrap();
+    wait_status(&c, &srv, first_id, "TERMINATED").await;
+    let started = wait_status(&c, &srv, second_id, "RUNNING").await;
+    assert!(started["status_data"].is_null());
+}
+
+#[tokio::test]
+async fn invalid_requests_are_422_with_fields() {
+    let srv = TestServer::start().await;
+    let c = srv.admin().await;
+    let cases = [
+        (json!({"image": "berth/does-not-exist:1"}), vec![("image", "image_not_found")]),
+        (json!({"environment": "berth/busybox", "version": "nope"}), vec![("environment", "image_not_found")]),
+        (json!({"image": IMAGE, "name": "bad name"}), vec![("name", "invalid_session_name")]),
+        (
+            json!({"image": IMAGE, "resources": {"mem": "64m", "shmem": "128m"}}),
+            vec![("resources.shmem", "shmem_exceeds_mem")],
+        ),
+        (json!({"image": IMAGE, "resources": {"mem": "2x"}}), vec![("resources.mem", "invalid_type")]),
+        (json!({"type": "batch", "image": IMAGE}), vec![("startup_command", "required")]),
+        (json!({"image": IMAGE, "env": {"1BAD": "x"}}), vec![("env.1BAD", "invalid_env_name")]),
+        (json!({"image": IMAGE, "resource_group": "gpu"}), vec![("resource_group", "not_allowed")]),
+        (json!({"image": IMAGE, "owner_email": "ghost@test.berth"}), vec![("owner_email", "unknown_user")]),
+    ];
+    for (body, want) in cases {
+        let res = c.post(srv.url("/api/v1/sessions")).json(&body).send().await.unwrap();
+        let p = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
+        let want: Vec<(String, String)> = want.into_iter().map(|(f, c)| (f.into(), c.into())).collect();
+        assert_eq!(field_errors(&p), want, "{body}");
+    }
+    let list: Value = c.get(srv.url("/api/v1/sessions")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(list["total"], 0, "nothing is stored for a refused request");
+}
+
+#[tokio::test]
+async fn rename_rules() {
+    let srv = TestServer::start().await;
+    let c = srv.admin().await;
+    let a = launch(&c, &srv, json!({"image": IMAGE, "name": "alpha", "resources": {"cpu": 0.25, "mem": "64m"}})).await;
+    let b = launch(&c, &srv, json!({"image": IMAGE, "name": "beta1", "resources": {"cpu": 0.25, "mem": "64m"}})).await;
+    let a_id = a["id"].as_str().unwrap();
+    let rename = |id: &str, name: &str| {
+        c.post(srv.url(&format!("/api/v1/sessions/{id}/rename")))
+            .json(&json!({"name": name}))
+            .send()
+    };
+    let p = problem(rename(a_id, "no spaces").await.unwrap(), StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(field_errors(&p), [("name".into(), "invalid_session_name".into())]);
+    let p = problem(rename(a_id, "abc").await.unwrap(), StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(field_errors(&p), [("name".into(), "too_short".into())]);
+    let p = problem(rename(a_id, "beta1").await.unwrap(), StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(field_errors(&p), [("name".into(), "taken".into())]);
+    let res = rename(a_id, "alpha.renamed_1").await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let got: Value = res.json().await.unwrap();
+    assert_eq!(got["name"], "alpha.renamed_1");
+
+    // a finished session keeps its name
+    let b_id = b["id"].as_str().unwrap();
+    c.delete(srv.url(&format!("/api/v1/sessions/{b_id}"))).send().await.unwrap();
+    wait_for(&c, &srv, b_id, "ended", |s| ["TERMINATED", "CANCELLED"].contains(&s["status"].as_str().unwrap())).await;
+    problem(rename(b_id, "gamma").await.unwrap(), StatusCode::CONFLICT).await;
+    // and its old name is free again
+    let again = launch(&c, &srv, json!({"image": IMAGE, "name": "beta1", "resources": {"cpu": 0.25, "mem": "64m"}})).await;
+    assert_eq!(again["name"], "beta1");
+}
+
+#[tokio::test]
+async fn users_cannot_touch_each_others_sessions() {
+    let srv = TestServer::start().await;
+    let admin = srv.admin().await;
+    srv.create_user(&admin, "ann@test.berth", "ann-password", "user").await;
+    srv.create_user(&admin, "bob@test.berth", "bob-password", "user").await;
+    let ann = srv.login("ann@test.berth", "ann-password").await;
+    let bob = srv.login("bob@test.berth", "bob-password").await;
+    let s = launch(&ann, &srv, json!({"image": IMAGE, "name": "anns-work", "resources": {"cpu": 0.25, "mem": "64m"}})).await;
+    let id = s["id"].as_str().unwrap();
+    wait_status(&ann, &srv, id, "RUNNING").await;
+
+    let base = srv.url(&format!("/api/v1/sessions/{id}"));
+    for res in [
+        bob.get(&base).send().await.unwrap(),
+        bob.post(format!("{base}/rename")).json(&json!({"name": "stolen"})).send().await.unwrap(),
+        bob.post(format!("{base}/rename")).json(&json!({"name": "x"})).send().await.unwrap(),
+        bob.get(format!("{base}/logs")).send().await.unwrap(),
+        bob.delete(&base).send().await.unwrap(),
+    ] {
+        problem(res, StatusCode::NOT_FOUND).await;
+    }
+    let list: Value = bob.get(srv.url("/api/v1/sessions")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(list["total"], 0);
+    let res = bob.get(srv.url("/api/v1/sessions?owner=ann@test.berth")).send().await.unwrap();
+    problem(res, StatusCode::FORBIDDEN).await;
+    let still: Value = ann.get(&base).send().await.unwrap().json().await.unwrap();
+    assert_eq!(still["status"], "RUNNING");
+    assert_eq!(still["name"], "anns-work");
+    // the superadmin sees everyone's
+    let all: Value = admin.get(srv.url("/api/v1/sessions")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(all["total"], 1);
+}
+
+#[tokio::test]
+async fn admin_launches_for_a_user_found_by_email() {
+    let srv = TestServer::start().await;
+    let root = srv.admin().await;
+    srv.create_user(&root, "ops@test.berth", "ops-password", "admin").await;
+    srv.create_user(&root, "cara@test.berth", "cara-password", "user").await;
+    let ops = srv.login("ops@test.berth", "ops-password").await;
+    let cara = srv.login("cara@test.berth", "cara-password").await;
+
+    let s = launch(
+        &ops,
+        &srv,
+        json!({"image": IMAGE, "name": "for-cara", "owner_email": "CARA@test.berth", "project": "default",
+               "resource_group": "default", "resources": {"cpu": 0.25, "mem": "64m"}}),
+    )
+    .await;
+    assert_eq!(s["owner_email"], "cara@test.berth");
+    assert_eq!(s["created_by"], "ops@test.berth");
+    let id = s["id"].as_str().unwrap();
+    wait_status(&cara, &srv, id, "RUNNING").await;
+    let mine: Value = cara.get(srv.url("/api/v1/sessions")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(mine["items"][0]["id"], id);
+    let ops_own: Value = ops.get(srv.url("/api/v1/sessions")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(ops_own["total"], 0, "it is cara's session, not the admin's");
+    let filtered: Value = ops
+        .get(srv.url("/api/v1/sessions?owner=cara@test.berth"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(filtered["total"], 1);
+
+    let res = cara
+        .post(srv.url("/api/v1/sessions"))
+        .json(&json!({"image": IMAGE, "owner_email": "ops@test.berth"}))
+        .send()
+        .await
+        .unwrap();
+    problem(res, StatusCode::FORBIDDEN).await;
+    let res = ops
+        .post(srv.url("/api/v1/sessions"))
+        .json(&json!({"image": IMAGE, "owner_email": "cara@test.berth", "project": "secret"}))
+        .send()
+        .await
+        .unwrap();
+    let p = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(field_errors(&p), [("project".into(), "not_a_member".into())]);
+}
+
+#[tokio::test]
+async fn lists_filter_and_paginate() {
+    let srv = TestServer::start().await;
+    let c = srv.admin().await;
+    let res = c
+        .post(srv.url("/api/v1/sessions"))
+        .json(&json!({"image": IMAGE, "name": "many", "count": 3, "resources": {"cpu": 0.1, "mem": "32m"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let created: Value = res.json().await.unwrap();
+    let names: Vec<_> = created["items"].as_array().unwrap().iter().map(|s| s["name"].clone()).collect();
+    assert_eq!(names, [json!("many-1"), json!("many-2"), json!("many-3")]);
+    let batch = launch(
+        &c,
+        &srv,
+        json!({"type": "batch", "image": IMAGE, "resources": {"cpu": 0.1, "mem": "32m"}, "startup_command": "true"}),
+    )
+    .await;
+    wait_status(&c, &srv, batch["id"].as_str().unwrap(), "TERMINATED").await;
+
+    let get = |q: &'static str| {
+        let c = c.clone();
+        let url = srv.url(&format!("/api/v1/sessions?{q}"));
+        async move { c.get(url).send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    assert_eq!(get("status=running").await["total"], 3);
+    assert_eq!(get("status=finished").await["total"], 1);
+    assert_eq!(get("type=batch").await["total"], 1);
+    assert_eq!(get("type=interactive&status=finished").await["total"], 0);
+    let page = get("page=2&page_size=3").await;
+    assert_eq!(page["total"], 4);
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    let res = c.get(srv.url("/api/v1/sessions?status=sleeping")).send().await.unwrap();
+    problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
+}
+
+#[tokio::test]
+async fn server_sent_events_follow_a_launch() {
+    use futures_util::StreamExt;
+    let srv = TestServer::start().await;
+    let c = srv.admin().await;
+    let res = c.get(srv.url("/api/v1/events")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+    let mut stream = res.bytes_stream();
+    let s = launch(&c, &srv, json!({"image": IMAGE, "name": "evented", "resources": {"cpu": 0.25, "mem": "64m"}})).await;
+    let id = s["id"].as_str().unwrap().to_string();
+    let mut seen: Vec<String> = Vec::new();
+    let mut buf = String::new();
+    let mut terminated_asked = false;
+    while !seen.iter().any(|s| s == "TERMINATED") {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(60), stream.next())
+            .await
+            .expect("events keep coming")
+            .expect("stream open")
+            .unwrap();
+        buf.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buf.find("\n\n") {
+            let frame: String = buf.drain(..end + 2).collect();
+            if let Some(data) = frame.lines().find_map(|l| l.strip_prefix("data: ")) {
+                let ev: Value = serde_json::from_str(data).unwrap();
+                if ev["session_id"] == id.as_str() {
+                    assert_eq!(ev["name"], "evented");
+                    let st = ev["status"].as_str().unwrap().to_string();
+                    if seen.last() != Some(&st) {
+                        seen.push(st);
+                    }
+                }
+            }
+        }
+        if seen.iter().any(|s| s == "RUNNING") && !terminated_asked {
+            terminated_asked = true;
+            c.delete(srv.url(&format!("/api/v1/sessions/{id}"))).send().await.unwrap();
+        }
+    }
+    let pos = |s: &str| seen.iter().position(|x| x == s).unwrap_or_else(|| panic!("{s} missing in {seen:?}"));
+    assert!(pos("PENDING") < pos("RUNNING") && pos("RUNNING") < pos("TERMINATED"), "{seen:?}");
+
+    // another user's stream does not carry it; and only admins may ask for all
+    srv.create_user(&c, "dee@test.berth", "dee-password", "user").await;
+    let dee = srv.login("dee@test.berth", "dee-password").await;
+    let res = dee.get(srv.url("/api/v1/events?all=true")).send().await.unwrap();
+    problem(res, StatusCode::FORBIDDEN).await;
+}
+
+#[tokio::test]
+async fn restart_keeps_running_sessions_and_notices_vanished_containers() {
+    let srv = TestServer::start().await;
+    let c = srv.admin().await;
+    let s = launch(&c, &srv, json!({"image": IMAGE, "name": "survivor", "resources": {"cpu": 0.25, "mem": "64m"}})).await;
+    let id = s["id"].as_str().unwrap().to_string();
+    let running = wait_status(&c, &srv, &id, "RUNNING").await;
+    let cid = running["kernels"][0]["container_id"].as_str().unwrap().to_string();
+
+    let srv = srv.restart().await;
+    let c = srv.admin().await;
+    let after: Value = c.get(srv.url(&format!("/api/v1/sessions/{id}"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(after["status"], "RUNNING");
+    assert_eq!(inspect(&cid, "{{.State.Running}}"), "true");
+
+    // someone removes the container behind berth's back
+    let out = Command::new("docker").args(["rm", "-f", &cid]).output().unwrap();
+    assert!(out.status.success());
+    let lost = wait_for(&c, &srv, &id, "noticed", |s| s["status"] != "RUNNING").await;
+    assert_eq!(lost["status"], "ERROR");
+    assert_eq!(lost["status_info"], "container-lost");
+    let agents: Value = c.get(srv.url("/api/v1/agents")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(agents["items"][0]["cpu_used"], 0.0, "its capacity is given back");
+}
+
+#[tokio::test]
+async fn environments_presets_groups_policies() {
+    let srv = TestServer::start().await;
+    let admin = srv.admin().await;
+    let envs: Value = admin.get(srv.url("/api/v1/environments")).send().await.unwrap().json().await.unwrap();
+    let bb = envs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "berth/busybox")
+        .expect("busybox environment listed")
+        .clone();
+    assert_eq!(bb["display_name"], "BusyBox");
+    let latest = bb["versions"].as_array().unwrap().iter().find(|v| v["version"] == "latest").unwrap();
+    assert_eq!(latest["image"], IMAGE);
+    assert_eq!(latest["service_ports"], json!([{"name": "httpd", "protocol": "http", "port": 8000}]));
+    assert_eq!(envs["allow_manual_image"], false);
+
+    let groups: Value = admin.get(srv.url("/api/v1/resource-groups")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(groups["items"], json!([{"name": "default", "description": "The local agent", "agents": ["local"]}]));
+
+    let res = admin
+        .post(srv.url("/api/v1/resource-presets"))
+        .json(&json!({"name": "tiny", "cpu": 0.5, "mem": "256m", "shmem": "64m"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = admin
+        .post(srv.url("/api/v1/resource-presets"))
+        .json(&json!({"name": "bad", "cpu": 1, "mem": "64m", "shmem": "1g"}))
+        .send()
+        .await
+        .unwrap();
+    problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
+    srv.create_user(&admin, "eve@test.berth", "eve-password", "user").await;
+    let eve = srv.login("eve@test.berth", "eve-password").await;
+    let presets: Value = eve.get(srv.url("/api/v1/resource-presets")).send().await.unwrap().json().await.unwrap();
+    assert!(presets["items"].as_array().unwrap().iter().any(|p| p["name"] == "tiny" && p["mem"] == 256 * 1024 * 1024));
+    let res = eve
+        .post(srv.url("/api/v1/resource-presets"))
+        .json(&json!({"name": "mine", "cpu": 1, "mem": "1g", "shmem": "64m"}))
+        .send()
+        .await
+        .unwrap();
+    problem(res, StatusCode::FORBIDDEN).await;
+    let res = admin.delete(srv.url("/api/v1/resource-presets/tiny")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+
+    // a policy of one concurrent session keeps the second PENDING with the reason
+    let res = admin
+        .post(srv.url("/api/v1/resource-policies"))
+        .json(&json!({"name": "one-at-a-time", "max_concurrent_sessions": 1, "max_total_cpu": 0,
+                      "max_total_mem": 0, "max_session_lifetime": 0}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let eve_info: Value = admin
+        .get(srv.url("/api/v1/users?email=eve@test.berth"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let eve_id = eve_info["items"][0]["id"].as_str().unwrap();
+    let res = admin
+        .patch(srv.url(&format!("/api/v1/users/{eve_id}")))
+        .json(&json!({"resource_policy": "one-at-a-time"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let first = launch(&eve, &srv, json!({"image": IMAGE, "resources": {"cpu": 0.25, "mem": "64m"}})).await;
+    wait_status(&eve, &srv, first["id"].as_str().unwrap(), "RUNNING").await;
+    let second = launch(&eve, &srv, json!({"image": IMAGE, "resources": {"cpu": 0.25, "mem": "64m"}})).await;
+    let w = wait_for(&eve, &srv, second["id"].as_str().unwrap(), "explained", |s| !s["status_data"].is_null()).await;
+    assert_eq!(w["status_data"]["scheduler"]["failed_predicates"][0]["name"], "concurrency");
+    // cancelling a PENDING session needs no container
+    let res = eve
+        .delete(srv.url(&format!("/api/v1/sessions/{}", second["id"].as_str().unwrap())))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "CANCELLED");
+    assert_eq!(body["status_info"], "user-requested");
+}
