@@ -455,7 +455,7 @@ async fn restart_keeps_running_sessions_and_notices_vanished_containers() {
     assert_eq!(inspect(&cid, "{{.State.Running}}"), "true");
 
     // someone removes the container behind berth's back
-    let out = Command::new("docker").args(["rm", "-f", &cid]).output().unwrap();
+    let out = Command::new("docker").args(["rm", "-f", "-v", &cid]).output().unwrap();
     assert!(out.status.success());
     let lost = wait_for(&c, &srv, &id, "noticed", |s| s["status"] != "RUNNING").await;
     assert_eq!(lost["status"], "ERROR");
