@@ -18,4 +18,4 @@ setup:
 
 ## benchmarks (printed figures and ratios, never assertions)
 bench: setup
-	cargo bench --workspace
+	cargo bench -p berth-api --bench launch

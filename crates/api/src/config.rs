@@ -22,8 +22,13 @@ fn parse_accelerators(s: &str) -> Result<BTreeMap<String, f64>, String> {
         .map(str::trim)
         .filter(|p| !p.is_empty())
         .map(|p| {
-            let (k, v) = p.split_once('=').ok_or_else(|| format!("{p:?}: use slot=amount"))?;
-            let v: f64 = v.trim().parse().map_err(|_| format!("{p:?}: the amount is not a number"))?;
+            let (k, v) = p
+                .split_once('=')
+                .ok_or_else(|| format!("{p:?}: use slot=amount"))?;
+            let v: f64 = v
+                .trim()
+                .parse()
+                .map_err(|_| format!("{p:?}: the amount is not a number"))?;
             Ok((k.trim().to_string(), v))
         })
         .collect()

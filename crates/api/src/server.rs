@@ -11,8 +11,8 @@ use crate::config::Config;
 use crate::http::{self, ApiContext};
 use crate::runtime::Runtime;
 use crate::services::Services;
-use crate::{scheduler, sessions};
 use crate::store::{now_ms, Store, StoreError};
+use crate::{scheduler, sessions};
 
 /// Why the server (or a CLI command) could not run.
 #[derive(Debug, thiserror::Error)]

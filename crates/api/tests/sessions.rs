@@ -53,23 +53,42 @@ async fn interactive_session_runs_with_its_limits_and_terminate_removes_it() {
     assert_eq!(s["name"], "limits-check");
     let id = s["id"].as_str().unwrap();
     let running = wait_status(&c, &srv, id, "RUNNING").await;
-    let cid = running["kernels"][0]["container_id"].as_str().unwrap().to_string();
+    let cid = running["kernels"][0]["container_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(running["kernels"][0]["hostname"], "main1");
     assert_eq!(running["agent"], "local");
     assert!(!running["started_at"].is_null());
 
-    assert_eq!(inspect(&cid, "{{.HostConfig.Memory}}"), (96 * 1024 * 1024).to_string());
+    assert_eq!(
+        inspect(&cid, "{{.HostConfig.Memory}}"),
+        (96 * 1024 * 1024).to_string()
+    );
     assert_eq!(inspect(&cid, "{{.HostConfig.NanoCpus}}"), "500000000");
-    assert_eq!(inspect(&cid, "{{.HostConfig.ShmSize}}"), (16 * 1024 * 1024).to_string());
+    assert_eq!(
+        inspect(&cid, "{{.HostConfig.ShmSize}}"),
+        (16 * 1024 * 1024).to_string()
+    );
     assert_eq!(inspect(&cid, "{{.State.Running}}"), "true");
-    assert_eq!(inspect(&cid, "{{index .Config.Labels \"berth.session\"}}"), id);
+    assert_eq!(
+        inspect(&cid, "{{index .Config.Labels \"berth.session\"}}"),
+        id
+    );
     let env = inspect(&cid, "{{json .Config.Env}}");
     assert!(env.contains("\"FOO=bar baz\""), "{env}");
     assert!(env.contains("\"OMP_NUM_THREADS=3\""), "{env}");
     assert!(env.contains("\"OPENBLAS_NUM_THREADS=3\""), "{env}");
-    assert_eq!(inspect(&cid, "{{range .Mounts}}{{.Destination}}{{end}}"), "/home/work");
+    assert_eq!(
+        inspect(&cid, "{{range .Mounts}}{{.Destination}}{{end}}"),
+        "/home/work"
+    );
 
-    let res = c.delete(srv.url(&format!("/api/v1/sessions/{id}"))).send().await.unwrap();
+    let res = c
+        .delete(srv.url(&format!("/api/v1/sessions/{id}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::ACCEPTED);
     let body: Value = res.json().await.unwrap();
     assert!(["TERMINATING", "TERMINATED"].contains(&body["status"].as_str().unwrap()));
@@ -79,13 +98,31 @@ async fn interactive_session_runs_with_its_limits_and_terminate_removes_it() {
     assert!(!container_exists(&cid), "the container is removed");
     assert_eq!(
         statuses(&done),
-        ["PENDING", "SCHEDULED", "PREPARING", "RUNNING", "TERMINATING", "TERMINATED"]
+        [
+            "PENDING",
+            "SCHEDULED",
+            "PREPARING",
+            "RUNNING",
+            "TERMINATING",
+            "TERMINATED"
+        ]
     );
     // ending it twice is a conflict, not a crash
-    let res = c.delete(srv.url(&format!("/api/v1/sessions/{id}"))).send().await.unwrap();
+    let res = c
+        .delete(srv.url(&format!("/api/v1/sessions/{id}")))
+        .send()
+        .await
+        .unwrap();
     problem(res, StatusCode::CONFLICT).await;
     // capacity is given back
-    let agents: Value = c.get(srv.url("/api/v1/agents")).send().await.unwrap().json().await.unwrap();
+    let agents: Value = c
+        .get(srv.url("/api/v1/agents"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(agents["items"][0]["cpu_used"], 0.0);
 }
 
@@ -106,7 +143,10 @@ async fn batch_session_ends_with_its_exit_code_and_keeps_its_log() {
     assert_eq!(done["status_info"], "failed");
     assert_eq!(done["status_data"]["exit_code"], 3);
     assert_eq!(done["kernels"][0]["exit_code"], 3);
-    assert!(containers_of(&srv.instance()).is_empty(), "batch containers are removed");
+    assert!(
+        containers_of(&srv.instance()).is_empty(),
+        "batch containers are removed"
+    );
     let logs: Value = c
         .get(srv.url(&format!("/api/v1/sessions/{id}/logs")))
         .send()
@@ -170,20 +210,37 @@ async fn start_time_in_the_future_waits_then_runs() {
     assert_eq!(failed["name"], "reserved_time");
     assert!(failed["msg"].as_str().unwrap().contains("start time"));
     let done = wait_status(&c, &srv, id, "TERMINATED").await;
-    let started: chrono::DateTime<chrono::Utc> = done["started_at"].as_str().unwrap().parse().unwrap();
-    assert!(started >= starts_at - chrono::Duration::milliseconds(5), "started {started}, asked {starts_at}");
+    let started: chrono::DateTime<chrono::Utc> =
+        done["started_at"].as_str().unwrap().parse().unwrap();
+    assert!(
+        started >= starts_at - chrono::Duration::milliseconds(5),
+        "started {started}, asked {starts_at}"
+    );
 }
 
 #[tokio::test]
 async fn a_session_that_does_not_fit_waits_and_starts_when_capacity_frees() {
     let srv = TestServer::start_with(|c| c.agent_cpu = Some(1.0)).await;
     let c = srv.admin().await;
-    let first = launch(&c, &srv, json!({"image": IMAGE, "resources": {"cpu": 1, "mem": "64m"}})).await;
+    let first = launch(
+        &c,
+        &srv,
+        json!({"image": IMAGE, "resources": {"cpu": 1, "mem": "64m"}}),
+    )
+    .await;
     let first_id = first["id"].as_str().unwrap();
     wait_status(&c, &srv, first_id, "RUNNING").await;
-    let second = launch(&c, &srv, json!({"image": IMAGE, "resources": {"cpu": 1, "mem": "64m"}})).await;
+    let second = launch(
+        &c,
+        &srv,
+        json!({"image": IMAGE, "resources": {"cpu": 1, "mem": "64m"}}),
+    )
+    .await;
     let second_id = second["id"].as_str().unwrap();
-    let waiting = wait_for(&c, &srv, second_id, "explained", |s| !s["status_data"].is_null()).await;
+    let waiting = wait_for(&c, &srv, second_id, "explained", |s| {
+        !s["status_data"].is_null()
+    })
+    .await;
     assert_eq!(waiting["status"], "PENDING");
     assert_eq!(waiting["status_info"], "no-available-instances");
     let failed = &waiting["status_data"]["scheduler"]["failed_predicates"][0];
@@ -198,9 +255,15 @@ async fn a_session_that_does_not_fit_waits_and_starts_when_capacity_frees() {
         .await
         .unwrap();
     let body = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
-    assert_eq!(field_errors(&body), [("resources.cpu".into(), "exceeds_capacity".into())]);
+    assert_eq!(
+        field_errors(&body),
+        [("resources.cpu".into(), "exceeds_capacity".into())]
+    );
 
-    c.delete(srv.url(&format!("/api/v1/sessions/{first_id}"))).send().await.unwrap();
+    c.delete(srv.url(&format!("/api/v1/sessions/{first_id}")))
+        .send()
+        .await
+        .unwrap();
     wait_status(&c, &srv, first_id, "TERMINATED").await;
     let started = wait_status(&c, &srv, second_id, "RUNNING").await;
     assert!(started["status_data"].is_null());
@@ -211,26 +274,65 @@ async fn invalid_requests_are_422_with_fields() {
     let srv = TestServer::start().await;
     let c = srv.admin().await;
     let cases = [
-        (json!({"image": "berth/does-not-exist:1"}), vec![("image", "image_not_found")]),
-        (json!({"environment": "berth/busybox", "version": "nope"}), vec![("environment", "image_not_found")]),
-        (json!({"image": IMAGE, "name": "bad name"}), vec![("name", "invalid_session_name")]),
+        (
+            json!({"image": "berth/does-not-exist:1"}),
+            vec![("image", "image_not_found")],
+        ),
+        (
+            json!({"environment": "berth/busybox", "version": "nope"}),
+            vec![("environment", "image_not_found")],
+        ),
+        (
+            json!({"image": IMAGE, "name": "bad name"}),
+            vec![("name", "invalid_session_name")],
+        ),
         (
             json!({"image": IMAGE, "resources": {"mem": "64m", "shmem": "128m"}}),
             vec![("resources.shmem", "shmem_exceeds_mem")],
         ),
-        (json!({"image": IMAGE, "resources": {"mem": "2x"}}), vec![("resources.mem", "invalid_type")]),
-        (json!({"type": "batch", "image": IMAGE}), vec![("startup_command", "required")]),
-        (json!({"image": IMAGE, "env": {"1BAD": "x"}}), vec![("env.1BAD", "invalid_env_name")]),
-        (json!({"image": IMAGE, "resource_group": "gpu"}), vec![("resource_group", "not_allowed")]),
-        (json!({"image": IMAGE, "owner_email": "ghost@test.berth"}), vec![("owner_email", "unknown_user")]),
+        (
+            json!({"image": IMAGE, "resources": {"mem": "2x"}}),
+            vec![("resources.mem", "invalid_type")],
+        ),
+        (
+            json!({"type": "batch", "image": IMAGE}),
+            vec![("startup_command", "required")],
+        ),
+        (
+            json!({"image": IMAGE, "env": {"1BAD": "x"}}),
+            vec![("env.1BAD", "invalid_env_name")],
+        ),
+        (
+            json!({"image": IMAGE, "resource_group": "gpu"}),
+            vec![("resource_group", "not_allowed")],
+        ),
+        (
+            json!({"image": IMAGE, "owner_email": "ghost@test.berth"}),
+            vec![("owner_email", "unknown_user")],
+        ),
     ];
     for (body, want) in cases {
-        let res = c.post(srv.url("/api/v1/sessions")).json(&body).send().await.unwrap();
+        let res = c
+            .post(srv.url("/api/v1/sessions"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         let p = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
-        let want: Vec<(String, String)> = want.into_iter().map(|(f, c)| (f.into(), c.into())).collect();
+        let want: Vec<(String, String)> = want
+            .into_iter()
+            .map(|(f, c)| (f.into(), c.into()))
+            .collect();
         assert_eq!(field_errors(&p), want, "{body}");
     }
-    let list: Value = c.get(srv.url("/api/v1/sessions")).send().await.unwrap().json().await.unwrap();
+    let list: Value = c
+        .get(srv.url("/api/v1/sessions"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["total"], 0, "nothing is stored for a refused request");
 }
 
@@ -238,19 +340,44 @@ async fn invalid_requests_are_422_with_fields() {
 async fn rename_rules() {
     let srv = TestServer::start().await;
     let c = srv.admin().await;
-    let a = launch(&c, &srv, json!({"image": IMAGE, "name": "alpha", "resources": {"cpu": 0.25, "mem": "64m"}})).await;
-    let b = launch(&c, &srv, json!({"image": IMAGE, "name": "beta1", "resources": {"cpu": 0.25, "mem": "64m"}})).await;
+    let a = launch(
+        &c,
+        &srv,
+        json!({"image": IMAGE, "name": "alpha", "resources": {"cpu": 0.25, "mem": "64m"}}),
+    )
+    .await;
+    let b = launch(
+        &c,
+        &srv,
+        json!({"image": IMAGE, "name": "beta1", "resources": {"cpu": 0.25, "mem": "64m"}}),
+    )
+    .await;
     let a_id = a["id"].as_str().unwrap();
     let rename = |id: &str, name: &str| {
         c.post(srv.url(&format!("/api/v1/sessions/{id}/rename")))
             .json(&json!({"name": name}))
             .send()
     };
-    let p = problem(rename(a_id, "no spaces").await.unwrap(), StatusCode::UNPROCESSABLE_ENTITY).await;
-    assert_eq!(field_errors(&p), [("name".into(), "invalid_session_name".into())]);
-    let p = problem(rename(a_id, "abc").await.unwrap(), StatusCode::UNPROCESSABLE_ENTITY).await;
+    let p = problem(
+        rename(a_id, "no spaces").await.unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(
+        field_errors(&p),
+        [("name".into(), "invalid_session_name".into())]
+    );
+    let p = problem(
+        rename(a_id, "abc").await.unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
     assert_eq!(field_errors(&p), [("name".into(), "too_short".into())]);
-    let p = problem(rename(a_id, "beta1").await.unwrap(), StatusCode::UNPROCESSABLE_ENTITY).await;
+    let p = problem(
+        rename(a_id, "beta1").await.unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
     assert_eq!(field_errors(&p), [("name".into(), "taken".into())]);
     let res = rename(a_id, "alpha.renamed_1").await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
@@ -259,11 +386,22 @@ async fn rename_rules() {
 
     // a finished session keeps its name
     let b_id = b["id"].as_str().unwrap();
-    c.delete(srv.url(&format!("/api/v1/sessions/{b_id}"))).send().await.unwrap();
-    wait_for(&c, &srv, b_id, "ended", |s| ["TERMINATED", "CANCELLED"].contains(&s["status"].as_str().unwrap())).await;
+    c.delete(srv.url(&format!("/api/v1/sessions/{b_id}")))
+        .send()
+        .await
+        .unwrap();
+    wait_for(&c, &srv, b_id, "ended", |s| {
+        ["TERMINATED", "CANCELLED"].contains(&s["status"].as_str().unwrap())
+    })
+    .await;
     problem(rename(b_id, "gamma").await.unwrap(), StatusCode::CONFLICT).await;
     // and its old name is free again
-    let again = launch(&c, &srv, json!({"image": IMAGE, "name": "beta1", "resources": {"cpu": 0.25, "mem": "64m"}})).await;
+    let again = launch(
+        &c,
+        &srv,
+        json!({"image": IMAGE, "name": "beta1", "resources": {"cpu": 0.25, "mem": "64m"}}),
+    )
+    .await;
     assert_eq!(again["name"], "beta1");
 }
 
@@ -271,33 +409,66 @@ async fn rename_rules() {
 async fn users_cannot_touch_each_others_sessions() {
     let srv = TestServer::start().await;
     let admin = srv.admin().await;
-    srv.create_user(&admin, "ann@test.berth", "ann-password", "user").await;
-    srv.create_user(&admin, "bob@test.berth", "bob-password", "user").await;
+    srv.create_user(&admin, "ann@test.berth", "ann-password", "user")
+        .await;
+    srv.create_user(&admin, "bob@test.berth", "bob-password", "user")
+        .await;
     let ann = srv.login("ann@test.berth", "ann-password").await;
     let bob = srv.login("bob@test.berth", "bob-password").await;
-    let s = launch(&ann, &srv, json!({"image": IMAGE, "name": "anns-work", "resources": {"cpu": 0.25, "mem": "64m"}})).await;
+    let s = launch(
+        &ann,
+        &srv,
+        json!({"image": IMAGE, "name": "anns-work", "resources": {"cpu": 0.25, "mem": "64m"}}),
+    )
+    .await;
     let id = s["id"].as_str().unwrap();
     wait_status(&ann, &srv, id, "RUNNING").await;
 
     let base = srv.url(&format!("/api/v1/sessions/{id}"));
     for res in [
         bob.get(&base).send().await.unwrap(),
-        bob.post(format!("{base}/rename")).json(&json!({"name": "stolen"})).send().await.unwrap(),
-        bob.post(format!("{base}/rename")).json(&json!({"name": "x"})).send().await.unwrap(),
+        bob.post(format!("{base}/rename"))
+            .json(&json!({"name": "stolen"}))
+            .send()
+            .await
+            .unwrap(),
+        bob.post(format!("{base}/rename"))
+            .json(&json!({"name": "x"}))
+            .send()
+            .await
+            .unwrap(),
         bob.get(format!("{base}/logs")).send().await.unwrap(),
         bob.delete(&base).send().await.unwrap(),
     ] {
         problem(res, StatusCode::NOT_FOUND).await;
     }
-    let list: Value = bob.get(srv.url("/api/v1/sessions")).send().await.unwrap().json().await.unwrap();
+    let list: Value = bob
+        .get(srv.url("/api/v1/sessions"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["total"], 0);
-    let res = bob.get(srv.url("/api/v1/sessions?owner=ann@test.berth")).send().await.unwrap();
+    let res = bob
+        .get(srv.url("/api/v1/sessions?owner=ann@test.berth"))
+        .send()
+        .await
+        .unwrap();
     problem(res, StatusCode::FORBIDDEN).await;
     let still: Value = ann.get(&base).send().await.unwrap().json().await.unwrap();
     assert_eq!(still["status"], "RUNNING");
     assert_eq!(still["name"], "anns-work");
     // the superadmin sees everyone's
-    let all: Value = admin.get(srv.url("/api/v1/sessions")).send().await.unwrap().json().await.unwrap();
+    let all: Value = admin
+        .get(srv.url("/api/v1/sessions"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(all["total"], 1);
 }
 
@@ -305,8 +476,10 @@ async fn users_cannot_touch_each_others_sessions() {
 async fn admin_launches_for_a_user_found_by_email() {
     let srv = TestServer::start().await;
     let root = srv.admin().await;
-    srv.create_user(&root, "ops@test.berth", "ops-password", "admin").await;
-    srv.create_user(&root, "cara@test.berth", "cara-password", "user").await;
+    srv.create_user(&root, "ops@test.berth", "ops-password", "admin")
+        .await;
+    srv.create_user(&root, "cara@test.berth", "cara-password", "user")
+        .await;
     let ops = srv.login("ops@test.berth", "ops-password").await;
     let cara = srv.login("cara@test.berth", "cara-password").await;
 
@@ -321,9 +494,23 @@ async fn admin_launches_for_a_user_found_by_email() {
     assert_eq!(s["created_by"], "ops@test.berth");
     let id = s["id"].as_str().unwrap();
     wait_status(&cara, &srv, id, "RUNNING").await;
-    let mine: Value = cara.get(srv.url("/api/v1/sessions")).send().await.unwrap().json().await.unwrap();
+    let mine: Value = cara
+        .get(srv.url("/api/v1/sessions"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(mine["items"][0]["id"], id);
-    let ops_own: Value = ops.get(srv.url("/api/v1/sessions")).send().await.unwrap().json().await.unwrap();
+    let ops_own: Value = ops
+        .get(srv.url("/api/v1/sessions"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(ops_own["total"], 0, "it is cara's session, not the admin's");
     let filtered: Value = ops
         .get(srv.url("/api/v1/sessions?owner=cara@test.berth"))
@@ -349,7 +536,10 @@ async fn admin_launches_for_a_user_found_by_email() {
         .await
         .unwrap();
     let p = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
-    assert_eq!(field_errors(&p), [("project".into(), "not_a_member".into())]);
+    assert_eq!(
+        field_errors(&p),
+        [("project".into(), "not_a_member".into())]
+    );
 }
 
 #[tokio::test]
@@ -364,7 +554,12 @@ async fn lists_filter_and_paginate() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
     let created: Value = res.json().await.unwrap();
-    let names: Vec<_> = created["items"].as_array().unwrap().iter().map(|s| s["name"].clone()).collect();
+    let names: Vec<_> = created["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].clone())
+        .collect();
     assert_eq!(names, [json!("many-1"), json!("many-2"), json!("many-3")]);
     let batch = launch(
         &c,
@@ -377,7 +572,15 @@ async fn lists_filter_and_paginate() {
     let get = |q: &'static str| {
         let c = c.clone();
         let url = srv.url(&format!("/api/v1/sessions?{q}"));
-        async move { c.get(url).send().await.unwrap().json::<Value>().await.unwrap() }
+        async move {
+            c.get(url)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
     };
     assert_eq!(get("status=running").await["total"], 3);
     assert_eq!(get("status=finished").await["total"], 1);
@@ -386,7 +589,11 @@ async fn lists_filter_and_paginate() {
     let page = get("page=2&page_size=3").await;
     assert_eq!(page["total"], 4);
     assert_eq!(page["items"].as_array().unwrap().len(), 1);
-    let res = c.get(srv.url("/api/v1/sessions?status=sleeping")).send().await.unwrap();
+    let res = c
+        .get(srv.url("/api/v1/sessions?status=sleeping"))
+        .send()
+        .await
+        .unwrap();
     problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
 }
 
@@ -397,9 +604,17 @@ async fn server_sent_events_follow_a_launch() {
     let c = srv.admin().await;
     let res = c.get(srv.url("/api/v1/events")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/event-stream"));
     let mut stream = res.bytes_stream();
-    let s = launch(&c, &srv, json!({"image": IMAGE, "name": "evented", "resources": {"cpu": 0.25, "mem": "64m"}})).await;
+    let s = launch(
+        &c,
+        &srv,
+        json!({"image": IMAGE, "name": "evented", "resources": {"cpu": 0.25, "mem": "64m"}}),
+    )
+    .await;
     let id = s["id"].as_str().unwrap().to_string();
     let mut seen: Vec<String> = Vec::new();
     let mut buf = String::new();
@@ -426,16 +641,31 @@ async fn server_sent_events_follow_a_launch() {
         }
         if seen.iter().any(|s| s == "RUNNING") && !terminated_asked {
             terminated_asked = true;
-            c.delete(srv.url(&format!("/api/v1/sessions/{id}"))).send().await.unwrap();
+            c.delete(srv.url(&format!("/api/v1/sessions/{id}")))
+                .send()
+                .await
+                .unwrap();
         }
     }
-    let pos = |s: &str| seen.iter().position(|x| x == s).unwrap_or_else(|| panic!("{s} missing in {seen:?}"));
-    assert!(pos("PENDING") < pos("RUNNING") && pos("RUNNING") < pos("TERMINATED"), "{seen:?}");
+    let pos = |s: &str| {
+        seen.iter()
+            .position(|x| x == s)
+            .unwrap_or_else(|| panic!("{s} missing in {seen:?}"))
+    };
+    assert!(
+        pos("PENDING") < pos("RUNNING") && pos("RUNNING") < pos("TERMINATED"),
+        "{seen:?}"
+    );
 
     // another user's stream does not carry it; and only admins may ask for all
-    srv.create_user(&c, "dee@test.berth", "dee-password", "user").await;
+    srv.create_user(&c, "dee@test.berth", "dee-password", "user")
+        .await;
     let dee = srv.login("dee@test.berth", "dee-password").await;
-    let res = dee.get(srv.url("/api/v1/events?all=true")).send().await.unwrap();
+    let res = dee
+        .get(srv.url("/api/v1/events?all=true"))
+        .send()
+        .await
+        .unwrap();
     problem(res, StatusCode::FORBIDDEN).await;
 }
 
@@ -443,32 +673,87 @@ async fn server_sent_events_follow_a_launch() {
 async fn restart_keeps_running_sessions_and_notices_vanished_containers() {
     let srv = TestServer::start().await;
     let c = srv.admin().await;
-    let s = launch(&c, &srv, json!({"image": IMAGE, "name": "survivor", "resources": {"cpu": 0.25, "mem": "64m"}})).await;
+    let s = launch(
+        &c,
+        &srv,
+        json!({"image": IMAGE, "name": "survivor", "resources": {"cpu": 0.25, "mem": "64m"}}),
+    )
+    .await;
     let id = s["id"].as_str().unwrap().to_string();
     let running = wait_status(&c, &srv, &id, "RUNNING").await;
-    let cid = running["kernels"][0]["container_id"].as_str().unwrap().to_string();
+    let cid = running["kernels"][0]["container_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // a container labelled as this server's that no session owns
+    let orphan = Command::new("docker")
+        .args([
+            "run",
+            "-d",
+            "--label",
+            &format!("berth.instance={}", srv.instance()),
+            "--label",
+            "berth.kernel=nobody",
+        ])
+        .args([IMAGE, "sleep", "600"])
+        .output()
+        .unwrap();
+    assert!(orphan.status.success());
+    let orphan = String::from_utf8_lossy(&orphan.stdout).trim().to_string();
 
     let srv = srv.restart().await;
     let c = srv.admin().await;
-    let after: Value = c.get(srv.url(&format!("/api/v1/sessions/{id}"))).send().await.unwrap().json().await.unwrap();
+    assert!(
+        !container_exists(&orphan),
+        "the orphan is removed at start-up"
+    );
+    let after: Value = c
+        .get(srv.url(&format!("/api/v1/sessions/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(after["status"], "RUNNING");
     assert_eq!(inspect(&cid, "{{.State.Running}}"), "true");
 
     // someone removes the container behind berth's back
-    let out = Command::new("docker").args(["rm", "-f", "-v", &cid]).output().unwrap();
+    let out = Command::new("docker")
+        .args(["rm", "-f", "-v", &cid])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let lost = wait_for(&c, &srv, &id, "noticed", |s| s["status"] != "RUNNING").await;
     assert_eq!(lost["status"], "ERROR");
     assert_eq!(lost["status_info"], "container-lost");
-    let agents: Value = c.get(srv.url("/api/v1/agents")).send().await.unwrap().json().await.unwrap();
-    assert_eq!(agents["items"][0]["cpu_used"], 0.0, "its capacity is given back");
+    let agents: Value = c
+        .get(srv.url("/api/v1/agents"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        agents["items"][0]["cpu_used"], 0.0,
+        "its capacity is given back"
+    );
 }
 
 #[tokio::test]
 async fn environments_presets_groups_policies() {
     let srv = TestServer::start().await;
     let admin = srv.admin().await;
-    let envs: Value = admin.get(srv.url("/api/v1/environments")).send().await.unwrap().json().await.unwrap();
+    let envs: Value = admin
+        .get(srv.url("/api/v1/environments"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let bb = envs["items"]
         .as_array()
         .unwrap()
@@ -477,13 +762,31 @@ async fn environments_presets_groups_policies() {
         .expect("busybox environment listed")
         .clone();
     assert_eq!(bb["display_name"], "BusyBox");
-    let latest = bb["versions"].as_array().unwrap().iter().find(|v| v["version"] == "latest").unwrap();
+    let latest = bb["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["version"] == "latest")
+        .unwrap();
     assert_eq!(latest["image"], IMAGE);
-    assert_eq!(latest["service_ports"], json!([{"name": "httpd", "protocol": "http", "port": 8000}]));
+    assert_eq!(
+        latest["service_ports"],
+        json!([{"name": "httpd", "protocol": "http", "port": 8000}])
+    );
     assert_eq!(envs["allow_manual_image"], false);
 
-    let groups: Value = admin.get(srv.url("/api/v1/resource-groups")).send().await.unwrap().json().await.unwrap();
-    assert_eq!(groups["items"], json!([{"name": "default", "description": "The local agent", "agents": ["local"]}]));
+    let groups: Value = admin
+        .get(srv.url("/api/v1/resource-groups"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        groups["items"],
+        json!([{"name": "default", "description": "The local agent", "agents": ["local"]}])
+    );
 
     let res = admin
         .post(srv.url("/api/v1/resource-presets"))
@@ -499,10 +802,22 @@ async fn environments_presets_groups_policies() {
         .await
         .unwrap();
     problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
-    srv.create_user(&admin, "eve@test.berth", "eve-password", "user").await;
+    srv.create_user(&admin, "eve@test.berth", "eve-password", "user")
+        .await;
     let eve = srv.login("eve@test.berth", "eve-password").await;
-    let presets: Value = eve.get(srv.url("/api/v1/resource-presets")).send().await.unwrap().json().await.unwrap();
-    assert!(presets["items"].as_array().unwrap().iter().any(|p| p["name"] == "tiny" && p["mem"] == 256 * 1024 * 1024));
+    let presets: Value = eve
+        .get(srv.url("/api/v1/resource-presets"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(presets["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["name"] == "tiny" && p["mem"] == 256 * 1024 * 1024));
     let res = eve
         .post(srv.url("/api/v1/resource-presets"))
         .json(&json!({"name": "mine", "cpu": 1, "mem": "1g", "shmem": "64m"}))
@@ -510,14 +825,20 @@ async fn environments_presets_groups_policies() {
         .await
         .unwrap();
     problem(res, StatusCode::FORBIDDEN).await;
-    let res = admin.delete(srv.url("/api/v1/resource-presets/tiny")).send().await.unwrap();
+    let res = admin
+        .delete(srv.url("/api/v1/resource-presets/tiny"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
 
     // a policy of one concurrent session keeps the second PENDING with the reason
     let res = admin
         .post(srv.url("/api/v1/resource-policies"))
-        .json(&json!({"name": "one-at-a-time", "max_concurrent_sessions": 1, "max_total_cpu": 0,
-                      "max_total_mem": 0, "max_session_lifetime": 0}))
+        .json(
+            &json!({"name": "one-at-a-time", "max_concurrent_sessions": 1, "max_total_cpu": 0,
+                      "max_total_mem": 0, "max_session_lifetime": 0}),
+        )
         .send()
         .await
         .unwrap();
@@ -538,18 +859,107 @@ async fn environments_presets_groups_policies() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    let first = launch(&eve, &srv, json!({"image": IMAGE, "resources": {"cpu": 0.25, "mem": "64m"}})).await;
+    let first = launch(
+        &eve,
+        &srv,
+        json!({"image": IMAGE, "resources": {"cpu": 0.25, "mem": "64m"}}),
+    )
+    .await;
     wait_status(&eve, &srv, first["id"].as_str().unwrap(), "RUNNING").await;
-    let second = launch(&eve, &srv, json!({"image": IMAGE, "resources": {"cpu": 0.25, "mem": "64m"}})).await;
-    let w = wait_for(&eve, &srv, second["id"].as_str().unwrap(), "explained", |s| !s["status_data"].is_null()).await;
-    assert_eq!(w["status_data"]["scheduler"]["failed_predicates"][0]["name"], "concurrency");
+    let second = launch(
+        &eve,
+        &srv,
+        json!({"image": IMAGE, "resources": {"cpu": 0.25, "mem": "64m"}}),
+    )
+    .await;
+    let w = wait_for(
+        &eve,
+        &srv,
+        second["id"].as_str().unwrap(),
+        "explained",
+        |s| !s["status_data"].is_null(),
+    )
+    .await;
+    assert_eq!(
+        w["status_data"]["scheduler"]["failed_predicates"][0]["name"],
+        "concurrency"
+    );
     // cancelling a PENDING session needs no container
     let res = eve
-        .delete(srv.url(&format!("/api/v1/sessions/{}", second["id"].as_str().unwrap())))
+        .delete(srv.url(&format!(
+            "/api/v1/sessions/{}",
+            second["id"].as_str().unwrap()
+        )))
         .send()
         .await
         .unwrap();
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["status"], "CANCELLED");
     assert_eq!(body["status_info"], "user-requested");
+}
+
+/// A tiny image without environment labels, imported from a tarball.
+fn import_plain_image(tag: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("bin")).unwrap();
+    for name in ["busybox", "sh", "sleep"] {
+        std::fs::copy("/bin/busybox", dir.path().join("bin").join(name)).unwrap();
+    }
+    let tar = Command::new("tar")
+        .arg("-C")
+        .arg(dir.path())
+        .args(["-cf", "-", "bin"])
+        .output()
+        .unwrap();
+    let mut import = Command::new("docker")
+        .args(["import", "-", tag])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    import.stdin.take().unwrap().write_all(&tar.stdout).unwrap();
+    assert!(import.wait().unwrap().success());
+}
+
+#[tokio::test]
+async fn manual_image_names_only_when_allowed() {
+    let tag = format!("berth-test/plain:{}", uuid::Uuid::new_v4().simple());
+    import_plain_image(&tag);
+    let body = json!({"image": tag, "resources": {"cpu": 0.25, "mem": "64m"}});
+
+    let strict = TestServer::start().await;
+    let c = strict.admin().await;
+    let res = c
+        .post(strict.url("/api/v1/sessions"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let p = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(
+        field_errors(&p),
+        [("image".into(), "not_an_environment".into())]
+    );
+    let envs: Value = c
+        .get(strict.url("/api/v1/environments"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        !envs.to_string().contains(&tag),
+        "unlabelled images are not environments"
+    );
+
+    let open = TestServer::start_with(|c| c.allow_manual_image = true).await;
+    let c = open.admin().await;
+    let s = launch(&c, &open, body).await;
+    let running = wait_status(&c, &open, s["id"].as_str().unwrap(), "RUNNING").await;
+    assert_eq!(running["image"], tag.as_str());
+    drop(open);
+    drop(strict);
+    let _ = Command::new("docker").args(["rmi", "-f", &tag]).output();
 }

@@ -21,7 +21,10 @@ impl ByteSize {
     /// Parses `"2g"`, `"512m"`, `"1.5GiB"`, `"1048576"`.
     pub fn parse(s: &str) -> Option<ByteSize> {
         let s = s.trim().to_ascii_lowercase();
-        let s = s.strip_suffix("ib").or_else(|| s.strip_suffix('b')).unwrap_or(&s);
+        let s = s
+            .strip_suffix("ib")
+            .or_else(|| s.strip_suffix('b'))
+            .unwrap_or(&s);
         let (num, mult) = match s.chars().last()? {
             'k' => (&s[..s.len() - 1], 1024u64),
             'm' => (&s[..s.len() - 1], MIB),
@@ -103,7 +106,9 @@ impl<'de> Deserialize<'de> for ByteSize {
                 }
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<ByteSize, E> {
-                ByteSize::parse(v).ok_or_else(|| E::custom(format!("{v:?} is not a size like \"2g\" or \"512m\"")))
+                ByteSize::parse(v).ok_or_else(|| {
+                    E::custom(format!("{v:?} is not a size like \"2g\" or \"512m\""))
+                })
             }
         }
         d.deserialize_any(V)

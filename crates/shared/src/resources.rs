@@ -27,7 +27,12 @@ pub fn parse_service_ports(label: &str) -> Vec<ServicePort> {
             let mut parts = item.trim().split(':');
             let name = parts.next()?.trim();
             let protocol = parts.next()?.trim();
-            let port = parts.next()?.trim().trim_matches(|c| c == '[' || c == ']').parse().ok()?;
+            let port = parts
+                .next()?
+                .trim()
+                .trim_matches(|c| c == '[' || c == ']')
+                .parse()
+                .ok()?;
             (!name.is_empty()).then(|| ServicePort {
                 name: name.to_string(),
                 protocol: protocol.to_string(),
@@ -113,15 +118,24 @@ impl ResourcePreset {
         errs.check("name", validate::required(&self.name));
         errs.check("name", validate::max_chars(&self.name, 64));
         if !(self.cpu.is_finite() && self.cpu > 0.0) {
-            errs.check("cpu", Err(Invalid::new("out_of_range", "CPU must be more than 0.")));
+            errs.check(
+                "cpu",
+                Err(Invalid::new("out_of_range", "CPU must be more than 0.")),
+            );
         }
         if self.mem.0 == 0 {
-            errs.check("mem", Err(Invalid::new("out_of_range", "Memory must be more than 0.")));
+            errs.check(
+                "mem",
+                Err(Invalid::new("out_of_range", "Memory must be more than 0.")),
+            );
         }
         if self.shmem > self.mem {
             errs.check(
                 "shmem",
-                Err(Invalid::new("shmem_exceeds_mem", "Shared memory cannot be more than memory.")),
+                Err(Invalid::new(
+                    "shmem_exceeds_mem",
+                    "Shared memory cannot be more than memory.",
+                )),
             );
         }
         errs.finish()
@@ -157,7 +171,10 @@ impl ResourcePolicy {
         errs.check("name", validate::required(&self.name));
         errs.check("name", validate::max_chars(&self.name, 64));
         if !(self.max_total_cpu.is_finite() && self.max_total_cpu >= 0.0) {
-            errs.check("max_total_cpu", Err(Invalid::new("out_of_range", "Cannot be negative.")));
+            errs.check(
+                "max_total_cpu",
+                Err(Invalid::new("out_of_range", "Cannot be negative.")),
+            );
         }
         errs.finish()
     }

@@ -225,10 +225,16 @@ pub struct CreateSessionRequest {
 pub fn session_name(name: &str) -> Result<(), Invalid> {
     let n = name.chars().count();
     if n < NAME_MIN_CHARS {
-        return Err(Invalid::new("too_short", format!("A session name has at least {NAME_MIN_CHARS} characters.")));
+        return Err(Invalid::new(
+            "too_short",
+            format!("A session name has at least {NAME_MIN_CHARS} characters."),
+        ));
     }
     if n > NAME_MAX_CHARS {
-        return Err(Invalid::new("too_long", format!("A session name has at most {NAME_MAX_CHARS} characters.")));
+        return Err(Invalid::new(
+            "too_long",
+            format!("A session name has at most {NAME_MAX_CHARS} characters."),
+        ));
     }
     let word = |c: char| c.is_alphanumeric() || c == '_';
     let first = name.chars().next().is_some_and(word);
@@ -246,7 +252,9 @@ pub fn session_name(name: &str) -> Result<(), Invalid> {
 /// An environment variable name: `^[A-Za-z_][A-Za-z0-9_]*$`.
 pub fn env_name(name: &str) -> Result<(), Invalid> {
     let mut chars = name.chars();
-    let ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    let ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
     if name.is_empty() {
         Err(Invalid::new("required", "A variable needs a name."))
@@ -268,7 +276,13 @@ pub fn env_rows(rows: &[(String, String)]) -> Result<(), Vec<FieldError>> {
         if let Err(e) = env_name(name) {
             errs.check(&field, Err(e));
         } else if rows[..i].iter().any(|(n, _)| n == name) {
-            errs.check(&field, Err(Invalid::new("duplicate", format!("{name} is already set above."))));
+            errs.check(
+                &field,
+                Err(Invalid::new(
+                    "duplicate",
+                    format!("{name} is already set above."),
+                )),
+            );
         }
     }
     errs.finish()
@@ -284,31 +298,46 @@ impl CreateSessionRequest {
             errs.check("name", session_name(&self.name));
         }
         match (&self.image, &self.environment) {
-            (Some(img), _) if img.trim().is_empty() => errs.check("image", Err(Invalid::new("required", "Name an image."))),
+            (Some(img), _) if img.trim().is_empty() => {
+                errs.check("image", Err(Invalid::new("required", "Name an image.")))
+            }
             (Some(_), Some(_)) => errs.check(
                 "image",
-                Err(Invalid::new("conflict", "Give either an image or an environment and version, not both.")),
+                Err(Invalid::new(
+                    "conflict",
+                    "Give either an image or an environment and version, not both.",
+                )),
             ),
             (None, None) => errs.check(
                 "environment",
-                Err(Invalid::new("required", "Choose an environment (or give an image).")),
+                Err(Invalid::new(
+                    "required",
+                    "Choose an environment (or give an image).",
+                )),
             ),
-            (None, Some(env)) if env.trim().is_empty() => {
-                errs.check("environment", Err(Invalid::new("required", "Choose an environment.")))
-            }
+            (None, Some(env)) if env.trim().is_empty() => errs.check(
+                "environment",
+                Err(Invalid::new("required", "Choose an environment.")),
+            ),
             _ => {}
         }
         let r = &self.resources;
         if let Some(cpu) = r.cpu {
             if !(cpu.is_finite() && cpu > 0.0) {
-                errs.check("resources.cpu", Err(Invalid::new("out_of_range", "CPU must be more than 0.")));
+                errs.check(
+                    "resources.cpu",
+                    Err(Invalid::new("out_of_range", "CPU must be more than 0.")),
+                );
             }
         }
         if let Some(mem) = r.mem {
             if mem.0 < MIN_MEM.0 {
                 errs.check(
                     "resources.mem",
-                    Err(Invalid::new("out_of_range", format!("Memory must be at least {MIN_MEM}."))),
+                    Err(Invalid::new(
+                        "out_of_range",
+                        format!("Memory must be at least {MIN_MEM}."),
+                    )),
                 );
             }
         }
@@ -327,7 +356,10 @@ impl CreateSessionRequest {
             if !(v.is_finite() && *v >= 0.0) {
                 errs.check(
                     &format!("resources.accelerators.{slot}"),
-                    Err(Invalid::new("out_of_range", "An accelerator amount cannot be negative.")),
+                    Err(Invalid::new(
+                        "out_of_range",
+                        "An accelerator amount cannot be negative.",
+                    )),
                 );
             }
         }
@@ -336,26 +368,48 @@ impl CreateSessionRequest {
         }
         if let Some(n) = self.nthreads {
             if n == 0 || n > MAX_NTHREADS {
-                errs.check("nthreads", Err(Invalid::new("out_of_range", format!("Between 1 and {MAX_NTHREADS}."))));
+                errs.check(
+                    "nthreads",
+                    Err(Invalid::new(
+                        "out_of_range",
+                        format!("Between 1 and {MAX_NTHREADS}."),
+                    )),
+                );
             }
         }
         if let Some(c) = self.count {
             if c == 0 || c > MAX_COUNT {
-                errs.check("count", Err(Invalid::new("out_of_range", format!("Between 1 and {MAX_COUNT} sessions."))));
+                errs.check(
+                    "count",
+                    Err(Invalid::new(
+                        "out_of_range",
+                        format!("Between 1 and {MAX_COUNT} sessions."),
+                    )),
+                );
             }
         }
         match self.session_type {
             SessionType::Batch => {
-                if self.startup_command.as_deref().is_none_or(|c| c.trim().is_empty()) {
+                if self
+                    .startup_command
+                    .as_deref()
+                    .is_none_or(|c| c.trim().is_empty())
+                {
                     errs.check(
                         "startup_command",
-                        Err(Invalid::new("required", "A batch session needs a startup command.")),
+                        Err(Invalid::new(
+                            "required",
+                            "A batch session needs a startup command.",
+                        )),
                     );
                 }
                 if self.batch_timeout == Some(0) {
                     errs.check(
                         "batch_timeout",
-                        Err(Invalid::new("out_of_range", "The maximum run time must be at least 1 second.")),
+                        Err(Invalid::new(
+                            "out_of_range",
+                            "The maximum run time must be at least 1 second.",
+                        )),
                     );
                 }
             }
@@ -366,7 +420,10 @@ impl CreateSessionRequest {
                     ("batch_timeout", self.batch_timeout.is_some()),
                 ] {
                     if set {
-                        errs.check(field, Err(Invalid::new("batch_only", "Only batch sessions take this.")));
+                        errs.check(
+                            field,
+                            Err(Invalid::new("batch_only", "Only batch sessions take this.")),
+                        );
                     }
                 }
             }
@@ -595,13 +652,24 @@ mod tests {
 
     #[test]
     fn names() {
-        for ok in ["abcd", "my-session.1", "a_b-c.d", "세션이름", "_x_y", &"a".repeat(64)] {
+        for ok in [
+            "abcd",
+            "my-session.1",
+            "a_b-c.d",
+            "세션이름",
+            "_x_y",
+            &"a".repeat(64),
+        ] {
             assert_eq!(session_name(ok), Ok(()), "{ok}");
         }
         assert_eq!(session_name("abc").unwrap_err().code, "too_short");
         assert_eq!(session_name(&"a".repeat(65)).unwrap_err().code, "too_long");
         for bad in ["-abc", "abc-", "ab cd", "ab/cd", ".abc", "abc.", "a$bc"] {
-            assert_eq!(session_name(bad).unwrap_err().code, "invalid_session_name", "{bad}");
+            assert_eq!(
+                session_name(bad).unwrap_err().code,
+                "invalid_session_name",
+                "{bad}"
+            );
         }
     }
 
@@ -611,10 +679,24 @@ mod tests {
         assert_eq!(env_name("1X").unwrap_err().code, "invalid_env_name");
         assert_eq!(env_name("A-B").unwrap_err().code, "invalid_env_name");
         assert_eq!(env_name("").unwrap_err().code, "required");
-        let rows = vec![("A".into(), "1".into()), ("B".into(), "2".into()), ("A".into(), "3".into()), ("9".into(), "".into())];
+        let rows = vec![
+            ("A".into(), "1".into()),
+            ("B".into(), "2".into()),
+            ("A".into(), "3".into()),
+            ("9".into(), "".into()),
+        ];
         let errs = env_rows(&rows).unwrap_err();
-        let got: Vec<_> = errs.iter().map(|e| (e.field.as_str(), e.code.as_str())).collect();
-        assert_eq!(got, [("env[2].name", "duplicate"), ("env[3].name", "invalid_env_name")]);
+        let got: Vec<_> = errs
+            .iter()
+            .map(|e| (e.field.as_str(), e.code.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("env[2].name", "duplicate"),
+                ("env[3].name", "invalid_env_name")
+            ]
+        );
     }
 
     #[test]
@@ -623,18 +705,36 @@ mod tests {
         let mut r = req();
         r.resources.mem = Some(ByteSize(100 * MIB));
         r.resources.shmem = Some(ByteSize(200 * MIB));
-        assert_eq!(fields(&r), [("resources.shmem".to_string(), "shmem_exceeds_mem".to_string())]);
+        assert_eq!(
+            fields(&r),
+            [(
+                "resources.shmem".to_string(),
+                "shmem_exceeds_mem".to_string()
+            )]
+        );
         let mut r = req();
         r.session_type = SessionType::Batch;
-        assert_eq!(fields(&r), [("startup_command".to_string(), "required".to_string())]);
+        assert_eq!(
+            fields(&r),
+            [("startup_command".to_string(), "required".to_string())]
+        );
         r.startup_command = Some("echo hi".into());
         r.batch_timeout = Some(0);
-        assert_eq!(fields(&r), [("batch_timeout".to_string(), "out_of_range".to_string())]);
+        assert_eq!(
+            fields(&r),
+            [("batch_timeout".to_string(), "out_of_range".to_string())]
+        );
         let mut r = req();
         r.batch_timeout = Some(5);
-        assert_eq!(fields(&r), [("batch_timeout".to_string(), "batch_only".to_string())]);
+        assert_eq!(
+            fields(&r),
+            [("batch_timeout".to_string(), "batch_only".to_string())]
+        );
         let r = CreateSessionRequest::default();
-        assert_eq!(fields(&r), [("environment".to_string(), "required".to_string())]);
+        assert_eq!(
+            fields(&r),
+            [("environment".to_string(), "required".to_string())]
+        );
         let mut r = req();
         r.name = "no spaces".into();
         r.resources.cpu = Some(0.0);
@@ -642,7 +742,10 @@ mod tests {
         r.nthreads = Some(0);
         r.count = Some(1000);
         let f: Vec<_> = fields(&r).into_iter().map(|(f, _)| f).collect();
-        assert_eq!(f, ["name", "resources.cpu", "env.BAD-NAME", "nthreads", "count"]);
+        assert_eq!(
+            f,
+            ["name", "resources.cpu", "env.BAD-NAME", "nthreads", "count"]
+        );
     }
 
     #[test]

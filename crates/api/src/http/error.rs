@@ -94,7 +94,12 @@ impl ApiError {
                 "Not found",
                 Some(format!("No such {what}.")),
             ),
-            Conflict(d) => (StatusCode::CONFLICT, "conflict", "Conflict", Some(d.clone())),
+            Conflict(d) => (
+                StatusCode::CONFLICT,
+                "conflict",
+                "Conflict",
+                Some(d.clone()),
+            ),
             PayloadTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload-too-large",

@@ -20,7 +20,6 @@ use tower_http::compression::CompressionLayer;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 
-
 /// Shared state of every handler: the server's services.
 pub type ApiContext = crate::services::Shared;
 

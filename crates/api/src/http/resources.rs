@@ -9,8 +9,8 @@ use axum::Router;
 use berth_shared::auth::UserInfo;
 use berth_shared::bytes::ByteSize;
 use berth_shared::resources::{
-    AgentInfo, AgentList, ResourceGroup, ResourceGroupList, ResourcePolicy, ResourcePolicyList, ResourcePreset,
-    ResourcePresetList,
+    AgentInfo, AgentList, ResourceGroup, ResourceGroupList, ResourcePolicy, ResourcePolicyList,
+    ResourcePreset, ResourcePresetList,
 };
 
 use super::error::{ApiError, ApiResult};
@@ -41,13 +41,20 @@ async fn groups_of(store: &Store, user: &UserInfo) -> ApiResult<BTreeMap<String,
     Ok(out)
 }
 
-async fn groups(State(ctx): State<ApiContext>, AuthUser(user): AuthUser) -> ApiResult<ApiJson<ResourceGroupList>> {
+async fn groups(
+    State(ctx): State<ApiContext>,
+    AuthUser(user): AuthUser,
+) -> ApiResult<ApiJson<ResourceGroupList>> {
     let allowed = groups_of(ctx.store(), &user).await?;
     let agents = ctx.store().agents().await?;
     let items = allowed
         .into_iter()
         .map(|(name, description)| ResourceGroup {
-            agents: agents.iter().filter(|a| a.resource_group == name).map(|a| a.id.clone()).collect(),
+            agents: agents
+                .iter()
+                .filter(|a| a.resource_group == name)
+                .map(|a| a.id.clone())
+                .collect(),
             name,
             description,
         })
@@ -55,7 +62,10 @@ async fn groups(State(ctx): State<ApiContext>, AuthUser(user): AuthUser) -> ApiR
     Ok(ApiJson(ResourceGroupList { items }))
 }
 
-async fn agents(State(ctx): State<ApiContext>, AuthUser(user): AuthUser) -> ApiResult<ApiJson<AgentList>> {
+async fn agents(
+    State(ctx): State<ApiContext>,
+    AuthUser(user): AuthUser,
+) -> ApiResult<ApiJson<AgentList>> {
     let allowed: BTreeSet<String> = groups_of(ctx.store(), &user).await?.into_keys().collect();
     let holding = ctx
         .store()
@@ -69,8 +79,13 @@ async fn agents(State(ctx): State<ApiContext>, AuthUser(user): AuthUser) -> ApiR
         .filter(|a| user.role.is_admin() || allowed.contains(&a.resource_group))
         .map(|a| {
             let mut used: BTreeMap<String, f64> = BTreeMap::new();
-            for s in holding.iter().filter(|s| s.allocated == 1 && s.agent.as_deref() == Some(&a.id)) {
-                for (k, v) in serde_json::from_str::<BTreeMap<String, f64>>(&s.accelerators).unwrap_or_default() {
+            for s in holding
+                .iter()
+                .filter(|s| s.allocated == 1 && s.agent.as_deref() == Some(&a.id))
+            {
+                for (k, v) in serde_json::from_str::<BTreeMap<String, f64>>(&s.accelerators)
+                    .unwrap_or_default()
+                {
                     *used.entry(k).or_default() += v;
                 }
             }
@@ -100,8 +115,17 @@ fn preset(p: PresetRow) -> ResourcePreset {
     }
 }
 
-async fn presets(State(ctx): State<ApiContext>, AuthUser(_): AuthUser) -> ApiResult<ApiJson<ResourcePresetList>> {
-    let items = ctx.store().presets().await?.into_iter().map(preset).collect();
+async fn presets(
+    State(ctx): State<ApiContext>,
+    AuthUser(_): AuthUser,
+) -> ApiResult<ApiJson<ResourcePresetList>> {
+    let items = ctx
+        .store()
+        .presets()
+        .await?
+        .into_iter()
+        .map(preset)
+        .collect();
     Ok(ApiJson(ResourcePresetList { items }))
 }
 
@@ -144,8 +168,17 @@ fn policy(p: PolicyRow) -> ResourcePolicy {
     }
 }
 
-async fn policies(State(ctx): State<ApiContext>, AdminUser(_): AdminUser) -> ApiResult<ApiJson<ResourcePolicyList>> {
-    let items = ctx.store().policies().await?.into_iter().map(policy).collect();
+async fn policies(
+    State(ctx): State<ApiContext>,
+    AdminUser(_): AdminUser,
+) -> ApiResult<ApiJson<ResourcePolicyList>> {
+    let items = ctx
+        .store()
+        .policies()
+        .await?
+        .into_iter()
+        .map(policy)
+        .collect();
     Ok(ApiJson(ResourcePolicyList { items }))
 }
 

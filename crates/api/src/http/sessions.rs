@@ -5,8 +5,8 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 use berth_shared::sessions::{
-    CreateSessionRequest, CreatedSessions, LogsQuery, RenameRequest, SessionInfo, SessionList, SessionLogs,
-    SessionQuery, TerminateQuery,
+    CreateSessionRequest, CreatedSessions, LogsQuery, RenameRequest, SessionInfo, SessionList,
+    SessionLogs, SessionQuery, TerminateQuery,
 };
 
 use super::error::{ApiError, ApiResult};
@@ -58,7 +58,9 @@ async fn rename(
     // 404 before 422: nobody learns about someone else's session from a bad name
     sessions::get(&ctx, &user, &id).await?;
     req.validate().map_err(ApiError::Invalid)?;
-    Ok(ApiJson(sessions::rename(&ctx, &user, &id, &req.name).await?))
+    Ok(ApiJson(
+        sessions::rename(&ctx, &user, &id, &req.name).await?,
+    ))
 }
 
 async fn logs(
@@ -67,7 +69,9 @@ async fn logs(
     Path(id): Path<String>,
     Query(q): Query<LogsQuery>,
 ) -> ApiResult<ApiJson<SessionLogs>> {
-    Ok(ApiJson(sessions::logs(&ctx, &user, &id, q.kernel.as_deref(), q.tail).await?))
+    Ok(ApiJson(
+        sessions::logs(&ctx, &user, &id, q.kernel.as_deref(), q.tail).await?,
+    ))
 }
 
 async fn terminate(

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountType};
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, KillContainerOptionsBuilder, ListContainersOptionsBuilder,
-    ListImagesOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder, StopContainerOptionsBuilder,
+    ListImagesOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
+    StopContainerOptionsBuilder,
 };
 use futures_util::StreamExt;
 
@@ -67,7 +68,13 @@ pub struct OurContainer {
 }
 
 fn is_404(e: &bollard::errors::Error) -> bool {
-    matches!(e, bollard::errors::Error::DockerResponseServerError { status_code: 404, .. })
+    matches!(
+        e,
+        bollard::errors::Error::DockerResponseServerError {
+            status_code: 404,
+            ..
+        }
+    )
 }
 
 impl Runtime {
@@ -103,7 +110,9 @@ impl Runtime {
             }),
             ..Default::default()
         };
-        let opts = CreateContainerOptionsBuilder::default().name(&spec.name).build();
+        let opts = CreateContainerOptionsBuilder::default()
+            .name(&spec.name)
+            .build();
         let created = match docker.create_container(Some(opts), body).await {
             Ok(c) => c,
             Err(e) if is_404(&e) => return Err(RuntimeError::ImageNotFound(spec.image.clone())),
@@ -124,7 +133,9 @@ impl Runtime {
             Ok(()) => Ok(()),
             Err(e) if is_404(&e) => Ok(()),
             // 304: already stopped
-            Err(bollard::errors::Error::DockerResponseServerError { status_code: 304, .. }) => Ok(()),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 304, ..
+            }) => Ok(()),
             Err(e) => Err(e.into()),
         }
     }
@@ -132,10 +143,15 @@ impl Runtime {
     /// Kills the main process at once.
     pub async fn kill(&self, id: &str) -> Result<(), RuntimeError> {
         let docker = self.client().await?;
-        let opts = KillContainerOptionsBuilder::default().signal("SIGKILL").build();
+        let opts = KillContainerOptionsBuilder::default()
+            .signal("SIGKILL")
+            .build();
         match docker.kill_container(id, Some(opts)).await {
             Ok(()) => Ok(()),
-            Err(bollard::errors::Error::DockerResponseServerError { status_code: 404 | 409, .. }) => Ok(()),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404 | 409,
+                ..
+            }) => Ok(()),
             Err(e) => Err(e.into()),
         }
     }
@@ -143,7 +159,10 @@ impl Runtime {
     /// Removes a container and its scratch volume (gone already is fine).
     pub async fn remove(&self, id: &str) -> Result<(), RuntimeError> {
         let docker = self.client().await?;
-        let opts = RemoveContainerOptionsBuilder::default().force(true).v(true).build();
+        let opts = RemoveContainerOptionsBuilder::default()
+            .force(true)
+            .v(true)
+            .build();
         match docker.remove_container(id, Some(opts)).await {
             Ok(()) => Ok(()),
             Err(e) if is_404(&e) => Ok(()),
@@ -157,7 +176,9 @@ impl Runtime {
         let mut stream = docker.wait_container(id, None);
         match stream.next().await {
             Some(Ok(r)) => Ok(Exit::Code(r.status_code)),
-            Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => Ok(Exit::Code(code)),
+            Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => {
+                Ok(Exit::Code(code))
+            }
             Some(Err(e)) if is_404(&e) => Ok(Exit::Vanished),
             Some(Err(e)) => Err(e.into()),
             None => Ok(Exit::Vanished),
@@ -181,13 +202,19 @@ impl Runtime {
     pub async fn logs(&self, id: &str, tail: Option<u32>) -> Result<String, RuntimeError> {
         let docker = self.client().await?;
         let tail = tail.map(|t| t.to_string()).unwrap_or_else(|| "all".into());
-        let opts = LogsOptionsBuilder::default().stdout(true).stderr(true).tail(&tail).build();
+        let opts = LogsOptionsBuilder::default()
+            .stdout(true)
+            .stderr(true)
+            .tail(&tail)
+            .build();
         let mut stream = docker.logs(id, Some(opts));
         let mut out = Vec::new();
         while let Some(item) = stream.next().await {
             match item {
                 Ok(chunk) => out.extend_from_slice(&chunk.into_bytes()),
-                Err(e) if is_404(&e) => return Err(RuntimeError::ContainerNotFound(id.to_string())),
+                Err(e) if is_404(&e) => {
+                    return Err(RuntimeError::ContainerNotFound(id.to_string()))
+                }
                 Err(e) => return Err(e.into()),
             }
         }
@@ -210,8 +237,14 @@ impl Runtime {
     /// Every container (running or not) labelled with this server instance.
     pub async fn our_containers(&self, instance: &str) -> Result<Vec<OurContainer>, RuntimeError> {
         let docker = self.client().await?;
-        let filters = HashMap::from([("label".to_string(), vec![format!("{LABEL_INSTANCE}={instance}")])]);
-        let opts = ListContainersOptionsBuilder::default().all(true).filters(&filters).build();
+        let filters = HashMap::from([(
+            "label".to_string(),
+            vec![format!("{LABEL_INSTANCE}={instance}")],
+        )]);
+        let opts = ListContainersOptionsBuilder::default()
+            .all(true)
+            .filters(&filters)
+            .build();
         Ok(docker
             .list_containers(Some(opts))
             .await?
@@ -227,15 +260,24 @@ impl Runtime {
     /// Images that carry the environment labels (`ai.backend.kernelspec`).
     pub async fn environment_images(&self) -> Result<Vec<ImageInfo>, RuntimeError> {
         let docker = self.client().await?;
-        let filters = HashMap::from([("label".to_string(), vec!["ai.backend.kernelspec".to_string()])]);
-        let opts = ListImagesOptionsBuilder::default().filters(&filters).build();
+        let filters = HashMap::from([(
+            "label".to_string(),
+            vec!["ai.backend.kernelspec".to_string()],
+        )]);
+        let opts = ListImagesOptionsBuilder::default()
+            .filters(&filters)
+            .build();
         Ok(docker
             .list_images(Some(opts))
             .await?
             .into_iter()
             .map(|i| ImageInfo {
                 id: i.id,
-                tags: i.repo_tags.into_iter().filter(|t| t != "<none>:<none>").collect(),
+                tags: i
+                    .repo_tags
+                    .into_iter()
+                    .filter(|t| t != "<none>:<none>")
+                    .collect(),
                 labels: i.labels,
             })
             .collect())

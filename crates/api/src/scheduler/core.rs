@@ -126,31 +126,66 @@ fn mem(v: u64) -> String {
     berth_shared::bytes::ByteSize(v).human()
 }
 
-/// What is missing on `a` for `p`, or `None` when `p` fits.
-fn shortfall(p: &Pending, a: &Agent) -> Option<String> {
+/// Whether `p` fits on `a`. Cheap: a message is only written (by
+/// `shortfall`) for the one agent that ends up explaining a wait.
+fn fits(p: &Pending, a: &Agent) -> bool {
+    const EPS: f64 = 1e-6;
+    a.alive
+        && p.cpu <= a.cpu_free + EPS
+        && p.mem <= a.mem_free
+        && p.accelerators
+            .iter()
+            .all(|(slot, want)| *want <= a.accel_free.get(slot).copied().unwrap_or(0.0) + EPS)
+}
+
+/// What is missing on `a` for `p`, for people.
+fn shortfall(p: &Pending, a: &Agent) -> String {
     const EPS: f64 = 1e-6;
     if !a.alive {
-        return Some(format!("agent {} is not reachable", a.id));
+        return format!("agent {} is not reachable", a.id);
     }
     if p.cpu > a.cpu_free + EPS {
-        return Some(format!("needs {} CPU, agent {} has {} free", cpu(p.cpu), a.id, cpu(a.cpu_free.max(0.0))));
+        return format!(
+            "needs {} CPU, agent {} has {} free",
+            cpu(p.cpu),
+            a.id,
+            cpu(a.cpu_free.max(0.0))
+        );
     }
     if p.mem > a.mem_free {
-        return Some(format!("needs {} memory, agent {} has {} free", mem(p.mem), a.id, mem(a.mem_free)));
+        return format!(
+            "needs {} memory, agent {} has {} free",
+            mem(p.mem),
+            a.id,
+            mem(a.mem_free)
+        );
     }
     for (slot, want) in &p.accelerators {
         let free = a.accel_free.get(slot).copied().unwrap_or(0.0);
         if *want > free + EPS {
-            return Some(format!("needs {} {slot}, agent {} has {} free", cpu(*want), a.id, cpu(free)));
+            return format!(
+                "needs {} {slot}, agent {} has {} free",
+                cpu(*want),
+                a.id,
+                cpu(free)
+            );
         }
     }
-    None
+    format!("agent {} fits", a.id)
 }
 
 /// Decides a round: which pending sessions go where, and why the others wait.
 pub fn schedule(snapshot: &Snapshot, strategy: Strategy) -> Vec<Decision> {
     let mut agents = snapshot.agents.clone();
+    let mut by_group: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, a) in snapshot.agents.iter().enumerate() {
+        by_group
+            .entry(a.resource_group.as_str())
+            .or_default()
+            .push(i);
+    }
     let mut keypairs = snapshot.keypairs.clone();
+    let no_limits = Keypair::default();
     let mut out = Vec::with_capacity(snapshot.pending.len());
     for p in &snapshot.pending {
         let mut failed = Vec::new();
@@ -158,15 +193,21 @@ pub fn schedule(snapshot: &Snapshot, strategy: Strategy) -> Vec<Decision> {
             if t > snapshot.now {
                 failed.push(Failed {
                     name: "reserved_time",
-                    msg: format!("waits for its start time ({} s from now)", (t - snapshot.now + 999) / 1000),
+                    msg: format!(
+                        "waits for its start time ({} s from now)",
+                        (t - snapshot.now + 999) / 1000
+                    ),
                 });
             }
         }
-        let kp = keypairs.get(&p.access_key).cloned().unwrap_or_default();
+        let kp = keypairs.get(&p.access_key).unwrap_or(&no_limits);
         if kp.max_sessions > 0 && kp.sessions >= kp.max_sessions {
             failed.push(Failed {
                 name: "concurrency",
-                msg: format!("you cannot run more than {} sessions at once", kp.max_sessions),
+                msg: format!(
+                    "you cannot run more than {} sessions at once",
+                    kp.max_sessions
+                ),
             });
         }
         if kp.max_cpu > 0.0 && kp.cpu + p.cpu > kp.max_cpu + 1e-6 {
@@ -191,15 +232,35 @@ pub fn schedule(snapshot: &Snapshot, strategy: Strategy) -> Vec<Decision> {
                 ),
             });
         }
-        let candidates: Vec<usize> = agents
+        let candidates = by_group
+            .get(p.resource_group.as_str())
+            .map(Vec::as_slice)
+            .unwrap_or_default()
             .iter()
-            .enumerate()
-            .filter(|(_, a)| a.resource_group == p.resource_group)
-            .filter(|(_, a)| p.agent.as_ref().is_none_or(|d| *d == a.id))
-            .map(|(i, _)| i)
-            .collect();
-        let mut chosen = None;
-        if candidates.is_empty() {
+            .copied()
+            .filter(|&i| p.agent.as_ref().is_none_or(|d| *d == agents[i].id));
+        // best fitting agent by strategy; closest non-fitting one to explain a wait
+        let mut chosen: Option<usize> = None;
+        let mut closest: Option<usize> = None;
+        let mut any = false;
+        for i in candidates {
+            any = true;
+            let a = &agents[i];
+            if fits(p, a) {
+                let better = chosen.is_none_or(|c| match strategy {
+                    Strategy::Dispersed => a.cpu_free > agents[c].cpu_free,
+                    Strategy::Concentrated => a.cpu_free < agents[c].cpu_free,
+                });
+                if better {
+                    chosen = Some(i);
+                }
+            } else if closest
+                .is_none_or(|c| (a.alive, a.cpu_free) > (agents[c].alive, agents[c].cpu_free))
+            {
+                closest = Some(i);
+            }
+        }
+        if !any {
             failed.push(match &p.agent {
                 Some(d) => Failed {
                     name: "designated_agent",
@@ -210,26 +271,18 @@ pub fn schedule(snapshot: &Snapshot, strategy: Strategy) -> Vec<Decision> {
                     msg: format!("resource group {} has no agents", p.resource_group),
                 },
             });
-        } else {
-            let mut fits: Vec<usize> = Vec::new();
-            let mut reasons = Vec::new();
-            for &i in &candidates {
-                match shortfall(p, &agents[i]) {
-                    None => fits.push(i),
-                    Some(r) => reasons.push(r),
-                }
-            }
-            let key = |i: &usize| agents[*i].cpu_free;
-            chosen = match strategy {
-                Strategy::Dispersed => fits.into_iter().max_by(|a, b| key(a).total_cmp(&key(b))),
-                Strategy::Concentrated => fits.into_iter().min_by(|a, b| key(a).total_cmp(&key(b))),
-            };
-            if chosen.is_none() {
-                failed.push(Failed {
-                    name: if p.agent.is_some() { "designated_agent" } else { "capacity" },
-                    msg: reasons.join("; "),
-                });
-            }
+        } else if chosen.is_none() {
+            let msg = closest
+                .map(|c| shortfall(p, &agents[c]))
+                .unwrap_or_default();
+            failed.push(Failed {
+                name: if p.agent.is_some() {
+                    "designated_agent"
+                } else {
+                    "capacity"
+                },
+                msg,
+            });
         }
         match (failed.is_empty(), chosen) {
             (true, Some(i)) => {
@@ -259,8 +312,8 @@ pub fn schedule(snapshot: &Snapshot, strategy: Strategy) -> Vec<Decision> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use super::Strategy;
+    use super::*;
     use proptest::prelude::{any, prop, prop_assert, prop_assert_eq, proptest};
 
     const GIB: u64 = 1 << 30;
@@ -300,19 +353,46 @@ mod tests {
 
     fn failed_of(d: &Decision) -> Vec<(&'static str, String)> {
         match d {
-            Decision::Wait { failed, .. } => failed.iter().map(|f| (f.name, f.msg.clone())).collect(),
+            Decision::Wait { failed, .. } => {
+                failed.iter().map(|f| (f.name, f.msg.clone())).collect()
+            }
             Decision::Place { .. } => vec![],
         }
     }
 
     #[test]
     fn places_what_fits_and_explains_the_rest() {
-        let s = snap(vec![pending("a", 1.0, 1), pending("big", 4.0, 1), pending("b", 0.5, 1)], vec![agent("local", 1.5, 8)]);
+        let s = snap(
+            vec![
+                pending("a", 1.0, 1),
+                pending("big", 4.0, 1),
+                pending("b", 0.5, 1),
+            ],
+            vec![agent("local", 1.5, 8)],
+        );
         let d = schedule(&s, Strategy::Dispersed);
-        assert_eq!(d[0], Decision::Place { session: "a".into(), agent: "local".into() });
-        assert_eq!(failed_of(&d[1]), [("capacity", "needs 4 CPU, agent local has 0.5 free".to_string())]);
+        assert_eq!(
+            d[0],
+            Decision::Place {
+                session: "a".into(),
+                agent: "local".into()
+            }
+        );
+        assert_eq!(
+            failed_of(&d[1]),
+            [(
+                "capacity",
+                "needs 4 CPU, agent local has 0.5 free".to_string()
+            )]
+        );
         // no head-of-line blocking
-        assert_eq!(d[2], Decision::Place { session: "b".into(), agent: "local".into() });
+        assert_eq!(
+            d[2],
+            Decision::Place {
+                session: "b".into(),
+                agent: "local".into()
+            }
+        );
     }
 
     #[test]
@@ -321,9 +401,24 @@ mod tests {
         a.accel_free.insert("cuda.device".into(), 1.0);
         let mut p = pending("p", 1.0, 1);
         p.accelerators.insert("cuda.device".into(), 2.0);
-        let d = schedule(&snap(vec![p, pending("m", 1.0, 4)], vec![a]), Strategy::Dispersed);
-        assert_eq!(failed_of(&d[0]), [("capacity", "needs 2 cuda.device, agent gpu1 has 1 free".to_string())]);
-        assert_eq!(failed_of(&d[1]), [("capacity", "needs 4 GiB memory, agent gpu1 has 2 GiB free".to_string())]);
+        let d = schedule(
+            &snap(vec![p, pending("m", 1.0, 4)], vec![a]),
+            Strategy::Dispersed,
+        );
+        assert_eq!(
+            failed_of(&d[0]),
+            [(
+                "capacity",
+                "needs 2 cuda.device, agent gpu1 has 1 free".to_string()
+            )]
+        );
+        assert_eq!(
+            failed_of(&d[1]),
+            [(
+                "capacity",
+                "needs 4 GiB memory, agent gpu1 has 2 GiB free".to_string()
+            )]
+        );
     }
 
     #[test]
@@ -332,7 +427,10 @@ mod tests {
         later.starts_at = Some(1_000_000 + 60_000);
         let mut pinned = pending("pinned", 1.0, 1);
         pinned.agent = Some("other".into());
-        let mut s = snap(vec![later, pinned, pending("x", 1.0, 1), pending("y", 1.0, 1)], vec![agent("local", 8.0, 8)]);
+        let mut s = snap(
+            vec![later, pinned, pending("x", 1.0, 1), pending("y", 1.0, 1)],
+            vec![agent("local", 8.0, 8)],
+        );
         s.keypairs.insert(
             "AK".into(),
             Keypair {
@@ -341,10 +439,22 @@ mod tests {
             },
         );
         let d = schedule(&s, Strategy::Dispersed);
-        assert_eq!(failed_of(&d[0])[0], ("reserved_time", "waits for its start time (60 s from now)".to_string()));
+        assert_eq!(
+            failed_of(&d[0])[0],
+            (
+                "reserved_time",
+                "waits for its start time (60 s from now)".to_string()
+            )
+        );
         assert_eq!(failed_of(&d[1])[0].0, "designated_agent");
         assert!(matches!(d[2], Decision::Place { .. }));
-        assert_eq!(failed_of(&d[3]), [("concurrency", "you cannot run more than 1 sessions at once".to_string())]);
+        assert_eq!(
+            failed_of(&d[3]),
+            [(
+                "concurrency",
+                "you cannot run more than 1 sessions at once".to_string()
+            )]
+        );
     }
 
     #[test]
@@ -362,8 +472,14 @@ mod tests {
     fn lost_agents_get_nothing() {
         let mut a = agent("local", 8.0, 8);
         a.alive = false;
-        let d = schedule(&snap(vec![pending("p", 1.0, 1)], vec![a]), Strategy::Dispersed);
-        assert_eq!(failed_of(&d[0]), [("capacity", "agent local is not reachable".to_string())]);
+        let d = schedule(
+            &snap(vec![pending("p", 1.0, 1)], vec![a]),
+            Strategy::Dispersed,
+        );
+        assert_eq!(
+            failed_of(&d[0]),
+            [("capacity", "agent local is not reachable".to_string())]
+        );
     }
 
     proptest! {

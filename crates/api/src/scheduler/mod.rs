@@ -57,11 +57,19 @@ pub async fn refresh_agents(svc: &Shared) {
         resource_group: "default".into(),
         docker_host: cfg.docker_host.clone(),
         status: status.into(),
-        cpu_total: cfg.agent_cpu.unwrap_or(if status == "ALIVE" { cpu } else { prev.map_or(0.0, |p| p.cpu_total) }),
+        cpu_total: cfg.agent_cpu.unwrap_or(if status == "ALIVE" {
+            cpu
+        } else {
+            prev.map_or(0.0, |p| p.cpu_total)
+        }),
         mem_total: cfg
             .agent_mem
             .map(|m| m.0 as i64)
-            .unwrap_or(if status == "ALIVE" { mem } else { prev.map_or(0, |p| p.mem_total) }),
+            .unwrap_or(if status == "ALIVE" {
+                mem
+            } else {
+                prev.map_or(0, |p| p.mem_total)
+            }),
         cpu_used: 0.0,
         mem_used: 0,
         accel_total: serde_json::to_string(&cfg.agent_accelerators).unwrap_or_else(|_| "{}".into()),
@@ -81,7 +89,8 @@ fn accel_used(rows: &[crate::store::SessionRow]) -> HashMap<String, BTreeMap<Str
     let mut out: HashMap<String, BTreeMap<String, f64>> = HashMap::new();
     for s in rows.iter().filter(|s| s.allocated == 1) {
         if let Some(a) = &s.agent {
-            let acc: BTreeMap<String, f64> = serde_json::from_str(&s.accelerators).unwrap_or_default();
+            let acc: BTreeMap<String, f64> =
+                serde_json::from_str(&s.accelerators).unwrap_or_default();
             for (k, v) in acc {
                 *out.entry(a.clone()).or_default().entry(k).or_default() += v;
             }
@@ -97,20 +106,26 @@ async fn round(svc: &Shared) -> StoreResult<()> {
     if pending_rows.is_empty() {
         return Ok(());
     }
-    let holding = store.sessions_in(&["SCHEDULED", "PREPARING", "RUNNING", "TERMINATING"]).await?;
+    let holding = store
+        .sessions_in(&["SCHEDULED", "PREPARING", "RUNNING", "TERMINATING"])
+        .await?;
     let used_accel = accel_used(&holding);
     let agents: Vec<Agent> = store
         .agents()
         .await?
         .into_iter()
         .map(|a| {
-            let total: BTreeMap<String, f64> = serde_json::from_str(&a.accel_total).unwrap_or_default();
+            let total: BTreeMap<String, f64> =
+                serde_json::from_str(&a.accel_total).unwrap_or_default();
             let used = used_accel.get(&a.id).cloned().unwrap_or_default();
             Agent {
                 alive: a.status == "ALIVE",
                 cpu_free: (a.cpu_total - a.cpu_used).max(0.0),
                 mem_free: (a.mem_total - a.mem_used).max(0) as u64,
-                accel_free: total.into_iter().map(|(k, v)| (k.clone(), v - used.get(&k).copied().unwrap_or(0.0))).collect(),
+                accel_free: total
+                    .into_iter()
+                    .map(|(k, v)| (k.clone(), v - used.get(&k).copied().unwrap_or(0.0)))
+                    .collect(),
                 id: a.id,
                 resource_group: a.resource_group,
             }
@@ -157,11 +172,14 @@ async fn round(svc: &Shared) -> StoreResult<()> {
         keypairs,
     };
     let decisions = self::core::schedule(&snapshot, svc.config().scheduler_strategy);
-    let by_id: HashMap<&str, &crate::store::SessionRow> = pending_rows.iter().map(|s| (s.id.as_str(), s)).collect();
+    let by_id: HashMap<&str, &crate::store::SessionRow> =
+        pending_rows.iter().map(|s| (s.id.as_str(), s)).collect();
     for d in decisions {
         match d {
             Decision::Place { session, agent } => {
-                let Some(s) = by_id.get(session.as_str()) else { continue };
+                let Some(s) = by_id.get(session.as_str()) else {
+                    continue;
+                };
                 if !store.take_capacity(&agent, s.cpu, s.mem).await? {
                     continue; // someone else took it; next round
                 }
@@ -173,8 +191,13 @@ async fn round(svc: &Shared) -> StoreResult<()> {
                 tokio::spawn(sessions::launch(svc.clone(), s.id.clone()));
             }
             Decision::Wait { session, failed } => {
-                let Some(s) = by_id.get(session.as_str()) else { continue };
-                let info = if failed.iter().any(|f| f.name == "capacity" || f.name == "designated_agent") {
+                let Some(s) = by_id.get(session.as_str()) else {
+                    continue;
+                };
+                let info = if failed
+                    .iter()
+                    .any(|f| f.name == "capacity" || f.name == "designated_agent")
+                {
                     "no-available-instances"
                 } else {
                     "predicate-checks-failed"

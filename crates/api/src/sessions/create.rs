@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use berth_shared::auth::UserInfo;
 use berth_shared::bytes::ByteSize;
 use berth_shared::sessions::{
-    CreateSessionRequest, SessionEvent, SessionInfo, SessionStatus, SessionType, DEFAULT_CPU, DEFAULT_MEM,
-    DEFAULT_SHMEM,
+    CreateSessionRequest, SessionEvent, SessionInfo, SessionStatus, SessionType, DEFAULT_CPU,
+    DEFAULT_MEM, DEFAULT_SHMEM,
 };
 use berth_shared::FieldError;
 use rand::distributions::{Alphanumeric, DistString};
@@ -24,49 +24,91 @@ fn invalid(field: &str, code: &str, message: impl Into<String>) -> SessionError 
 
 /// Parses an `ai.backend.resource.min.*` label value.
 fn min_label(labels: &std::collections::HashMap<String, String>, key: &str) -> Option<String> {
-    labels.get(&format!("ai.backend.resource.min.{key}")).cloned()
+    labels
+        .get(&format!("ai.backend.resource.min.{key}"))
+        .cloned()
 }
 
 /// Creates `count` sessions (PENDING) and wakes the scheduler.
-pub async fn create(svc: &Services, caller: &UserInfo, req: &CreateSessionRequest) -> SessionResult<Vec<SessionInfo>> {
+pub async fn create(
+    svc: &Services,
+    caller: &UserInfo,
+    req: &CreateSessionRequest,
+) -> SessionResult<Vec<SessionInfo>> {
     req.validate().map_err(SessionError::Invalid)?;
     let store = svc.store();
 
     // Whose session it is.
-    let owner = match req.owner_email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+    let owner = match req
+        .owner_email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    {
         Some(email) => {
             if !caller.role.is_admin() {
-                return Err(SessionError::Forbidden("Only admins can launch sessions for other users."));
+                return Err(SessionError::Forbidden(
+                    "Only admins can launch sessions for other users.",
+                ));
             }
-            let found = accounts::list_users(store, Some(email)).await.map_err(|e| match e {
-                accounts::AccountError::Store(s) => SessionError::Store(s),
-                other => SessionError::Conflict(other.to_string()),
-            })?;
+            let found = accounts::list_users(store, Some(email))
+                .await
+                .map_err(|e| match e {
+                    accounts::AccountError::Store(s) => SessionError::Store(s),
+                    other => SessionError::Conflict(other.to_string()),
+                })?;
             match found.into_iter().next() {
                 Some(u) if u.is_active => u,
-                _ => return Err(invalid("owner_email", "unknown_user", format!("There is no active user {email}."))),
+                _ => {
+                    return Err(invalid(
+                        "owner_email",
+                        "unknown_user",
+                        format!("There is no active user {email}."),
+                    ))
+                }
             }
         }
         None => caller.clone(),
     };
 
     // Project and resource group, checked against the owner.
-    let project = match req.project.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+    let project = match req
+        .project
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
         Some(p) if owner.projects.iter().any(|m| m == p) => p.to_string(),
-        Some(p) => return Err(invalid("project", "not_a_member", format!("{} is not in project {p}.", owner.email))),
+        Some(p) => {
+            return Err(invalid(
+                "project",
+                "not_a_member",
+                format!("{} is not in project {p}.", owner.email),
+            ))
+        }
         None if owner.projects.iter().any(|m| m == DEFAULT_PROJECT) => DEFAULT_PROJECT.to_string(),
-        None => owner
-            .projects
-            .first()
-            .cloned()
-            .ok_or_else(|| invalid("project", "required", format!("{} is in no project.", owner.email)))?,
+        None => owner.projects.first().cloned().ok_or_else(|| {
+            invalid(
+                "project",
+                "required",
+                format!("{} is in no project.", owner.email),
+            )
+        })?,
     };
-    let project_id = store
-        .project_id(&project)
-        .await?
-        .ok_or_else(|| invalid("project", "unknown_project", format!("There is no project {project}.")))?;
+    let project_id = store.project_id(&project).await?.ok_or_else(|| {
+        invalid(
+            "project",
+            "unknown_project",
+            format!("There is no project {project}."),
+        )
+    })?;
     let groups = store.resource_groups_for_project(&project_id).await?;
-    let group = match req.resource_group.as_deref().map(str::trim).filter(|g| !g.is_empty()) {
+    let group = match req
+        .resource_group
+        .as_deref()
+        .map(str::trim)
+        .filter(|g| !g.is_empty())
+    {
         Some(g) if groups.iter().any(|(n, _)| n == g) => g.to_string(),
         Some(g) => {
             return Err(invalid(
@@ -75,25 +117,43 @@ pub async fn create(svc: &Services, caller: &UserInfo, req: &CreateSessionReques
                 format!("Project {project} may not use resource group {g}."),
             ))
         }
-        None => groups
-            .first()
-            .map(|(n, _)| n.clone())
-            .ok_or_else(|| invalid("resource_group", "required", format!("Project {project} may use no resource group.")))?,
+        None => groups.first().map(|(n, _)| n.clone()).ok_or_else(|| {
+            invalid(
+                "resource_group",
+                "required",
+                format!("Project {project} may use no resource group."),
+            )
+        })?,
     };
 
     // Image: a listed environment, or (if allowed) any image on the engine.
     let (image, field) = match (&req.image, &req.environment) {
         (Some(img), _) => (img.trim().to_string(), "image"),
         (None, Some(env)) => {
-            let version = req.version.as_deref().map(str::trim).filter(|v| !v.is_empty()).unwrap_or("latest");
+            let version = req
+                .version
+                .as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .unwrap_or("latest");
             (format!("{}:{version}", env.trim()), "environment")
         }
-        (None, None) => return Err(invalid("environment", "required", "Choose an environment (or give an image).")),
+        (None, None) => {
+            return Err(invalid(
+                "environment",
+                "required",
+                "Choose an environment (or give an image).",
+            ))
+        }
     };
     let info = match svc.runtime().inspect_image(&image).await {
         Ok(i) => i,
         Err(RuntimeError::ImageNotFound(_)) => {
-            return Err(invalid(field, "image_not_found", format!("There is no image {image} on the agents.")))
+            return Err(invalid(
+                field,
+                "image_not_found",
+                format!("There is no image {image} on the agents."),
+            ))
         }
         Err(e) => return Err(e.into()),
     };
@@ -107,17 +167,29 @@ pub async fn create(svc: &Services, caller: &UserInfo, req: &CreateSessionReques
     }
 
     // Resources: defaults, image minimums, agent capacity.
-    let min_cpu: f64 = min_label(&info.labels, "cpu").and_then(|v| v.parse().ok()).unwrap_or(0.0);
-    let min_mem = min_label(&info.labels, "mem").and_then(|v| ByteSize::parse(&v)).unwrap_or_default();
+    let min_cpu: f64 = min_label(&info.labels, "cpu")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    let min_mem = min_label(&info.labels, "mem")
+        .and_then(|v| ByteSize::parse(&v))
+        .unwrap_or_default();
     let cpu = req.resources.cpu.unwrap_or(DEFAULT_CPU.max(min_cpu));
     let mem = req.resources.mem.unwrap_or(DEFAULT_MEM.max(min_mem));
     let shmem = req.resources.shmem.unwrap_or(DEFAULT_SHMEM.min(mem));
     let mut errors = Vec::new();
     if cpu + 1e-9 < min_cpu {
-        errors.push(FieldError::new("resources.cpu", "below_image_minimum", format!("{image} needs at least {min_cpu} CPU.")));
+        errors.push(FieldError::new(
+            "resources.cpu",
+            "below_image_minimum",
+            format!("{image} needs at least {min_cpu} CPU."),
+        ));
     }
     if mem < min_mem {
-        errors.push(FieldError::new("resources.mem", "below_image_minimum", format!("{image} needs at least {min_mem} memory.")));
+        errors.push(FieldError::new(
+            "resources.mem",
+            "below_image_minimum",
+            format!("{image} needs at least {min_mem} memory."),
+        ));
     }
     if shmem > mem {
         errors.push(FieldError::new(
@@ -126,7 +198,12 @@ pub async fn create(svc: &Services, caller: &UserInfo, req: &CreateSessionReques
             format!("Shared memory ({shmem}) cannot be more than memory ({mem})."),
         ));
     }
-    let agents: Vec<_> = store.agents().await?.into_iter().filter(|a| a.resource_group == group).collect();
+    let agents: Vec<_> = store
+        .agents()
+        .await?
+        .into_iter()
+        .filter(|a| a.resource_group == group)
+        .collect();
     let max_cpu = agents.iter().map(|a| a.cpu_total).fold(0.0, f64::max);
     let max_mem = agents.iter().map(|a| a.mem_total).max().unwrap_or(0);
     if cpu > max_cpu + 1e-9 {
@@ -140,7 +217,10 @@ pub async fn create(svc: &Services, caller: &UserInfo, req: &CreateSessionReques
         errors.push(FieldError::new(
             "resources.mem",
             "exceeds_capacity",
-            format!("The largest agent in {group} has {} memory.", ByteSize(max_mem.max(0) as u64)),
+            format!(
+                "The largest agent in {group} has {} memory.",
+                ByteSize(max_mem.max(0) as u64)
+            ),
         ));
     }
     for (slot, want) in &req.resources.accelerators {
@@ -159,7 +239,11 @@ pub async fn create(svc: &Services, caller: &UserInfo, req: &CreateSessionReques
     }
     if let Some(a) = &req.agent {
         if !agents.iter().any(|x| &x.id == a) {
-            errors.push(FieldError::new("agent", "unknown_agent", format!("There is no agent {a} in {group}.")));
+            errors.push(FieldError::new(
+                "agent",
+                "unknown_agent",
+                format!("There is no agent {a} in {group}."),
+            ));
         }
     }
     if let Some(policy) = store.policy_of(&owner.access_key).await? {
@@ -167,14 +251,20 @@ pub async fn create(svc: &Services, caller: &UserInfo, req: &CreateSessionReques
             errors.push(FieldError::new(
                 "resources.cpu",
                 "exceeds_policy",
-                format!("The resource policy allows {} CPU in all.", policy.max_total_cpu),
+                format!(
+                    "The resource policy allows {} CPU in all.",
+                    policy.max_total_cpu
+                ),
             ));
         }
         if policy.max_total_mem > 0 && mem.0 as i64 > policy.max_total_mem {
             errors.push(FieldError::new(
                 "resources.mem",
                 "exceeds_policy",
-                format!("The resource policy allows {} memory in all.", ByteSize(policy.max_total_mem as u64)),
+                format!(
+                    "The resource policy allows {} memory in all.",
+                    ByteSize(policy.max_total_mem as u64)
+                ),
             ));
         }
     }
@@ -185,7 +275,12 @@ pub async fn create(svc: &Services, caller: &UserInfo, req: &CreateSessionReques
     // Names: given (suffixed -1..-N for several) or random; unique among live ones.
     let count = req.count.unwrap_or(1);
     let base = if req.name.is_empty() {
-        format!("{}-session", Alphanumeric.sample_string(&mut rand::thread_rng(), 8).to_lowercase())
+        format!(
+            "{}-session",
+            Alphanumeric
+                .sample_string(&mut rand::thread_rng(), 8)
+                .to_lowercase()
+        )
     } else {
         req.name.clone()
     };
@@ -195,16 +290,22 @@ pub async fn create(svc: &Services, caller: &UserInfo, req: &CreateSessionReques
         (1..=count).map(|i| format!("{base}-{i}")).collect()
     };
     for n in &names {
-        berth_shared::sessions::session_name(n).map_err(|e| SessionError::Invalid(vec![e.at("name")]))?;
+        berth_shared::sessions::session_name(n)
+            .map_err(|e| SessionError::Invalid(vec![e.at("name")]))?;
         if store.live_name_taken(&owner.id, n, None).await? {
-            return Err(invalid("name", "taken", format!("{} already has a live session named {n}.", owner.email)));
+            return Err(invalid(
+                "name",
+                "taken",
+                format!("{} already has a live session named {n}.", owner.email),
+            ));
         }
     }
 
     let nthreads = req.nthreads.unwrap_or_else(|| (cpu.ceil() as u32).max(1));
     let now = now_ms();
     let env_json = serde_json::to_string(&req.env).unwrap_or_else(|_| "{}".into());
-    let accel_json = serde_json::to_string(&req.resources.accelerators).unwrap_or_else(|_| "{}".into());
+    let accel_json =
+        serde_json::to_string(&req.resources.accelerators).unwrap_or_else(|_| "{}".into());
     let rows: Vec<(SessionRow, Vec<KernelRow>)> = names
         .into_iter()
         .map(|name| {
@@ -261,7 +362,13 @@ pub async fn create(svc: &Services, caller: &UserInfo, req: &CreateSessionReques
         .collect();
     match store.insert_sessions(&rows).await {
         Ok(()) => {}
-        Err(StoreError::Conflict) => return Err(invalid("name", "taken", "A live session already has this name.")),
+        Err(StoreError::Conflict) => {
+            return Err(invalid(
+                "name",
+                "taken",
+                "A live session already has this name.",
+            ))
+        }
         Err(e) => return Err(e.into()),
     }
     for (row, _) in &rows {

@@ -89,7 +89,14 @@ async fn release(svc: &Services, s: &SessionRow) {
 }
 
 /// Keeps the logs, removes the containers, releases, records the end.
-async fn finish(svc: &Services, s: &SessionRow, from: &[&'static str], to: &'static str, info: &str, data: Option<String>) {
+async fn finish(
+    svc: &Services,
+    s: &SessionRow,
+    from: &[&'static str],
+    to: &'static str,
+    info: &str,
+    data: Option<String>,
+) {
     let kernels = svc.store().kernels_of(&s.id).await.unwrap_or_default();
     for k in &kernels {
         if let Some(cid) = &k.container_id {
@@ -98,7 +105,11 @@ async fn finish(svc: &Services, s: &SessionRow, from: &[&'static str], to: &'sta
                 Ok(Some((false, code))) => code,
                 _ => None,
             };
-            if let Err(e) = svc.store().set_kernel_exit(&k.id, code, logs.as_deref()).await {
+            if let Err(e) = svc
+                .store()
+                .set_kernel_exit(&k.id, code, logs.as_deref())
+                .await
+            {
                 tracing::warn!(kernel = %k.id, error = %e, "could not keep logs");
             }
             if let Err(e) = svc.runtime().remove(cid).await {
@@ -120,12 +131,23 @@ pub async fn launch(svc: Shared, session_id: String) {
     let Ok(Some(s)) = svc.store().session(&session_id).await else {
         return;
     };
-    if !matches!(transition(&svc, &s, t(&["SCHEDULED"], "PREPARING", Some("preparing"))).await, Ok(true)) {
+    if !matches!(
+        transition(&svc, &s, t(&["SCHEDULED"], "PREPARING", Some("preparing"))).await,
+        Ok(true)
+    ) {
         return;
     }
     let kernels = svc.store().kernels_of(&s.id).await.unwrap_or_default();
     let Some(k) = kernels.into_iter().next() else {
-        finish(&svc, &s, &["PREPARING"], "ERROR", "failed-to-start", Some(json!({"error": "the session has no kernel"}).to_string())).await;
+        finish(
+            &svc,
+            &s,
+            &["PREPARING"],
+            "ERROR",
+            "failed-to-start",
+            Some(json!({"error": "the session has no kernel"}).to_string()),
+        )
+        .await;
         return;
     };
     match svc.runtime().run_container(&spec(&svc, &s, &k)).await {
@@ -135,7 +157,9 @@ pub async fn launch(svc: Shared, session_id: String) {
             }
             match transition(&svc, &s, t(&["PREPARING"], "RUNNING", None)).await {
                 Ok(true) => {
-                    let timeout = s.batch_timeout.map(|t| Duration::from_secs(t.max(0) as u64));
+                    let timeout = s
+                        .batch_timeout
+                        .map(|t| Duration::from_secs(t.max(0) as u64));
                     tokio::spawn(watch(svc.clone(), s, cid, timeout));
                 }
                 // terminated while starting: whoever ended it cleans up; make sure the container goes
@@ -147,7 +171,15 @@ pub async fn launch(svc: Shared, session_id: String) {
         Err(e) => {
             tracing::warn!(session = %s.id, error = %e, "session failed to start");
             let data = json!({"error": {"src": "agent", "repr": e.to_string()}}).to_string();
-            finish(&svc, &s, &["PREPARING"], "ERROR", "failed-to-start", Some(data)).await;
+            finish(
+                &svc,
+                &s,
+                &["PREPARING"],
+                "ERROR",
+                "failed-to-start",
+                Some(data),
+            )
+            .await;
         }
     }
 }
@@ -160,7 +192,9 @@ async fn watch(svc: Shared, s: SessionRow, cid: String, timeout: Option<Duration
     let exit = loop {
         let waited = async {
             match deadline {
-                Some(d) => tokio::time::timeout_at(d, svc.runtime().wait(&cid)).await.ok(),
+                Some(d) => tokio::time::timeout_at(d, svc.runtime().wait(&cid))
+                    .await
+                    .ok(),
                 None => Some(svc.runtime().wait(&cid).await),
             }
         };
@@ -188,15 +222,39 @@ async fn watch(svc: Shared, s: SessionRow, cid: String, timeout: Option<Duration
     match exit {
         None => {
             let secs = timeout.map(|t| t.as_secs()).unwrap_or(0);
-            if matches!(transition(&svc, &s, t(&["RUNNING"], "TERMINATING", Some("batch-timeout"))).await, Ok(true)) {
+            if matches!(
+                transition(
+                    &svc,
+                    &s,
+                    t(&["RUNNING"], "TERMINATING", Some("batch-timeout"))
+                )
+                .await,
+                Ok(true)
+            ) {
                 let _ = svc.runtime().kill(&cid).await;
                 let data = json!({"batch_timeout": secs}).to_string();
-                finish(&svc, &s, &["TERMINATING"], "TERMINATED", "batch-timeout", Some(data)).await;
+                finish(
+                    &svc,
+                    &s,
+                    &["TERMINATING"],
+                    "TERMINATED",
+                    "batch-timeout",
+                    Some(data),
+                )
+                .await;
             }
         }
         Some(Exit::Vanished) => {
             let data = json!({"error": {"src": "agent", "repr": "the container was removed outside berth"}}).to_string();
-            finish(&svc, &s, &["RUNNING"], "ERROR", "container-lost", Some(data)).await;
+            finish(
+                &svc,
+                &s,
+                &["RUNNING"],
+                "ERROR",
+                "container-lost",
+                Some(data),
+            )
+            .await;
         }
         Some(Exit::Code(code)) => {
             let (to, info) = match (batch, code) {
@@ -206,9 +264,15 @@ async fn watch(svc: Shared, s: SessionRow, cid: String, timeout: Option<Duration
                 (false, _) => ("ERROR", "container-exited"),
             };
             // Claim the end first, so a concurrent terminate does not also finish it.
-            if matches!(transition(&svc, &s, t(&["RUNNING"], "TERMINATING", Some(info))).await, Ok(true)) {
+            if matches!(
+                transition(&svc, &s, t(&["RUNNING"], "TERMINATING", Some(info))).await,
+                Ok(true)
+            ) {
                 let kernels = svc.store().kernels_of(&s.id).await.unwrap_or_default();
-                for k in kernels.iter().filter(|k| k.container_id.as_deref() == Some(cid.as_str())) {
+                for k in kernels
+                    .iter()
+                    .filter(|k| k.container_id.as_deref() == Some(cid.as_str()))
+                {
                     let _ = svc.store().set_kernel_exit(&k.id, Some(code), None).await;
                 }
                 let data = json!({"exit_code": code}).to_string();
@@ -220,13 +284,24 @@ async fn watch(svc: Shared, s: SessionRow, cid: String, timeout: Option<Duration
 
 /// Ends a session: PENDING ones are cancelled at once; the others go to
 /// TERMINATING and are stopped in the background (`force` kills at once).
-pub async fn terminate(svc: &Shared, caller: &UserInfo, id: &str, force: bool) -> SessionResult<SessionInfo> {
+pub async fn terminate(
+    svc: &Shared,
+    caller: &UserInfo,
+    id: &str,
+    force: bool,
+) -> SessionResult<SessionInfo> {
     let s = visible(svc, caller, id).await?;
-    let info = if s.owner_id == caller.id { "user-requested" } else { "admin-terminated" };
+    let info = if s.owner_id == caller.id {
+        "user-requested"
+    } else {
+        "admin-terminated"
+    };
     let status = SessionStatus::parse(&s.status).unwrap_or(SessionStatus::Error);
     match status {
         SessionStatus::Terminated | SessionStatus::Cancelled => {
-            return Err(SessionError::Conflict("The session has already ended.".into()))
+            return Err(SessionError::Conflict(
+                "The session has already ended.".into(),
+            ))
         }
         SessionStatus::Pending => {
             if !transition(svc, &s, t(&["PENDING"], "CANCELLED", Some(info))).await? {
@@ -235,17 +310,31 @@ pub async fn terminate(svc: &Shared, caller: &UserInfo, id: &str, force: bool) -
         }
         SessionStatus::Terminating if !force => {}
         SessionStatus::Terminating => {
-            tokio::spawn(stop_and_finish(svc.clone(), s.clone(), true, info.to_string()));
+            tokio::spawn(stop_and_finish(
+                svc.clone(),
+                s.clone(),
+                true,
+                info.to_string(),
+            ));
         }
         _ => {
             let from = ["SCHEDULED", "PREPARING", "RUNNING", "ERROR"];
             if !transition(svc, &s, t(&from, "TERMINATING", Some(info))).await? {
                 return Box::pin(terminate(svc, caller, id, force)).await;
             }
-            tokio::spawn(stop_and_finish(svc.clone(), s.clone(), force, info.to_string()));
+            tokio::spawn(stop_and_finish(
+                svc.clone(),
+                s.clone(),
+                force,
+                info.to_string(),
+            ));
         }
     }
-    let row = svc.store().session(id).await?.ok_or(SessionError::NotFound)?;
+    let row = svc
+        .store()
+        .session(id)
+        .await?
+        .ok_or(SessionError::NotFound)?;
     Ok(view::one(svc.store(), row).await?)
 }
 
@@ -281,7 +370,9 @@ pub async fn recover(svc: &Shared) -> SessionResult<()> {
             return Ok(());
         }
     };
-    let live = store.sessions_in(&["SCHEDULED", "PREPARING", "RUNNING", "TERMINATING"]).await?;
+    let live = store
+        .sessions_in(&["SCHEDULED", "PREPARING", "RUNNING", "TERMINATING"])
+        .await?;
     let mut known = std::collections::HashSet::new();
     for s in live {
         let kernels = store.kernels_of(&s.id).await?;
@@ -305,16 +396,35 @@ pub async fn recover(svc: &Shared) -> SessionResult<()> {
                     }
                     _ => {
                         let data = json!({"error": {"src": "agent", "repr": "the container vanished while the server was down"}});
-                        finish(svc, &s, &["RUNNING"], "ERROR", "container-lost", Some(data.to_string())).await;
+                        finish(
+                            svc,
+                            &s,
+                            &["RUNNING"],
+                            "ERROR",
+                            "container-lost",
+                            Some(data.to_string()),
+                        )
+                        .await;
                     }
                 }
             }
             "SCHEDULED" | "PREPARING" => {
                 let data = json!({"error": {"src": "other", "repr": "the server restarted while the session was starting"}});
-                finish(svc, &s, &["SCHEDULED", "PREPARING"], "ERROR", "failed-to-start", Some(data.to_string())).await;
+                finish(
+                    svc,
+                    &s,
+                    &["SCHEDULED", "PREPARING"],
+                    "ERROR",
+                    "failed-to-start",
+                    Some(data.to_string()),
+                )
+                .await;
             }
             _ => {
-                let info = s.status_info.clone().unwrap_or_else(|| "user-requested".into());
+                let info = s
+                    .status_info
+                    .clone()
+                    .unwrap_or_else(|| "user-requested".into());
                 tokio::spawn(stop_and_finish(svc.clone(), s, false, info));
             }
         }
@@ -327,4 +437,3 @@ pub async fn recover(svc: &Shared) -> SessionResult<()> {
     }
     Ok(())
 }
-

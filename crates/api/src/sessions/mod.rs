@@ -59,7 +59,13 @@ impl From<RuntimeError> for SessionError {
 pub type SessionResult<T> = Result<T, SessionError>;
 
 /// Statuses of live sessions (the Running tab).
-pub const LIVE: [&str; 5] = ["PENDING", "SCHEDULED", "PREPARING", "RUNNING", "TERMINATING"];
+pub const LIVE: [&str; 5] = [
+    "PENDING",
+    "SCHEDULED",
+    "PREPARING",
+    "RUNNING",
+    "TERMINATING",
+];
 /// Statuses of finished sessions (the Finished tab).
 pub const FINISHED: [&str; 3] = ["TERMINATED", "CANCELLED", "ERROR"];
 
@@ -74,7 +80,11 @@ async fn visible(svc: &Services, caller: &UserInfo, id: &str) -> SessionResult<S
 
 /// Applies a transition and publishes it; false when the session was not in
 /// any of `t.from` (someone else moved it first).
-pub(crate) async fn transition(svc: &Services, row: &SessionRow, t: Transition<'_>) -> SessionResult<bool> {
+pub(crate) async fn transition(
+    svc: &Services,
+    row: &SessionRow,
+    t: Transition<'_>,
+) -> SessionResult<bool> {
     let now = now_ms();
     if !svc.store().transition(&row.id, &t, now).await? {
         return Ok(false);
@@ -100,12 +110,18 @@ pub async fn get(svc: &Services, caller: &UserInfo, id: &str) -> SessionResult<S
 
 /// A page of sessions: the caller's own; superadmins see everyone's and
 /// admins may name an owner.
-pub async fn list(svc: &Services, caller: &UserInfo, q: &SessionQuery) -> SessionResult<SessionList> {
+pub async fn list(
+    svc: &Services,
+    caller: &UserInfo,
+    q: &SessionQuery,
+) -> SessionResult<SessionList> {
     let owner_id = match q.owner.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
         Some(email) if email.eq_ignore_ascii_case(&caller.email) => Some(caller.id.clone()),
         Some(email) => {
             if !caller.role.is_admin() {
-                return Err(SessionError::Forbidden("Only admins can list other users' sessions."));
+                return Err(SessionError::Forbidden(
+                    "Only admins can list other users' sessions.",
+                ));
             }
             match svc.store().user_by_email(&email.to_lowercase()).await? {
                 Some(u) => Some(u.id),
@@ -165,10 +181,17 @@ pub async fn list(svc: &Services, caller: &UserInfo, q: &SessionQuery) -> Sessio
 
 /// Renames a live session (same rule as at creation, unique among the
 /// owner's live sessions).
-pub async fn rename(svc: &Services, caller: &UserInfo, id: &str, name: &str) -> SessionResult<SessionInfo> {
+pub async fn rename(
+    svc: &Services,
+    caller: &UserInfo,
+    id: &str,
+    name: &str,
+) -> SessionResult<SessionInfo> {
     let row = visible(svc, caller, id).await?;
     if row.terminated_at.is_some() {
-        return Err(SessionError::Conflict("Only a live session can be renamed.".into()));
+        return Err(SessionError::Conflict(
+            "Only a live session can be renamed.".into(),
+        ));
     }
     let taken = || {
         SessionError::Invalid(vec![FieldError::new(
@@ -177,12 +200,21 @@ pub async fn rename(svc: &Services, caller: &UserInfo, id: &str, name: &str) -> 
             "You already have a live session with this name.",
         )])
     };
-    if row.name != name && svc.store().live_name_taken(&row.owner_id, name, Some(id)).await? {
+    if row.name != name
+        && svc
+            .store()
+            .live_name_taken(&row.owner_id, name, Some(id))
+            .await?
+    {
         return Err(taken());
     }
     match svc.store().rename_session(id, name).await {
         Ok(true) => {}
-        Ok(false) => return Err(SessionError::Conflict("Only a live session can be renamed.".into())),
+        Ok(false) => {
+            return Err(SessionError::Conflict(
+                "Only a live session can be renamed.".into(),
+            ))
+        }
         Err(StoreError::Conflict) => return Err(taken()),
         Err(e) => return Err(e.into()),
     }

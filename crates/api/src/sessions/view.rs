@@ -3,7 +3,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use berth_shared::bytes::ByteSize;
-use berth_shared::sessions::{KernelInfo, Resources, SessionInfo, SessionStatus, SessionType, StatusChange};
+use berth_shared::sessions::{
+    KernelInfo, Resources, SessionInfo, SessionStatus, SessionType, StatusChange,
+};
 
 use crate::accounts::ms_to_time;
 use crate::store::{KernelRow, SessionRow, Store, StoreResult};
@@ -30,7 +32,11 @@ pub async fn infos(store: &Store, rows: Vec<SessionRow>) -> StoreResult<Vec<Sess
     for r in &rows {
         for uid in [&r.owner_id, &r.created_by] {
             if !emails.contains_key(uid) {
-                let email = store.user_by_id(uid).await?.map(|u| u.email).unwrap_or_default();
+                let email = store
+                    .user_by_id(uid)
+                    .await?
+                    .map(|u| u.email)
+                    .unwrap_or_default();
                 emails.insert(uid.clone(), email);
             }
         }
@@ -72,12 +78,16 @@ fn info(
     SessionInfo {
         session_type: SessionType::parse(&r.session_type).unwrap_or_default(),
         status: status(&r.status),
-        status_data: r.status_data.as_deref().and_then(|d| serde_json::from_str(d).ok()),
+        status_data: r
+            .status_data
+            .as_deref()
+            .and_then(|d| serde_json::from_str(d).ok()),
         resources: Resources {
             cpu: r.cpu,
             mem: ByteSize(r.mem.max(0) as u64),
             shmem: ByteSize(r.shmem.max(0) as u64),
-            accelerators: serde_json::from_str::<BTreeMap<String, f64>>(&r.accelerators).unwrap_or_default(),
+            accelerators: serde_json::from_str::<BTreeMap<String, f64>>(&r.accelerators)
+                .unwrap_or_default(),
         },
         env: serde_json::from_str(&r.env).unwrap_or_default(),
         nthreads: r.nthreads.max(1) as u32,

@@ -99,7 +99,9 @@ impl Store {
     /// Every agent.
     pub async fn agents(&self) -> StoreResult<Vec<AgentRow>> {
         let sql = format!("SELECT {AGENT_COLUMNS} FROM agents ORDER BY id");
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(self.pool()).await?)
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .fetch_all(self.pool())
+            .await?)
     }
 
     /// Takes `cpu`/`mem` on an agent unless that would exceed its capacity;
@@ -135,7 +137,10 @@ impl Store {
     }
 
     /// Resource groups a project may use, with their agents.
-    pub async fn resource_groups_for_project(&self, project_id: &str) -> StoreResult<Vec<(String, String)>> {
+    pub async fn resource_groups_for_project(
+        &self,
+        project_id: &str,
+    ) -> StoreResult<Vec<(String, String)>> {
         Ok(sqlx::query_as(
             "SELECT g.name, g.description FROM resource_groups g
              JOIN resource_group_projects p ON p.resource_group = g.name

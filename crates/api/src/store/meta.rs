@@ -4,13 +4,19 @@ use super::{Store, StoreResult};
 
 impl Store {
     /// The value under `key`, storing `make()` first when there is none.
-    pub async fn meta_get_or_init(&self, key: &str, make: impl FnOnce() -> String) -> StoreResult<String> {
+    pub async fn meta_get_or_init(
+        &self,
+        key: &str,
+        make: impl FnOnce() -> String,
+    ) -> StoreResult<String> {
         let value = make();
-        sqlx::query("INSERT INTO server_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
-            .bind(key)
-            .bind(&value)
-            .execute(self.pool())
-            .await?;
+        sqlx::query(
+            "INSERT INTO server_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(key)
+        .bind(&value)
+        .execute(self.pool())
+        .await?;
         let (v,): (String,) = sqlx::query_as("SELECT value FROM server_meta WHERE key = $1")
             .bind(key)
             .fetch_one(self.pool())

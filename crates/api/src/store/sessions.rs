@@ -103,11 +103,15 @@ const SESSION_COLUMNS: &str = "id, name, owner_id, created_by, project_id, acces
     image, cpu, mem, shmem, accelerators, env, nthreads, startup_command, starts_at, batch_timeout, designated_agent, \
     agent, cluster_mode, cluster_size, status, status_info, status_data, status_changed_at, created_at, started_at, \
     terminated_at, allocated";
-const KERNEL_COLUMNS: &str = "id, session_id, role, hostname, agent, container_id, status, exit_code, logs, created_at";
+const KERNEL_COLUMNS: &str =
+    "id, session_id, role, hostname, agent, container_id, status, exit_code, logs, created_at";
 
 /// `$first, $first+1, …` for an IN list.
 fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl Store {
@@ -153,7 +157,10 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             for k in kernels {
-                let sql = format!("INSERT INTO kernels ({KERNEL_COLUMNS}) VALUES ({})", placeholders(1, 10));
+                let sql = format!(
+                    "INSERT INTO kernels ({KERNEL_COLUMNS}) VALUES ({})",
+                    placeholders(1, 10)
+                );
                 sqlx::query(sqlx::AssertSqlSafe(sql))
                     .bind(&k.id)
                     .bind(&k.session_id)
@@ -218,7 +225,10 @@ impl Store {
             for _ in 1..f.statuses.len() {
                 next();
             }
-            conds.push(format!("status IN ({})", placeholders(first, f.statuses.len())));
+            conds.push(format!(
+                "status IN ({})",
+                placeholders(first, f.statuses.len())
+            ));
         }
         if f.session_type.is_some() {
             conds.push(format!("session_type = ${}", next()));
@@ -248,13 +258,22 @@ impl Store {
             list = list.bind(t.clone());
             count = count.bind(t.clone());
         }
-        let rows = list.bind(f.limit).bind(f.offset).fetch_all(self.pool()).await?;
+        let rows = list
+            .bind(f.limit)
+            .bind(f.offset)
+            .fetch_all(self.pool())
+            .await?;
         let (total,) = count.fetch_one(self.pool()).await?;
         Ok((rows, total))
     }
 
     /// Whether the owner has a live session with this name (other than `except`).
-    pub async fn live_name_taken(&self, owner_id: &str, name: &str, except: Option<&str>) -> StoreResult<bool> {
+    pub async fn live_name_taken(
+        &self,
+        owner_id: &str,
+        name: &str,
+        except: Option<&str>,
+    ) -> StoreResult<bool> {
         let row: Option<(String,)> = sqlx::query_as(
             "SELECT id FROM sessions WHERE owner_id = $1 AND name = $2 AND terminated_at IS NULL AND id <> $3 LIMIT 1",
         )
@@ -268,11 +287,12 @@ impl Store {
 
     /// Renames a live session; false when it is not live (or absent).
     pub async fn rename_session(&self, id: &str, name: &str) -> StoreResult<bool> {
-        let done = sqlx::query("UPDATE sessions SET name = $1 WHERE id = $2 AND terminated_at IS NULL")
-            .bind(name)
-            .bind(id)
-            .execute(self.pool())
-            .await?;
+        let done =
+            sqlx::query("UPDATE sessions SET name = $1 WHERE id = $2 AND terminated_at IS NULL")
+                .bind(name)
+                .bind(id)
+                .execute(self.pool())
+                .await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -376,7 +396,9 @@ impl Store {
 
     /// Kernels of a session, main first.
     pub async fn kernels_of(&self, session_id: &str) -> StoreResult<Vec<KernelRow>> {
-        let sql = format!("SELECT {KERNEL_COLUMNS} FROM kernels WHERE session_id = $1 ORDER BY role, hostname");
+        let sql = format!(
+            "SELECT {KERNEL_COLUMNS} FROM kernels WHERE session_id = $1 ORDER BY role, hostname"
+        );
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(session_id)
             .fetch_all(self.pool())
@@ -400,7 +422,11 @@ impl Store {
     }
 
     /// Records a kernel's container.
-    pub async fn set_kernel_container(&self, kernel_id: &str, container_id: &str) -> StoreResult<()> {
+    pub async fn set_kernel_container(
+        &self,
+        kernel_id: &str,
+        container_id: &str,
+    ) -> StoreResult<()> {
         sqlx::query("UPDATE kernels SET container_id = $1 WHERE id = $2")
             .bind(container_id)
             .bind(kernel_id)
@@ -410,7 +436,12 @@ impl Store {
     }
 
     /// Records how a kernel's container ended and its last output.
-    pub async fn set_kernel_exit(&self, kernel_id: &str, exit_code: Option<i64>, logs: Option<&str>) -> StoreResult<()> {
+    pub async fn set_kernel_exit(
+        &self,
+        kernel_id: &str,
+        exit_code: Option<i64>,
+        logs: Option<&str>,
+    ) -> StoreResult<()> {
         sqlx::query(
             "UPDATE kernels SET exit_code = COALESCE($1, exit_code), logs = COALESCE($2, logs) WHERE id = $3",
         )
@@ -458,7 +489,10 @@ impl Store {
         )
         .fetch_all(self.pool())
         .await?;
-        Ok(rows.into_iter().map(|(k, a, b, c, d)| (k, (a, b, c, d))).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(k, a, b, c, d)| (k, (a, b, c, d)))
+            .collect())
     }
 }
 

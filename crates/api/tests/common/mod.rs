@@ -159,12 +159,23 @@ impl Drop for TestServer {
 /// one engine; each cleans up only its own, also when it failed).
 pub fn remove_containers(instance: &str) {
     let out = std::process::Command::new("docker")
-        .args(["ps", "-aq", "--filter", &format!("label=berth.instance={instance}")])
+        .args([
+            "ps",
+            "-aq",
+            "--filter",
+            &format!("label=berth.instance={instance}"),
+        ])
         .output();
     if let Ok(out) = out {
-        let ids: Vec<String> = String::from_utf8_lossy(&out.stdout).split_whitespace().map(String::from).collect();
+        let ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .map(String::from)
+            .collect();
         if !ids.is_empty() {
-            let _ = std::process::Command::new("docker").args(["rm", "-f", "-v"]).args(&ids).output();
+            let _ = std::process::Command::new("docker")
+                .args(["rm", "-f", "-v"])
+                .args(&ids)
+                .output();
         }
     }
 }
@@ -172,19 +183,38 @@ pub fn remove_containers(instance: &str) {
 /// Containers of this server instance, as `docker ps` sees them.
 pub fn containers_of(instance: &str) -> Vec<String> {
     let out = std::process::Command::new("docker")
-        .args(["ps", "-aq", "--no-trunc", "--filter", &format!("label=berth.instance={instance}")])
+        .args([
+            "ps",
+            "-aq",
+            "--no-trunc",
+            "--filter",
+            &format!("label=berth.instance={instance}"),
+        ])
         .output()
         .expect("docker ps");
-    String::from_utf8_lossy(&out.stdout).split_whitespace().map(String::from).collect()
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(String::from)
+        .collect()
 }
 
 /// Polls a session until `done` holds for it (or gives up after a minute,
 /// naming the last state). Not a timed assertion: the wait bound only keeps
 /// a broken build from hanging.
-pub async fn wait_for(c: &Client, srv: &TestServer, id: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+pub async fn wait_for(
+    c: &Client,
+    srv: &TestServer,
+    id: &str,
+    what: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
     let mut last = Value::Null;
     for _ in 0..600 {
-        let res = c.get(srv.url(&format!("/api/v1/sessions/{id}"))).send().await.expect("get session");
+        let res = c
+            .get(srv.url(&format!("/api/v1/sessions/{id}")))
+            .send()
+            .await
+            .expect("get session");
         last = res.json().await.expect("session json");
         if done(&last) {
             return last;
@@ -201,7 +231,12 @@ pub async fn wait_status(c: &Client, srv: &TestServer, id: &str, status: &str) -
 
 /// Creates sessions; returns the first created session's JSON.
 pub async fn launch(c: &Client, srv: &TestServer, body: Value) -> Value {
-    let res = c.post(srv.url("/api/v1/sessions")).json(&body).send().await.expect("create");
+    let res = c
+        .post(srv.url("/api/v1/sessions"))
+        .json(&body)
+        .send()
+        .await
+        .expect("create");
     let status = res.status();
     let json: Value = res.json().await.expect("create json");
     assert_eq!(status, StatusCode::CREATED, "create failed: {json:#}");

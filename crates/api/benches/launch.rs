@@ -1,0 +1,213 @@
+//! `make bench` (cargo bench -p berth-api --bench launch): figures, not
+//! assertions.
+//!
+//! 1. Launch latency: 20 sessions, one at a time, from `POST /api/v1/sessions`
+//!    to the RUNNING event on `/api/v1/events`, against a real server, real
+//!    SQLite and the real engine; compared with raw bollard create+start of
+//!    the same container in the same run. Target: median ratio ≤ 1.15.
+//! 2. The scheduler's pure core on 10,000 pending sessions and 1,000 agents.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+use berth_api::config::Config;
+use berth_api::runtime::{ContainerSpec, Runtime, LABEL_INSTANCE};
+use berth_api::scheduler::core::{schedule, Agent, Pending, Snapshot, Strategy};
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+
+const RUNS: usize = 20;
+const IMAGE: &str = "berth/busybox:latest";
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+#[tokio::main]
+async fn main() {
+    let (ours, raw) = launch_latency().await;
+    let (mo, mr) = (median(ours.clone()), median(raw.clone()));
+    println!("launch latency over {RUNS} sessions, one at a time:");
+    println!(
+        "  berth  POST -> RUNNING event: median {:7.1} ms  (min {:.1}, max {:.1})",
+        ms(mo),
+        ms(*ours.iter().min().unwrap()),
+        ms(*ours.iter().max().unwrap())
+    );
+    println!(
+        "  docker create + start (bollard): median {:7.1} ms  (min {:.1}, max {:.1})",
+        ms(mr),
+        ms(*raw.iter().min().unwrap()),
+        ms(*raw.iter().max().unwrap())
+    );
+    println!(
+        "  ratio berth / raw = {:.3}  (target <= 1.15)",
+        mo.as_secs_f64() / mr.as_secs_f64()
+    );
+    scheduler_core();
+}
+
+async fn launch_latency() -> (Vec<Duration>, Vec<Duration>) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let mut config = Config::for_data_dir(dir.path(), addr);
+    config.admin_email = "bench@berth.local".into();
+    config.admin_password = Some("bench-password".into());
+    config.stop_grace_secs = 1;
+    let app = berth_api::server::build(config).await.expect("server");
+    let instance = app.ctx.instance().to_string();
+    tokio::spawn(berth_api::server::serve(
+        listener,
+        app.router,
+        std::future::pending(),
+    ));
+    let base = format!("http://{addr}");
+    let c = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let res = c
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"email": "bench@berth.local", "password": "bench-password"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success());
+    let mut events = c
+        .get(format!("{base}/api/v1/events"))
+        .send()
+        .await
+        .unwrap()
+        .bytes_stream();
+    let mut buf = String::new();
+    let mut next_event = async || -> Value {
+        loop {
+            if let Some(end) = buf.find("\n\n") {
+                let frame: String = buf.drain(..end + 2).collect();
+                if let Some(data) = frame.lines().find_map(|l| l.strip_prefix("data: ")) {
+                    return serde_json::from_str(data).unwrap();
+                }
+                continue;
+            }
+            let chunk = events.next().await.expect("event stream").unwrap();
+            buf.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    };
+
+    let body = json!({"image": IMAGE, "resources": {"cpu": 0.25, "mem": "64m", "shmem": "16m"}});
+    // warm-up (first container start on the engine is slower)
+    let mut ours = Vec::new();
+    for i in 0..=RUNS {
+        let t0 = Instant::now();
+        let res = c
+            .post(format!("{base}/api/v1/sessions"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let created: Value = res.json().await.unwrap();
+        let id = created["items"][0]["id"].as_str().unwrap().to_string();
+        loop {
+            let ev = next_event().await;
+            if ev["session_id"] == id.as_str() && ev["status"] == "RUNNING" {
+                break;
+            }
+        }
+        if i > 0 {
+            ours.push(t0.elapsed());
+        }
+        c.delete(format!("{base}/api/v1/sessions/{id}"))
+            .send()
+            .await
+            .unwrap();
+        loop {
+            let ev = next_event().await;
+            if ev["session_id"] == id.as_str() && ev["status"] == "TERMINATED" {
+                break;
+            }
+        }
+    }
+
+    let rt = Runtime::new("unix:///var/run/docker.sock");
+    let mut raw = Vec::new();
+    for i in 0..=RUNS {
+        let spec = ContainerSpec {
+            name: format!("berth-bench-raw-{instance}-{i}"),
+            hostname: "main1".into(),
+            image: IMAGE.into(),
+            cmd: vec![
+                "/bin/sh".into(),
+                "-c".into(),
+                "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done".into(),
+            ],
+            env: vec!["OMP_NUM_THREADS=1".into()],
+            labels: HashMap::from([(LABEL_INSTANCE.to_string(), instance.clone())]),
+            cpu: 0.25,
+            mem: 64 << 20,
+            shmem: 16 << 20,
+        };
+        let t0 = Instant::now();
+        let id = rt.run_container(&spec).await.expect("raw create+start");
+        if i > 0 {
+            raw.push(t0.elapsed());
+        }
+        rt.remove(&id).await.expect("remove");
+    }
+    (ours, raw)
+}
+
+fn scheduler_core() {
+    let agents: Vec<Agent> = (0..1000)
+        .map(|i| Agent {
+            id: format!("agent-{i}"),
+            resource_group: format!("group-{}", i % 4),
+            alive: i % 50 != 0,
+            cpu_free: 8.0 + (i % 7) as f64,
+            mem_free: (32u64 + (i % 5) as u64) << 30,
+            accel_free: BTreeMap::new(),
+        })
+        .collect();
+    let pending: Vec<Pending> = (0..10_000)
+        .map(|i| Pending {
+            id: format!("s-{i}"),
+            resource_group: format!("group-{}", i % 4),
+            access_key: format!("AK{}", i % 300),
+            cpu: 0.5 + (i % 4) as f64,
+            mem: (1u64 + (i % 8) as u64) << 30,
+            accelerators: BTreeMap::new(),
+            agent: None,
+            starts_at: None,
+        })
+        .collect();
+    let snapshot = Snapshot {
+        now: 0,
+        pending,
+        agents,
+        keypairs: HashMap::new(),
+    };
+    for strategy in [Strategy::Dispersed, Strategy::Concentrated] {
+        let mut times = Vec::new();
+        let mut placed = 0;
+        for _ in 0..5 {
+            let t0 = Instant::now();
+            let d = schedule(&snapshot, strategy);
+            times.push(t0.elapsed());
+            placed = d
+                .iter()
+                .filter(|d| matches!(d, berth_api::scheduler::core::Decision::Place { .. }))
+                .count();
+        }
+        println!(
+            "scheduler core, 10,000 pending x 1,000 agents, {strategy:?}: median {:.1} ms per round ({placed} placed)",
+            ms(median(times))
+        );
+    }
+}
