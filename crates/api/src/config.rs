@@ -47,6 +47,9 @@ pub struct DatabaseArgs {
     /// Directory for the server's own files (database, storage folders).
     #[arg(long, env = "BERTH_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
+    /// Most database connections (default: 8 on SQLite, 16 on PostgreSQL).
+    #[arg(long, env = "BERTH_DB_MAX_CONNECTIONS")]
+    pub db_max_connections: Option<u32>,
 }
 
 /// Everything `berth serve` needs.
@@ -112,6 +115,7 @@ impl Config {
             db: DatabaseArgs {
                 database_url: format!("sqlite://{}", data_dir.join("berth.db").display()),
                 data_dir: data_dir.clone(),
+                db_max_connections: None,
             },
             docker_host: "unix:///var/run/docker.sock".into(),
             static_dir: data_dir.join("dist"),

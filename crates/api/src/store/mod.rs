@@ -106,7 +106,10 @@ impl Store {
                 .map_err(open_err)?;
         }
         let pool = AnyPoolOptions::new()
-            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+            .max_connections(
+                args.db_max_connections
+                    .unwrap_or(if backend == Backend::Sqlite { 8 } else { 16 }),
+            )
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {

@@ -21,6 +21,7 @@ pub struct TestServer {
     pub ctx: berth_api::services::Shared,
     config: Config,
     keep_containers: bool,
+    pg_db: Option<String>,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -39,8 +40,16 @@ impl TestServer {
         config.admin_password = Some(ADMIN_PASSWORD.into());
         config.scheduler_tick_ms = 200;
         config.stop_grace_secs = 2;
+        let pg_db = postgres_database().await;
+        if let Some((url, _)) = &pg_db {
+            config.db.database_url = url.clone();
+            // many servers run at once against one PostgreSQL (max_connections 100)
+            config.db.db_max_connections = Some(4);
+        }
         tweak(&mut config);
-        Self::boot(dir, listener, config).await
+        let mut srv = Self::boot(dir, listener, config).await;
+        srv.pg_db = pg_db.map(|(_, name)| name);
+        srv
     }
 
     async fn boot(dir: tempfile::TempDir, listener: TcpListener, config: Config) -> Self {
@@ -59,6 +68,7 @@ impl TestServer {
             ctx: app.ctx,
             config,
             keep_containers: false,
+            pg_db: None,
             stop: Some(stop),
         }
     }
@@ -83,7 +93,21 @@ impl TestServer {
         let listener = listener.expect("rebind the same port");
         // the old server must not clean up the containers the new one takes over
         self.keep_containers = true;
-        Self::boot(data, listener, config).await
+        let mut srv = Self::boot(data, listener, config).await;
+        srv.pg_db = self.pg_db.take();
+        srv
+    }
+
+    fn drop_database(&self) {
+        if let (Ok(base), Some(name)) = (std::env::var("BERTH_TEST_POSTGRES"), &self.pg_db) {
+            let _ = std::process::Command::new("psql")
+                .arg(format!("{base}/postgres"))
+                .args([
+                    "-qc",
+                    &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                ])
+                .output();
+        }
     }
 
     fn halt(&mut self) {
@@ -151,8 +175,25 @@ impl Drop for TestServer {
         self.halt();
         if !self.keep_containers {
             remove_containers(&self.instance());
+            self.drop_database();
         }
     }
+}
+
+/// With `BERTH_TEST_POSTGRES=postgres://user:pw@host:port` set, each test
+/// server gets a fresh PostgreSQL database there (the same suite as on SQLite).
+async fn postgres_database() -> Option<(String, String)> {
+    use sqlx::Connection;
+    let base = std::env::var("BERTH_TEST_POSTGRES").ok()?;
+    let name = format!("berth_test_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = sqlx::PgConnection::connect(&format!("{base}/postgres"))
+        .await
+        .expect("BERTH_TEST_POSTGRES reachable");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .expect("create test database");
+    Some((format!("{base}/{name}"), name))
 }
 
 /// Removes every container labelled with this server instance (tests share
