@@ -10,5 +10,15 @@ export PATH="$HOME/.cargo/bin:$PATH"
 rm -rf target/e2e-shots
 cargo test --workspace --locked
 echo "==> API integration tests on PostgreSQL"
-BERTH_TEST_POSTGRES=$(scripts/pg-up.sh) cargo test --locked -p berth-api --tests
+# --workspace keeps the feature set of the first run, so nothing is rebuilt
+api_tests=()
+for f in crates/api/tests/*.rs; do api_tests+=(--test "$(basename "$f" .rs)"); done
+pg=$(scripts/pg-up.sh)
+drop_test_dbs() {
+  psql "$pg/postgres" -qtAc "SELECT datname FROM pg_database WHERE datname LIKE 'berth_test_%'" |
+    while read -r db; do psql "$pg/postgres" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)"; done
+}
+drop_test_dbs
+trap drop_test_dbs EXIT
+BERTH_TEST_POSTGRES=$pg cargo test --workspace --locked "${api_tests[@]}"
 echo "screenshots: target/e2e-shots/"

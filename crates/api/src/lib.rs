@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod cli;
 pub mod config;
 pub mod events;
+pub mod history;
 pub mod http;
 pub mod runtime;
 pub mod scheduler;

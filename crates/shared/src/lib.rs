@@ -9,6 +9,7 @@
 pub mod auth;
 pub mod bytes;
 pub mod health;
+pub mod history;
 pub mod problem;
 pub mod resources;
 pub mod sessions;

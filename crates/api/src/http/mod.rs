@@ -8,6 +8,7 @@ pub mod error;
 pub mod events;
 pub mod extract;
 pub mod health;
+pub mod history;
 pub mod json;
 pub mod resources;
 pub mod sessions;
@@ -32,6 +33,7 @@ fn api_router() -> Router<ApiContext> {
         .merge(environments::router())
         .merge(resources::router())
         .merge(events::router())
+        .merge(history::router())
         .fallback(error::api_not_found)
 }
 

@@ -285,7 +285,7 @@ pub async fn create(
         req.name.clone()
     };
     let names: Vec<String> = if count == 1 {
-        vec![base]
+        vec![base.clone()]
     } else {
         (1..=count).map(|i| format!("{base}-{i}")).collect()
     };
@@ -383,5 +383,10 @@ pub async fn create(
         });
     }
     svc.wake_scheduler();
+    let mut remembered = req.clone();
+    remembered.name = base.clone();
+    if let Err(e) = crate::history::record(store, &caller.id, &base, &remembered).await {
+        tracing::warn!(error = %e, "could not remember the launch in the history");
+    }
     Ok(view::infos(store, rows.into_iter().map(|(r, _)| r).collect()).await?)
 }

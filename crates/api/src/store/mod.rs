@@ -6,6 +6,7 @@
 //! through `Any`: TEXT ids, BIGINT epoch-millisecond timestamps, INTEGER flags.
 
 mod agents;
+mod history;
 mod logins;
 mod meta;
 mod projects;
@@ -19,6 +20,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use agents::*;
+pub use history::*;
 pub use projects::*;
 pub use sessions::*;
 pub use tokens::*;

@@ -21,7 +21,6 @@ pub struct TestServer {
     pub ctx: berth_api::services::Shared,
     config: Config,
     keep_containers: bool,
-    pg_db: Option<String>,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -40,16 +39,13 @@ impl TestServer {
         config.admin_password = Some(ADMIN_PASSWORD.into());
         config.scheduler_tick_ms = 200;
         config.stop_grace_secs = 2;
-        let pg_db = postgres_database().await;
-        if let Some((url, _)) = &pg_db {
-            config.db.database_url = url.clone();
+        if let Some(url) = postgres_database().await {
+            config.db.database_url = url;
             // many servers run at once against one PostgreSQL (max_connections 100)
             config.db.db_max_connections = Some(4);
         }
         tweak(&mut config);
-        let mut srv = Self::boot(dir, listener, config).await;
-        srv.pg_db = pg_db.map(|(_, name)| name);
-        srv
+        Self::boot(dir, listener, config).await
     }
 
     async fn boot(dir: tempfile::TempDir, listener: TcpListener, config: Config) -> Self {
@@ -68,7 +64,6 @@ impl TestServer {
             ctx: app.ctx,
             config,
             keep_containers: false,
-            pg_db: None,
             stop: Some(stop),
         }
     }
@@ -93,21 +88,7 @@ impl TestServer {
         let listener = listener.expect("rebind the same port");
         // the old server must not clean up the containers the new one takes over
         self.keep_containers = true;
-        let mut srv = Self::boot(data, listener, config).await;
-        srv.pg_db = self.pg_db.take();
-        srv
-    }
-
-    fn drop_database(&self) {
-        if let (Ok(base), Some(name)) = (std::env::var("BERTH_TEST_POSTGRES"), &self.pg_db) {
-            let _ = std::process::Command::new("psql")
-                .arg(format!("{base}/postgres"))
-                .args([
-                    "-qc",
-                    &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-                ])
-                .output();
-        }
+        Self::boot(data, listener, config).await
     }
 
     fn halt(&mut self) {
@@ -175,14 +156,15 @@ impl Drop for TestServer {
         self.halt();
         if !self.keep_containers {
             remove_containers(&self.instance());
-            self.drop_database();
         }
     }
 }
 
 /// With `BERTH_TEST_POSTGRES=postgres://user:pw@host:port` set, each test
-/// server gets a fresh PostgreSQL database there (the same suite as on SQLite).
-async fn postgres_database() -> Option<(String, String)> {
+/// server gets a fresh PostgreSQL database there (the same suite as on
+/// SQLite). `scripts/test.sh` drops them all after the run: dropping one
+/// while another test's connection is mid-handshake stalls for a minute.
+async fn postgres_database() -> Option<String> {
     use sqlx::Connection;
     let base = std::env::var("BERTH_TEST_POSTGRES").ok()?;
     let name = format!("berth_test_{}", uuid::Uuid::new_v4().simple());
@@ -193,7 +175,7 @@ async fn postgres_database() -> Option<(String, String)> {
         .execute(&mut conn)
         .await
         .expect("create test database");
-    Some((format!("{base}/{name}"), name))
+    Some(format!("{base}/{name}"))
 }
 
 /// Removes every container labelled with this server instance (tests share
