@@ -49,7 +49,7 @@ pub async fn list(store: &Store, user_id: &str) -> StoreResult<Vec<HistoryEntry>
 #[derive(Debug, Clone, PartialEq)]
 pub enum Updated {
     /// It is kept, as it is now.
-    Kept(HistoryEntry),
+    Kept(Box<HistoryEntry>),
     /// Unpinned while older than the five most recent: forgotten.
     Forgotten,
     /// The user has no such entry.
@@ -72,7 +72,7 @@ pub async fn update(
     }
     Ok(
         match list(store, user_id).await?.into_iter().find(|e| e.id == id) {
-            Some(e) => Updated::Kept(e),
+            Some(e) => Updated::Kept(Box::new(e)),
             None => Updated::Forgotten,
         },
     )

@@ -38,7 +38,7 @@ async fn update(
 ) -> ApiResult<Response> {
     req.validate().map_err(ApiError::Invalid)?;
     match history::update(ctx.store(), &user.id, &id, &req).await? {
-        Updated::Kept(e) => Ok(ApiJson(e).into_response()),
+        Updated::Kept(e) => Ok(ApiJson(*e).into_response()),
         Updated::Forgotten => Ok(StatusCode::NO_CONTENT.into_response()),
         Updated::NotFound => Err(ApiError::NotFound("history entry")),
     }
