@@ -10,6 +10,8 @@ mod app;
 mod auth;
 mod components;
 mod pages;
+#[allow(dead_code)] // the wizard views arrive with step 3
+mod wizard;
 
 fn main() {
     console_error_panic_hook::set_once();

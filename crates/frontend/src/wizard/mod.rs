@@ -1,0 +1,3 @@
+//! The session launcher wizard.
+
+pub mod state;

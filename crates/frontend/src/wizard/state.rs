@@ -1,0 +1,415 @@
+//! The launcher wizard's state and rules, as plain Rust (no view code), so
+//! it is unit-tested natively. Every rule comes from `berth-shared`: the
+//! wizard and the server judge a configuration the same way.
+
+use std::collections::BTreeMap;
+
+use berth_shared::bytes::{ByteSize, MIB};
+use berth_shared::sessions::{
+    env_rows, session_name, CreateSessionRequest, ResourceRequest, SessionType, DEFAULT_CPU,
+    DEFAULT_MEM, DEFAULT_SHMEM,
+};
+use berth_shared::FieldError;
+use chrono::{DateTime, Utc};
+
+/// The five pages, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Page {
+    /// Type, name, batch options, owner.
+    SessionType,
+    /// Environment, env vars, resources.
+    Environment,
+    /// Folders to mount.
+    Data,
+    /// Preopen ports.
+    Network,
+    /// Summary and launch.
+    Review,
+}
+
+impl Page {
+    /// Every page, in order.
+    pub const ALL: [Page; 5] = [
+        Page::SessionType,
+        Page::Environment,
+        Page::Data,
+        Page::Network,
+        Page::Review,
+    ];
+
+    /// 0-based position.
+    pub fn index(self) -> usize {
+        Page::ALL.iter().position(|p| *p == self).unwrap_or(0)
+    }
+
+    /// The page after this one.
+    pub fn next(self) -> Option<Page> {
+        Page::ALL.get(self.index() + 1).copied()
+    }
+
+    /// The page before this one.
+    pub fn prev(self) -> Option<Page> {
+        self.index().checked_sub(1).map(|i| Page::ALL[i])
+    }
+
+    /// The page that edits a request field (for errors from the server).
+    pub fn of_field(field: &str) -> Page {
+        let top = field.split(['.', '[']).next().unwrap_or("");
+        match top {
+            "type" | "name" | "startup_command" | "starts_at" | "batch_timeout" | "owner_email"
+            | "project" => Page::SessionType,
+            "mounts" => Page::Data,
+            "preopen_ports" => Page::Network,
+            _ => Page::Environment,
+        }
+    }
+}
+
+/// One environment-variable row as typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EnvRow {
+    /// Name.
+    pub name: String,
+    /// Value.
+    pub value: String,
+}
+
+/// Everything the wizard edits. Defaults are what "Skip to review" launches.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WizardState {
+    /// Interactive or batch.
+    pub session_type: SessionType,
+    /// Optional name.
+    pub name: String,
+    /// Batch command.
+    pub startup_command: String,
+    /// Batch: not before (none = as soon as possible).
+    pub starts_at: Option<DateTime<Utc>>,
+    /// Batch: maximum run time in seconds (none = no limit).
+    pub batch_timeout: Option<u64>,
+    /// Admins: launch for this user (email), once found.
+    pub owner_email: Option<String>,
+    /// Project (none = the owner's default).
+    pub project: Option<String>,
+    /// Resource group (none = the first allowed).
+    pub resource_group: Option<String>,
+    /// Environment name.
+    pub environment: String,
+    /// Environment version.
+    pub version: String,
+    /// A manual image reference instead (when the server allows it).
+    pub manual_image: String,
+    /// Environment variable rows.
+    pub env: Vec<EnvRow>,
+    /// CPU cores.
+    pub cpu: f64,
+    /// Memory.
+    pub mem: ByteSize,
+    /// Shared memory.
+    pub shmem: ByteSize,
+    /// Accelerators by slot.
+    pub accelerators: BTreeMap<String, f64>,
+    /// How many sessions.
+    pub count: u32,
+    /// Threads for OpenMP & co. (none = the CPU count).
+    pub nthreads: Option<u32>,
+}
+
+impl Default for WizardState {
+    fn default() -> Self {
+        Self {
+            session_type: SessionType::Interactive,
+            name: String::new(),
+            startup_command: String::new(),
+            starts_at: None,
+            batch_timeout: None,
+            owner_email: None,
+            project: None,
+            resource_group: None,
+            environment: String::new(),
+            version: String::new(),
+            manual_image: String::new(),
+            env: Vec::new(),
+            cpu: DEFAULT_CPU,
+            mem: DEFAULT_MEM,
+            shmem: DEFAULT_SHMEM,
+            accelerators: BTreeMap::new(),
+            count: 1,
+            nthreads: None,
+        }
+    }
+}
+
+impl WizardState {
+    /// The create body this state launches.
+    pub fn to_request(&self) -> CreateSessionRequest {
+        let batch = self.session_type == SessionType::Batch;
+        let manual = self.manual_image.trim();
+        CreateSessionRequest {
+            session_type: self.session_type,
+            name: self.name.trim().to_string(),
+            image: (!manual.is_empty()).then(|| manual.to_string()),
+            environment: (manual.is_empty()).then(|| self.environment.clone()),
+            version: (manual.is_empty() && !self.version.is_empty()).then(|| self.version.clone()),
+            resource_group: self.resource_group.clone(),
+            resources: ResourceRequest {
+                cpu: Some(self.cpu),
+                mem: Some(self.mem),
+                shmem: Some(self.shmem),
+                accelerators: self
+                    .accelerators
+                    .iter()
+                    .filter(|(_, v)| **v > 0.0)
+                    .map(|(k, v)| (k.clone(), *v))
+                    .collect(),
+            },
+            env: self
+                .env
+                .iter()
+                .filter(|r| !r.name.is_empty())
+                .map(|r| (r.name.clone(), r.value.clone()))
+                .collect(),
+            nthreads: self.nthreads,
+            count: (self.count != 1).then_some(self.count),
+            agent: None,
+            owner_email: self.owner_email.clone(),
+            project: self.project.clone(),
+            startup_command: batch.then(|| self.startup_command.clone()),
+            starts_at: if batch { self.starts_at } else { None },
+            batch_timeout: if batch { self.batch_timeout } else { None },
+        }
+    }
+
+    /// A state that launches `req` again (from the recent history).
+    pub fn from_request(req: &CreateSessionRequest) -> Self {
+        let d = WizardState::default();
+        WizardState {
+            session_type: req.session_type,
+            name: req.name.clone(),
+            startup_command: req.startup_command.clone().unwrap_or_default(),
+            starts_at: req.starts_at,
+            batch_timeout: req.batch_timeout,
+            owner_email: req.owner_email.clone(),
+            project: req.project.clone(),
+            resource_group: req.resource_group.clone(),
+            environment: req.environment.clone().unwrap_or_default(),
+            version: req.version.clone().unwrap_or_default(),
+            manual_image: req.image.clone().unwrap_or_default(),
+            env: req
+                .env
+                .iter()
+                .map(|(k, v)| EnvRow {
+                    name: k.clone(),
+                    value: v.clone(),
+                })
+                .collect(),
+            cpu: req.resources.cpu.unwrap_or(d.cpu),
+            mem: req.resources.mem.unwrap_or(d.mem),
+            shmem: req.resources.shmem.unwrap_or(d.shmem),
+            accelerators: req.resources.accelerators.clone(),
+            count: req.count.unwrap_or(1),
+            nthreads: req.nthreads,
+        }
+    }
+
+    /// Every rule the configuration breaks, with the field it belongs to.
+    pub fn errors(&self) -> Vec<FieldError> {
+        let mut errs = match self.to_request().validate() {
+            Ok(()) => vec![],
+            Err(e) => e,
+        };
+        // env rows are judged as rows (duplicates, empty names), not as a map
+        errs.retain(|e| !e.field.starts_with("env."));
+        let rows: Vec<(String, String)> = self
+            .env
+            .iter()
+            .map(|r| (r.name.clone(), r.value.clone()))
+            .collect();
+        if let Err(e) = env_rows(&rows) {
+            errs.extend(e);
+        }
+        if !self.name.trim().is_empty() {
+            if let Err(e) = session_name(self.name.trim()) {
+                if !errs.iter().any(|x| x.field == "name") {
+                    errs.push(e.at("name"));
+                }
+            }
+        }
+        errs
+    }
+
+    /// The errors that belong to one page.
+    pub fn page_errors(&self, page: Page) -> Vec<FieldError> {
+        self.errors()
+            .into_iter()
+            .filter(|e| Page::of_field(&e.field) == page)
+            .collect()
+    }
+
+    /// The message for one field, if it is invalid.
+    pub fn error_for(&self, field: &str) -> Option<FieldError> {
+        self.errors().into_iter().find(|e| e.field == field)
+    }
+
+    /// Launch is possible only with no error on any page.
+    pub fn can_launch(&self) -> bool {
+        self.errors().is_empty()
+    }
+
+    /// Applies a preset's resources.
+    pub fn apply_preset(
+        &mut self,
+        cpu: f64,
+        mem: ByteSize,
+        shmem: ByteSize,
+        accelerators: &BTreeMap<String, f64>,
+    ) {
+        self.cpu = cpu;
+        self.mem = mem;
+        self.shmem = shmem;
+        self.accelerators = accelerators.clone();
+    }
+
+    /// Memory in MiB (the unit of the memory slider).
+    pub fn mem_mib(&self) -> u64 {
+        self.mem.0 / MIB
+    }
+
+    /// Shared memory in MiB.
+    pub fn shmem_mib(&self) -> u64 {
+        self.shmem.0 / MIB
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ready() -> WizardState {
+        WizardState {
+            environment: "berth/busybox".into(),
+            version: "latest".into(),
+            ..Default::default()
+        }
+    }
+
+    fn fields(s: &WizardState) -> Vec<String> {
+        s.errors().into_iter().map(|e| e.field).collect()
+    }
+
+    #[test]
+    fn defaults_launch_once_an_environment_is_chosen() {
+        assert_eq!(fields(&WizardState::default()), ["environment"]);
+        assert!(ready().can_launch());
+        let req = ready().to_request();
+        assert_eq!(req.environment.as_deref(), Some("berth/busybox"));
+        assert_eq!(req.image, None);
+        assert_eq!(req.count, None);
+        assert_eq!(req.resources.mem, Some(DEFAULT_MEM));
+    }
+
+    #[test]
+    fn errors_land_on_their_pages() {
+        let mut s = ready();
+        s.name = "has space".into();
+        s.mem = ByteSize(128 * MIB);
+        s.shmem = ByteSize(256 * MIB);
+        s.env = vec![
+            EnvRow {
+                name: "A".into(),
+                value: "1".into(),
+            },
+            EnvRow {
+                name: "A".into(),
+                value: "2".into(),
+            },
+            EnvRow {
+                name: "9x".into(),
+                value: "".into(),
+            },
+        ];
+        assert!(!s.can_launch());
+        let type_page: Vec<_> = s
+            .page_errors(Page::SessionType)
+            .into_iter()
+            .map(|e| e.code)
+            .collect();
+        assert_eq!(type_page, ["invalid_session_name"]);
+        let env_page: Vec<_> = s
+            .page_errors(Page::Environment)
+            .into_iter()
+            .map(|e| (e.field, e.code))
+            .collect();
+        assert_eq!(
+            env_page,
+            [
+                (
+                    "resources.shmem".to_string(),
+                    "shmem_exceeds_mem".to_string()
+                ),
+                ("env[1].name".to_string(), "duplicate".to_string()),
+                ("env[2].name".to_string(), "invalid_env_name".to_string()),
+            ]
+        );
+        assert!(s.page_errors(Page::Data).is_empty());
+    }
+
+    #[test]
+    fn batch_needs_a_command_and_interactive_drops_batch_fields() {
+        let mut s = ready();
+        s.session_type = SessionType::Batch;
+        assert_eq!(fields(&s), ["startup_command"]);
+        s.startup_command = "python train.py".into();
+        s.batch_timeout = Some(3600);
+        assert!(s.can_launch());
+        s.session_type = SessionType::Interactive;
+        let req = s.to_request();
+        assert_eq!((req.startup_command, req.batch_timeout), (None, None));
+        assert!(
+            s.can_launch(),
+            "switching back to interactive does not leave errors behind"
+        );
+    }
+
+    #[test]
+    fn manual_image_replaces_the_environment() {
+        let mut s = ready();
+        s.manual_image = " registry.local/x:1 ".into();
+        let req = s.to_request();
+        assert_eq!(req.image.as_deref(), Some("registry.local/x:1"));
+        assert_eq!(req.environment, None);
+        assert!(s.can_launch());
+    }
+
+    #[test]
+    fn a_request_round_trips_through_the_state() {
+        let mut s = ready();
+        s.session_type = SessionType::Batch;
+        s.name = "nightly".into();
+        s.startup_command = "make".into();
+        s.cpu = 2.0;
+        s.mem = ByteSize(2048 * MIB);
+        s.env = vec![EnvRow {
+            name: "K".into(),
+            value: "v".into(),
+        }];
+        s.count = 3;
+        s.nthreads = Some(2);
+        s.owner_email = Some("u@x.io".into());
+        assert_eq!(WizardState::from_request(&s.to_request()), s);
+    }
+
+    #[test]
+    fn server_fields_map_to_pages() {
+        assert_eq!(Page::of_field("name"), Page::SessionType);
+        assert_eq!(Page::of_field("owner_email"), Page::SessionType);
+        assert_eq!(Page::of_field("resources.cpu"), Page::Environment);
+        assert_eq!(Page::of_field("env[3].name"), Page::Environment);
+        assert_eq!(Page::of_field("image"), Page::Environment);
+        assert_eq!(Page::of_field("mounts[0]"), Page::Data);
+        assert_eq!(Page::of_field("preopen_ports"), Page::Network);
+        assert_eq!(Page::Review.next(), None);
+        assert_eq!(Page::SessionType.prev(), None);
+        assert_eq!(Page::Environment.next(), Some(Page::Data));
+    }
+}
