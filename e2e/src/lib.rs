@@ -30,6 +30,8 @@ pub fn workspace() -> PathBuf {
 pub struct Server {
     /// `http://127.0.0.1:PORT`.
     pub base: String,
+    /// The server's parts (instance id, shutdown).
+    pub ctx: berth_api::services::Shared,
     _dir: tempfile::TempDir,
     stop: Option<oneshot::Sender<()>>,
 }
@@ -53,6 +55,8 @@ impl Server {
         config.static_dir = dist;
         config.admin_email = ADMIN_EMAIL.into();
         config.admin_password = Some(ADMIN_PASSWORD.into());
+        config.scheduler_tick_ms = 200;
+        config.stop_grace_secs = 2;
         let app = berth_api::server::build(config)
             .await
             .expect("server builds");
@@ -62,6 +66,7 @@ impl Server {
         }));
         Server {
             base: format!("http://{addr}"),
+            ctx: app.ctx,
             _dir: dir,
             stop: Some(stop),
         }
@@ -75,8 +80,26 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        self.ctx.shutdown().cancel();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
+        }
+        // tests share one engine: remove only this server's containers, also on failure
+        let label = format!("label=berth.instance={}", self.ctx.instance());
+        if let Ok(out) = Command::new("docker")
+            .args(["ps", "-aq", "--filter", &label])
+            .output()
+        {
+            let ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
+                .split_whitespace()
+                .map(String::from)
+                .collect();
+            if !ids.is_empty() {
+                let _ = Command::new("docker")
+                    .args(["rm", "-f", "-v"])
+                    .args(&ids)
+                    .output();
+            }
         }
     }
 }
@@ -176,6 +199,56 @@ impl Browser {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         panic!("{css} should read {text:?}, it reads {last:?}");
+    }
+
+    /// Signs in through the login page and waits for the Sessions page.
+    pub async fn login(&self, srv: &Server, email: &str, password: &str) {
+        self.driver
+            .goto(srv.url("/login"))
+            .await
+            .expect("goto login");
+        self.el("#login-email")
+            .await
+            .send_keys(email)
+            .await
+            .expect("type email");
+        let pw = self.el("#login-password").await;
+        pw.send_keys(password).await.expect("type password");
+        pw.send_keys(Key::Enter).await.expect("submit");
+        self.wait_for_path("/sessions").await;
+    }
+
+    /// Replaces the text of an input.
+    pub async fn fill(&self, css: &str, text: &str) {
+        let el = self.el(css).await;
+        el.clear().await.expect("clear");
+        el.send_keys(text).await.expect("type");
+    }
+
+    /// Waits until the element matching `css` contains `text`.
+    pub async fn wait_contains(&self, css: &str, text: &str) -> WebElement {
+        let mut last = String::new();
+        for _ in 0..600 {
+            if let Ok(el) = self.driver.find(By::Css(css)).await {
+                last = el.text().await.unwrap_or_default();
+                if last.contains(text) {
+                    return el;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css} should contain {text:?}, it reads {last:?}");
+    }
+
+    /// Waits until no element matches `css`.
+    pub async fn wait_gone(&self, css: &str) {
+        for _ in 0..300 {
+            if self.driver.find(By::Css(css)).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("{css} should be gone");
     }
 
     /// Closes the browser session (chromedriver is killed on drop).

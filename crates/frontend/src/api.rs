@@ -2,6 +2,8 @@
 //! types. The browser sends the HttpOnly login cookie by itself.
 
 use berth_shared::auth::{LoginRequest, UserInfo};
+use berth_shared::resources::{AgentList, EnvironmentList, ResourceGroupList, ResourcePresetList};
+use berth_shared::sessions::{CreateSessionRequest, CreatedSessions, SessionList};
 use berth_shared::{FieldError, Problem};
 use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
@@ -79,4 +81,34 @@ pub async fn logout() -> Result<(), ApiError> {
 /// `GET /auth/me`.
 pub async fn me() -> Result<UserInfo, ApiError> {
     get("/auth/me").await
+}
+
+/// `GET /environments`.
+pub async fn environments() -> Result<EnvironmentList, ApiError> {
+    get("/environments").await
+}
+
+/// `GET /resource-groups`.
+pub async fn resource_groups() -> Result<ResourceGroupList, ApiError> {
+    get("/resource-groups").await
+}
+
+/// `GET /resource-presets`.
+pub async fn presets() -> Result<ResourcePresetList, ApiError> {
+    get("/resource-presets").await
+}
+
+/// `POST /sessions`.
+pub async fn create_session(req: &CreateSessionRequest) -> Result<CreatedSessions, ApiError> {
+    post("/sessions", req).await
+}
+
+/// `GET /sessions?status=running|finished`.
+pub async fn sessions(status: &str) -> Result<SessionList, ApiError> {
+    get(&format!("/sessions?status={status}&page_size=100")).await
+}
+
+/// `GET /agents`.
+pub async fn agents() -> Result<AgentList, ApiError> {
+    get("/agents").await
 }

@@ -7,7 +7,9 @@ use leptos_router::path;
 use crate::auth::{use_auth, AuthCtx};
 use crate::components::shell::Shell;
 use crate::i18n::*;
-use crate::pages::{login::LoginPage, not_found::NotFound, sessions::SessionsPage};
+use crate::pages::{
+    launch::LaunchPage, login::LoginPage, not_found::NotFound, sessions::SessionsPage,
+};
 
 /// The application.
 #[component]
@@ -20,6 +22,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=LoginPage />
                     <ParentRoute path=path!("") view=Protected>
                         <Route path=path!("/sessions") view=SessionsPage />
+                        <Route path=path!("/launch") view=LaunchPage />
                         <Route path=path!("") view=|| view! { <Redirect path="/sessions" /> } />
                     </ParentRoute>
                 </Routes>

@@ -10,7 +10,6 @@ mod app;
 mod auth;
 mod components;
 mod pages;
-#[allow(dead_code)] // the wizard views arrive with step 3
 mod wizard;
 
 fn main() {

@@ -11,6 +11,14 @@ pub fn field_message(i18n: I18nContext<Locale>, code: &str) -> String {
         "invalid_email" => t_string!(i18n, field_invalid_email).to_string(),
         "too_long" => t_string!(i18n, field_too_long).to_string(),
         "too_short" => t_string!(i18n, field_too_short).to_string(),
+        "invalid_session_name" => t_string!(i18n, field_invalid_session_name).to_string(),
+        "shmem_exceeds_mem" => t_string!(i18n, field_shmem_exceeds_mem).to_string(),
+        "duplicate" => t_string!(i18n, field_duplicate).to_string(),
+        "invalid_env_name" => t_string!(i18n, field_invalid_env_name).to_string(),
+        "out_of_range" => t_string!(i18n, field_out_of_range).to_string(),
+        "taken" => t_string!(i18n, field_taken).to_string(),
+        "image_not_found" => t_string!(i18n, field_image_not_found).to_string(),
+        "exceeds_capacity" => t_string!(i18n, field_exceeds_capacity).to_string(),
         _ => t_string!(i18n, field_invalid).to_string(),
     }
 }

@@ -1,0 +1,172 @@
+//! The launcher wizard in real Chromium: through all five pages to a
+//! RUNNING session; "Skip to review"; invalid settings block Launch; the
+//! no-folder dialog.
+
+use berth_e2e::thirtyfour::prelude::*;
+use berth_e2e::{Browser, Server, ADMIN_EMAIL, ADMIN_PASSWORD};
+
+/// Waits (refreshing the list) until the named session shows `status`.
+async fn wait_row_status(b: &Browser, name: &str, status: &str) {
+    let row = format!("//tr[td[@class='session-name' and text()='{name}']]");
+    for _ in 0..120 {
+        if let Ok(tr) = b.driver.find(By::XPath(&row)).await {
+            if tr.text().await.unwrap_or_default().contains(status) {
+                return;
+            }
+        }
+        b.driver.refresh().await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    panic!("session {name} never showed {status}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn launch_through_all_five_pages() {
+    let srv = Server::start().await;
+    let b = Browser::start().await;
+    b.login(&srv, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    b.el("#start-button").await.click().await.unwrap();
+    b.wait_for_path("/launch").await;
+
+    // 1. session type
+    b.wait_text("#wizard-page-title", "Session type").await;
+    assert_eq!(
+        b.el("#step-type")
+            .await
+            .attr("aria-current")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("step")
+    );
+    b.fill("#session-name", "e2e-wizard").await;
+    b.shot("10-launcher-type").await;
+    b.el("#wizard-next").await.click().await.unwrap();
+
+    // 2. environment & resources
+    b.wait_text("#wizard-page-title", "Environment & resources")
+        .await;
+    b.wait_contains("#environment", "berth/busybox").await;
+    b.wait_contains("#version", "latest").await;
+    b.fill("#cpu-number", "0.5").await;
+    b.fill("#memory-number", "128").await;
+    b.fill("#shmem-number", "32").await;
+    // the slider follows the number
+    assert_eq!(
+        b.el("#memory-range")
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("128")
+    );
+    b.el("#env-add").await.click().await.unwrap();
+    b.fill("#env-0-name", "GREETING").await;
+    b.fill("#env-0-value", "hello").await;
+    b.el("#cpu-help-btn").await.click().await.unwrap();
+    b.wait_contains("#cpu-help", "CPU").await;
+    b.shot("11-launcher-environment").await;
+    b.el("#wizard-next").await.click().await.unwrap();
+
+    // 3. data, 4. network (frames for later steps)
+    b.wait_text("#wizard-page-title", "Data & folders").await;
+    b.shot("12-launcher-data").await;
+    b.el("#wizard-next").await.click().await.unwrap();
+    b.wait_text("#wizard-page-title", "Network").await;
+    b.shot("13-launcher-network").await;
+    // state survives moving back and forth
+    b.el("#wizard-prev").await.click().await.unwrap();
+    b.el("#wizard-prev").await.click().await.unwrap();
+    assert_eq!(
+        b.el("#env-0-name")
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("GREETING")
+    );
+    b.el("#step-review").await.click().await.unwrap();
+
+    // 5. review & launch
+    b.wait_text("#wizard-page-title", "Review & launch").await;
+    b.wait_contains("#review-type", "e2e-wizard").await;
+    b.wait_contains("#review-environment", "berth/busybox:latest")
+        .await;
+    b.wait_contains("#review-environment", "0.5 CPU, 128 MiB")
+        .await;
+    b.wait_contains("#review-environment", "GREETING").await;
+    b.shot("14-launcher-review").await;
+    let launch = b.el("#launch-button").await;
+    assert!(launch.is_enabled().await.unwrap());
+    launch.click().await.unwrap();
+    let dialog = b.el("#no-folder-dialog").await;
+    assert_eq!(
+        dialog.attr("role").await.unwrap().as_deref(),
+        Some("dialog")
+    );
+    b.wait_contains("#no-folder-dialog", "data in the session will be lost")
+        .await;
+    b.shot("15-launcher-no-folder-dialog").await;
+    b.el("#no-folder-launch").await.click().await.unwrap();
+
+    b.wait_for_path("/sessions").await;
+    wait_row_status(&b, "e2e-wizard", "RUNNING").await;
+    b.shot("16-sessions-after-launch").await;
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn skip_to_review_and_invalid_settings() {
+    let srv = Server::start().await;
+    let b = Browser::start().await;
+    b.login(&srv, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    b.driver.goto(srv.url("/launch")).await.unwrap();
+
+    // a bad name is flagged under the field, live
+    b.fill("#session-name", "bad name").await;
+    b.wait_text(
+        "#session-name-error",
+        "Use letters, digits and _; - and . only between them; no spaces.",
+    )
+    .await;
+    b.el("#wizard-next").await.click().await.unwrap();
+    // shared memory above memory is flagged too
+    b.wait_contains("#environment", "berth/busybox").await;
+    b.fill("#memory-number", "64").await;
+    b.fill("#shmem-number", "128").await;
+    b.wait_text("#shmem-error", "Shared memory cannot be more than memory.")
+        .await;
+    b.shot("17-launcher-invalid-resources").await;
+    b.el("#wizard-skip").await.click().await.unwrap();
+
+    // review: error cards, Launch disabled
+    b.wait_text("#wizard-page-title", "Review & launch").await;
+    b.wait_contains("#review-type", "This page has settings to fix.")
+        .await;
+    b.wait_contains("#review-environment", "This page has settings to fix.")
+        .await;
+    assert!(!b.el("#launch-button").await.is_enabled().await.unwrap());
+    b.shot("18-launcher-review-errors").await;
+
+    // Edit goes back to the page; fix both
+    b.el("#review-type-edit").await.click().await.unwrap();
+    b.wait_text("#wizard-page-title", "Session type").await;
+    b.fill("#session-name", "skipped").await;
+    b.el("#step-environment").await.click().await.unwrap();
+    b.fill("#shmem-number", "16").await;
+    b.el("#wizard-skip").await.click().await.unwrap();
+    let launch = b.el("#launch-button").await;
+    assert!(launch.is_enabled().await.unwrap());
+
+    // the dialog can be cancelled, then confirmed
+    launch.click().await.unwrap();
+    b.el("#no-folder-cancel").await.click().await.unwrap();
+    b.wait_gone("#no-folder-dialog").await;
+    b.el("#launch-button").await.click().await.unwrap();
+    b.el("#no-folder-launch").await.click().await.unwrap();
+    b.wait_for_path("/sessions").await;
+    wait_row_status(&b, "skipped", "RUNNING").await;
+    b.close().await;
+}
