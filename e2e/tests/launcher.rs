@@ -7,9 +7,18 @@ use berth_e2e::{Browser, Server, ADMIN_EMAIL, ADMIN_PASSWORD};
 
 /// Waits (refreshing the list) until the named session shows `status`.
 async fn wait_row_status(b: &Browser, name: &str, status: &str) {
-    let row = format!("//tr[td[@class='session-name' and text()='{name}']]");
+    wait_row(
+        b,
+        &format!("//tr[td[@class='session-name' and text()='{name}']]"),
+        name,
+        status,
+    )
+    .await
+}
+
+async fn wait_row(b: &Browser, row: &str, name: &str, status: &str) {
     for _ in 0..120 {
-        if let Ok(tr) = b.driver.find(By::XPath(&row)).await {
+        if let Ok(tr) = b.driver.find(By::XPath(row)).await {
             if tr.text().await.unwrap_or_default().contains(status) {
                 return;
             }
@@ -114,6 +123,91 @@ async fn launch_through_all_five_pages() {
     b.wait_for_path("/sessions").await;
     wait_row_status(&b, "e2e-wizard", "RUNNING").await;
     b.shot("16-sessions-after-launch").await;
+
+    // Recent history: the launch is there; pin it, rename it, relaunch it
+    b.el("#start-button").await.click().await.unwrap();
+    b.el("#history-button").await.click().await.unwrap();
+    b.el("#history-dialog").await;
+    let name = b.el("#history-0-name").await;
+    for _ in 0..100 {
+        if name.prop("value").await.unwrap().as_deref() == Some("e2e-wizard") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        name.prop("value").await.unwrap().as_deref(),
+        Some("e2e-wizard")
+    );
+    b.el("#history-0-pin").await.click().await.unwrap();
+    for _ in 0..100 {
+        let pressed = b
+            .el("#history-0-pin")
+            .await
+            .attr("aria-pressed")
+            .await
+            .unwrap();
+        if pressed.as_deref() == Some("true") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        b.el("#history-0-pin")
+            .await
+            .attr("aria-pressed")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("true")
+    );
+    b.fill("#history-0-name", "greeting config").await;
+    b.el("#history-0-name")
+        .await
+        .send_keys(Key::Tab)
+        .await
+        .unwrap();
+    b.shot("19-launcher-recent-history").await;
+    b.el("#history-0-load").await.click().await.unwrap();
+    b.wait_gone("#history-dialog").await;
+    b.wait_text("#wizard-page-title", "Review & launch").await;
+    b.wait_contains("#review-type", "e2e-wizard-").await;
+    b.wait_contains("#review-environment", "0.5 CPU, 128 MiB")
+        .await;
+    b.wait_contains("#review-environment", "GREETING").await;
+    b.shot("20-launcher-relaunch-review").await;
+    b.el("#launch-button").await.click().await.unwrap();
+    b.el("#no-folder-launch").await.click().await.unwrap();
+    b.wait_for_path("/sessions").await;
+    let relaunched = "//tr[td[@class='session-name' and starts-with(text(), 'e2e-wizard-')]]";
+    wait_row(&b, relaunched, "e2e-wizard-*", "RUNNING").await;
+
+    // the renamed, pinned entry is on the server (any browser sees it)
+    b.driver.goto(srv.url("/launch")).await.unwrap();
+    b.el("#history-button").await.click().await.unwrap();
+    b.el("#history-dialog").await;
+    for _ in 0..100 {
+        if b.el("#history-0-name")
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref()
+            == Some("greeting config")
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        b.el("#history-0-name")
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("greeting config")
+    );
     b.close().await;
 }
 

@@ -2,6 +2,7 @@
 //! types. The browser sends the HttpOnly login cookie by itself.
 
 use berth_shared::auth::{LoginRequest, UserInfo};
+use berth_shared::history::{HistoryEntry, HistoryList, UpdateHistoryRequest};
 use berth_shared::resources::{AgentList, EnvironmentList, ResourceGroupList, ResourcePresetList};
 use berth_shared::sessions::{CreateSessionRequest, CreatedSessions, SessionList};
 use berth_shared::{FieldError, Problem};
@@ -111,4 +112,26 @@ pub async fn sessions(status: &str) -> Result<SessionList, ApiError> {
 /// `GET /agents`.
 pub async fn agents() -> Result<AgentList, ApiError> {
     get("/agents").await
+}
+
+/// `GET /launcher-history`.
+pub async fn history() -> Result<HistoryList, ApiError> {
+    get("/launcher-history").await
+}
+
+/// `PATCH /launcher-history/{id}`; `None` when the entry was forgotten.
+pub async fn update_history(
+    id: &str,
+    req: &UpdateHistoryRequest,
+) -> Result<Option<HistoryEntry>, ApiError> {
+    let res = Request::patch(&format!("{BASE}/launcher-history/{id}"))
+        .json(req)
+        .map_err(|e| ApiError::Network(e.to_string()))?
+        .send()
+        .await
+        .map_err(|e| ApiError::Network(e.to_string()))?;
+    if res.status() == 204 {
+        return Ok(None);
+    }
+    read(res).await.map(Some)
 }

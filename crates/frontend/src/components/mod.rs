@@ -1,4 +1,5 @@
 //! Reusable widgets, one file each.
 
 pub mod field;
+pub mod history;
 pub mod shell;

@@ -11,6 +11,7 @@ use leptos_router::hooks::use_navigate;
 
 use crate::api::{self, ApiError};
 use crate::components::field::field_message;
+use crate::components::history::HistoryModal;
 use crate::i18n::*;
 use crate::wizard::state::{EnvRow, Page, WizardState};
 
@@ -41,6 +42,7 @@ pub fn LaunchPage() -> impl IntoView {
     let state = RwSignal::new(WizardState::default());
     let page = RwSignal::new(Page::SessionType);
     let server_errors = RwSignal::new(Vec::<FieldError>::new());
+    let history_open = RwSignal::new(false);
     let envs = LocalResource::new(api::environments);
     let groups = LocalResource::new(api::resource_groups);
     let presets = LocalResource::new(api::presets);
@@ -111,7 +113,16 @@ pub fn LaunchPage() -> impl IntoView {
         <section class="page launcher" aria-labelledby="launch-title">
             <header class="page-header">
                 <h1 id="launch-title">{t!(i18n, launch_title)}</h1>
+                <button type="button" class="btn" id="history-button" aria-haspopup="dialog"
+                    on:click=move |_| history_open.set(true)>
+                    {t!(i18n, history_button)}
+                </button>
             </header>
+            <HistoryModal open=history_open on_load=Callback::new(move |loaded: WizardState| {
+                server_errors.set(vec![]);
+                state.set(loaded);
+                page.set(Page::Review);
+            }) />
             <div class="wizard">
                 <div class="wizard-main">
                     <h2 class="wizard-page-title" id="wizard-page-title">{move || page_label(i18n, page.get())}</h2>

@@ -181,7 +181,6 @@ impl WizardState {
     }
 
     /// A state that launches `req` again (from the recent history).
-    #[allow(dead_code)] // the recent-history modal is the next increment
     pub fn from_request(req: &CreateSessionRequest) -> Self {
         let d = WizardState::default();
         WizardState {
