@@ -262,5 +262,85 @@ async fn skip_to_review_and_invalid_settings() {
     b.el("#no-folder-launch").await.click().await.unwrap();
     b.wait_for_path("/sessions").await;
     wait_row_status(&b, "skipped", "RUNNING").await;
+
+    // the server's refusal (name taken by a live session) lands on the right page
+    b.el("#start-button").await.click().await.unwrap();
+    b.fill("#session-name", "skipped").await;
+    b.el("#wizard-skip").await.click().await.unwrap();
+    b.wait_contains("#review-environment", "berth/busybox")
+        .await;
+    b.el("#launch-button").await.click().await.unwrap();
+    b.el("#no-folder-launch").await.click().await.unwrap();
+    b.wait_text("#wizard-page-title", "Session type").await;
+    b.wait_text("#session-name-error", "This name is already in use.")
+        .await;
+    b.shot("21-launcher-server-error").await;
     b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_assigns_the_owner_by_email() {
+    let srv = Server::start().await;
+    let api = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    api.post(srv.url("/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let res = api
+        .post(srv.url("/api/v1/users"))
+        .json(&serde_json::json!({"email": "owner@e2e.berth", "password": "owner-password", "full_name": "Olive Owner"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let user: serde_json::Value = res.json().await.unwrap();
+
+    let b = Browser::start().await;
+    b.login(&srv, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    b.driver.goto(srv.url("/launch")).await.unwrap();
+    b.el("#owner-toggle").await.click().await.unwrap();
+    b.fill("#owner-email", "nobody@e2e.berth").await;
+    b.el("#owner-search").await.click().await.unwrap();
+    b.wait_text("#owner-result", "No such user.").await;
+    b.fill("#owner-email", "owner@e2e.berth").await;
+    b.el("#owner-search").await.click().await.unwrap();
+    let key = user["access_key"].as_str().unwrap();
+    b.wait_text("#owner-result", &format!("Olive Owner — access key {key}"))
+        .await;
+    b.wait_contains("#owner-project", "default").await;
+    b.fill("#session-name", "for-olive").await;
+    b.shot("22-launcher-assign-owner").await;
+    b.el("#wizard-skip").await.click().await.unwrap();
+    b.wait_contains("#review-type", "owner@e2e.berth").await;
+    b.el("#launch-button").await.click().await.unwrap();
+    b.el("#no-folder-launch").await.click().await.unwrap();
+    b.wait_for_path("/sessions").await;
+    wait_row_status(&b, "for-olive", "RUNNING").await;
+    b.close().await;
+
+    // it is the owner's session: it appears in their own list
+    let owner = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    owner
+        .post(srv.url("/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": "owner@e2e.berth", "password": "owner-password"}))
+        .send()
+        .await
+        .unwrap();
+    let mine: serde_json::Value = owner
+        .get(srv.url("/api/v1/sessions"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine["items"][0]["name"], "for-olive");
+    assert_eq!(mine["items"][0]["created_by"], ADMIN_EMAIL);
 }

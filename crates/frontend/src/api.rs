@@ -5,6 +5,7 @@ use berth_shared::auth::{LoginRequest, UserInfo};
 use berth_shared::history::{HistoryEntry, HistoryList, UpdateHistoryRequest};
 use berth_shared::resources::{AgentList, EnvironmentList, ResourceGroupList, ResourcePresetList};
 use berth_shared::sessions::{CreateSessionRequest, CreatedSessions, SessionList};
+use berth_shared::users::UserList;
 use berth_shared::{FieldError, Problem};
 use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
@@ -134,4 +135,10 @@ pub async fn update_history(
         return Ok(None);
     }
     read(res).await.map(Some)
+}
+
+/// `GET /users?email=` (admin): the user with this email, if any.
+pub async fn find_user(email: &str) -> Result<UserList, ApiError> {
+    let q: String = js_sys::encode_uri_component(email.trim()).into();
+    get(&format!("/users?email={q}")).await
 }
