@@ -19,3 +19,4 @@ setup:
 ## benchmarks (printed figures and ratios, never assertions)
 bench: setup
 	cargo bench -p berth-api --bench launch
+	cargo bench -p berth-e2e --bench launcher
