@@ -40,6 +40,11 @@ impl Server {
     /// Starts a server with the built UI. Panics (with what to do) when the
     /// UI has not been built.
     pub async fn start() -> Server {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Starts a server after `tweak` adjusts its settings.
+    pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Server {
         let dist = workspace().join("dist");
         assert!(
             dist.join("index.html").exists(),
@@ -57,6 +62,7 @@ impl Server {
         config.admin_password = Some(ADMIN_PASSWORD.into());
         config.scheduler_tick_ms = 200;
         config.stop_grace_secs = 2;
+        tweak(&mut config);
         let app = berth_api::server::build(config)
             .await
             .expect("server builds");

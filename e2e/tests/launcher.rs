@@ -344,3 +344,60 @@ async fn admin_assigns_the_owner_by_email() {
     assert_eq!(mine["items"][0]["name"], "for-olive");
     assert_eq!(mine["items"][0]["created_by"], ADMIN_EMAIL);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accelerators_declared_by_the_agent_get_a_slider() {
+    let srv = Server::start_with(|c| {
+        c.agent_accelerators.insert("fake.gpu".into(), 2.0);
+    })
+    .await;
+    let b = Browser::start().await;
+    b.login(&srv, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    b.driver.goto(srv.url("/launch")).await.unwrap();
+    b.fill("#session-name", "with-gpu").await;
+    b.el("#step-environment").await.click().await.unwrap();
+    b.wait_contains(
+        "label[for='accel-fake-gpu-number']",
+        "AI accelerator (fake.gpu)",
+    )
+    .await;
+    assert_eq!(
+        b.el("#accel-fake-gpu-range")
+            .await
+            .prop("max")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("2")
+    );
+    b.fill("#accel-fake-gpu-number", "1").await;
+    b.shot("23-launcher-accelerator").await;
+    b.el("#wizard-skip").await.click().await.unwrap();
+    b.el("#launch-button").await.click().await.unwrap();
+    b.el("#no-folder-launch").await.click().await.unwrap();
+    b.wait_for_path("/sessions").await;
+    wait_row_status(&b, "with-gpu", "RUNNING").await;
+    b.close().await;
+
+    let api = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    api.post(srv.url("/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let list: serde_json::Value = api
+        .get(srv.url("/api/v1/sessions"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        list["items"][0]["resources"]["accelerators"]["fake.gpu"],
+        1.0
+    );
+}

@@ -73,19 +73,17 @@ pub fn LaunchPage() -> impl IntoView {
     });
 
     // A field's message: the shared rules first, else what the server said.
-    let error = move |field: &'static str| {
-        move || {
-            state
-                .with(|s| s.error_for(field))
-                .or_else(|| server_errors.with(|e| e.iter().find(|e| e.field == field).cloned()))
-                .map(|e| field_message(i18n, &e.code))
-        }
+    let error = move |field: String| {
+        state
+            .with(|s| s.error_for(&field))
+            .or_else(|| server_errors.with(|e| e.iter().find(|e| e.field == field).cloned()))
+            .map(|e| field_message(i18n, &e.code))
     };
     let ctx = Ctx {
         i18n,
         state,
         page,
-        error: Callback::new(move |f: &'static str| error(f)()),
+        error: Callback::new(error),
     };
 
     let nav = move || {
@@ -173,31 +171,33 @@ struct Ctx {
     i18n: I18nContext<Locale>,
     state: RwSignal<WizardState>,
     page: RwSignal<Page>,
-    error: Callback<&'static str, Option<String>>,
+    error: Callback<String, Option<String>>,
 }
 
 /// A message under a field, announced politely.
 #[component]
 fn FieldMessage(ctx: Ctx, field: &'static str, id: &'static str) -> impl IntoView {
-    view! { <p class="field-error" id=id aria-live="polite">{move || ctx.error.run(field)}</p> }
+    view! { <p class="field-error" id=id aria-live="polite">{move || ctx.error.run(field.to_string())}</p> }
 }
 
 /// A (?) button that shows a help text.
 #[component]
-fn Help(ctx: Ctx, id: &'static str, text: Signal<String>) -> impl IntoView {
+fn Help(ctx: Ctx, #[prop(into)] id: String, text: Signal<String>) -> impl IntoView {
     let open = RwSignal::new(false);
     let i18n = ctx.i18n;
+    let help_id = format!("{id}-help");
+    let help_id2 = help_id.clone();
     view! {
         <button type="button" class="help-btn" id=format!("{id}-help-btn")
             aria-expanded=move || open.get().to_string()
-            aria-controls=format!("{id}-help")
+            aria-controls=help_id
             aria-label=move || t_string!(i18n, help).to_string()
             on:click=move |_| open.update(|o| *o = !*o)
             on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { open.set(false) }>
             "?"
         </button>
         <Show when=move || open.get()>
-            <p class="help-text" role="note" id=format!("{id}-help")>{move || text.get()}</p>
+            <p class="help-text" role="note" id=help_id2.clone()>{move || text.get()}</p>
         </Show>
     }
 }
@@ -241,7 +241,7 @@ fn TypePage(ctx: Ctx) -> impl IntoView {
             <input id="session-name" type="text" autocomplete="off"
                 prop:value=move || state.with(|s| s.name.clone())
                 on:input=move |ev| state.update(|s| s.name = event_target_value(&ev))
-                aria-invalid=move || ctx.error.run("name").is_some().to_string()
+                aria-invalid=move || ctx.error.run("name".into()).is_some().to_string()
                 aria-describedby="session-name-hint session-name-error" />
             <p class="field-hint" id="session-name-hint">{t!(i18n, session_name_help)}</p>
             <FieldMessage ctx=ctx field="name" id="session-name-error" />
@@ -255,7 +255,7 @@ fn TypePage(ctx: Ctx) -> impl IntoView {
                 <textarea id="startup-command" rows="3"
                     prop:value=move || state.with(|s| s.startup_command.clone())
                     on:input=move |ev| state.update(|s| s.startup_command = event_target_value(&ev))
-                    aria-invalid=move || ctx.error.run("startup_command").is_some().to_string()
+                    aria-invalid=move || ctx.error.run("startup_command".into()).is_some().to_string()
                     aria-describedby="startup-command-error"></textarea>
                 <FieldMessage ctx=ctx field="startup_command" id="startup-command-error" />
             </div>
@@ -346,6 +346,22 @@ fn EnvironmentPage(
             .unwrap_or(16 * 1024)
     };
     let env_len = Memo::new(move |_| state.with(|s| s.env.len()));
+    // accelerator slots declared by the agents, with the most any one has
+    let accel_slots = move || {
+        let mut slots: std::collections::BTreeMap<String, f64> = std::collections::BTreeMap::new();
+        for a in agents
+            .get()
+            .and_then(Result::ok)
+            .map(|a| a.items)
+            .unwrap_or_default()
+        {
+            for (k, v) in a.accelerators_total {
+                let e = slots.entry(k).or_default();
+                *e = e.max(v);
+            }
+        }
+        slots
+    };
 
     let env_row = move |i: usize| {
         let name_id = format!("env-{i}-name");
@@ -468,6 +484,18 @@ fn EnvironmentPage(
                 help=Signal::derive(move || t_string!(i18n, shmem_help).to_string())
                 value=Signal::derive(move || state.with(|s| s.shmem_mib() as f64))
                 set=Callback::new(move |v: f64| state.update(|s| s.shmem = ByteSize(v.max(0.0) as u64 * MIB))) />
+            {move || accel_slots().into_iter().map(|(slot, most)| {
+                let (s1, s2, s3) = (slot.clone(), slot.clone(), slot.clone());
+                let step = if slot.ends_with("shares") { 0.1 } else { 1.0 };
+                view! {
+                    <SliderField ctx=ctx id=format!("accel-{}", slot.replace('.', "-")) field=format!("resources.accelerators.{slot}")
+                        min=Signal::derive(|| 0.0) max=Signal::derive(move || most) step=step
+                        label=Signal::derive(move || t_string!(i18n, accelerator, slot = s1.clone()).to_string())
+                        help=Signal::derive(move || t_string!(i18n, accelerator_help).to_string())
+                        value=Signal::derive(move || state.with(|s| s.accelerators.get(&s2).copied().unwrap_or(0.0)))
+                        set=Callback::new(move |v: f64| state.update(|s| { s.accelerators.insert(s3.clone(), v.max(0.0)); })) />
+                }
+            }).collect_view()}
             <div class="field-row">
                 <div class="field">
                     <label for="session-count">{t!(i18n, session_count)}
@@ -499,8 +527,8 @@ fn EnvironmentPage(
 #[component]
 fn SliderField(
     ctx: Ctx,
-    id: &'static str,
-    field: &'static str,
+    #[prop(into)] id: String,
+    #[prop(into)] field: String,
     label: Signal<String>,
     help: Signal<String>,
     min: Signal<f64>,
@@ -509,6 +537,7 @@ fn SliderField(
     value: Signal<f64>,
     set: Callback<f64>,
 ) -> impl IntoView {
+    let field2 = field.clone();
     // Only real changes are written back: re-setting the box while someone
     // types "0." would eat the dot.
     let on_input = move |ev| {
@@ -520,7 +549,7 @@ fn SliderField(
     };
     view! {
         <div class="field slider-field">
-            <label for=format!("{id}-number")>{move || label.get()} <Help ctx=ctx id=id text=help /></label>
+            <label for=format!("{id}-number")>{move || label.get()} <Help ctx=ctx id=id.clone() text=help /></label>
             <div class="slider-row">
                 <input type="range" id=format!("{id}-range") aria-label=move || label.get()
                     prop:min=move || min.get() prop:max=move || max.get() step=step
@@ -528,10 +557,10 @@ fn SliderField(
                 <input type="number" id=format!("{id}-number") class="slider-number"
                     prop:min=move || min.get() prop:max=move || max.get() step=step
                     prop:value=move || value.get() on:input=on_input
-                    aria-invalid=move || ctx.error.run(field).is_some().to_string()
+                    aria-invalid=move || ctx.error.run(field.clone()).is_some().to_string()
                     aria-describedby=format!("{id}-error") />
             </div>
-            <p class="field-error" id=format!("{id}-error") aria-live="polite">{move || ctx.error.run(field)}</p>
+            <p class="field-error" id=format!("{id}-error") aria-live="polite">{move || ctx.error.run(field2.clone())}</p>
         </div>
     }
 }
