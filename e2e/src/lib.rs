@@ -78,6 +78,23 @@ impl Server {
         }
     }
 
+    /// An HTTP client signed in as `email` (for setting up and checking
+    /// what the browser cannot see).
+    pub async fn api_login(&self, email: &str, password: &str) -> reqwest::Client {
+        let c = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .expect("client");
+        let res = c
+            .post(self.url("/api/v1/auth/login"))
+            .json(&serde_json::json!({"email": email, "password": password}))
+            .send()
+            .await
+            .expect("login request");
+        assert!(res.status().is_success(), "API login of {email} failed");
+        c
+    }
+
     /// An absolute URL on this server.
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
