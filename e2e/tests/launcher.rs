@@ -281,15 +281,7 @@ async fn skip_to_review_and_invalid_settings() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_assigns_the_owner_by_email() {
     let srv = Server::start().await;
-    let api = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    api.post(srv.url("/api/v1/auth/login"))
-        .json(&serde_json::json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    let api = srv.api_login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let res = api
         .post(srv.url("/api/v1/users"))
         .json(&serde_json::json!({"email": "owner@e2e.berth", "password": "owner-password", "full_name": "Olive Owner"}))
@@ -323,16 +315,7 @@ async fn admin_assigns_the_owner_by_email() {
     b.close().await;
 
     // it is the owner's session: it appears in their own list
-    let owner = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    owner
-        .post(srv.url("/api/v1/auth/login"))
-        .json(&serde_json::json!({"email": "owner@e2e.berth", "password": "owner-password"}))
-        .send()
-        .await
-        .unwrap();
+    let owner = srv.api_login("owner@e2e.berth", "owner-password").await;
     let mine: serde_json::Value = owner
         .get(srv.url("/api/v1/sessions"))
         .send()
@@ -379,15 +362,7 @@ async fn accelerators_declared_by_the_agent_get_a_slider() {
     wait_row_status(&b, "with-gpu", "RUNNING").await;
     b.close().await;
 
-    let api = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    api.post(srv.url("/api/v1/auth/login"))
-        .json(&serde_json::json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    let api = srv.api_login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let list: serde_json::Value = api
         .get(srv.url("/api/v1/sessions"))
         .send()
