@@ -90,9 +90,16 @@ pub async fn environments() -> Result<EnvironmentList, ApiError> {
     get("/environments").await
 }
 
-/// `GET /resource-groups`.
-pub async fn resource_groups() -> Result<ResourceGroupList, ApiError> {
-    get("/resource-groups").await
+/// `GET /resource-groups[?project=]`: the groups a project may use (the
+/// caller's projects when `None`).
+pub async fn resource_groups(project: Option<String>) -> Result<ResourceGroupList, ApiError> {
+    match project {
+        Some(p) => {
+            let q: String = js_sys::encode_uri_component(&p).into();
+            get(&format!("/resource-groups?project={q}")).await
+        }
+        None => get("/resource-groups").await,
+    }
 }
 
 /// `GET /resource-presets`.

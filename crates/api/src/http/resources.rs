@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use axum::Router;
@@ -41,11 +41,35 @@ async fn groups_of(store: &Store, user: &UserInfo) -> ApiResult<BTreeMap<String,
     Ok(out)
 }
 
+/// Query of `GET /resource-groups`.
+#[derive(Debug, serde::Deserialize)]
+struct GroupsQuery {
+    /// Only the groups this project may use (members, or admins choosing
+    /// for a session owner).
+    project: Option<String>,
+}
+
 async fn groups(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
+    Query(q): Query<GroupsQuery>,
 ) -> ApiResult<ApiJson<ResourceGroupList>> {
-    let allowed = groups_of(ctx.store(), &user).await?;
+    let allowed = match q.project.as_deref().filter(|p| !p.is_empty()) {
+        Some(p) if user.role.is_admin() || user.projects.iter().any(|m| m == p) => {
+            let pid = ctx
+                .store()
+                .project_id(p)
+                .await?
+                .ok_or(ApiError::NotFound("project"))?;
+            ctx.store()
+                .resource_groups_for_project(&pid)
+                .await?
+                .into_iter()
+                .collect()
+        }
+        Some(_) => return Err(ApiError::NotFound("project")),
+        None => groups_of(ctx.store(), &user).await?,
+    };
     let agents = ctx.store().agents().await?;
     let items = allowed
         .into_iter()

@@ -44,7 +44,17 @@ pub fn LaunchPage() -> impl IntoView {
     let server_errors = RwSignal::new(Vec::<FieldError>::new());
     let history_open = RwSignal::new(false);
     let envs = LocalResource::new(api::environments);
-    let groups = LocalResource::new(api::resource_groups);
+    // the groups of the session's project: the owner's when an admin assigns one
+    let project = Memo::new(move |_| state.with(|s| s.project.clone()));
+    let groups = LocalResource::new(move || api::resource_groups(project.get()));
+    Effect::new(move || {
+        if let Some(Ok(list)) = groups.get() {
+            let chosen = state.with_untracked(|s| s.resource_group.clone());
+            if chosen.is_some_and(|g| !list.items.iter().any(|x| x.name == g)) {
+                state.update(|s| s.resource_group = None);
+            }
+        }
+    });
     let presets = LocalResource::new(api::presets);
     let agents = LocalResource::new(api::agents);
 
