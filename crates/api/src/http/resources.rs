@@ -95,6 +95,7 @@ async fn agents(
         .store()
         .sessions_in(&["SCHEDULED", "PREPARING", "RUNNING", "TERMINATING"])
         .await?;
+    let used_accel = crate::scheduler::accel_used(&holding);
     let items = ctx
         .store()
         .agents()
@@ -102,17 +103,7 @@ async fn agents(
         .into_iter()
         .filter(|a| user.role.is_admin() || allowed.contains(&a.resource_group))
         .map(|a| {
-            let mut used: BTreeMap<String, f64> = BTreeMap::new();
-            for s in holding
-                .iter()
-                .filter(|s| s.allocated == 1 && s.agent.as_deref() == Some(&a.id))
-            {
-                for (k, v) in serde_json::from_str::<BTreeMap<String, f64>>(&s.accelerators)
-                    .unwrap_or_default()
-                {
-                    *used.entry(k).or_default() += v;
-                }
-            }
+            let used = used_accel.get(&a.id).cloned().unwrap_or_default();
             AgentInfo {
                 accelerators_total: serde_json::from_str(&a.accel_total).unwrap_or_default(),
                 accelerators_used: used,

@@ -85,7 +85,7 @@ pub async fn refresh_agents(svc: &Shared) {
 }
 
 /// Accelerators held per agent by allocated sessions.
-fn accel_used(rows: &[crate::store::SessionRow]) -> HashMap<String, BTreeMap<String, f64>> {
+pub fn accel_used(rows: &[crate::store::SessionRow]) -> HashMap<String, BTreeMap<String, f64>> {
     let mut out: HashMap<String, BTreeMap<String, f64>> = HashMap::new();
     for s in rows.iter().filter(|s| s.allocated == 1) {
         if let Some(a) = &s.agent {
