@@ -3,6 +3,9 @@
 # kind of machine) for the PostgreSQL run of the integration tests, and
 # prints the URL tests create their throwaway databases on.
 set -euo pipefail
+# Only the URL goes to stdout: pg_ctlcluster prints notes such as "Removed
+# stale pid file." there, which would end up in the caller's URL.
+exec 3>&1 1>&2
 if ! command -v pg_ctlcluster >/dev/null; then
   sudo_cmd=(); [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq postgresql >/dev/null
@@ -16,4 +19,4 @@ for _ in $(seq 1 50); do
   sleep 0.2
 done
 su postgres -c "psql -qc \"ALTER USER postgres PASSWORD 'berth-test'\"" >/dev/null
-echo "postgres://postgres:berth-test@127.0.0.1:5432"
+echo "postgres://postgres:berth-test@127.0.0.1:5432" >&3
