@@ -859,6 +859,31 @@ async fn environments_presets_groups_policies() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
+    // the launcher reads the owner's policy: the caller's own, or (admins) anyone's
+    for (client, query) in [(&eve, ""), (&admin, "?owner_email=EVE@test.berth")] {
+        let mine: Value = client
+            .get(srv.url(&format!("/api/v1/resource-policy{query}")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(mine["name"], "one-at-a-time", "{query}");
+        assert_eq!(mine["max_concurrent_sessions"], 1);
+    }
+    let res = eve
+        .get(srv.url("/api/v1/resource-policy?owner_email=root@test.berth"))
+        .send()
+        .await
+        .unwrap();
+    problem(res, StatusCode::FORBIDDEN).await;
+    let res = admin
+        .get(srv.url("/api/v1/resource-policy?owner_email=nobody@test.berth"))
+        .send()
+        .await
+        .unwrap();
+    problem(res, StatusCode::NOT_FOUND).await;
     let first = launch(
         &eve,
         &srv,
@@ -896,6 +921,29 @@ async fn environments_presets_groups_policies() {
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["status"], "CANCELLED");
     assert_eq!(body["status_info"], "user-requested");
+
+    // a CPU limit in the policy refuses a bigger session on the field, as the launcher does
+    let res = admin
+        .post(srv.url("/api/v1/resource-policies"))
+        .json(
+            &json!({"name": "one-at-a-time", "max_concurrent_sessions": 1, "max_total_cpu": 0.5,
+                      "max_total_mem": 0, "max_session_lifetime": 0}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = eve
+        .post(srv.url("/api/v1/sessions"))
+        .json(&json!({"image": IMAGE, "resources": {"cpu": 1, "mem": "64m"}}))
+        .send()
+        .await
+        .unwrap();
+    let p = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(
+        field_errors(&p),
+        [("resources.cpu".into(), "exceeds_policy".into())]
+    );
 }
 
 /// A tiny image without environment labels, imported from a tarball.

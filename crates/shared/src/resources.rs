@@ -187,6 +187,108 @@ pub struct ResourcePolicyList {
     pub items: Vec<ResourcePolicy>,
 }
 
+/// Query of `GET /api/v1/resource-policy`: the policy that bounds the
+/// caller's sessions, or (admins) those of the user launched for.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyQuery {
+    /// Email of the session owner an admin launches for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_email: Option<String>,
+}
+
+/// The range one session's CPU and memory must stay in: the image's
+/// minimums below; the biggest agent of the resource group and the owner's
+/// resource policy above. The launcher bounds its sliders with it and the
+/// server judges a request with the same [`ResourceBounds::check`].
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ResourceBounds {
+    /// The image's minimum CPU.
+    pub min_cpu: f64,
+    /// The image's minimum memory.
+    pub min_mem: ByteSize,
+    /// CPU of the biggest agent (none = not known yet).
+    pub capacity_cpu: Option<f64>,
+    /// Memory of the biggest agent (none = not known yet).
+    pub capacity_mem: Option<ByteSize>,
+    /// The policy's CPU limit (none = no limit).
+    pub policy_cpu: Option<f64>,
+    /// The policy's memory limit (none = no limit).
+    pub policy_mem: Option<ByteSize>,
+}
+
+impl ResourceBounds {
+    /// These bounds under `policy` (its zeros mean "no limit").
+    pub fn with_policy(self, policy: &ResourcePolicy) -> Self {
+        Self {
+            policy_cpu: (policy.max_total_cpu > 0.0).then_some(policy.max_total_cpu),
+            policy_mem: (policy.max_total_mem.0 > 0).then_some(policy.max_total_mem),
+            ..self
+        }
+    }
+
+    /// The most CPU one session may ask for, if anything bounds it.
+    pub fn max_cpu(&self) -> Option<f64> {
+        match (self.capacity_cpu, self.policy_cpu) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The most memory one session may ask for, if anything bounds it.
+    pub fn max_mem(&self) -> Option<ByteSize> {
+        match (self.capacity_mem, self.policy_mem) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// What `cpu` and `mem` break, on `resources.cpu` / `resources.mem`,
+    /// with codes `below_image_minimum`, `exceeds_policy`, `exceeds_capacity`.
+    pub fn check(&self, cpu: f64, mem: ByteSize) -> Vec<FieldError> {
+        const EPS: f64 = 1e-9;
+        let mut errs = Vec::new();
+        if cpu + EPS < self.min_cpu {
+            errs.push(FieldError::new(
+                "resources.cpu",
+                "below_image_minimum",
+                format!("The image needs at least {} CPU.", self.min_cpu),
+            ));
+        } else if let Some(most) = self.policy_cpu.filter(|m| cpu > m + EPS) {
+            errs.push(FieldError::new(
+                "resources.cpu",
+                "exceeds_policy",
+                format!("The resource policy allows {most} CPU in all."),
+            ));
+        } else if let Some(most) = self.capacity_cpu.filter(|m| cpu > m + EPS) {
+            errs.push(FieldError::new(
+                "resources.cpu",
+                "exceeds_capacity",
+                format!("The largest agent has {most} CPU."),
+            ));
+        }
+        if mem < self.min_mem {
+            errs.push(FieldError::new(
+                "resources.mem",
+                "below_image_minimum",
+                format!("The image needs at least {} memory.", self.min_mem),
+            ));
+        } else if let Some(most) = self.policy_mem.filter(|m| mem > *m) {
+            errs.push(FieldError::new(
+                "resources.mem",
+                "exceeds_policy",
+                format!("The resource policy allows {most} memory in all."),
+            ));
+        } else if let Some(most) = self.capacity_mem.filter(|m| mem > *m) {
+            errs.push(FieldError::new(
+                "resources.mem",
+                "exceeds_capacity",
+                format!("The largest agent has {most} memory."),
+            ));
+        }
+        errs
+    }
+}
+
 /// An agent (one Docker engine) with its capacity and what is in use.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AgentInfo {
@@ -220,6 +322,60 @@ pub struct AgentList {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn gib(n: u64) -> ByteSize {
+        ByteSize(n << 30)
+    }
+
+    fn codes(b: &ResourceBounds, cpu: f64, mem: ByteSize) -> Vec<(String, String)> {
+        b.check(cpu, mem)
+            .into_iter()
+            .map(|e| (e.field, e.code))
+            .collect()
+    }
+
+    #[test]
+    fn bounds_take_the_tighter_limit_and_name_it() {
+        let policy = ResourcePolicy {
+            name: "small".into(),
+            max_concurrent_sessions: 0,
+            max_total_cpu: 2.0,
+            max_total_mem: ByteSize(0),
+            max_session_lifetime: 0,
+        };
+        let b = ResourceBounds {
+            min_cpu: 0.5,
+            min_mem: gib(1),
+            capacity_cpu: Some(4.0),
+            capacity_mem: Some(gib(8)),
+            ..Default::default()
+        }
+        .with_policy(&policy);
+        assert_eq!(b.max_cpu(), Some(2.0));
+        assert_eq!(b.max_mem(), Some(gib(8)), "a 0 policy limit is no limit");
+        assert!(codes(&b, 2.0, gib(8)).is_empty());
+        assert_eq!(
+            codes(&b, 3.0, gib(9)),
+            vec![
+                ("resources.cpu".into(), "exceeds_policy".into()),
+                ("resources.mem".into(), "exceeds_capacity".into())
+            ]
+        );
+        assert_eq!(
+            codes(&b, 0.25, ByteSize(1 << 20)),
+            vec![
+                ("resources.cpu".into(), "below_image_minimum".into()),
+                ("resources.mem".into(), "below_image_minimum".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_bounds_allow_anything_above_the_minimum() {
+        let b = ResourceBounds::default();
+        assert_eq!(b.max_cpu(), None);
+        assert!(b.check(1000.0, gib(1000)).is_empty());
+    }
 
     #[test]
     fn service_ports_label() {

@@ -9,14 +9,15 @@ use axum::Router;
 use berth_shared::auth::UserInfo;
 use berth_shared::bytes::ByteSize;
 use berth_shared::resources::{
-    AgentInfo, AgentList, ResourceGroup, ResourceGroupList, ResourcePolicy, ResourcePolicyList,
-    ResourcePreset, ResourcePresetList,
+    AgentInfo, AgentList, PolicyQuery, ResourceGroup, ResourceGroupList, ResourcePolicy,
+    ResourcePolicyList, ResourcePreset, ResourcePresetList,
 };
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{AdminUser, AuthUser};
 use super::json::ApiJson;
 use super::ApiContext;
+use crate::accounts;
 use crate::store::{PolicyRow, PresetRow, Store};
 
 /// The routes of these resources.
@@ -27,6 +28,7 @@ pub fn router() -> Router<ApiContext> {
         .route("/resource-presets/{name}", delete(delete_preset))
         .route("/resource-policies", get(policies).post(put_policy))
         .route("/resource-policies/{name}", delete(delete_policy))
+        .route("/resource-policy", get(policy_of_owner))
         .route("/agents", get(agents))
 }
 
@@ -173,16 +175,6 @@ async fn delete_preset(
     }
 }
 
-fn policy(p: PolicyRow) -> ResourcePolicy {
-    ResourcePolicy {
-        name: p.name,
-        max_concurrent_sessions: p.max_concurrent_sessions.max(0) as u32,
-        max_total_cpu: p.max_total_cpu,
-        max_total_mem: ByteSize(p.max_total_mem.max(0) as u64),
-        max_session_lifetime: p.max_session_lifetime.max(0) as u64,
-    }
-}
-
 async fn policies(
     State(ctx): State<ApiContext>,
     AdminUser(_): AdminUser,
@@ -192,7 +184,7 @@ async fn policies(
         .policies()
         .await?
         .into_iter()
-        .map(policy)
+        .map(ResourcePolicy::from)
         .collect();
     Ok(ApiJson(ResourcePolicyList { items }))
 }
@@ -212,7 +204,7 @@ async fn put_policy(
     };
     ctx.store().put_policy(&row).await?;
     ctx.wake_scheduler();
-    Ok((StatusCode::CREATED, ApiJson(policy(row))))
+    Ok((StatusCode::CREATED, ApiJson(ResourcePolicy::from(row))))
 }
 
 async fn delete_policy(
@@ -227,4 +219,39 @@ async fn delete_policy(
             "Policy {name} does not exist, is the default, or is bound to a keypair."
         )))
     }
+}
+
+/// The policy that bounds the caller's sessions, or (admins) those of the
+/// user named by `owner_email`: the launcher caps its sliders with it.
+async fn policy_of_owner(
+    State(ctx): State<ApiContext>,
+    AuthUser(user): AuthUser,
+    Query(q): Query<PolicyQuery>,
+) -> ApiResult<ApiJson<ResourcePolicy>> {
+    let email = q
+        .owner_email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty());
+    let owner = match email {
+        Some(e) if !e.eq_ignore_ascii_case(&user.email) => {
+            if !user.role.is_admin() {
+                return Err(ApiError::Forbidden(
+                    "Only admins launch sessions for other users.",
+                ));
+            }
+            accounts::list_users(ctx.store(), Some(e))
+                .await?
+                .into_iter()
+                .next()
+                .ok_or(ApiError::NotFound("user"))?
+        }
+        _ => user,
+    };
+    let row = ctx
+        .store()
+        .policy_of(&owner.access_key)
+        .await?
+        .ok_or(ApiError::NotFound("resource policy"))?;
+    Ok(ApiJson(row.into()))
 }

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use berth_shared::auth::UserInfo;
 use berth_shared::bytes::ByteSize;
+use berth_shared::resources::ResourceBounds;
 use berth_shared::sessions::{
     CreateSessionRequest, SessionEvent, SessionInfo, SessionStatus, SessionType, DEFAULT_CPU,
     DEFAULT_MEM, DEFAULT_SHMEM,
@@ -177,20 +178,6 @@ pub async fn create(
     let mem = req.resources.mem.unwrap_or(DEFAULT_MEM.max(min_mem));
     let shmem = req.resources.shmem.unwrap_or(DEFAULT_SHMEM.min(mem));
     let mut errors = Vec::new();
-    if cpu + 1e-9 < min_cpu {
-        errors.push(FieldError::new(
-            "resources.cpu",
-            "below_image_minimum",
-            format!("{image} needs at least {min_cpu} CPU."),
-        ));
-    }
-    if mem < min_mem {
-        errors.push(FieldError::new(
-            "resources.mem",
-            "below_image_minimum",
-            format!("{image} needs at least {min_mem} memory."),
-        ));
-    }
     if shmem > mem {
         errors.push(FieldError::new(
             "resources.shmem",
@@ -204,25 +191,20 @@ pub async fn create(
         .into_iter()
         .filter(|a| a.resource_group == group)
         .collect();
-    let max_cpu = agents.iter().map(|a| a.cpu_total).fold(0.0, f64::max);
-    let max_mem = agents.iter().map(|a| a.mem_total).max().unwrap_or(0);
-    if cpu > max_cpu + 1e-9 {
-        errors.push(FieldError::new(
-            "resources.cpu",
-            "exceeds_capacity",
-            format!("The largest agent in {group} has {max_cpu} CPU."),
-        ));
+    // the same judgement the launcher's sliders make
+    let mut bounds = ResourceBounds {
+        min_cpu,
+        min_mem,
+        capacity_cpu: Some(agents.iter().map(|a| a.cpu_total).fold(0.0, f64::max)),
+        capacity_mem: Some(ByteSize(
+            agents.iter().map(|a| a.mem_total).max().unwrap_or(0).max(0) as u64,
+        )),
+        ..Default::default()
+    };
+    if let Some(p) = store.policy_of(&owner.access_key).await? {
+        bounds = bounds.with_policy(&p.into());
     }
-    if mem.0 as i64 > max_mem {
-        errors.push(FieldError::new(
-            "resources.mem",
-            "exceeds_capacity",
-            format!(
-                "The largest agent in {group} has {} memory.",
-                ByteSize(max_mem.max(0) as u64)
-            ),
-        ));
-    }
+    errors.extend(bounds.check(cpu, mem));
     for (slot, want) in &req.resources.accelerators {
         let most = agents
             .iter()
@@ -243,28 +225,6 @@ pub async fn create(
                 "agent",
                 "unknown_agent",
                 format!("There is no agent {a} in {group}."),
-            ));
-        }
-    }
-    if let Some(policy) = store.policy_of(&owner.access_key).await? {
-        if policy.max_total_cpu > 0.0 && cpu > policy.max_total_cpu + 1e-9 {
-            errors.push(FieldError::new(
-                "resources.cpu",
-                "exceeds_policy",
-                format!(
-                    "The resource policy allows {} CPU in all.",
-                    policy.max_total_cpu
-                ),
-            ));
-        }
-        if policy.max_total_mem > 0 && mem.0 as i64 > policy.max_total_mem {
-            errors.push(FieldError::new(
-                "resources.mem",
-                "exceeds_policy",
-                format!(
-                    "The resource policy allows {} memory in all.",
-                    ByteSize(policy.max_total_mem as u64)
-                ),
             ));
         }
     }

@@ -1,5 +1,7 @@
 //! agents, resource groups, presets and policies.
 
+use berth_shared::bytes::ByteSize;
+use berth_shared::resources::ResourcePolicy;
 use sqlx::FromRow;
 
 use super::{now_ms, Store, StoreResult};
@@ -55,6 +57,18 @@ pub struct PolicyRow {
     pub max_total_mem: i64,
     /// Seconds, 0 = no limit.
     pub max_session_lifetime: i64,
+}
+
+impl From<PolicyRow> for ResourcePolicy {
+    fn from(p: PolicyRow) -> Self {
+        ResourcePolicy {
+            name: p.name,
+            max_concurrent_sessions: p.max_concurrent_sessions.max(0) as u32,
+            max_total_cpu: p.max_total_cpu,
+            max_total_mem: ByteSize(p.max_total_mem.max(0) as u64),
+            max_session_lifetime: p.max_session_lifetime.max(0) as u64,
+        }
+    }
 }
 
 const AGENT_COLUMNS: &str =
