@@ -263,6 +263,21 @@ impl Browser {
         panic!("{css} should contain {text:?}, it reads {last:?}");
     }
 
+    /// Waits until the element matching `css` has DOM property `name` = `value`.
+    pub async fn wait_prop(&self, css: &str, name: &str, value: &str) {
+        let mut last = None;
+        for _ in 0..300 {
+            if let Ok(el) = self.driver.find(By::Css(css)).await {
+                last = el.prop(name).await.ok().flatten();
+                if last.as_deref() == Some(value) {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("{css}.{name} should be {value:?}, it is {last:?}");
+    }
+
     /// Waits until no element matches `css`.
     pub async fn wait_gone(&self, css: &str) {
         for _ in 0..300 {

@@ -290,6 +290,24 @@ async fn admin_assigns_the_owner_by_email() {
         .unwrap();
     assert_eq!(res.status(), 201);
     let user: serde_json::Value = res.json().await.unwrap();
+    // Olive's policy allows half a CPU: the launcher's slider stops there
+    let res = api
+        .post(srv.url("/api/v1/resource-policies"))
+        .json(
+            &serde_json::json!({"name": "half", "max_concurrent_sessions": 0, "max_total_cpu": 0.5,
+                                   "max_total_mem": 0, "max_session_lifetime": 0}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let res = api
+        .patch(srv.url(&format!("/api/v1/users/{}", user["id"].as_str().unwrap())))
+        .json(&serde_json::json!({"resource_policy": "half"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
 
     let b = Browser::start().await;
     b.login(&srv, ADMIN_EMAIL, ADMIN_PASSWORD).await;
@@ -306,6 +324,14 @@ async fn admin_assigns_the_owner_by_email() {
     b.wait_contains("#owner-project", "default").await;
     b.fill("#session-name", "for-olive").await;
     b.shot("22-launcher-assign-owner").await;
+    b.el("#step-environment").await.click().await.unwrap();
+    b.wait_prop("#cpu-range", "max", "0.5").await;
+    b.fill("#cpu-number", "1").await;
+    b.wait_text("#cpu-error", "More than your resource policy allows.")
+        .await;
+    b.shot("23-launcher-policy-bound").await;
+    b.fill("#cpu-number", "0.5").await;
+    b.wait_text("#cpu-error", "").await;
     b.el("#wizard-skip").await.click().await.unwrap();
     b.wait_contains("#review-type", "owner@e2e.berth").await;
     b.el("#launch-button").await.click().await.unwrap();
@@ -354,7 +380,7 @@ async fn accelerators_declared_by_the_agent_get_a_slider() {
         Some("2")
     );
     b.fill("#accel-fake-gpu-number", "1").await;
-    b.shot("23-launcher-accelerator").await;
+    b.shot("24-launcher-accelerator").await;
     b.el("#wizard-skip").await.click().await.unwrap();
     b.el("#launch-button").await.click().await.unwrap();
     b.el("#no-folder-launch").await.click().await.unwrap();

@@ -3,7 +3,9 @@
 
 use berth_shared::auth::{LoginRequest, UserInfo};
 use berth_shared::history::{HistoryEntry, HistoryList, UpdateHistoryRequest};
-use berth_shared::resources::{AgentList, EnvironmentList, ResourceGroupList, ResourcePresetList};
+use berth_shared::resources::{
+    AgentList, EnvironmentList, ResourceGroupList, ResourcePolicy, ResourcePresetList,
+};
 use berth_shared::sessions::{CreateSessionRequest, CreatedSessions, SessionList};
 use berth_shared::users::UserList;
 use berth_shared::{FieldError, Problem};
@@ -120,6 +122,18 @@ pub async fn sessions(status: &str) -> Result<SessionList, ApiError> {
 /// `GET /agents`.
 pub async fn agents() -> Result<AgentList, ApiError> {
     get("/agents").await
+}
+
+/// `GET /resource-policy`: the policy bounding the caller's sessions, or
+/// (admins) those of `owner_email`.
+pub async fn resource_policy(owner_email: Option<String>) -> Result<ResourcePolicy, ApiError> {
+    match owner_email {
+        Some(e) => {
+            let q: String = js_sys::encode_uri_component(e.trim()).into();
+            get(&format!("/resource-policy?owner_email={q}")).await
+        }
+        None => get("/resource-policy").await,
+    }
 }
 
 /// `GET /launcher-history`.

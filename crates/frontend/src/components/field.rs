@@ -19,6 +19,8 @@ pub fn field_message(i18n: I18nContext<Locale>, code: &str) -> String {
         "taken" => t_string!(i18n, field_taken).to_string(),
         "image_not_found" => t_string!(i18n, field_image_not_found).to_string(),
         "exceeds_capacity" => t_string!(i18n, field_exceeds_capacity).to_string(),
+        "exceeds_policy" => t_string!(i18n, field_exceeds_policy).to_string(),
+        "below_image_minimum" => t_string!(i18n, field_below_image_minimum).to_string(),
         _ => t_string!(i18n, field_invalid).to_string(),
     }
 }

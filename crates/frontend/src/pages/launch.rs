@@ -3,6 +3,7 @@
 //! its rules live in `wizard::state` (plain Rust, shared rules).
 
 use berth_shared::bytes::{ByteSize, MIB};
+use berth_shared::resources::ResourceBounds;
 use berth_shared::sessions::SessionType;
 use berth_shared::FieldError;
 use leptos::prelude::*;
@@ -57,6 +58,51 @@ pub fn LaunchPage() -> impl IntoView {
     });
     let presets = LocalResource::new(api::presets);
     let agents = LocalResource::new(api::agents);
+    let owner = Memo::new(move |_| state.with(|s| s.owner_email.clone()));
+    let policy = LocalResource::new(move || api::resource_policy(owner.get()));
+
+    // The bounds of CPU and memory follow the image, the group's agents and
+    // the owner's policy; the state carries them so every page judges alike.
+    Effect::new(move || {
+        state.track();
+        let bounds = state.with_untracked(|s| {
+            let version = envs.get().and_then(Result::ok).and_then(|l| {
+                l.items
+                    .into_iter()
+                    .find(|e| s.manual_image.trim().is_empty() && e.name == s.environment)
+                    .and_then(|e| e.versions.into_iter().find(|v| v.version == s.version))
+            });
+            let group = s.resource_group.clone().or_else(|| {
+                groups
+                    .get()
+                    .and_then(Result::ok)
+                    .and_then(|g| g.items.first().map(|g| g.name.clone()))
+            });
+            let agents: Vec<_> = agents
+                .get()
+                .and_then(Result::ok)
+                .map(|a| a.items)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|a| group.as_ref().is_none_or(|g| &a.resource_group == g))
+                .collect();
+            let bounds = ResourceBounds {
+                min_cpu: version.as_ref().map_or(0.0, |v| v.min_cpu),
+                min_mem: version.map(|v| v.min_mem).unwrap_or_default(),
+                capacity_cpu: (!agents.is_empty())
+                    .then(|| agents.iter().map(|a| a.cpu_total).fold(0.0, f64::max)),
+                capacity_mem: agents.iter().map(|a| a.mem_total).max(),
+                ..Default::default()
+            };
+            match policy.get() {
+                Some(Ok(p)) => bounds.with_policy(&p),
+                _ => bounds,
+            }
+        });
+        if state.with_untracked(|s| s.bounds != bounds) {
+            state.update(|s| s.bounds = bounds);
+        }
+    });
 
     // Choose the first environment once the list arrives.
     Effect::new(move || {
@@ -134,7 +180,7 @@ pub fn LaunchPage() -> impl IntoView {
             </header>
             <HistoryModal open=history_open on_load=Callback::new(move |loaded: WizardState| {
                 server_errors.set(vec![]);
-                state.set(loaded);
+                state.update(|s| *s = WizardState { bounds: s.bounds, ..loaded });
                 page.set(Page::Review);
             }) />
             <div class="wizard">
@@ -339,22 +385,14 @@ fn EnvironmentPage(
             .map(|g| g.items)
             .unwrap_or_default()
     };
-    let max_cpu = move || {
-        agents
-            .get()
-            .and_then(Result::ok)
-            .map(|a| a.items.iter().map(|a| a.cpu_total).fold(0.0, f64::max))
-            .filter(|c| *c > 0.0)
-            .unwrap_or(8.0)
-    };
+    let max_cpu = move || state.with(|s| s.bounds.max_cpu()).unwrap_or(8.0);
+    let min_cpu = move || state.with(|s| s.bounds.min_cpu).max(0.1);
     let max_mem_mib = move || {
-        agents
-            .get()
-            .and_then(Result::ok)
-            .and_then(|a| a.items.iter().map(|a| a.mem_total.0 / MIB).max())
-            .filter(|m| *m > 0)
-            .unwrap_or(16 * 1024)
+        state
+            .with(|s| s.bounds.max_mem())
+            .map_or(16 * 1024, |m| m.0 / MIB)
     };
+    let min_mem_mib = move || state.with(|s| (s.bounds.min_mem.0 / MIB).max(8));
     let env_len = Memo::new(move |_| state.with(|s| s.env.len()));
     // accelerator slots declared by the agents, with the most any one has
     let accel_slots = move || {
@@ -479,17 +517,17 @@ fn EnvironmentPage(
                     </select>
                 </div>
             </div>
-            <SliderField ctx=ctx id="cpu" field="resources.cpu" min=Signal::derive(|| 0.1) max=Signal::derive(max_cpu) step=0.1
+            <SliderField ctx=ctx id="cpu" field="resources.cpu" min=Signal::derive(min_cpu) max=Signal::derive(max_cpu) step=0.1
                 label=Signal::derive(move || t_string!(i18n, cpu).to_string())
                 help=Signal::derive(move || t_string!(i18n, cpu_help).to_string())
                 value=Signal::derive(move || state.with(|s| s.cpu))
                 set=Callback::new(move |v: f64| state.update(|s| s.cpu = (v * 100.0).round() / 100.0)) />
-            <SliderField ctx=ctx id="memory" field="resources.mem" min=Signal::derive(|| 8.0) max=Signal::derive(move || max_mem_mib() as f64) step=1.0
+            <SliderField ctx=ctx id="memory" field="resources.mem" min=Signal::derive(move || min_mem_mib() as f64) max=Signal::derive(move || max_mem_mib() as f64) step=1.0
                 label=Signal::derive(move || t_string!(i18n, memory).to_string())
                 help=Signal::derive(move || t_string!(i18n, memory_help).to_string())
                 value=Signal::derive(move || state.with(|s| s.mem_mib() as f64))
                 set=Callback::new(move |v: f64| state.update(|s| s.mem = ByteSize(v.max(0.0) as u64 * MIB))) />
-            <SliderField ctx=ctx id="shmem" field="resources.shmem" min=Signal::derive(|| 0.0) max=Signal::derive(move || max_mem_mib() as f64) step=1.0
+            <SliderField ctx=ctx id="shmem" field="resources.shmem" min=Signal::derive(|| 0.0) max=Signal::derive(move || state.with(|s| s.mem_mib()) as f64) step=1.0
                 label=Signal::derive(move || t_string!(i18n, shmem).to_string())
                 help=Signal::derive(move || t_string!(i18n, shmem_help).to_string())
                 value=Signal::derive(move || state.with(|s| s.shmem_mib() as f64))

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use berth_shared::bytes::{ByteSize, MIB};
+use berth_shared::resources::ResourceBounds;
 use berth_shared::sessions::{
     env_rows, session_name, CreateSessionRequest, ResourceRequest, SessionType, DEFAULT_CPU,
     DEFAULT_MEM, DEFAULT_SHMEM,
@@ -113,6 +114,9 @@ pub struct WizardState {
     pub count: u32,
     /// Threads for OpenMP & co. (none = the CPU count).
     pub nthreads: Option<u32>,
+    /// What CPU and memory must stay within (from the image, the agents and
+    /// the owner's policy); not part of the request.
+    pub bounds: ResourceBounds,
 }
 
 impl Default for WizardState {
@@ -136,6 +140,7 @@ impl Default for WizardState {
             accelerators: BTreeMap::new(),
             count: 1,
             nthreads: None,
+            bounds: ResourceBounds::default(),
         }
     }
 }
@@ -209,6 +214,7 @@ impl WizardState {
             accelerators: req.resources.accelerators.clone(),
             count: req.count.unwrap_or(1),
             nthreads: req.nthreads,
+            bounds: d.bounds,
         }
     }
 
@@ -228,6 +234,7 @@ impl WizardState {
         if let Err(e) = env_rows(&rows) {
             errs.extend(e);
         }
+        errs.extend(self.bounds.check(self.cpu, self.mem));
         if !self.name.trim().is_empty() {
             if let Err(e) = session_name(self.name.trim()) {
                 if !errs.iter().any(|x| x.field == "name") {
@@ -295,6 +302,34 @@ mod tests {
 
     fn fields(s: &WizardState) -> Vec<String> {
         s.errors().into_iter().map(|e| e.field).collect()
+    }
+
+    #[test]
+    fn resources_outside_the_bounds_block_launch_on_the_resources_page() {
+        let mut s = ready();
+        s.bounds = ResourceBounds {
+            min_cpu: 0.5,
+            capacity_cpu: Some(4.0),
+            capacity_mem: Some(ByteSize(2 << 30)),
+            policy_cpu: Some(2.0),
+            ..Default::default()
+        };
+        assert!(s.can_launch());
+        s.cpu = 3.0;
+        assert_eq!(
+            s.error_for("resources.cpu").map(|e| e.code),
+            Some("exceeds_policy".to_string())
+        );
+        assert_eq!(s.page_errors(Page::Environment).len(), 1);
+        assert!(!s.can_launch());
+        s.cpu = 0.25;
+        assert_eq!(
+            s.error_for("resources.cpu").map(|e| e.code),
+            Some("below_image_minimum".to_string())
+        );
+        s.cpu = 1.0;
+        s.mem = ByteSize(3 << 30);
+        assert_eq!(fields(&s), ["resources.mem"]);
     }
 
     #[test]
