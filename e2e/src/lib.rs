@@ -278,6 +278,27 @@ impl Browser {
         panic!("{css}.{name} should be {value:?}, it is {last:?}");
     }
 
+    /// Waits until the focused element has the id `id`.
+    pub async fn wait_focus(&self, id: &str) {
+        let mut last = None;
+        for _ in 0..300 {
+            if let Ok(el) = self.driver.active_element().await {
+                last = el.id().await.ok().flatten();
+                if last.as_deref() == Some(id) {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("#{id} should have focus, #{last:?} has it");
+    }
+
+    /// Types `keys` into whatever has focus.
+    pub async fn press(&self, keys: impl Into<thirtyfour::prelude::TypingData>) {
+        let el = self.driver.active_element().await.expect("focused element");
+        el.send_keys(keys).await.expect("type keys");
+    }
+
     /// Waits until no element matches `css`.
     pub async fn wait_gone(&self, css: &str) {
         for _ in 0..300 {

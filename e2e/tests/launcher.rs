@@ -254,8 +254,19 @@ async fn skip_to_review_and_invalid_settings() {
     let launch = b.el("#launch-button").await;
     assert!(launch.is_enabled().await.unwrap());
 
-    // the dialog can be cancelled, then confirmed
+    // the dialog takes focus and keeps it: Tab cycles, Escape closes and
+    // gives focus back to the button
     launch.click().await.unwrap();
+    b.wait_focus("no-folder-launch").await;
+    b.press(Key::Tab).await;
+    b.wait_focus("no-folder-cancel").await;
+    b.press(Key::Shift + Key::Tab).await;
+    b.wait_focus("no-folder-launch").await;
+    b.press(Key::Escape).await;
+    b.wait_gone("#no-folder-dialog").await;
+    b.wait_focus("launch-button").await;
+    // the dialog can be cancelled, then confirmed
+    b.el("#launch-button").await.click().await.unwrap();
     b.el("#no-folder-cancel").await.click().await.unwrap();
     b.wait_gone("#no-folder-dialog").await;
     b.el("#launch-button").await.click().await.unwrap();

@@ -5,6 +5,7 @@ use berth_shared::history::{relaunch_name, HistoryEntry, UpdateHistoryRequest};
 use leptos::prelude::*;
 
 use crate::api;
+use crate::components::dialog::Modal;
 use crate::i18n::*;
 use crate::wizard::state::WizardState;
 
@@ -102,23 +103,19 @@ pub fn HistoryModal(open: RwSignal<bool>, on_load: Callback<WizardState>) -> imp
         }
     };
     view! {
-        <Show when=move || open.get()>
-            <div class="dialog-backdrop">
-                <div class="dialog dialog-wide" role="dialog" aria-modal="true" aria-labelledby="history-title" id="history-dialog"
-                    on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { open.set(false) }>
-                    <h2 id="history-title">{t!(i18n, history_title)}</h2>
-                    <Show when=move || !entries.with(Vec::is_empty) fallback=move || view! { <p class="empty">{t!(i18n, history_empty)}</p> }>
-                        <table class="history-table">
-                            <tbody>{move || entries.get().into_iter().enumerate().map(|(i, e)| row(i, e)).collect_view()}</tbody>
-                        </table>
-                    </Show>
-                    <div class="dialog-buttons">
-                        <button type="button" class="btn" id="history-close" autofocus=true on:click=move |_| open.set(false)>
-                            {t!(i18n, history_close)}
-                        </button>
-                    </div>
-                </div>
+        <Modal open=open on_close=Callback::new(move |_| open.set(false)) id="history-dialog"
+            labelled_by="history-title" class="dialog-wide">
+            <h2 id="history-title">{t!(i18n, history_title)}</h2>
+            <Show when=move || !entries.with(Vec::is_empty) fallback=move || view! { <p class="empty">{t!(i18n, history_empty)}</p> }>
+                <table class="history-table">
+                    <tbody>{move || entries.get().into_iter().enumerate().map(|(i, e)| row(i, e)).collect_view()}</tbody>
+                </table>
+            </Show>
+            <div class="dialog-buttons">
+                <button type="button" class="btn" id="history-close" autofocus=true on:click=move |_| open.set(false)>
+                    {t!(i18n, history_close)}
+                </button>
             </div>
-        </Show>
+        </Modal>
     }
 }

@@ -1,5 +1,6 @@
 //! Reusable widgets, one file each.
 
+pub mod dialog;
 pub mod field;
 pub mod history;
 pub mod shell;

@@ -11,6 +11,7 @@ use leptos_i18n::I18nContext;
 use leptos_router::hooks::use_navigate;
 
 use crate::api::{self, ApiError};
+use crate::components::dialog::Modal;
 use crate::components::field::field_message;
 use crate::components::history::HistoryModal;
 use crate::i18n::*;
@@ -753,25 +754,20 @@ fn ReviewPage(ctx: Ctx, server_errors: RwSignal<Vec<FieldError>>) -> impl IntoVi
             on:click=move |_| confirm.set(true)>
             {move || if busy.get() { t_string!(i18n, launching).to_string() } else { t_string!(i18n, btn_launch).to_string() }}
         </button>
-        <Show when=move || confirm.get()>
-            <div class="dialog-backdrop">
-                <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="no-folder-title"
-                    aria-describedby="no-folder-body" id="no-folder-dialog"
-                    on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { confirm.set(false) }>
-                    <h2 id="no-folder-title">{t!(i18n, no_folder_title)}</h2>
-                    <p id="no-folder-body">{t!(i18n, no_folder_body)}</p>
-                    <div class="dialog-buttons">
-                        <button type="button" class="btn" id="no-folder-cancel" on:click=move |_| confirm.set(false)>
-                            {t!(i18n, btn_cancel)}
-                        </button>
-                        <button type="button" class="btn btn-primary" id="no-folder-launch" autofocus=true
-                            on:click=move |_| launch.with_value(|f| f())>
-                            {t!(i18n, btn_launch)}
-                        </button>
-                    </div>
-                </div>
+        <Modal open=confirm on_close=Callback::new(move |_| confirm.set(false)) id="no-folder-dialog"
+            labelled_by="no-folder-title" described_by="no-folder-body">
+            <h2 id="no-folder-title">{t!(i18n, no_folder_title)}</h2>
+            <p id="no-folder-body">{t!(i18n, no_folder_body)}</p>
+            <div class="dialog-buttons">
+                <button type="button" class="btn" id="no-folder-cancel" on:click=move |_| confirm.set(false)>
+                    {t!(i18n, btn_cancel)}
+                </button>
+                <button type="button" class="btn btn-primary" id="no-folder-launch" autofocus=true
+                    on:click=move |_| launch.with_value(|f| f())>
+                    {t!(i18n, btn_launch)}
+                </button>
             </div>
-        </Show>
+        </Modal>
     }
 }
 
