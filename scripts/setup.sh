@@ -57,7 +57,7 @@ scripts/build-images.sh
 
 # --- Web UI -----------------------------------------------------------------
 stamp=dist/.berth-build-stamp
-if [ -f "$stamp" ] && [ -z "$(find crates/frontend crates/shared style Trunk.toml Cargo.lock -newer "$stamp" -type f 2>/dev/null | head -1)" ]; then
+if [ -f "$stamp" ] && [ -z "$(find crates/frontend crates/shared style Trunk.toml Cargo.toml Cargo.lock .cargo -newer "$stamp" -type f 2>/dev/null | head -1)" ]; then
   echo "web UI up to date (dist/)"
 else
   step "building the web UI (trunk build --release)"
