@@ -83,6 +83,21 @@ async fn interactive_session_runs_with_its_limits_and_terminate_removes_it() {
         inspect(&cid, "{{range .Mounts}}{{.Destination}}{{end}}"),
         "/home/work"
     );
+    // live usage comes from the engine's stats, bounded by the session's limit
+    let usage: Value = c
+        .get(srv.url(&format!("/api/v1/sessions/{id}/usage")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let k = &usage["kernels"][0];
+    assert_eq!(k["kernel_id"], running["kernels"][0]["id"]);
+    assert_eq!(k["mem_limit"], 96 * 1024 * 1024);
+    let used = k["mem_used"].as_u64().unwrap();
+    assert!(used > 0 && used < 96 * 1024 * 1024, "{usage}");
+    assert!(k["cpu_percent"].as_f64().unwrap() >= 0.0);
 
     let res = c
         .delete(srv.url(&format!("/api/v1/sessions/{id}")))
@@ -96,6 +111,15 @@ async fn interactive_session_runs_with_its_limits_and_terminate_removes_it() {
     assert_eq!(done["status_info"], "user-requested");
     assert!(!done["terminated_at"].is_null());
     assert!(!container_exists(&cid), "the container is removed");
+    let usage: Value = c
+        .get(srv.url(&format!("/api/v1/sessions/{id}/usage")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(usage["kernels"], json!([]), "an ended session uses nothing");
     assert_eq!(
         statuses(&done),
         [
@@ -438,6 +462,7 @@ async fn users_cannot_touch_each_others_sessions() {
             .await
             .unwrap(),
         bob.get(format!("{base}/logs")).send().await.unwrap(),
+        bob.get(format!("{base}/usage")).send().await.unwrap(),
         bob.delete(&base).send().await.unwrap(),
     ] {
         problem(res, StatusCode::NOT_FOUND).await;
@@ -667,6 +692,31 @@ async fn server_sent_events_follow_a_launch() {
         .await
         .unwrap();
     problem(res, StatusCode::FORBIDDEN).await;
+
+    // an admin launching for dee follows that session too (they launched it)
+    let s = launch(
+        &c,
+        &srv,
+        json!({"image": IMAGE, "name": "for-dee", "owner_email": "dee@test.berth",
+               "resources": {"cpu": 0.25, "mem": "64m"}}),
+    )
+    .await;
+    let id = s["id"].as_str().unwrap().to_string();
+    let creator_sees_it = async {
+        loop {
+            let chunk = stream.next().await.expect("stream open").unwrap();
+            buf.push_str(&String::from_utf8_lossy(&chunk));
+            while let Some(end) = buf.find("\n\n") {
+                let frame: String = buf.drain(..end + 2).collect();
+                if frame.contains(&id) {
+                    return;
+                }
+            }
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(60), creator_sees_it)
+        .await
+        .expect("the launching admin gets the owner's session events");
 }
 
 #[tokio::test]

@@ -610,6 +610,34 @@ pub struct SessionLogs {
     pub logs: String,
 }
 
+/// Live use of one kernel's container (from the engine's stats).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KernelUsage {
+    /// Kernel id.
+    pub kernel_id: String,
+    /// CPU use in percent of one core (200 = two cores busy).
+    pub cpu_percent: f64,
+    /// Memory in use (page cache not counted).
+    pub mem_used: ByteSize,
+    /// The memory limit.
+    pub mem_limit: ByteSize,
+    /// Bytes received on all interfaces since start.
+    pub net_rx: ByteSize,
+    /// Bytes sent on all interfaces since start.
+    pub net_tx: ByteSize,
+}
+
+/// `GET /api/v1/sessions/{id}/usage`: live use of the running kernels.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionUsage {
+    /// Session id.
+    pub session_id: String,
+    /// When measured.
+    pub at: DateTime<Utc>,
+    /// One entry per kernel whose container runs.
+    pub kernels: Vec<KernelUsage>,
+}
+
 /// One lifecycle event on `/api/v1/events` (SSE `data:`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionEvent {
@@ -619,6 +647,8 @@ pub struct SessionEvent {
     pub name: String,
     /// Owner's user id.
     pub owner_id: String,
+    /// Who launched it (an admin may launch for the owner).
+    pub creator_id: String,
     /// New status.
     pub status: SessionStatus,
     /// Reason code.

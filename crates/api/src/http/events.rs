@@ -1,5 +1,6 @@
 //! `GET /api/v1/events`: Server-Sent Events of session status changes. A
-//! user gets their own sessions' events; admins may ask for all (`?all=true`).
+//! user gets the events of the sessions they own or launched; admins may ask
+//! for all (`?all=true`).
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -48,7 +49,7 @@ async fn events(
                     n = rx.recv() => n,
                 };
                 match next {
-                    Ok(ev) if all || ev.owner_id == uid => {
+                    Ok(ev) if all || ev.owner_id == uid || ev.creator_id == uid => {
                         let event = Event::default()
                             .event("session")
                             .json_data(&ev)

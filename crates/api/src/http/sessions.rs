@@ -6,7 +6,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use berth_shared::sessions::{
     CreateSessionRequest, CreatedSessions, LogsQuery, RenameRequest, SessionInfo, SessionList,
-    SessionLogs, SessionQuery, TerminateQuery,
+    SessionLogs, SessionQuery, SessionUsage, TerminateQuery,
 };
 
 use super::error::{ApiError, ApiResult};
@@ -22,6 +22,7 @@ pub fn router() -> Router<ApiContext> {
         .route("/sessions/{id}", get(get_one).delete(terminate))
         .route("/sessions/{id}/rename", post(rename))
         .route("/sessions/{id}/logs", get(logs))
+        .route("/sessions/{id}/usage", get(usage))
 }
 
 async fn create(
@@ -72,6 +73,14 @@ async fn logs(
     Ok(ApiJson(
         sessions::logs(&ctx, &user, &id, q.kernel.as_deref(), q.tail).await?,
     ))
+}
+
+async fn usage(
+    State(ctx): State<ApiContext>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+) -> ApiResult<ApiJson<SessionUsage>> {
+    Ok(ApiJson(sessions::usage(&ctx, &user, &id).await?))
 }
 
 async fn terminate(

@@ -67,7 +67,7 @@ pub struct OurContainer {
     pub running: bool,
 }
 
-fn is_404(e: &bollard::errors::Error) -> bool {
+pub(super) fn is_404(e: &bollard::errors::Error) -> bool {
     matches!(
         e,
         bollard::errors::Error::DockerResponseServerError {

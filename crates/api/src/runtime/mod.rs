@@ -3,6 +3,7 @@
 //! images; containers come with the session lifecycle.
 
 mod containers;
+mod stats;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -12,6 +13,7 @@ use bollard::Docker;
 use tokio::sync::OnceCell;
 
 pub use containers::*;
+pub use stats::{usage_of, Usage};
 
 /// Seconds bollard waits for one engine request.
 const REQUEST_TIMEOUT_SECS: u64 = 120;

@@ -8,11 +8,10 @@ pub mod core;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-use berth_shared::sessions::{SessionEvent, SessionStatus};
+use berth_shared::sessions::SessionStatus;
 use serde_json::json;
 
 use self::core::{Agent, Decision, Keypair, Pending, Snapshot};
-use crate::accounts::ms_to_time;
 use crate::services::Shared;
 use crate::sessions;
 use crate::store::{now_ms, AgentRow, StoreResult};
@@ -221,13 +220,6 @@ fn publish(
     info: Option<&str>,
     data: Option<serde_json::Value>,
 ) {
-    svc.events().publish(SessionEvent {
-        session_id: s.id.clone(),
-        name: s.name.clone(),
-        owner_id: s.owner_id.clone(),
-        status,
-        status_info: info.map(str::to_string),
-        status_data: data,
-        at: ms_to_time(now_ms()),
-    });
+    svc.events()
+        .publish(crate::sessions::event(s, status, info, data, now_ms()));
 }

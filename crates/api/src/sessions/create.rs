@@ -7,14 +7,14 @@ use berth_shared::auth::UserInfo;
 use berth_shared::bytes::ByteSize;
 use berth_shared::resources::ResourceBounds;
 use berth_shared::sessions::{
-    CreateSessionRequest, SessionEvent, SessionInfo, SessionStatus, SessionType, DEFAULT_CPU,
-    DEFAULT_MEM, DEFAULT_SHMEM,
+    CreateSessionRequest, SessionInfo, SessionStatus, SessionType, DEFAULT_CPU, DEFAULT_MEM,
+    DEFAULT_SHMEM,
 };
 use berth_shared::FieldError;
 use rand::distributions::{Alphanumeric, DistString};
 
 use super::{view, SessionError, SessionResult};
-use crate::accounts::{self, ms_to_time, DEFAULT_PROJECT};
+use crate::accounts::{self, DEFAULT_PROJECT};
 use crate::runtime::RuntimeError;
 use crate::services::Services;
 use crate::store::{now_ms, KernelRow, SessionRow, StoreError};
@@ -332,15 +332,8 @@ pub async fn create(
         Err(e) => return Err(e.into()),
     }
     for (row, _) in &rows {
-        svc.events().publish(SessionEvent {
-            session_id: row.id.clone(),
-            name: row.name.clone(),
-            owner_id: row.owner_id.clone(),
-            status: SessionStatus::Pending,
-            status_info: None,
-            status_data: None,
-            at: ms_to_time(now),
-        });
+        svc.events()
+            .publish(super::event(row, SessionStatus::Pending, None, None, now));
     }
     svc.wake_scheduler();
     let mut remembered = req.clone();

@@ -7,8 +7,10 @@ mod lifecycle;
 pub mod view;
 
 use berth_shared::auth::{Role, UserInfo};
+use berth_shared::bytes::ByteSize;
 use berth_shared::sessions::{
-    SessionEvent, SessionInfo, SessionList, SessionLogs, SessionQuery, SessionStatus,
+    KernelUsage, SessionEvent, SessionInfo, SessionList, SessionLogs, SessionQuery, SessionStatus,
+    SessionUsage,
 };
 use berth_shared::FieldError;
 
@@ -90,16 +92,34 @@ pub(crate) async fn transition(
         return Ok(false);
     }
     let status = SessionStatus::parse(t.to).unwrap_or(SessionStatus::Error);
-    svc.events().publish(SessionEvent {
+    svc.events().publish(event(
+        row,
+        status,
+        t.info,
+        t.data.as_deref().and_then(|d| serde_json::from_str(d).ok()),
+        now,
+    ));
+    Ok(true)
+}
+
+/// The event that tells the owner and the launcher of `row` its new status.
+pub fn event(
+    row: &SessionRow,
+    status: SessionStatus,
+    info: Option<&str>,
+    data: Option<serde_json::Value>,
+    at_ms: i64,
+) -> SessionEvent {
+    SessionEvent {
         session_id: row.id.clone(),
         name: row.name.clone(),
         owner_id: row.owner_id.clone(),
+        creator_id: row.created_by.clone(),
         status,
-        status_info: t.info.map(str::to_string),
-        status_data: t.data.as_deref().and_then(|d| serde_json::from_str(d).ok()),
-        at: ms_to_time(now),
-    });
-    Ok(true)
+        status_info: info.map(str::to_string),
+        status_data: data,
+        at: ms_to_time(at_ms),
+    }
 }
 
 /// One session.
@@ -219,6 +239,33 @@ pub async fn rename(
         Err(e) => return Err(e.into()),
     }
     get(svc, caller, id).await
+}
+
+/// Live use of the session's running kernels (none once it has ended).
+pub async fn usage(svc: &Services, caller: &UserInfo, id: &str) -> SessionResult<SessionUsage> {
+    let row = visible(svc, caller, id).await?;
+    let mut kernels = Vec::new();
+    for k in svc.store().kernels_of(&row.id).await? {
+        let Some(cid) = &k.container_id else { continue };
+        match svc.runtime().usage(cid).await {
+            Ok(u) => kernels.push(KernelUsage {
+                kernel_id: k.id,
+                cpu_percent: u.cpu_percent,
+                mem_used: ByteSize(u.mem_used),
+                mem_limit: ByteSize(u.mem_limit),
+                net_rx: ByteSize(u.net_rx),
+                net_tx: ByteSize(u.net_tx),
+            }),
+            // gone between the read and the call: it has simply ended
+            Err(RuntimeError::ContainerNotFound(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(SessionUsage {
+        session_id: row.id,
+        at: ms_to_time(now_ms()),
+        kernels,
+    })
 }
 
 /// A kernel's container log: live from the engine, or what was kept when
