@@ -6,7 +6,10 @@ use berth_shared::history::{HistoryEntry, HistoryList, UpdateHistoryRequest};
 use berth_shared::resources::{
     AgentList, EnvironmentList, ResourceGroupList, ResourcePolicy, ResourcePresetList,
 };
-use berth_shared::sessions::{CreateSessionRequest, CreatedSessions, SessionList};
+use berth_shared::sessions::{
+    CreateSessionRequest, CreatedSessions, RenameRequest, SessionInfo, SessionList, SessionLogs,
+    SessionQuery, SessionUsage,
+};
 use berth_shared::users::UserList;
 use berth_shared::{FieldError, Problem};
 use gloo_net::http::{Request, Response};
@@ -114,9 +117,65 @@ pub async fn create_session(req: &CreateSessionRequest) -> Result<CreatedSession
     post("/sessions", req).await
 }
 
-/// `GET /sessions?status=running|finished`.
-pub async fn sessions(status: &str) -> Result<SessionList, ApiError> {
-    get(&format!("/sessions?status={status}&page_size=100")).await
+/// `GET /sessions` with the list's filters and page.
+pub async fn sessions(q: &SessionQuery) -> Result<SessionList, ApiError> {
+    let enc = |v: &str| -> String { js_sys::encode_uri_component(v).into() };
+    let mut params = Vec::new();
+    if let Some(v) = &q.status {
+        params.push(format!("status={}", enc(v)));
+    }
+    if let Some(v) = &q.session_type {
+        params.push(format!("type={}", enc(v)));
+    }
+    if let Some(v) = q.owner.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        params.push(format!("owner={}", enc(v)));
+    }
+    if q.all == Some(true) {
+        params.push("all=true".into());
+    }
+    if let Some(v) = q.page {
+        params.push(format!("page={v}"));
+    }
+    if let Some(v) = q.page_size {
+        params.push(format!("page_size={v}"));
+    }
+    get(&format!("/sessions?{}", params.join("&"))).await
+}
+
+/// `GET /sessions/{id}`.
+pub async fn session(id: &str) -> Result<SessionInfo, ApiError> {
+    get(&format!("/sessions/{id}")).await
+}
+
+/// `POST /sessions/{id}/rename`.
+pub async fn rename_session(id: &str, name: &str) -> Result<SessionInfo, ApiError> {
+    post(
+        &format!("/sessions/{id}/rename"),
+        &RenameRequest { name: name.into() },
+    )
+    .await
+}
+
+/// `DELETE /sessions/{id}`: asks the session to end.
+pub async fn terminate_session(id: &str) -> Result<SessionInfo, ApiError> {
+    let res = Request::delete(&format!("{BASE}/sessions/{id}"))
+        .send()
+        .await
+        .map_err(|e| ApiError::Network(e.to_string()))?;
+    read(res).await
+}
+
+/// `GET /sessions/{id}/logs[?kernel=]`.
+pub async fn session_logs(id: &str, kernel: Option<&str>) -> Result<SessionLogs, ApiError> {
+    match kernel {
+        Some(k) => get(&format!("/sessions/{id}/logs?kernel={k}")).await,
+        None => get(&format!("/sessions/{id}/logs")).await,
+    }
+}
+
+/// `GET /sessions/{id}/usage`.
+pub async fn session_usage(id: &str) -> Result<SessionUsage, ApiError> {
+    get(&format!("/sessions/{id}/usage")).await
 }
 
 /// `GET /agents`.

@@ -9,6 +9,8 @@ mod api;
 mod app;
 mod auth;
 mod components;
+mod format;
+mod live;
 mod pages;
 mod wizard;
 

@@ -638,6 +638,79 @@ pub struct SessionUsage {
     pub kernels: Vec<KernelUsage>,
 }
 
+/// One readable fact of a session's `status_data`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StatusDetail {
+    /// A scheduler check that keeps it waiting.
+    FailedCheck {
+        /// Check name (`capacity`, `concurrency`, …).
+        name: String,
+        /// For people.
+        msg: String,
+    },
+    /// The batch command's exit code.
+    ExitCode(i64),
+    /// What broke, and where (`agent`, `other`).
+    Error {
+        /// Where.
+        src: String,
+        /// What.
+        repr: String,
+    },
+    /// The batch run time limit (seconds) that ended it.
+    BatchTimeout(u64),
+    /// Anything else, as compact JSON.
+    Other(String),
+}
+
+/// `status_data` as a list of readable facts, in a stable order.
+pub fn status_details(data: &serde_json::Value) -> Vec<StatusDetail> {
+    use serde_json::Value;
+    let Value::Object(map) = data else {
+        return match data {
+            Value::Null => vec![],
+            v => vec![StatusDetail::Other(v.to_string())],
+        };
+    };
+    let text = |v: Option<&Value>| match v {
+        Some(Value::String(s)) => s.clone(),
+        Some(v) => v.to_string(),
+        None => String::new(),
+    };
+    let mut out = Vec::new();
+    for (key, v) in map {
+        match key.as_str() {
+            "scheduler" => {
+                let checks = v
+                    .get("failed_predicates")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
+                out.extend(checks.iter().map(|c| StatusDetail::FailedCheck {
+                    name: text(c.get("name")),
+                    msg: text(c.get("msg")),
+                }));
+            }
+            "exit_code" if v.is_i64() => out.push(StatusDetail::ExitCode(v.as_i64().unwrap_or(0))),
+            "batch_timeout" if v.is_u64() => {
+                out.push(StatusDetail::BatchTimeout(v.as_u64().unwrap_or(0)))
+            }
+            "error" => match v {
+                Value::Object(e) => out.push(StatusDetail::Error {
+                    src: text(e.get("src")),
+                    repr: text(e.get("repr")),
+                }),
+                other => out.push(StatusDetail::Error {
+                    src: String::new(),
+                    repr: text(Some(other)),
+                }),
+            },
+            _ => out.push(StatusDetail::Other(format!("{key}: {v}"))),
+        }
+    }
+    out
+}
+
 /// One lifecycle event on `/api/v1/events` (SSE `data:`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionEvent {
@@ -663,6 +736,45 @@ pub struct SessionEvent {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn status_data_reads_as_facts() {
+        let d = serde_json::json!({"scheduler": {"failed_predicates": [
+            {"name": "capacity", "msg": "needs 4 CPU, agent local has 1 free"},
+            {"name": "concurrency", "msg": "1 of 1 sessions"}]}});
+        assert_eq!(
+            status_details(&d),
+            vec![
+                StatusDetail::FailedCheck {
+                    name: "capacity".into(),
+                    msg: "needs 4 CPU, agent local has 1 free".into()
+                },
+                StatusDetail::FailedCheck {
+                    name: "concurrency".into(),
+                    msg: "1 of 1 sessions".into()
+                }
+            ]
+        );
+        assert_eq!(
+            status_details(&serde_json::json!({"exit_code": 3})),
+            vec![StatusDetail::ExitCode(3)]
+        );
+        assert_eq!(
+            status_details(&serde_json::json!({"error": {"src": "agent", "repr": "gone"}})),
+            vec![StatusDetail::Error {
+                src: "agent".into(),
+                repr: "gone".into()
+            }]
+        );
+        assert_eq!(
+            status_details(&serde_json::json!({"batch_timeout": 60, "x": [1]})),
+            vec![
+                StatusDetail::BatchTimeout(60),
+                StatusDetail::Other("x: [1]".into())
+            ]
+        );
+        assert!(status_details(&serde_json::Value::Null).is_empty());
+    }
 
     fn req() -> CreateSessionRequest {
         CreateSessionRequest {

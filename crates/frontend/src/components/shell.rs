@@ -7,12 +7,19 @@ use leptos_router::components::A;
 
 use crate::api;
 use crate::auth::use_auth;
+use crate::components::notifications::{NotificationBell, Toasts};
+use crate::components::session_actions::SessionDialogs;
 use crate::i18n::*;
+use crate::live::Live;
 
 /// Header + main area around a protected page.
 #[component]
 pub fn Shell(children: Children) -> impl IntoView {
     let i18n = use_i18n();
+    let auth = use_auth();
+    Live::provide(Signal::derive(move || {
+        auth.user.with(|u| u.as_ref().map(|u| u.id.clone()))
+    }));
     view! {
         <a class="skip-link" href="#main">{t!(i18n, skip_to_content)}</a>
         <header class="app-header">
@@ -26,6 +33,8 @@ pub fn Shell(children: Children) -> impl IntoView {
             </div>
         </header>
         <main id="main" class="app-main">{children()}</main>
+        <Toasts />
+        <SessionDialogs />
     }
 }
 
@@ -38,44 +47,6 @@ fn popup_toggle() -> (RwSignal<bool>, impl Fn(leptos::ev::KeyboardEvent) + Copy)
         }
     };
     (open, on_key)
-}
-
-/// The bell: unread count and the list of past notifications (filled by
-/// session events from step 4 on).
-#[component]
-fn NotificationBell() -> impl IntoView {
-    let i18n = use_i18n();
-    let (open, on_key) = popup_toggle();
-    let unread = RwSignal::new(0usize);
-    view! {
-        <div class="popup-anchor" on:keydown=on_key>
-            <button
-                type="button"
-                class="icon-btn"
-                id="notification-bell"
-                aria-haspopup="true"
-                aria-expanded=move || open.get().to_string()
-                aria-controls="notification-list"
-                aria-label=move || t_string!(i18n, notifications).to_string()
-                on:click=move |_| open.update(|o| *o = !*o)
-            >
-                <svg aria-hidden="true" viewBox="0 0 24 24" width="20" height="20">
-                    <path fill="currentColor" d="M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22Zm7-6V11a7 7 0 0 0-5.5-6.84V3.5a1.5 1.5 0 0 0-3 0v.66A7 7 0 0 0 5 11v5l-2 2v1h18v-1l-2-2Z"/>
-                </svg>
-                <Show when=move || { unread.get() > 0 }>
-                    <span class="badge" aria-label=move || t_string!(i18n, notifications_unread, count = unread.get()).to_string()>
-                        {move || unread.get()}
-                    </span>
-                </Show>
-            </button>
-            <Show when=move || open.get()>
-                <div class="popup" id="notification-list" role="region"
-                     aria-label=move || t_string!(i18n, notifications).to_string()>
-                    <p class="empty">{t!(i18n, notifications_empty)}</p>
-                </div>
-            </Show>
-        </div>
-    }
 }
 
 /// The signed-in user's menu: who, role, language, logout.

@@ -1,12 +1,22 @@
-//! The Sessions page: Running and Finished lists, and the Start button
-//! that opens the launcher. (Live updates and the detail panel follow.)
+//! The Sessions page: Running and Finished tabs with a type filter (and an
+//! owner filter for admins), pages of 20, live through the event stream;
+//! a session's name opens its detail panel.
 
-use berth_shared::sessions::SessionType;
+use berth_shared::auth::Role;
+use berth_shared::sessions::{SessionQuery, SessionType};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::api;
+use crate::api::{self, ApiError};
+use crate::auth::use_auth;
+use crate::components::session_detail::SessionDetail;
+use crate::components::status::StatusBadge;
+use crate::format::local_datetime;
 use crate::i18n::*;
+use crate::live::use_live;
+
+/// Sessions per page.
+const PAGE_SIZE: u32 = 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Tab {
@@ -14,31 +24,70 @@ enum Tab {
     Finished,
 }
 
-/// Tabs over the caller's sessions.
+/// Tabs over the caller's sessions (every user's for superadmins).
 #[component]
 pub fn SessionsPage() -> impl IntoView {
     let i18n = use_i18n();
+    let auth = use_auth();
+    let live = use_live();
+    let role = move || {
+        auth.user
+            .with(|u| u.as_ref().map(|u| u.role))
+            .unwrap_or_default()
+    };
     let tab = RwSignal::new(Tab::Running);
-    let list = LocalResource::new(move || {
-        let status = match tab.get() {
-            Tab::Running => "running",
-            Tab::Finished => "finished",
-        };
-        async move { api::sessions(status).await }
+    let kind = RwSignal::new(String::new());
+    let owner = RwSignal::new(String::new());
+    let page = RwSignal::new(1u32);
+    let selected = RwSignal::new(None::<String>);
+    // a new filter starts at the first page
+    Effect::new(move || {
+        tab.track();
+        kind.track();
+        owner.track();
+        page.set(1);
     });
+    let list = LocalResource::new(move || {
+        live.version.track();
+        let q = SessionQuery {
+            status: Some(match tab.get() {
+                Tab::Running => "running".into(),
+                Tab::Finished => "finished".into(),
+            }),
+            session_type: Some(kind.get()).filter(|k| !k.is_empty()),
+            owner: Some(owner.get()).filter(|o| !o.trim().is_empty()),
+            all: None,
+            page: Some(page.get()),
+            page_size: Some(PAGE_SIZE),
+        };
+        async move { api::sessions(&q).await }
+    });
+    // keep the last good page on screen while the next one loads
+    let shown = RwSignal::new(None::<berth_shared::sessions::SessionList>);
+    let owner_error = RwSignal::new(false);
+    Effect::new(move || match list.get() {
+        Some(Ok(l)) => {
+            owner_error.set(false);
+            shown.set(Some(l));
+        }
+        Some(Err(ApiError::Invalid(_))) => owner_error.set(true),
+        _ => {}
+    });
+    let rows = move || shown.with(|l| l.as_ref().map(|l| l.items.clone()).unwrap_or_default());
+    let pages = move || {
+        shown.with(|l| {
+            l.as_ref()
+                .map(|l| l.total.div_ceil(PAGE_SIZE as u64).max(1))
+                .unwrap_or(1)
+        })
+    };
+    let show_owner = move || role() != Role::User;
     let tab_button = move |which: Tab, id: &'static str| {
-        let selected = move || tab.get() == which;
+        let is = move || tab.get() == which;
         view! {
-            <button
-                type="button"
-                role="tab"
-                id=id
-                class="tab"
-                class:active=selected
-                aria-selected=move || selected().to_string()
-                aria-controls="sessions-panel"
-                on:click=move |_| tab.set(which)
-            >
+            <button type="button" role="tab" id=id class="tab" class:active=is
+                aria-selected=move || is().to_string() aria-controls="sessions-panel"
+                on:click=move |_| tab.set(which)>
                 {move || match which {
                     Tab::Running => t_string!(i18n, sessions_running).to_string(),
                     Tab::Finished => t_string!(i18n, sessions_finished).to_string(),
@@ -46,21 +95,37 @@ pub fn SessionsPage() -> impl IntoView {
             </button>
         }
     };
-    let rows = move || {
-        list.get()
-            .and_then(Result::ok)
-            .map(|l| l.items)
-            .unwrap_or_default()
-    };
     view! {
+        <div class="sessions-layout" class:with-detail=move || selected.with(Option::is_some)>
         <section class="page" aria-labelledby="sessions-title">
             <header class="page-header">
                 <h1 id="sessions-title">{t!(i18n, sessions_title)}</h1>
                 <A href="/launch" attr:class="btn btn-primary" attr:id="start-button">{t!(i18n, sessions_start)}</A>
             </header>
-            <div class="tabs" role="tablist" aria-label=move || t_string!(i18n, sessions_tabs).to_string()>
-                {tab_button(Tab::Running, "tab-running")}
-                {tab_button(Tab::Finished, "tab-finished")}
+            <div class="list-bar">
+                <div class="tabs" role="tablist" aria-label=move || t_string!(i18n, sessions_tabs).to_string()>
+                    {tab_button(Tab::Running, "tab-running")}
+                    {tab_button(Tab::Finished, "tab-finished")}
+                </div>
+                <div class="filters">
+                    <label for="filter-type" class="sr-only">{t!(i18n, col_type)}</label>
+                    <select id="filter-type" on:change=move |ev| kind.set(event_target_value(&ev))>
+                        <option value="">{t!(i18n, filter_all_types)}</option>
+                        <option value="interactive">{t!(i18n, type_interactive)}</option>
+                        <option value="batch">{t!(i18n, type_batch)}</option>
+                    </select>
+                    <Show when=show_owner>
+                        <label for="filter-owner" class="sr-only">{t!(i18n, filter_owner)}</label>
+                        <input id="filter-owner" type="search" autocomplete="off"
+                            placeholder=move || t_string!(i18n, filter_owner).to_string()
+                            aria-invalid=move || owner_error.get().to_string()
+                            aria-describedby="filter-owner-error"
+                            on:change=move |ev| owner.set(event_target_value(&ev)) />
+                        <span class="field-error" id="filter-owner-error" aria-live="polite">
+                            {move || owner_error.get().then(|| t_string!(i18n, filter_owner_unknown).to_string())}
+                        </span>
+                    </Show>
+                </div>
             </div>
             <div class="card" role="tabpanel" id="sessions-panel"
                  aria-labelledby=move || if tab.get() == Tab::Running { "tab-running" } else { "tab-finished" }>
@@ -78,27 +143,48 @@ pub fn SessionsPage() -> impl IntoView {
                             <th scope="col">{t!(i18n, col_status)}</th>
                             <th scope="col">{t!(i18n, col_type)}</th>
                             <th scope="col">{t!(i18n, col_image)}</th>
-                            <th scope="col">{t!(i18n, col_owner)}</th>
+                            <th scope="col">{t!(i18n, detail_resources)}</th>
+                            <Show when=show_owner><th scope="col">{t!(i18n, col_owner)}</th></Show>
                             <th scope="col">{t!(i18n, col_created)}</th>
                         </tr></thead>
                         <tbody>
-                            {move || rows().into_iter().map(|s| view! {
-                                <tr data-session-id=s.id.clone()>
-                                    <td class="session-name">{s.name.clone()}</td>
-                                    <td><span class=format!("status status-{}", s.status.as_str().to_lowercase())>{s.status.as_str()}</span></td>
-                                    <td>{match s.session_type {
-                                        SessionType::Interactive => t_string!(i18n, type_interactive).to_string(),
-                                        SessionType::Batch => t_string!(i18n, type_batch).to_string(),
-                                    }}</td>
-                                    <td>{s.image.clone()}</td>
-                                    <td>{s.owner_email.clone()}</td>
-                                    <td>{s.created_at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
-                                </tr>
+                            {move || rows().into_iter().map(|s| {
+                                let id = s.id.clone();
+                                let id2 = s.id.clone();
+                                view! {
+                                    <tr data-session-id=s.id.clone() class:selected=move || selected.with(|x| x.as_deref() == Some(id2.as_str()))>
+                                        <td class="session-name">
+                                            <button type="button" class="link-btn session-open" aria-controls="session-detail"
+                                                on:click=move |_| selected.set(Some(id.clone()))>{s.name.clone()}</button>
+                                        </td>
+                                        <td><StatusBadge status=s.status /></td>
+                                        <td>{match s.session_type {
+                                            SessionType::Interactive => t_string!(i18n, type_interactive).to_string(),
+                                            SessionType::Batch => t_string!(i18n, type_batch).to_string(),
+                                        }}</td>
+                                        <td>{s.image.clone()}</td>
+                                        <td class="muted">{format!("{} CPU · {}", s.resources.cpu, s.resources.mem)}</td>
+                                        <Show when=show_owner><td>{s.owner_email.clone()}</td></Show>
+                                        <td>{local_datetime(s.created_at)}</td>
+                                    </tr>
+                                }
                             }).collect_view()}
                         </tbody>
                     </table>
                 </Show>
+                <nav class="pager" aria-label=move || t_string!(i18n, pager_label).to_string()>
+                    <button type="button" class="btn btn-small" id="page-prev" disabled=move || page.get() <= 1
+                        on:click=move |_| page.update(|p| *p = p.saturating_sub(1).max(1))>{t!(i18n, btn_previous)}</button>
+                    <span id="page-info">{move || t_string!(i18n, pager_info, page = page.get(), pages = pages(),
+                        total = shown.with(|l| l.as_ref().map(|l| l.total).unwrap_or(0))).to_string()}</span>
+                    <button type="button" class="btn btn-small" id="page-next" disabled=move || u64::from(page.get()) >= pages()
+                        on:click=move |_| page.update(|p| *p += 1)>{t!(i18n, btn_next)}</button>
+                </nav>
             </div>
         </section>
+        {move || selected.get().map(|id| view! {
+            <SessionDetail id=id on_close=Callback::new(move |_| selected.set(None)) />
+        })}
+        </div>
     }
 }

@@ -1,0 +1,153 @@
+//! Toasts at the bottom right for status changes of the sessions the user
+//! launched, and the header bell with their list.
+
+use berth_shared::sessions::SessionStatus;
+use leptos::prelude::*;
+
+use crate::components::status::StatusBadge;
+use crate::i18n::*;
+use crate::live::{use_live, LogTarget, Notice};
+
+/// The stack of toasts.
+#[component]
+pub fn Toasts() -> impl IntoView {
+    let i18n = use_i18n();
+    let live = use_live();
+    view! {
+        <div class="toasts" role="region" aria-live="polite"
+            aria-label=move || t_string!(i18n, notifications).to_string()>
+            <For each=move || live.toasts.get() key=|n| (n.session_id.clone(), n.seq) let:n>
+                <Toast notice=n />
+            </For>
+        </div>
+    }
+}
+
+#[component]
+fn Toast(notice: Notice) -> impl IntoView {
+    let i18n = use_i18n();
+    let live = use_live();
+    let Notice {
+        session_id,
+        name,
+        status,
+        status_info,
+        ..
+    } = notice;
+    let id = StoredValue::new(session_id);
+    let name = StoredValue::new(name);
+    let live_now = !status.is_finished() && status != SessionStatus::Terminating;
+    let message = move || {
+        let n = name.get_value();
+        match status {
+            SessionStatus::Pending => t_string!(i18n, toast_pending, name = n).to_string(),
+            SessionStatus::Running => t_string!(i18n, toast_running, name = n).to_string(),
+            SessionStatus::Terminated => t_string!(i18n, toast_terminated, name = n).to_string(),
+            SessionStatus::Error => t_string!(i18n, toast_error, name = n).to_string(),
+            _ => t_string!(i18n, toast_status, name = n, status = status.as_str()).to_string(),
+        }
+    };
+    view! {
+        <div class=format!("toast toast-{}", status.as_str().to_lowercase()) id=move || format!("toast-{}", id.get_value())
+            role=if status == SessionStatus::Error { "alert" } else { "status" }>
+            <div class="toast-top">
+                <p class="toast-message">{message}</p>
+                <button type="button" class="icon-btn toast-close" aria-label=move || t_string!(i18n, btn_close).to_string()
+                    on:click=move |_| live.close_toast(&id.get_value())>"×"</button>
+            </div>
+            {status_info.map(|i| view! { <p class="toast-info muted">{i}</p> })}
+            <div class="toast-bottom">
+                <div class="toast-session">
+                    <strong class="toast-name">{name.get_value()}</strong>
+                    <StatusBadge status=status />
+                </div>
+                <div class="toast-actions">
+                    <button type="button" class="btn btn-small" disabled=true
+                        title=move || t_string!(i18n, coming_later).to_string()>{t!(i18n, action_apps)}</button>
+                    <button type="button" class="btn btn-small" disabled=true
+                        title=move || t_string!(i18n, coming_later).to_string()>{t!(i18n, action_terminal)}</button>
+                    <button type="button" class="btn btn-small toast-logs"
+                        on:click=move |_| live.logs.set(Some(LogTarget { session_id: id.get_value(), name: name.get_value(), kernel: None }))>
+                        {t!(i18n, action_logs)}
+                    </button>
+                    <button type="button" class="btn btn-small btn-danger toast-terminate" disabled=!live_now
+                        on:click=move |_| live.terminate.set(Some((id.get_value(), name.get_value())))>
+                        {t!(i18n, action_terminate)}
+                    </button>
+                </div>
+            </div>
+        </div>
+    }
+}
+
+/// The bell: unread count, and the list of this browser session's notices.
+#[component]
+pub fn NotificationBell() -> impl IntoView {
+    let i18n = use_i18n();
+    let live = use_live();
+    let open = RwSignal::new(false);
+    let toggle = move |_| {
+        open.update(|o| *o = !*o);
+        if open.get_untracked() {
+            live.unread.set(0);
+        }
+    };
+    let newest_first = move || {
+        let mut n = live.notices.get();
+        n.reverse();
+        n
+    };
+    view! {
+        <div class="popup-anchor" on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { open.set(false) }>
+            <button type="button" class="icon-btn" id="notification-bell" aria-haspopup="true"
+                aria-expanded=move || open.get().to_string() aria-controls="notification-list"
+                aria-label=move || {
+                    let n = live.unread.get();
+                    if n > 0 {
+                        t_string!(i18n, notifications_unread, count = n).to_string()
+                    } else {
+                        t_string!(i18n, notifications).to_string()
+                    }
+                }
+                on:click=toggle>
+                <svg aria-hidden="true" viewBox="0 0 24 24" width="20" height="20">
+                    <path fill="currentColor" d="M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22Zm7-6V11a7 7 0 0 0-5.5-6.84V3.5a1.5 1.5 0 0 0-3 0v.66A7 7 0 0 0 5 11v5l-2 2v1h18v-1l-2-2Z"/>
+                </svg>
+                <Show when=move || { live.unread.get() > 0 }>
+                    <span class="badge" id="notification-count" aria-hidden="true">{move || live.unread.get()}</span>
+                </Show>
+            </button>
+            <Show when=move || open.get()>
+                <div class="popup notice-popup" id="notification-list" role="region"
+                    aria-label=move || t_string!(i18n, notifications).to_string()>
+                    <div class="notice-head">
+                        <strong>{t!(i18n, notifications)}</strong>
+                        <button type="button" class="link-btn" id="notifications-clear"
+                            disabled=move || live.notices.with(Vec::is_empty)
+                            on:click=move |_| { live.notices.set(vec![]); live.unread.set(0); }>
+                            {t!(i18n, notifications_clear)}
+                        </button>
+                    </div>
+                    <Show when=move || !live.notices.with(Vec::is_empty)
+                        fallback=move || view! { <p class="empty">{t!(i18n, notifications_empty)}</p> }>
+                        <ul class="notice-list">
+                            {move || newest_first().into_iter().map(|n| {
+                                let shown = n.clone();
+                                view! {
+                                    <li>
+                                        <button type="button" class="notice-item"
+                                            on:click=move |_| { live.show_toast(shown.clone()); open.set(false); }>
+                                            <span class="notice-name">{n.name.clone()}</span>
+                                            <StatusBadge status=n.status />
+                                            <span class="muted notice-time">{crate::format::local_time(n.at)}</span>
+                                        </button>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    </Show>
+                </div>
+            </Show>
+        </div>
+    }
+}

@@ -1,0 +1,298 @@
+//! The session detail panel: every fact about one session, its live
+//! resource use, its kernels, and the actions on it.
+
+use berth_shared::sessions::{
+    session_name, status_details, SessionInfo, SessionStatus, SessionType, StatusDetail,
+};
+use leptos::prelude::*;
+
+use crate::api::{self, ApiError};
+use crate::components::field::field_message;
+use crate::components::status::StatusBadge;
+use crate::format::{elapsed, local_datetime};
+use crate::i18n::*;
+use crate::live::{use_live, LogTarget};
+
+/// How often live usage is measured while the panel is open.
+const USAGE_MS: u64 = 5_000;
+
+/// The panel for session `id`; `on_close` hides it.
+#[component]
+pub fn SessionDetail(#[prop(into)] id: Signal<String>, on_close: Callback<()>) -> impl IntoView {
+    let i18n = use_i18n();
+    let live = use_live();
+    let info = LocalResource::new(move || {
+        let id = id.get();
+        live.version.track();
+        async move { api::session(&id).await }
+    });
+    // the clock for the elapsed time
+    let now = RwSignal::new(crate::format::now());
+    if let Ok(h) = set_interval_with_handle(
+        move || {
+            now.try_set(crate::format::now());
+        },
+        std::time::Duration::from_secs(1),
+    ) {
+        on_cleanup(move || h.clear());
+    }
+    view! {
+        <aside class="detail-panel" id="session-detail" role="region" aria-labelledby="detail-title"
+            on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { on_close.run(()) }>
+            <div class="detail-head">
+                <h2 id="detail-title">{t!(i18n, detail_title)}</h2>
+                <button type="button" class="icon-btn" id="detail-close" aria-label=move || t_string!(i18n, btn_close).to_string()
+                    on:click=move |_| on_close.run(())>"×"</button>
+            </div>
+            {move || match info.get() {
+                None => view! { <p class="loading" role="status">{t!(i18n, loading)}</p> }.into_any(),
+                Some(Err(ApiError::Problem(p))) if p.status == 404 => {
+                    view! { <p class="empty">{t!(i18n, detail_gone)}</p> }.into_any()
+                }
+                Some(Err(_)) => view! { <p class="alert alert-error" role="alert">{t!(i18n, error_generic)}</p> }.into_any(),
+                Some(Ok(s)) => view! { <DetailBody s=s now=now /> }.into_any(),
+            }}
+        </aside>
+    }
+}
+
+#[component]
+fn DetailBody(s: SessionInfo, now: RwSignal<chrono::DateTime<chrono::Utc>>) -> impl IntoView {
+    let i18n = use_i18n();
+    let live = use_live();
+    let s = StoredValue::new(s);
+    let st = s.with_value(|s| s.status);
+    let alive = !st.is_finished();
+    let show_info = RwSignal::new(false);
+    let has_info = matches!(
+        st,
+        SessionStatus::Pending
+            | SessionStatus::Terminated
+            | SessionStatus::Cancelled
+            | SessionStatus::Error
+    );
+    let created = s.with_value(|s| s.created_at);
+    let ended = s.with_value(|s| s.terminated_at);
+    let ticking = move || {
+        let until = ended.unwrap_or_else(|| now.get());
+        elapsed((until - created).num_seconds())
+    };
+    let res = s.with_value(|s| s.resources.clone());
+    let mut res_text = format!("{} CPU · {} · shm {}", res.cpu, res.mem, res.shmem);
+    for (k, v) in &res.accelerators {
+        res_text.push_str(&format!(" · {v} {k}"));
+    }
+    let details = s.with_value(|s| {
+        s.status_data
+            .as_ref()
+            .map(status_details)
+            .unwrap_or_default()
+    });
+    let info_lines = details
+        .into_iter()
+        .map(|d| match d {
+            StatusDetail::FailedCheck { name, msg } => {
+                t_string!(i18n, info_failed_check, name = name, msg = msg).to_string()
+            }
+            StatusDetail::ExitCode(c) => t_string!(i18n, info_exit_code, code = c).to_string(),
+            StatusDetail::Error { src, repr } => {
+                t_string!(i18n, info_error, src = src, repr = repr).to_string()
+            }
+            StatusDetail::BatchTimeout(secs) => {
+                t_string!(i18n, info_batch_timeout, secs = secs).to_string()
+            }
+            StatusDetail::Other(t) => t,
+        })
+        .collect::<Vec<_>>();
+    let status_info = s.with_value(|s| s.status_info.clone());
+    let kernels = s.with_value(|s| s.kernels.clone());
+    let mounts = s.with_value(|s| s.mounts.clone());
+    let id = s.with_value(|s| s.id.clone());
+    let name = s.with_value(|s| s.name.clone());
+    let (id2, name2, id3, name3) = (id.clone(), name.clone(), id.clone(), name.clone());
+    let cell = |label: String, value: AnyView, key: &'static str| {
+        view! { <div class="detail-row" data-field=key><dt>{label}</dt><dd>{value}</dd></div> }
+    };
+    view! {
+        <div class="detail-actions" role="toolbar" aria-label=move || t_string!(i18n, detail_actions).to_string()>
+            <button type="button" class="btn btn-small" disabled=true title=move || t_string!(i18n, coming_later).to_string()>{t!(i18n, action_apps)}</button>
+            <button type="button" class="btn btn-small" disabled=true title=move || t_string!(i18n, coming_later).to_string()>{t!(i18n, action_terminal)}</button>
+            <button type="button" class="btn btn-small" id="detail-logs"
+                on:click=move |_| live.logs.set(Some(LogTarget { session_id: id2.clone(), name: name2.clone(), kernel: None }))>
+                {t!(i18n, action_logs)}
+            </button>
+            <button type="button" class="btn btn-small" disabled=true title=move || t_string!(i18n, coming_later).to_string()>{t!(i18n, action_commit)}</button>
+            <button type="button" class="btn btn-small btn-danger btn-power" id="detail-terminate" disabled=!alive
+                aria-label=move || t_string!(i18n, action_terminate).to_string()
+                on:click=move |_| live.terminate.set(Some((id3.clone(), name3.clone())))>
+                <svg aria-hidden="true" viewBox="0 0 24 24" width="16" height="16"><path fill="currentColor" d="M11 3h2v10h-2zM7.05 5.64l1.41 1.41A6 6 0 1 0 15.54 7l1.41-1.41A8 8 0 1 1 7.05 5.64Z"/></svg>
+                {t!(i18n, action_terminate)}
+            </button>
+        </div>
+        <RenameField id=id.clone() name=name.clone() alive=alive />
+        <dl class="detail-list">
+            {cell(t_string!(i18n, detail_id).to_string(), view! { <code id="detail-id">{id.clone()}</code> }.into_any(), "id")}
+            {cell(t_string!(i18n, col_owner).to_string(), view! { <span id="detail-owner">{s.with_value(|s| s.owner_email.clone())}</span> }.into_any(), "owner")}
+            {cell(t_string!(i18n, col_status).to_string(), view! {
+                <span id="detail-status"><StatusBadge status=st /></span>
+                {has_info.then(|| view! {
+                    <button type="button" class="btn btn-small" id="detail-info" aria-expanded=move || show_info.get().to_string()
+                        aria-controls="detail-info-box" on:click=move |_| show_info.update(|v| *v = !*v)>{t!(i18n, detail_info)}</button>
+                })}
+            }.into_any(), "status")}
+            <Show when=move || show_info.get()>
+                <div class="info-box" id="detail-info-box" role="note">
+                    <p><strong id="detail-status-info">{status_info.clone().unwrap_or_else(|| t_string!(i18n, detail_no_reason).to_string())}</strong></p>
+                    <ul>{info_lines.iter().map(|l| view! { <li>{l.clone()}</li> }).collect_view()}</ul>
+                </div>
+            </Show>
+            {cell(t_string!(i18n, col_type).to_string(), view! { <span>{match s.with_value(|s| s.session_type) {
+                SessionType::Interactive => t_string!(i18n, type_interactive).to_string(),
+                SessionType::Batch => t_string!(i18n, type_batch).to_string(),
+            }}</span> }.into_any(), "type")}
+            {cell(t_string!(i18n, col_image).to_string(), view! { <span id="detail-image">{s.with_value(|s| s.image.clone())}</span> }.into_any(), "image")}
+            {cell(t_string!(i18n, detail_mounts).to_string(), view! { <span id="detail-mounts">{
+                if mounts.is_empty() { t_string!(i18n, detail_no_mounts).to_string() } else { mounts.join(", ") }
+            }</span> }.into_any(), "mounts")}
+            {cell(t_string!(i18n, detail_resources).to_string(), view! { <span id="detail-resources">{res_text}</span> }.into_any(), "resources")}
+            {cell(t_string!(i18n, detail_reserved).to_string(), view! { <span id="detail-created">{local_datetime(created)}</span> }.into_any(), "created")}
+            {cell(t_string!(i18n, detail_elapsed).to_string(), view! { <span id="detail-elapsed">{ticking}</span> }.into_any(), "elapsed")}
+            {cell(t_string!(i18n, detail_agent).to_string(), view! { <span id="detail-agent">{s.with_value(|s| s.agent.clone()).unwrap_or_else(|| "—".into())}</span> }.into_any(), "agent")}
+            {cell(t_string!(i18n, detail_cluster).to_string(), view! { <span id="detail-cluster">{s.with_value(|s| format!("{} × {}", s.cluster_mode, s.cluster_size))}</span> }.into_any(), "cluster")}
+        </dl>
+        {(st == SessionStatus::Running).then(|| view! { <UsageBox id=id.clone() /> })}
+        <h3 class="detail-sub">{t!(i18n, detail_kernels)}</h3>
+        <table class="kernels-table" id="detail-kernels">
+            <thead><tr>
+                <th scope="col">{t!(i18n, kernel_hostname)}</th>
+                <th scope="col">{t!(i18n, kernel_role)}</th>
+                <th scope="col">{t!(i18n, col_status)}</th>
+                <th scope="col"><span class="sr-only">{t!(i18n, action_logs)}</span></th>
+            </tr></thead>
+            <tbody>
+                {kernels.into_iter().map(|k| {
+                    let (sid, sname, kid) = (id.clone(), name.clone(), k.id.clone());
+                    view! {
+                        <tr>
+                            <td>{k.hostname.clone()}</td>
+                            <td>{k.role.clone()}</td>
+                            <td><StatusBadge status=k.status /></td>
+                            <td><button type="button" class="btn btn-small kernel-logs"
+                                on:click=move |_| live.logs.set(Some(LogTarget { session_id: sid.clone(), name: sname.clone(), kernel: Some(kid.clone()) }))>
+                                {t!(i18n, action_logs)}
+                            </button></td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+/// Live CPU, memory and network use, measured every few seconds.
+#[component]
+fn UsageBox(id: String) -> impl IntoView {
+    let i18n = use_i18n();
+    let tick = RwSignal::new(0u32);
+    if let Ok(h) = set_interval_with_handle(
+        move || {
+            tick.try_update(|t| *t += 1);
+        },
+        std::time::Duration::from_millis(USAGE_MS),
+    ) {
+        on_cleanup(move || h.clear());
+    }
+    let id = StoredValue::new(id);
+    let usage = LocalResource::new(move || {
+        tick.track();
+        let id = id.get_value();
+        async move { api::session_usage(&id).await }
+    });
+    view! {
+        <div class="usage-box" id="detail-usage" aria-live="off">
+            <h3 class="detail-sub">{t!(i18n, detail_usage)}</h3>
+            {move || match usage.get() {
+                Some(Ok(u)) => u.kernels.first().map(|k| {
+                    let cpu = format!("{:.1} %", k.cpu_percent);
+                    let mem = format!("{} / {}", k.mem_used, k.mem_limit);
+                    let net = format!("↓ {} · ↑ {}", k.net_rx, k.net_tx);
+                    view! {
+                        <dl class="usage-grid">
+                            <div><dt>{t!(i18n, usage_cpu)}</dt><dd id="usage-cpu">{cpu}</dd></div>
+                            <div><dt>{t!(i18n, usage_mem)}</dt><dd id="usage-mem">{mem}</dd></div>
+                            <div><dt>{t!(i18n, usage_net)}</dt><dd id="usage-net">{net}</dd></div>
+                        </dl>
+                    }.into_any()
+                }).unwrap_or_else(|| view! { <p class="muted">"—"</p> }.into_any()),
+                Some(Err(_)) => view! { <p class="muted">{t!(i18n, usage_unavailable)}</p> }.into_any(),
+                None => view! { <p class="muted">{t!(i18n, usage_measuring)}</p> }.into_any(),
+            }}
+        </div>
+    }
+}
+
+/// The name, with an inline rename that follows the shared rule.
+#[component]
+fn RenameField(id: String, name: String, alive: bool) -> impl IntoView {
+    let i18n = use_i18n();
+    let live = use_live();
+    let editing = RwSignal::new(false);
+    let draft = RwSignal::new(name.clone());
+    let server_error = RwSignal::new(None::<String>);
+    let id = StoredValue::new(id);
+    let name = StoredValue::new(name);
+    let local_error = move || {
+        draft
+            .with(|d| session_name(d.trim()).err())
+            .map(|e| field_message(i18n, e.code))
+    };
+    let save = move || {
+        if local_error().is_some() {
+            return;
+        }
+        let new = draft.get_untracked().trim().to_string();
+        leptos::task::spawn_local(async move {
+            match api::rename_session(&id.get_value(), &new).await {
+                Ok(_) => {
+                    editing.try_set(false);
+                    live.version.try_update(|v| *v += 1);
+                }
+                Err(ApiError::Invalid(errs)) => {
+                    server_error.try_set(errs.first().map(|e| field_message(i18n, &e.code)));
+                }
+                Err(_) => {
+                    server_error.try_set(Some(t_string!(i18n, error_generic).to_string()));
+                }
+            }
+        });
+    };
+    view! {
+        <div class="detail-name">
+            <Show when=move || editing.get() fallback=move || view! {
+                <h3 class="session-title" id="detail-name">{name.get_value()}</h3>
+                {alive.then(|| view! {
+                    <button type="button" class="btn btn-small" id="detail-rename"
+                        on:click=move |_| { draft.set(name.get_value()); server_error.set(None); editing.set(true); }>
+                        {t!(i18n, action_rename)}
+                    </button>
+                })}
+            }>
+                <label class="sr-only" for="rename-input">{t!(i18n, session_name)}</label>
+                <input id="rename-input" type="text" autocomplete="off" autofocus=true
+                    prop:value=move || draft.get()
+                    on:input=move |ev| { draft.set(event_target_value(&ev)); server_error.set(None); }
+                    on:keydown=move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
+                        "Enter" => save(),
+                        "Escape" => { ev.stop_propagation(); editing.set(false) }
+                        _ => {}
+                    }
+                    aria-invalid=move || (local_error().is_some() || server_error.with(Option::is_some)).to_string()
+                    aria-describedby="rename-error" />
+                <button type="button" class="btn btn-small btn-primary" id="rename-save"
+                    disabled=move || local_error().is_some() on:click=move |_| save()>{t!(i18n, btn_save)}</button>
+                <button type="button" class="btn btn-small" id="rename-cancel" on:click=move |_| editing.set(false)>{t!(i18n, btn_cancel)}</button>
+                <p class="field-error" id="rename-error" aria-live="polite">{move || local_error().or_else(|| server_error.get())}</p>
+            </Show>
+        </div>
+    }
+}
