@@ -5,11 +5,12 @@
 use berth_e2e::thirtyfour::prelude::*;
 use berth_e2e::{Browser, Server, ADMIN_EMAIL, ADMIN_PASSWORD};
 
-/// Waits (refreshing the list) until the named session shows `status`.
+/// Waits until the named session shows `status`; the list follows the
+/// event stream, so the page is never reloaded.
 async fn wait_row_status(b: &Browser, name: &str, status: &str) {
     wait_row(
         b,
-        &format!("//tr[td[@class='session-name' and text()='{name}']]"),
+        &format!("//tr[td[@class='session-name']/button[normalize-space()='{name}']]"),
         name,
         status,
     )
@@ -17,13 +18,12 @@ async fn wait_row_status(b: &Browser, name: &str, status: &str) {
 }
 
 async fn wait_row(b: &Browser, row: &str, name: &str, status: &str) {
-    for _ in 0..120 {
+    for _ in 0..240 {
         if let Ok(tr) = b.driver.find(By::XPath(row)).await {
             if tr.text().await.unwrap_or_default().contains(status) {
                 return;
             }
         }
-        b.driver.refresh().await.unwrap();
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
     panic!("session {name} never showed {status}");
@@ -179,7 +179,8 @@ async fn launch_through_all_five_pages() {
     b.el("#launch-button").await.click().await.unwrap();
     b.el("#no-folder-launch").await.click().await.unwrap();
     b.wait_for_path("/sessions").await;
-    let relaunched = "//tr[td[@class='session-name' and starts-with(text(), 'e2e-wizard-')]]";
+    let relaunched =
+        "//tr[td[@class='session-name']/button[starts-with(normalize-space(), 'e2e-wizard-')]]";
     wait_row(&b, relaunched, "e2e-wizard-*", "RUNNING").await;
 
     // the renamed, pinned entry is on the server (any browser sees it)

@@ -177,7 +177,7 @@ pub fn SessionsPage() -> impl IntoView {
                         on:click=move |_| page.update(|p| *p = p.saturating_sub(1).max(1))>{t!(i18n, btn_previous)}</button>
                     <span id="page-info">{move || t_string!(i18n, pager_info, page = page.get(), pages = pages(),
                         total = shown.with(|l| l.as_ref().map(|l| l.total).unwrap_or(0))).to_string()}</span>
-                    <button type="button" class="btn btn-small" id="page-next" disabled=move || u64::from(page.get()) >= pages()
+                    <button type="button" class="btn btn-small" id="page-next" disabled=move || { u64::from(page.get()) >= pages() }
                         on:click=move |_| page.update(|p| *p += 1)>{t!(i18n, btn_next)}</button>
                 </nav>
             </div>

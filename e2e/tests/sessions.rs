@@ -1,0 +1,281 @@
+//! The Sessions page in real Chromium: the live list, the detail panel with
+//! every field, logs, rename, terminate and its Info; toasts and the bell;
+//! one user never sees another's sessions.
+
+use berth_e2e::thirtyfour::prelude::*;
+use berth_e2e::{Browser, Server, ADMIN_EMAIL, ADMIN_PASSWORD};
+use serde_json::{json, Value};
+
+const IMAGE: &str = "berth/busybox:latest";
+
+/// Launches through the API as `client`; returns the session JSON.
+async fn api_launch(srv: &Server, client: &reqwest::Client, body: Value) -> Value {
+    let res = client
+        .post(srv.url("/api/v1/sessions"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201, "launch {body}");
+    let created: Value = res.json().await.unwrap();
+    created["items"][0].clone()
+}
+
+fn row(name: &str) -> String {
+    format!("//tr[td[@class='session-name']/button[normalize-space()='{name}']]")
+}
+
+/// Waits (without reloading: the list is live) until `name`'s row reads `status`.
+async fn wait_row(b: &Browser, name: &str, status: &str) -> WebElement {
+    for _ in 0..240 {
+        if let Ok(tr) = b.driver.find(By::XPath(row(name))).await {
+            if tr.text().await.unwrap_or_default().contains(status) {
+                return tr;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    panic!("session {name} never showed {status}");
+}
+
+async fn wait_no_row(b: &Browser, name: &str) {
+    for _ in 0..240 {
+        if b.driver.find(By::XPath(row(name))).await.is_err() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    panic!("session {name} should have left the list");
+}
+
+async fn text(b: &Browser, css: &str) -> String {
+    b.el(css).await.text().await.unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn detail_panel_logs_rename_and_terminate() {
+    let srv = Server::start().await;
+    let api = srv.api_login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let b = Browser::start().await;
+    b.login(&srv, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+
+    // launched elsewhere (the API), it shows up here by itself
+    let s = api_launch(
+        &srv,
+        &api,
+        json!({"type": "batch", "name": "logs-demo", "image": IMAGE,
+               "startup_command": "echo hello-from-berth; sleep 600",
+               "resources": {"cpu": 0.5, "mem": "96m"}}),
+    )
+    .await;
+    let id = s["id"].as_str().unwrap().to_string();
+    wait_row(&b, "logs-demo", "RUNNING").await;
+
+    // the detail panel: every field
+    b.el(&format!("tr[data-session-id='{id}'] .session-open"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait_text("#detail-id", &id).await;
+    b.wait_text("#detail-name", "logs-demo").await;
+    b.wait_text("#detail-owner", ADMIN_EMAIL).await;
+    b.wait_text("#detail-status", "RUNNING").await;
+    b.wait_text("#detail-image", IMAGE).await;
+    b.wait_text("#detail-mounts", "None").await;
+    b.wait_contains("#detail-resources", "0.5 CPU · 96 MiB")
+        .await;
+    b.wait_text("#detail-agent", "local").await;
+    b.wait_contains("#detail-cluster", "× 1").await;
+    assert!(!text(&b, "#detail-created").await.is_empty());
+    b.wait_contains("#detail-kernels", "main1").await;
+    b.wait_contains("#detail-kernels", "main").await;
+    // the elapsed time ticks
+    let first = text(&b, "#detail-elapsed").await;
+    assert!(
+        first.len() == 8 && first.chars().nth(2) == Some(':'),
+        "{first}"
+    );
+    for _ in 0..100 {
+        if text(&b, "#detail-elapsed").await != first {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_ne!(
+        text(&b, "#detail-elapsed").await,
+        first,
+        "elapsed should tick"
+    );
+    // live usage from the engine, within the 96 MiB limit
+    b.wait_contains("#usage-mem", "/ 96 MiB").await;
+    b.wait_contains("#usage-cpu", "%").await;
+    b.wait_contains("#usage-net", "↓").await;
+    b.shot("30-session-detail").await;
+
+    // logs: the container's output; refresh and follow work, Escape closes
+    b.el("#detail-logs").await.click().await.unwrap();
+    b.wait_contains("#log-output", "hello-from-berth").await;
+    b.el("#log-refresh").await.click().await.unwrap();
+    b.el("#log-follow").await.click().await.unwrap();
+    b.wait_contains("#log-output", "hello-from-berth").await;
+    assert!(b.el("#log-download").await.is_enabled().await.unwrap());
+    b.shot("31-session-logs").await;
+    b.press(Key::Escape).await;
+    b.wait_gone("#log-dialog").await;
+    // per-kernel logs from the kernels table (the launch toast sits over
+    // the panel's foot: close it as a user would)
+    for close in b.driver.find_all(By::Css(".toast-close")).await.unwrap() {
+        let _ = close.click().await;
+    }
+    b.wait_gone(".toast").await;
+    b.el(".kernel-logs").await.click().await.unwrap();
+    b.wait_contains("#log-output", "hello-from-berth").await;
+    b.el("#log-close").await.click().await.unwrap();
+    b.wait_gone("#log-dialog").await;
+
+    // rename: the shared rule rejects a bad name inline, a good one sticks
+    b.el("#detail-rename").await.click().await.unwrap();
+    b.fill("#rename-input", "bad name").await;
+    b.wait_text(
+        "#rename-error",
+        "Use letters, digits and _; - and . only between them; no spaces.",
+    )
+    .await;
+    assert!(!b.el("#rename-save").await.is_enabled().await.unwrap());
+    b.fill("#rename-input", "renamed-demo").await;
+    b.el("#rename-save").await.click().await.unwrap();
+    b.wait_text("#detail-name", "renamed-demo").await;
+    wait_row(&b, "renamed-demo", "RUNNING").await;
+
+    // terminate: the red button, a dialog, then Finished with its reason
+    b.el("#detail-terminate").await.click().await.unwrap();
+    b.wait_focus("terminate-cancel").await;
+    b.wait_contains("#terminate-body", "renamed-demo").await;
+    b.shot("32-session-terminate-dialog").await;
+    b.el("#terminate-confirm").await.click().await.unwrap();
+    b.wait_gone("#terminate-dialog").await;
+    wait_no_row(&b, "renamed-demo").await;
+    b.el("#tab-finished").await.click().await.unwrap();
+    wait_row(&b, "renamed-demo", "TERMINATED").await;
+    b.el(&format!("tr[data-session-id='{id}'] .session-open"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait_text("#detail-status", "TERMINATED").await;
+    b.el("#detail-info").await.click().await.unwrap();
+    b.wait_text("#detail-status-info", "user-requested").await;
+    b.shot("33-session-finished-info").await;
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_launch_raises_toasts_and_fills_the_bell() {
+    let srv = Server::start().await;
+    let b = Browser::start().await;
+    b.login(&srv, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    b.el("#start-button").await.click().await.unwrap();
+    b.fill("#session-name", "toasty").await;
+    b.el("#wizard-skip").await.click().await.unwrap();
+    b.wait_contains("#review-environment", "berth/busybox")
+        .await;
+    b.el("#launch-button").await.click().await.unwrap();
+    b.el("#no-folder-launch").await.click().await.unwrap();
+    b.wait_for_path("/sessions").await;
+
+    // one toast per session, turned from PENDING to RUNNING in place
+    b.wait_contains(".toasts", "Session toasty is running.")
+        .await;
+    let toasts = b.driver.find_all(By::Css(".toast")).await.unwrap();
+    assert_eq!(toasts.len(), 1, "one toast for the session");
+    b.shot("34-toast-running").await;
+    // its terminate button works (through the dialog)
+    b.el(".toast .toast-terminate").await.click().await.unwrap();
+    b.el("#terminate-confirm").await.click().await.unwrap();
+    b.wait_contains(".toasts", "Session toasty has ended.")
+        .await;
+
+    // the bell counts them and lists them newest first
+    let count: usize = text(&b, "#notification-count").await.parse().unwrap();
+    assert!(count >= 4, "PENDING … TERMINATED, got {count}");
+    b.el("#notification-bell").await.click().await.unwrap();
+    let list = text(&b, "#notification-list").await;
+    for st in ["PENDING", "RUNNING", "TERMINATED"] {
+        assert!(list.contains(st), "{st} missing in {list}");
+    }
+    let first = text(&b, ".notice-item").await;
+    assert!(first.contains("TERMINATED"), "newest first: {first}");
+    b.wait_gone("#notification-count").await;
+    b.shot("35-bell-list").await;
+    // clicking one brings its toast back; clear all empties the list
+    b.el(".notice-item").await.click().await.unwrap();
+    b.wait_contains(".toasts", "toasty").await;
+    b.el("#notification-bell").await.click().await.unwrap();
+    b.el("#notifications-clear").await.click().await.unwrap();
+    b.wait_text("#notification-list .empty", "No notifications yet.")
+        .await;
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_user_never_sees_the_first_users_sessions() {
+    let srv = Server::start().await;
+    let admin = srv.api_login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    for (email, pw) in [
+        ("ann@e2e.berth", "ann-password"),
+        ("ben@e2e.berth", "ben-password"),
+    ] {
+        let res = admin
+            .post(srv.url("/api/v1/users"))
+            .json(&json!({"email": email, "password": pw, "full_name": email}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+    }
+    let ann = srv.api_login("ann@e2e.berth", "ann-password").await;
+    api_launch(
+        &srv,
+        &ann,
+        json!({"name": "anns-work", "image": IMAGE, "resources": {"cpu": 0.25, "mem": "64m"}}),
+    )
+    .await;
+
+    let b = Browser::start().await;
+    b.login(&srv, "ben@e2e.berth", "ben-password").await;
+    b.wait_text("#sessions-empty", "No running sessions.").await;
+    let ben = srv.api_login("ben@e2e.berth", "ben-password").await;
+    api_launch(
+        &srv,
+        &ben,
+        json!({"name": "bens-work", "image": IMAGE, "resources": {"cpu": 0.25, "mem": "64m"}}),
+    )
+    .await;
+    wait_row(&b, "bens-work", "RUNNING").await;
+    b.wait_text("#page-info", "Page 1 of 1 · 1 in all").await;
+    b.wait_text("#page-next", "Next").await;
+    assert!(!b.el("#page-next").await.is_enabled().await.unwrap());
+    let table = text(&b, "#sessions-table").await;
+    assert!(!table.contains("anns-work"), "{table}");
+    assert!(
+        b.driver.find(By::Css("#filter-owner")).await.is_err(),
+        "users get no owner filter"
+    );
+    b.el("#tab-finished").await.click().await.unwrap();
+    b.wait_text("#sessions-empty", "No finished sessions.")
+        .await;
+    b.shot("36-second-user").await;
+    b.close().await;
+
+    // the superadmin sees both, with their owners, and can filter by owner
+    let b = Browser::start().await;
+    b.login(&srv, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    wait_row(&b, "anns-work", "RUNNING").await;
+    wait_row(&b, "bens-work", "ben@e2e.berth").await;
+    b.fill("#filter-owner", "ann@e2e.berth").await;
+    b.press(Key::Enter).await;
+    wait_no_row(&b, "bens-work").await;
+    wait_row(&b, "anns-work", "ann@e2e.berth").await;
+    b.close().await;
+}
