@@ -70,10 +70,12 @@ fn Toast(notice: Notice) -> impl IntoView {
                         on:click=move |_| live.logs.set(Some(LogTarget { session_id: id.get_value(), name: name.get_value(), kernel: None }))>
                         {t!(i18n, action_logs)}
                     </button>
-                    <button type="button" class="btn btn-small btn-danger toast-terminate" disabled=!live_now
-                        on:click=move |_| live.terminate.set(Some((id.get_value(), name.get_value())))>
-                        {t!(i18n, action_terminate)}
-                    </button>
+                    {live_now.then(|| view! {
+                        <button type="button" class="btn btn-small btn-danger toast-terminate"
+                            on:click=move |_| live.terminate.set(Some((id.get_value(), name.get_value())))>
+                            {t!(i18n, action_terminate)}
+                        </button>
+                    })}
                 </div>
             </div>
         </div>
