@@ -278,6 +278,43 @@ impl Browser {
         panic!("{css}.{name} should be {value:?}, it is {last:?}");
     }
 
+    /// Waits until the sessions-table row matching the XPath `row` contains
+    /// `status` (any text of the row). The list follows the event stream,
+    /// so the page is never reloaded.
+    pub async fn wait_row_xpath(&self, row: &str, status: &str) -> WebElement {
+        let mut last = String::new();
+        for _ in 0..240 {
+            if let Ok(tr) = self.driver.find(By::XPath(row)).await {
+                last = tr.text().await.unwrap_or_default();
+                if last.contains(status) {
+                    return tr;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        panic!("row {row} never showed {status}; last read {last:?}");
+    }
+
+    /// [`Browser::wait_row_xpath`] for the session called `name`.
+    pub async fn wait_session(&self, name: &str, status: &str) -> WebElement {
+        self.wait_row_xpath(&session_row(name), status).await
+    }
+
+    /// Waits until no row shows the session called `name`.
+    pub async fn wait_no_session(&self, name: &str) {
+        self.wait_gone_xpath(&session_row(name)).await
+    }
+
+    async fn wait_gone_xpath(&self, xpath: &str) {
+        for _ in 0..240 {
+            if self.driver.find(By::XPath(xpath)).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        panic!("{xpath} should be gone");
+    }
+
     /// Waits until the focused element has the id `id`.
     pub async fn wait_focus(&self, id: &str) {
         let mut last = None;
@@ -357,4 +394,9 @@ impl Drop for Browser {
         }
         let _ = self.chromedriver.wait();
     }
+}
+
+/// The XPath of the sessions-table row of the session called `name`.
+pub fn session_row(name: &str) -> String {
+    format!("//tr[td[@class='session-name']/button[normalize-space()='{name}']]")
 }

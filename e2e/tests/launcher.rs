@@ -5,30 +5,6 @@
 use berth_e2e::thirtyfour::prelude::*;
 use berth_e2e::{Browser, Server, ADMIN_EMAIL, ADMIN_PASSWORD};
 
-/// Waits until the named session shows `status`; the list follows the
-/// event stream, so the page is never reloaded.
-async fn wait_row_status(b: &Browser, name: &str, status: &str) {
-    wait_row(
-        b,
-        &format!("//tr[td[@class='session-name']/button[normalize-space()='{name}']]"),
-        name,
-        status,
-    )
-    .await
-}
-
-async fn wait_row(b: &Browser, row: &str, name: &str, status: &str) {
-    for _ in 0..240 {
-        if let Ok(tr) = b.driver.find(By::XPath(row)).await {
-            if tr.text().await.unwrap_or_default().contains(status) {
-                return;
-            }
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-    }
-    panic!("session {name} never showed {status}");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn launch_through_all_five_pages() {
     let srv = Server::start().await;
@@ -121,7 +97,7 @@ async fn launch_through_all_five_pages() {
     b.el("#no-folder-launch").await.click().await.unwrap();
 
     b.wait_for_path("/sessions").await;
-    wait_row_status(&b, "e2e-wizard", "RUNNING").await;
+    b.wait_session("e2e-wizard", "RUNNING").await;
     b.shot("16-sessions-after-launch").await;
 
     // Recent history: the launch is there; pin it, rename it, relaunch it
@@ -181,7 +157,7 @@ async fn launch_through_all_five_pages() {
     b.wait_for_path("/sessions").await;
     let relaunched =
         "//tr[td[@class='session-name']/button[starts-with(normalize-space(), 'e2e-wizard-')]]";
-    wait_row(&b, relaunched, "e2e-wizard-*", "RUNNING").await;
+    b.wait_row_xpath(relaunched, "RUNNING").await;
 
     // the renamed, pinned entry is on the server (any browser sees it)
     b.driver.goto(srv.url("/launch")).await.unwrap();
@@ -273,7 +249,7 @@ async fn skip_to_review_and_invalid_settings() {
     b.el("#launch-button").await.click().await.unwrap();
     b.el("#no-folder-launch").await.click().await.unwrap();
     b.wait_for_path("/sessions").await;
-    wait_row_status(&b, "skipped", "RUNNING").await;
+    b.wait_session("skipped", "RUNNING").await;
 
     // the server's refusal (name taken by a live session) lands on the right page
     b.el("#start-button").await.click().await.unwrap();
@@ -349,7 +325,7 @@ async fn admin_assigns_the_owner_by_email() {
     b.el("#launch-button").await.click().await.unwrap();
     b.el("#no-folder-launch").await.click().await.unwrap();
     b.wait_for_path("/sessions").await;
-    wait_row_status(&b, "for-olive", "RUNNING").await;
+    b.wait_session("for-olive", "RUNNING").await;
     b.close().await;
 
     // it is the owner's session: it appears in their own list
@@ -397,7 +373,7 @@ async fn accelerators_declared_by_the_agent_get_a_slider() {
     b.el("#launch-button").await.click().await.unwrap();
     b.el("#no-folder-launch").await.click().await.unwrap();
     b.wait_for_path("/sessions").await;
-    wait_row_status(&b, "with-gpu", "RUNNING").await;
+    b.wait_session("with-gpu", "RUNNING").await;
     b.close().await;
 
     let api = srv.api_login(ADMIN_EMAIL, ADMIN_PASSWORD).await;

@@ -21,33 +21,6 @@ async fn api_launch(srv: &Server, client: &reqwest::Client, body: Value) -> Valu
     created["items"][0].clone()
 }
 
-fn row(name: &str) -> String {
-    format!("//tr[td[@class='session-name']/button[normalize-space()='{name}']]")
-}
-
-/// Waits (without reloading: the list is live) until `name`'s row reads `status`.
-async fn wait_row(b: &Browser, name: &str, status: &str) -> WebElement {
-    for _ in 0..240 {
-        if let Ok(tr) = b.driver.find(By::XPath(row(name))).await {
-            if tr.text().await.unwrap_or_default().contains(status) {
-                return tr;
-            }
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-    }
-    panic!("session {name} never showed {status}");
-}
-
-async fn wait_no_row(b: &Browser, name: &str) {
-    for _ in 0..240 {
-        if b.driver.find(By::XPath(row(name))).await.is_err() {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-    }
-    panic!("session {name} should have left the list");
-}
-
 async fn text(b: &Browser, css: &str) -> String {
     b.el(css).await.text().await.unwrap_or_default()
 }
@@ -69,7 +42,7 @@ async fn detail_panel_logs_rename_and_terminate() {
     )
     .await;
     let id = s["id"].as_str().unwrap().to_string();
-    wait_row(&b, "logs-demo", "RUNNING").await;
+    b.wait_session("logs-demo", "RUNNING").await;
 
     // the detail panel: every field
     b.el(&format!("tr[data-session-id='{id}'] .session-open"))
@@ -146,7 +119,7 @@ async fn detail_panel_logs_rename_and_terminate() {
     b.fill("#rename-input", "renamed-demo").await;
     b.el("#rename-save").await.click().await.unwrap();
     b.wait_text("#detail-name", "renamed-demo").await;
-    wait_row(&b, "renamed-demo", "RUNNING").await;
+    b.wait_session("renamed-demo", "RUNNING").await;
 
     // terminate: the red button, a dialog, then Finished with its reason
     b.el("#detail-terminate").await.click().await.unwrap();
@@ -155,9 +128,9 @@ async fn detail_panel_logs_rename_and_terminate() {
     b.shot("32-session-terminate-dialog").await;
     b.el("#terminate-confirm").await.click().await.unwrap();
     b.wait_gone("#terminate-dialog").await;
-    wait_no_row(&b, "renamed-demo").await;
+    b.wait_no_session("renamed-demo").await;
     b.el("#tab-finished").await.click().await.unwrap();
-    wait_row(&b, "renamed-demo", "TERMINATED").await;
+    b.wait_session("renamed-demo", "TERMINATED").await;
     b.el(&format!("tr[data-session-id='{id}'] .session-open"))
         .await
         .click()
@@ -252,7 +225,7 @@ async fn a_second_user_never_sees_the_first_users_sessions() {
         json!({"name": "bens-work", "image": IMAGE, "resources": {"cpu": 0.25, "mem": "64m"}}),
     )
     .await;
-    wait_row(&b, "bens-work", "RUNNING").await;
+    b.wait_session("bens-work", "RUNNING").await;
     b.wait_text("#page-info", "Page 1 of 1 · 1 in all").await;
     b.wait_text("#page-next", "Next").await;
     assert!(!b.el("#page-next").await.is_enabled().await.unwrap());
@@ -271,11 +244,11 @@ async fn a_second_user_never_sees_the_first_users_sessions() {
     // the superadmin sees both, with their owners, and can filter by owner
     let b = Browser::start().await;
     b.login(&srv, ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    wait_row(&b, "anns-work", "RUNNING").await;
-    wait_row(&b, "bens-work", "ben@e2e.berth").await;
+    b.wait_session("anns-work", "RUNNING").await;
+    b.wait_session("bens-work", "ben@e2e.berth").await;
     b.fill("#filter-owner", "ann@e2e.berth").await;
     b.press(Key::Enter).await;
-    wait_no_row(&b, "bens-work").await;
-    wait_row(&b, "anns-work", "ann@e2e.berth").await;
+    b.wait_no_session("bens-work").await;
+    b.wait_session("anns-work", "ann@e2e.berth").await;
     b.close().await;
 }

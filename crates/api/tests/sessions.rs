@@ -6,8 +6,10 @@ mod common;
 
 use std::process::Command;
 
-use common::{containers_of, field_errors, launch, problem, wait_for, wait_status, TestServer};
-use reqwest::StatusCode;
+use common::{
+    containers_of, field_errors, get_json, launch, problem, wait_for, wait_status, TestServer,
+};
+use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 
 const IMAGE: &str = "berth/busybox:latest";
@@ -84,14 +86,7 @@ async fn interactive_session_runs_with_its_limits_and_terminate_removes_it() {
         "/home/work"
     );
     // live usage comes from the engine's stats, bounded by the session's limit
-    let usage: Value = c
-        .get(srv.url(&format!("/api/v1/sessions/{id}/usage")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let usage = get_json(&c, &srv, &format!("/api/v1/sessions/{id}/usage")).await;
     let k = &usage["kernels"][0];
     assert_eq!(k["kernel_id"], running["kernels"][0]["id"]);
     assert_eq!(k["mem_limit"], 96 * 1024 * 1024);
@@ -111,14 +106,7 @@ async fn interactive_session_runs_with_its_limits_and_terminate_removes_it() {
     assert_eq!(done["status_info"], "user-requested");
     assert!(!done["terminated_at"].is_null());
     assert!(!container_exists(&cid), "the container is removed");
-    let usage: Value = c
-        .get(srv.url(&format!("/api/v1/sessions/{id}/usage")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let usage = get_json(&c, &srv, &format!("/api/v1/sessions/{id}/usage")).await;
     assert_eq!(usage["kernels"], json!([]), "an ended session uses nothing");
     assert_eq!(
         statuses(&done),
@@ -792,6 +780,20 @@ async fn restart_keeps_running_sessions_and_notices_vanished_containers() {
     );
 }
 
+/// Creates or replaces a resource policy (no memory or lifetime limit).
+async fn put_policy(admin: &Client, srv: &TestServer, name: &str, concurrent: u32, cpu: f64) {
+    let res = admin
+        .post(srv.url("/api/v1/resource-policies"))
+        .json(
+            &json!({"name": name, "max_concurrent_sessions": concurrent, "max_total_cpu": cpu,
+                      "max_total_mem": 0, "max_session_lifetime": 0}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+}
+
 #[tokio::test]
 async fn environments_presets_groups_policies() {
     let srv = TestServer::start().await;
@@ -883,16 +885,7 @@ async fn environments_presets_groups_policies() {
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
 
     // a policy of one concurrent session keeps the second PENDING with the reason
-    let res = admin
-        .post(srv.url("/api/v1/resource-policies"))
-        .json(
-            &json!({"name": "one-at-a-time", "max_concurrent_sessions": 1, "max_total_cpu": 0,
-                      "max_total_mem": 0, "max_session_lifetime": 0}),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
+    put_policy(&admin, &srv, "one-at-a-time", 1, 0.0).await;
     let eve_info: Value = admin
         .get(srv.url("/api/v1/users?email=eve@test.berth"))
         .send()
@@ -911,14 +904,7 @@ async fn environments_presets_groups_policies() {
     assert_eq!(res.status(), StatusCode::OK);
     // the launcher reads the owner's policy: the caller's own, or (admins) anyone's
     for (client, query) in [(&eve, ""), (&admin, "?owner_email=EVE@test.berth")] {
-        let mine: Value = client
-            .get(srv.url(&format!("/api/v1/resource-policy{query}")))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let mine = get_json(client, &srv, &format!("/api/v1/resource-policy{query}")).await;
         assert_eq!(mine["name"], "one-at-a-time", "{query}");
         assert_eq!(mine["max_concurrent_sessions"], 1);
     }
@@ -973,16 +959,7 @@ async fn environments_presets_groups_policies() {
     assert_eq!(body["status_info"], "user-requested");
 
     // a CPU limit in the policy refuses a bigger session on the field, as the launcher does
-    let res = admin
-        .post(srv.url("/api/v1/resource-policies"))
-        .json(
-            &json!({"name": "one-at-a-time", "max_concurrent_sessions": 1, "max_total_cpu": 0.5,
-                      "max_total_mem": 0, "max_session_lifetime": 0}),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
+    put_policy(&admin, &srv, "one-at-a-time", 1, 0.5).await;
     let res = eve
         .post(srv.url("/api/v1/sessions"))
         .json(&json!({"image": IMAGE, "resources": {"cpu": 1, "mem": "64m"}}))

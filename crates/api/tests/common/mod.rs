@@ -266,6 +266,13 @@ pub async fn launch(c: &Client, srv: &TestServer, body: Value) -> Value {
     json["items"][0].clone()
 }
 
+/// `GET path` as JSON, asserting 200.
+pub async fn get_json(c: &Client, srv: &TestServer, path: &str) -> Value {
+    let res = c.get(srv.url(path)).send().await.expect("request");
+    assert_eq!(res.status(), StatusCode::OK, "GET {path}");
+    res.json().await.expect("json body")
+}
+
 /// Asserts a problem+json answer with `status`; returns the body.
 pub async fn problem(res: Response, status: StatusCode) -> Value {
     assert_eq!(res.status(), status, "unexpected status");
