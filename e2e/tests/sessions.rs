@@ -50,6 +50,7 @@ async fn detail_panel_logs_rename_and_terminate() {
         .click()
         .await
         .unwrap();
+    b.wait_focus("detail-title").await;
     b.wait_text("#detail-id", &id).await;
     b.wait_text("#detail-name", "logs-demo").await;
     b.wait_text("#detail-owner", ADMIN_EMAIL).await;

@@ -36,11 +36,18 @@ pub fn SessionDetail(#[prop(into)] id: Signal<String>, on_close: Callback<()>) -
     ) {
         on_cleanup(move || h.clear());
     }
+    // keyboard and screen-reader users land in the panel that just opened
+    let title = NodeRef::<leptos::html::H2>::new();
+    title.on_load(|h| {
+        request_animation_frame(move || {
+            let _ = h.focus();
+        });
+    });
     view! {
         <aside class="detail-panel" id="session-detail" role="region" aria-labelledby="detail-title"
             on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { on_close.run(()) }>
             <div class="detail-head">
-                <h2 id="detail-title">{t!(i18n, detail_title)}</h2>
+                <h2 id="detail-title" tabindex="-1" node_ref=title>{t!(i18n, detail_title)}</h2>
                 <button type="button" class="icon-btn" id="detail-close" aria-label=move || t_string!(i18n, btn_close).to_string()
                     on:click=move |_| on_close.run(())>"×"</button>
             </div>
