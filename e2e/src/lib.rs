@@ -32,8 +32,11 @@ pub struct Server {
     pub base: String,
     /// The server's parts (instance id, shutdown).
     pub ctx: berth_api::services::Shared,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
+    config: Config,
+    addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
+    keep_containers: bool,
 }
 
 impl Server {
@@ -63,7 +66,16 @@ impl Server {
         config.scheduler_tick_ms = 200;
         config.stop_grace_secs = 2;
         tweak(&mut config);
-        let app = berth_api::server::build(config)
+        Self::boot(dir, listener, config).await
+    }
+
+    async fn boot(
+        dir: tempfile::TempDir,
+        listener: tokio::net::TcpListener,
+        config: Config,
+    ) -> Server {
+        let addr = listener.local_addr().expect("addr");
+        let app = berth_api::server::build(config.clone())
             .await
             .expect("server builds");
         let (stop, stopped) = oneshot::channel::<()>();
@@ -73,8 +85,41 @@ impl Server {
         Server {
             base: format!("http://{addr}"),
             ctx: app.ctx,
-            _dir: dir,
+            dir,
+            config,
+            addr,
             stop: Some(stop),
+            keep_containers: false,
+        }
+    }
+
+    /// Stops this server (its event streams end, its containers stay) and
+    /// starts a new one on the same port and database, as after a crash.
+    pub async fn restart(mut self) -> Server {
+        self.halt();
+        let placeholder = tempfile::tempdir().expect("temp dir");
+        let dir = std::mem::replace(&mut self.dir, placeholder);
+        let config = self.config.clone();
+        let mut listener = None;
+        for _ in 0..50 {
+            match tokio::net::TcpListener::bind(self.addr).await {
+                Ok(l) => {
+                    listener = Some(l);
+                    break;
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+        let listener = listener.expect("rebind the same port");
+        // the new server takes the containers over
+        self.keep_containers = true;
+        Self::boot(dir, listener, config).await
+    }
+
+    fn halt(&mut self) {
+        self.ctx.shutdown().cancel();
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
         }
     }
 
@@ -103,9 +148,9 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        self.ctx.shutdown().cancel();
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
+        self.halt();
+        if self.keep_containers {
+            return;
         }
         // tests share one engine: remove only this server's containers, also on failure
         let label = format!("label=berth.instance={}", self.ctx.instance());

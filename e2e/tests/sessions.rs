@@ -253,3 +253,24 @@ async fn a_second_user_never_sees_the_first_users_sessions() {
     b.wait_session("anns-work", "ann@e2e.berth").await;
     b.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_list_reconnects_after_the_server_restarts() {
+    let srv = Server::start().await;
+    let b = Browser::start().await;
+    b.login(&srv, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    b.wait_text("#sessions-empty", "No running sessions.").await;
+
+    // the stream breaks while the server is away; the page stays as it is
+    let srv = srv.restart().await;
+    let api = srv.api_login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    api_launch(
+        &srv,
+        &api,
+        json!({"name": "after-restart", "image": IMAGE, "resources": {"cpu": 0.25, "mem": "64m"}}),
+    )
+    .await;
+    // no reload: the stream came back by itself and the list refetched
+    b.wait_session("after-restart", "RUNNING").await;
+    b.close().await;
+}
