@@ -97,8 +97,7 @@ async fn detail_panel_logs_rename_and_terminate() {
     b.shot("31-session-logs").await;
     b.press(Key::Escape).await;
     b.wait_gone("#log-dialog").await;
-    // per-kernel logs from the kernels table (the launch toast sits over
-    // the panel's foot: close it as a user would)
+    // a toast closes by its × ; then per-kernel logs from the kernels table
     for close in b.driver.find_all(By::Css(".toast-close")).await.unwrap() {
         let _ = close.click().await;
     }
