@@ -273,3 +273,18 @@ async fn the_list_reconnects_after_the_server_restarts() {
     b.wait_session("after-restart", "RUNNING").await;
     b.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leaving_the_page_gives_its_event_stream_back() {
+    // Chromium allows six connections per host: streams of pages left
+    // behind (back-forward cache) must not use them up
+    let srv = Server::start().await;
+    let b = Browser::start().await;
+    b.login(&srv, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    for _ in 0..8 {
+        b.driver.goto("about:blank").await.unwrap();
+        b.driver.goto(srv.url("/sessions")).await.unwrap();
+        b.wait_text("#sessions-title", "Sessions").await;
+    }
+    b.close().await;
+}

@@ -72,12 +72,26 @@ impl Live {
             terminate: RwSignal::new(None),
         };
         provide_context(live);
-        let source = StoredValue::new_local(None::<EventSource>);
+        let source: Source = StoredValue::new_local(None);
         connect(live, me, source);
-        on_cleanup(move || {
-            if let Some(Some(es)) = source.try_get_value() {
-                es.close();
+        // A browser allows six HTTP/1.1 connections per host: a page that is
+        // hidden or left (and kept in the back-forward cache) gives its
+        // stream back, and fetches what it missed when it is shown again.
+        let sync = move || {
+            if document().hidden() {
+                disconnect(source);
+            } else if source.try_with_value(Option::is_none) == Some(true) {
+                connect(live, me, source);
             }
+        };
+        let hidden = window_event_listener(leptos::ev::visibilitychange, move |_| sync());
+        let left = window_event_listener(leptos::ev::pagehide, move |_| disconnect(source));
+        let back = window_event_listener(leptos::ev::pageshow, move |_| sync());
+        on_cleanup(move || {
+            hidden.remove();
+            left.remove();
+            back.remove();
+            disconnect(source);
         });
         live
     }
@@ -133,11 +147,27 @@ pub fn use_live() -> Live {
     expect_context::<Live>()
 }
 
-fn connect(
-    live: Live,
-    me: Signal<Option<String>>,
-    source: StoredValue<Option<EventSource>, LocalStorage>,
-) {
+/// One open stream and its handlers (dropped with it).
+struct Conn {
+    es: EventSource,
+    _handlers: (
+        Closure<dyn FnMut()>,
+        Closure<dyn FnMut(MessageEvent)>,
+        Closure<dyn FnMut()>,
+        Closure<dyn FnMut()>,
+    ),
+}
+
+type Source = StoredValue<Option<Conn>, LocalStorage>;
+
+fn disconnect(source: Source) {
+    if let Some(Some(conn)) = source.try_update_value(Option::take) {
+        conn.es.close();
+    }
+}
+
+fn connect(live: Live, me: Signal<Option<String>>, source: Source) {
+    disconnect(source);
     let Ok(es) = EventSource::new("/api/v1/events") else {
         return;
     };
@@ -163,10 +193,16 @@ fn connect(
     let on_error = Closure::<dyn FnMut()>::new(move || {
         // The browser retries by itself unless the stream is closed for
         // good (e.g. the server was down): then start a new one shortly.
-        if es2.ready_state() == EventSource::CLOSED {
+        let current =
+            source.try_with_value(|s| s.as_ref().map(|c| &c.es) == Some(&es2)) == Some(true);
+        if current && es2.ready_state() == EventSource::CLOSED {
             set_timeout(
                 move || {
-                    if source.try_get_value().is_some() {
+                    let still = source.try_with_value(|s| {
+                        s.as_ref()
+                            .is_some_and(|c| c.es.ready_state() == EventSource::CLOSED)
+                    });
+                    if still == Some(true) && !document().hidden() {
                         connect(live, me, source);
                     }
                 },
@@ -178,10 +214,8 @@ fn connect(
     let _ = es.add_event_listener_with_callback("session", on_session.as_ref().unchecked_ref());
     let _ = es.add_event_listener_with_callback("lagged", on_lagged.as_ref().unchecked_ref());
     es.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-    // the handlers live as long as the page; one set per connection
-    on_open.forget();
-    on_session.forget();
-    on_lagged.forget();
-    on_error.forget();
-    source.set_value(Some(es));
+    source.set_value(Some(Conn {
+        es,
+        _handlers: (on_open, on_session, on_lagged, on_error),
+    }));
 }
