@@ -150,13 +150,10 @@ pub fn use_live() -> Live {
 /// One open stream and its handlers (dropped with it).
 struct Conn {
     es: EventSource,
-    _handlers: (
-        Closure<dyn FnMut()>,
-        Closure<dyn FnMut(MessageEvent)>,
-        Closure<dyn FnMut()>,
-        Closure<dyn FnMut()>,
-    ),
+    _handlers: (Handler, Closure<dyn FnMut(MessageEvent)>, Handler, Handler),
 }
+
+type Handler = Closure<dyn FnMut()>;
 
 type Source = StoredValue<Option<Conn>, LocalStorage>;
 
