@@ -116,6 +116,16 @@ async fn detail_panel_logs_rename_and_terminate() {
     )
     .await;
     assert!(!b.el("#rename-save").await.is_enabled().await.unwrap());
+    // another session's events do not close the editor
+    api_launch(
+        &srv,
+        &api,
+        json!({"name": "bystander", "image": IMAGE, "resources": {"cpu": 0.25, "mem": "64m"}}),
+    )
+    .await;
+    b.wait_session("bystander", "RUNNING").await;
+    let typed = b.el("#rename-input").await.prop("value").await.unwrap();
+    assert_eq!(typed.as_deref(), Some("bad name"));
     b.fill("#rename-input", "renamed-demo").await;
     b.el("#rename-save").await.click().await.unwrap();
     b.wait_text("#detail-name", "renamed-demo").await;

@@ -26,6 +26,16 @@ pub fn SessionDetail(#[prop(into)] id: Signal<String>, on_close: Callback<()>) -
         live.version.track();
         async move { api::session(&id).await }
     });
+    // Every event refetches, but the panel is rebuilt only when this
+    // session really changed: an open rename or Info stays as it is.
+    let current = RwSignal::new(None::<Result<SessionInfo, ApiError>>);
+    Effect::new(move || {
+        if let Some(v) = info.get() {
+            if current.with_untracked(|c| c.as_ref() != Some(&v)) {
+                current.set(Some(v));
+            }
+        }
+    });
     // the clock for the elapsed time
     let now = RwSignal::new(crate::format::now());
     if let Ok(h) = set_interval_with_handle(
@@ -51,7 +61,7 @@ pub fn SessionDetail(#[prop(into)] id: Signal<String>, on_close: Callback<()>) -
                 <button type="button" class="icon-btn" id="detail-close" aria-label=move || t_string!(i18n, btn_close).to_string()
                     on:click=move |_| on_close.run(())>"×"</button>
             </div>
-            {move || match info.get() {
+            {move || match current.get() {
                 None => view! { <p class="loading" role="status">{t!(i18n, loading)}</p> }.into_any(),
                 Some(Err(ApiError::Problem(p))) if p.status == 404 => {
                     view! { <p class="empty">{t!(i18n, detail_gone)}</p> }.into_any()
