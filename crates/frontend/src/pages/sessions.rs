@@ -68,7 +68,10 @@ pub fn SessionsPage() -> impl IntoView {
     Effect::new(move || match list.get() {
         Some(Ok(l)) => {
             owner_error.set(false);
-            shown.set(Some(l));
+            // an event about another page's session leaves this one alone
+            if shown.with_untracked(|s| s.as_ref() != Some(&l)) {
+                shown.set(Some(l));
+            }
         }
         Some(Err(ApiError::Invalid(_))) => owner_error.set(true),
         _ => {}
