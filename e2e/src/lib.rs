@@ -152,22 +152,30 @@ impl Drop for Server {
         if self.keep_containers {
             return;
         }
-        // tests share one engine: remove only this server's containers, also on failure
+        // tests share one engine: remove only this server's containers, also
+        // on failure; look twice, as a launch in flight when the test ends
+        // can still create its container just after the first look
         let label = format!("label=berth.instance={}", self.ctx.instance());
-        if let Ok(out) = Command::new("docker")
-            .args(["ps", "-aq", "--filter", &label])
-            .output()
-        {
-            let ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
-                .split_whitespace()
-                .map(String::from)
-                .collect();
-            if !ids.is_empty() {
-                let _ = Command::new("docker")
-                    .args(["rm", "-f", "-v"])
-                    .args(&ids)
-                    .output();
-            }
+        remove_labelled(&label);
+        std::thread::sleep(Duration::from_secs(1));
+        remove_labelled(&label);
+    }
+}
+
+fn remove_labelled(label: &str) {
+    if let Ok(out) = Command::new("docker")
+        .args(["ps", "-aq", "--filter", label])
+        .output()
+    {
+        let ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .map(String::from)
+            .collect();
+        if !ids.is_empty() {
+            let _ = Command::new("docker")
+                .args(["rm", "-f", "-v"])
+                .args(&ids)
+                .output();
         }
     }
 }

@@ -179,8 +179,17 @@ async fn postgres_database() -> Option<String> {
 }
 
 /// Removes every container labelled with this server instance (tests share
-/// one engine; each cleans up only its own, also when it failed).
+/// one engine; each cleans up only its own, also when it failed). A launch
+/// still in flight when the test ends can create its container just after
+/// the first look (the test runtime then drops the task before it starts
+/// it), so a second look follows shortly.
 pub fn remove_containers(instance: &str) {
+    remove_containers_once(instance);
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    remove_containers_once(instance);
+}
+
+fn remove_containers_once(instance: &str) {
     let out = std::process::Command::new("docker")
         .args([
             "ps",
