@@ -886,14 +886,7 @@ async fn environments_presets_groups_policies() {
 
     // a policy of one concurrent session keeps the second PENDING with the reason
     put_policy(&admin, &srv, "one-at-a-time", 1, 0.0).await;
-    let eve_info: Value = admin
-        .get(srv.url("/api/v1/users?email=eve@test.berth"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let eve_info = get_json(&admin, &srv, "/api/v1/users?email=eve@test.berth").await;
     let eve_id = eve_info["items"][0]["id"].as_str().unwrap();
     let res = admin
         .patch(srv.url(&format!("/api/v1/users/{eve_id}")))
@@ -908,18 +901,13 @@ async fn environments_presets_groups_policies() {
         assert_eq!(mine["name"], "one-at-a-time", "{query}");
         assert_eq!(mine["max_concurrent_sessions"], 1);
     }
-    let res = eve
-        .get(srv.url("/api/v1/resource-policy?owner_email=root@test.berth"))
-        .send()
-        .await
-        .unwrap();
-    problem(res, StatusCode::FORBIDDEN).await;
-    let res = admin
-        .get(srv.url("/api/v1/resource-policy?owner_email=nobody@test.berth"))
-        .send()
-        .await
-        .unwrap();
-    problem(res, StatusCode::NOT_FOUND).await;
+    for (client, owner, status) in [
+        (&eve, "root@test.berth", StatusCode::FORBIDDEN),
+        (&admin, "nobody@test.berth", StatusCode::NOT_FOUND),
+    ] {
+        let url = srv.url(&format!("/api/v1/resource-policy?owner_email={owner}"));
+        problem(client.get(url).send().await.unwrap(), status).await;
+    }
     let first = launch(
         &eve,
         &srv,

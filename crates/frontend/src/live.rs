@@ -55,10 +55,12 @@ pub struct Live {
     pub logs: RwSignal<Option<LogTarget>>,
     /// The session the terminate dialog asks about (id, name), when open.
     pub terminate: RwSignal<Option<(String, String)>>,
+    /// The last notice number handed out (never reused, also after a clear).
+    last_seq: StoredValue<u64>,
 }
 
 /// How long a toast stays (errors stay until closed).
-pub const TOAST_MS: i32 = 8_000;
+pub const TOAST_MS: u64 = 8_000;
 
 impl Live {
     /// Provides the context and connects for the user `me` (user id).
@@ -70,6 +72,7 @@ impl Live {
             toasts: RwSignal::new(vec![]),
             logs: RwSignal::new(None),
             terminate: RwSignal::new(None),
+            last_seq: StoredValue::new(0),
         };
         provide_context(live);
         let source: Source = StoredValue::new_local(None);
@@ -98,7 +101,8 @@ impl Live {
 
     /// Records a status change: a notice, and the session's toast.
     pub fn notify(&self, ev: &SessionEvent) {
-        let seq = self.notices.with_untracked(|n| n.len() as u64 + 1);
+        self.last_seq.update_value(|s| *s += 1);
+        let seq = self.last_seq.get_value();
         let notice = Notice {
             seq,
             session_id: ev.session_id.clone(),
@@ -130,7 +134,7 @@ impl Live {
                 move || {
                     toasts.try_update(|t| t.retain(|x| !(x.session_id == id && x.seq == seq)));
                 },
-                std::time::Duration::from_millis(TOAST_MS as u64),
+                std::time::Duration::from_millis(TOAST_MS),
             );
         }
     }
