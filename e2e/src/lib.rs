@@ -140,6 +140,33 @@ impl Server {
         c
     }
 
+    /// `GET path` as `client`, as JSON (asserting 200).
+    pub async fn get_json(&self, client: &reqwest::Client, path: &str) -> serde_json::Value {
+        let res = client.get(self.url(path)).send().await.expect("request");
+        assert!(res.status().is_success(), "GET {path}: {}", res.status());
+        res.json().await.expect("json body")
+    }
+
+    /// Creates a user through the admin API as `admin`; the user's JSON.
+    pub async fn create_user(
+        &self,
+        admin: &reqwest::Client,
+        email: &str,
+        password: &str,
+        full_name: &str,
+    ) -> serde_json::Value {
+        let res = admin
+            .post(self.url("/api/v1/users"))
+            .json(
+                &serde_json::json!({"email": email, "password": password, "full_name": full_name}),
+            )
+            .send()
+            .await
+            .expect("create user");
+        assert_eq!(res.status(), 201, "creating {email}");
+        res.json().await.expect("user json")
+    }
+
     /// An absolute URL on this server.
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
@@ -366,6 +393,20 @@ impl Browser {
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
         panic!("{xpath} should be gone");
+    }
+
+    /// Review page: Launch, then "Launch" in the no-folder dialog.
+    pub async fn launch_and_confirm(&self) {
+        self.el("#launch-button")
+            .await
+            .click()
+            .await
+            .expect("click Launch");
+        self.el("#no-folder-launch")
+            .await
+            .click()
+            .await
+            .expect("confirm without folders");
     }
 
     /// Waits until the focused element has the id `id`.

@@ -152,8 +152,7 @@ async fn launch_through_all_five_pages() {
         .await;
     b.wait_contains("#review-environment", "GREETING").await;
     b.shot("20-launcher-relaunch-review").await;
-    b.el("#launch-button").await.click().await.unwrap();
-    b.el("#no-folder-launch").await.click().await.unwrap();
+    b.launch_and_confirm().await;
     b.wait_for_path("/sessions").await;
     let relaunched =
         "//tr[td[@class='session-name']/button[starts-with(normalize-space(), 'e2e-wizard-')]]";
@@ -246,8 +245,7 @@ async fn skip_to_review_and_invalid_settings() {
     b.el("#launch-button").await.click().await.unwrap();
     b.el("#no-folder-cancel").await.click().await.unwrap();
     b.wait_gone("#no-folder-dialog").await;
-    b.el("#launch-button").await.click().await.unwrap();
-    b.el("#no-folder-launch").await.click().await.unwrap();
+    b.launch_and_confirm().await;
     b.wait_for_path("/sessions").await;
     b.wait_session("skipped", "RUNNING").await;
 
@@ -257,8 +255,7 @@ async fn skip_to_review_and_invalid_settings() {
     b.el("#wizard-skip").await.click().await.unwrap();
     b.wait_contains("#review-environment", "berth/busybox")
         .await;
-    b.el("#launch-button").await.click().await.unwrap();
-    b.el("#no-folder-launch").await.click().await.unwrap();
+    b.launch_and_confirm().await;
     b.wait_text("#wizard-page-title", "Session type").await;
     b.wait_text("#session-name-error", "This name is already in use.")
         .await;
@@ -270,14 +267,9 @@ async fn skip_to_review_and_invalid_settings() {
 async fn admin_assigns_the_owner_by_email() {
     let srv = Server::start().await;
     let api = srv.api_login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let res = api
-        .post(srv.url("/api/v1/users"))
-        .json(&serde_json::json!({"email": "owner@e2e.berth", "password": "owner-password", "full_name": "Olive Owner"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
-    let user: serde_json::Value = res.json().await.unwrap();
+    let user = srv
+        .create_user(&api, "owner@e2e.berth", "owner-password", "Olive Owner")
+        .await;
     // Olive's policy allows half a CPU: the launcher's slider stops there
     let res = api
         .post(srv.url("/api/v1/resource-policies"))
@@ -322,22 +314,14 @@ async fn admin_assigns_the_owner_by_email() {
     b.wait_text("#cpu-error", "").await;
     b.el("#wizard-skip").await.click().await.unwrap();
     b.wait_contains("#review-type", "owner@e2e.berth").await;
-    b.el("#launch-button").await.click().await.unwrap();
-    b.el("#no-folder-launch").await.click().await.unwrap();
+    b.launch_and_confirm().await;
     b.wait_for_path("/sessions").await;
     b.wait_session("for-olive", "RUNNING").await;
     b.close().await;
 
     // it is the owner's session: it appears in their own list
     let owner = srv.api_login("owner@e2e.berth", "owner-password").await;
-    let mine: serde_json::Value = owner
-        .get(srv.url("/api/v1/sessions"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let mine = srv.get_json(&owner, "/api/v1/sessions").await;
     assert_eq!(mine["items"][0]["name"], "for-olive");
     assert_eq!(mine["items"][0]["created_by"], ADMIN_EMAIL);
 }
@@ -358,33 +342,17 @@ async fn accelerators_declared_by_the_agent_get_a_slider() {
         "AI accelerator (fake.gpu)",
     )
     .await;
-    assert_eq!(
-        b.el("#accel-fake-gpu-range")
-            .await
-            .prop("max")
-            .await
-            .unwrap()
-            .as_deref(),
-        Some("2")
-    );
+    b.wait_prop("#accel-fake-gpu-range", "max", "2").await;
     b.fill("#accel-fake-gpu-number", "1").await;
     b.shot("24-launcher-accelerator").await;
     b.el("#wizard-skip").await.click().await.unwrap();
-    b.el("#launch-button").await.click().await.unwrap();
-    b.el("#no-folder-launch").await.click().await.unwrap();
+    b.launch_and_confirm().await;
     b.wait_for_path("/sessions").await;
     b.wait_session("with-gpu", "RUNNING").await;
     b.close().await;
 
     let api = srv.api_login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let list: serde_json::Value = api
-        .get(srv.url("/api/v1/sessions"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = srv.get_json(&api, "/api/v1/sessions").await;
     assert_eq!(
         list["items"][0]["resources"]["accelerators"]["fake.gpu"],
         1.0

@@ -163,8 +163,7 @@ async fn a_launch_raises_toasts_and_fills_the_bell() {
     b.el("#wizard-skip").await.click().await.unwrap();
     b.wait_contains("#review-environment", "berth/busybox")
         .await;
-    b.el("#launch-button").await.click().await.unwrap();
-    b.el("#no-folder-launch").await.click().await.unwrap();
+    b.launch_and_confirm().await;
     b.wait_for_path("/sessions").await;
 
     // one toast per session, turned from PENDING to RUNNING in place
@@ -209,13 +208,7 @@ async fn a_second_user_never_sees_the_first_users_sessions() {
         ("ann@e2e.berth", "ann-password"),
         ("ben@e2e.berth", "ben-password"),
     ] {
-        let res = admin
-            .post(srv.url("/api/v1/users"))
-            .json(&json!({"email": email, "password": pw, "full_name": email}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 201);
+        srv.create_user(&admin, email, pw, email).await;
     }
     let ann = srv.api_login("ann@e2e.berth", "ann-password").await;
     api_launch(

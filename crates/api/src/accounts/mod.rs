@@ -121,8 +121,13 @@ pub async fn user_info(store: &Store, user_id: &str) -> Result<UserInfo, Account
         .user_by_id(user_id)
         .await?
         .ok_or(AccountError::NotFound("user"))?;
-    let access_key = store.main_access_key(user_id).await?.unwrap_or_default();
-    let projects = store.projects_of(user_id).await?;
+    complete(store, row).await
+}
+
+/// A user row with its main access key and projects.
+async fn complete(store: &Store, row: UserRow) -> Result<UserInfo, AccountError> {
+    let access_key = store.main_access_key(&row.id).await?.unwrap_or_default();
+    let projects = store.projects_of(&row.id).await?;
     Ok(to_info(row, access_key, projects))
 }
 
@@ -158,14 +163,18 @@ pub async fn update_user(
     user_info(store, id).await
 }
 
+/// The user with this email, if any (one user's rows only).
+pub async fn user_by_email(store: &Store, email: &str) -> Result<Option<UserInfo>, AccountError> {
+    match store.user_by_email(&normalise_email(email)).await? {
+        Some(row) => Ok(Some(complete(store, row).await?)),
+        None => Ok(None),
+    }
+}
+
 /// Every user, or only the one with `email`.
 pub async fn list_users(store: &Store, email: Option<&str>) -> Result<Vec<UserInfo>, AccountError> {
     let rows = match email {
-        Some(email) => store
-            .user_by_email(&normalise_email(email))
-            .await?
-            .into_iter()
-            .collect(),
+        Some(email) => return Ok(user_by_email(store, email).await?.into_iter().collect()),
         None => store.list_users().await?,
     };
     let mut keys: HashMap<String, String> = HashMap::new();

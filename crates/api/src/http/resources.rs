@@ -240,10 +240,8 @@ async fn policy_of_owner(
                     "Only admins launch sessions for other users.",
                 ));
             }
-            accounts::list_users(ctx.store(), Some(e))
+            accounts::user_by_email(ctx.store(), e)
                 .await?
-                .into_iter()
-                .next()
                 .ok_or(ApiError::NotFound("user"))?
         }
         _ => user,

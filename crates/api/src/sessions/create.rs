@@ -52,13 +52,13 @@ pub async fn create(
                     "Only admins can launch sessions for other users.",
                 ));
             }
-            let found = accounts::list_users(store, Some(email))
+            let found = accounts::user_by_email(store, email)
                 .await
                 .map_err(|e| match e {
                     accounts::AccountError::Store(s) => SessionError::Store(s),
                     other => SessionError::Conflict(other.to_string()),
                 })?;
-            match found.into_iter().next() {
+            match found {
                 Some(u) if u.is_active => u,
                 _ => {
                     return Err(invalid(
