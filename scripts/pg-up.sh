@@ -12,7 +12,9 @@ if ! command -v pg_ctlcluster >/dev/null; then
 fi
 version=$(ls /etc/postgresql | sort -n | tail -1)
 if ! pg_lsclusters -h | awk '{print $4}' | grep -q online; then
-  pg_ctlcluster "$version" main start
+  # The server must not inherit fd 3 (the caller's $(...) pipe), or the
+  # caller waits for it to exit, i.e. forever.
+  pg_ctlcluster "$version" main start </dev/null 3>&-
 fi
 for _ in $(seq 1 50); do
   su postgres -c "psql -qtAc 'SELECT 1'" >/dev/null 2>&1 && break
