@@ -213,7 +213,7 @@ pub struct Browser {
     /// The WebDriver session.
     pub driver: WebDriver,
     chromedriver: Child,
-    _profile: tempfile::TempDir,
+    profile: tempfile::TempDir,
 }
 
 fn free_port() -> u16 {
@@ -239,7 +239,7 @@ impl Browser {
         let browser = Browser {
             driver: connect(port, profile.path()).await,
             chromedriver,
-            _profile: profile,
+            profile,
         };
         browser
             .driver
@@ -252,6 +252,19 @@ impl Browser {
             .await
             .ok();
         browser
+    }
+
+    /// Waits for the browser to finish downloading `file_name` (into this
+    /// session's own download directory) and returns its contents.
+    pub async fn wait_download(&self, file_name: &str) -> String {
+        let path = downloads_dir(self.profile.path()).join(file_name);
+        for _ in 0..300 {
+            if let Ok(text) = std::fs::read_to_string(&path) {
+                return text;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("{} was not downloaded", path.display());
     }
 
     /// Saves a screenshot as `target/e2e-shots/<name>.png`.
@@ -447,6 +460,11 @@ impl Browser {
     }
 }
 
+/// Where a browser with this profile saves downloads.
+fn downloads_dir(profile: &Path) -> PathBuf {
+    profile.join("downloads")
+}
+
 async fn connect(port: u16, profile: &Path) -> WebDriver {
     let url = format!("http://127.0.0.1:{port}");
     let mut caps = DesiredCapabilities::chrome();
@@ -468,6 +486,14 @@ async fn connect(port: u16, profile: &Path) -> WebDriver {
     }
     caps.add_arg(&format!("--user-data-dir={}", profile.display()))
         .expect("profile arg");
+    caps.add_experimental_option(
+        "prefs",
+        serde_json::json!({
+            "download.default_directory": downloads_dir(profile),
+            "download.prompt_for_download": false,
+        }),
+    )
+    .expect("download prefs");
     let mut last_err = None;
     for _ in 0..100 {
         match WebDriver::new(&url, caps.clone()).await {

@@ -93,7 +93,13 @@ async fn detail_panel_logs_rename_and_terminate() {
     b.el("#log-refresh").await.click().await.unwrap();
     b.el("#log-follow").await.click().await.unwrap();
     b.wait_contains("#log-output", "hello-from-berth").await;
-    assert!(b.el("#log-download").await.is_enabled().await.unwrap());
+    // Download saves the shown log as <session name>.log
+    b.el("#log-download").await.click().await.unwrap();
+    let saved = b.wait_download("logs-demo.log").await;
+    assert!(
+        saved.contains("hello-from-berth"),
+        "downloaded log: {saved:?}"
+    );
     b.shot("31-session-logs").await;
     b.press(Key::Escape).await;
     b.wait_gone("#log-dialog").await;
