@@ -10,7 +10,9 @@ export PATH="$HOME/.cargo/bin:$PATH"
 rm -rf target/e2e-shots
 cargo test --workspace --locked
 echo "==> API integration tests on PostgreSQL"
-# --workspace keeps the feature set of the first run, so nothing is rebuilt
+# --workspace keeps the feature set of the first run, so nothing is rebuilt;
+# --test picks targets by name in every package, so the e2e crate's test
+# files must not share a name with the API's (they would run again here).
 api_tests=()
 for f in crates/api/tests/*.rs; do api_tests+=(--test "$(basename "$f" .rs)"); done
 pg=$(scripts/pg-up.sh)
