@@ -1,6 +1,6 @@
 //! Server settings: command-line flags with `BERTH_*` environment variables
-//! as fallbacks. The names are an interface (DESIGN.md §11): extend, don't
-//! rename.
+//! as fallbacks. The names are an interface that scripts, the README and
+//! CI rely on: extend, don't rename.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::collections::BTreeMap;
 
 use berth_shared::bytes::ByteSize;
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::Args;
 
 use crate::scheduler::core::Strategy;
@@ -32,6 +33,15 @@ fn parse_accelerators(s: &str) -> Result<BTreeMap<String, f64>, String> {
             Ok((k.trim().to_string(), v))
         })
         .collect()
+}
+
+/// `--scheduler-strategy`: the command line's names for the scheduler
+/// core's strategies (the core itself knows nothing of the CLI).
+fn strategy_parser() -> impl TypedValueParser<Value = Strategy> {
+    PossibleValuesParser::new(["dispersed", "concentrated"]).map(|s| match s.as_str() {
+        "concentrated" => Strategy::Concentrated,
+        _ => Strategy::Dispersed,
+    })
 }
 
 /// Where the database lives.
@@ -89,7 +99,7 @@ pub struct Config {
     #[arg(long, env = "BERTH_AGENT_ACCELERATORS", default_value = "", value_parser = parse_accelerators)]
     pub agent_accelerators: BTreeMap<String, f64>,
     /// How the scheduler picks among agents that fit.
-    #[arg(long, env = "BERTH_SCHEDULER_STRATEGY", value_enum, default_value_t = Strategy::Dispersed)]
+    #[arg(long, env = "BERTH_SCHEDULER_STRATEGY", value_parser = strategy_parser(), default_value = "dispersed")]
     pub scheduler_strategy: Strategy,
     /// Period of the scheduler's tick, in milliseconds (it also wakes on events).
     #[arg(long, env = "BERTH_SCHEDULER_TICK_MS", default_value_t = 1000)]

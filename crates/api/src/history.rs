@@ -4,11 +4,19 @@ use berth_shared::history::{HistoryEntry, UpdateHistoryRequest, KEEP_RECENT};
 use berth_shared::sessions::CreateSessionRequest;
 
 use crate::accounts::ms_to_time;
-use crate::store::{now_ms, HistoryEntryRow, Store, StoreError, StoreResult};
+use crate::store::json::encode;
+use crate::store::{now_ms, HistoryEntryRow, Store, StoreResult};
 
+/// An entry as the API shows it; one whose stored request is unreadable is
+/// left out (and logged): loading half a configuration would launch
+/// something else.
 fn entry(row: HistoryEntryRow) -> Option<HistoryEntry> {
+    let config = row
+        .config()
+        .map_err(|e| tracing::warn!(error = %e, "leaving out a history entry"))
+        .ok()?;
     Some(HistoryEntry {
-        config: serde_json::from_str(&row.config).ok()?,
+        config,
         id: row.id,
         name: row.name,
         pinned: row.pinned != 0,
@@ -28,8 +36,7 @@ pub async fn record(
         user_id: user_id.to_string(),
         name: name.to_string(),
         pinned: 0,
-        config: serde_json::to_string(config)
-            .map_err(|e| StoreError::Db(sqlx::Error::Encode(Box::new(e))))?,
+        config: encode(config),
         created_at: now_ms(),
     };
     store.push_history(&row, KEEP_RECENT).await

@@ -1,17 +1,29 @@
 //! The berth server as a library: `main.rs` only parses the command line and
 //! calls in here, and the integration and browser tests start the very same
-//! server on a random port.
+//! server on a random port. ARCHITECTURE.md at the repo root is the map.
 //!
-//! One folder per concern (see DESIGN.md §2): `http` parses and authorizes,
-//! `accounts` holds the operations on users and credentials, `store` is the
-//! only place with SQL, `runtime` the only place that talks to Docker.
+//! One module per concern:
+//! - `cli`, `config`, `server`, `services`: the command line, the settings,
+//!   start and stop, and the parts every request and task shares;
+//! - `http`: routes, extractors and the problem+json error; handlers parse,
+//!   authorize and call one operation;
+//! - `accounts`, `sessions`, `resources`, `environments`, `history`: the
+//!   operations (users and credentials; sessions and their status machine;
+//!   agents, groups, presets, policies; environment images; the launcher
+//!   history);
+//! - `scheduler`: the pure decision core and the loop that feeds it;
+//! - `events`: the in-process bus behind the SSE stream;
+//! - `store`: the only module with SQL; `runtime`: the only one that talks
+//!   to a Docker engine.
 
 pub mod accounts;
 pub mod cli;
 pub mod config;
+pub mod environments;
 pub mod events;
 pub mod history;
 pub mod http;
+pub mod resources;
 pub mod runtime;
 pub mod scheduler;
 pub mod server;

@@ -12,7 +12,7 @@ use crate::http::{self, ApiContext};
 use crate::runtime::Runtime;
 use crate::services::Services;
 use crate::store::{now_ms, Store, StoreError};
-use crate::{scheduler, sessions};
+use crate::{resources, scheduler, sessions};
 
 /// Why the server (or a CLI command) could not run.
 #[derive(Debug, thiserror::Error)]
@@ -68,7 +68,7 @@ pub async fn build(config: Config) -> Result<App, StartError> {
         .meta_get_or_init("instance_id", || uuid::Uuid::new_v4().simple().to_string())
         .await?;
     let ctx = Services::new(config, store, runtime, instance);
-    scheduler::refresh_agents(&ctx).await;
+    resources::agents::refresh_local(&ctx).await;
     if let Err(e) = sessions::recover(&ctx).await {
         tracing::error!(error = %e, "recovery after start failed");
     }

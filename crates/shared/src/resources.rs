@@ -289,6 +289,34 @@ impl ResourceBounds {
     }
 }
 
+/// Whether an agent's engine answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AgentStatus {
+    /// Its engine answers: sessions may be placed on it.
+    #[default]
+    Alive,
+    /// Its engine does not answer: nothing new is placed on it.
+    Lost,
+}
+
+impl AgentStatus {
+    /// Upper-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Alive => "ALIVE",
+            Self::Lost => "LOST",
+        }
+    }
+
+    /// Parses the upper-case name.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Alive, Self::Lost]
+            .into_iter()
+            .find(|a| a.as_str() == s)
+    }
+}
+
 /// An agent (one Docker engine) with its capacity and what is in use.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AgentInfo {
@@ -296,8 +324,8 @@ pub struct AgentInfo {
     pub id: String,
     /// Resource group.
     pub resource_group: String,
-    /// `ALIVE` or `LOST`.
-    pub status: String,
+    /// Whether its engine answers.
+    pub status: AgentStatus,
     /// Total CPU cores.
     pub cpu_total: f64,
     /// CPU held by sessions.

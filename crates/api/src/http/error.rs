@@ -7,6 +7,7 @@ use berth_shared::problem::PROBLEM_CONTENT_TYPE;
 use berth_shared::{FieldError, Problem};
 
 use crate::accounts::AccountError;
+use crate::resources::ResourceError;
 use crate::runtime::RuntimeError;
 use crate::sessions::SessionError;
 use crate::store::StoreError;
@@ -185,7 +186,21 @@ impl From<SessionError> for ApiError {
             SessionError::Conflict(d) => ApiError::Conflict(d),
             SessionError::Unavailable(d) => ApiError::Unavailable(d),
             SessionError::Store(e) => e.into(),
+            e @ SessionError::IllegalTransition { .. } => ApiError::Internal(e.to_string()),
             SessionError::Runtime(e) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<ResourceError> for ApiError {
+    fn from(e: ResourceError) -> Self {
+        match e {
+            ResourceError::Invalid(errors) => ApiError::Invalid(errors),
+            ResourceError::NotFound(what) => ApiError::NotFound(what),
+            ResourceError::Forbidden(d) => ApiError::Forbidden(d),
+            ResourceError::Conflict(d) => ApiError::Conflict(d),
+            ResourceError::Account(e) => e.into(),
+            ResourceError::Store(e) => e.into(),
         }
     }
 }

@@ -1,5 +1,5 @@
 //! Containers: create, start, stop, remove, wait, logs, list ours; engine
-//! capacity; environment images.
+//! capacity; images by label.
 
 use std::collections::HashMap;
 
@@ -257,13 +257,10 @@ impl Runtime {
             .collect())
     }
 
-    /// Images that carry the environment labels (`ai.backend.kernelspec`).
-    pub async fn environment_images(&self) -> Result<Vec<ImageInfo>, RuntimeError> {
+    /// Images that carry the label `label` (any value).
+    pub async fn images_labelled(&self, label: &str) -> Result<Vec<ImageInfo>, RuntimeError> {
         let docker = self.client().await?;
-        let filters = HashMap::from([(
-            "label".to_string(),
-            vec!["ai.backend.kernelspec".to_string()],
-        )]);
+        let filters = HashMap::from([("label".to_string(), vec![label.to_string()])]);
         let opts = ListImagesOptionsBuilder::default()
             .filters(&filters)
             .build();

@@ -1,6 +1,8 @@
 //! The Docker driver: the only module that talks to a Docker engine
-//! (through bollard). Step 1 connects, negotiates the API version and reads
-//! images; containers come with the session lifecycle.
+//! (through bollard). It connects lazily and negotiates the API version,
+//! reads images, and runs, stops, watches and reads containers
+//! (`containers.rs`) and their stats (`stats.rs`). It knows nothing of
+//! sessions: callers hand it a `ContainerSpec`.
 
 mod containers;
 mod stats;
@@ -19,10 +21,6 @@ pub use stats::{usage_of, Usage};
 const REQUEST_TIMEOUT_SECS: u64 = 120;
 /// How long a health probe waits for the engine.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
-
-/// Prefix of the labels that describe an environment image (the reference
-/// product's convention).
-pub const ENV_LABEL_PREFIX: &str = "ai.backend.";
 
 /// Why an engine operation failed.
 #[derive(Debug, thiserror::Error)]

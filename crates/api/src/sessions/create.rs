@@ -1,34 +1,33 @@
 //! Creating sessions: every check that needs server state, then PENDING
-//! rows and a scheduler wake-up.
-
-use std::collections::BTreeMap;
+//! rows and a scheduler wake-up. `create` reads as the rules it applies,
+//! in order: whose session it is, its project and resource group, its
+//! image and that image's minimums, its resources against the agents and
+//! the owner's policy, its names; then the rows. The steps that need no
+//! I/O are plain functions, tested below.
 
 use berth_shared::auth::UserInfo;
 use berth_shared::bytes::ByteSize;
-use berth_shared::resources::ResourceBounds;
+use berth_shared::resources::{ResourceBounds, ResourcePolicy};
 use berth_shared::sessions::{
-    CreateSessionRequest, SessionInfo, SessionStatus, SessionType, DEFAULT_CPU, DEFAULT_MEM,
+    session_name, CreateSessionRequest, SessionInfo, SessionType, DEFAULT_CPU, DEFAULT_MEM,
     DEFAULT_SHMEM,
 };
 use berth_shared::FieldError;
 use rand::distributions::{Alphanumeric, DistString};
 
-use super::{view, SessionError, SessionResult};
+use super::{invalid, status, view, SessionError, SessionResult};
 use crate::accounts::{self, DEFAULT_PROJECT};
+use crate::environments::{self, ImageLabels};
+use crate::resources;
 use crate::runtime::RuntimeError;
 use crate::services::Services;
-use crate::store::{now_ms, KernelRow, SessionRow, StoreError};
+use crate::store::json::encode;
+use crate::store::{now_ms, AgentRow, KernelRow, SessionRow, StoreError, MAIN_ROLE};
 
-fn invalid(field: &str, code: &str, message: impl Into<String>) -> SessionError {
-    SessionError::Invalid(vec![FieldError::new(field, code, message)])
-}
-
-/// Parses an `ai.backend.resource.min.*` label value.
-fn min_label(labels: &std::collections::HashMap<String, String>, key: &str) -> Option<String> {
-    labels
-        .get(&format!("ai.backend.resource.min.{key}"))
-        .cloned()
-}
+/// Hostname of a session's first kernel.
+const MAIN_HOSTNAME: &str = "main1";
+/// The only cluster mode so far.
+const SINGLE_NODE: &str = "single-node";
 
 /// Creates `count` sessions (PENDING) and wakes the scheduler.
 pub async fn create(
@@ -38,64 +37,8 @@ pub async fn create(
 ) -> SessionResult<Vec<SessionInfo>> {
     req.validate().map_err(SessionError::Invalid)?;
     let store = svc.store();
-
-    // Whose session it is.
-    let owner = match req
-        .owner_email
-        .as_deref()
-        .map(str::trim)
-        .filter(|e| !e.is_empty())
-    {
-        Some(email) => {
-            if !caller.role.is_admin() {
-                return Err(SessionError::Forbidden(
-                    "Only admins can launch sessions for other users.",
-                ));
-            }
-            let found = accounts::user_by_email(store, email)
-                .await
-                .map_err(|e| match e {
-                    accounts::AccountError::Store(s) => SessionError::Store(s),
-                    other => SessionError::Conflict(other.to_string()),
-                })?;
-            match found {
-                Some(u) if u.is_active => u,
-                _ => {
-                    return Err(invalid(
-                        "owner_email",
-                        "unknown_user",
-                        format!("There is no active user {email}."),
-                    ))
-                }
-            }
-        }
-        None => caller.clone(),
-    };
-
-    // Project and resource group, checked against the owner.
-    let project = match req
-        .project
-        .as_deref()
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-    {
-        Some(p) if owner.projects.iter().any(|m| m == p) => p.to_string(),
-        Some(p) => {
-            return Err(invalid(
-                "project",
-                "not_a_member",
-                format!("{} is not in project {p}.", owner.email),
-            ))
-        }
-        None if owner.projects.iter().any(|m| m == DEFAULT_PROJECT) => DEFAULT_PROJECT.to_string(),
-        None => owner.projects.first().cloned().ok_or_else(|| {
-            invalid(
-                "project",
-                "required",
-                format!("{} is in no project.", owner.email),
-            )
-        })?,
-    };
+    let owner = owner(svc, caller, req.owner_email.as_deref()).await?;
+    let project = project_of(&owner, req.project.as_deref())?;
     let project_id = store.project_id(&project).await?.ok_or_else(|| {
         invalid(
             "project",
@@ -103,33 +46,141 @@ pub async fn create(
             format!("There is no project {project}."),
         )
     })?;
-    let groups = store.resource_groups_for_project(&project_id).await?;
-    let group = match req
-        .resource_group
-        .as_deref()
-        .map(str::trim)
-        .filter(|g| !g.is_empty())
-    {
-        Some(g) if groups.iter().any(|(n, _)| n == g) => g.to_string(),
-        Some(g) => {
+    let groups = resources::groups::of_project(store, &project_id).await?;
+    let group = resource_group_of(&groups, req.resource_group.as_deref(), &project)?;
+    let image = image_reference(req)?;
+    let labels = image_labels(svc, &image).await?;
+    let agents = resources::agents::in_group(store, &group).await?;
+    let policy = resources::policies::of_user(store, &owner).await?;
+    let resolved = resources_for(req, &labels, &agents, policy.as_ref(), &group)?;
+    let (base, names) = names_for(req, &random_base())?;
+    for n in &names {
+        if store.live_name_taken(&owner.id, n, None).await? {
             return Err(invalid(
-                "resource_group",
-                "not_allowed",
-                format!("Project {project} may not use resource group {g}."),
+                "name",
+                "taken",
+                format!("{} already has a live session named {n}.", owner.email),
+            ));
+        }
+    }
+    let plan = Plan {
+        req,
+        owner: &owner,
+        creator_id: &caller.id,
+        project_id,
+        group,
+        image: image.reference,
+        resources: resolved,
+    };
+    let rows = plan.rows(&names, now_ms(), || uuid::Uuid::new_v4().to_string());
+    match status::open(svc, &rows).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict) => {
+            return Err(invalid(
+                "name",
+                "taken",
+                "A live session already has this name.",
             ))
         }
-        None => groups.first().map(|(n, _)| n.clone()).ok_or_else(|| {
+        Err(e) => return Err(e.into()),
+    }
+    svc.wake_scheduler();
+    let mut remembered = req.clone();
+    remembered.name = base.clone();
+    if let Err(e) = crate::history::record(store, &caller.id, &base, &remembered).await {
+        tracing::warn!(error = %e, "could not remember the launch in the history");
+    }
+    Ok(view::infos(store, rows.into_iter().map(|(r, _)| r).collect()).await?)
+}
+
+/// Whose session it is: the caller's own, or (admins only) the active
+/// user named by `owner_email`.
+async fn owner(svc: &Services, caller: &UserInfo, email: Option<&str>) -> SessionResult<UserInfo> {
+    let Some(email) = email.map(str::trim).filter(|e| !e.is_empty()) else {
+        return Ok(caller.clone());
+    };
+    if !caller.role.is_admin() {
+        return Err(SessionError::Forbidden(
+            "Only admins can launch sessions for other users.",
+        ));
+    }
+    let found = accounts::user_by_email(svc.store(), email)
+        .await
+        .map_err(|e| match e {
+            accounts::AccountError::Store(s) => SessionError::Store(s),
+            other => SessionError::Conflict(other.to_string()),
+        })?;
+    match found {
+        Some(u) if u.is_active => Ok(u),
+        _ => Err(invalid(
+            "owner_email",
+            "unknown_user",
+            format!("There is no active user {email}."),
+        )),
+    }
+}
+
+/// The project: the one asked for, if the owner is in it; else the
+/// owner's `default` project, else their first.
+fn project_of(owner: &UserInfo, asked: Option<&str>) -> SessionResult<String> {
+    match asked.map(str::trim).filter(|p| !p.is_empty()) {
+        Some(p) if owner.projects.iter().any(|m| m == p) => Ok(p.to_string()),
+        Some(p) => Err(invalid(
+            "project",
+            "not_a_member",
+            format!("{} is not in project {p}.", owner.email),
+        )),
+        None if owner.projects.iter().any(|m| m == DEFAULT_PROJECT) => {
+            Ok(DEFAULT_PROJECT.to_string())
+        }
+        None => owner.projects.first().cloned().ok_or_else(|| {
+            invalid(
+                "project",
+                "required",
+                format!("{} is in no project.", owner.email),
+            )
+        }),
+    }
+}
+
+/// The resource group: the one asked for, if the project may use it; else
+/// the first the project may use.
+fn resource_group_of(
+    allowed: &[String],
+    asked: Option<&str>,
+    project: &str,
+) -> SessionResult<String> {
+    match asked.map(str::trim).filter(|g| !g.is_empty()) {
+        Some(g) if allowed.iter().any(|n| n == g) => Ok(g.to_string()),
+        Some(g) => Err(invalid(
+            "resource_group",
+            "not_allowed",
+            format!("Project {project} may not use resource group {g}."),
+        )),
+        None => allowed.first().cloned().ok_or_else(|| {
             invalid(
                 "resource_group",
                 "required",
                 format!("Project {project} may use no resource group."),
             )
-        })?,
-    };
+        }),
+    }
+}
 
-    // Image: a listed environment, or (if allowed) any image on the engine.
-    let (image, field) = match (&req.image, &req.environment) {
-        (Some(img), _) => (img.trim().to_string(), "image"),
+/// The image a request names, and the field that named it (for errors).
+#[derive(Debug, Clone, PartialEq)]
+struct ImageRef {
+    reference: String,
+    field: &'static str,
+}
+
+/// `image`, or `environment:version` (`latest` when no version).
+fn image_reference(req: &CreateSessionRequest) -> SessionResult<ImageRef> {
+    match (&req.image, &req.environment) {
+        (Some(img), _) => Ok(ImageRef {
+            reference: img.trim().to_string(),
+            field: "image",
+        }),
         (None, Some(env)) => {
             let version = req
                 .version
@@ -137,46 +188,70 @@ pub async fn create(
                 .map(str::trim)
                 .filter(|v| !v.is_empty())
                 .unwrap_or("latest");
-            (format!("{}:{version}", env.trim()), "environment")
+            Ok(ImageRef {
+                reference: format!("{}:{version}", env.trim()),
+                field: "environment",
+            })
         }
-        (None, None) => {
-            return Err(invalid(
-                "environment",
-                "required",
-                "Choose an environment (or give an image).",
-            ))
-        }
-    };
-    let info = match svc.runtime().inspect_image(&image).await {
-        Ok(i) => i,
+        (None, None) => Err(invalid(
+            "environment",
+            "required",
+            "Choose an environment (or give an image).",
+        )),
+    }
+}
+
+/// The image's labels: it must be on the engine, and be a listed
+/// environment unless manual image names are allowed.
+async fn image_labels(svc: &Services, image: &ImageRef) -> SessionResult<ImageLabels> {
+    let labels = match environments::labels_of(svc, &image.reference).await {
+        Ok(l) => l,
         Err(RuntimeError::ImageNotFound(_)) => {
             return Err(invalid(
-                field,
+                image.field,
                 "image_not_found",
-                format!("There is no image {image} on the agents."),
+                format!("There is no image {} on the agents.", image.reference),
             ))
         }
         Err(e) => return Err(e.into()),
     };
-    let is_environment = info.labels.contains_key("ai.backend.kernelspec");
-    if !is_environment && !svc.config().allow_manual_image {
+    if !labels.is_environment && !svc.config().allow_manual_image {
         return Err(invalid(
-            field,
+            image.field,
             "not_an_environment",
-            format!("{image} is not a listed environment, and manual image names are turned off."),
+            format!(
+                "{} is not a listed environment, and manual image names are turned off.",
+                image.reference
+            ),
         ));
     }
+    Ok(labels)
+}
 
-    // Resources: defaults, image minimums, agent capacity.
-    let min_cpu: f64 = min_label(&info.labels, "cpu")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0);
-    let min_mem = min_label(&info.labels, "mem")
-        .and_then(|v| ByteSize::parse(&v))
-        .unwrap_or_default();
-    let cpu = req.resources.cpu.unwrap_or(DEFAULT_CPU.max(min_cpu));
-    let mem = req.resources.mem.unwrap_or(DEFAULT_MEM.max(min_mem));
-    let shmem = req.resources.shmem.unwrap_or(DEFAULT_SHMEM.min(mem));
+/// A session's resources with every default filled in.
+#[derive(Debug, Clone, PartialEq)]
+struct Resolved {
+    cpu: f64,
+    mem: ByteSize,
+    shmem: ByteSize,
+    nthreads: u32,
+}
+
+/// Fills the defaults (never below the image's minimums) and judges the
+/// result as the launcher's sliders do: image minimums, the biggest agent
+/// of the group, the owner's policy; then accelerators and a designated
+/// agent against the group's agents. Every failure is reported at once.
+fn resources_for(
+    req: &CreateSessionRequest,
+    image: &ImageLabels,
+    agents: &[AgentRow],
+    policy: Option<&ResourcePolicy>,
+    group: &str,
+) -> SessionResult<Resolved> {
+    let r = &req.resources;
+    let cpu = r.cpu.unwrap_or(DEFAULT_CPU.max(image.min_cpu));
+    let mem = r.mem.unwrap_or(DEFAULT_MEM.max(image.min_mem));
+    let shmem = r.shmem.unwrap_or(DEFAULT_SHMEM.min(mem));
     let mut errors = Vec::new();
     if shmem > mem {
         errors.push(FieldError::new(
@@ -185,31 +260,23 @@ pub async fn create(
             format!("Shared memory ({shmem}) cannot be more than memory ({mem})."),
         ));
     }
-    let agents: Vec<_> = store
-        .agents()
-        .await?
-        .into_iter()
-        .filter(|a| a.resource_group == group)
-        .collect();
-    // the same judgement the launcher's sliders make
     let mut bounds = ResourceBounds {
-        min_cpu,
-        min_mem,
+        min_cpu: image.min_cpu,
+        min_mem: image.min_mem,
         capacity_cpu: Some(agents.iter().map(|a| a.cpu_total).fold(0.0, f64::max)),
         capacity_mem: Some(ByteSize(
             agents.iter().map(|a| a.mem_total).max().unwrap_or(0).max(0) as u64,
         )),
         ..Default::default()
     };
-    if let Some(p) = store.policy_of(&owner.access_key).await? {
-        bounds = bounds.with_policy(&p.into());
+    if let Some(p) = policy {
+        bounds = bounds.with_policy(p);
     }
     errors.extend(bounds.check(cpu, mem));
-    for (slot, want) in &req.resources.accelerators {
+    for (slot, want) in &r.accelerators {
         let most = agents
             .iter()
-            .filter_map(|a| serde_json::from_str::<BTreeMap<String, f64>>(&a.accel_total).ok())
-            .filter_map(|m| m.get(slot).copied())
+            .filter_map(|a| a.accel_total.get(slot).copied())
             .fold(0.0, f64::max);
         if *want > most + 1e-9 {
             errors.push(FieldError::new(
@@ -231,115 +298,350 @@ pub async fn create(
     if !errors.is_empty() {
         return Err(SessionError::Invalid(errors));
     }
+    Ok(Resolved {
+        cpu,
+        mem,
+        shmem,
+        nthreads: req.nthreads.unwrap_or_else(|| (cpu.ceil() as u32).max(1)),
+    })
+}
 
-    // Names: given (suffixed -1..-N for several) or random; unique among live ones.
-    let count = req.count.unwrap_or(1);
+/// A random name base: eight letters and digits, then `-session`.
+fn random_base() -> String {
+    format!(
+        "{}-session",
+        Alphanumeric
+            .sample_string(&mut rand::thread_rng(), 8)
+            .to_lowercase()
+    )
+}
+
+/// The sessions' names: the given name (or `random`) as the base, suffixed
+/// `-1`…`-N` when several are asked for; each must pass the name rule.
+/// The base is what the launcher history remembers.
+fn names_for(req: &CreateSessionRequest, random: &str) -> SessionResult<(String, Vec<String>)> {
     let base = if req.name.is_empty() {
-        format!(
-            "{}-session",
-            Alphanumeric
-                .sample_string(&mut rand::thread_rng(), 8)
-                .to_lowercase()
-        )
+        random.to_string()
     } else {
         req.name.clone()
     };
-    let names: Vec<String> = if count == 1 {
-        vec![base.clone()]
-    } else {
-        (1..=count).map(|i| format!("{base}-{i}")).collect()
+    let names: Vec<String> = match req.count.unwrap_or(1) {
+        1 => vec![base.clone()],
+        count => (1..=count).map(|i| format!("{base}-{i}")).collect(),
     };
     for n in &names {
-        berth_shared::sessions::session_name(n)
-            .map_err(|e| SessionError::Invalid(vec![e.at("name")]))?;
-        if store.live_name_taken(&owner.id, n, None).await? {
-            return Err(invalid(
-                "name",
-                "taken",
-                format!("{} already has a live session named {n}.", owner.email),
-            ));
+        session_name(n).map_err(|e| SessionError::Invalid(vec![e.at("name")]))?;
+    }
+    Ok((base, names))
+}
+
+/// Everything decided about the sessions to create.
+struct Plan<'a> {
+    req: &'a CreateSessionRequest,
+    owner: &'a UserInfo,
+    creator_id: &'a str,
+    project_id: String,
+    group: String,
+    image: String,
+    resources: Resolved,
+}
+
+impl Plan<'_> {
+    /// One session row (in its first status) and its main kernel per name.
+    fn rows(
+        &self,
+        names: &[String],
+        now: i64,
+        mut new_id: impl FnMut() -> String,
+    ) -> Vec<(SessionRow, Vec<KernelRow>)> {
+        let req = self.req;
+        let first = status::INITIAL.as_str();
+        let env = encode(&req.env);
+        let accelerators = encode(&req.resources.accelerators);
+        names
+            .iter()
+            .map(|name| {
+                let id = new_id();
+                let kernel = KernelRow {
+                    id: new_id(),
+                    session_id: id.clone(),
+                    role: MAIN_ROLE.into(),
+                    hostname: MAIN_HOSTNAME.into(),
+                    agent: None,
+                    container_id: None,
+                    status: first.into(),
+                    exit_code: None,
+                    logs: None,
+                    created_at: now,
+                };
+                let row = SessionRow {
+                    id,
+                    name: name.clone(),
+                    owner_id: self.owner.id.clone(),
+                    created_by: self.creator_id.to_string(),
+                    project_id: self.project_id.clone(),
+                    access_key: self.owner.access_key.clone(),
+                    resource_group: self.group.clone(),
+                    session_type: req.session_type.as_str().into(),
+                    image: self.image.clone(),
+                    cpu: self.resources.cpu,
+                    mem: self.resources.mem.0.min(i64::MAX as u64) as i64,
+                    shmem: self.resources.shmem.0.min(i64::MAX as u64) as i64,
+                    accelerators: accelerators.clone(),
+                    env: env.clone(),
+                    nthreads: i64::from(self.resources.nthreads),
+                    startup_command: match req.session_type {
+                        SessionType::Batch => req.startup_command.clone(),
+                        SessionType::Interactive => None,
+                    },
+                    starts_at: req.starts_at.map(|t| t.timestamp_millis()),
+                    batch_timeout: req.batch_timeout.map(|t| t.min(i64::MAX as u64) as i64),
+                    designated_agent: req.agent.clone(),
+                    agent: None,
+                    cluster_mode: SINGLE_NODE.into(),
+                    cluster_size: 1,
+                    status: first.into(),
+                    status_info: None,
+                    status_data: None,
+                    status_changed_at: now,
+                    created_at: now,
+                    started_at: None,
+                    terminated_at: None,
+                    allocated: 0,
+                };
+                (row, vec![kernel])
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use berth_shared::auth::Role;
+    use berth_shared::resources::AgentStatus;
+    use berth_shared::sessions::SessionStatus;
+
+    use super::*;
+
+    fn user(projects: &[&str]) -> UserInfo {
+        UserInfo {
+            id: "u1".into(),
+            email: "ana@x.io".into(),
+            full_name: String::new(),
+            role: Role::User,
+            is_active: true,
+            access_key: "AK".into(),
+            projects: projects.iter().map(|p| p.to_string()).collect(),
+            created_at: Default::default(),
         }
     }
 
-    let nthreads = req.nthreads.unwrap_or_else(|| (cpu.ceil() as u32).max(1));
-    let now = now_ms();
-    let env_json = serde_json::to_string(&req.env).unwrap_or_else(|_| "{}".into());
-    let accel_json =
-        serde_json::to_string(&req.resources.accelerators).unwrap_or_else(|_| "{}".into());
-    let rows: Vec<(SessionRow, Vec<KernelRow>)> = names
-        .into_iter()
-        .map(|name| {
-            let id = uuid::Uuid::new_v4().to_string();
-            let kernel = KernelRow {
-                id: uuid::Uuid::new_v4().to_string(),
-                session_id: id.clone(),
-                role: "main".into(),
-                hostname: "main1".into(),
-                agent: None,
-                container_id: None,
-                status: "PENDING".into(),
-                exit_code: None,
-                logs: None,
-                created_at: now,
-            };
-            let row = SessionRow {
-                id,
-                name,
-                owner_id: owner.id.clone(),
-                created_by: caller.id.clone(),
-                project_id: project_id.clone(),
-                access_key: owner.access_key.clone(),
-                resource_group: group.clone(),
-                session_type: req.session_type.as_str().into(),
-                image: image.clone(),
-                cpu,
-                mem: mem.0 as i64,
-                shmem: shmem.0 as i64,
-                accelerators: accel_json.clone(),
-                env: env_json.clone(),
-                nthreads: i64::from(nthreads),
-                startup_command: match req.session_type {
-                    SessionType::Batch => req.startup_command.clone(),
-                    SessionType::Interactive => None,
-                },
-                starts_at: req.starts_at.map(|t| t.timestamp_millis()),
-                batch_timeout: req.batch_timeout.map(|t| t.min(i64::MAX as u64) as i64),
-                designated_agent: req.agent.clone(),
-                agent: None,
-                cluster_mode: "single-node".into(),
-                cluster_size: 1,
-                status: "PENDING".into(),
-                status_info: None,
-                status_data: None,
-                status_changed_at: now,
-                created_at: now,
-                started_at: None,
-                terminated_at: None,
-                allocated: 0,
-            };
-            (row, vec![kernel])
-        })
-        .collect();
-    match store.insert_sessions(&rows).await {
-        Ok(()) => {}
-        Err(StoreError::Conflict) => {
-            return Err(invalid(
-                "name",
-                "taken",
-                "A live session already has this name.",
-            ))
+    fn codes(r: SessionResult<impl std::fmt::Debug>) -> Vec<(String, String)> {
+        match r {
+            Err(SessionError::Invalid(errs)) => {
+                errs.into_iter().map(|e| (e.field, e.code)).collect()
+            }
+            other => panic!("expected field errors, got {other:?}"),
         }
-        Err(e) => return Err(e.into()),
     }
-    for (row, _) in &rows {
-        svc.events()
-            .publish(super::event(row, SessionStatus::Pending, None, None, now));
+
+    fn agent(cpu: f64, mem_gib: i64, accel: &[(&str, f64)]) -> AgentRow {
+        AgentRow {
+            id: "local".into(),
+            resource_group: "default".into(),
+            docker_host: String::new(),
+            status: AgentStatus::Alive.as_str().into(),
+            cpu_total: cpu,
+            mem_total: mem_gib << 30,
+            cpu_used: 0.0,
+            mem_used: 0,
+            accel_total: accel.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            accel_used: BTreeMap::new(),
+        }
     }
-    svc.wake_scheduler();
-    let mut remembered = req.clone();
-    remembered.name = base.clone();
-    if let Err(e) = crate::history::record(store, &caller.id, &base, &remembered).await {
-        tracing::warn!(error = %e, "could not remember the launch in the history");
+
+    #[test]
+    fn the_project_is_asked_default_or_first() {
+        assert_eq!(
+            project_of(&user(&["a", "default"]), None).unwrap(),
+            "default"
+        );
+        assert_eq!(project_of(&user(&["b", "a"]), None).unwrap(), "b");
+        assert_eq!(project_of(&user(&["a"]), Some(" a ")).unwrap(), "a");
+        assert_eq!(
+            codes(project_of(&user(&["a"]), Some("z"))),
+            [("project".into(), "not_a_member".into())]
+        );
+        assert_eq!(
+            codes(project_of(&user(&[]), None)),
+            [("project".into(), "required".into())]
+        );
     }
-    Ok(view::infos(store, rows.into_iter().map(|(r, _)| r).collect()).await?)
+
+    #[test]
+    fn the_group_must_be_one_the_project_may_use() {
+        let allowed = vec!["default".to_string(), "gpu".to_string()];
+        assert_eq!(resource_group_of(&allowed, None, "p").unwrap(), "default");
+        assert_eq!(
+            resource_group_of(&allowed, Some("gpu"), "p").unwrap(),
+            "gpu"
+        );
+        assert_eq!(
+            codes(resource_group_of(&allowed, Some("other"), "p")),
+            [("resource_group".into(), "not_allowed".into())]
+        );
+        assert_eq!(
+            codes(resource_group_of(&[], None, "p")),
+            [("resource_group".into(), "required".into())]
+        );
+    }
+
+    #[test]
+    fn an_environment_without_version_means_latest() {
+        let req = CreateSessionRequest {
+            environment: Some(" berth/busybox ".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            image_reference(&req).unwrap(),
+            ImageRef {
+                reference: "berth/busybox:latest".into(),
+                field: "environment"
+            }
+        );
+        let req = CreateSessionRequest {
+            image: Some("x:1".into()),
+            ..Default::default()
+        };
+        assert_eq!(image_reference(&req).unwrap().field, "image");
+    }
+
+    #[test]
+    fn defaults_follow_the_image_and_limits_are_judged_together() {
+        let labels = ImageLabels {
+            min_cpu: 2.0,
+            min_mem: ByteSize(1 << 30),
+            ..Default::default()
+        };
+        let agents = [agent(4.0, 8, &[("cuda.device", 1.0)])];
+        let r = resources_for(
+            &CreateSessionRequest::default(),
+            &labels,
+            &agents,
+            None,
+            "default",
+        )
+        .unwrap();
+        assert_eq!((r.cpu, r.mem, r.nthreads), (2.0, ByteSize(1 << 30), 2));
+        assert_eq!(r.shmem, DEFAULT_SHMEM);
+
+        let mut req = CreateSessionRequest::default();
+        req.resources.cpu = Some(8.0);
+        req.resources.accelerators.insert("cuda.device".into(), 2.0);
+        req.agent = Some("elsewhere".into());
+        let policy = ResourcePolicy {
+            name: "p".into(),
+            max_concurrent_sessions: 0,
+            max_total_cpu: 0.0,
+            max_total_mem: ByteSize(512 << 20),
+            max_session_lifetime: 0,
+        };
+        let got = codes(resources_for(
+            &req,
+            &labels,
+            &agents,
+            Some(&policy),
+            "default",
+        ));
+        assert_eq!(
+            got,
+            [
+                ("resources.cpu".into(), "exceeds_capacity".into()),
+                ("resources.mem".into(), "exceeds_policy".into()),
+                (
+                    "resources.accelerators.cuda.device".into(),
+                    "exceeds_capacity".into()
+                ),
+                ("agent".into(), "unknown_agent".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn several_sessions_get_numbered_names() {
+        let mut req = CreateSessionRequest {
+            name: "job".into(),
+            count: Some(3),
+            ..Default::default()
+        };
+        let (base, names) = names_for(&req, "rand-session").unwrap();
+        assert_eq!(
+            (base.as_str(), names),
+            (
+                "job",
+                vec!["job-1".to_string(), "job-2".into(), "job-3".into()]
+            )
+        );
+        req.name.clear();
+        req.count = None;
+        let (base, names) = names_for(&req, "abcd1234-session").unwrap();
+        assert_eq!(
+            (base.as_str(), names),
+            ("abcd1234-session", vec!["abcd1234-session".to_string()])
+        );
+        req.name = "abc".into();
+        assert_eq!(
+            codes(names_for(&req, "x")),
+            [("name".into(), "too_short".into())]
+        );
+    }
+
+    #[test]
+    fn rows_start_pending_with_a_main_kernel() {
+        let owner = user(&["default"]);
+        let req = CreateSessionRequest {
+            session_type: SessionType::Interactive,
+            startup_command: Some("ignored".into()),
+            ..Default::default()
+        };
+        let plan = Plan {
+            req: &req,
+            owner: &owner,
+            creator_id: "admin",
+            project_id: "p1".into(),
+            group: "default".into(),
+            image: "berth/busybox:latest".into(),
+            resources: Resolved {
+                cpu: 0.5,
+                mem: ByteSize(64 << 20),
+                shmem: ByteSize(16 << 20),
+                nthreads: 1,
+            },
+        };
+        let mut n = 0;
+        let rows = plan.rows(&["a-1".into(), "a-2".into()], 7, || {
+            n += 1;
+            format!("id{n}")
+        });
+        assert_eq!(rows.len(), 2);
+        let (s, k) = &rows[1];
+        assert_eq!((s.id.as_str(), s.name.as_str()), ("id3", "a-2"));
+        assert_eq!(s.status(), Ok(SessionStatus::Pending));
+        assert_eq!(
+            (s.owner_id.as_str(), s.created_by.as_str()),
+            ("u1", "admin")
+        );
+        assert_eq!(
+            s.startup_command, None,
+            "only batch sessions keep a command"
+        );
+        assert_eq!(s.mem, 64 << 20);
+        assert_eq!(k[0].session_id, "id3");
+        assert_eq!(
+            (k[0].role.as_str(), k[0].hostname.as_str()),
+            ("main", "main1")
+        );
+    }
 }

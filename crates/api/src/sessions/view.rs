@@ -1,13 +1,12 @@
 //! Rows → the API's `SessionInfo`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use berth_shared::bytes::ByteSize;
-use berth_shared::sessions::{
-    KernelInfo, Resources, SessionInfo, SessionStatus, SessionType, StatusChange,
-};
+use berth_shared::sessions::{KernelInfo, Resources, SessionInfo, SessionStatus, StatusChange};
 
 use crate::accounts::ms_to_time;
+use crate::store::json::OrLogged;
 use crate::store::{KernelRow, SessionRow, Store, StoreResult};
 
 /// Builds the API view of many sessions with three extra queries in all.
@@ -19,6 +18,7 @@ pub async fn infos(store: &Store, rows: Vec<SessionRow>) -> StoreResult<Vec<Sess
     }
     let mut history: HashMap<String, Vec<StatusChange>> = HashMap::new();
     for h in store.history_of_many(&ids).await? {
+        // only the status machine writes history: an unknown entry is left out
         if let Some(status) = SessionStatus::parse(&h.status) {
             history.entry(h.session_id).or_default().push(StatusChange {
                 status,
@@ -63,7 +63,8 @@ pub async fn one(store: &Store, row: SessionRow) -> StoreResult<SessionInfo> {
     Ok(infos(store, vec![row]).await?.remove(0))
 }
 
-fn status(s: &str) -> SessionStatus {
+/// A kernel's status is the session's at its last change.
+fn kernel_status(s: &str) -> SessionStatus {
     SessionStatus::parse(s).unwrap_or(SessionStatus::Error)
 }
 
@@ -75,21 +76,22 @@ fn info(
     created_by: String,
     project: String,
 ) -> SessionInfo {
+    // A view shows what can be read; unreadable columns show as defaults
+    // (ERROR for a status) and are logged.
     SessionInfo {
-        session_type: SessionType::parse(&r.session_type).unwrap_or_default(),
-        status: status(&r.status),
-        status_data: r
-            .status_data
-            .as_deref()
-            .and_then(|d| serde_json::from_str(d).ok()),
+        session_type: r.session_type().or_logged_default(),
+        status: r.status().unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "showing an unknown status as ERROR");
+            SessionStatus::Error
+        }),
+        status_data: r.status_data().or_logged_default(),
         resources: Resources {
             cpu: r.cpu,
             mem: ByteSize(r.mem.max(0) as u64),
             shmem: ByteSize(r.shmem.max(0) as u64),
-            accelerators: serde_json::from_str::<BTreeMap<String, f64>>(&r.accelerators)
-                .unwrap_or_default(),
+            accelerators: r.accelerators().or_logged_default(),
         },
-        env: serde_json::from_str(&r.env).unwrap_or_default(),
+        env: r.env().or_logged_default(),
         nthreads: r.nthreads.max(1) as u32,
         starts_at: r.starts_at.map(ms_to_time),
         batch_timeout: r.batch_timeout.map(|t| t.max(0) as u64),
@@ -100,7 +102,7 @@ fn info(
         kernels: kernels
             .into_iter()
             .map(|k| KernelInfo {
-                status: status(&k.status),
+                status: kernel_status(&k.status),
                 id: k.id,
                 role: k.role,
                 hostname: k.hostname,

@@ -1,12 +1,14 @@
-//! agents, resource groups, presets and policies.
+//! agents and agent_accelerators: capacity, what is held, and the guarded
+//! take/give-back that keeps an agent from ever being over-committed.
 
-use berth_shared::bytes::ByteSize;
-use berth_shared::resources::ResourcePolicy;
+use std::collections::{BTreeMap, HashMap};
+
+use berth_shared::resources::AgentStatus;
 use sqlx::FromRow;
 
 use super::{now_ms, Store, StoreResult};
 
-/// A row of `agents`.
+/// A row of `agents`, with its accelerators (from `agent_accelerators`).
 #[derive(Debug, Clone, FromRow)]
 pub struct AgentRow {
     /// Id.
@@ -15,7 +17,7 @@ pub struct AgentRow {
     pub resource_group: String,
     /// Engine address.
     pub docker_host: String,
-    /// `ALIVE` / `LOST`.
+    /// Read it with [`AgentRow::status`].
     pub status: String,
     /// Cores.
     pub cpu_total: f64,
@@ -25,66 +27,62 @@ pub struct AgentRow {
     pub cpu_used: f64,
     /// Bytes held.
     pub mem_used: i64,
-    /// JSON object slot → amount.
-    pub accel_total: String,
+    /// Declared accelerators: slot → amount.
+    #[sqlx(skip)]
+    pub accel_total: BTreeMap<String, f64>,
+    /// Accelerators held by sessions: slot → amount.
+    #[sqlx(skip)]
+    pub accel_used: BTreeMap<String, f64>,
 }
 
-/// A row of `resource_presets`.
+impl AgentRow {
+    /// ALIVE or LOST. An unknown value counts as LOST (nothing is placed
+    /// on it; the next liveness check writes a real value) and is logged.
+    pub fn status(&self) -> AgentStatus {
+        AgentStatus::parse(&self.status).unwrap_or_else(|| {
+            tracing::warn!(agent = %self.id, status = %self.status, "unknown agent status; counted as LOST");
+            AgentStatus::Lost
+        })
+    }
+}
+
+/// One slot of an agent's accelerators.
 #[derive(Debug, Clone, FromRow)]
-pub struct PresetRow {
-    /// Name.
-    pub name: String,
+struct SlotRow {
+    agent_id: String,
+    slot: String,
+    total: f64,
+    used: f64,
+}
+
+const AGENT_COLUMNS: &str =
+    "id, resource_group, docker_host, status, cpu_total, mem_total, cpu_used, mem_used";
+
+/// Tolerance for summed fractional CPUs and accelerator shares.
+const EPSILON: f64 = 1e-6;
+
+/// What one session holds on its agent.
+#[derive(Debug, Clone, Copy)]
+pub struct Hold<'a> {
     /// Cores.
     pub cpu: f64,
     /// Bytes.
     pub mem: i64,
-    /// Bytes.
-    pub shmem: i64,
-    /// JSON object.
-    pub accelerators: String,
+    /// Accelerators by slot.
+    pub accelerators: &'a BTreeMap<String, f64>,
 }
-
-/// A row of `resource_policies`.
-#[derive(Debug, Clone, FromRow)]
-pub struct PolicyRow {
-    /// Name.
-    pub name: String,
-    /// 0 = no limit.
-    pub max_concurrent_sessions: i64,
-    /// 0 = no limit.
-    pub max_total_cpu: f64,
-    /// 0 = no limit.
-    pub max_total_mem: i64,
-    /// Seconds, 0 = no limit.
-    pub max_session_lifetime: i64,
-}
-
-impl From<PolicyRow> for ResourcePolicy {
-    fn from(p: PolicyRow) -> Self {
-        ResourcePolicy {
-            name: p.name,
-            max_concurrent_sessions: p.max_concurrent_sessions.max(0) as u32,
-            max_total_cpu: p.max_total_cpu,
-            max_total_mem: ByteSize(p.max_total_mem.max(0) as u64),
-            max_session_lifetime: p.max_session_lifetime.max(0) as u64,
-        }
-    }
-}
-
-const AGENT_COLUMNS: &str =
-    "id, resource_group, docker_host, status, cpu_total, mem_total, cpu_used, mem_used, accel_total";
-
-/// Tolerance for summed fractional CPUs.
-const CPU_EPSILON: f64 = 1e-6;
 
 impl Store {
-    /// Registers or refreshes an agent's capacity and status (keeps usage).
+    /// Registers or refreshes an agent's capacity, status and declared
+    /// accelerators (keeps what is held). A slot no longer declared keeps
+    /// a total of 0 while sessions still hold some of it.
     pub async fn upsert_agent(&self, row: &AgentRow) -> StoreResult<()> {
+        let mut tx = self.pool().begin().await?;
         sqlx::query(
-            "INSERT INTO agents (id, resource_group, docker_host, status, cpu_total, mem_total, accel_total, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+            "INSERT INTO agents (id, resource_group, docker_host, status, cpu_total, mem_total, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
              ON CONFLICT (id) DO UPDATE SET resource_group = $2, docker_host = $3, status = $4,
-               cpu_total = $5, mem_total = $6, accel_total = $7, updated_at = $8",
+               cpu_total = $5, mem_total = $6, updated_at = $7",
         )
         .bind(&row.id)
         .bind(&row.resource_group)
@@ -92,187 +90,181 @@ impl Store {
         .bind(&row.status)
         .bind(row.cpu_total)
         .bind(row.mem_total)
-        .bind(&row.accel_total)
         .bind(now_ms())
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
-        Ok(())
-    }
-
-    /// Marks an agent ALIVE or LOST.
-    pub async fn set_agent_status(&self, id: &str, status: &str) -> StoreResult<()> {
-        sqlx::query("UPDATE agents SET status = $1, updated_at = $2 WHERE id = $3")
-            .bind(status)
-            .bind(now_ms())
-            .bind(id)
-            .execute(self.pool())
+        let existing: Vec<(String,)> =
+            sqlx::query_as("SELECT slot FROM agent_accelerators WHERE agent_id = $1")
+                .bind(&row.id)
+                .fetch_all(&mut *tx)
+                .await?;
+        for (slot,) in existing {
+            if !row.accel_total.contains_key(&slot) {
+                sqlx::query(
+                    "UPDATE agent_accelerators SET total = 0 WHERE agent_id = $1 AND slot = $2",
+                )
+                .bind(&row.id)
+                .bind(&slot)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "DELETE FROM agent_accelerators WHERE agent_id = $1 AND slot = $2 AND used <= $3",
+                )
+                .bind(&row.id)
+                .bind(&slot)
+                .bind(EPSILON)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        for (slot, total) in &row.accel_total {
+            sqlx::query(
+                "INSERT INTO agent_accelerators (agent_id, slot, total, used) VALUES ($1, $2, $3, 0)
+                 ON CONFLICT (agent_id, slot) DO UPDATE SET total = $3",
+            )
+            .bind(&row.id)
+            .bind(slot)
+            .bind(*total)
+            .execute(&mut *tx)
             .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
-    /// Every agent.
+    /// Every agent with its accelerators.
     pub async fn agents(&self) -> StoreResult<Vec<AgentRow>> {
         let sql = format!("SELECT {AGENT_COLUMNS} FROM agents ORDER BY id");
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let mut agents: Vec<AgentRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .fetch_all(self.pool())
-            .await?)
+            .await?;
+        let slots: Vec<SlotRow> = sqlx::query_as(
+            "SELECT agent_id, slot, total, used FROM agent_accelerators ORDER BY agent_id, slot",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let mut by_agent: HashMap<String, Vec<SlotRow>> = HashMap::new();
+        for s in slots {
+            by_agent.entry(s.agent_id.clone()).or_default().push(s);
+        }
+        for a in &mut agents {
+            for s in by_agent.remove(&a.id).unwrap_or_default() {
+                a.accel_total.insert(s.slot.clone(), s.total);
+                a.accel_used.insert(s.slot, s.used);
+            }
+        }
+        Ok(agents)
     }
 
-    /// Takes `cpu`/`mem` on an agent unless that would exceed its capacity;
-    /// true when taken. One guarded UPDATE, so concurrent schedulers (also
+    /// Takes what a session holds on an ALIVE agent unless that would
+    /// exceed its CPU, memory or any accelerator slot; true when taken.
+    /// One transaction of guarded UPDATEs, so concurrent schedulers (also
     /// several replicas on one PostgreSQL) never over-commit.
-    pub async fn take_capacity(&self, agent: &str, cpu: f64, mem: i64) -> StoreResult<bool> {
+    pub async fn take_capacity(&self, agent: &str, hold: Hold<'_>) -> StoreResult<bool> {
+        let mut tx = self.pool().begin().await?;
         let done = sqlx::query(
             "UPDATE agents SET cpu_used = cpu_used + $1, mem_used = mem_used + $2
-             WHERE id = $3 AND status = 'ALIVE' AND cpu_used + $1 <= cpu_total + $4 AND mem_used + $2 <= mem_total",
+             WHERE id = $3 AND status = $4 AND cpu_used + $1 <= cpu_total + $5 AND mem_used + $2 <= mem_total",
         )
-        .bind(cpu)
-        .bind(mem)
+        .bind(hold.cpu)
+        .bind(hold.mem)
         .bind(agent)
-        .bind(CPU_EPSILON)
-        .execute(self.pool())
+        .bind(AgentStatus::Alive.as_str())
+        .bind(EPSILON)
+        .execute(&mut *tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        for (slot, amount) in hold.accelerators.iter().filter(|(_, v)| **v > 0.0) {
+            let done = sqlx::query(
+                "UPDATE agent_accelerators SET used = used + $1
+                 WHERE agent_id = $2 AND slot = $3 AND used + $1 <= total + $4",
+            )
+            .bind(*amount)
+            .bind(agent)
+            .bind(slot)
+            .bind(EPSILON)
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() != 1 {
+                return Ok(false); // dropping the transaction rolls it back
+            }
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 
-    /// Gives back what `take_capacity` took.
-    pub async fn give_back_capacity(&self, agent: &str, cpu: f64, mem: i64) -> StoreResult<()> {
+    /// Gives back what `take_capacity` took (never below zero).
+    pub async fn give_back_capacity(&self, agent: &str, hold: Hold<'_>) -> StoreResult<()> {
+        let mut tx = self.pool().begin().await?;
         sqlx::query(
             "UPDATE agents SET cpu_used = CASE WHEN cpu_used - $1 < $4 THEN 0 ELSE cpu_used - $1 END,
                mem_used = CASE WHEN mem_used - $2 < 0 THEN 0 ELSE mem_used - $2 END WHERE id = $3",
         )
-        .bind(cpu)
-        .bind(mem)
+        .bind(hold.cpu)
+        .bind(hold.mem)
         .bind(agent)
-        .bind(CPU_EPSILON)
-        .execute(self.pool())
+        .bind(EPSILON)
+        .execute(&mut *tx)
         .await?;
-        Ok(())
-    }
-
-    /// Resource groups a project may use, with their agents.
-    pub async fn resource_groups_for_project(
-        &self,
-        project_id: &str,
-    ) -> StoreResult<Vec<(String, String)>> {
-        Ok(sqlx::query_as(
-            "SELECT g.name, g.description FROM resource_groups g
-             JOIN resource_group_projects p ON p.resource_group = g.name
-             WHERE p.project_id = $1 ORDER BY g.name",
-        )
-        .bind(project_id)
-        .fetch_all(self.pool())
-        .await?)
-    }
-
-    /// Every preset.
-    pub async fn presets(&self) -> StoreResult<Vec<PresetRow>> {
-        Ok(
-            sqlx::query_as("SELECT name, cpu, mem, shmem, accelerators FROM resource_presets ORDER BY cpu, mem, name")
-                .fetch_all(self.pool())
-                .await?,
-        )
-    }
-
-    /// Creates or replaces a preset.
-    pub async fn put_preset(&self, p: &PresetRow) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO resource_presets (name, cpu, mem, shmem, accelerators) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (name) DO UPDATE SET cpu = $2, mem = $3, shmem = $4, accelerators = $5",
-        )
-        .bind(&p.name)
-        .bind(p.cpu)
-        .bind(p.mem)
-        .bind(p.shmem)
-        .bind(&p.accelerators)
-        .execute(self.pool())
-        .await?;
-        Ok(())
-    }
-
-    /// Deletes a preset; false when there was none.
-    pub async fn delete_preset(&self, name: &str) -> StoreResult<bool> {
-        let done = sqlx::query("DELETE FROM resource_presets WHERE name = $1")
-            .bind(name)
-            .execute(self.pool())
+        for (slot, amount) in hold.accelerators.iter().filter(|(_, v)| **v > 0.0) {
+            sqlx::query(
+                "UPDATE agent_accelerators SET used = CASE WHEN used - $1 < $4 THEN 0 ELSE used - $1 END
+                 WHERE agent_id = $2 AND slot = $3",
+            )
+            .bind(*amount)
+            .bind(agent)
+            .bind(slot)
+            .bind(EPSILON)
+            .execute(&mut *tx)
             .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    /// Every policy.
-    pub async fn policies(&self) -> StoreResult<Vec<PolicyRow>> {
-        Ok(sqlx::query_as(
-            "SELECT name, max_concurrent_sessions, max_total_cpu, max_total_mem, max_session_lifetime
-             FROM resource_policies ORDER BY name",
-        )
-        .fetch_all(self.pool())
-        .await?)
-    }
-
-    /// Creates or replaces a policy.
-    pub async fn put_policy(&self, p: &PolicyRow) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO resource_policies (name, max_concurrent_sessions, max_total_cpu, max_total_mem, max_session_lifetime)
-             VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (name) DO UPDATE SET max_concurrent_sessions = $2, max_total_cpu = $3,
-               max_total_mem = $4, max_session_lifetime = $5",
-        )
-        .bind(&p.name)
-        .bind(p.max_concurrent_sessions)
-        .bind(p.max_total_cpu)
-        .bind(p.max_total_mem)
-        .bind(p.max_session_lifetime)
-        .execute(self.pool())
-        .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
-    /// Deletes a policy (not `default`, and not while a keypair uses it);
-    /// false when nothing was deleted.
-    pub async fn delete_policy(&self, name: &str) -> StoreResult<bool> {
-        let done = sqlx::query(
-            "DELETE FROM resource_policies WHERE name = $1 AND name <> 'default'
-             AND NOT EXISTS (SELECT 1 FROM keypairs k WHERE k.resource_policy = $1)",
-        )
-        .bind(name)
-        .execute(self.pool())
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    /// The policy bound to an access key (`default` when missing).
-    pub async fn policy_of(&self, access_key: &str) -> StoreResult<Option<PolicyRow>> {
-        Ok(sqlx::query_as(
-            "SELECT p.name, p.max_concurrent_sessions, p.max_total_cpu, p.max_total_mem, p.max_session_lifetime
-             FROM resource_policies p JOIN keypairs k ON k.resource_policy = p.name WHERE k.access_key = $1",
-        )
-        .bind(access_key)
-        .fetch_optional(self.pool())
-        .await?)
-    }
-
-    /// Binds a keypair to a policy.
-    pub async fn set_keypair_policy(&self, access_key: &str, policy: &str) -> StoreResult<bool> {
-        let done = sqlx::query("UPDATE keypairs SET resource_policy = $1 WHERE access_key = $2")
-            .bind(policy)
-            .bind(access_key)
-            .execute(self.pool())
+    /// Sets every agent's held CPU, memory and accelerators to `usage`
+    /// (agent → what its sessions hold); agents not named hold nothing.
+    /// After a crash, the sessions' allocations are the truth.
+    pub async fn set_agent_usage(&self, usage: &HashMap<String, Held>) -> StoreResult<()> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("UPDATE agents SET cpu_used = 0, mem_used = 0")
+            .execute(&mut *tx)
             .await?;
-        Ok(done.rows_affected() == 1)
+        sqlx::query("UPDATE agent_accelerators SET used = 0")
+            .execute(&mut *tx)
+            .await?;
+        for (agent, held) in usage {
+            sqlx::query("UPDATE agents SET cpu_used = $1, mem_used = $2 WHERE id = $3")
+                .bind(held.cpu)
+                .bind(held.mem)
+                .bind(agent)
+                .execute(&mut *tx)
+                .await?;
+            for (slot, amount) in &held.accelerators {
+                sqlx::query(
+                    "UPDATE agent_accelerators SET used = $1 WHERE agent_id = $2 AND slot = $3",
+                )
+                .bind(*amount)
+                .bind(agent)
+                .bind(slot)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
     }
 }
 
-impl Store {
-    /// Sets every agent's usage to the sum of the sessions that hold
-    /// capacity on it (after a crash, this is the truth).
-    pub async fn recompute_agent_usage(&self) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE agents SET
-               cpu_used = COALESCE((SELECT SUM(s.cpu) FROM sessions s WHERE s.agent = agents.id AND s.allocated = 1), 0),
-               mem_used = COALESCE((SELECT SUM(s.mem) FROM sessions s WHERE s.agent = agents.id AND s.allocated = 1), 0)",
-        )
-        .execute(self.pool())
-        .await?;
-        Ok(())
-    }
+/// The sum of what an agent's sessions hold.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Held {
+    /// Cores.
+    pub cpu: f64,
+    /// Bytes.
+    pub mem: i64,
+    /// Accelerators by slot.
+    pub accelerators: BTreeMap<String, f64>,
 }

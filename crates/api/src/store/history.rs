@@ -1,7 +1,9 @@
 //! launcher_history.
 
+use berth_shared::sessions::CreateSessionRequest;
 use sqlx::FromRow;
 
+use super::json::{decode, Corrupt};
 use super::{Store, StoreResult};
 
 /// A row of `launcher_history`.
@@ -15,10 +17,18 @@ pub struct HistoryEntryRow {
     pub name: String,
     /// 0/1.
     pub pinned: i64,
-    /// JSON of the create request.
+    /// JSON of the create request; read it with [`HistoryEntryRow::config`].
     pub config: String,
     /// Epoch ms.
     pub created_at: i64,
+}
+
+impl HistoryEntryRow {
+    /// The launch it remembers. Corrupt: the entry is left out of the list
+    /// (loading half a configuration would launch something else).
+    pub fn config(&self) -> Result<CreateSessionRequest, Corrupt> {
+        decode("launcher_history", "config", &self.id, &self.config)
+    }
 }
 
 impl Store {

@@ -6,10 +6,16 @@
 //! through `Any`: TEXT ids, BIGINT epoch-millisecond timestamps, INTEGER flags.
 
 mod agents;
+mod groups;
 mod history;
+pub mod json;
+mod kernels;
 mod logins;
 mod meta;
+mod policies;
+mod presets;
 mod projects;
+mod session_status;
 mod sessions;
 mod tokens;
 mod users;
@@ -21,7 +27,11 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use agents::*;
 pub use history::*;
+pub use kernels::*;
+pub use policies::*;
+pub use presets::*;
 pub use projects::*;
+pub use session_status::*;
 pub use sessions::*;
 pub use tokens::*;
 pub use users::*;
@@ -192,6 +202,50 @@ fn redact(url: &str) -> String {
             }
         }
         _ => url.to_string(),
+    }
+}
+
+/// Rows for unit tests elsewhere in the crate.
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::SessionRow;
+
+    /// A RUNNING batch session holding one `cuda.device`.
+    pub fn session_row() -> SessionRow {
+        SessionRow {
+            id: "s1".into(),
+            name: "n".into(),
+            owner_id: "u".into(),
+            created_by: "u".into(),
+            project_id: "p".into(),
+            access_key: "AK".into(),
+            resource_group: "default".into(),
+            session_type: "batch".into(),
+            image: "i".into(),
+            cpu: 1.0,
+            mem: 1,
+            shmem: 1,
+            accelerators: r#"{"cuda.device":1.0}"#.into(),
+            env: "{}".into(),
+            nthreads: 1,
+            startup_command: None,
+            starts_at: None,
+            batch_timeout: None,
+            designated_agent: None,
+            agent: None,
+            cluster_mode: "single-node".into(),
+            cluster_size: 1,
+            status: berth_shared::sessions::SessionStatus::Running
+                .as_str()
+                .into(),
+            status_info: None,
+            status_data: None,
+            status_changed_at: 0,
+            created_at: 0,
+            started_at: None,
+            terminated_at: None,
+            allocated: 0,
+        }
     }
 }
 

@@ -1,7 +1,12 @@
-//! sessions, kernels and session_history.
+//! sessions: reading them, listing them, names, allocation flags and
+//! per-keypair use. Status changes are in `session_status.rs`.
 
+use std::collections::BTreeMap;
+
+use berth_shared::sessions::{SessionStatus, SessionType};
 use sqlx::FromRow;
 
+use super::json::{decode, Corrupt};
 use super::{Store, StoreResult};
 
 /// A row of `sessions`.
@@ -14,14 +19,15 @@ pub struct SessionRow {
     pub project_id: String,
     pub access_key: String,
     pub resource_group: String,
+    /// Read it with [`SessionRow::session_type`].
     pub session_type: String,
     pub image: String,
     pub cpu: f64,
     pub mem: i64,
     pub shmem: i64,
-    /// JSON object.
+    /// JSON object slot → amount; read it with [`SessionRow::accelerators`].
     pub accelerators: String,
-    /// JSON object.
+    /// JSON object name → value; read it with [`SessionRow::env`].
     pub env: String,
     pub nthreads: i64,
     pub startup_command: Option<String>,
@@ -31,9 +37,10 @@ pub struct SessionRow {
     pub agent: Option<String>,
     pub cluster_mode: String,
     pub cluster_size: i64,
+    /// Read it with [`SessionRow::status`].
     pub status: String,
     pub status_info: Option<String>,
-    /// JSON.
+    /// JSON; read it with [`SessionRow::status_data`].
     pub status_data: Option<String>,
     pub status_changed_at: i64,
     pub created_at: i64,
@@ -43,28 +50,51 @@ pub struct SessionRow {
     pub allocated: i64,
 }
 
-/// A row of `kernels`.
-#[derive(Debug, Clone, FromRow)]
-pub struct KernelRow {
-    pub id: String,
-    pub session_id: String,
-    pub role: String,
-    pub hostname: String,
-    pub agent: Option<String>,
-    pub container_id: Option<String>,
-    pub status: String,
-    pub exit_code: Option<i64>,
-    pub logs: Option<String>,
-    pub created_at: i64,
+fn unreadable(id: &str, column: &'static str, value: &str) -> Corrupt {
+    Corrupt {
+        table: "sessions",
+        column,
+        id: id.to_string(),
+        reason: format!("unknown value {value:?}"),
+    }
 }
 
-/// A row of `session_history`.
-#[derive(Debug, Clone, FromRow)]
-pub struct HistoryRow {
-    pub session_id: String,
-    pub status: String,
-    pub status_info: Option<String>,
-    pub at: i64,
+impl SessionRow {
+    /// Its status. Only `sessions::status` writes it, so an unknown value
+    /// means someone edited the database: views show such a session as
+    /// ERROR.
+    pub fn status(&self) -> Result<SessionStatus, Corrupt> {
+        SessionStatus::parse(&self.status)
+            .ok_or_else(|| unreadable(&self.id, "status", &self.status))
+    }
+
+    /// Interactive or batch. An unknown value runs as interactive (the
+    /// keep-alive main process), which harms nothing.
+    pub fn session_type(&self) -> Result<SessionType, Corrupt> {
+        SessionType::parse(&self.session_type)
+            .ok_or_else(|| unreadable(&self.id, "session_type", &self.session_type))
+    }
+
+    /// The accelerators it asks for. Corrupt: the scheduler ends a PENDING
+    /// session in ERROR (it cannot be placed as asked); views show none.
+    pub fn accelerators(&self) -> Result<BTreeMap<String, f64>, Corrupt> {
+        decode("sessions", "accelerators", &self.id, &self.accelerators)
+    }
+
+    /// Its environment variables. Corrupt: the launch fails with the reason
+    /// (a session without the variables it asked for would mislead); views
+    /// show none.
+    pub fn env(&self) -> Result<BTreeMap<String, String>, Corrupt> {
+        decode("sessions", "env", &self.id, &self.env)
+    }
+
+    /// The details of its status. Corrupt: views show none.
+    pub fn status_data(&self) -> Result<Option<serde_json::Value>, Corrupt> {
+        self.status_data
+            .as_deref()
+            .map(|d| decode("sessions", "status_data", &self.id, d))
+            .transpose()
+    }
 }
 
 /// Which sessions a listing wants.
@@ -72,42 +102,36 @@ pub struct HistoryRow {
 pub struct SessionFilter {
     /// Only this owner's.
     pub owner_id: Option<String>,
-    /// Only these statuses.
-    pub statuses: Vec<&'static str>,
+    /// Only these statuses (all when empty).
+    pub statuses: Vec<SessionStatus>,
     /// Only this type.
-    pub session_type: Option<String>,
+    pub session_type: Option<SessionType>,
     /// Page size.
     pub limit: i64,
     /// Rows to skip.
     pub offset: i64,
 }
 
-/// What changes with a status.
-#[derive(Debug, Clone, Default)]
-pub struct Transition<'a> {
-    /// Only from one of these.
-    pub from: &'a [&'static str],
-    /// To this.
-    pub to: &'static str,
-    /// Reason code.
-    pub info: Option<&'a str>,
-    /// Details (JSON).
-    pub data: Option<String>,
-    /// Set `started_at`.
-    pub started: bool,
-    /// Set `terminated_at`.
-    pub finished: bool,
+/// Live sessions and held CPU/memory of one access key (policy checks).
+#[derive(Debug, Clone, FromRow)]
+pub struct KeypairUsage {
+    /// The access key.
+    pub access_key: String,
+    /// Sessions holding capacity.
+    pub sessions: i64,
+    /// CPU they hold.
+    pub cpu: f64,
+    /// Memory they hold.
+    pub mem: i64,
 }
 
-const SESSION_COLUMNS: &str = "id, name, owner_id, created_by, project_id, access_key, resource_group, session_type, \
+pub(super) const SESSION_COLUMNS: &str = "id, name, owner_id, created_by, project_id, access_key, resource_group, session_type, \
     image, cpu, mem, shmem, accelerators, env, nthreads, startup_command, starts_at, batch_timeout, designated_agent, \
     agent, cluster_mode, cluster_size, status, status_info, status_data, status_changed_at, created_at, started_at, \
     terminated_at, allocated";
-const KERNEL_COLUMNS: &str =
-    "id, session_id, role, hostname, agent, container_id, status, exit_code, logs, created_at";
 
 /// `$first, $first+1, …` for an IN list.
-fn placeholders(first: usize, n: usize) -> String {
+pub(super) fn placeholders(first: usize, n: usize) -> String {
     (first..first + n)
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
@@ -115,78 +139,6 @@ fn placeholders(first: usize, n: usize) -> String {
 }
 
 impl Store {
-    /// Stores new sessions with their kernels and first history entry.
-    pub async fn insert_sessions(&self, rows: &[(SessionRow, Vec<KernelRow>)]) -> StoreResult<()> {
-        let mut tx = self.pool().begin().await?;
-        for (s, kernels) in rows {
-            let sql = format!(
-                "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ({})",
-                placeholders(1, 30)
-            );
-            sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(&s.id)
-                .bind(&s.name)
-                .bind(&s.owner_id)
-                .bind(&s.created_by)
-                .bind(&s.project_id)
-                .bind(&s.access_key)
-                .bind(&s.resource_group)
-                .bind(&s.session_type)
-                .bind(&s.image)
-                .bind(s.cpu)
-                .bind(s.mem)
-                .bind(s.shmem)
-                .bind(&s.accelerators)
-                .bind(&s.env)
-                .bind(s.nthreads)
-                .bind(&s.startup_command)
-                .bind(s.starts_at)
-                .bind(s.batch_timeout)
-                .bind(&s.designated_agent)
-                .bind(&s.agent)
-                .bind(&s.cluster_mode)
-                .bind(s.cluster_size)
-                .bind(&s.status)
-                .bind(&s.status_info)
-                .bind(&s.status_data)
-                .bind(s.status_changed_at)
-                .bind(s.created_at)
-                .bind(s.started_at)
-                .bind(s.terminated_at)
-                .bind(s.allocated)
-                .execute(&mut *tx)
-                .await?;
-            for k in kernels {
-                let sql = format!(
-                    "INSERT INTO kernels ({KERNEL_COLUMNS}) VALUES ({})",
-                    placeholders(1, 10)
-                );
-                sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .bind(&k.id)
-                    .bind(&k.session_id)
-                    .bind(&k.role)
-                    .bind(&k.hostname)
-                    .bind(&k.agent)
-                    .bind(&k.container_id)
-                    .bind(&k.status)
-                    .bind(k.exit_code)
-                    .bind(&k.logs)
-                    .bind(k.created_at)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            sqlx::query("INSERT INTO session_history (id, session_id, status, status_info, at) VALUES (0, $1, $2, $3, $4)")
-                .bind(&s.id)
-                .bind(&s.status)
-                .bind(&s.status_info)
-                .bind(s.created_at)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
     /// One session.
     pub async fn session(&self, id: &str) -> StoreResult<Option<SessionRow>> {
         let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1");
@@ -197,16 +149,26 @@ impl Store {
     }
 
     /// Sessions in any of `statuses`, oldest first.
-    pub async fn sessions_in(&self, statuses: &[&'static str]) -> StoreResult<Vec<SessionRow>> {
+    pub async fn sessions_in(&self, statuses: &[SessionStatus]) -> StoreResult<Vec<SessionRow>> {
         let sql = format!(
             "SELECT {SESSION_COLUMNS} FROM sessions WHERE status IN ({}) ORDER BY created_at, id",
             placeholders(1, statuses.len())
         );
         let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
         for s in statuses {
-            q = q.bind(*s);
+            q = q.bind(s.as_str());
         }
         Ok(q.fetch_all(self.pool()).await?)
+    }
+
+    /// Sessions that hold capacity on an agent (`allocated`), any status.
+    pub async fn allocated_sessions(&self) -> StoreResult<Vec<SessionRow>> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE allocated = 1 ORDER BY created_at, id"
+        );
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .fetch_all(self.pool())
+            .await?)
     }
 
     /// A page of sessions, newest first, and the total count.
@@ -251,12 +213,12 @@ impl Store {
             count = count.bind(o.clone());
         }
         for s in &f.statuses {
-            list = list.bind(*s);
-            count = count.bind(*s);
+            list = list.bind(s.as_str());
+            count = count.bind(s.as_str());
         }
-        if let Some(t) = &f.session_type {
-            list = list.bind(t.clone());
-            count = count.bind(t.clone());
+        if let Some(t) = f.session_type {
+            list = list.bind(t.as_str());
+            count = count.bind(t.as_str());
         }
         let rows = list
             .bind(f.limit)
@@ -296,94 +258,6 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Moves a session from one of `t.from` to `t.to`, recording history;
-    /// false (nothing changed) when it was not in any of `t.from`.
-    pub async fn transition(&self, id: &str, t: &Transition<'_>, now: i64) -> StoreResult<bool> {
-        let mut tx = self.pool().begin().await?;
-        let sql = format!(
-            "UPDATE sessions SET status = $1, status_info = $2, status_data = $3, status_changed_at = $4,
-               started_at = CASE WHEN $5 = 1 THEN $4 ELSE started_at END,
-               terminated_at = CASE WHEN $6 = 1 THEN $4 ELSE terminated_at END
-             WHERE id = $7 AND status IN ({})",
-            placeholders(8, t.from.len())
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(t.to)
-            .bind(t.info)
-            .bind(&t.data)
-            .bind(now)
-            .bind(i64::from(t.started))
-            .bind(i64::from(t.finished))
-            .bind(id);
-        for f in t.from {
-            q = q.bind(*f);
-        }
-        if q.execute(&mut *tx).await?.rows_affected() != 1 {
-            return Ok(false);
-        }
-        sqlx::query(
-            "INSERT INTO session_history (id, session_id, status, status_info, at)
-             VALUES ((SELECT COUNT(*) FROM session_history WHERE session_id = $1), $1, $2, $3, $4)",
-        )
-        .bind(id)
-        .bind(t.to)
-        .bind(t.info)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE kernels SET status = $1 WHERE session_id = $2")
-            .bind(t.to)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(true)
-    }
-
-    /// Updates a PENDING session's explanation (no status change).
-    pub async fn set_pending_reason(&self, id: &str, info: &str, data: &str) -> StoreResult<()> {
-        sqlx::query("UPDATE sessions SET status_info = $1, status_data = $2 WHERE id = $3 AND status = 'PENDING'")
-            .bind(info)
-            .bind(data)
-            .bind(id)
-            .execute(self.pool())
-            .await?;
-        Ok(())
-    }
-
-    /// Records that a PENDING session holds capacity on `agent`, moving it to
-    /// SCHEDULED. The caller took the capacity first (`take_capacity`).
-    pub async fn mark_scheduled(&self, id: &str, agent: &str, now: i64) -> StoreResult<bool> {
-        let mut tx = self.pool().begin().await?;
-        let done = sqlx::query(
-            "UPDATE sessions SET status = 'SCHEDULED', status_info = 'scheduled', status_data = NULL,
-               status_changed_at = $1, agent = $2, allocated = 1 WHERE id = $3 AND status = 'PENDING'",
-        )
-        .bind(now)
-        .bind(agent)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() != 1 {
-            return Ok(false);
-        }
-        sqlx::query(
-            "INSERT INTO session_history (id, session_id, status, status_info, at)
-             VALUES ((SELECT COUNT(*) FROM session_history WHERE session_id = $1), $1, 'SCHEDULED', 'scheduled', $2)",
-        )
-        .bind(id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE kernels SET status = 'SCHEDULED', agent = $1 WHERE session_id = $2")
-            .bind(agent)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(true)
-    }
-
     /// Clears the allocation flag; true when it was set (the caller then
     /// gives the capacity back, exactly once).
     pub async fn clear_allocation(&self, id: &str) -> StoreResult<bool> {
@@ -394,107 +268,45 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Kernels of a session, main first.
-    pub async fn kernels_of(&self, session_id: &str) -> StoreResult<Vec<KernelRow>> {
+    /// Per access key: sessions holding capacity and the CPU/memory they
+    /// hold (for the policy checks).
+    pub async fn keypair_usage(&self) -> StoreResult<Vec<KeypairUsage>> {
+        let holding = SessionStatus::HOLDING_CAPACITY;
         let sql = format!(
-            "SELECT {KERNEL_COLUMNS} FROM kernels WHERE session_id = $1 ORDER BY role, hostname"
-        );
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(session_id)
-            .fetch_all(self.pool())
-            .await?)
-    }
-
-    /// Kernels of several sessions.
-    pub async fn kernels_of_many(&self, session_ids: &[String]) -> StoreResult<Vec<KernelRow>> {
-        if session_ids.is_empty() {
-            return Ok(vec![]);
-        }
-        let sql = format!(
-            "SELECT {KERNEL_COLUMNS} FROM kernels WHERE session_id IN ({}) ORDER BY role, hostname",
-            placeholders(1, session_ids.len())
+            "SELECT access_key, CAST(COUNT(*) AS BIGINT) AS sessions,
+               CAST(COALESCE(SUM(CASE WHEN allocated = 1 THEN cpu ELSE 0 END), 0.0) AS DOUBLE PRECISION) AS cpu,
+               CAST(COALESCE(SUM(CASE WHEN allocated = 1 THEN mem ELSE 0 END), 0) AS BIGINT) AS mem
+             FROM sessions WHERE status IN ({}) GROUP BY access_key",
+            placeholders(1, holding.len())
         );
         let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
-        for id in session_ids {
-            q = q.bind(id.clone());
+        for s in holding {
+            q = q.bind(s.as_str());
         }
         Ok(q.fetch_all(self.pool()).await?)
-    }
-
-    /// Records a kernel's container.
-    pub async fn set_kernel_container(
-        &self,
-        kernel_id: &str,
-        container_id: &str,
-    ) -> StoreResult<()> {
-        sqlx::query("UPDATE kernels SET container_id = $1 WHERE id = $2")
-            .bind(container_id)
-            .bind(kernel_id)
-            .execute(self.pool())
-            .await?;
-        Ok(())
-    }
-
-    /// Records how a kernel's container ended and its last output.
-    pub async fn set_kernel_exit(
-        &self,
-        kernel_id: &str,
-        exit_code: Option<i64>,
-        logs: Option<&str>,
-    ) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE kernels SET exit_code = COALESCE($1, exit_code), logs = COALESCE($2, logs) WHERE id = $3",
-        )
-        .bind(exit_code)
-        .bind(logs)
-        .bind(kernel_id)
-        .execute(self.pool())
-        .await?;
-        Ok(())
-    }
-
-    /// Status history of sessions, oldest first.
-    pub async fn history_of_many(&self, session_ids: &[String]) -> StoreResult<Vec<HistoryRow>> {
-        if session_ids.is_empty() {
-            return Ok(vec![]);
-        }
-        let sql = format!(
-            "SELECT session_id, status, status_info, at FROM session_history WHERE session_id IN ({}) ORDER BY at, id",
-            placeholders(1, session_ids.len())
-        );
-        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
-        for id in session_ids {
-            q = q.bind(id.clone());
-        }
-        Ok(q.fetch_all(self.pool()).await?)
-    }
-
-    /// Live sessions and held CPU/memory per access key (for policy checks).
-    pub async fn keypair_usage(&self) -> StoreResult<Vec<(String, i64, f64, i64)>> {
-        Ok(sqlx::query_as(
-            "SELECT access_key, CAST(COUNT(*) AS BIGINT),
-               CAST(COALESCE(SUM(CASE WHEN allocated = 1 THEN cpu ELSE 0 END), 0.0) AS DOUBLE PRECISION),
-               CAST(COALESCE(SUM(CASE WHEN allocated = 1 THEN mem ELSE 0 END), 0) AS BIGINT)
-             FROM sessions WHERE status IN ('SCHEDULED', 'PREPARING', 'RUNNING', 'TERMINATING') GROUP BY access_key",
-        )
-        .fetch_all(self.pool())
-        .await?)
-    }
-
-    /// Policies of every keypair (access key, policy row).
-    pub async fn keypair_policies(&self) -> StoreResult<Vec<(String, PolicyTuple)>> {
-        let rows: Vec<(String, i64, f64, i64, i64)> = sqlx::query_as(
-            "SELECT k.access_key, p.max_concurrent_sessions, p.max_total_cpu, p.max_total_mem, p.max_session_lifetime
-             FROM keypairs k JOIN resource_policies p ON p.name = k.resource_policy",
-        )
-        .fetch_all(self.pool())
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(k, a, b, c, d)| (k, (a, b, c, d)))
-            .collect())
     }
 }
 
-/// `(max_concurrent_sessions, max_total_cpu, max_total_mem, max_session_lifetime)`.
-pub type PolicyTuple = (i64, f64, i64, i64);
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::tests_support::session_row;
+
+    #[test]
+    fn typed_accessors_read_good_rows_and_name_corrupt_ones() {
+        let r = session_row();
+        assert_eq!(r.status(), Ok(SessionStatus::Running));
+        assert_eq!(r.session_type(), Ok(SessionType::Batch));
+        assert_eq!(r.accelerators().unwrap()["cuda.device"], 1.0);
+        assert_eq!(r.status_data(), Ok(None));
+        let bad = SessionRow {
+            status: "RUNNNG".into(),
+            env: "[1,".into(),
+            status_data: Some("{".into()),
+            ..session_row()
+        };
+        assert_eq!(bad.status().unwrap_err().column, "status");
+        assert_eq!(bad.env().unwrap_err().column, "env");
+        assert_eq!(bad.status_data().unwrap_err().column, "status_data");
+    }
+}

@@ -1,0 +1,61 @@
+//! What every end of a session does, in this order: keep each container's
+//! last output and exit code, remove the containers, give the capacity
+//! back, then record the final status.
+
+use super::status::{self, Change};
+use crate::services::Services;
+use crate::store::{Hold, SessionRow};
+
+/// Gives a session's capacity back, exactly once.
+pub(super) async fn release(svc: &Services, s: &SessionRow) {
+    let Some(agent) = &s.agent else { return };
+    match svc.store().clear_allocation(&s.id).await {
+        Ok(true) => {
+            // it could be placed, so its accelerators were readable then;
+            // if not any more, the next start's recount puts them right
+            let accelerators = s.accelerators().unwrap_or_else(|e| {
+                tracing::error!(error = %e, "giving back CPU and memory only");
+                Default::default()
+            });
+            let hold = Hold {
+                cpu: s.cpu,
+                mem: s.mem,
+                accelerators: &accelerators,
+            };
+            if let Err(e) = svc.store().give_back_capacity(agent, hold).await {
+                tracing::error!(session = %s.id, error = %e, "could not give capacity back");
+            }
+            svc.wake_scheduler();
+        }
+        Ok(false) => {}
+        Err(e) => tracing::error!(session = %s.id, error = %e, "could not release allocation"),
+    }
+}
+
+/// Keeps the logs, removes the containers, releases, records the end.
+pub(super) async fn finish(svc: &Services, s: &SessionRow, end: Change<'_>) {
+    let kernels = svc.store().kernels_of(&s.id).await.unwrap_or_default();
+    for k in &kernels {
+        if let Some(cid) = &k.container_id {
+            let logs = svc.runtime().logs_to_keep(cid).await;
+            let code = match svc.runtime().state(cid).await {
+                Ok(Some((false, code))) => code,
+                _ => None,
+            };
+            if let Err(e) = svc
+                .store()
+                .set_kernel_exit(&k.id, code, logs.as_deref())
+                .await
+            {
+                tracing::warn!(kernel = %k.id, error = %e, "could not keep logs");
+            }
+            if let Err(e) = svc.runtime().remove(cid).await {
+                tracing::warn!(container = %cid, error = %e, "could not remove container");
+            }
+        }
+    }
+    release(svc, s).await;
+    if let Err(e) = status::change(svc, s, end).await {
+        tracing::error!(session = %s.id, error = %e, "could not record the end of a session");
+    }
+}

@@ -1,0 +1,265 @@
+//! SCHEDULED → PREPARING → RUNNING: the container a kernel runs in, and the
+//! watcher that ends the session when its main process exits, its container
+//! vanishes or its batch time limit passes.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use berth_shared::sessions::{reason, SessionStatus, SessionType};
+use serde_json::json;
+
+use super::finish::finish;
+use super::status::{self, error_data, Change};
+use crate::runtime::{ContainerSpec, Exit, LABEL_INSTANCE, LABEL_KERNEL, LABEL_SESSION};
+use crate::services::{Services, Shared};
+use crate::store::{KernelRow, SessionRow};
+
+use SessionStatus::{Preparing, Running, Scheduled, Terminating};
+
+/// Environment variables that tell numeric libraries how many threads to use.
+const THREAD_VARS: [&str; 5] = [
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+];
+
+/// An interactive kernel's main process: sleeps until told to stop (the
+/// image's CMD, often a shell, would exit at once without a TTY).
+const KEEP_ALIVE: &str = "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done";
+
+/// How long a watcher waits before asking the engine again after a failure.
+const WAIT_RETRY: Duration = Duration::from_secs(2);
+
+/// What `k` of session `s` runs: image, command, env, labels, limits.
+fn spec(
+    instance: &str,
+    s: &SessionRow,
+    session_type: SessionType,
+    user_env: &BTreeMap<String, String>,
+    k: &KernelRow,
+) -> ContainerSpec {
+    let mut env: Vec<String> = user_env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    for var in THREAD_VARS {
+        env.push(format!("{var}={}", s.nthreads));
+    }
+    env.push(format!("BERTH_SESSION_ID={}", s.id));
+    env.push(format!("BERTH_SESSION_NAME={}", s.name));
+    let cmd = match (session_type, &s.startup_command) {
+        (SessionType::Batch, Some(c)) => c.clone(),
+        _ => KEEP_ALIVE.to_string(),
+    };
+    ContainerSpec {
+        name: format!("berth-{}", k.id),
+        hostname: k.hostname.clone(),
+        image: s.image.clone(),
+        cmd: vec!["/bin/sh".into(), "-c".into(), cmd],
+        env,
+        labels: HashMap::from([
+            (LABEL_SESSION.to_string(), s.id.clone()),
+            (LABEL_KERNEL.to_string(), k.id.clone()),
+            (LABEL_INSTANCE.to_string(), instance.to_string()),
+        ]),
+        cpu: s.cpu,
+        mem: s.mem,
+        shmem: s.shmem,
+    }
+}
+
+/// Interactive or batch; an unreadable type runs as interactive (logged).
+fn type_of(s: &SessionRow) -> SessionType {
+    s.session_type().unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "running a session of unknown type as interactive");
+        SessionType::Interactive
+    })
+}
+
+/// Ends a session that could not start, from PREPARING, with the reason.
+async fn failed_to_start(svc: &Services, s: &SessionRow, src: &str, repr: String) {
+    let end = Change::new(&[Preparing], SessionStatus::Error)
+        .because(reason::FAILED_TO_START)
+        .with_data(error_data(src, repr));
+    finish(svc, s, end).await;
+}
+
+/// Creates and starts the container, then watches it. Called by the
+/// scheduler loop once the session holds capacity (SCHEDULED).
+pub async fn launch(svc: Shared, session_id: String) {
+    let Ok(Some(s)) = svc.store().session(&session_id).await else {
+        return;
+    };
+    let preparing = Change::new(&[Scheduled], Preparing).because(reason::PREPARING);
+    if !matches!(status::change(&svc, &s, preparing).await, Ok(true)) {
+        return;
+    }
+    let kernels = svc.store().kernels_of(&s.id).await.unwrap_or_default();
+    let Some(k) = kernels.into_iter().next() else {
+        return failed_to_start(&svc, &s, "other", "the session has no kernel".into()).await;
+    };
+    let env = match s.env() {
+        Ok(env) => env,
+        Err(e) => return failed_to_start(&svc, &s, "other", e.to_string()).await,
+    };
+    let session_type = type_of(&s);
+    let spec = spec(svc.instance(), &s, session_type, &env, &k);
+    match svc.runtime().run_container(&spec).await {
+        Ok(cid) => {
+            if let Err(e) = svc.store().set_kernel_container(&k.id, &cid).await {
+                tracing::error!(error = %e, "could not record a container");
+            }
+            match status::change(&svc, &s, Change::new(&[Preparing], Running)).await {
+                Ok(true) => {
+                    let timeout = s
+                        .batch_timeout
+                        .map(|t| Duration::from_secs(t.max(0) as u64));
+                    tokio::spawn(watch(svc.clone(), s, cid, timeout));
+                }
+                // terminated while starting: whoever ended it cleans up; make sure the container goes
+                _ => {
+                    let _ = svc.runtime().remove(&cid).await;
+                }
+            }
+        }
+        Err(e) => {
+            tracing::warn!(session = %s.id, error = %e, "session failed to start");
+            failed_to_start(&svc, &s, "agent", e.to_string()).await;
+        }
+    }
+}
+
+/// How a watched container ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// The batch time limit passed.
+    TimedOut,
+    /// The container is gone (removed outside berth).
+    Vanished,
+    /// Its main process exited with this code.
+    Exited(i64),
+}
+
+/// The end a main process's exit code means, by session type.
+fn end_of_exit(session_type: SessionType, code: i64) -> (SessionStatus, &'static str) {
+    match (session_type, code) {
+        (_, 0) => (SessionStatus::Terminated, reason::SELF_TERMINATED),
+        (SessionType::Batch, _) => (SessionStatus::Terminated, reason::FAILED),
+        (SessionType::Interactive, _) => (SessionStatus::Error, reason::CONTAINER_EXITED),
+    }
+}
+
+/// Waits until the container exits, vanishes, or `deadline` passes; `None`
+/// when the server shuts down first.
+async fn wait_for_end(
+    svc: &Services,
+    cid: &str,
+    deadline: Option<tokio::time::Instant>,
+) -> Option<Outcome> {
+    loop {
+        let waited = async {
+            match deadline {
+                Some(d) => tokio::time::timeout_at(d, svc.runtime().wait(cid))
+                    .await
+                    .ok(),
+                None => Some(svc.runtime().wait(cid).await),
+            }
+        };
+        let outcome = tokio::select! {
+            _ = svc.shutdown().cancelled() => return None,
+            o = waited => o,
+        };
+        match outcome {
+            None => return Some(Outcome::TimedOut),
+            // `docker rm -f` also ends a wait, with the kill's exit code: tell the two apart
+            Some(Ok(Exit::Code(code))) => {
+                return Some(match svc.runtime().state(cid).await {
+                    Ok(None) => Outcome::Vanished,
+                    _ => Outcome::Exited(code),
+                })
+            }
+            Some(Ok(Exit::Vanished)) => return Some(Outcome::Vanished),
+            Some(Err(e)) => {
+                tracing::warn!(container = %cid, error = %e, "waiting on a container failed; retrying");
+                tokio::select! {
+                    _ = svc.shutdown().cancelled() => return None,
+                    _ = tokio::time::sleep(WAIT_RETRY) => {}
+                }
+            }
+        }
+    }
+}
+
+/// Waits for the main container to exit (or the batch time limit), then
+/// ends the session with the reason.
+pub(super) async fn watch(svc: Shared, s: SessionRow, cid: String, timeout: Option<Duration>) {
+    let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
+    let Some(outcome) = wait_for_end(&svc, &cid, deadline).await else {
+        return;
+    };
+    match outcome {
+        Outcome::TimedOut => {
+            let secs = timeout.map(|t| t.as_secs()).unwrap_or(0);
+            let stopping = Change::new(&[Running], Terminating).because(reason::BATCH_TIMEOUT);
+            if matches!(status::change(&svc, &s, stopping).await, Ok(true)) {
+                let _ = svc.runtime().kill(&cid).await;
+                let end = Change::new(&[Terminating], SessionStatus::Terminated)
+                    .because(reason::BATCH_TIMEOUT)
+                    .with_data(json!({"batch_timeout": secs}));
+                finish(&svc, &s, end).await;
+            }
+        }
+        Outcome::Vanished => {
+            let end = Change::new(&[Running], SessionStatus::Error)
+                .because(reason::CONTAINER_LOST)
+                .with_data(error_data(
+                    "agent",
+                    "the container was removed outside berth",
+                ));
+            finish(&svc, &s, end).await;
+        }
+        Outcome::Exited(code) => {
+            let (to, info) = end_of_exit(type_of(&s), code);
+            // Claim the end first, so a concurrent terminate does not also finish it.
+            let stopping = Change::new(&[Running], Terminating).because(info);
+            if matches!(status::change(&svc, &s, stopping).await, Ok(true)) {
+                let kernels = svc.store().kernels_of(&s.id).await.unwrap_or_default();
+                for k in kernels
+                    .iter()
+                    .filter(|k| k.container_id.as_deref() == Some(cid.as_str()))
+                {
+                    let _ = svc.store().set_kernel_exit(&k.id, Some(code), None).await;
+                }
+                let end = Change::new(&[Terminating], to)
+                    .because(info)
+                    .with_data(json!({"exit_code": code}));
+                finish(&svc, &s, end).await;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_exit_code_means_an_end_by_session_type() {
+        use SessionType::*;
+        assert_eq!(
+            end_of_exit(Batch, 0),
+            (SessionStatus::Terminated, reason::SELF_TERMINATED)
+        );
+        assert_eq!(
+            end_of_exit(Batch, 3),
+            (SessionStatus::Terminated, reason::FAILED)
+        );
+        assert_eq!(
+            end_of_exit(Interactive, 0),
+            (SessionStatus::Terminated, reason::SELF_TERMINATED)
+        );
+        assert_eq!(
+            end_of_exit(Interactive, 137),
+            (SessionStatus::Error, reason::CONTAINER_EXITED)
+        );
+    }
+}

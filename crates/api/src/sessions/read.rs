@@ -1,0 +1,201 @@
+//! Reading sessions: one, a page of them, a session's live usage and its
+//! container logs.
+
+use berth_shared::auth::{Role, UserInfo};
+use berth_shared::bytes::ByteSize;
+use berth_shared::sessions::{
+    KernelUsage, SessionInfo, SessionList, SessionLogs, SessionQuery, SessionStatus, SessionType,
+    SessionUsage,
+};
+
+use super::{invalid, view, visible, SessionError, SessionResult};
+use crate::accounts::ms_to_time;
+use crate::runtime::RuntimeError;
+use crate::services::Services;
+use crate::store::{now_ms, SessionFilter, MAIN_ROLE};
+
+/// Sessions per page when the query names none.
+const DEFAULT_PAGE_SIZE: u32 = 20;
+/// The largest page.
+const MAX_PAGE_SIZE: u32 = 100;
+
+/// One session.
+pub async fn get(svc: &Services, caller: &UserInfo, id: &str) -> SessionResult<SessionInfo> {
+    let row = visible(svc, caller, id).await?;
+    Ok(view::one(svc.store(), row).await?)
+}
+
+/// The statuses a `status=` query names: `running` (live), `finished`, one
+/// status name, or all.
+fn statuses_of(query: Option<&str>) -> SessionResult<Vec<SessionStatus>> {
+    Ok(match query {
+        None | Some("") | Some("all") => vec![],
+        Some("running") | Some("live") => SessionStatus::LIVE.to_vec(),
+        Some("finished") => SessionStatus::FINISHED.to_vec(),
+        Some(s) => match SessionStatus::parse(&s.to_uppercase()) {
+            Some(st) => vec![st],
+            None => {
+                return Err(invalid(
+                    "status",
+                    "invalid",
+                    "Use running, finished, or a status name.",
+                ))
+            }
+        },
+    })
+}
+
+/// A page of sessions: the caller's own; superadmins see everyone's and
+/// admins may name an owner.
+pub async fn list(
+    svc: &Services,
+    caller: &UserInfo,
+    q: &SessionQuery,
+) -> SessionResult<SessionList> {
+    let owner_id = match q.owner.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
+        Some(email) if email.eq_ignore_ascii_case(&caller.email) => Some(caller.id.clone()),
+        Some(email) => {
+            if !caller.role.is_admin() {
+                return Err(SessionError::Forbidden(
+                    "Only admins can list other users' sessions.",
+                ));
+            }
+            match svc.store().user_by_email(&email.to_lowercase()).await? {
+                Some(u) => Some(u.id),
+                None => {
+                    return Err(invalid(
+                        "owner",
+                        "unknown_user",
+                        format!("There is no user {email}."),
+                    ))
+                }
+            }
+        }
+        None if caller.role == Role::Superadmin && q.all != Some(false) => None,
+        None => Some(caller.id.clone()),
+    };
+    let statuses = statuses_of(q.status.as_deref())?;
+    let session_type = match q.session_type.as_deref() {
+        None => None,
+        Some(t) => Some(
+            SessionType::parse(t)
+                .ok_or_else(|| invalid("type", "invalid", "Use interactive or batch."))?,
+        ),
+    };
+    let page = q.page.unwrap_or(1).max(1);
+    let page_size = q
+        .page_size
+        .unwrap_or(DEFAULT_PAGE_SIZE)
+        .clamp(1, MAX_PAGE_SIZE);
+    let filter = SessionFilter {
+        owner_id,
+        statuses,
+        session_type,
+        limit: i64::from(page_size),
+        offset: i64::from(page - 1) * i64::from(page_size),
+    };
+    let (rows, total) = svc.store().list_sessions(&filter).await?;
+    Ok(SessionList {
+        items: view::infos(svc.store(), rows).await?,
+        total: total.max(0) as u64,
+        page,
+        page_size,
+    })
+}
+
+/// Live use of the session's running kernels (none once it has ended).
+pub async fn usage(svc: &Services, caller: &UserInfo, id: &str) -> SessionResult<SessionUsage> {
+    let row = visible(svc, caller, id).await?;
+    let mut kernels = Vec::new();
+    for k in svc.store().kernels_of(&row.id).await? {
+        let Some(cid) = &k.container_id else { continue };
+        match svc.runtime().usage(cid).await {
+            Ok(u) => kernels.push(KernelUsage {
+                kernel_id: k.id,
+                cpu_percent: u.cpu_percent,
+                mem_used: ByteSize(u.mem_used),
+                mem_limit: ByteSize(u.mem_limit),
+                net_rx: ByteSize(u.net_rx),
+                net_tx: ByteSize(u.net_tx),
+            }),
+            // gone between the read and the call: it has simply ended
+            Err(RuntimeError::ContainerNotFound(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(SessionUsage {
+        session_id: row.id,
+        at: ms_to_time(now_ms()),
+        kernels,
+    })
+}
+
+/// The last `n` lines of `text` (all of it when `n` is `None`).
+fn last_lines(text: String, n: Option<u32>) -> String {
+    let Some(n) = n else { return text };
+    let lines: Vec<&str> = text.lines().collect();
+    let from = lines.len().saturating_sub(n as usize);
+    let mut s = lines[from..].join("\n");
+    if !s.is_empty() {
+        s.push('\n');
+    }
+    s
+}
+
+/// A kernel's container log: live from the engine, or what was kept when
+/// the container was removed.
+pub async fn logs(
+    svc: &Services,
+    caller: &UserInfo,
+    id: &str,
+    kernel: Option<&str>,
+    tail: Option<u32>,
+) -> SessionResult<SessionLogs> {
+    let row = visible(svc, caller, id).await?;
+    let kernels = svc.store().kernels_of(&row.id).await?;
+    let k = match kernel {
+        Some(kid) => kernels.into_iter().find(|k| k.id == kid),
+        None => kernels.into_iter().find(|k| k.role == MAIN_ROLE),
+    }
+    .ok_or(SessionError::NotFound)?;
+    let live = match &k.container_id {
+        Some(cid) => match svc.runtime().logs(cid, tail).await {
+            Ok(l) => Some(l),
+            Err(RuntimeError::ContainerNotFound(_)) => None,
+            Err(e) => return Err(e.into()),
+        },
+        None => None,
+    };
+    let logs = live.or_else(|| k.logs.map(|l| last_lines(l, tail)));
+    Ok(SessionLogs {
+        kernel: k.id,
+        logs: logs.unwrap_or_default(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_queries_name_the_shared_sets() {
+        assert_eq!(statuses_of(Some("running")).unwrap(), SessionStatus::LIVE);
+        assert_eq!(
+            statuses_of(Some("finished")).unwrap(),
+            SessionStatus::FINISHED
+        );
+        assert_eq!(
+            statuses_of(Some("pending")).unwrap(),
+            [SessionStatus::Pending]
+        );
+        assert!(statuses_of(None).unwrap().is_empty());
+        assert!(statuses_of(Some("soon")).is_err());
+    }
+
+    #[test]
+    fn kept_logs_are_tailed_by_lines() {
+        assert_eq!(last_lines("a\nb\nc\n".into(), Some(2)), "b\nc\n");
+        assert_eq!(last_lines("a\nb".into(), None), "a\nb");
+        assert_eq!(last_lines(String::new(), Some(3)), "");
+    }
+}

@@ -1,0 +1,187 @@
+//! The one way a session's status changes. Every change — from a request,
+//! the scheduler, a watcher or recovery — comes here with the statuses it
+//! expects the session to be in: the arrow is checked against the machine
+//! (`SessionStatus::can_become`), then the new status, its reason
+//! (`status_info` and `status_data`) and its history entry are written in
+//! one guarded transaction, and the event goes out. If someone else moved
+//! the session first, nothing is written and the caller hears `false`.
+
+use berth_shared::sessions::{reason, SessionEvent, SessionStatus};
+use serde_json::Value;
+
+use super::{SessionError, SessionResult};
+use crate::accounts::ms_to_time;
+use crate::services::Services;
+use crate::store::json::encode;
+use crate::store::{now_ms, KernelRow, SessionRow, StatusWrite, StoreError};
+
+/// Every session starts here.
+pub const INITIAL: SessionStatus = SessionStatus::Pending;
+
+/// A status change: from one of the expected statuses to a new one, with
+/// its reason.
+#[derive(Debug, Clone)]
+pub struct Change<'a> {
+    from: &'a [SessionStatus],
+    to: SessionStatus,
+    info: Option<&'a str>,
+    data: Option<Value>,
+}
+
+impl<'a> Change<'a> {
+    /// `from` (any of) → `to`, with no reason yet.
+    pub fn new(from: &'a [SessionStatus], to: SessionStatus) -> Self {
+        Self {
+            from,
+            to,
+            info: None,
+            data: None,
+        }
+    }
+
+    /// The reason code (`status_info`, one of [`reason`]).
+    pub fn because(mut self, info: &'a str) -> Self {
+        self.info = Some(info);
+        self
+    }
+
+    /// The details (`status_data`).
+    pub fn with_data(mut self, data: Value) -> Self {
+        self.data = Some(data);
+        self
+    }
+
+    /// The new status.
+    pub fn to(&self) -> SessionStatus {
+        self.to
+    }
+
+    /// The arrow is in the machine from every expected status.
+    fn check(&self) -> SessionResult<()> {
+        match self.from.iter().find(|f| !f.can_become(self.to)) {
+            Some(&from) => Err(SessionError::IllegalTransition { from, to: self.to }),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Applies `change` to the session of `row`; false when it was in none of
+/// the expected statuses (someone else moved it first).
+pub async fn change(svc: &Services, row: &SessionRow, change: Change<'_>) -> SessionResult<bool> {
+    write(svc, row, change, None).await
+}
+
+/// PENDING → SCHEDULED: the session now holds capacity on `agent` (the
+/// scheduler took it first). False when it was no longer PENDING.
+pub async fn place(svc: &Services, row: &SessionRow, agent: &str) -> SessionResult<bool> {
+    let change =
+        Change::new(&[SessionStatus::Pending], SessionStatus::Scheduled).because(reason::SCHEDULED);
+    write(svc, row, change, Some(agent)).await
+}
+
+async fn write(
+    svc: &Services,
+    row: &SessionRow,
+    change: Change<'_>,
+    placed_on: Option<&str>,
+) -> SessionResult<bool> {
+    change.check()?;
+    let now = now_ms();
+    let w = StatusWrite {
+        from: change.from,
+        to: change.to,
+        info: change.info,
+        data: change.data.as_ref().map(encode),
+        placed_on,
+    };
+    if !svc.store().change_status(&row.id, &w, now).await? {
+        return Ok(false);
+    }
+    svc.events()
+        .publish(event(row, change.to, change.info, change.data, now));
+    Ok(true)
+}
+
+/// Stores new sessions in [`INITIAL`], with their kernels and first
+/// history entry, and announces them. The rows carry their first status.
+pub async fn open(svc: &Services, rows: &[(SessionRow, Vec<KernelRow>)]) -> Result<(), StoreError> {
+    svc.store().insert_sessions(rows).await?;
+    for (row, _) in rows {
+        svc.events()
+            .publish(event(row, INITIAL, None, None, row.created_at));
+    }
+    Ok(())
+}
+
+/// Why a PENDING session waits (`info`, with the failed checks in `data`).
+/// Written and announced only when the explanation changed.
+pub async fn explain_wait(
+    svc: &Services,
+    row: &SessionRow,
+    info: &str,
+    data: Value,
+) -> SessionResult<()> {
+    let text = encode(&data);
+    if row.status_data.as_deref() == Some(text.as_str()) {
+        return Ok(());
+    }
+    if svc.store().explain_pending(&row.id, info, &text).await? {
+        svc.events().publish(event(
+            row,
+            SessionStatus::Pending,
+            Some(info),
+            Some(data),
+            now_ms(),
+        ));
+    }
+    Ok(())
+}
+
+/// `status_data` of an error: where it happened (`agent` for the engine,
+/// `other` for the rest) and what.
+pub fn error_data(src: &str, repr: impl Into<String>) -> Value {
+    serde_json::json!({"error": {"src": src, "repr": repr.into()}})
+}
+
+/// The event that tells the owner and the launcher of `row` its status.
+fn event(
+    row: &SessionRow,
+    status: SessionStatus,
+    info: Option<&str>,
+    data: Option<Value>,
+    at_ms: i64,
+) -> SessionEvent {
+    SessionEvent {
+        session_id: row.id.clone(),
+        name: row.name.clone(),
+        owner_id: row.owner_id.clone(),
+        creator_id: row.created_by.clone(),
+        status,
+        status_info: info.map(str::to_string),
+        status_data: data,
+        at: ms_to_time(at_ms),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use SessionStatus::*;
+
+    #[test]
+    fn only_arrows_of_the_machine_pass() {
+        assert!(Change::new(&[Pending], Cancelled).check().is_ok());
+        assert!(
+            Change::new(&[Scheduled, Preparing, Running, Error], Terminating)
+                .check()
+                .is_ok()
+        );
+        match Change::new(&[Running, Terminated], Terminating).check() {
+            Err(SessionError::IllegalTransition { from, to }) => {
+                assert_eq!((from, to), (Terminated, Terminating))
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(Change::new(&[Running], Pending).check().is_err());
+    }
+}

@@ -1,0 +1,99 @@
+//! Ending a session on request: PENDING ones are cancelled at once; the
+//! others go to TERMINATING and are stopped in the background.
+
+use berth_shared::auth::UserInfo;
+use berth_shared::sessions::{reason, SessionInfo, SessionStatus};
+
+use super::finish::finish;
+use super::status::{self, Change};
+use super::{status_of, view, visible, SessionError, SessionResult};
+use crate::services::Shared;
+use crate::store::SessionRow;
+
+use SessionStatus::{
+    Cancelled, Error, Pending, Preparing, Running, Scheduled, Terminated, Terminating,
+};
+
+/// Ends a session (`force` kills its containers at once instead of asking
+/// them to stop). The session as it is right after.
+pub async fn terminate(
+    svc: &Shared,
+    caller: &UserInfo,
+    id: &str,
+    force: bool,
+) -> SessionResult<SessionInfo> {
+    let s = visible(svc, caller, id).await?;
+    let info = if s.owner_id == caller.id {
+        reason::USER_REQUESTED
+    } else {
+        reason::ADMIN_TERMINATED
+    };
+    match status_of(&s) {
+        Terminated | Cancelled => {
+            return Err(SessionError::Conflict(
+                "The session has already ended.".into(),
+            ))
+        }
+        Pending => {
+            let cancel = Change::new(&[Pending], Cancelled).because(info);
+            if !status::change(svc, &s, cancel).await? {
+                return Box::pin(terminate(svc, caller, id, force)).await;
+            }
+        }
+        Terminating if !force => {}
+        Terminating => {
+            tokio::spawn(stop_and_finish(
+                svc.clone(),
+                s.clone(),
+                true,
+                info.to_string(),
+            ));
+        }
+        Scheduled | Preparing | Running | Error => {
+            let stopping =
+                Change::new(&[Scheduled, Preparing, Running, Error], Terminating).because(info);
+            if !status::change(svc, &s, stopping).await? {
+                return Box::pin(terminate(svc, caller, id, force)).await;
+            }
+            tokio::spawn(stop_and_finish(
+                svc.clone(),
+                s.clone(),
+                force,
+                info.to_string(),
+            ));
+        }
+    }
+    let row = svc
+        .store()
+        .session(id)
+        .await?
+        .ok_or(SessionError::NotFound)?;
+    Ok(view::one(svc.store(), row).await?)
+}
+
+/// Stops (or kills) the containers of a TERMINATING session, then finishes
+/// it as TERMINATED with `info`.
+pub(super) async fn stop_and_finish(svc: Shared, s: SessionRow, force: bool, info: String) {
+    let grace = svc.config().stop_grace_secs.min(i32::MAX as u32) as i32;
+    for k in svc.store().kernels_of(&s.id).await.unwrap_or_default() {
+        if let Some(cid) = &k.container_id {
+            let stopped = if force {
+                svc.runtime().kill(cid).await
+            } else {
+                svc.runtime().stop(cid, grace).await
+            };
+            if let Err(e) = stopped {
+                tracing::warn!(container = %cid, error = %e, "stopping failed; killing");
+                let _ = svc.runtime().kill(cid).await;
+            }
+        }
+    }
+    // a launch in flight may record its container late; it removes it itself
+    let s = svc.store().session(&s.id).await.ok().flatten().unwrap_or(s);
+    finish(
+        &svc,
+        &s,
+        Change::new(&[Terminating], Terminated).because(&info),
+    )
+    .await;
+}

@@ -1,0 +1,117 @@
+//! resource_policies and the keypairs bound to them.
+
+use berth_shared::bytes::ByteSize;
+use berth_shared::resources::ResourcePolicy;
+use sqlx::FromRow;
+
+use super::{Store, StoreResult};
+
+/// A row of `resource_policies`.
+#[derive(Debug, Clone, FromRow)]
+pub struct PolicyRow {
+    /// Name.
+    pub name: String,
+    /// 0 = no limit.
+    pub max_concurrent_sessions: i64,
+    /// 0 = no limit.
+    pub max_total_cpu: f64,
+    /// 0 = no limit.
+    pub max_total_mem: i64,
+    /// Seconds, 0 = no limit.
+    pub max_session_lifetime: i64,
+}
+
+impl From<PolicyRow> for ResourcePolicy {
+    fn from(p: PolicyRow) -> Self {
+        ResourcePolicy {
+            name: p.name,
+            max_concurrent_sessions: p.max_concurrent_sessions.max(0) as u32,
+            max_total_cpu: p.max_total_cpu,
+            max_total_mem: ByteSize(p.max_total_mem.max(0) as u64),
+            max_session_lifetime: p.max_session_lifetime.max(0) as u64,
+        }
+    }
+}
+
+/// A keypair's access key with its policy's columns.
+#[derive(Debug, Clone, FromRow)]
+struct KeypairPolicyRow {
+    access_key: String,
+    #[sqlx(flatten)]
+    policy: PolicyRow,
+}
+
+impl Store {
+    /// Every policy.
+    pub async fn policies(&self) -> StoreResult<Vec<PolicyRow>> {
+        Ok(sqlx::query_as(
+            "SELECT name, max_concurrent_sessions, max_total_cpu, max_total_mem, max_session_lifetime
+             FROM resource_policies ORDER BY name",
+        )
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Creates or replaces a policy.
+    pub async fn put_policy(&self, p: &PolicyRow) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO resource_policies (name, max_concurrent_sessions, max_total_cpu, max_total_mem, max_session_lifetime)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (name) DO UPDATE SET max_concurrent_sessions = $2, max_total_cpu = $3,
+               max_total_mem = $4, max_session_lifetime = $5",
+        )
+        .bind(&p.name)
+        .bind(p.max_concurrent_sessions)
+        .bind(p.max_total_cpu)
+        .bind(p.max_total_mem)
+        .bind(p.max_session_lifetime)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Deletes a policy (not `default`, and not while a keypair uses it);
+    /// false when nothing was deleted.
+    pub async fn delete_policy(&self, name: &str) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "DELETE FROM resource_policies WHERE name = $1 AND name <> 'default'
+             AND NOT EXISTS (SELECT 1 FROM keypairs k WHERE k.resource_policy = $1)",
+        )
+        .bind(name)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The policy bound to an access key (`default` when missing).
+    pub async fn policy_of(&self, access_key: &str) -> StoreResult<Option<PolicyRow>> {
+        Ok(sqlx::query_as(
+            "SELECT p.name, p.max_concurrent_sessions, p.max_total_cpu, p.max_total_mem, p.max_session_lifetime
+             FROM resource_policies p JOIN keypairs k ON k.resource_policy = p.name WHERE k.access_key = $1",
+        )
+        .bind(access_key)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// Binds a keypair to a policy.
+    pub async fn set_keypair_policy(&self, access_key: &str, policy: &str) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE keypairs SET resource_policy = $1 WHERE access_key = $2")
+            .bind(policy)
+            .bind(access_key)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Policies of every keypair: (access key, its policy).
+    pub async fn keypair_policies(&self) -> StoreResult<Vec<(String, PolicyRow)>> {
+        let rows: Vec<KeypairPolicyRow> = sqlx::query_as(
+            "SELECT k.access_key, p.name, p.max_concurrent_sessions, p.max_total_cpu, p.max_total_mem, p.max_session_lifetime
+             FROM keypairs k JOIN resource_policies p ON p.name = k.resource_policy",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.into_iter().map(|r| (r.access_key, r.policy)).collect())
+    }
+}

@@ -1,0 +1,320 @@
+//! Sessions as the API shows them: the session, its kernels and history,
+//! lists, logs, live usage, readable status details, and the events of the
+//! event stream.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{Resources, SessionStatus, SessionType};
+use crate::bytes::ByteSize;
+
+/// One container of a session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KernelInfo {
+    /// Kernel id.
+    pub id: String,
+    /// `main` or `sub`.
+    pub role: String,
+    /// Container hostname (`main1`, `sub1`, …).
+    pub hostname: String,
+    /// Docker container id, once created.
+    pub container_id: Option<String>,
+    /// Agent it runs on.
+    pub agent: Option<String>,
+    /// Same values as the session's.
+    pub status: SessionStatus,
+    /// Exit code of its main process, once it exited.
+    pub exit_code: Option<i64>,
+}
+
+/// One status change, for the history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatusChange {
+    /// The new status.
+    pub status: SessionStatus,
+    /// Its reason code.
+    pub status_info: Option<String>,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// A session as the API shows it. The field names are an interface:
+/// extend, don't rename.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// UUID.
+    pub id: String,
+    /// Name, unique among the owner's live sessions.
+    pub name: String,
+    /// Interactive or batch.
+    #[serde(rename = "type")]
+    pub session_type: SessionType,
+    /// Current status.
+    pub status: SessionStatus,
+    /// Reason code of the status (`user-requested`, `self-terminated`, …).
+    pub status_info: Option<String>,
+    /// Details: scheduler checks that failed, exit code, error.
+    pub status_data: Option<serde_json::Value>,
+    /// Owner's email.
+    pub owner_email: String,
+    /// Email of who created it (an admin may create for someone else).
+    pub created_by: String,
+    /// Project name.
+    pub project: String,
+    /// Resource group.
+    pub resource_group: String,
+    /// Image reference.
+    pub image: String,
+    /// Resources it holds (or will hold).
+    pub resources: Resources,
+    /// Environment variables the user set.
+    pub env: BTreeMap<String, String>,
+    /// Thread count given to OpenMP & co.
+    pub nthreads: u32,
+    /// Batch command.
+    pub startup_command: Option<String>,
+    /// Batch: not before.
+    pub starts_at: Option<DateTime<Utc>>,
+    /// Batch: maximum run time, seconds.
+    pub batch_timeout: Option<u64>,
+    /// Agent it was placed on.
+    pub agent: Option<String>,
+    /// `single-node`.
+    pub cluster_mode: String,
+    /// Number of kernels.
+    pub cluster_size: u32,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Became RUNNING.
+    pub started_at: Option<DateTime<Utc>>,
+    /// Ended.
+    pub terminated_at: Option<DateTime<Utc>>,
+    /// Its containers.
+    pub kernels: Vec<KernelInfo>,
+    /// Every status change, oldest first.
+    pub status_history: Vec<StatusChange>,
+    /// Mounted storage folders (from step 6).
+    pub mounts: Vec<String>,
+    /// Idle-check report (from the idle-check step).
+    pub idle_checks: Option<serde_json::Value>,
+}
+
+/// The answer to a create: the created sessions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreatedSessions {
+    /// One per requested session.
+    pub items: Vec<SessionInfo>,
+}
+
+/// Which sessions to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionQuery {
+    /// `running` (live) or `finished`; all when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// `interactive` or `batch`.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub session_type: Option<String>,
+    /// Admins: only this owner's sessions (email).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// Superadmins: `true` lists every user's sessions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub all: Option<bool>,
+    /// 1-based page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<u32>,
+    /// Page size (1–100, default 20).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_size: Option<u32>,
+}
+
+/// A page of sessions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionList {
+    /// Newest first.
+    pub items: Vec<SessionInfo>,
+    /// Matching sessions in all pages.
+    pub total: u64,
+    /// This page (1-based).
+    pub page: u32,
+    /// Page size.
+    pub page_size: u32,
+}
+
+/// A kernel's container log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionLogs {
+    /// Kernel id.
+    pub kernel: String,
+    /// stdout and stderr, interleaved as written.
+    pub logs: String,
+}
+
+/// Live use of one kernel's container (from the engine's stats).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KernelUsage {
+    /// Kernel id.
+    pub kernel_id: String,
+    /// CPU use in percent of one core (200 = two cores busy).
+    pub cpu_percent: f64,
+    /// Memory in use (page cache not counted).
+    pub mem_used: ByteSize,
+    /// The memory limit.
+    pub mem_limit: ByteSize,
+    /// Bytes received on all interfaces since start.
+    pub net_rx: ByteSize,
+    /// Bytes sent on all interfaces since start.
+    pub net_tx: ByteSize,
+}
+
+/// `GET /api/v1/sessions/{id}/usage`: live use of the running kernels.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionUsage {
+    /// Session id.
+    pub session_id: String,
+    /// When measured.
+    pub at: DateTime<Utc>,
+    /// One entry per kernel whose container runs.
+    pub kernels: Vec<KernelUsage>,
+}
+
+/// One readable fact of a session's `status_data`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StatusDetail {
+    /// A scheduler check that keeps it waiting.
+    FailedCheck {
+        /// Check name (`capacity`, `concurrency`, …).
+        name: String,
+        /// For people.
+        msg: String,
+    },
+    /// The batch command's exit code.
+    ExitCode(i64),
+    /// What broke, and where (`agent`, `other`).
+    Error {
+        /// Where.
+        src: String,
+        /// What.
+        repr: String,
+    },
+    /// The batch run time limit (seconds) that ended it.
+    BatchTimeout(u64),
+    /// Anything else, as compact JSON.
+    Other(String),
+}
+
+/// `status_data` as a list of readable facts, in a stable order.
+pub fn status_details(data: &serde_json::Value) -> Vec<StatusDetail> {
+    use serde_json::Value;
+    let Value::Object(map) = data else {
+        return match data {
+            Value::Null => vec![],
+            v => vec![StatusDetail::Other(v.to_string())],
+        };
+    };
+    let text = |v: Option<&Value>| match v {
+        Some(Value::String(s)) => s.clone(),
+        Some(v) => v.to_string(),
+        None => String::new(),
+    };
+    let mut out = Vec::new();
+    for (key, v) in map {
+        match key.as_str() {
+            "scheduler" => {
+                let checks = v
+                    .get("failed_predicates")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
+                out.extend(checks.iter().map(|c| StatusDetail::FailedCheck {
+                    name: text(c.get("name")),
+                    msg: text(c.get("msg")),
+                }));
+            }
+            "exit_code" if v.is_i64() => out.push(StatusDetail::ExitCode(v.as_i64().unwrap_or(0))),
+            "batch_timeout" if v.is_u64() => {
+                out.push(StatusDetail::BatchTimeout(v.as_u64().unwrap_or(0)))
+            }
+            "error" => match v {
+                Value::Object(e) => out.push(StatusDetail::Error {
+                    src: text(e.get("src")),
+                    repr: text(e.get("repr")),
+                }),
+                other => out.push(StatusDetail::Error {
+                    src: String::new(),
+                    repr: text(Some(other)),
+                }),
+            },
+            _ => out.push(StatusDetail::Other(format!("{key}: {v}"))),
+        }
+    }
+    out
+}
+
+/// One lifecycle event on `/api/v1/events` (SSE `data:`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionEvent {
+    /// Session id.
+    pub session_id: String,
+    /// Session name.
+    pub name: String,
+    /// Owner's user id.
+    pub owner_id: String,
+    /// Who launched it (an admin may launch for the owner).
+    pub creator_id: String,
+    /// New status.
+    pub status: SessionStatus,
+    /// Reason code.
+    pub status_info: Option<String>,
+    /// Details.
+    pub status_data: Option<serde_json::Value>,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_data_reads_as_facts() {
+        let d = serde_json::json!({"scheduler": {"failed_predicates": [
+            {"name": "capacity", "msg": "needs 4 CPU, agent local has 1 free"},
+            {"name": "concurrency", "msg": "1 of 1 sessions"}]}});
+        assert_eq!(
+            status_details(&d),
+            vec![
+                StatusDetail::FailedCheck {
+                    name: "capacity".into(),
+                    msg: "needs 4 CPU, agent local has 1 free".into()
+                },
+                StatusDetail::FailedCheck {
+                    name: "concurrency".into(),
+                    msg: "1 of 1 sessions".into()
+                }
+            ]
+        );
+        assert_eq!(
+            status_details(&serde_json::json!({"exit_code": 3})),
+            vec![StatusDetail::ExitCode(3)]
+        );
+        assert_eq!(
+            status_details(&serde_json::json!({"error": {"src": "agent", "repr": "gone"}})),
+            vec![StatusDetail::Error {
+                src: "agent".into(),
+                repr: "gone".into()
+            }]
+        );
+        assert_eq!(
+            status_details(&serde_json::json!({"batch_timeout": 60, "x": [1]})),
+            vec![
+                StatusDetail::BatchTimeout(60),
+                StatusDetail::Other("x: [1]".into())
+            ]
+        );
+        assert!(status_details(&serde_json::Value::Null).is_empty());
+    }
+}
