@@ -11,7 +11,7 @@ const RUNS: usize = 10;
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let srv = Server::start().await;
+    let srv = Server::start_ui().await;
     let b = Browser::start().await;
     b.login(&srv, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let mut times = Vec::new();

@@ -1,210 +1,23 @@
-//! Harness for the browser tests: a real berth server (real SQLite file, real
-//! Docker engine) serving the Trunk-built UI from `dist/`, and a headless
-//! Debian Chromium driven through chromedriver. Each test gets its own data
-//! dir, its own chromedriver and its own browser profile, all removed at the
-//! end (also when the test fails).
+//! Harness for the browser tests: a headless Debian Chromium driven through
+//! chromedriver, against a real berth server serving the Trunk-built UI
+//! from `dist/` (`berth_testkit::TestServer::start_ui`: real database, real
+//! Docker engine). Each test gets its own server, chromedriver and browser
+//! profile, all removed at the end (also when the test fails).
 
-use std::net::{SocketAddr, TcpListener as StdListener};
+use std::net::TcpListener as StdListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use berth_api::config::Config;
 use thirtyfour::prelude::*;
 use thirtyfour::ChromiumLikeCapabilities;
-use tokio::sync::oneshot;
 
+pub use berth_testkit::{Api, TestServer as Server, ADMIN_EMAIL, ADMIN_PASSWORD};
 pub use thirtyfour;
-
-/// Superadmin of every test server.
-pub const ADMIN_EMAIL: &str = "admin@e2e.berth";
-/// Its password.
-pub const ADMIN_PASSWORD: &str = "e2e-admin-password";
 
 /// The workspace root.
 pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// A berth server on a random port.
-pub struct Server {
-    /// `http://127.0.0.1:PORT`.
-    pub base: String,
-    /// The server's parts (instance id, shutdown).
-    pub ctx: berth_api::services::Shared,
-    dir: tempfile::TempDir,
-    config: Config,
-    addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    keep_containers: bool,
-}
-
-impl Server {
-    /// Starts a server with the built UI. Panics (with what to do) when the
-    /// UI has not been built.
-    pub async fn start() -> Server {
-        Self::start_with(|_| {}).await
-    }
-
-    /// Starts a server after `tweak` adjusts its settings.
-    pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Server {
-        let dist = workspace().join("dist");
-        assert!(
-            dist.join("index.html").exists(),
-            "no built UI in {}: run `make setup` (trunk build --release) first",
-            dist.display()
-        );
-        let dir = tempfile::tempdir().expect("temp dir");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr: SocketAddr = listener.local_addr().expect("addr");
-        let mut config = Config::for_data_dir(dir.path(), addr);
-        config.static_dir = dist;
-        config.admin_email = ADMIN_EMAIL.into();
-        config.admin_password = Some(ADMIN_PASSWORD.into());
-        config.scheduler_tick_ms = 200;
-        config.stop_grace_secs = 2;
-        tweak(&mut config);
-        Self::boot(dir, listener, config).await
-    }
-
-    async fn boot(
-        dir: tempfile::TempDir,
-        listener: tokio::net::TcpListener,
-        config: Config,
-    ) -> Server {
-        let addr = listener.local_addr().expect("addr");
-        let app = berth_api::server::build(config.clone())
-            .await
-            .expect("server builds");
-        let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(berth_api::server::serve(listener, app.router, async move {
-            let _ = stopped.await;
-        }));
-        Server {
-            base: format!("http://{addr}"),
-            ctx: app.ctx,
-            dir,
-            config,
-            addr,
-            stop: Some(stop),
-            keep_containers: false,
-        }
-    }
-
-    /// Stops this server (its event streams end, its containers stay) and
-    /// starts a new one on the same port and database, as after a crash.
-    pub async fn restart(mut self) -> Server {
-        self.halt();
-        let placeholder = tempfile::tempdir().expect("temp dir");
-        let dir = std::mem::replace(&mut self.dir, placeholder);
-        let config = self.config.clone();
-        let mut listener = None;
-        for _ in 0..50 {
-            match tokio::net::TcpListener::bind(self.addr).await {
-                Ok(l) => {
-                    listener = Some(l);
-                    break;
-                }
-                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-            }
-        }
-        let listener = listener.expect("rebind the same port");
-        // the new server takes the containers over
-        self.keep_containers = true;
-        Self::boot(dir, listener, config).await
-    }
-
-    fn halt(&mut self) {
-        self.ctx.shutdown().cancel();
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
-
-    /// An HTTP client signed in as `email` (for setting up and checking
-    /// what the browser cannot see).
-    pub async fn api_login(&self, email: &str, password: &str) -> reqwest::Client {
-        let c = reqwest::Client::builder()
-            .cookie_store(true)
-            .build()
-            .expect("client");
-        let res = c
-            .post(self.url("/api/v1/auth/login"))
-            .json(&serde_json::json!({"email": email, "password": password}))
-            .send()
-            .await
-            .expect("login request");
-        assert!(res.status().is_success(), "API login of {email} failed");
-        c
-    }
-
-    /// `GET path` as `client`, as JSON (asserting 200).
-    pub async fn get_json(&self, client: &reqwest::Client, path: &str) -> serde_json::Value {
-        let res = client.get(self.url(path)).send().await.expect("request");
-        assert!(res.status().is_success(), "GET {path}: {}", res.status());
-        res.json().await.expect("json body")
-    }
-
-    /// Creates a user through the admin API as `admin`; the user's JSON.
-    pub async fn create_user(
-        &self,
-        admin: &reqwest::Client,
-        email: &str,
-        password: &str,
-        full_name: &str,
-    ) -> serde_json::Value {
-        let res = admin
-            .post(self.url("/api/v1/users"))
-            .json(
-                &serde_json::json!({"email": email, "password": password, "full_name": full_name}),
-            )
-            .send()
-            .await
-            .expect("create user");
-        assert_eq!(res.status(), 201, "creating {email}");
-        res.json().await.expect("user json")
-    }
-
-    /// An absolute URL on this server.
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, path)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.halt();
-        if self.keep_containers {
-            return;
-        }
-        // tests share one engine: remove only this server's containers, also
-        // on failure; look twice, as a launch in flight when the test ends
-        // can still create its container just after the first look
-        let label = format!("label=berth.instance={}", self.ctx.instance());
-        remove_labelled(&label);
-        std::thread::sleep(Duration::from_secs(1));
-        remove_labelled(&label);
-    }
-}
-
-fn remove_labelled(label: &str) {
-    if let Ok(out) = Command::new("docker")
-        .args(["ps", "-aq", "--filter", label])
-        .output()
-    {
-        let ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
-            .split_whitespace()
-            .map(String::from)
-            .collect();
-        if !ids.is_empty() {
-            let _ = Command::new("docker")
-                .args(["rm", "-f", "-v"])
-                .args(&ids)
-                .output();
-        }
-    }
 }
 
 /// chromedriver (in its own process group, so Chromium dies with it) and a

@@ -7,7 +7,7 @@ use berth_e2e::{Browser, Server, ADMIN_EMAIL, ADMIN_PASSWORD};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn launch_through_all_five_pages() {
-    let srv = Server::start().await;
+    let srv = Server::start_ui().await;
     let b = Browser::start().await;
     b.login(&srv, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     b.el("#start-button").await.click().await.unwrap();
@@ -189,7 +189,7 @@ async fn launch_through_all_five_pages() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn skip_to_review_and_invalid_settings() {
-    let srv = Server::start().await;
+    let srv = Server::start_ui().await;
     let b = Browser::start().await;
     b.login(&srv, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     b.driver.goto(srv.url("/launch")).await.unwrap();
@@ -265,28 +265,30 @@ async fn skip_to_review_and_invalid_settings() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_assigns_the_owner_by_email() {
-    let srv = Server::start().await;
-    let api = srv.api_login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let user = srv
-        .create_user(&api, "owner@e2e.berth", "owner-password", "Olive Owner")
+    let srv = Server::start_ui().await;
+    let api = srv.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let user = api
+        .post_json(
+            "/api/v1/users",
+            &serde_json::json!({"email": "owner@e2e.berth", "password": "owner-password",
+                                "full_name": "Olive Owner"}),
+        )
         .await;
     // Olive's policy allows half a CPU: the launcher's slider stops there
     let res = api
-        .post(srv.url("/api/v1/resource-policies"))
-        .json(
+        .post(
+            "/api/v1/resource-policies",
             &serde_json::json!({"name": "half", "max_concurrent_sessions": 0, "max_total_cpu": 0.5,
                                    "max_total_mem": 0, "max_session_lifetime": 0}),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(res.status(), 201);
     let res = api
-        .patch(srv.url(&format!("/api/v1/users/{}", user["id"].as_str().unwrap())))
-        .json(&serde_json::json!({"resource_policy": "half"}))
-        .send()
-        .await
-        .unwrap();
+        .patch(
+            &format!("/api/v1/users/{}", user["id"].as_str().unwrap()),
+            &serde_json::json!({"resource_policy": "half"}),
+        )
+        .await;
     assert_eq!(res.status(), 200);
 
     let b = Browser::start().await;
@@ -320,15 +322,15 @@ async fn admin_assigns_the_owner_by_email() {
     b.close().await;
 
     // it is the owner's session: it appears in their own list
-    let owner = srv.api_login("owner@e2e.berth", "owner-password").await;
-    let mine = srv.get_json(&owner, "/api/v1/sessions").await;
+    let owner = srv.login("owner@e2e.berth", "owner-password").await;
+    let mine = owner.get_json("/api/v1/sessions").await;
     assert_eq!(mine["items"][0]["name"], "for-olive");
     assert_eq!(mine["items"][0]["created_by"], ADMIN_EMAIL);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn accelerators_declared_by_the_agent_get_a_slider() {
-    let srv = Server::start_with(|c| {
+    let srv = Server::start_with_ui(|c| {
         c.agent_accelerators.insert("fake.gpu".into(), 2.0);
     })
     .await;
@@ -351,8 +353,8 @@ async fn accelerators_declared_by_the_agent_get_a_slider() {
     b.wait_session("with-gpu", "RUNNING").await;
     b.close().await;
 
-    let api = srv.api_login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let list = srv.get_json(&api, "/api/v1/sessions").await;
+    let api = srv.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let list = api.get_json("/api/v1/sessions").await;
     assert_eq!(
         list["items"][0]["resources"]["accelerators"]["fake.gpu"],
         1.0

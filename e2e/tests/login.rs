@@ -6,7 +6,7 @@ use berth_e2e::{Browser, Server, ADMIN_EMAIL, ADMIN_PASSWORD};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_see_sessions_logout() {
-    let srv = Server::start().await;
+    let srv = Server::start_ui().await;
     let b = Browser::start().await;
 
     // Not signed in: the app sends us to the login page.

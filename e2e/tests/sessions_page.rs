@@ -4,22 +4,9 @@
 
 use berth_e2e::thirtyfour::prelude::*;
 use berth_e2e::{Browser, Server, ADMIN_EMAIL, ADMIN_PASSWORD};
-use serde_json::{json, Value};
+use serde_json::json;
 
 const IMAGE: &str = "berth/busybox:latest";
-
-/// Launches through the API as `client`; returns the session JSON.
-async fn api_launch(srv: &Server, client: &reqwest::Client, body: Value) -> Value {
-    let res = client
-        .post(srv.url("/api/v1/sessions"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201, "launch {body}");
-    let created: Value = res.json().await.unwrap();
-    created["items"][0].clone()
-}
 
 async fn text(b: &Browser, css: &str) -> String {
     b.el(css).await.text().await.unwrap_or_default()
@@ -27,20 +14,17 @@ async fn text(b: &Browser, css: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn detail_panel_logs_rename_and_terminate() {
-    let srv = Server::start().await;
-    let api = srv.api_login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let srv = Server::start_ui().await;
+    let api = srv.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let b = Browser::start().await;
     b.login(&srv, ADMIN_EMAIL, ADMIN_PASSWORD).await;
 
     // launched elsewhere (the API), it shows up here by itself
-    let s = api_launch(
-        &srv,
-        &api,
-        json!({"type": "batch", "name": "logs-demo", "image": IMAGE,
+    let s = api
+        .launch(json!({"type": "batch", "name": "logs-demo", "image": IMAGE,
                "startup_command": "echo hello-from-berth; sleep 600",
-               "resources": {"cpu": 0.5, "mem": "96m"}}),
-    )
-    .await;
+               "resources": {"cpu": 0.5, "mem": "96m"}}))
+        .await;
     let id = s["id"].as_str().unwrap().to_string();
     b.wait_session("logs-demo", "RUNNING").await;
 
@@ -123,9 +107,7 @@ async fn detail_panel_logs_rename_and_terminate() {
     .await;
     assert!(!b.el("#rename-save").await.is_enabled().await.unwrap());
     // another session's events do not close the editor
-    api_launch(
-        &srv,
-        &api,
+    api.launch(
         json!({"name": "bystander", "image": IMAGE, "resources": {"cpu": 0.25, "mem": "64m"}}),
     )
     .await;
@@ -161,7 +143,7 @@ async fn detail_panel_logs_rename_and_terminate() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_launch_raises_toasts_and_fills_the_bell() {
-    let srv = Server::start().await;
+    let srv = Server::start_ui().await;
     let b = Browser::start().await;
     b.login(&srv, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     b.el("#start-button").await.click().await.unwrap();
@@ -208,18 +190,16 @@ async fn a_launch_raises_toasts_and_fills_the_bell() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_user_never_sees_the_first_users_sessions() {
-    let srv = Server::start().await;
-    let admin = srv.api_login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let srv = Server::start_ui().await;
+    let admin = srv.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     for (email, pw) in [
         ("ann@e2e.berth", "ann-password"),
         ("ben@e2e.berth", "ben-password"),
     ] {
-        srv.create_user(&admin, email, pw, email).await;
+        srv.create_user(&admin, email, pw, "user").await;
     }
-    let ann = srv.api_login("ann@e2e.berth", "ann-password").await;
-    api_launch(
-        &srv,
-        &ann,
+    let ann = srv.login("ann@e2e.berth", "ann-password").await;
+    ann.launch(
         json!({"name": "anns-work", "image": IMAGE, "resources": {"cpu": 0.25, "mem": "64m"}}),
     )
     .await;
@@ -227,10 +207,8 @@ async fn a_second_user_never_sees_the_first_users_sessions() {
     let b = Browser::start().await;
     b.login(&srv, "ben@e2e.berth", "ben-password").await;
     b.wait_text("#sessions-empty", "No running sessions.").await;
-    let ben = srv.api_login("ben@e2e.berth", "ben-password").await;
-    api_launch(
-        &srv,
-        &ben,
+    let ben = srv.login("ben@e2e.berth", "ben-password").await;
+    ben.launch(
         json!({"name": "bens-work", "image": IMAGE, "resources": {"cpu": 0.25, "mem": "64m"}}),
     )
     .await;
@@ -264,17 +242,15 @@ async fn a_second_user_never_sees_the_first_users_sessions() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_list_reconnects_after_the_server_restarts() {
-    let srv = Server::start().await;
+    let srv = Server::start_ui().await;
     let b = Browser::start().await;
     b.login(&srv, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     b.wait_text("#sessions-empty", "No running sessions.").await;
 
     // the stream breaks while the server is away; the page stays as it is
     let srv = srv.restart().await;
-    let api = srv.api_login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    api_launch(
-        &srv,
-        &api,
+    let api = srv.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    api.launch(
         json!({"name": "after-restart", "image": IMAGE, "resources": {"cpu": 0.25, "mem": "64m"}}),
     )
     .await;
@@ -287,7 +263,7 @@ async fn the_list_reconnects_after_the_server_restarts() {
 async fn leaving_the_page_gives_its_event_stream_back() {
     // Chromium allows six connections per host: streams of pages left
     // behind (back-forward cache) must not use them up
-    let srv = Server::start().await;
+    let srv = Server::start_ui().await;
     let b = Browser::start().await;
     b.login(&srv, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     for _ in 0..8 {

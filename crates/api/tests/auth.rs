@@ -1,8 +1,6 @@
 //! Logins, logout, me, API tokens: against a real server and SQLite file.
 
-mod common;
-
-use common::{field_errors, problem, TestServer, ADMIN_EMAIL, ADMIN_PASSWORD};
+use berth_testkit::{field_errors, problem, TestServer, ADMIN_EMAIL, ADMIN_PASSWORD};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -11,15 +9,15 @@ async fn login_me_logout() {
     let srv = TestServer::start().await;
     let c = srv.client();
 
-    let res = c.get(srv.url("/api/v1/auth/me")).send().await.unwrap();
+    let res = c.get("/api/v1/auth/me").await;
     problem(res, StatusCode::UNAUTHORIZED).await;
 
     let res = c
-        .post(srv.url("/api/v1/auth/login"))
-        .json(&json!({"email": "ROOT@test.berth ", "password": ADMIN_PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+        .post(
+            "/api/v1/auth/login",
+            &json!({"email": "ROOT@test.berth ", "password": ADMIN_PASSWORD}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     let cookie = res
         .headers()
@@ -39,22 +37,15 @@ async fn login_me_logout() {
     assert!(user["access_key"].as_str().unwrap().starts_with("AKIA"));
     assert!(user.get("password_hash").is_none());
 
-    let me: Value = c
-        .get(srv.url("/api/v1/auth/me"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: Value = c.get_json("/api/v1/auth/me").await;
     assert_eq!(me["id"], user["id"]);
 
-    let res = c.post(srv.url("/api/v1/auth/logout")).send().await.unwrap();
+    let res = c.post_empty("/api/v1/auth/logout").await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     let cleared = res.headers().get("set-cookie").unwrap().to_str().unwrap();
     assert!(cleared.contains("Max-Age=0"), "{cleared}");
 
-    let res = c.get(srv.url("/api/v1/auth/me")).send().await.unwrap();
+    let res = c.get("/api/v1/auth/me").await;
     problem(res, StatusCode::UNAUTHORIZED).await;
 }
 
@@ -63,14 +54,14 @@ async fn stolen_cookie_is_dead_after_logout() {
     let srv = TestServer::start().await;
     let c = srv.client();
     let res = c
-        .post(srv.url("/api/v1/auth/login"))
-        .json(&json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+        .post(
+            "/api/v1/auth/login",
+            &json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}),
+        )
+        .await;
     let cookie = res.headers().get("set-cookie").unwrap().to_str().unwrap();
     let pair = cookie.split(';').next().unwrap().to_string();
-    c.post(srv.url("/api/v1/auth/logout")).send().await.unwrap();
+    c.post_empty("/api/v1/auth/logout").await;
     let other = reqwest::Client::new();
     let res = other
         .get(srv.url("/api/v1/auth/me"))
@@ -86,18 +77,18 @@ async fn wrong_password_and_unknown_email_look_the_same() {
     let srv = TestServer::start().await;
     let c = srv.client();
     let wrong_pw = c
-        .post(srv.url("/api/v1/auth/login"))
-        .json(&json!({"email": ADMIN_EMAIL, "password": "not-the-password"}))
-        .send()
-        .await
-        .unwrap();
+        .post(
+            "/api/v1/auth/login",
+            &json!({"email": ADMIN_EMAIL, "password": "not-the-password"}),
+        )
+        .await;
     let a = problem(wrong_pw, StatusCode::UNAUTHORIZED).await;
     let unknown = c
-        .post(srv.url("/api/v1/auth/login"))
-        .json(&json!({"email": "nobody@test.berth", "password": "not-the-password"}))
-        .send()
-        .await
-        .unwrap();
+        .post(
+            "/api/v1/auth/login",
+            &json!({"email": "nobody@test.berth", "password": "not-the-password"}),
+        )
+        .await;
     let b = problem(unknown, StatusCode::UNAUTHORIZED).await;
     assert_eq!(a, b, "the answer must not reveal whether the email exists");
     let detail = a["detail"].as_str().unwrap().to_lowercase();
@@ -116,35 +107,29 @@ async fn disabled_user_cannot_login_and_loses_sessions_and_tokens() {
         .await;
     let dana = srv.login("dana@test.berth", "dana-password").await;
     let token: Value = dana
-        .post(srv.url("/api/v1/auth/tokens"))
-        .json(&json!({"name": "script"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .post_json("/api/v1/auth/tokens", &json!({"name": "script"}))
+        .await;
     let token = token["token"].as_str().unwrap().to_string();
 
     let res = admin
-        .patch(srv.url(&format!("/api/v1/users/{}", user["id"].as_str().unwrap())))
-        .json(&json!({"is_active": false}))
-        .send()
-        .await
-        .unwrap();
+        .patch(
+            &format!("/api/v1/users/{}", user["id"].as_str().unwrap()),
+            &json!({"is_active": false}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     let updated: Value = res.json().await.unwrap();
     assert_eq!(updated["is_active"], false);
 
     let res = srv
         .client()
-        .post(srv.url("/api/v1/auth/login"))
-        .json(&json!({"email": "dana@test.berth", "password": "dana-password"}))
-        .send()
-        .await
-        .unwrap();
+        .post(
+            "/api/v1/auth/login",
+            &json!({"email": "dana@test.berth", "password": "dana-password"}),
+        )
+        .await;
     problem(res, StatusCode::UNAUTHORIZED).await;
-    let res = dana.get(srv.url("/api/v1/auth/me")).send().await.unwrap();
+    let res = dana.get("/api/v1/auth/me").await;
     problem(res, StatusCode::UNAUTHORIZED).await;
     let res = reqwest::Client::new()
         .get(srv.url("/api/v1/auth/me"))
@@ -164,11 +149,8 @@ async fn api_tokens_create_use_list_revoke() {
     let erin = srv.login("erin@test.berth", "erin-password").await;
 
     let res = erin
-        .post(srv.url("/api/v1/auth/tokens"))
-        .json(&json!({"name": "ci"}))
-        .send()
-        .await
-        .unwrap();
+        .post("/api/v1/auth/tokens", &json!({"name": "ci"}))
+        .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let created: Value = res.json().await.unwrap();
     let token = created["token"].as_str().unwrap().to_string();
@@ -176,25 +158,17 @@ async fn api_tokens_create_use_list_revoke() {
     assert!(token.starts_with(created["prefix"].as_str().unwrap()));
 
     let plain = reqwest::Client::new();
-    let me: Value = plain
+    let res = plain
         .get(srv.url("/api/v1/auth/me"))
         .bearer_auth(&token)
         .send()
         .await
-        .unwrap()
-        .json()
-        .await
         .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let me: Value = res.json().await.unwrap();
     assert_eq!(me["email"], "erin@test.berth");
 
-    let list: Value = erin
-        .get(srv.url("/api/v1/auth/tokens"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = erin.get_json("/api/v1/auth/tokens").await;
     let items = list["items"].as_array().unwrap();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["name"], "ci");
@@ -206,23 +180,19 @@ async fn api_tokens_create_use_list_revoke() {
 
     // someone else's token id is not found
     let res = admin
-        .delete(srv.url(&format!(
+        .delete(&format!(
             "/api/v1/auth/tokens/{}",
             created["id"].as_str().unwrap()
-        )))
-        .send()
-        .await
-        .unwrap();
+        ))
+        .await;
     problem(res, StatusCode::NOT_FOUND).await;
 
     let res = erin
-        .delete(srv.url(&format!(
+        .delete(&format!(
             "/api/v1/auth/tokens/{}",
             created["id"].as_str().unwrap()
-        )))
-        .send()
-        .await
-        .unwrap();
+        ))
+        .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     let res = plain
         .get(srv.url("/api/v1/auth/me"))
@@ -231,14 +201,7 @@ async fn api_tokens_create_use_list_revoke() {
         .await
         .unwrap();
     problem(res, StatusCode::UNAUTHORIZED).await;
-    let list: Value = erin
-        .get(srv.url("/api/v1/auth/tokens"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = erin.get_json("/api/v1/auth/tokens").await;
     assert_eq!(list["items"], json!([]));
 }
 
@@ -279,10 +242,11 @@ async fn missing_or_garbage_credentials_are_401() {
 async fn malformed_and_invalid_bodies() {
     let srv = TestServer::start().await;
     let c = srv.client();
-    let login = srv.url("/api/v1/auth/login");
+    let login = "/api/v1/auth/login";
 
     let res = c
-        .post(&login)
+        .http()
+        .post(c.url(login))
         .header("content-type", "application/json")
         .body("{\"email\": ")
         .send()
@@ -292,11 +256,8 @@ async fn malformed_and_invalid_bodies() {
     assert!(body["detail"].as_str().unwrap().contains("not valid JSON"));
 
     let res = c
-        .post(&login)
-        .json(&json!({"email": "nope", "password": ""}))
-        .send()
-        .await
-        .unwrap();
+        .post(login, &json!({"email": "nope", "password": ""}))
+        .await;
     let body = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(
         field_errors(&body),
@@ -306,12 +267,7 @@ async fn malformed_and_invalid_bodies() {
         ]
     );
 
-    let res = c
-        .post(&login)
-        .json(&json!({"email": 42, "password": "x"}))
-        .send()
-        .await
-        .unwrap();
+    let res = c.post(login, &json!({"email": 42, "password": "x"})).await;
     let body = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(
         field_errors(&body),
@@ -319,7 +275,8 @@ async fn malformed_and_invalid_bodies() {
     );
 
     let res = c
-        .post(&login)
+        .http()
+        .post(c.url(login))
         .header("content-type", "text/plain")
         .body("email=a")
         .send()
@@ -328,15 +285,11 @@ async fn malformed_and_invalid_bodies() {
     problem(res, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
 
     let huge = json!({"email": "a@b.io", "password": "x".repeat(2 * 1024 * 1024)});
-    let res = c.post(&login).json(&huge).send().await.unwrap();
+    let res = c.post(login, &huge).await;
     problem(res, StatusCode::PAYLOAD_TOO_LARGE).await;
 
-    let res = c
-        .get(srv.url("/api/v1/no-such-thing"))
-        .send()
-        .await
-        .unwrap();
+    let res = c.get("/api/v1/no-such-thing").await;
     problem(res, StatusCode::NOT_FOUND).await;
-    let res = c.get(srv.url("/api/v2/anything")).send().await.unwrap();
+    let res = c.get("/api/v2/anything").await;
     problem(res, StatusCode::NOT_FOUND).await;
 }

@@ -1,11 +1,9 @@
 //! /healthz with and without a Docker engine, the SPA fallback, and the
 //! `berth user create` command.
 
-mod common;
-
 use std::process::Command;
 
-use common::{problem, TestServer};
+use berth_testkit::{problem, TestServer};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -129,14 +127,7 @@ async fn cli_creates_a_user_who_can_log_in() {
     })
     .await;
     let nora = srv.login("nora@test.berth", &password).await;
-    let me: Value = nora
-        .get(srv.url("/api/v1/auth/me"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: Value = nora.get_json("/api/v1/auth/me").await;
     assert_eq!(me["role"], "admin");
     assert_eq!(me["full_name"], "Nora");
     assert_eq!(me["projects"], json!(["default"]));

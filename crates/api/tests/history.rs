@@ -1,33 +1,22 @@
 //! Launcher history: five most recent kept, pinned kept beyond, rename,
 //! delete, and nobody sees anyone else's.
 
-mod common;
-
-use common::{field_errors, launch, problem, TestServer};
-use reqwest::{Client, StatusCode};
+use berth_testkit::{field_errors, problem, Api, TestServer};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 /// A launch that never needs a container: a batch job scheduled for later.
-async fn launch_later(c: &Client, srv: &TestServer, name: &str) {
+async fn launch_later(c: &Api, name: &str) {
     let later = (chrono::Utc::now() + chrono::Duration::hours(6)).to_rfc3339();
-    launch(
-        c,
-        srv,
+    c.launch(
         json!({"type": "batch", "name": name, "image": "berth/busybox:latest", "startup_command": "true",
                "starts_at": later, "resources": {"cpu": 0.25, "mem": "64m"}, "env": {"K": "v"}}),
     )
     .await;
 }
 
-async fn entries(c: &Client, srv: &TestServer) -> Vec<Value> {
-    let list: Value = c
-        .get(srv.url("/api/v1/launcher-history"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+async fn entries(c: &Api) -> Vec<Value> {
+    let list: Value = c.get_json("/api/v1/launcher-history").await;
     list["items"].as_array().unwrap().clone()
 }
 
@@ -43,9 +32,9 @@ async fn keeps_five_recent_plus_pinned() {
     let srv = TestServer::start().await;
     let c = srv.admin().await;
     for i in 1..=7 {
-        launch_later(&c, &srv, &format!("job-{i}")).await;
+        launch_later(&c, &format!("job-{i}")).await;
     }
-    let items = entries(&c, &srv).await;
+    let items = entries(&c).await;
     assert_eq!(names(&items), ["job-7", "job-6", "job-5", "job-4", "job-3"]);
     let cfg = &items[0]["config"];
     assert_eq!(cfg["type"], "batch");
@@ -57,15 +46,15 @@ async fn keeps_five_recent_plus_pinned() {
     // pin the oldest kept one; two more launches do not push it out
     let job3 = items[4]["id"].as_str().unwrap().to_string();
     let res = c
-        .patch(srv.url(&format!("/api/v1/launcher-history/{job3}")))
-        .json(&json!({"pinned": true}))
-        .send()
-        .await
-        .unwrap();
+        .patch(
+            &format!("/api/v1/launcher-history/{job3}"),
+            &json!({"pinned": true}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
-    launch_later(&c, &srv, "job-8").await;
-    launch_later(&c, &srv, "job-9").await;
-    let items = entries(&c, &srv).await;
+    launch_later(&c, "job-8").await;
+    launch_later(&c, "job-9").await;
+    let items = entries(&c).await;
     assert_eq!(
         names(&items),
         ["job-3", "job-9", "job-8", "job-7", "job-6", "job-5"]
@@ -74,48 +63,43 @@ async fn keeps_five_recent_plus_pinned() {
 
     // rename, with the rules
     let res = c
-        .patch(srv.url(&format!("/api/v1/launcher-history/{job3}")))
-        .json(&json!({"name": "nightly training"}))
-        .send()
-        .await
-        .unwrap();
+        .patch(
+            &format!("/api/v1/launcher-history/{job3}"),
+            &json!({"name": "nightly training"}),
+        )
+        .await;
     let renamed: Value = res.json().await.unwrap();
     assert_eq!(renamed["name"], "nightly training");
     assert_eq!(renamed["pinned"], true);
     let res = c
-        .patch(srv.url(&format!("/api/v1/launcher-history/{job3}")))
-        .json(&json!({"name": "  "}))
-        .send()
-        .await
-        .unwrap();
+        .patch(
+            &format!("/api/v1/launcher-history/{job3}"),
+            &json!({"name": "  "}),
+        )
+        .await;
     let p = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(field_errors(&p), [("name".into(), "required".into())]);
 
     // unpinning an entry older than the five most recent forgets it
     let res = c
-        .patch(srv.url(&format!("/api/v1/launcher-history/{job3}")))
-        .json(&json!({"pinned": false}))
-        .send()
-        .await
-        .unwrap();
+        .patch(
+            &format!("/api/v1/launcher-history/{job3}"),
+            &json!({"pinned": false}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert_eq!(
-        names(&entries(&c, &srv).await),
+        names(&entries(&c).await),
         ["job-9", "job-8", "job-7", "job-6", "job-5"]
     );
 
-    let newest = entries(&c, &srv).await[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let newest = entries(&c).await[0]["id"].as_str().unwrap().to_string();
     let res = c
-        .delete(srv.url(&format!("/api/v1/launcher-history/{newest}")))
-        .send()
-        .await
-        .unwrap();
+        .delete(&format!("/api/v1/launcher-history/{newest}"))
+        .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert_eq!(
-        names(&entries(&c, &srv).await),
+        names(&entries(&c).await),
         ["job-8", "job-7", "job-6", "job-5"]
     );
 }
@@ -130,33 +114,25 @@ async fn history_is_private_and_follows_the_user() {
         .await;
     let hana = srv.login("hana@test.berth", "hana-password").await;
     let ivo = srv.login("ivo@test.berth", "ivo-password").await;
-    launch_later(&hana, &srv, "hanas-job").await;
-    let items = entries(&hana, &srv).await;
+    launch_later(&hana, "hanas-job").await;
+    let items = entries(&hana).await;
     assert_eq!(names(&items), ["hanas-job"]);
     let id = items[0]["id"].as_str().unwrap().to_string();
 
-    assert!(entries(&ivo, &srv).await.is_empty());
-    let url = srv.url(&format!("/api/v1/launcher-history/{id}"));
-    let res = ivo
-        .patch(&url)
-        .json(&json!({"name": "mine now"}))
-        .send()
-        .await
-        .unwrap();
+    assert!(entries(&ivo).await.is_empty());
+    let path = format!("/api/v1/launcher-history/{id}");
+    let res = ivo.patch(&path, &json!({"name": "mine now"})).await;
     problem(res, StatusCode::NOT_FOUND).await;
-    let res = ivo.delete(&url).send().await.unwrap();
+    let res = ivo.delete(&path).await;
     problem(res, StatusCode::NOT_FOUND).await;
 
     // another browser (a fresh login) sees the same history
     let other_browser = srv.login("hana@test.berth", "hana-password").await;
-    assert_eq!(names(&entries(&other_browser, &srv).await), ["hanas-job"]);
+    assert_eq!(names(&entries(&other_browser).await), ["hanas-job"]);
     // a refused launch is not remembered
     let res = hana
-        .post(srv.url("/api/v1/sessions"))
-        .json(&json!({"image": "berth/nope:1"}))
-        .send()
-        .await
-        .unwrap();
+        .post("/api/v1/sessions", &json!({"image": "berth/nope:1"}))
+        .await;
     problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
-    assert_eq!(entries(&hana, &srv).await.len(), 1);
+    assert_eq!(entries(&hana).await.len(), 1);
 }

@@ -2,14 +2,10 @@
 //! limits, batch exit codes and logs, time limits, start times, queueing,
 //! rename, isolation between users, admin-owned launches, SSE, recovery.
 
-mod common;
-
 use std::process::Command;
 
-use common::{
-    containers_of, field_errors, get_json, launch, problem, wait_for, wait_status, TestServer,
-};
-use reqwest::{Client, StatusCode};
+use berth_testkit::{containers_of, field_errors, problem, Api, TestServer};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 const IMAGE: &str = "berth/busybox:latest";
@@ -43,18 +39,17 @@ fn statuses(s: &Value) -> Vec<String> {
 async fn interactive_session_runs_with_its_limits_and_terminate_removes_it() {
     let srv = TestServer::start().await;
     let c = srv.admin().await;
-    let s = launch(
-        &c,
-        &srv,
-        json!({"type": "interactive", "name": "limits-check", "image": IMAGE,
+    let s = c
+        .launch(
+            json!({"type": "interactive", "name": "limits-check", "image": IMAGE,
                "resources": {"cpu": 0.5, "mem": "96m", "shmem": "16m"},
                "env": {"FOO": "bar baz"}, "nthreads": 3}),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(s["status"], "PENDING");
     assert_eq!(s["name"], "limits-check");
     let id = s["id"].as_str().unwrap();
-    let running = wait_status(&c, &srv, id, "RUNNING").await;
+    let running = c.wait_status(id, "RUNNING").await;
     let cid = running["kernels"][0]["container_id"]
         .as_str()
         .unwrap()
@@ -86,7 +81,7 @@ async fn interactive_session_runs_with_its_limits_and_terminate_removes_it() {
         "/home/work"
     );
     // live usage comes from the engine's stats, bounded by the session's limit
-    let usage = get_json(&c, &srv, &format!("/api/v1/sessions/{id}/usage")).await;
+    let usage = c.get_json(&format!("/api/v1/sessions/{id}/usage")).await;
     let k = &usage["kernels"][0];
     assert_eq!(k["kernel_id"], running["kernels"][0]["id"]);
     assert_eq!(k["mem_limit"], 96 * 1024 * 1024);
@@ -94,19 +89,15 @@ async fn interactive_session_runs_with_its_limits_and_terminate_removes_it() {
     assert!(used > 0 && used < 96 * 1024 * 1024, "{usage}");
     assert!(k["cpu_percent"].as_f64().unwrap() >= 0.0);
 
-    let res = c
-        .delete(srv.url(&format!("/api/v1/sessions/{id}")))
-        .send()
-        .await
-        .unwrap();
+    let res = c.delete(&format!("/api/v1/sessions/{id}")).await;
     assert_eq!(res.status(), StatusCode::ACCEPTED);
     let body: Value = res.json().await.unwrap();
     assert!(["TERMINATING", "TERMINATED"].contains(&body["status"].as_str().unwrap()));
-    let done = wait_status(&c, &srv, id, "TERMINATED").await;
+    let done = c.wait_status(id, "TERMINATED").await;
     assert_eq!(done["status_info"], "user-requested");
     assert!(!done["terminated_at"].is_null());
     assert!(!container_exists(&cid), "the container is removed");
-    let usage = get_json(&c, &srv, &format!("/api/v1/sessions/{id}/usage")).await;
+    let usage = c.get_json(&format!("/api/v1/sessions/{id}/usage")).await;
     assert_eq!(usage["kernels"], json!([]), "an ended session uses nothing");
     assert_eq!(
         statuses(&done),
@@ -120,21 +111,10 @@ async fn interactive_session_runs_with_its_limits_and_terminate_removes_it() {
         ]
     );
     // ending it twice is a conflict, not a crash
-    let res = c
-        .delete(srv.url(&format!("/api/v1/sessions/{id}")))
-        .send()
-        .await
-        .unwrap();
+    let res = c.delete(&format!("/api/v1/sessions/{id}")).await;
     problem(res, StatusCode::CONFLICT).await;
     // capacity is given back
-    let agents: Value = c
-        .get(srv.url("/api/v1/agents"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let agents: Value = c.get_json("/api/v1/agents").await;
     assert_eq!(agents["items"][0]["cpu_used"], 0.0);
 }
 
@@ -142,16 +122,17 @@ async fn interactive_session_runs_with_its_limits_and_terminate_removes_it() {
 async fn batch_session_ends_with_its_exit_code_and_keeps_its_log() {
     let srv = TestServer::start().await;
     let c = srv.admin().await;
-    let s = launch(
-        &c,
-        &srv,
-        json!({"type": "batch", "environment": "berth/busybox", "version": "latest",
+    let s = c
+        .launch(
+            json!({"type": "batch", "environment": "berth/busybox", "version": "latest",
                "resources": {"cpu": 0.25, "mem": "64m"}, "env": {"GREETING": "hello-env"},
                "startup_command": "echo hi; env | sort; exit 3"}),
-    )
-    .await;
+        )
+        .await;
     let id = s["id"].as_str().unwrap();
-    let done = wait_for(&c, &srv, id, "finished", |s| s["status"] == "TERMINATED").await;
+    let done = c
+        .wait_for(id, "finished", |s| s["status"] == "TERMINATED")
+        .await;
     assert_eq!(done["status_info"], "failed");
     assert_eq!(done["status_data"]["exit_code"], 3);
     assert_eq!(done["kernels"][0]["exit_code"], 3);
@@ -159,26 +140,18 @@ async fn batch_session_ends_with_its_exit_code_and_keeps_its_log() {
         containers_of(&srv.instance()).is_empty(),
         "batch containers are removed"
     );
-    let logs: Value = c
-        .get(srv.url(&format!("/api/v1/sessions/{id}/logs")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let logs: Value = c.get_json(&format!("/api/v1/sessions/{id}/logs")).await;
     let text = logs["logs"].as_str().unwrap();
     assert!(text.lines().any(|l| l == "hi"), "{text}");
     assert!(text.contains("GREETING=hello-env"), "{text}");
     assert!(text.contains("OMP_NUM_THREADS=1"), "{text}");
 
-    let ok = launch(
-        &c,
-        &srv,
-        json!({"type": "batch", "image": IMAGE, "resources": {"cpu": 0.25, "mem": "64m"}, "startup_command": "true"}),
+    let ok = c.launch(json!({"type": "batch", "image": IMAGE, "resources": {"cpu": 0.25, "mem": "64m"}, "startup_command": "true"}),
     )
     .await;
-    let done = wait_status(&c, &srv, ok["id"].as_str().unwrap(), "TERMINATED").await;
+    let done = c
+        .wait_status(ok["id"].as_str().unwrap(), "TERMINATED")
+        .await;
     assert_eq!(done["status_info"], "self-terminated");
     assert_eq!(done["status_data"]["exit_code"], 0);
 }
@@ -187,16 +160,15 @@ async fn batch_session_ends_with_its_exit_code_and_keeps_its_log() {
 async fn batch_max_run_time_kills_a_long_command() {
     let srv = TestServer::start().await;
     let c = srv.admin().await;
-    let s = launch(
-        &c,
-        &srv,
-        json!({"type": "batch", "image": IMAGE, "resources": {"cpu": 0.25, "mem": "64m"},
+    let s = c
+        .launch(
+            json!({"type": "batch", "image": IMAGE, "resources": {"cpu": 0.25, "mem": "64m"},
                "startup_command": "sleep 600", "batch_timeout": 2}),
-    )
-    .await;
+        )
+        .await;
     let id = s["id"].as_str().unwrap();
-    wait_status(&c, &srv, id, "RUNNING").await;
-    let done = wait_status(&c, &srv, id, "TERMINATED").await;
+    c.wait_status(id, "RUNNING").await;
+    let done = c.wait_status(id, "TERMINATED").await;
     assert_eq!(done["status_info"], "batch-timeout");
     assert_eq!(done["status_data"]["batch_timeout"], 2);
     assert!(containers_of(&srv.instance()).is_empty());
@@ -207,21 +179,22 @@ async fn start_time_in_the_future_waits_then_runs() {
     let srv = TestServer::start().await;
     let c = srv.admin().await;
     let starts_at = chrono::Utc::now() + chrono::Duration::seconds(3);
-    let s = launch(
-        &c,
-        &srv,
-        json!({"type": "batch", "image": IMAGE, "resources": {"cpu": 0.25, "mem": "64m"},
+    let s = c
+        .launch(
+            json!({"type": "batch", "image": IMAGE, "resources": {"cpu": 0.25, "mem": "64m"},
                "startup_command": "echo on-time", "starts_at": starts_at.to_rfc3339()}),
-    )
-    .await;
+        )
+        .await;
     let id = s["id"].as_str().unwrap();
-    let waiting = wait_for(&c, &srv, id, "explained", |s| !s["status_data"].is_null()).await;
+    let waiting = c
+        .wait_for(id, "explained", |s| !s["status_data"].is_null())
+        .await;
     assert_eq!(waiting["status"], "PENDING");
     assert_eq!(waiting["status_info"], "predicate-checks-failed");
     let failed = &waiting["status_data"]["scheduler"]["failed_predicates"][0];
     assert_eq!(failed["name"], "reserved_time");
     assert!(failed["msg"].as_str().unwrap().contains("start time"));
-    let done = wait_status(&c, &srv, id, "TERMINATED").await;
+    let done = c.wait_status(id, "TERMINATED").await;
     let started: chrono::DateTime<chrono::Utc> =
         done["started_at"].as_str().unwrap().parse().unwrap();
     assert!(
@@ -234,25 +207,18 @@ async fn start_time_in_the_future_waits_then_runs() {
 async fn a_session_that_does_not_fit_waits_and_starts_when_capacity_frees() {
     let srv = TestServer::start_with(|c| c.agent_cpu = Some(1.0)).await;
     let c = srv.admin().await;
-    let first = launch(
-        &c,
-        &srv,
-        json!({"image": IMAGE, "resources": {"cpu": 1, "mem": "64m"}}),
-    )
-    .await;
+    let first = c
+        .launch(json!({"image": IMAGE, "resources": {"cpu": 1, "mem": "64m"}}))
+        .await;
     let first_id = first["id"].as_str().unwrap();
-    wait_status(&c, &srv, first_id, "RUNNING").await;
-    let second = launch(
-        &c,
-        &srv,
-        json!({"image": IMAGE, "resources": {"cpu": 1, "mem": "64m"}}),
-    )
-    .await;
+    c.wait_status(first_id, "RUNNING").await;
+    let second = c
+        .launch(json!({"image": IMAGE, "resources": {"cpu": 1, "mem": "64m"}}))
+        .await;
     let second_id = second["id"].as_str().unwrap();
-    let waiting = wait_for(&c, &srv, second_id, "explained", |s| {
-        !s["status_data"].is_null()
-    })
-    .await;
+    let waiting = c
+        .wait_for(second_id, "explained", |s| !s["status_data"].is_null())
+        .await;
     assert_eq!(waiting["status"], "PENDING");
     assert_eq!(waiting["status_info"], "no-available-instances");
     let failed = &waiting["status_data"]["scheduler"]["failed_predicates"][0];
@@ -261,23 +227,20 @@ async fn a_session_that_does_not_fit_waits_and_starts_when_capacity_frees() {
 
     // asking more than any agent has is refused up front
     let res = c
-        .post(srv.url("/api/v1/sessions"))
-        .json(&json!({"image": IMAGE, "resources": {"cpu": 4}}))
-        .send()
-        .await
-        .unwrap();
+        .post(
+            "/api/v1/sessions",
+            &json!({"image": IMAGE, "resources": {"cpu": 4}}),
+        )
+        .await;
     let body = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(
         field_errors(&body),
         [("resources.cpu".into(), "exceeds_capacity".into())]
     );
 
-    c.delete(srv.url(&format!("/api/v1/sessions/{first_id}")))
-        .send()
-        .await
-        .unwrap();
-    wait_status(&c, &srv, first_id, "TERMINATED").await;
-    let started = wait_status(&c, &srv, second_id, "RUNNING").await;
+    c.delete(&format!("/api/v1/sessions/{first_id}")).await;
+    c.wait_status(first_id, "TERMINATED").await;
+    let started = c.wait_status(second_id, "RUNNING").await;
     assert!(started["status_data"].is_null());
 }
 
@@ -324,12 +287,7 @@ async fn invalid_requests_are_422_with_fields() {
         ),
     ];
     for (body, want) in cases {
-        let res = c
-            .post(srv.url("/api/v1/sessions"))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let res = c.post("/api/v1/sessions", &body).await;
         let p = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
         let want: Vec<(String, String)> = want
             .into_iter()
@@ -337,14 +295,7 @@ async fn invalid_requests_are_422_with_fields() {
             .collect();
         assert_eq!(field_errors(&p), want, "{body}");
     }
-    let list: Value = c
-        .get(srv.url("/api/v1/sessions"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = c.get_json("/api/v1/sessions").await;
     assert_eq!(list["total"], 0, "nothing is stored for a refused request");
 }
 
@@ -352,26 +303,20 @@ async fn invalid_requests_are_422_with_fields() {
 async fn rename_rules() {
     let srv = TestServer::start().await;
     let c = srv.admin().await;
-    let a = launch(
-        &c,
-        &srv,
-        json!({"image": IMAGE, "name": "alpha", "resources": {"cpu": 0.25, "mem": "64m"}}),
-    )
-    .await;
-    let b = launch(
-        &c,
-        &srv,
-        json!({"image": IMAGE, "name": "beta1", "resources": {"cpu": 0.25, "mem": "64m"}}),
-    )
-    .await;
+    let a = c
+        .launch(json!({"image": IMAGE, "name": "alpha", "resources": {"cpu": 0.25, "mem": "64m"}}))
+        .await;
+    let b = c
+        .launch(json!({"image": IMAGE, "name": "beta1", "resources": {"cpu": 0.25, "mem": "64m"}}))
+        .await;
     let a_id = a["id"].as_str().unwrap();
     let rename = |id: &str, name: &str| {
-        c.post(srv.url(&format!("/api/v1/sessions/{id}/rename")))
-            .json(&json!({"name": name}))
-            .send()
+        let (c, path) = (c.clone(), format!("/api/v1/sessions/{id}/rename"));
+        let body = json!({"name": name});
+        async move { c.post(&path, &body).await }
     };
     let p = problem(
-        rename(a_id, "no spaces").await.unwrap(),
+        rename(a_id, "no spaces").await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
@@ -379,41 +324,31 @@ async fn rename_rules() {
         field_errors(&p),
         [("name".into(), "invalid_session_name".into())]
     );
-    let p = problem(
-        rename(a_id, "abc").await.unwrap(),
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-    .await;
+    let p = problem(rename(a_id, "abc").await, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(field_errors(&p), [("name".into(), "too_short".into())]);
     let p = problem(
-        rename(a_id, "beta1").await.unwrap(),
+        rename(a_id, "beta1").await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
     assert_eq!(field_errors(&p), [("name".into(), "taken".into())]);
-    let res = rename(a_id, "alpha.renamed_1").await.unwrap();
+    let res = rename(a_id, "alpha.renamed_1").await;
     assert_eq!(res.status(), StatusCode::OK);
     let got: Value = res.json().await.unwrap();
     assert_eq!(got["name"], "alpha.renamed_1");
 
     // a finished session keeps its name
     let b_id = b["id"].as_str().unwrap();
-    c.delete(srv.url(&format!("/api/v1/sessions/{b_id}")))
-        .send()
-        .await
-        .unwrap();
-    wait_for(&c, &srv, b_id, "ended", |s| {
+    c.delete(&format!("/api/v1/sessions/{b_id}")).await;
+    c.wait_for(b_id, "ended", |s| {
         ["TERMINATED", "CANCELLED"].contains(&s["status"].as_str().unwrap())
     })
     .await;
-    problem(rename(b_id, "gamma").await.unwrap(), StatusCode::CONFLICT).await;
+    problem(rename(b_id, "gamma").await, StatusCode::CONFLICT).await;
     // and its old name is free again
-    let again = launch(
-        &c,
-        &srv,
-        json!({"image": IMAGE, "name": "beta1", "resources": {"cpu": 0.25, "mem": "64m"}}),
-    )
-    .await;
+    let again = c
+        .launch(json!({"image": IMAGE, "name": "beta1", "resources": {"cpu": 0.25, "mem": "64m"}}))
+        .await;
     assert_eq!(again["name"], "beta1");
 }
 
@@ -427,61 +362,36 @@ async fn users_cannot_touch_each_others_sessions() {
         .await;
     let ann = srv.login("ann@test.berth", "ann-password").await;
     let bob = srv.login("bob@test.berth", "bob-password").await;
-    let s = launch(
-        &ann,
-        &srv,
-        json!({"image": IMAGE, "name": "anns-work", "resources": {"cpu": 0.25, "mem": "64m"}}),
-    )
-    .await;
+    let s = ann
+        .launch(
+            json!({"image": IMAGE, "name": "anns-work", "resources": {"cpu": 0.25, "mem": "64m"}}),
+        )
+        .await;
     let id = s["id"].as_str().unwrap();
-    wait_status(&ann, &srv, id, "RUNNING").await;
+    ann.wait_status(id, "RUNNING").await;
 
-    let base = srv.url(&format!("/api/v1/sessions/{id}"));
+    let base = format!("/api/v1/sessions/{id}");
     for res in [
-        bob.get(&base).send().await.unwrap(),
-        bob.post(format!("{base}/rename"))
-            .json(&json!({"name": "stolen"}))
-            .send()
-            .await
-            .unwrap(),
-        bob.post(format!("{base}/rename"))
-            .json(&json!({"name": "x"}))
-            .send()
-            .await
-            .unwrap(),
-        bob.get(format!("{base}/logs")).send().await.unwrap(),
-        bob.get(format!("{base}/usage")).send().await.unwrap(),
-        bob.delete(&base).send().await.unwrap(),
+        bob.get(&base).await,
+        bob.post(&format!("{base}/rename"), &json!({"name": "stolen"}))
+            .await,
+        bob.post(&format!("{base}/rename"), &json!({"name": "x"}))
+            .await,
+        bob.get(&format!("{base}/logs")).await,
+        bob.get(&format!("{base}/usage")).await,
+        bob.delete(&base).await,
     ] {
         problem(res, StatusCode::NOT_FOUND).await;
     }
-    let list: Value = bob
-        .get(srv.url("/api/v1/sessions"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = bob.get_json("/api/v1/sessions").await;
     assert_eq!(list["total"], 0);
-    let res = bob
-        .get(srv.url("/api/v1/sessions?owner=ann@test.berth"))
-        .send()
-        .await
-        .unwrap();
+    let res = bob.get("/api/v1/sessions?owner=ann@test.berth").await;
     problem(res, StatusCode::FORBIDDEN).await;
-    let still: Value = ann.get(&base).send().await.unwrap().json().await.unwrap();
+    let still = ann.get_json(&base).await;
     assert_eq!(still["status"], "RUNNING");
     assert_eq!(still["name"], "anns-work");
     // the superadmin sees everyone's
-    let all: Value = admin
-        .get(srv.url("/api/v1/sessions"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let all: Value = admin.get_json("/api/v1/sessions").await;
     assert_eq!(all["total"], 1);
 }
 
@@ -496,58 +406,34 @@ async fn admin_launches_for_a_user_found_by_email() {
     let ops = srv.login("ops@test.berth", "ops-password").await;
     let cara = srv.login("cara@test.berth", "cara-password").await;
 
-    let s = launch(
-        &ops,
-        &srv,
-        json!({"image": IMAGE, "name": "for-cara", "owner_email": "CARA@test.berth", "project": "default",
+    let s = ops.launch(json!({"image": IMAGE, "name": "for-cara", "owner_email": "CARA@test.berth", "project": "default",
                "resource_group": "default", "resources": {"cpu": 0.25, "mem": "64m"}}),
     )
     .await;
     assert_eq!(s["owner_email"], "cara@test.berth");
     assert_eq!(s["created_by"], "ops@test.berth");
     let id = s["id"].as_str().unwrap();
-    wait_status(&cara, &srv, id, "RUNNING").await;
-    let mine: Value = cara
-        .get(srv.url("/api/v1/sessions"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    cara.wait_status(id, "RUNNING").await;
+    let mine: Value = cara.get_json("/api/v1/sessions").await;
     assert_eq!(mine["items"][0]["id"], id);
-    let ops_own: Value = ops
-        .get(srv.url("/api/v1/sessions"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ops_own: Value = ops.get_json("/api/v1/sessions").await;
     assert_eq!(ops_own["total"], 0, "it is cara's session, not the admin's");
-    let filtered: Value = ops
-        .get(srv.url("/api/v1/sessions?owner=cara@test.berth"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let filtered: Value = ops.get_json("/api/v1/sessions?owner=cara@test.berth").await;
     assert_eq!(filtered["total"], 1);
 
     let res = cara
-        .post(srv.url("/api/v1/sessions"))
-        .json(&json!({"image": IMAGE, "owner_email": "ops@test.berth"}))
-        .send()
-        .await
-        .unwrap();
+        .post(
+            "/api/v1/sessions",
+            &json!({"image": IMAGE, "owner_email": "ops@test.berth"}),
+        )
+        .await;
     problem(res, StatusCode::FORBIDDEN).await;
     let res = ops
-        .post(srv.url("/api/v1/sessions"))
-        .json(&json!({"image": IMAGE, "owner_email": "cara@test.berth", "project": "secret"}))
-        .send()
-        .await
-        .unwrap();
+        .post(
+            "/api/v1/sessions",
+            &json!({"image": IMAGE, "owner_email": "cara@test.berth", "project": "secret"}),
+        )
+        .await;
     let p = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(
         field_errors(&p),
@@ -560,11 +446,7 @@ async fn lists_filter_and_paginate() {
     let srv = TestServer::start().await;
     let c = srv.admin().await;
     let res = c
-        .post(srv.url("/api/v1/sessions"))
-        .json(&json!({"image": IMAGE, "name": "many", "count": 3, "resources": {"cpu": 0.1, "mem": "32m"}}))
-        .send()
-        .await
-        .unwrap();
+        .post("/api/v1/sessions", &json!({"image": IMAGE, "name": "many", "count": 3, "resources": {"cpu": 0.1, "mem": "32m"}})).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let created: Value = res.json().await.unwrap();
     let names: Vec<_> = created["items"]
@@ -574,26 +456,15 @@ async fn lists_filter_and_paginate() {
         .map(|s| s["name"].clone())
         .collect();
     assert_eq!(names, [json!("many-1"), json!("many-2"), json!("many-3")]);
-    let batch = launch(
-        &c,
-        &srv,
-        json!({"type": "batch", "image": IMAGE, "resources": {"cpu": 0.1, "mem": "32m"}, "startup_command": "true"}),
+    let batch = c.launch(json!({"type": "batch", "image": IMAGE, "resources": {"cpu": 0.1, "mem": "32m"}, "startup_command": "true"}),
     )
     .await;
-    wait_status(&c, &srv, batch["id"].as_str().unwrap(), "TERMINATED").await;
+    c.wait_status(batch["id"].as_str().unwrap(), "TERMINATED")
+        .await;
 
     let get = |q: &'static str| {
         let c = c.clone();
-        let url = srv.url(&format!("/api/v1/sessions?{q}"));
-        async move {
-            c.get(url)
-                .send()
-                .await
-                .unwrap()
-                .json::<Value>()
-                .await
-                .unwrap()
-        }
+        async move { c.get_json(&format!("/api/v1/sessions?{q}")).await }
     };
     assert_eq!(get("status=running").await["total"], 3);
     assert_eq!(get("status=finished").await["total"], 1);
@@ -602,11 +473,7 @@ async fn lists_filter_and_paginate() {
     let page = get("page=2&page_size=3").await;
     assert_eq!(page["total"], 4);
     assert_eq!(page["items"].as_array().unwrap().len(), 1);
-    let res = c
-        .get(srv.url("/api/v1/sessions?status=sleeping"))
-        .send()
-        .await
-        .unwrap();
+    let res = c.get("/api/v1/sessions?status=sleeping").await;
     problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
 }
 
@@ -615,19 +482,18 @@ async fn server_sent_events_follow_a_launch() {
     use futures_util::StreamExt;
     let srv = TestServer::start().await;
     let c = srv.admin().await;
-    let res = c.get(srv.url("/api/v1/events")).send().await.unwrap();
+    let res = c.get("/api/v1/events").await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.headers()["content-type"]
         .to_str()
         .unwrap()
         .starts_with("text/event-stream"));
     let mut stream = res.bytes_stream();
-    let s = launch(
-        &c,
-        &srv,
-        json!({"image": IMAGE, "name": "evented", "resources": {"cpu": 0.25, "mem": "64m"}}),
-    )
-    .await;
+    let s = c
+        .launch(
+            json!({"image": IMAGE, "name": "evented", "resources": {"cpu": 0.25, "mem": "64m"}}),
+        )
+        .await;
     let id = s["id"].as_str().unwrap().to_string();
     let mut seen: Vec<String> = Vec::new();
     let mut buf = String::new();
@@ -654,10 +520,7 @@ async fn server_sent_events_follow_a_launch() {
         }
         if seen.iter().any(|s| s == "RUNNING") && !terminated_asked {
             terminated_asked = true;
-            c.delete(srv.url(&format!("/api/v1/sessions/{id}")))
-                .send()
-                .await
-                .unwrap();
+            c.delete(&format!("/api/v1/sessions/{id}")).await;
         }
     }
     let pos = |s: &str| {
@@ -674,21 +537,16 @@ async fn server_sent_events_follow_a_launch() {
     srv.create_user(&c, "dee@test.berth", "dee-password", "user")
         .await;
     let dee = srv.login("dee@test.berth", "dee-password").await;
-    let res = dee
-        .get(srv.url("/api/v1/events?all=true"))
-        .send()
-        .await
-        .unwrap();
+    let res = dee.get("/api/v1/events?all=true").await;
     problem(res, StatusCode::FORBIDDEN).await;
 
     // an admin launching for dee follows that session too (they launched it)
-    let s = launch(
-        &c,
-        &srv,
-        json!({"image": IMAGE, "name": "for-dee", "owner_email": "dee@test.berth",
+    let s = c
+        .launch(
+            json!({"image": IMAGE, "name": "for-dee", "owner_email": "dee@test.berth",
                "resources": {"cpu": 0.25, "mem": "64m"}}),
-    )
-    .await;
+        )
+        .await;
     let id = s["id"].as_str().unwrap().to_string();
     let creator_sees_it = async {
         loop {
@@ -711,14 +569,13 @@ async fn server_sent_events_follow_a_launch() {
 async fn restart_keeps_running_sessions_and_notices_vanished_containers() {
     let srv = TestServer::start().await;
     let c = srv.admin().await;
-    let s = launch(
-        &c,
-        &srv,
-        json!({"image": IMAGE, "name": "survivor", "resources": {"cpu": 0.25, "mem": "64m"}}),
-    )
-    .await;
+    let s = c
+        .launch(
+            json!({"image": IMAGE, "name": "survivor", "resources": {"cpu": 0.25, "mem": "64m"}}),
+        )
+        .await;
     let id = s["id"].as_str().unwrap().to_string();
-    let running = wait_status(&c, &srv, &id, "RUNNING").await;
+    let running = c.wait_status(&id, "RUNNING").await;
     let cid = running["kernels"][0]["container_id"]
         .as_str()
         .unwrap()
@@ -746,14 +603,7 @@ async fn restart_keeps_running_sessions_and_notices_vanished_containers() {
         !container_exists(&orphan),
         "the orphan is removed at start-up"
     );
-    let after: Value = c
-        .get(srv.url(&format!("/api/v1/sessions/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let after: Value = c.get_json(&format!("/api/v1/sessions/{id}")).await;
     assert_eq!(after["status"], "RUNNING");
     assert_eq!(inspect(&cid, "{{.State.Running}}"), "true");
 
@@ -763,17 +613,12 @@ async fn restart_keeps_running_sessions_and_notices_vanished_containers() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    let lost = wait_for(&c, &srv, &id, "noticed", |s| s["status"] != "RUNNING").await;
+    let lost = c
+        .wait_for(&id, "noticed", |s| s["status"] != "RUNNING")
+        .await;
     assert_eq!(lost["status"], "ERROR");
     assert_eq!(lost["status_info"], "container-lost");
-    let agents: Value = c
-        .get(srv.url("/api/v1/agents"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let agents: Value = c.get_json("/api/v1/agents").await;
     assert_eq!(
         agents["items"][0]["cpu_used"], 0.0,
         "its capacity is given back"
@@ -781,16 +626,14 @@ async fn restart_keeps_running_sessions_and_notices_vanished_containers() {
 }
 
 /// Creates or replaces a resource policy (no memory or lifetime limit).
-async fn put_policy(admin: &Client, srv: &TestServer, name: &str, concurrent: u32, cpu: f64) {
+async fn put_policy(admin: &Api, name: &str, concurrent: u32, cpu: f64) {
     let res = admin
-        .post(srv.url("/api/v1/resource-policies"))
-        .json(
+        .post(
+            "/api/v1/resource-policies",
             &json!({"name": name, "max_concurrent_sessions": concurrent, "max_total_cpu": cpu,
                       "max_total_mem": 0, "max_session_lifetime": 0}),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(res.status(), StatusCode::CREATED);
 }
 
@@ -798,14 +641,7 @@ async fn put_policy(admin: &Client, srv: &TestServer, name: &str, concurrent: u3
 async fn environments_presets_groups_policies() {
     let srv = TestServer::start().await;
     let admin = srv.admin().await;
-    let envs: Value = admin
-        .get(srv.url("/api/v1/environments"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let envs: Value = admin.get_json("/api/v1/environments").await;
     let bb = envs["items"]
         .as_array()
         .unwrap()
@@ -827,77 +663,61 @@ async fn environments_presets_groups_policies() {
     );
     assert_eq!(envs["allow_manual_image"], false);
 
-    let groups: Value = admin
-        .get(srv.url("/api/v1/resource-groups"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let groups: Value = admin.get_json("/api/v1/resource-groups").await;
     assert_eq!(
         groups["items"],
         json!([{"name": "default", "description": "The local agent", "agents": ["local"]}])
     );
 
     let res = admin
-        .post(srv.url("/api/v1/resource-presets"))
-        .json(&json!({"name": "tiny", "cpu": 0.5, "mem": "256m", "shmem": "64m"}))
-        .send()
-        .await
-        .unwrap();
+        .post(
+            "/api/v1/resource-presets",
+            &json!({"name": "tiny", "cpu": 0.5, "mem": "256m", "shmem": "64m"}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let res = admin
-        .post(srv.url("/api/v1/resource-presets"))
-        .json(&json!({"name": "bad", "cpu": 1, "mem": "64m", "shmem": "1g"}))
-        .send()
-        .await
-        .unwrap();
+        .post(
+            "/api/v1/resource-presets",
+            &json!({"name": "bad", "cpu": 1, "mem": "64m", "shmem": "1g"}),
+        )
+        .await;
     problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
     srv.create_user(&admin, "eve@test.berth", "eve-password", "user")
         .await;
     let eve = srv.login("eve@test.berth", "eve-password").await;
-    let presets: Value = eve
-        .get(srv.url("/api/v1/resource-presets"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let presets: Value = eve.get_json("/api/v1/resource-presets").await;
     assert!(presets["items"]
         .as_array()
         .unwrap()
         .iter()
         .any(|p| p["name"] == "tiny" && p["mem"] == 256 * 1024 * 1024));
     let res = eve
-        .post(srv.url("/api/v1/resource-presets"))
-        .json(&json!({"name": "mine", "cpu": 1, "mem": "1g", "shmem": "64m"}))
-        .send()
-        .await
-        .unwrap();
+        .post(
+            "/api/v1/resource-presets",
+            &json!({"name": "mine", "cpu": 1, "mem": "1g", "shmem": "64m"}),
+        )
+        .await;
     problem(res, StatusCode::FORBIDDEN).await;
-    let res = admin
-        .delete(srv.url("/api/v1/resource-presets/tiny"))
-        .send()
-        .await
-        .unwrap();
+    let res = admin.delete("/api/v1/resource-presets/tiny").await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
 
     // a policy of one concurrent session keeps the second PENDING with the reason
-    put_policy(&admin, &srv, "one-at-a-time", 1, 0.0).await;
-    let eve_info = get_json(&admin, &srv, "/api/v1/users?email=eve@test.berth").await;
+    put_policy(&admin, "one-at-a-time", 1, 0.0).await;
+    let eve_info = admin.get_json("/api/v1/users?email=eve@test.berth").await;
     let eve_id = eve_info["items"][0]["id"].as_str().unwrap();
     let res = admin
-        .patch(srv.url(&format!("/api/v1/users/{eve_id}")))
-        .json(&json!({"resource_policy": "one-at-a-time"}))
-        .send()
-        .await
-        .unwrap();
+        .patch(
+            &format!("/api/v1/users/{eve_id}"),
+            &json!({"resource_policy": "one-at-a-time"}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     // the launcher reads the owner's policy: the caller's own, or (admins) anyone's
     for (client, query) in [(&eve, ""), (&admin, "?owner_email=EVE@test.berth")] {
-        let mine = get_json(client, &srv, &format!("/api/v1/resource-policy{query}")).await;
+        let mine = client
+            .get_json(&format!("/api/v1/resource-policy{query}"))
+            .await;
         assert_eq!(mine["name"], "one-at-a-time", "{query}");
         assert_eq!(mine["max_concurrent_sessions"], 1);
     }
@@ -905,55 +725,45 @@ async fn environments_presets_groups_policies() {
         (&eve, "root@test.berth", StatusCode::FORBIDDEN),
         (&admin, "nobody@test.berth", StatusCode::NOT_FOUND),
     ] {
-        let url = srv.url(&format!("/api/v1/resource-policy?owner_email={owner}"));
-        problem(client.get(url).send().await.unwrap(), status).await;
+        let path = format!("/api/v1/resource-policy?owner_email={owner}");
+        problem(client.get(&path).await, status).await;
     }
-    let first = launch(
-        &eve,
-        &srv,
-        json!({"image": IMAGE, "resources": {"cpu": 0.25, "mem": "64m"}}),
-    )
-    .await;
-    wait_status(&eve, &srv, first["id"].as_str().unwrap(), "RUNNING").await;
-    let second = launch(
-        &eve,
-        &srv,
-        json!({"image": IMAGE, "resources": {"cpu": 0.25, "mem": "64m"}}),
-    )
-    .await;
-    let w = wait_for(
-        &eve,
-        &srv,
-        second["id"].as_str().unwrap(),
-        "explained",
-        |s| !s["status_data"].is_null(),
-    )
-    .await;
+    let first = eve
+        .launch(json!({"image": IMAGE, "resources": {"cpu": 0.25, "mem": "64m"}}))
+        .await;
+    eve.wait_status(first["id"].as_str().unwrap(), "RUNNING")
+        .await;
+    let second = eve
+        .launch(json!({"image": IMAGE, "resources": {"cpu": 0.25, "mem": "64m"}}))
+        .await;
+    let w = eve
+        .wait_for(second["id"].as_str().unwrap(), "explained", |s| {
+            !s["status_data"].is_null()
+        })
+        .await;
     assert_eq!(
         w["status_data"]["scheduler"]["failed_predicates"][0]["name"],
         "concurrency"
     );
     // cancelling a PENDING session needs no container
     let res = eve
-        .delete(srv.url(&format!(
+        .delete(&format!(
             "/api/v1/sessions/{}",
             second["id"].as_str().unwrap()
-        )))
-        .send()
-        .await
-        .unwrap();
+        ))
+        .await;
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["status"], "CANCELLED");
     assert_eq!(body["status_info"], "user-requested");
 
     // a CPU limit in the policy refuses a bigger session on the field, as the launcher does
-    put_policy(&admin, &srv, "one-at-a-time", 1, 0.5).await;
+    put_policy(&admin, "one-at-a-time", 1, 0.5).await;
     let res = eve
-        .post(srv.url("/api/v1/sessions"))
-        .json(&json!({"image": IMAGE, "resources": {"cpu": 1, "mem": "64m"}}))
-        .send()
-        .await
-        .unwrap();
+        .post(
+            "/api/v1/sessions",
+            &json!({"image": IMAGE, "resources": {"cpu": 1, "mem": "64m"}}),
+        )
+        .await;
     let p = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(
         field_errors(&p),
@@ -993,25 +803,13 @@ async fn manual_image_names_only_when_allowed() {
 
     let strict = TestServer::start().await;
     let c = strict.admin().await;
-    let res = c
-        .post(strict.url("/api/v1/sessions"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let res = c.post("/api/v1/sessions", &body).await;
     let p = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(
         field_errors(&p),
         [("image".into(), "not_an_environment".into())]
     );
-    let envs: Value = c
-        .get(strict.url("/api/v1/environments"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let envs: Value = c.get_json("/api/v1/environments").await;
     assert!(
         !envs.to_string().contains(&tag),
         "unlabelled images are not environments"
@@ -1019,8 +817,8 @@ async fn manual_image_names_only_when_allowed() {
 
     let open = TestServer::start_with(|c| c.allow_manual_image = true).await;
     let c = open.admin().await;
-    let s = launch(&c, &open, body).await;
-    let running = wait_status(&c, &open, s["id"].as_str().unwrap(), "RUNNING").await;
+    let s = c.launch(body).await;
+    let running = c.wait_status(s["id"].as_str().unwrap(), "RUNNING").await;
     assert_eq!(running["image"], tag.as_str());
     drop(open);
     drop(strict);

@@ -1,8 +1,6 @@
 //! Admin routes: create, list, look up by email, update; role checks.
 
-mod common;
-
-use common::{field_errors, problem, TestServer, ADMIN_EMAIL};
+use berth_testkit::{field_errors, problem, TestServer, ADMIN_EMAIL};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -17,15 +15,7 @@ async fn admin_creates_and_looks_up_users_by_email() {
     assert_eq!(created["role"], "user");
     assert_eq!(created["projects"], json!(["default"]));
 
-    let found: Value = admin
-        .get(srv.url("/api/v1/users"))
-        .query(&[("email", "FRANK@test.berth")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let found = admin.get_json("/api/v1/users?email=FRANK@test.berth").await;
     let items = found["items"].as_array().unwrap();
     assert_eq!(items.len(), 1);
     let u = &items[0];
@@ -36,24 +26,10 @@ async fn admin_creates_and_looks_up_users_by_email() {
     assert_eq!(u["access_key"], created["access_key"]);
     assert_eq!(u["projects"], json!(["default"]));
 
-    let none: Value = admin
-        .get(srv.url("/api/v1/users?email=ghost@test.berth"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let none: Value = admin.get_json("/api/v1/users?email=ghost@test.berth").await;
     assert_eq!(none["items"], json!([]));
 
-    let all: Value = admin
-        .get(srv.url("/api/v1/users"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let all: Value = admin.get_json("/api/v1/users").await;
     let emails: Vec<_> = all["items"]
         .as_array()
         .unwrap()
@@ -63,22 +39,13 @@ async fn admin_creates_and_looks_up_users_by_email() {
     assert_eq!(emails, [json!(ADMIN_EMAIL), json!("frank@test.berth")]);
 
     let one: Value = admin
-        .get(srv.url(&format!(
+        .get_json(&format!(
             "/api/v1/users/{}",
             created["id"].as_str().unwrap()
-        )))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        ))
+        .await;
     assert_eq!(one["email"], "frank@test.berth");
-    let res = admin
-        .get(srv.url("/api/v1/users/no-such-id"))
-        .send()
-        .await
-        .unwrap();
+    let res = admin.get("/api/v1/users/no-such-id").await;
     problem(res, StatusCode::NOT_FOUND).await;
 }
 
@@ -89,20 +56,20 @@ async fn duplicate_email_and_bad_fields_are_422() {
     srv.create_user(&admin, "gina@test.berth", "gina-password", "user")
         .await;
     let res = admin
-        .post(srv.url("/api/v1/users"))
-        .json(&json!({"email": "GINA@test.berth", "password": "another-one"}))
-        .send()
-        .await
-        .unwrap();
+        .post(
+            "/api/v1/users",
+            &json!({"email": "GINA@test.berth", "password": "another-one"}),
+        )
+        .await;
     let body = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(field_errors(&body), [("email".into(), "taken".into())]);
 
     let res = admin
-        .post(srv.url("/api/v1/users"))
-        .json(&json!({"email": "x", "password": "short", "projects": ["nope"]}))
-        .send()
-        .await
-        .unwrap();
+        .post(
+            "/api/v1/users",
+            &json!({"email": "x", "password": "short", "projects": ["nope"]}),
+        )
+        .await;
     let body = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(
         field_errors(&body),
@@ -113,11 +80,11 @@ async fn duplicate_email_and_bad_fields_are_422() {
     );
 
     let res = admin
-        .post(srv.url("/api/v1/users"))
-        .json(&json!({"email": "h@test.berth", "password": "long-enough", "projects": ["nope"]}))
-        .send()
-        .await
-        .unwrap();
+        .post(
+            "/api/v1/users",
+            &json!({"email": "h@test.berth", "password": "long-enough", "projects": ["nope"]}),
+        )
+        .await;
     let body = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(
         field_errors(&body),
@@ -125,11 +92,11 @@ async fn duplicate_email_and_bad_fields_are_422() {
     );
 
     let res = admin
-        .post(srv.url("/api/v1/users"))
-        .json(&json!({"email": "h@test.berth", "password": "long-enough", "role": "root"}))
-        .send()
-        .await
-        .unwrap();
+        .post(
+            "/api/v1/users",
+            &json!({"email": "h@test.berth", "password": "long-enough", "role": "root"}),
+        )
+        .await;
     let body = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(
         field_errors(&body),
@@ -147,35 +114,24 @@ async fn plain_users_get_403_on_admin_routes() {
     let ivan = srv.login("ivan@test.berth", "ivan-password").await;
     let id = target["id"].as_str().unwrap();
     for res in [
-        ivan.get(srv.url("/api/v1/users")).send().await.unwrap(),
-        ivan.get(srv.url("/api/v1/users?email=root@test.berth"))
-            .send()
-            .await
-            .unwrap(),
-        ivan.get(srv.url(&format!("/api/v1/users/{id}")))
-            .send()
-            .await
-            .unwrap(),
-        ivan.post(srv.url("/api/v1/users"))
-            .json(&json!({"email": "j@test.berth", "password": "long-enough"}))
-            .send()
-            .await
-            .unwrap(),
-        ivan.patch(srv.url(&format!("/api/v1/users/{id}")))
-            .json(&json!({"role": "superadmin"}))
-            .send()
-            .await
-            .unwrap(),
+        ivan.get("/api/v1/users").await,
+        ivan.get("/api/v1/users?email=root@test.berth").await,
+        ivan.get(&format!("/api/v1/users/{id}")).await,
+        ivan.post(
+            "/api/v1/users",
+            &json!({"email": "j@test.berth", "password": "long-enough"}),
+        )
+        .await,
+        ivan.patch(
+            &format!("/api/v1/users/{id}"),
+            &json!({"role": "superadmin"}),
+        )
+        .await,
     ] {
         problem(res, StatusCode::FORBIDDEN).await;
     }
     // and without any login it is 401, not 403
-    let res = srv
-        .client()
-        .get(srv.url("/api/v1/users"))
-        .send()
-        .await
-        .unwrap();
+    let res = srv.client().get("/api/v1/users").await;
     problem(res, StatusCode::UNAUTHORIZED).await;
 }
 
@@ -194,39 +150,29 @@ async fn admins_manage_users_but_not_admins() {
     let user = srv
         .create_user(&kim, "lee@test.berth", "lee-password", "user")
         .await;
-    let found: Value = kim
-        .get(srv.url("/api/v1/users?email=lee@test.berth"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let found: Value = kim.get_json("/api/v1/users?email=lee@test.berth").await;
     assert_eq!(found["items"][0]["access_key"], user["access_key"]);
 
     // but cannot create, promote, or disable admins
     let res = kim
-        .post(srv.url("/api/v1/users"))
-        .json(&json!({"email": "m@test.berth", "password": "long-enough", "role": "admin"}))
-        .send()
-        .await
-        .unwrap();
+        .post(
+            "/api/v1/users",
+            &json!({"email": "m@test.berth", "password": "long-enough", "role": "admin"}),
+        )
+        .await;
     problem(res, StatusCode::FORBIDDEN).await;
     let res = kim
-        .patch(srv.url(&format!("/api/v1/users/{}", user["id"].as_str().unwrap())))
-        .json(&json!({"role": "admin"}))
-        .send()
-        .await
-        .unwrap();
+        .patch(
+            &format!("/api/v1/users/{}", user["id"].as_str().unwrap()),
+            &json!({"role": "admin"}),
+        )
+        .await;
     problem(res, StatusCode::FORBIDDEN).await;
     let res = kim
-        .patch(srv.url(&format!(
-            "/api/v1/users/{}",
-            other_admin["id"].as_str().unwrap()
-        )))
-        .json(&json!({"is_active": false}))
-        .send()
-        .await
-        .unwrap();
+        .patch(
+            &format!("/api/v1/users/{}", other_admin["id"].as_str().unwrap()),
+            &json!({"is_active": false}),
+        )
+        .await;
     problem(res, StatusCode::FORBIDDEN).await;
 }

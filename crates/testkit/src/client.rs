@@ -1,0 +1,162 @@
+//! A client of one test server, and the answers tests check.
+
+use std::time::Duration;
+
+use reqwest::{Client, Response, StatusCode};
+use serde::Serialize;
+use serde_json::Value;
+
+/// An HTTP client of one test server with its own cookie jar (signed in
+/// or not). Paths are relative to the server (`/api/v1/…`).
+#[derive(Debug, Clone)]
+pub struct Api {
+    http: Client,
+    base: String,
+}
+
+impl Api {
+    pub(crate) fn new(base: &str) -> Self {
+        Api {
+            http: Client::builder()
+                .cookie_store(true)
+                .build()
+                .expect("client"),
+            base: base.to_string(),
+        }
+    }
+
+    /// The underlying client, for requests these helpers do not cover
+    /// (extra headers, bodies that are not JSON).
+    pub fn http(&self) -> &Client {
+        &self.http
+    }
+
+    /// An absolute URL on the server.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// `GET path`.
+    pub async fn get(&self, path: &str) -> Response {
+        self.http.get(self.url(path)).send().await.expect("GET")
+    }
+
+    /// `GET path` as JSON, asserting 200.
+    pub async fn get_json(&self, path: &str) -> Value {
+        let res = self.get(path).await;
+        assert_eq!(res.status(), StatusCode::OK, "GET {path}");
+        res.json().await.expect("json body")
+    }
+
+    /// `POST path` with a JSON body.
+    pub async fn post(&self, path: &str, body: &impl Serialize) -> Response {
+        self.http
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// `POST path` without a body.
+    pub async fn post_empty(&self, path: &str) -> Response {
+        self.http.post(self.url(path)).send().await.expect("POST")
+    }
+
+    /// `POST path` with a JSON body, asserting success; the answer's JSON.
+    pub async fn post_json(&self, path: &str, body: &impl Serialize) -> Value {
+        let res = self.post(path, body).await;
+        let status = res.status();
+        let json: Value = res.json().await.expect("json body");
+        assert!(status.is_success(), "POST {path}: {status} {json:#}");
+        json
+    }
+
+    /// `PATCH path` with a JSON body.
+    pub async fn patch(&self, path: &str, body: &impl Serialize) -> Response {
+        self.http
+            .patch(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("PATCH")
+    }
+
+    /// `DELETE path`.
+    pub async fn delete(&self, path: &str) -> Response {
+        self.http
+            .delete(self.url(path))
+            .send()
+            .await
+            .expect("DELETE")
+    }
+
+    /// Creates sessions (asserting 201); the first created session's JSON.
+    pub async fn launch(&self, body: Value) -> Value {
+        let res = self.post("/api/v1/sessions", &body).await;
+        let status = res.status();
+        let json: Value = res.json().await.expect("create json");
+        assert_eq!(status, StatusCode::CREATED, "create failed: {json:#}");
+        json["items"][0].clone()
+    }
+
+    /// Polls a session until `done` holds for it (or gives up after a
+    /// minute, naming the last state). Not a timed assertion: the bound
+    /// only keeps a broken build from hanging.
+    pub async fn wait_for(&self, id: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let mut last = Value::Null;
+        for _ in 0..600 {
+            last = self
+                .get(&format!("/api/v1/sessions/{id}"))
+                .await
+                .json()
+                .await
+                .expect("session json");
+            if done(&last) {
+                return last;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("session {id} never became {what}; last: {last:#}");
+    }
+
+    /// Waits for a session's status.
+    pub async fn wait_status(&self, id: &str, status: &str) -> Value {
+        self.wait_for(id, status, |s| s["status"] == status).await
+    }
+}
+
+/// Asserts a problem+json answer with `status`; returns the body.
+pub async fn problem(res: Response, status: StatusCode) -> Value {
+    assert_eq!(res.status(), status, "unexpected status");
+    let ct = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    assert_eq!(ct, "application/problem+json", "errors are problem+json");
+    let body: Value = res.json().await.expect("problem body");
+    assert_eq!(body["status"], status.as_u16());
+    assert!(body["type"]
+        .as_str()
+        .is_some_and(|t| t.starts_with("/problems/")));
+    assert!(body["title"].is_string());
+    body
+}
+
+/// `(field, code)` pairs of a 422 body (each with a message).
+pub fn field_errors(body: &Value) -> Vec<(String, String)> {
+    body["errors"]
+        .as_array()
+        .expect("errors list")
+        .iter()
+        .map(|e| {
+            assert!(e["message"].as_str().is_some_and(|m| !m.is_empty()));
+            (
+                e["field"].as_str().expect("field").to_string(),
+                e["code"].as_str().expect("code").to_string(),
+            )
+        })
+        .collect()
+}

@@ -1,0 +1,21 @@
+//! Test support shared by the API suites (`crates/api/tests`) and the
+//! browser suites (`e2e/`): a real berth server per test on a random port,
+//! with its own data dir and database (SQLite, or a throwaway PostgreSQL
+//! database when `BERTH_TEST_POSTGRES` is set), the real Docker engine, and
+//! logged-in clients per role. Dropping the server stops it and removes
+//! every container it labelled, also when the test failed.
+
+mod client;
+mod docker;
+mod server;
+
+pub use client::{field_errors, problem, Api};
+pub use docker::{containers_of, remove_containers};
+pub use server::TestServer;
+
+/// The first superadmin of every test server.
+pub const ADMIN_EMAIL: &str = "root@test.berth";
+/// Its password.
+pub const ADMIN_PASSWORD: &str = "root-password-1";
+/// The password of users made by [`TestServer::new_user`].
+pub const USER_PASSWORD: &str = "user-password-1";

@@ -1,0 +1,218 @@
+//! A real server for one test.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use berth_api::config::Config;
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use crate::client::Api;
+use crate::docker::remove_containers;
+use crate::{ADMIN_EMAIL, ADMIN_PASSWORD, USER_PASSWORD};
+
+/// A berth server on a random port with its own data dir and database.
+pub struct TestServer {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Its data dir (the SQLite file lives here).
+    pub dir: tempfile::TempDir,
+    /// Its parts (instance id, store, shutdown).
+    pub ctx: berth_api::services::Shared,
+    config: Config,
+    keep_containers: bool,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+/// The workspace root.
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+impl TestServer {
+    /// A server with the default test settings.
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// A server with the default test settings serving the built web UI.
+    pub async fn start_ui() -> Self {
+        Self::start_with_ui(|_| {}).await
+    }
+
+    /// A server serving the built web UI (`dist/`), for browser tests.
+    /// Panics, saying what to do, when the UI has not been built.
+    pub async fn start_with_ui(tweak: impl FnOnce(&mut Config)) -> Self {
+        let dist = workspace().join("dist");
+        assert!(
+            dist.join("index.html").exists(),
+            "no built UI in {}: run `make setup` (trunk build --release) first",
+            dist.display()
+        );
+        Self::start_with(move |c| {
+            c.static_dir = dist;
+            tweak(c);
+        })
+        .await
+    }
+
+    /// Starts a server after `tweak` adjusts its settings.
+    pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let mut config = Config::for_data_dir(dir.path(), addr);
+        config.admin_email = ADMIN_EMAIL.into();
+        config.admin_password = Some(ADMIN_PASSWORD.into());
+        config.scheduler_tick_ms = 200;
+        config.stop_grace_secs = 2;
+        if let Some(url) = postgres_database().await {
+            config.db.database_url = url;
+            // many servers run at once against one PostgreSQL (max_connections 100)
+            config.db.db_max_connections = Some(4);
+        }
+        tweak(&mut config);
+        Self::boot(dir, listener, config).await
+    }
+
+    async fn boot(dir: tempfile::TempDir, listener: TcpListener, config: Config) -> Self {
+        let addr = listener.local_addr().expect("addr");
+        let app = berth_api::server::build(config.clone())
+            .await
+            .expect("server builds");
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(berth_api::server::serve(listener, app.router, async move {
+            let _ = stopped.await;
+        }));
+        TestServer {
+            base: format!("http://{addr}"),
+            addr,
+            dir,
+            ctx: app.ctx,
+            config,
+            keep_containers: false,
+            stop: Some(stop),
+        }
+    }
+
+    /// Stops this server (its event streams end, its containers stay) and
+    /// starts a new one on the same port, data dir and database, as after a
+    /// crash or an upgrade.
+    pub async fn restart(mut self) -> Self {
+        self.halt();
+        let placeholder = tempfile::tempdir().expect("temp dir");
+        let data = std::mem::replace(&mut self.dir, placeholder);
+        let config = self.config.clone();
+        let mut listener = None;
+        for _ in 0..50 {
+            match TcpListener::bind(self.addr).await {
+                Ok(l) => {
+                    listener = Some(l);
+                    break;
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+        let listener = listener.expect("rebind the same port");
+        // the new server takes the containers over
+        self.keep_containers = true;
+        Self::boot(data, listener, config).await
+    }
+
+    fn halt(&mut self) {
+        self.ctx.shutdown().cancel();
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+
+    /// Its settings.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The instance id labelling this server's containers.
+    pub fn instance(&self) -> String {
+        self.ctx.instance().to_string()
+    }
+
+    /// An absolute URL on this server.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A client with its own cookie jar, not signed in.
+    pub fn client(&self) -> Api {
+        Api::new(&self.base)
+    }
+
+    /// A client signed in as `email` (asserting that the login works).
+    pub async fn login(&self, email: &str, password: &str) -> Api {
+        let c = self.client();
+        let res = c
+            .post(
+                "/api/v1/auth/login",
+                &json!({"email": email, "password": password}),
+            )
+            .await;
+        assert!(res.status().is_success(), "login of {email} failed");
+        c
+    }
+
+    /// The first superadmin, signed in.
+    pub async fn admin(&self) -> Api {
+        self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await
+    }
+
+    /// Creates an account (full name "Test User") through the admin API
+    /// as `admin`; the user's JSON.
+    pub async fn create_user(&self, admin: &Api, email: &str, password: &str, role: &str) -> Value {
+        let res = admin
+            .post(
+                "/api/v1/users",
+                &json!({"email": email, "password": password, "full_name": "Test User", "role": role}),
+            )
+            .await;
+        assert_eq!(res.status(), 201, "creating {email}");
+        res.json().await.expect("user json")
+    }
+
+    /// A new account with `role` (`user`, `admin`), made by the superadmin
+    /// with [`USER_PASSWORD`], signed in; and its JSON.
+    pub async fn new_user(&self, email: &str, role: &str) -> (Api, Value) {
+        let admin = self.admin().await;
+        let user = self.create_user(&admin, email, USER_PASSWORD, role).await;
+        (self.login(email, USER_PASSWORD).await, user)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.halt();
+        if !self.keep_containers {
+            remove_containers(&self.instance());
+        }
+    }
+}
+
+/// With `BERTH_TEST_POSTGRES=postgres://user:pw@host:port` set, each test
+/// server gets a fresh PostgreSQL database there (the same suite as on
+/// SQLite). `scripts/test.sh` drops them all after the run: dropping one
+/// while another test's connection is mid-handshake stalls for a minute.
+async fn postgres_database() -> Option<String> {
+    use sqlx::Connection;
+    let base = std::env::var("BERTH_TEST_POSTGRES").ok()?;
+    let name = format!("berth_test_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = sqlx::PgConnection::connect(&format!("{base}/postgres"))
+        .await
+        .expect("BERTH_TEST_POSTGRES reachable");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .expect("create test database");
+    Some(format!("{base}/{name}"))
+}
