@@ -1,4 +1,4 @@
-# The README's two commands (names fixed in DESIGN.md §11).
+# The README's two commands; their names are an interface (scripts and CI call them).
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 

@@ -84,3 +84,8 @@ pub async fn update(
         },
     )
 }
+
+/// Forgets one of the user's entries; false when they have no such entry.
+pub async fn remove(store: &Store, user_id: &str, id: &str) -> StoreResult<bool> {
+    store.delete_history(user_id, id).await
+}

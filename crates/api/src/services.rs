@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use berth_shared::health::{ComponentHealth, Health};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -73,6 +74,28 @@ impl Services {
     /// Resolves when someone wakes the scheduler.
     pub async fn scheduler_woken(&self) {
         self.wake.notified().await
+    }
+
+    /// Probes the database and the engine. The server keeps serving with
+    /// the engine down (`degraded`); without the database it is
+    /// `unavailable`.
+    pub async fn health(&self) -> Health {
+        let (db, docker) = tokio::join!(self.store.ping(), self.runtime.health());
+        let database = ComponentHealth {
+            ok: db.is_ok(),
+            error: db.err().map(|e| e.to_string()),
+        };
+        let status = match (database.ok, docker.ok) {
+            (false, _) => "unavailable",
+            (true, false) => "degraded",
+            (true, true) => "ok",
+        };
+        Health {
+            status: status.into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            database,
+            docker,
+        }
     }
 
     /// Cancelled when the server stops; background tasks end with it.

@@ -12,12 +12,7 @@ async fn login_me_logout() {
     let res = c.get("/api/v1/auth/me").await;
     problem(res, StatusCode::UNAUTHORIZED).await;
 
-    let res = c
-        .post(
-            "/api/v1/auth/login",
-            &json!({"email": "ROOT@test.berth ", "password": ADMIN_PASSWORD}),
-        )
-        .await;
+    let res = c.try_login("ROOT@test.berth ", ADMIN_PASSWORD).await;
     assert_eq!(res.status(), StatusCode::OK);
     let cookie = res
         .headers()
@@ -53,22 +48,14 @@ async fn login_me_logout() {
 async fn stolen_cookie_is_dead_after_logout() {
     let srv = TestServer::start().await;
     let c = srv.client();
-    let res = c
-        .post(
-            "/api/v1/auth/login",
-            &json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}),
-        )
-        .await;
+    let res = c.try_login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let cookie = res.headers().get("set-cookie").unwrap().to_str().unwrap();
     let pair = cookie.split(';').next().unwrap().to_string();
     c.post_empty("/api/v1/auth/logout").await;
-    let other = reqwest::Client::new();
-    let res = other
-        .get(srv.url("/api/v1/auth/me"))
-        .header("cookie", pair)
-        .send()
-        .await
-        .unwrap();
+    let res = srv
+        .client_with(&[("cookie", &pair)])
+        .get("/api/v1/auth/me")
+        .await;
     problem(res, StatusCode::UNAUTHORIZED).await;
 }
 
@@ -76,19 +63,9 @@ async fn stolen_cookie_is_dead_after_logout() {
 async fn wrong_password_and_unknown_email_look_the_same() {
     let srv = TestServer::start().await;
     let c = srv.client();
-    let wrong_pw = c
-        .post(
-            "/api/v1/auth/login",
-            &json!({"email": ADMIN_EMAIL, "password": "not-the-password"}),
-        )
-        .await;
+    let wrong_pw = c.try_login(ADMIN_EMAIL, "not-the-password").await;
     let a = problem(wrong_pw, StatusCode::UNAUTHORIZED).await;
-    let unknown = c
-        .post(
-            "/api/v1/auth/login",
-            &json!({"email": "nobody@test.berth", "password": "not-the-password"}),
-        )
-        .await;
+    let unknown = c.try_login("nobody@test.berth", "not-the-password").await;
     let b = problem(unknown, StatusCode::UNAUTHORIZED).await;
     assert_eq!(a, b, "the answer must not reveal whether the email exists");
     let detail = a["detail"].as_str().unwrap().to_lowercase();
@@ -123,20 +100,12 @@ async fn disabled_user_cannot_login_and_loses_sessions_and_tokens() {
 
     let res = srv
         .client()
-        .post(
-            "/api/v1/auth/login",
-            &json!({"email": "dana@test.berth", "password": "dana-password"}),
-        )
+        .try_login("dana@test.berth", "dana-password")
         .await;
     problem(res, StatusCode::UNAUTHORIZED).await;
     let res = dana.get("/api/v1/auth/me").await;
     problem(res, StatusCode::UNAUTHORIZED).await;
-    let res = reqwest::Client::new()
-        .get(srv.url("/api/v1/auth/me"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let res = srv.token_client(&token).get("/api/v1/auth/me").await;
     problem(res, StatusCode::UNAUTHORIZED).await;
 }
 
@@ -157,15 +126,8 @@ async fn api_tokens_create_use_list_revoke() {
     assert!(token.starts_with("berth_"));
     assert!(token.starts_with(created["prefix"].as_str().unwrap()));
 
-    let plain = reqwest::Client::new();
-    let res = plain
-        .get(srv.url("/api/v1/auth/me"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    let me: Value = res.json().await.unwrap();
+    let script = srv.token_client(&token);
+    let me = script.get_json("/api/v1/auth/me").await;
     assert_eq!(me["email"], "erin@test.berth");
 
     let list: Value = erin.get_json("/api/v1/auth/tokens").await;
@@ -194,12 +156,7 @@ async fn api_tokens_create_use_list_revoke() {
         ))
         .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    let res = plain
-        .get(srv.url("/api/v1/auth/me"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let res = script.get("/api/v1/auth/me").await;
     problem(res, StatusCode::UNAUTHORIZED).await;
     let list: Value = erin.get_json("/api/v1/auth/tokens").await;
     assert_eq!(list["items"], json!([]));
@@ -208,7 +165,6 @@ async fn api_tokens_create_use_list_revoke() {
 #[tokio::test]
 async fn missing_or_garbage_credentials_are_401() {
     let srv = TestServer::start().await;
-    let plain = reqwest::Client::new();
     for auth in [
         None,
         Some("Bearer garbage"),
@@ -216,11 +172,11 @@ async fn missing_or_garbage_credentials_are_401() {
         Some("Basic dXNlcjpwdw=="),
         Some("berth_x"),
     ] {
-        let mut req = plain.get(srv.url("/api/v1/auth/me"));
-        if let Some(a) = auth {
-            req = req.header("authorization", a);
-        }
-        let res = req.send().await.unwrap();
+        let c = match auth {
+            Some(a) => srv.client_with(&[("authorization", a)]),
+            None => srv.client(),
+        };
+        let res = c.get("/api/v1/auth/me").await;
         assert_eq!(
             res.headers()
                 .get("www-authenticate")
@@ -229,12 +185,10 @@ async fn missing_or_garbage_credentials_are_401() {
         );
         problem(res, StatusCode::UNAUTHORIZED).await;
     }
-    let res = plain
-        .get(srv.url("/api/v1/auth/me"))
-        .header("cookie", "berth_session=forged")
-        .send()
-        .await
-        .unwrap();
+    let res = srv
+        .client_with(&[("cookie", "berth_session=forged")])
+        .get("/api/v1/auth/me")
+        .await;
     problem(res, StatusCode::UNAUTHORIZED).await;
 }
 

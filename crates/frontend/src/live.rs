@@ -1,82 +1,38 @@
 //! Live session events for the whole UI: one `EventSource` on
-//! `/api/v1/events` per signed-in tab. Lists refetch when `version` moves;
-//! sessions the user launched raise toasts and fill the bell's list; the
-//! log viewer and the terminate dialog are opened from anywhere through the
-//! same context.
+//! `/api/v1/events` per signed-in tab. Every event (and every
+//! (re)connection) moves `version`, so lists refetch; the events of
+//! sessions the user launched go to the notification store
+//! (`crate::notices`). A hidden or left page gives its stream back.
 
-use berth_shared::sessions::{SessionEvent, SessionStatus};
-use chrono::{DateTime, Utc};
+use berth_shared::sessions::SessionEvent;
 use leptos::prelude::*;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{EventSource, MessageEvent};
 
-/// A status change of a session the user launched.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Notice {
-    /// Increasing id (this browser session).
-    pub seq: u64,
-    /// Session id.
-    pub session_id: String,
-    /// Session name.
-    pub name: String,
-    /// New status.
-    pub status: SessionStatus,
-    /// Reason code.
-    pub status_info: Option<String>,
-    /// When.
-    pub at: DateTime<Utc>,
-}
+use crate::notices::Notices;
 
-/// A session the log viewer shows.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LogTarget {
-    /// Session id.
-    pub session_id: String,
-    /// Session name (the title and the file name).
-    pub name: String,
-    /// Kernel id; the main kernel when `None`.
-    pub kernel: Option<String>,
-}
+/// How long after a stream closed for good a new one is tried.
+const RECONNECT_MS: u64 = 3_000;
 
 /// What the shell shares with every page.
 #[derive(Debug, Clone, Copy)]
 pub struct Live {
     /// Moves on every event and on every (re)connection: refetch then.
     pub version: RwSignal<u64>,
-    /// Every notice of this browser session, oldest first.
-    pub notices: RwSignal<Vec<Notice>>,
-    /// How many notices the bell has not shown yet.
-    pub unread: RwSignal<usize>,
-    /// Sessions with a toast on screen, newest last (one toast per session,
-    /// updated in place as its status changes).
-    pub toasts: RwSignal<Vec<Notice>>,
-    /// The log viewer's session, when open.
-    pub logs: RwSignal<Option<LogTarget>>,
-    /// The session the terminate dialog asks about (id, name), when open.
-    pub terminate: RwSignal<Option<(String, String)>>,
-    /// The last notice number handed out (never reused, also after a clear).
-    last_seq: StoredValue<u64>,
 }
 
-/// How long a toast stays (errors stay until closed).
-pub const TOAST_MS: u64 = 8_000;
-
 impl Live {
-    /// Provides the context and connects for the user `me` (user id).
-    pub fn provide(me: Signal<Option<String>>) -> Self {
+    /// Provides the context and connects for the user `me` (user id);
+    /// their own launches' events go to `notices`.
+    pub fn provide(me: Signal<Option<String>>, notices: Notices) -> Self {
         let live = Live {
             version: RwSignal::new(0),
-            notices: RwSignal::new(vec![]),
-            unread: RwSignal::new(0),
-            toasts: RwSignal::new(vec![]),
-            logs: RwSignal::new(None),
-            terminate: RwSignal::new(None),
-            last_seq: StoredValue::new(0),
         };
         provide_context(live);
         let source: Source = StoredValue::new_local(None);
-        connect(live, me, source);
+        let target = Target { live, me, notices };
+        connect(target, source);
         // A browser allows six HTTP/1.1 connections per host: a page that is
         // hidden or left (and kept in the back-forward cache) gives its
         // stream back, and fetches what it missed when it is shown again.
@@ -84,7 +40,7 @@ impl Live {
             if document().hidden() {
                 disconnect(source);
             } else if source.try_with_value(Option::is_none) == Some(true) {
-                connect(live, me, source);
+                connect(target, source);
             }
         };
         let hidden = window_event_listener(leptos::ev::visibilitychange, move |_| sync());
@@ -98,52 +54,14 @@ impl Live {
         });
         live
     }
+}
 
-    /// Records a status change: a notice, and the session's toast.
-    pub fn notify(&self, ev: &SessionEvent) {
-        self.last_seq.update_value(|s| *s += 1);
-        let seq = self.last_seq.get_value();
-        let notice = Notice {
-            seq,
-            session_id: ev.session_id.clone(),
-            name: ev.name.clone(),
-            status: ev.status,
-            status_info: ev.status_info.clone(),
-            at: ev.at,
-        };
-        self.notices.update(|n| n.push(notice.clone()));
-        self.unread.update(|u| *u += 1);
-        self.show_toast(notice);
-    }
-
-    /// Shows (or updates) the toast of the notice's session.
-    pub fn show_toast(&self, notice: Notice) {
-        let (id, seq, sticky) = (
-            notice.session_id.clone(),
-            notice.seq,
-            notice.status == SessionStatus::Error,
-        );
-        self.toasts.update(|t| {
-            t.retain(|x| x.session_id != notice.session_id);
-            t.push(notice);
-        });
-        if !sticky {
-            let toasts = self.toasts;
-            // closes only if no newer status replaced this one meanwhile
-            set_timeout(
-                move || {
-                    toasts.try_update(|t| t.retain(|x| !(x.session_id == id && x.seq == seq)));
-                },
-                std::time::Duration::from_millis(TOAST_MS),
-            );
-        }
-    }
-
-    /// Closes a session's toast.
-    pub fn close_toast(&self, session_id: &str) {
-        self.toasts
-            .update(|t| t.retain(|x| x.session_id != session_id));
-    }
+/// Where a stream's events go.
+#[derive(Clone, Copy)]
+struct Target {
+    live: Live,
+    me: Signal<Option<String>>,
+    notices: Notices,
 }
 
 /// The context (provided by the shell).
@@ -167,7 +85,8 @@ fn disconnect(source: Source) {
     }
 }
 
-fn connect(live: Live, me: Signal<Option<String>>, source: Source) {
+fn connect(target: Target, source: Source) {
+    let Target { live, me, notices } = target;
     disconnect(source);
     let Ok(es) = EventSource::new("/api/v1/events") else {
         return;
@@ -186,7 +105,7 @@ fn connect(live: Live, me: Signal<Option<String>>, source: Source) {
         live.version.update(|v| *v += 1);
         let mine = me.with_untracked(|m| m.as_deref() == Some(ev.creator_id.as_str()));
         if mine {
-            live.notify(&ev);
+            notices.notify(&ev);
         }
     });
     let on_lagged = Closure::<dyn FnMut()>::new(move || live.version.update(|v| *v += 1));
@@ -204,10 +123,10 @@ fn connect(live: Live, me: Signal<Option<String>>, source: Source) {
                             .is_some_and(|c| c.es.ready_state() == EventSource::CLOSED)
                     });
                     if still == Some(true) && !document().hidden() {
-                        connect(live, me, source);
+                        connect(target, source);
                     }
                 },
-                std::time::Duration::from_secs(3),
+                std::time::Duration::from_millis(RECONNECT_MS),
             );
         }
     });

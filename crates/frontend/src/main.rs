@@ -11,6 +11,7 @@ mod auth;
 mod components;
 mod format;
 mod live;
+mod notices;
 mod pages;
 mod wizard;
 

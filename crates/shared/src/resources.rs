@@ -187,6 +187,15 @@ pub struct ResourcePolicyList {
     pub items: Vec<ResourcePolicy>,
 }
 
+/// Query of `GET /api/v1/resource-groups`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupsQuery {
+    /// Only the groups this project may use (its members, or admins
+    /// choosing for a session owner); the caller's projects' when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
+}
+
 /// Query of `GET /api/v1/resource-policy`: the policy that bounds the
 /// caller's sessions, or (admins) those of the user launched for.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -16,9 +16,21 @@ pub struct Api {
 
 impl Api {
     pub(crate) fn new(base: &str) -> Self {
+        Self::with_headers(base, &[])
+    }
+
+    /// A client that sends these headers with every request (and keeps no
+    /// cookies of its own beyond what it is sent): `Authorization: Bearer
+    /// …`, a forged cookie.
+    pub(crate) fn with_headers(base: &str, headers: &[(&'static str, &str)]) -> Self {
+        let mut map = reqwest::header::HeaderMap::new();
+        for (name, value) in headers {
+            map.insert(*name, value.parse().expect("a valid header value"));
+        }
         Api {
             http: Client::builder()
                 .cookie_store(true)
+                .default_headers(map)
                 .build()
                 .expect("client"),
             base: base.to_string(),
@@ -89,6 +101,16 @@ impl Api {
             .send()
             .await
             .expect("DELETE")
+    }
+
+    /// `POST /api/v1/auth/login` (the answer, whatever it is; on success
+    /// this client is signed in).
+    pub async fn try_login(&self, email: &str, password: &str) -> Response {
+        self.post(
+            "/api/v1/auth/login",
+            &serde_json::json!({"email": email, "password": password}),
+        )
+        .await
     }
 
     /// Creates sessions (asserting 201); the first created session's JSON.

@@ -140,6 +140,22 @@ impl TestServer {
         self.ctx.instance().to_string()
     }
 
+    /// Runs one SQL statement on this server's database behind its back,
+    /// binding `args` as text (for tests of what it makes of data it did
+    /// not write); the rows it changed.
+    pub async fn execute_sql(&self, sql: &str, args: &[&str]) -> u64 {
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(&self.config.db.database_url)
+            .await
+            .expect("the test database answers");
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()));
+        for a in args {
+            q = q.bind(*a);
+        }
+        q.execute(&mut conn).await.expect(sql).rows_affected()
+    }
+
     /// An absolute URL on this server.
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
@@ -150,15 +166,21 @@ impl TestServer {
         Api::new(&self.base)
     }
 
+    /// A client that sends `headers` with every request (an API token, a
+    /// forged cookie) instead of signing in.
+    pub fn client_with(&self, headers: &[(&'static str, &str)]) -> Api {
+        Api::with_headers(&self.base, headers)
+    }
+
+    /// A client that sends `Authorization: Bearer <token>`.
+    pub fn token_client(&self, token: &str) -> Api {
+        self.client_with(&[("authorization", &format!("Bearer {token}"))])
+    }
+
     /// A client signed in as `email` (asserting that the login works).
     pub async fn login(&self, email: &str, password: &str) -> Api {
         let c = self.client();
-        let res = c
-            .post(
-                "/api/v1/auth/login",
-                &json!({"email": email, "password": password}),
-            )
-            .await;
+        let res = c.try_login(email, password).await;
         assert!(res.status().is_success(), "login of {email} failed");
         c
     }

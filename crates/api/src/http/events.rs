@@ -10,22 +10,16 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::get;
 use axum::Router;
 use futures_util::stream::{self, Stream};
-use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::error::{ApiError, ApiResult};
 use super::extract::AuthUser;
 use super::ApiContext;
+use berth_shared::sessions::EventsQuery;
 
 /// The routes of this resource.
 pub fn router() -> Router<ApiContext> {
     Router::new().route("/events", get(events))
-}
-
-#[derive(Debug, Deserialize)]
-struct EventsQuery {
-    #[serde(default)]
-    all: bool,
 }
 
 async fn events(

@@ -3,34 +3,18 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use berth_shared::health::{ComponentHealth, Health};
+use berth_shared::health::Health;
 
 use super::json::ApiJson;
 use super::ApiContext;
 
 /// Probes the dependencies; 503 only when the database is down.
 pub async fn healthz(State(ctx): State<ApiContext>) -> (StatusCode, ApiJson<Health>) {
-    let (db, docker) = tokio::join!(ctx.store().ping(), ctx.runtime().health());
-    let database = match db {
-        Ok(()) => ComponentHealth {
-            ok: true,
-            error: None,
-        },
-        Err(e) => ComponentHealth {
-            ok: false,
-            error: Some(e.to_string()),
-        },
-    };
-    let (code, status) = match (database.ok, docker.ok) {
-        (false, _) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
-        (true, false) => (StatusCode::OK, "degraded"),
-        (true, true) => (StatusCode::OK, "ok"),
-    };
-    let health = Health {
-        status: status.into(),
-        version: env!("CARGO_PKG_VERSION").into(),
-        database,
-        docker,
+    let health = ctx.health().await;
+    let code = if health.database.ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
     };
     (code, ApiJson(health))
 }

@@ -49,7 +49,7 @@ async fn remove(
     AuthUser(user): AuthUser,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    if ctx.store().delete_history(&user.id, &id).await? {
+    if history::remove(ctx.store(), &user.id, &id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound("history entry"))

@@ -5,8 +5,8 @@ use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use axum::Router;
 use berth_shared::resources::{
-    AgentList, PolicyQuery, ResourceGroupList, ResourcePolicy, ResourcePolicyList, ResourcePreset,
-    ResourcePresetList,
+    AgentList, GroupsQuery, PolicyQuery, ResourceGroupList, ResourcePolicy, ResourcePolicyList,
+    ResourcePreset, ResourcePresetList,
 };
 
 use super::error::ApiResult;
@@ -25,14 +25,6 @@ pub fn router() -> Router<ApiContext> {
         .route("/resource-policies/{name}", delete(delete_policy))
         .route("/resource-policy", get(policy_of_owner))
         .route("/agents", get(list_agents))
-}
-
-/// Query of `GET /resource-groups`.
-#[derive(Debug, serde::Deserialize)]
-struct GroupsQuery {
-    /// Only the groups this project may use (members, or admins choosing
-    /// for a session owner).
-    project: Option<String>,
 }
 
 async fn list_groups(

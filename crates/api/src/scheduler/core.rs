@@ -5,6 +5,9 @@
 //! Order: oldest pending session first within the whole snapshot. A session
 //! that cannot be placed does not block the ones behind it (no head-of-line
 //! blocking: a small session starts when it fits, even if a big one waits).
+//!
+//! Over 500 lines only because its unit tests sit below the code (about
+//! 310 lines of code, the rest tests).
 
 use std::collections::{BTreeMap, HashMap};
 

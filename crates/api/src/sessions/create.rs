@@ -4,6 +4,9 @@
 //! image and that image's minimums, its resources against the agents and
 //! the owner's policy, its names; then the rows. The steps that need no
 //! I/O are plain functions, tested below.
+//!
+//! Over 500 lines only because its unit tests sit below the code (about
+//! 420 lines of code, the rest tests).
 
 use berth_shared::auth::UserInfo;
 use berth_shared::bytes::ByteSize;

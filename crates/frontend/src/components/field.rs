@@ -1,8 +1,20 @@
-//! Field-level error messages, translated from the shared rules' codes.
+//! Error messages as people read them: a field's, translated from the
+//! shared rules' codes, and a failed call's.
 
 use leptos_i18n::I18nContext;
 
+use crate::api::ApiError;
 use crate::i18n::*;
+
+/// What to say when a call failed: the server's explanation when it gave
+/// one, else that it could not be reached, else a generic message.
+pub fn error_message(i18n: I18nContext<Locale>, e: &ApiError) -> String {
+    match e {
+        ApiError::Network(_) => t_string!(i18n, error_network).to_string(),
+        ApiError::Problem(p) => p.detail.clone().unwrap_or_else(|| p.title.clone()),
+        _ => t_string!(i18n, error_generic).to_string(),
+    }
+}
 
 /// The translated message for a `FieldError::code`.
 pub fn field_message(i18n: I18nContext<Locale>, code: &str) -> String {

@@ -2,9 +2,11 @@
 
 pub mod dialog;
 pub mod field;
-pub mod history;
+pub mod loaded;
+pub mod log_viewer;
 pub mod notifications;
-pub mod session_actions;
 pub mod session_detail;
+pub mod session_dialogs;
 pub mod shell;
 pub mod status;
+pub mod terminate_dialog;

@@ -4,19 +4,20 @@
 use berth_shared::sessions::SessionStatus;
 use leptos::prelude::*;
 
+use crate::components::session_dialogs::use_dialogs;
 use crate::components::status::StatusBadge;
 use crate::i18n::*;
-use crate::live::{use_live, LogTarget, Notice};
+use crate::notices::{use_notices, Notice};
 
 /// The stack of toasts.
 #[component]
 pub fn Toasts() -> impl IntoView {
     let i18n = use_i18n();
-    let live = use_live();
+    let notices = use_notices();
     view! {
         <div class="toasts" role="region" aria-live="polite"
             aria-label=move || t_string!(i18n, notifications).to_string()>
-            <For each=move || live.toasts.get() key=|n| (n.session_id.clone(), n.seq) let:n>
+            <For each=move || notices.toasts.get() key=|n| (n.session_id.clone(), n.seq) let:n>
                 <Toast notice=n />
             </For>
         </div>
@@ -26,7 +27,8 @@ pub fn Toasts() -> impl IntoView {
 #[component]
 fn Toast(notice: Notice) -> impl IntoView {
     let i18n = use_i18n();
-    let live = use_live();
+    let notices = use_notices();
+    let dialogs = use_dialogs();
     let Notice {
         session_id,
         name,
@@ -53,7 +55,7 @@ fn Toast(notice: Notice) -> impl IntoView {
             <div class="toast-top">
                 <p class="toast-message">{message}</p>
                 <button type="button" class="icon-btn toast-close" aria-label=move || t_string!(i18n, btn_close).to_string()
-                    on:click=move |_| live.close_toast(&id.get_value())>"×"</button>
+                    on:click=move |_| notices.close_toast(&id.get_value())>"×"</button>
             </div>
             {status_info.map(|i| view! { <p class="toast-info muted">{i}</p> })}
             <div class="toast-bottom">
@@ -67,12 +69,12 @@ fn Toast(notice: Notice) -> impl IntoView {
                     <button type="button" class="btn btn-small" disabled=true
                         title=move || t_string!(i18n, coming_later).to_string()>{t!(i18n, action_terminal)}</button>
                     <button type="button" class="btn btn-small toast-logs"
-                        on:click=move |_| live.logs.set(Some(LogTarget { session_id: id.get_value(), name: name.get_value(), kernel: None }))>
+                        on:click=move |_| dialogs.show_logs(id.get_value(), name.get_value(), None)>
                         {t!(i18n, action_logs)}
                     </button>
                     {live_now.then(|| view! {
                         <button type="button" class="btn btn-small btn-danger toast-terminate"
-                            on:click=move |_| live.terminate.set(Some((id.get_value(), name.get_value())))>
+                            on:click=move |_| dialogs.ask_terminate(id.get_value(), name.get_value())>
                             {t!(i18n, action_terminate)}
                         </button>
                     })}
@@ -86,16 +88,16 @@ fn Toast(notice: Notice) -> impl IntoView {
 #[component]
 pub fn NotificationBell() -> impl IntoView {
     let i18n = use_i18n();
-    let live = use_live();
+    let notices = use_notices();
     let open = RwSignal::new(false);
     let toggle = move |_| {
         open.update(|o| *o = !*o);
         if open.get_untracked() {
-            live.unread.set(0);
+            notices.unread.set(0);
         }
     };
     let newest_first = move || {
-        let mut n = live.notices.get();
+        let mut n = notices.notices.get();
         n.reverse();
         n
     };
@@ -104,7 +106,7 @@ pub fn NotificationBell() -> impl IntoView {
             <button type="button" class="icon-btn" id="notification-bell" aria-haspopup="true"
                 aria-expanded=move || open.get().to_string() aria-controls="notification-list"
                 aria-label=move || {
-                    let n = live.unread.get();
+                    let n = notices.unread.get();
                     if n > 0 {
                         t_string!(i18n, notifications_unread, count = n).to_string()
                     } else {
@@ -115,8 +117,8 @@ pub fn NotificationBell() -> impl IntoView {
                 <svg aria-hidden="true" viewBox="0 0 24 24" width="20" height="20">
                     <path fill="currentColor" d="M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22Zm7-6V11a7 7 0 0 0-5.5-6.84V3.5a1.5 1.5 0 0 0-3 0v.66A7 7 0 0 0 5 11v5l-2 2v1h18v-1l-2-2Z"/>
                 </svg>
-                <Show when=move || { live.unread.get() > 0 }>
-                    <span class="badge" id="notification-count" aria-hidden="true">{move || live.unread.get()}</span>
+                <Show when=move || { notices.unread.get() > 0 }>
+                    <span class="badge" id="notification-count" aria-hidden="true">{move || notices.unread.get()}</span>
                 </Show>
             </button>
             <Show when=move || open.get()>
@@ -125,12 +127,12 @@ pub fn NotificationBell() -> impl IntoView {
                     <div class="notice-head">
                         <strong>{t!(i18n, notifications)}</strong>
                         <button type="button" class="link-btn" id="notifications-clear"
-                            disabled=move || live.notices.with(Vec::is_empty)
-                            on:click=move |_| { live.notices.set(vec![]); live.unread.set(0); }>
+                            disabled=move || notices.notices.with(Vec::is_empty)
+                            on:click=move |_| notices.clear()>
                             {t!(i18n, notifications_clear)}
                         </button>
                     </div>
-                    <Show when=move || !live.notices.with(Vec::is_empty)
+                    <Show when=move || !notices.notices.with(Vec::is_empty)
                         fallback=move || view! { <p class="empty">{t!(i18n, notifications_empty)}</p> }>
                         <ul class="notice-list">
                             {move || newest_first().into_iter().map(|n| {
@@ -138,7 +140,7 @@ pub fn NotificationBell() -> impl IntoView {
                                 view! {
                                     <li>
                                         <button type="button" class="notice-item"
-                                            on:click=move |_| { live.show_toast(shown.clone()); open.set(false); }>
+                                            on:click=move |_| { notices.show_toast(shown.clone()); open.set(false); }>
                                             <span class="notice-name">{n.name.clone()}</span>
                                             <StatusBadge status=n.status />
                                             <span class="muted notice-time">{crate::format::local_time(n.at)}</span>

@@ -8,10 +8,12 @@ use leptos::prelude::*;
 
 use crate::api::{self, ApiError};
 use crate::components::field::field_message;
+use crate::components::loaded::Loaded;
+use crate::components::session_dialogs::use_dialogs;
 use crate::components::status::StatusBadge;
 use crate::format::{elapsed, local_datetime};
 use crate::i18n::*;
-use crate::live::{use_live, LogTarget};
+use crate::live::use_live;
 
 /// How often live usage is measured while the panel is open.
 const USAGE_MS: u64 = 5_000;
@@ -61,14 +63,12 @@ pub fn SessionDetail(#[prop(into)] id: Signal<String>, on_close: Callback<()>) -
                 <button type="button" class="icon-btn" id="detail-close" aria-label=move || t_string!(i18n, btn_close).to_string()
                     on:click=move |_| on_close.run(())>"×"</button>
             </div>
-            {move || match current.get() {
-                None => view! { <p class="loading" role="status">{t!(i18n, loading)}</p> }.into_any(),
-                Some(Err(ApiError::Problem(p))) if p.status == 404 => {
-                    view! { <p class="empty">{t!(i18n, detail_gone)}</p> }.into_any()
-                }
-                Some(Err(_)) => view! { <p class="alert alert-error" role="alert">{t!(i18n, error_generic)}</p> }.into_any(),
-                Some(Ok(s)) => view! { <DetailBody s=s now=now /> }.into_any(),
-            }}
+            <Loaded value=current failed=Callback::new(move |e| match e {
+                ApiError::Problem(p) if p.status == 404 => view! { <p class="empty">{t!(i18n, detail_gone)}</p> }.into_any(),
+                _ => view! { <p class="alert alert-error" role="alert">{t!(i18n, error_generic)}</p> }.into_any(),
+            }) let:s>
+                <DetailBody s=s now=now />
+            </Loaded>
         </aside>
     }
 }
@@ -76,7 +76,7 @@ pub fn SessionDetail(#[prop(into)] id: Signal<String>, on_close: Callback<()>) -
 #[component]
 fn DetailBody(s: SessionInfo, now: RwSignal<chrono::DateTime<chrono::Utc>>) -> impl IntoView {
     let i18n = use_i18n();
-    let live = use_live();
+    let dialogs = use_dialogs();
     let s = StoredValue::new(s);
     let st = s.with_value(|s| s.status);
     let alive = !st.is_finished();
@@ -135,13 +135,13 @@ fn DetailBody(s: SessionInfo, now: RwSignal<chrono::DateTime<chrono::Utc>>) -> i
             <button type="button" class="btn btn-small" disabled=true title=move || t_string!(i18n, coming_later).to_string()>{t!(i18n, action_apps)}</button>
             <button type="button" class="btn btn-small" disabled=true title=move || t_string!(i18n, coming_later).to_string()>{t!(i18n, action_terminal)}</button>
             <button type="button" class="btn btn-small" id="detail-logs"
-                on:click=move |_| live.logs.set(Some(LogTarget { session_id: id2.clone(), name: name2.clone(), kernel: None }))>
+                on:click=move |_| dialogs.show_logs(id2.clone(), name2.clone(), None)>
                 {t!(i18n, action_logs)}
             </button>
             <button type="button" class="btn btn-small" disabled=true title=move || t_string!(i18n, coming_later).to_string()>{t!(i18n, action_commit)}</button>
             <button type="button" class="btn btn-small btn-danger btn-power" id="detail-terminate" disabled=!alive
                 aria-label=move || t_string!(i18n, action_terminate).to_string()
-                on:click=move |_| live.terminate.set(Some((id3.clone(), name3.clone())))>
+                on:click=move |_| dialogs.ask_terminate(id3.clone(), name3.clone())>
                 <svg aria-hidden="true" viewBox="0 0 24 24" width="16" height="16"><path fill="currentColor" d="M11 3h2v10h-2zM7.05 5.64l1.41 1.41A6 6 0 1 0 15.54 7l1.41-1.41A8 8 0 1 1 7.05 5.64Z"/></svg>
                 {t!(i18n, action_terminate)}
             </button>
@@ -195,7 +195,7 @@ fn DetailBody(s: SessionInfo, now: RwSignal<chrono::DateTime<chrono::Utc>>) -> i
                             <td>{k.role.clone()}</td>
                             <td><StatusBadge status=k.status /></td>
                             <td><button type="button" class="btn btn-small kernel-logs"
-                                on:click=move |_| live.logs.set(Some(LogTarget { session_id: sid.clone(), name: sname.clone(), kernel: Some(kid.clone()) }))>
+                                on:click=move |_| dialogs.show_logs(sid.clone(), sname.clone(), Some(kid.clone()))>
                                 {t!(i18n, action_logs)}
                             </button></td>
                         </tr>
@@ -228,8 +228,11 @@ fn UsageBox(id: String) -> impl IntoView {
     view! {
         <div class="usage-box" id="detail-usage" aria-live="off">
             <h3 class="detail-sub">{t!(i18n, detail_usage)}</h3>
-            {move || match usage.get() {
-                Some(Ok(u)) => u.kernels.first().map(|k| {
+            <Loaded value=Signal::derive(move || usage.get())
+                loading=move || view! { <p class="muted">{t!(i18n, usage_measuring)}</p> }
+                failed=Callback::new(move |_| view! { <p class="muted">{t!(i18n, usage_unavailable)}</p> }.into_any())
+                let:u>
+                {u.kernels.first().map(|k| {
                     let cpu = format!("{:.1} %", k.cpu_percent);
                     let mem = format!("{} / {}", k.mem_used, k.mem_limit);
                     let net = format!("↓ {} · ↑ {}", k.net_rx, k.net_tx);
@@ -240,10 +243,8 @@ fn UsageBox(id: String) -> impl IntoView {
                             <div><dt>{t!(i18n, usage_net)}</dt><dd id="usage-net">{net}</dd></div>
                         </dl>
                     }.into_any()
-                }).unwrap_or_else(|| view! { <p class="muted">"—"</p> }.into_any()),
-                Some(Err(_)) => view! { <p class="muted">{t!(i18n, usage_unavailable)}</p> }.into_any(),
-                None => view! { <p class="muted">{t!(i18n, usage_measuring)}</p> }.into_any(),
-            }}
+                }).unwrap_or_else(|| view! { <p class="muted">"—"</p> }.into_any())}
+            </Loaded>
         </div>
     }
 }

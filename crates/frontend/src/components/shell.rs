@@ -8,18 +8,22 @@ use leptos_router::components::A;
 use crate::api;
 use crate::auth::use_auth;
 use crate::components::notifications::{NotificationBell, Toasts};
-use crate::components::session_actions::SessionDialogs;
+use crate::components::session_dialogs::{Dialogs, SessionDialogs};
 use crate::i18n::*;
 use crate::live::Live;
+use crate::notices::Notices;
 
 /// Header + main area around a protected page.
 #[component]
 pub fn Shell(children: Children) -> impl IntoView {
     let i18n = use_i18n();
     let auth = use_auth();
-    Live::provide(Signal::derive(move || {
-        auth.user.with(|u| u.as_ref().map(|u| u.id.clone()))
-    }));
+    let notices = Notices::provide();
+    Dialogs::provide();
+    Live::provide(
+        Signal::derive(move || auth.user.with(|u| u.as_ref().map(|u| u.id.clone()))),
+        notices,
+    );
     view! {
         <a class="skip-link" href="#main">{t!(i18n, skip_to_content)}</a>
         <header class="app-header">

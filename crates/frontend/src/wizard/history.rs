@@ -2,17 +2,21 @@
 //! (kept on the server), renameable and pinnable; choosing one loads it.
 
 use berth_shared::history::{relaunch_name, HistoryEntry, UpdateHistoryRequest};
+use berth_shared::sessions::{DEFAULT_CPU, DEFAULT_MEM};
 use leptos::prelude::*;
 
+use super::state::WizardState;
 use crate::api;
 use crate::components::dialog::Modal;
 use crate::i18n::*;
-use crate::wizard::state::WizardState;
 
-/// Four random lowercase letters/digits, for a relaunch's fresh name.
+/// Length of the random suffix that gives a relaunch a fresh name.
+const SUFFIX_CHARS: usize = 4;
+
+/// [`SUFFIX_CHARS`] random lowercase letters/digits.
 fn suffix() -> String {
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    (0..4)
+    (0..SUFFIX_CHARS)
         .map(|_| {
             ALPHABET[(js_sys::Math::random() * ALPHABET.len() as f64) as usize % ALPHABET.len()]
                 as char
@@ -65,8 +69,8 @@ pub fn HistoryModal(open: RwSignal<bool>, on_load: Callback<WizardState>) -> imp
         let r = &e.config.resources;
         let resources = format!(
             "{} CPU, {}",
-            r.cpu.unwrap_or(berth_shared::sessions::DEFAULT_CPU),
-            r.mem.unwrap_or(berth_shared::sessions::DEFAULT_MEM)
+            r.cpu.unwrap_or(DEFAULT_CPU),
+            r.mem.unwrap_or(DEFAULT_MEM)
         );
         let entry = StoredValue::new(e.clone());
         view! {

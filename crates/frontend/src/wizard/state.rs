@@ -1,11 +1,14 @@
 //! The launcher wizard's state and rules, as plain Rust (no view code), so
 //! it is unit-tested natively. Every rule comes from `berth-shared`: the
 //! wizard and the server judge a configuration the same way.
+//!
+//! Over 500 lines only because its unit tests sit below the code (about
+//! 330 lines of code, the rest tests).
 
 use std::collections::BTreeMap;
 
 use berth_shared::bytes::{ByteSize, MIB};
-use berth_shared::resources::ResourceBounds;
+use berth_shared::resources::{AgentInfo, EnvironmentVersion, ResourceBounds, ResourcePolicy};
 use berth_shared::sessions::{
     env_rows, session_name, CreateSessionRequest, ResourceRequest, SessionType, DEFAULT_CPU,
     DEFAULT_MEM, DEFAULT_SHMEM,
@@ -51,6 +54,17 @@ impl Page {
     /// The page before this one.
     pub fn prev(self) -> Option<Page> {
         self.index().checked_sub(1).map(|i| Page::ALL[i])
+    }
+
+    /// Its name in element ids (`step-type`, `review-environment`, …).
+    pub fn id(self) -> &'static str {
+        match self {
+            Page::SessionType => "type",
+            Page::Environment => "environment",
+            Page::Data => "data",
+            Page::Network => "network",
+            Page::Review => "review",
+        }
     }
 
     /// The page that edits a request field (for errors from the server).
@@ -142,6 +156,34 @@ impl Default for WizardState {
             nthreads: None,
             bounds: ResourceBounds::default(),
         }
+    }
+}
+
+/// The bounds of one session's CPU and memory, as the server will judge
+/// them: the chosen image version's minimums, the biggest agent of the
+/// resource group (`group`; none yet = every agent counts), and the
+/// owner's policy, when each is known.
+pub fn bounds_for(
+    version: Option<&EnvironmentVersion>,
+    group: Option<&str>,
+    agents: &[AgentInfo],
+    policy: Option<&ResourcePolicy>,
+) -> ResourceBounds {
+    let agents: Vec<&AgentInfo> = agents
+        .iter()
+        .filter(|a| group.is_none_or(|g| a.resource_group == g))
+        .collect();
+    let bounds = ResourceBounds {
+        min_cpu: version.map_or(0.0, |v| v.min_cpu),
+        min_mem: version.map(|v| v.min_mem).unwrap_or_default(),
+        capacity_cpu: (!agents.is_empty())
+            .then(|| agents.iter().map(|a| a.cpu_total).fold(0.0, f64::max)),
+        capacity_mem: agents.iter().map(|a| a.mem_total).max(),
+        ..Default::default()
+    };
+    match policy {
+        Some(p) => bounds.with_policy(p),
+        None => bounds,
     }
 }
 
@@ -435,6 +477,45 @@ mod tests {
     }
 
     #[test]
+    fn bounds_come_from_the_version_the_group_and_the_policy() {
+        use berth_shared::resources::AgentStatus;
+        let agent = |id: &str, group: &str, cpu: f64| AgentInfo {
+            id: id.into(),
+            resource_group: group.into(),
+            status: AgentStatus::Alive,
+            cpu_total: cpu,
+            cpu_used: 0.0,
+            mem_total: ByteSize(4 << 30),
+            mem_used: ByteSize(0),
+            accelerators_total: BTreeMap::new(),
+            accelerators_used: BTreeMap::new(),
+        };
+        let agents = [agent("a", "default", 4.0), agent("b", "gpu", 16.0)];
+        let version = EnvironmentVersion {
+            version: "latest".into(),
+            image: "x:latest".into(),
+            service_ports: vec![],
+            min_cpu: 0.5,
+            min_mem: ByteSize(64 * MIB),
+        };
+        let b = bounds_for(Some(&version), Some("default"), &agents, None);
+        assert_eq!((b.min_cpu, b.min_mem), (0.5, ByteSize(64 * MIB)));
+        assert_eq!(b.max_cpu(), Some(4.0), "only the group's agents count");
+        assert_eq!(bounds_for(None, None, &agents, None).max_cpu(), Some(16.0));
+        assert_eq!(bounds_for(None, None, &[], None).max_cpu(), None);
+        let policy = ResourcePolicy {
+            name: "p".into(),
+            max_concurrent_sessions: 0,
+            max_total_cpu: 2.0,
+            max_total_mem: ByteSize(0),
+            max_session_lifetime: 0,
+        };
+        let b = bounds_for(None, Some("default"), &agents, Some(&policy));
+        assert_eq!(b.max_cpu(), Some(2.0));
+        assert_eq!(b.max_mem(), Some(ByteSize(4 << 30)));
+    }
+
+    #[test]
     fn server_fields_map_to_pages() {
         assert_eq!(Page::of_field("name"), Page::SessionType);
         assert_eq!(Page::of_field("owner_email"), Page::SessionType);
@@ -446,5 +527,7 @@ mod tests {
         assert_eq!(Page::Review.next(), None);
         assert_eq!(Page::SessionType.prev(), None);
         assert_eq!(Page::Environment.next(), Some(Page::Data));
+        let ids: Vec<_> = Page::ALL.iter().map(|p| p.id()).collect();
+        assert_eq!(ids, ["type", "environment", "data", "network", "review"]);
     }
 }

@@ -1,5 +1,8 @@
 //! What a client asks of sessions: the create body and its rules, rename,
 //! and the queries of the list, logs and terminate routes.
+//!
+//! Over 500 lines only because its unit tests sit below the code (about
+//! 360 lines of code, the rest tests).
 
 use std::collections::BTreeMap;
 

@@ -254,6 +254,14 @@ pub fn status_details(data: &serde_json::Value) -> Vec<StatusDetail> {
     out
 }
 
+/// Query of `GET /api/v1/events`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventsQuery {
+    /// Admins: every user's sessions, not only those they own or launched.
+    #[serde(default)]
+    pub all: bool,
+}
+
 /// One lifecycle event on `/api/v1/events` (SSE `data:`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionEvent {

@@ -1,0 +1,238 @@
+//! Page 2: environment and version (or a manual image), environment
+//! variables, and resources: group, preset, CPU, memory, shared memory,
+//! accelerators, number of sessions, HPC threads.
+
+use std::collections::BTreeMap;
+
+use berth_shared::bytes::{ByteSize, MIB};
+use berth_shared::sessions::{MAX_COUNT, MAX_NTHREADS, MIN_MEM};
+use leptos::prelude::*;
+
+use super::ctx::{Ctx, FieldMessage, Help};
+use super::slider_field::SliderField;
+use super::sources::{loaded, Sources};
+use super::state::EnvRow;
+use crate::components::field::field_message;
+use crate::i18n::*;
+
+/// The CPU slider's step and least value.
+const CPU_STEP: f64 = 0.1;
+/// The CPU slider's top when nothing (agents, policy) bounds it.
+const CPU_SLIDER_MAX: f64 = 8.0;
+/// CPU is kept to this many steps per core (two decimals).
+const CPU_PRECISION: f64 = 100.0;
+/// The memory sliders' step, in MiB.
+const MEM_STEP_MIB: f64 = 1.0;
+/// The memory slider's top (MiB) when nothing bounds it: 16 GiB.
+const MEM_SLIDER_MAX_MIB: u64 = 16 * 1024;
+/// An accelerator slider's step: shares are fractional, devices whole.
+fn accelerator_step(slot: &str) -> f64 {
+    if slot.ends_with("shares") {
+        0.1
+    } else {
+        1.0
+    }
+}
+
+/// The page.
+#[component]
+pub fn EnvironmentPage(ctx: Ctx, sources: Sources) -> impl IntoView {
+    let Ctx { i18n, state, .. } = ctx;
+    let Sources {
+        envs,
+        groups,
+        presets,
+        agents,
+        ..
+    } = sources;
+    let env_list = move || loaded(envs).map(|l| l.items).unwrap_or_default();
+    let allow_manual = move || loaded(envs).is_some_and(|l| l.allow_manual_image);
+    let versions = move || {
+        let name = state.with(|s| s.environment.clone());
+        env_list()
+            .into_iter()
+            .find(|e| e.name == name)
+            .map(|e| e.versions)
+            .unwrap_or_default()
+    };
+    let group_names = move || loaded(groups).map(|g| g.items).unwrap_or_default();
+    let max_cpu = move || state.with(|s| s.bounds.max_cpu()).unwrap_or(CPU_SLIDER_MAX);
+    let min_cpu = move || state.with(|s| s.bounds.min_cpu).max(CPU_STEP);
+    let max_mem_mib = move || {
+        state
+            .with(|s| s.bounds.max_mem())
+            .map_or(MEM_SLIDER_MAX_MIB, |m| m.0 / MIB)
+    };
+    let min_mem_mib = move || state.with(|s| (s.bounds.min_mem.0 / MIB).max(MIN_MEM.0 / MIB));
+    let env_len = Memo::new(move |_| state.with(|s| s.env.len()));
+    // accelerator slots declared by the agents, with the most any one has
+    let accel_slots = move || {
+        let mut slots: BTreeMap<String, f64> = BTreeMap::new();
+        for a in loaded(agents).map(|a| a.items).unwrap_or_default() {
+            for (k, v) in a.accelerators_total {
+                let e = slots.entry(k).or_default();
+                *e = e.max(v);
+            }
+        }
+        slots
+    };
+
+    let env_row = move |i: usize| {
+        let name_id = format!("env-{i}-name");
+        let value_id = format!("env-{i}-value");
+        let err_id = format!("env-{i}-error");
+        let field = format!("env[{i}].name");
+        let field2 = field.clone();
+        let message = move || {
+            state
+                .with(|s| s.error_for(&field))
+                .map(|e| field_message(i18n, &e.code))
+        };
+        view! {
+            <div class="env-row">
+                <input id=name_id type="text" class="env-name" autocomplete="off"
+                    aria-label=move || t_string!(i18n, env_name).to_string()
+                    prop:value=move || state.with(|s| s.env.get(i).map(|r| r.name.clone()).unwrap_or_default())
+                    on:input=move |ev| state.update(|s| if let Some(r) = s.env.get_mut(i) { r.name = event_target_value(&ev) })
+                    aria-invalid=move || state.with(|s| s.error_for(&field2).is_some()).to_string()
+                    aria-describedby=err_id.clone() />
+                <input id=value_id type="text" class="env-value" autocomplete="off"
+                    aria-label=move || t_string!(i18n, env_value).to_string()
+                    prop:value=move || state.with(|s| s.env.get(i).map(|r| r.value.clone()).unwrap_or_default())
+                    on:input=move |ev| state.update(|s| if let Some(r) = s.env.get_mut(i) { r.value = event_target_value(&ev) }) />
+                <button type="button" class="btn btn-icon" id=format!("env-{i}-remove")
+                    aria-label=move || t_string!(i18n, env_remove).to_string()
+                    on:click=move |_| state.update(|s| { if i < s.env.len() { s.env.remove(i); } })>"−"</button>
+                <p class="field-error" id=err_id aria-live="polite">{message}</p>
+            </div>
+        }
+    };
+
+    view! {
+        <div class="field-row">
+            <div class="field">
+                <label for="environment">{t!(i18n, environment)}</label>
+                <select id="environment"
+                    on:change=move |ev| {
+                        let name = event_target_value(&ev);
+                        let first = env_list().into_iter().find(|e| e.name == name)
+                            .and_then(|e| e.versions.first().map(|v| v.version.clone())).unwrap_or_default();
+                        state.update(|s| { s.environment = name; s.version = first; });
+                    }
+                    aria-describedby="environment-error">
+                    {move || env_list().into_iter().map(|e| {
+                        let selected = state.with(|s| s.environment == e.name);
+                        view! { <option value=e.name.clone() selected=selected>{e.display_name.clone()}" ("{e.name.clone()}")"</option> }
+                    }).collect_view()}
+                </select>
+                <FieldMessage ctx=ctx field="environment" id="environment-error" />
+            </div>
+            <div class="field">
+                <label for="version">{t!(i18n, version)}</label>
+                <select id="version" on:change=move |ev| state.update(|s| s.version = event_target_value(&ev))>
+                    {move || versions().into_iter().map(|v| {
+                        let selected = state.with(|s| s.version == v.version);
+                        view! { <option value=v.version.clone() selected=selected>{v.version.clone()}</option> }
+                    }).collect_view()}
+                </select>
+            </div>
+        </div>
+        <Show when=allow_manual>
+            <div class="field">
+                <label for="manual-image">{t!(i18n, manual_image)}</label>
+                <input id="manual-image" type="text" autocomplete="off"
+                    prop:value=move || state.with(|s| s.manual_image.clone())
+                    on:input=move |ev| state.update(|s| s.manual_image = event_target_value(&ev))
+                    aria-describedby="manual-image-error" />
+                <FieldMessage ctx=ctx field="image" id="manual-image-error" />
+            </div>
+        </Show>
+        <fieldset class="env-vars">
+            <legend>{t!(i18n, env_vars)}</legend>
+            {move || (0..env_len.get()).map(env_row).collect_view()}
+            <button type="button" class="btn" id="env-add"
+                on:click=move |_| state.update(|s| s.env.push(EnvRow::default()))>{t!(i18n, env_add)}</button>
+        </fieldset>
+        <fieldset class="resources">
+            <legend>{t!(i18n, resources)}</legend>
+            <div class="field-row">
+                <div class="field">
+                    <label for="resource-group">{t!(i18n, resource_group)}</label>
+                    <select id="resource-group" disabled=move || group_names().len() <= 1
+                        on:change=move |ev| state.update(|s| s.resource_group = Some(event_target_value(&ev)))>
+                        {move || group_names().into_iter().map(|g| {
+                            let selected = state.with(|s| s.resource_group.as_deref() == Some(g.name.as_str()));
+                            view! { <option value=g.name.clone() selected=selected>{g.name.clone()}</option> }
+                        }).collect_view()}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="preset">{t!(i18n, preset)}</label>
+                    <select id="preset" on:change=move |ev| {
+                        let name = event_target_value(&ev);
+                        if let Some(list) = loaded(presets) {
+                            if let Some(p) = list.items.iter().find(|p| p.name == name) {
+                                state.update(|s| s.apply_preset(p.cpu, p.mem, p.shmem, &p.accelerators));
+                            }
+                        }
+                    }>
+                        <option value="">{t!(i18n, preset_custom)}</option>
+                        {move || loaded(presets).map(|l| l.items).unwrap_or_default().into_iter().map(|p| {
+                            view! { <option value=p.name.clone()>{format!("{} ({} CPU, {})", p.name, p.cpu, p.mem)}</option> }
+                        }).collect_view()}
+                    </select>
+                </div>
+            </div>
+            <SliderField ctx=ctx id="cpu" field="resources.cpu" min=Signal::derive(min_cpu) max=Signal::derive(max_cpu) step=CPU_STEP
+                label=Signal::derive(move || t_string!(i18n, cpu).to_string())
+                help=Signal::derive(move || t_string!(i18n, cpu_help).to_string())
+                value=Signal::derive(move || state.with(|s| s.cpu))
+                set=Callback::new(move |v: f64| state.update(|s| s.cpu = (v * CPU_PRECISION).round() / CPU_PRECISION)) />
+            <SliderField ctx=ctx id="memory" field="resources.mem" min=Signal::derive(move || min_mem_mib() as f64) max=Signal::derive(move || max_mem_mib() as f64) step=MEM_STEP_MIB
+                label=Signal::derive(move || t_string!(i18n, memory).to_string())
+                help=Signal::derive(move || t_string!(i18n, memory_help).to_string())
+                value=Signal::derive(move || state.with(|s| s.mem_mib() as f64))
+                set=Callback::new(move |v: f64| state.update(|s| s.mem = ByteSize(v.max(0.0) as u64 * MIB))) />
+            <SliderField ctx=ctx id="shmem" field="resources.shmem" min=Signal::derive(|| 0.0) max=Signal::derive(move || state.with(|s| s.mem_mib()) as f64) step=MEM_STEP_MIB
+                label=Signal::derive(move || t_string!(i18n, shmem).to_string())
+                help=Signal::derive(move || t_string!(i18n, shmem_help).to_string())
+                value=Signal::derive(move || state.with(|s| s.shmem_mib() as f64))
+                set=Callback::new(move |v: f64| state.update(|s| s.shmem = ByteSize(v.max(0.0) as u64 * MIB))) />
+            {move || accel_slots().into_iter().map(|(slot, most)| {
+                let (s1, s2, s3) = (slot.clone(), slot.clone(), slot.clone());
+                let step = accelerator_step(&slot);
+                view! {
+                    <SliderField ctx=ctx id=format!("accel-{}", slot.replace('.', "-")) field=format!("resources.accelerators.{slot}")
+                        min=Signal::derive(|| 0.0) max=Signal::derive(move || most) step=step
+                        label=Signal::derive(move || t_string!(i18n, accelerator, slot = s1.clone()).to_string())
+                        help=Signal::derive(move || t_string!(i18n, accelerator_help).to_string())
+                        value=Signal::derive(move || state.with(|s| s.accelerators.get(&s2).copied().unwrap_or(0.0)))
+                        set=Callback::new(move |v: f64| state.update(|s| { s.accelerators.insert(s3.clone(), v.max(0.0)); })) />
+                }
+            }).collect_view()}
+            <div class="field-row">
+                <div class="field">
+                    <label for="session-count">{t!(i18n, session_count)}
+                        <Help ctx=ctx id="session-count" text=Signal::derive(move || t_string!(i18n, session_count_help).to_string()) />
+                    </label>
+                    <input id="session-count" type="number" min="1" max=MAX_COUNT step="1"
+                        prop:value=move || state.with(|s| s.count.to_string())
+                        on:input=move |ev| if let Ok(n) = event_target_value(&ev).parse() { state.update(|s| s.count = n) }
+                        aria-describedby="session-count-error" />
+                    <FieldMessage ctx=ctx field="count" id="session-count-error" />
+                </div>
+                <div class="field">
+                    <label for="nthreads">{t!(i18n, nthreads)}
+                        <Help ctx=ctx id="nthreads" text=Signal::derive(move || t_string!(i18n, nthreads_help).to_string()) />
+                    </label>
+                    <input id="nthreads" type="number" min="1" max=MAX_NTHREADS step="1"
+                        placeholder=move || state.with(|s| (s.cpu.ceil() as u32).max(1).to_string())
+                        prop:value=move || state.with(|s| s.nthreads.map(|n| n.to_string()).unwrap_or_default())
+                        on:input=move |ev| { let v = event_target_value(&ev).trim().parse().ok(); state.update(|s| s.nthreads = v) }
+                        aria-describedby="nthreads-error" />
+                    <FieldMessage ctx=ctx field="nthreads" id="nthreads-error" />
+                </div>
+            </div>
+        </fieldset>
+    }
+}

@@ -1,0 +1,172 @@
+//! Page 5: a card per page (or its errors) with Edit, and Launch, which
+//! asks first when no folder is mounted.
+
+use berth_shared::sessions::SessionType;
+use berth_shared::FieldError;
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+
+use super::ctx::{page_label, Ctx};
+use super::state::Page;
+use crate::api::{self, ApiError};
+use crate::components::dialog::Modal;
+use crate::components::field::field_message;
+use crate::i18n::*;
+
+/// The page.
+#[component]
+pub fn ReviewPage(ctx: Ctx, server_errors: RwSignal<Vec<FieldError>>) -> impl IntoView {
+    let Ctx {
+        i18n, state, page, ..
+    } = ctx;
+    let navigate = use_navigate();
+    let confirm = RwSignal::new(false);
+    let busy = RwSignal::new(false);
+    let failure = RwSignal::new(None::<String>);
+    let card = move |p: Page| {
+        let errors = move || state.with(|s| s.page_errors(p));
+        let lines = move || -> Vec<(String, String)> {
+            state.with(|s| match p {
+                Page::SessionType => vec![
+                    (
+                        t_string!(i18n, step_type).to_string(),
+                        match s.session_type {
+                            SessionType::Interactive => {
+                                t_string!(i18n, type_interactive).to_string()
+                            }
+                            SessionType::Batch => t_string!(i18n, type_batch).to_string(),
+                        },
+                    ),
+                    (
+                        t_string!(i18n, session_name).to_string(),
+                        if s.name.is_empty() {
+                            t_string!(i18n, default_value).to_string()
+                        } else {
+                            s.name.clone()
+                        },
+                    ),
+                ]
+                .into_iter()
+                .chain(
+                    s.owner_email
+                        .clone()
+                        .map(|o| (t_string!(i18n, owner_email).to_string(), o)),
+                )
+                .collect(),
+                Page::Environment => vec![
+                    (
+                        t_string!(i18n, environment).to_string(),
+                        if s.manual_image.is_empty() {
+                            format!("{}:{}", s.environment, s.version)
+                        } else {
+                            s.manual_image.clone()
+                        },
+                    ),
+                    (
+                        t_string!(i18n, resources).to_string(),
+                        format!("{} CPU, {}, /dev/shm {}", s.cpu, s.mem, s.shmem),
+                    ),
+                    (
+                        t_string!(i18n, env_vars).to_string(),
+                        if s.env.is_empty() {
+                            t_string!(i18n, none).to_string()
+                        } else {
+                            s.env
+                                .iter()
+                                .map(|r| r.name.clone())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        },
+                    ),
+                    (
+                        t_string!(i18n, session_count).to_string(),
+                        s.count.to_string(),
+                    ),
+                ],
+                Page::Data => vec![(
+                    t_string!(i18n, step_data).to_string(),
+                    t_string!(i18n, none).to_string(),
+                )],
+                Page::Network => vec![(
+                    t_string!(i18n, step_network).to_string(),
+                    t_string!(i18n, none).to_string(),
+                )],
+                Page::Review => vec![],
+            })
+        };
+        view! {
+            <article class="review-card" id=format!("review-{}", p.id()) class:review-error=move || !errors().is_empty()
+                aria-labelledby=format!("review-{}-title", p.id())>
+                <header>
+                    <h3 id=format!("review-{}-title", p.id())>{move || page_label(i18n, p)}</h3>
+                    <button type="button" class="btn btn-small" id=format!("review-{}-edit", p.id()) on:click=move |_| page.set(p)>
+                        {t!(i18n, btn_edit)}
+                    </button>
+                </header>
+                {move || if errors().is_empty() {
+                    view! { <dl>{lines().into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}</dl> }.into_any()
+                } else {
+                    view! {
+                        <div class="review-errors" role="alert">
+                            <p>{t!(i18n, review_has_errors)}</p>
+                            <ul>{errors().into_iter().map(|e| view! { <li>{field_message(i18n, &e.code)}</li> }).collect_view()}</ul>
+                        </div>
+                    }.into_any()
+                }}
+            </article>
+        }
+    };
+    let launch = move || {
+        confirm.set(false);
+        busy.set(true);
+        failure.set(None);
+        let req = state.with_untracked(|s| s.to_request());
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            let result = api::create_session(&req).await;
+            busy.set(false);
+            match result {
+                Ok(_) => navigate("/sessions", Default::default()),
+                Err(ApiError::Invalid(errs)) => {
+                    let first = errs.first().map(|e| Page::of_field(&e.field));
+                    server_errors.set(errs);
+                    if let Some(p) = first {
+                        page.set(p);
+                    }
+                }
+                Err(ApiError::Network(_)) => {
+                    failure.set(Some(t_string!(i18n, error_network).to_string()))
+                }
+                Err(_) => failure.set(Some(t_string!(i18n, error_generic).to_string())),
+            }
+        });
+    };
+    let launch = StoredValue::new(launch);
+    view! {
+        <div class="review-grid">
+            {[Page::SessionType, Page::Environment, Page::Data, Page::Network].into_iter().map(card).collect_view()}
+        </div>
+        <Show when=move || failure.with(Option::is_some)>
+            <div class="alert alert-error" role="alert">{move || failure.get()}</div>
+        </Show>
+        <button type="button" class="btn btn-primary btn-launch" id="launch-button"
+            disabled=move || busy.get() || !state.with(|s| s.can_launch())
+            on:click=move |_| confirm.set(true)>
+            {move || if busy.get() { t_string!(i18n, launching).to_string() } else { t_string!(i18n, btn_launch).to_string() }}
+        </button>
+        <Modal open=confirm on_close=Callback::new(move |_| confirm.set(false)) id="no-folder-dialog"
+            labelled_by="no-folder-title" described_by="no-folder-body">
+            <h2 id="no-folder-title">{t!(i18n, no_folder_title)}</h2>
+            <p id="no-folder-body">{t!(i18n, no_folder_body)}</p>
+            <div class="dialog-buttons">
+                <button type="button" class="btn" id="no-folder-cancel" on:click=move |_| confirm.set(false)>
+                    {t!(i18n, btn_cancel)}
+                </button>
+                <button type="button" class="btn btn-primary" id="no-folder-launch" autofocus=true
+                    on:click=move |_| launch.with_value(|f| f())>
+                    {t!(i18n, btn_launch)}
+                </button>
+            </div>
+        </Modal>
+    }
+}

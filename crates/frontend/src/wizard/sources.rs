@@ -1,0 +1,114 @@
+//! What the wizard's pages choose from, fetched from the server: the
+//! environments, the resource groups of the session's project, presets,
+//! agents and the owner's policy. The state follows them: the first
+//! environment is chosen once the list arrives, a group the project may
+//! not use is dropped, and the CPU/memory bounds are recomputed.
+
+use berth_shared::resources::{
+    AgentList, EnvironmentList, ResourceGroupList, ResourcePolicy, ResourcePresetList,
+};
+use leptos::prelude::*;
+
+use super::state::{bounds_for, WizardState};
+use crate::api::{self, ApiError};
+
+/// A list fetched once (or again when what it depends on changes).
+pub type Res<T> = LocalResource<Result<T, ApiError>>;
+
+/// The lists, shared by the pages.
+#[derive(Clone, Copy)]
+pub struct Sources {
+    /// Environment images and whether manual images are allowed.
+    pub envs: Res<EnvironmentList>,
+    /// Groups the session's project may use (the assigned owner's).
+    pub groups: Res<ResourceGroupList>,
+    /// Resource presets.
+    pub presets: Res<ResourcePresetList>,
+    /// Agents with their capacity.
+    pub agents: Res<AgentList>,
+    /// The session owner's resource policy.
+    pub policy: Res<ResourcePolicy>,
+}
+
+/// The loaded value of a list, if it has arrived (failures read as none:
+/// the server judges the launch anyway).
+pub fn loaded<T: Clone + Send + Sync + 'static>(r: Res<T>) -> Option<T> {
+    r.get().and_then(Result::ok)
+}
+
+impl Sources {
+    /// Starts the fetches and keeps `state` in step with their answers.
+    pub fn load(state: RwSignal<WizardState>) -> Self {
+        let project = Memo::new(move |_| state.with(|s| s.project.clone()));
+        let owner = Memo::new(move |_| state.with(|s| s.owner_email.clone()));
+        let sources = Sources {
+            envs: LocalResource::new(api::environments),
+            groups: LocalResource::new(move || api::resource_groups(project.get())),
+            presets: LocalResource::new(api::presets),
+            agents: LocalResource::new(api::agents),
+            policy: LocalResource::new(move || api::resource_policy(owner.get())),
+        };
+        sources.drop_unusable_group(state);
+        sources.choose_first_environment(state);
+        sources.follow_bounds(state);
+        sources
+    }
+
+    /// A group the (new) project may not use is forgotten.
+    fn drop_unusable_group(self, state: RwSignal<WizardState>) {
+        Effect::new(move || {
+            if let Some(list) = loaded(self.groups) {
+                let chosen = state.with_untracked(|s| s.resource_group.clone());
+                if chosen.is_some_and(|g| !list.items.iter().any(|x| x.name == g)) {
+                    state.update(|s| s.resource_group = None);
+                }
+            }
+        });
+    }
+
+    /// The first environment and its newest version, once the list arrives.
+    fn choose_first_environment(self, state: RwSignal<WizardState>) {
+        Effect::new(move || {
+            if let Some(list) = loaded(self.envs) {
+                state.update(|s| {
+                    if s.environment.is_empty() && s.manual_image.is_empty() {
+                        if let Some(e) = list.items.first() {
+                            s.environment = e.name.clone();
+                            s.version = e
+                                .versions
+                                .first()
+                                .map(|v| v.version.clone())
+                                .unwrap_or_default();
+                        }
+                    }
+                });
+            }
+        });
+    }
+
+    /// The bounds of CPU and memory follow the image, the group's agents
+    /// and the owner's policy; the state carries them so every page judges
+    /// alike.
+    fn follow_bounds(self, state: RwSignal<WizardState>) {
+        Effect::new(move || {
+            state.track();
+            let bounds = state.with_untracked(|s| {
+                let version = loaded(self.envs).and_then(|l| {
+                    l.items
+                        .into_iter()
+                        .find(|e| s.manual_image.trim().is_empty() && e.name == s.environment)
+                        .and_then(|e| e.versions.into_iter().find(|v| v.version == s.version))
+                });
+                let group = s.resource_group.clone().or_else(|| {
+                    loaded(self.groups).and_then(|g| g.items.first().map(|g| g.name.clone()))
+                });
+                let agents = loaded(self.agents).map(|a| a.items).unwrap_or_default();
+                let policy = loaded(self.policy);
+                bounds_for(version.as_ref(), group.as_deref(), &agents, policy.as_ref())
+            });
+            if state.with_untracked(|s| s.bounds != bounds) {
+                state.update(|s| s.bounds = bounds);
+            }
+        });
+    }
+}

@@ -1,0 +1,102 @@
+//! Page 1: session type, name, batch options, and (admins) the owner.
+
+use berth_shared::sessions::SessionType;
+use leptos::prelude::*;
+
+use super::ctx::{Ctx, FieldMessage};
+use super::owner_fields::OwnerFields;
+use crate::i18n::*;
+
+/// Minutes, the unit of the maximum-run-time box (the request is in seconds).
+const SECS_PER_MINUTE: u64 = 60;
+
+/// The page.
+#[component]
+pub fn TypePage(ctx: Ctx) -> impl IntoView {
+    let Ctx { i18n, state, .. } = ctx;
+    let is_batch = move || state.with(|s| s.session_type == SessionType::Batch);
+    let auth = crate::auth::use_auth();
+    let is_admin = move || {
+        auth.user
+            .with(|u| u.as_ref().is_some_and(|u| u.role.is_admin()))
+    };
+    let set_type = move |t: SessionType| state.update(|s| s.session_type = t);
+    let starts_at_raw = RwSignal::new(String::new());
+    let timeout_raw = RwSignal::new(state.with_untracked(|s| {
+        s.batch_timeout
+            .map(|t| (t / SECS_PER_MINUTE).to_string())
+            .unwrap_or_default()
+    }));
+    view! {
+        <fieldset class="choices">
+            <legend>{t!(i18n, step_type)}</legend>
+            <label class="choice">
+                <input type="radio" name="session-type" id="type-interactive"
+                    prop:checked=move || !is_batch()
+                    on:change=move |_| set_type(SessionType::Interactive) />
+                <span class="choice-title">{t!(i18n, type_interactive)}</span>
+                <span class="choice-help">{t!(i18n, type_interactive_help)}</span>
+            </label>
+            <label class="choice">
+                <input type="radio" name="session-type" id="type-batch"
+                    prop:checked=is_batch
+                    on:change=move |_| set_type(SessionType::Batch) />
+                <span class="choice-title">{t!(i18n, type_batch)}</span>
+                <span class="choice-help">{t!(i18n, type_batch_help)}</span>
+            </label>
+        </fieldset>
+        <div class="field">
+            <label for="session-name">{t!(i18n, session_name)}</label>
+            <input id="session-name" type="text" autocomplete="off"
+                prop:value=move || state.with(|s| s.name.clone())
+                on:input=move |ev| state.update(|s| s.name = event_target_value(&ev))
+                aria-invalid=move || ctx.error.run("name".into()).is_some().to_string()
+                aria-describedby="session-name-hint session-name-error" />
+            <p class="field-hint" id="session-name-hint">{t!(i18n, session_name_help)}</p>
+            <FieldMessage ctx=ctx field="name" id="session-name-error" />
+        </div>
+        <Show when=is_admin>
+            <OwnerFields ctx=ctx />
+        </Show>
+        <Show when=is_batch>
+            <div class="field">
+                <label for="startup-command">{t!(i18n, startup_command)}</label>
+                <textarea id="startup-command" rows="3"
+                    prop:value=move || state.with(|s| s.startup_command.clone())
+                    on:input=move |ev| state.update(|s| s.startup_command = event_target_value(&ev))
+                    aria-invalid=move || ctx.error.run("startup_command".into()).is_some().to_string()
+                    aria-describedby="startup-command-error"></textarea>
+                <FieldMessage ctx=ctx field="startup_command" id="startup-command-error" />
+            </div>
+            <div class="field-row">
+                <div class="field">
+                    <label for="starts-at">{t!(i18n, starts_at)}</label>
+                    <input id="starts-at" type="datetime-local"
+                        prop:value=move || starts_at_raw.get()
+                        on:input=move |ev| {
+                            let raw = event_target_value(&ev);
+                            let at = (!raw.is_empty())
+                                .then(|| js_sys::Date::new(&raw.as_str().into()).get_time())
+                                .filter(|ms| ms.is_finite())
+                                .and_then(|ms| chrono::DateTime::from_timestamp_millis(ms as i64));
+                            starts_at_raw.set(raw);
+                            state.update(|s| s.starts_at = at);
+                        } />
+                </div>
+                <div class="field">
+                    <label for="batch-timeout">{t!(i18n, batch_timeout)}</label>
+                    <input id="batch-timeout" type="number" min="1" step="1"
+                        prop:value=move || timeout_raw.get()
+                        on:input=move |ev| {
+                            let raw = event_target_value(&ev);
+                            let secs = raw.trim().parse::<u64>().ok().map(|m| m * SECS_PER_MINUTE);
+                            timeout_raw.set(raw);
+                            state.update(|s| s.batch_timeout = secs);
+                        }
+                        aria-describedby="batch-timeout-error" />
+                    <FieldMessage ctx=ctx field="batch_timeout" id="batch-timeout-error" />
+                </div>
+            </div>
+        </Show>
+    }
+}
