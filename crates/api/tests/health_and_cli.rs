@@ -68,26 +68,35 @@ async fn spa_fallback_serves_index_for_client_routes() {
     problem(res, StatusCode::NOT_FOUND).await;
 }
 
+/// `berth user create ARGS` on the database in `dir` (no password in the
+/// environment, so one is generated unless given).
+fn user_create(dir: &std::path::Path, db: &str, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_berth"))
+        .args(["user", "create"])
+        .args(args)
+        .env("BERTH_DATABASE_URL", db)
+        .env("BERTH_DATA_DIR", dir)
+        .env_remove("BERTH_USER_PASSWORD")
+        .output()
+        .unwrap()
+}
+
 #[tokio::test]
 async fn cli_creates_a_user_who_can_log_in() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("berth.db").display());
-    let out = Command::new(env!("CARGO_BIN_EXE_berth"))
-        .args([
-            "user",
-            "create",
+    let out = user_create(
+        dir.path(),
+        &db,
+        &[
             "--email",
             "nora@test.berth",
             "--name",
             "Nora",
             "--role",
             "admin",
-        ])
-        .env("BERTH_DATABASE_URL", &db)
-        .env("BERTH_DATA_DIR", dir.path())
-        .env_remove("BERTH_USER_PASSWORD")
-        .output()
-        .unwrap();
+        ],
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -104,19 +113,11 @@ async fn cli_creates_a_user_who_can_log_in() {
         "{stdout}"
     );
 
-    let again = Command::new(env!("CARGO_BIN_EXE_berth"))
-        .args([
-            "user",
-            "create",
-            "--email",
-            "nora@test.berth",
-            "--password",
-            "whatever-123",
-        ])
-        .env("BERTH_DATABASE_URL", &db)
-        .env("BERTH_DATA_DIR", dir.path())
-        .output()
-        .unwrap();
+    let again = user_create(
+        dir.path(),
+        &db,
+        &["--email", "nora@test.berth", "--password", "whatever-123"],
+    );
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
 
