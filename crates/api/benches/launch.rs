@@ -153,6 +153,7 @@ async fn launch_latency() -> (Vec<Duration>, Vec<Duration>) {
             cpu: 0.25,
             mem: 64 << 20,
             shmem: 16 << 20,
+            binds: vec![],
         };
         let t0 = Instant::now();
         let id = rt.run_container(&spec).await.expect("raw create+start");

@@ -83,6 +83,9 @@ pub struct Config {
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "BERTH_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// Largest file the folder explorer accepts in one upload, e.g. `16g`.
+    #[arg(long, env = "BERTH_MAX_UPLOAD_BYTES", default_value = "16g", value_parser = parse_size)]
+    pub max_upload_bytes: ByteSize,
     /// How long a browser login lasts, in hours.
     #[arg(long, env = "BERTH_LOGIN_TTL_HOURS", default_value_t = 12)]
     pub login_ttl_hours: u32,
@@ -130,6 +133,7 @@ impl Config {
             docker_host: "unix:///var/run/docker.sock".into(),
             static_dir: data_dir.join("dist"),
             max_body_bytes: 1024 * 1024,
+            max_upload_bytes: ByteSize(16 << 30),
             login_ttl_hours: 12,
             allow_manual_image: false,
             agent_cpu: None,

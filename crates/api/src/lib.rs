@@ -7,10 +7,10 @@
 //!   start and stop, and the parts every request and task shares;
 //! - `http`: routes, extractors and the problem+json error; handlers parse,
 //!   authorize and call one operation;
-//! - `accounts`, `sessions`, `resources`, `environments`, `history`: the
-//!   operations (users and credentials; sessions and their status machine;
-//!   agents, groups, presets, policies; environment images; the launcher
-//!   history);
+//! - `accounts`, `sessions`, `folders`, `resources`, `environments`,
+//!   `history`: the operations (users and credentials; sessions and their
+//!   status machine; storage folders and the files in them; agents, groups,
+//!   presets, policies; environment images; the launcher history);
 //! - `scheduler`: the pure decision core and the loop that feeds it;
 //! - `events`: the in-process bus behind the SSE stream;
 //! - `store`: the only module with SQL; `runtime`: the only one that talks
@@ -21,6 +21,7 @@ pub mod cli;
 pub mod config;
 pub mod environments;
 pub mod events;
+pub mod folders;
 pub mod history;
 pub mod http;
 pub mod resources;

@@ -8,6 +8,7 @@ use tokio::net::TcpListener;
 
 use crate::accounts::{self, AccountError, Bootstrapped};
 use crate::config::Config;
+use crate::folders::fs::Storage;
 use crate::http::{self, ApiContext};
 use crate::runtime::Runtime;
 use crate::services::Services;
@@ -26,6 +27,9 @@ pub enum StartError {
     /// Binding or serving.
     #[error("cannot listen: {0}")]
     Io(#[from] std::io::Error),
+    /// Preparing `<data dir>/folders`.
+    #[error("cannot prepare the storage folders: {0}")]
+    Storage(std::io::Error),
 }
 
 fn account_message(e: &AccountError) -> String {
@@ -67,7 +71,8 @@ pub async fn build(config: Config) -> Result<App, StartError> {
     let instance = store
         .meta_get_or_init("instance_id", || uuid::Uuid::new_v4().simple().to_string())
         .await?;
-    let ctx = Services::new(config, store, runtime, instance);
+    let storage = Storage::open(&config.db.data_dir).map_err(StartError::Storage)?;
+    let ctx = Services::new(config, store, runtime, storage, instance);
     resources::agents::refresh_local(&ctx).await;
     if let Err(e) = sessions::recover(&ctx).await {
         tracing::error!(error = %e, "recovery after start failed");

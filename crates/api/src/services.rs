@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::events::Events;
+use crate::folders::fs::Storage;
 use crate::runtime::Runtime;
 use crate::store::Store;
 
@@ -18,6 +19,7 @@ pub struct Services {
     config: Config,
     store: Store,
     runtime: Runtime,
+    storage: Storage,
     events: Events,
     wake: Notify,
     instance: String,
@@ -29,11 +31,18 @@ pub type Shared = Arc<Services>;
 
 impl Services {
     /// Bundles the parts. `instance` labels this server's containers.
-    pub fn new(config: Config, store: Store, runtime: Runtime, instance: String) -> Shared {
+    pub fn new(
+        config: Config,
+        store: Store,
+        runtime: Runtime,
+        storage: Storage,
+        instance: String,
+    ) -> Shared {
         Arc::new(Services {
             config,
             store,
             runtime,
+            storage,
             events: Events::default(),
             wake: Notify::new(),
             instance,
@@ -54,6 +63,11 @@ impl Services {
     /// The local Docker engine.
     pub fn runtime(&self) -> &Runtime {
         &self.runtime
+    }
+
+    /// The storage folders on disk.
+    pub fn storage(&self) -> &Storage {
+        &self.storage
     }
 
     /// Session events.

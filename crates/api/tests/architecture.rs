@@ -62,6 +62,15 @@ fn only_the_store_holds_sql_and_only_the_runtime_speaks_to_the_engine() {
 }
 
 #[test]
+fn only_the_folder_storage_touches_folder_files() {
+    let api = crates().join("api/src");
+    assert_eq!(
+        offenders(&api, &["api/src/folders/fs.rs"], &["cap_std::"]),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
 fn handlers_call_operations_not_store_queries() {
     let http = crates().join("api/src/http");
     let found: Vec<String> = sources(&http)

@@ -11,6 +11,7 @@ pub const SESSION_COOKIE: &str = "berth_session";
 
 /// `POST /api/v1/auth/login`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     /// The account's email address (case-insensitive).
     #[serde(default)]
@@ -93,6 +94,7 @@ pub struct UserInfo {
 
 /// `POST /api/v1/auth/tokens`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CreateTokenRequest {
     /// What the token is for ("CI", "laptop"), shown in the token list.
     #[serde(default)]

@@ -37,6 +37,7 @@ pub struct HistoryList {
 
 /// `PATCH /api/v1/launcher-history/{id}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateHistoryRequest {
     /// New name.
     #[serde(default, skip_serializing_if = "Option::is_none")]

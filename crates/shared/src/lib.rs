@@ -8,6 +8,7 @@
 
 pub mod auth;
 pub mod bytes;
+pub mod folders;
 pub mod health;
 pub mod history;
 pub mod problem;

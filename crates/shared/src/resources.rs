@@ -97,6 +97,7 @@ pub struct ResourceGroupList {
 
 /// A named resource set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ResourcePreset {
     /// Name (unique).
     pub name: String,
@@ -151,6 +152,7 @@ pub struct ResourcePresetList {
 
 /// Limits bound to a keypair.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ResourcePolicy {
     /// Name (unique); `default` applies to everyone not bound to another.
     pub name: String,
@@ -162,6 +164,13 @@ pub struct ResourcePolicy {
     pub max_total_mem: ByteSize,
     /// Longest a session may live, seconds (0 = no limit).
     pub max_session_lifetime: u64,
+    /// Most storage folders a user may own (0 = no limit).
+    #[serde(default = "default_max_folders")]
+    pub max_folders: u32,
+}
+
+fn default_max_folders() -> u32 {
+    crate::folders::DEFAULT_MAX_FOLDERS
 }
 
 impl ResourcePolicy {
@@ -379,6 +388,7 @@ mod tests {
             max_total_cpu: 2.0,
             max_total_mem: ByteSize(0),
             max_session_lifetime: 0,
+            max_folders: 0,
         };
         let b = ResourceBounds {
             min_cpu: 0.5,

@@ -8,6 +8,7 @@ use crate::FieldError;
 
 /// `POST /api/v1/users` (admin) and `berth user create`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CreateUserRequest {
     /// Email address, unique (case-insensitive).
     #[serde(default)]
@@ -45,6 +46,7 @@ impl CreateUserRequest {
 
 /// `PATCH /api/v1/users/{id}` (admin): only the given fields change.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateUserRequest {
     /// New full name.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -94,6 +94,17 @@ impl Api {
             .expect("PATCH")
     }
 
+    /// `PUT path` with raw bytes (an upload).
+    pub async fn put_bytes(&self, path: &str, body: impl Into<reqwest::Body>) -> Response {
+        self.http
+            .put(self.url(path))
+            .header("content-type", "application/octet-stream")
+            .body(body)
+            .send()
+            .await
+            .expect("PUT")
+    }
+
     /// `DELETE path`.
     pub async fn delete(&self, path: &str) -> Response {
         self.http

@@ -7,6 +7,7 @@ use berth_shared::problem::PROBLEM_CONTENT_TYPE;
 use berth_shared::{FieldError, Problem};
 
 use crate::accounts::AccountError;
+use crate::folders::FolderError;
 use crate::resources::ResourceError;
 use crate::runtime::RuntimeError;
 use crate::sessions::SessionError;
@@ -33,12 +34,18 @@ pub enum ApiError {
     /// Absent, or not the caller's: 404.
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// Absent, said in a sentence: 404.
+    #[error("{0}")]
+    Missing(String),
     /// Not possible in the current state: 409.
     #[error("conflict: {0}")]
     Conflict(String),
     /// Body over the size limit: 413.
     #[error("request body too large")]
     PayloadTooLarge,
+    /// An upload over the upload limit (bytes): 413.
+    #[error("upload too large")]
+    UploadTooLarge(u64),
     /// Not JSON: 415.
     #[error("expected application/json")]
     UnsupportedMediaType,
@@ -95,6 +102,12 @@ impl ApiError {
                 "Not found",
                 Some(format!("No such {what}.")),
             ),
+            Missing(d) => (
+                StatusCode::NOT_FOUND,
+                "not-found",
+                "Not found",
+                Some(d.clone()),
+            ),
             Conflict(d) => (
                 StatusCode::CONFLICT,
                 "conflict",
@@ -106,6 +119,15 @@ impl ApiError {
                 "payload-too-large",
                 "Request body too large",
                 None,
+            ),
+            UploadTooLarge(limit) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                "Upload too large",
+                Some(format!(
+                    "An upload may be at most {} (the server's limit).",
+                    berth_shared::bytes::ByteSize(*limit)
+                )),
             ),
             UnsupportedMediaType => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -202,6 +224,32 @@ impl From<ResourceError> for ApiError {
             ResourceError::Account(e) => e.into(),
             ResourceError::Store(e) => e.into(),
         }
+    }
+}
+
+impl From<FolderError> for ApiError {
+    fn from(e: FolderError) -> Self {
+        match e {
+            FolderError::Invalid(errors) => ApiError::Invalid(errors),
+            FolderError::BadPath(d) => ApiError::BadRequest(d),
+            FolderError::NoFolder => ApiError::NotFound("folder"),
+            e @ FolderError::NoEntry(_) => {
+                ApiError::Missing(format!("{}.", capitalised(&e.to_string())))
+            }
+            FolderError::Conflict(d) => ApiError::Conflict(d),
+            FolderError::TooLarge(limit) => ApiError::UploadTooLarge(limit),
+            FolderError::Store(e) => e.into(),
+            FolderError::Io(e) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+/// A sentence starts with a capital.
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(first) => first.to_uppercase().chain(c).collect(),
+        None => String::new(),
     }
 }
 

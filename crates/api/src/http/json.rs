@@ -65,18 +65,38 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
+        let message = strip_position(&inner.to_string());
         match inner.classify() {
-            serde_json::error::Category::Data => ApiError::Invalid(vec![FieldError::new(
-                path,
-                "invalid_type",
-                strip_position(&inner.to_string()),
-            )]),
+            serde_json::error::Category::Data => match unknown_field(&message) {
+                Some(name) => ApiError::Invalid(vec![FieldError::new(
+                    field_path(&path, name),
+                    "unsupported_field",
+                    format!("This server does not take the field {name}."),
+                )]),
+                None => ApiError::Invalid(vec![FieldError::new(path, "invalid_type", message)]),
+            },
             _ => ApiError::BadRequest(format!("The body is not valid JSON: {inner}")),
         }
     })?;
     de.end()
         .map_err(|e| ApiError::BadRequest(format!("The body is not valid JSON: {e}")))?;
     Ok(value)
+}
+
+/// The name in serde's "unknown field `name`, expected …".
+fn unknown_field(msg: &str) -> Option<&str> {
+    msg.strip_prefix("unknown field `")?.split('`').next()
+}
+
+/// `name` under the object at `path` (`.` is the body itself).
+fn field_path(path: &str, name: &str) -> String {
+    if path == "." || path.is_empty() {
+        name.to_string()
+    } else if path == name || path.ends_with(&format!(".{name}")) {
+        path.to_string()
+    } else {
+        format!("{path}.{name}")
+    }
 }
 
 fn strip_position(msg: &str) -> String {
@@ -121,6 +141,33 @@ mod tests {
                 assert_eq!(errs[0].code, "invalid_type");
             }
             other => panic!("expected a field error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn unknown_fields_are_named_and_refused() {
+        use berth_shared::sessions::CreateSessionRequest;
+        for (body, field) in [
+            (
+                r#"{"image": "x", "preopen_ports": [8080]}"#,
+                "preopen_ports",
+            ),
+            (
+                r#"{"image": "x", "resources": {"cpu": 1, "gpu": 1}}"#,
+                "resources.gpu",
+            ),
+            (r#"{"image": "x", "cluster_size": 2}"#, "cluster_size"),
+        ] {
+            match parse::<CreateSessionRequest>(body.as_bytes()) {
+                Err(ApiError::Invalid(errs)) => {
+                    assert_eq!(
+                        (errs[0].field.as_str(), errs[0].code.as_str()),
+                        (field, "unsupported_field"),
+                        "{body}"
+                    );
+                }
+                other => panic!("{body}: {other:?}"),
+            }
         }
     }
 

@@ -7,6 +7,7 @@ pub mod environments;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod folders;
 pub mod health;
 pub mod history;
 pub mod json;
@@ -17,7 +18,8 @@ pub mod users;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{any, get};
 use axum::Router;
-use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{NotForContentType, Predicate};
+use tower_http::compression::{CompressionLayer, DefaultPredicate};
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 
@@ -30,6 +32,7 @@ fn api_router() -> Router<ApiContext> {
         .merge(auth::router())
         .merge(users::router())
         .merge(sessions::router())
+        .merge(folders::router())
         .merge(environments::router())
         .merge(resources::router())
         .merge(events::router())
@@ -47,7 +50,11 @@ pub fn router(ctx: ApiContext) -> Router {
         .route("/healthz", get(health::healthz))
         .fallback_service(spa)
         .layer(DefaultBodyLimit::max(ctx.config().max_body_bytes))
-        .layer(CompressionLayer::new())
+        // downloads are streamed as they are: gzip would cost the CPU and
+        // hide their length
+        .layer(CompressionLayer::new().compress_when(
+            DefaultPredicate::new().and(NotForContentType::const_new("application/octet-stream")),
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(ctx)
 }

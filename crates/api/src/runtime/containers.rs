@@ -21,6 +21,9 @@ pub const LABEL_KERNEL: &str = "berth.kernel";
 /// sharing one engine never touch each other's containers.
 pub const LABEL_INSTANCE: &str = "berth.instance";
 
+/// A kernel's home and working directory: scratch, gone with the container.
+pub const WORK_DIR: &str = "/home/work";
+
 /// Most bytes of a container's output kept when it is removed.
 pub const KEPT_LOG_BYTES: usize = 256 * 1024;
 
@@ -45,6 +48,19 @@ pub struct ContainerSpec {
     pub mem: i64,
     /// /dev/shm bytes.
     pub shmem: i64,
+    /// Host directories bind-mounted inside.
+    pub binds: Vec<Bind>,
+}
+
+/// A host directory mounted into a container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bind {
+    /// Absolute path on the engine's host.
+    pub source: String,
+    /// Path inside the container.
+    pub target: String,
+    /// Mounted read-only.
+    pub read_only: bool,
 }
 
 /// How a container ended (or that it is gone).
@@ -94,18 +110,29 @@ impl Runtime {
             cmd: Some(spec.cmd.clone()),
             env: Some(spec.env.clone()),
             labels: Some(spec.labels.clone()),
-            working_dir: Some("/home/work".into()),
+            working_dir: Some(WORK_DIR.into()),
             host_config: Some(HostConfig {
                 nano_cpus: Some((spec.cpu * 1e9).round() as i64),
                 memory: Some(spec.mem),
                 shm_size: Some(spec.shmem),
                 init: Some(true),
-                // scratch: an anonymous volume, removed with the container
-                mounts: Some(vec![Mount {
-                    target: Some("/home/work".into()),
-                    typ: Some(MountType::VOLUME),
-                    ..Default::default()
-                }]),
+                // scratch: an anonymous volume, removed with the container;
+                // storage folders are bind-mounted inside it
+                mounts: Some(
+                    std::iter::once(Mount {
+                        target: Some(WORK_DIR.into()),
+                        typ: Some(MountType::VOLUME),
+                        ..Default::default()
+                    })
+                    .chain(spec.binds.iter().map(|b| Mount {
+                        source: Some(b.source.clone()),
+                        target: Some(b.target.clone()),
+                        typ: Some(MountType::BIND),
+                        read_only: Some(b.read_only),
+                        ..Default::default()
+                    }))
+                    .collect(),
+                ),
                 ..Default::default()
             }),
             ..Default::default()

@@ -2,7 +2,8 @@
 //! rows and a scheduler wake-up. `create` reads as the rules it applies,
 //! in order: whose session it is, its project and resource group, its
 //! image and that image's minimums, its resources against the agents and
-//! the owner's policy, its names; then the rows. The steps that need no
+//! the owner's policy, its names, the owner's folders it mounts; then the
+//! rows. The steps that need no
 //! I/O are plain functions, tested below.
 //!
 //! Over 500 lines only because its unit tests sit below the code (about
@@ -12,7 +13,7 @@ use berth_shared::auth::UserInfo;
 use berth_shared::bytes::ByteSize;
 use berth_shared::resources::{ResourceBounds, ResourcePolicy};
 use berth_shared::sessions::{
-    session_name, CreateSessionRequest, SessionInfo, SessionType, DEFAULT_CPU, DEFAULT_MEM,
+    session_name, CreateSessionRequest, Mount, SessionInfo, SessionType, DEFAULT_CPU, DEFAULT_MEM,
     DEFAULT_SHMEM,
 };
 use berth_shared::FieldError;
@@ -21,11 +22,14 @@ use rand::distributions::{Alphanumeric, DistString};
 use super::{invalid, status, view, SessionError, SessionResult};
 use crate::accounts::{self, DEFAULT_PROJECT};
 use crate::environments::{self, ImageLabels};
+use crate::folders::{self, FolderError};
 use crate::resources;
 use crate::runtime::RuntimeError;
 use crate::services::Services;
 use crate::store::json::encode;
-use crate::store::{now_ms, AgentRow, KernelRow, SessionRow, StoreError, MAIN_ROLE};
+use crate::store::{
+    now_ms, AgentRow, FolderRow, KernelRow, MountRow, NewSession, SessionRow, StoreError, MAIN_ROLE,
+};
 
 /// Hostname of a session's first kernel.
 const MAIN_HOSTNAME: &str = "main1";
@@ -66,6 +70,13 @@ pub async fn create(
             ));
         }
     }
+    let mounts = folders::for_mounts(svc, &owner, &req.mounts)
+        .await
+        .map_err(|e| match e {
+            FolderError::Invalid(errs) => SessionError::Invalid(errs),
+            FolderError::Store(e) => SessionError::Store(e),
+            other => SessionError::Conflict(other.to_string()),
+        })?;
     let plan = Plan {
         req,
         owner: &owner,
@@ -74,6 +85,7 @@ pub async fn create(
         group,
         image: image.reference,
         resources: resolved,
+        mounts,
     };
     let rows = plan.rows(&names, now_ms(), || uuid::Uuid::new_v4().to_string());
     match status::open(svc, &rows).await {
@@ -93,7 +105,7 @@ pub async fn create(
     if let Err(e) = crate::history::record(store, &caller.id, &base, &remembered).await {
         tracing::warn!(error = %e, "could not remember the launch in the history");
     }
-    Ok(view::infos(store, rows.into_iter().map(|(r, _)| r).collect()).await?)
+    Ok(view::infos(store, rows.into_iter().map(|s| s.row).collect()).await?)
 }
 
 /// Whose session it is: the caller's own, or (admins only) the active
@@ -347,16 +359,19 @@ struct Plan<'a> {
     group: String,
     image: String,
     resources: Resolved,
+    /// The folders to mount, each with how.
+    mounts: Vec<(FolderRow, Mount)>,
 }
 
 impl Plan<'_> {
-    /// One session row (in its first status) and its main kernel per name.
+    /// One session row (in its first status), its main kernel and its
+    /// mounts per name.
     fn rows(
         &self,
         names: &[String],
         now: i64,
         mut new_id: impl FnMut() -> String,
-    ) -> Vec<(SessionRow, Vec<KernelRow>)> {
+    ) -> Vec<NewSession> {
         let req = self.req;
         let first = status::INITIAL.as_str();
         let env = encode(&req.env);
@@ -412,7 +427,21 @@ impl Plan<'_> {
                     terminated_at: None,
                     allocated: 0,
                 };
-                (row, vec![kernel])
+                let mounts = self
+                    .mounts
+                    .iter()
+                    .map(|(f, m)| MountRow {
+                        session_id: row.id.clone(),
+                        folder_id: f.id.clone(),
+                        name: f.name.clone(),
+                        read_only: i64::from(m.read_only),
+                    })
+                    .collect();
+                NewSession {
+                    row,
+                    kernels: vec![kernel],
+                    mounts,
+                }
             })
             .collect()
     }
@@ -550,6 +579,7 @@ mod tests {
             max_total_cpu: 0.0,
             max_total_mem: ByteSize(512 << 20),
             max_session_lifetime: 0,
+            max_folders: 0,
         };
         let got = codes(resources_for(
             &req,
@@ -622,6 +652,18 @@ mod tests {
                 shmem: ByteSize(16 << 20),
                 nthreads: 1,
             },
+            mounts: vec![(
+                FolderRow {
+                    id: "f1".into(),
+                    owner_id: "u1".into(),
+                    name: "data".into(),
+                    created_at: 0,
+                },
+                Mount {
+                    name: "data".into(),
+                    read_only: true,
+                },
+            )],
         };
         let mut n = 0;
         let rows = plan.rows(&["a-1".into(), "a-2".into()], 7, || {
@@ -629,7 +671,19 @@ mod tests {
             format!("id{n}")
         });
         assert_eq!(rows.len(), 2);
-        let (s, k) = &rows[1];
+        let NewSession {
+            row: s,
+            kernels: k,
+            mounts,
+        } = &rows[1];
+        assert_eq!(
+            (
+                mounts[0].session_id.as_str(),
+                mounts[0].name.as_str(),
+                mounts[0].read_only
+            ),
+            ("id3", "data", 1)
+        );
         assert_eq!((s.id.as_str(), s.name.as_str()), ("id3", "a-2"));
         assert_eq!(s.status(), Ok(SessionStatus::Pending));
         assert_eq!(

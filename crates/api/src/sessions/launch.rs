@@ -10,9 +10,11 @@ use serde_json::json;
 
 use super::finish::finish;
 use super::status::{self, error_data, Change};
-use crate::runtime::{ContainerSpec, Exit, LABEL_INSTANCE, LABEL_KERNEL, LABEL_SESSION};
+use crate::runtime::{
+    Bind, ContainerSpec, Exit, LABEL_INSTANCE, LABEL_KERNEL, LABEL_SESSION, WORK_DIR,
+};
 use crate::services::{Services, Shared};
-use crate::store::{KernelRow, SessionRow};
+use crate::store::{KernelRow, SessionRow, StoreError};
 
 use SessionStatus::{Preparing, Running, Scheduled, Terminating};
 
@@ -39,6 +41,7 @@ fn spec(
     session_type: SessionType,
     user_env: &BTreeMap<String, String>,
     k: &KernelRow,
+    binds: Vec<Bind>,
 ) -> ContainerSpec {
     let mut env: Vec<String> = user_env.iter().map(|(k, v)| format!("{k}={v}")).collect();
     for var in THREAD_VARS {
@@ -64,7 +67,27 @@ fn spec(
         cpu: s.cpu,
         mem: s.mem,
         shmem: s.shmem,
+        binds,
     }
+}
+
+/// The session's storage folders as bind mounts at `/home/work/<name>`.
+async fn binds(svc: &Services, s: &SessionRow) -> Result<Vec<Bind>, StoreError> {
+    Ok(svc
+        .store()
+        .mounts_of_many(std::slice::from_ref(&s.id))
+        .await?
+        .into_iter()
+        .map(|m| Bind {
+            source: svc
+                .storage()
+                .host_path(&s.owner_id, &m.folder_id)
+                .to_string_lossy()
+                .into_owned(),
+            target: format!("{WORK_DIR}/{}", m.name),
+            read_only: m.read_only != 0,
+        })
+        .collect())
 }
 
 /// Interactive or batch; an unreadable type runs as interactive (logged).
@@ -101,8 +124,12 @@ pub async fn launch(svc: Shared, session_id: String) {
         Ok(env) => env,
         Err(e) => return failed_to_start(&svc, &s, "other", e.to_string()).await,
     };
+    let binds = match binds(&svc, &s).await {
+        Ok(b) => b,
+        Err(e) => return failed_to_start(&svc, &s, "other", e.to_string()).await,
+    };
     let session_type = type_of(&s);
-    let spec = spec(svc.instance(), &s, session_type, &env, &k);
+    let spec = spec(svc.instance(), &s, session_type, &env, &k, binds);
     match svc.runtime().run_container(&spec).await {
         Ok(cid) => {
             if let Err(e) = svc.store().set_kernel_container(&k.id, &cid).await {

@@ -13,7 +13,7 @@ use super::{SessionError, SessionResult};
 use crate::accounts::ms_to_time;
 use crate::services::Services;
 use crate::store::json::encode;
-use crate::store::{now_ms, KernelRow, SessionRow, StatusWrite, StoreError};
+use crate::store::{now_ms, NewSession, SessionRow, StatusWrite, StoreError};
 
 /// Every session starts here.
 pub const INITIAL: SessionStatus = SessionStatus::Pending;
@@ -102,13 +102,14 @@ async fn write(
     Ok(true)
 }
 
-/// Stores new sessions in [`INITIAL`], with their kernels and first
-/// history entry, and announces them. The rows carry their first status.
-pub async fn open(svc: &Services, rows: &[(SessionRow, Vec<KernelRow>)]) -> Result<(), StoreError> {
-    svc.store().insert_sessions(rows).await?;
-    for (row, _) in rows {
+/// Stores new sessions in [`INITIAL`], with their kernels, mounts and
+/// first history entry, and announces them. The rows carry their first
+/// status.
+pub async fn open(svc: &Services, sessions: &[NewSession]) -> Result<(), StoreError> {
+    svc.store().insert_sessions(sessions).await?;
+    for s in sessions {
         svc.events()
-            .publish(event(row, INITIAL, None, None, row.created_at));
+            .publish(event(&s.row, INITIAL, None, None, s.row.created_at));
     }
     Ok(())
 }

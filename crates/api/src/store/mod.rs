@@ -6,6 +6,7 @@
 //! through `Any`: TEXT ids, BIGINT epoch-millisecond timestamps, INTEGER flags.
 
 mod agents;
+mod folders;
 mod groups;
 mod history;
 pub mod json;
@@ -26,6 +27,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use agents::*;
+pub use folders::*;
 pub use history::*;
 pub use kernels::*;
 pub use policies::*;

@@ -19,6 +19,8 @@ pub struct PolicyRow {
     pub max_total_mem: i64,
     /// Seconds, 0 = no limit.
     pub max_session_lifetime: i64,
+    /// Storage folders per user, 0 = no limit.
+    pub max_folders: i64,
 }
 
 impl From<PolicyRow> for ResourcePolicy {
@@ -29,6 +31,7 @@ impl From<PolicyRow> for ResourcePolicy {
             max_total_cpu: p.max_total_cpu,
             max_total_mem: ByteSize(p.max_total_mem.max(0) as u64),
             max_session_lifetime: p.max_session_lifetime.max(0) as u64,
+            max_folders: p.max_folders.clamp(0, i64::from(u32::MAX)) as u32,
         }
     }
 }
@@ -45,7 +48,7 @@ impl Store {
     /// Every policy.
     pub async fn policies(&self) -> StoreResult<Vec<PolicyRow>> {
         Ok(sqlx::query_as(
-            "SELECT name, max_concurrent_sessions, max_total_cpu, max_total_mem, max_session_lifetime
+            "SELECT name, max_concurrent_sessions, max_total_cpu, max_total_mem, max_session_lifetime, max_folders
              FROM resource_policies ORDER BY name",
         )
         .fetch_all(self.pool())
@@ -55,16 +58,17 @@ impl Store {
     /// Creates or replaces a policy.
     pub async fn put_policy(&self, p: &PolicyRow) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO resource_policies (name, max_concurrent_sessions, max_total_cpu, max_total_mem, max_session_lifetime)
-             VALUES ($1, $2, $3, $4, $5)
+            "INSERT INTO resource_policies (name, max_concurrent_sessions, max_total_cpu, max_total_mem, max_session_lifetime, max_folders)
+             VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (name) DO UPDATE SET max_concurrent_sessions = $2, max_total_cpu = $3,
-               max_total_mem = $4, max_session_lifetime = $5",
+               max_total_mem = $4, max_session_lifetime = $5, max_folders = $6",
         )
         .bind(&p.name)
         .bind(p.max_concurrent_sessions)
         .bind(p.max_total_cpu)
         .bind(p.max_total_mem)
         .bind(p.max_session_lifetime)
+        .bind(p.max_folders)
         .execute(self.pool())
         .await?;
         Ok(())
@@ -86,7 +90,7 @@ impl Store {
     /// The policy bound to an access key (`default` when missing).
     pub async fn policy_of(&self, access_key: &str) -> StoreResult<Option<PolicyRow>> {
         Ok(sqlx::query_as(
-            "SELECT p.name, p.max_concurrent_sessions, p.max_total_cpu, p.max_total_mem, p.max_session_lifetime
+            "SELECT p.name, p.max_concurrent_sessions, p.max_total_cpu, p.max_total_mem, p.max_session_lifetime, p.max_folders
              FROM resource_policies p JOIN keypairs k ON k.resource_policy = p.name WHERE k.access_key = $1",
         )
         .bind(access_key)
@@ -107,7 +111,7 @@ impl Store {
     /// Policies of every keypair: (access key, its policy).
     pub async fn keypair_policies(&self) -> StoreResult<Vec<(String, PolicyRow)>> {
         let rows: Vec<KeypairPolicyRow> = sqlx::query_as(
-            "SELECT k.access_key, p.name, p.max_concurrent_sessions, p.max_total_cpu, p.max_total_mem, p.max_session_lifetime
+            "SELECT k.access_key, p.name, p.max_concurrent_sessions, p.max_total_cpu, p.max_total_mem, p.max_session_lifetime, p.max_folders
              FROM keypairs k JOIN resource_policies p ON p.name = k.resource_policy",
         )
         .fetch_all(self.pool())

@@ -6,6 +6,7 @@
 use berth_shared::sessions::SessionStatus;
 use sqlx::FromRow;
 
+use super::folders::MountRow;
 use super::kernels::{KernelRow, KERNEL_COLUMNS};
 use super::sessions::{placeholders, SessionRow, SESSION_COLUMNS};
 use super::{Store, StoreResult};
@@ -17,6 +18,18 @@ pub struct HistoryRow {
     pub status: String,
     pub status_info: Option<String>,
     pub at: i64,
+}
+
+/// A session to store: its row (in its first status), its kernels and the
+/// folders it mounts.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    /// The session.
+    pub row: SessionRow,
+    /// Its kernels.
+    pub kernels: Vec<KernelRow>,
+    /// Its mounts.
+    pub mounts: Vec<MountRow>,
 }
 
 /// One status change as the store writes it.
@@ -36,10 +49,16 @@ pub struct StatusWrite<'a> {
 }
 
 impl Store {
-    /// Stores new sessions with their kernels and first history entry.
-    pub async fn insert_sessions(&self, rows: &[(SessionRow, Vec<KernelRow>)]) -> StoreResult<()> {
+    /// Stores new sessions with their kernels, mounts and first history
+    /// entry, all or none.
+    pub async fn insert_sessions(&self, sessions: &[NewSession]) -> StoreResult<()> {
         let mut tx = self.pool().begin().await?;
-        for (s, kernels) in rows {
+        for NewSession {
+            row: s,
+            kernels,
+            mounts,
+        } in sessions
+        {
             let sql = format!(
                 "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ({})",
                 placeholders(1, 30)
@@ -95,6 +114,17 @@ impl Store {
                     .bind(k.created_at)
                     .execute(&mut *tx)
                     .await?;
+            }
+            for m in mounts {
+                sqlx::query(
+                    "INSERT INTO session_mounts (session_id, folder_id, name, read_only) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(&m.session_id)
+                .bind(&m.folder_id)
+                .bind(&m.name)
+                .bind(m.read_only)
+                .execute(&mut *tx)
+                .await?;
             }
             sqlx::query("INSERT INTO session_history (id, session_id, status, status_info, at) VALUES (0, $1, $2, $3, $4)")
                 .bind(&s.id)

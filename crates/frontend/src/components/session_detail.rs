@@ -169,7 +169,13 @@ fn DetailBody(s: SessionInfo, now: RwSignal<chrono::DateTime<chrono::Utc>>) -> i
             }}</span> }.into_any(), "type")}
             {cell(t_string!(i18n, col_image).to_string(), view! { <span id="detail-image">{s.with_value(|s| s.image.clone())}</span> }.into_any(), "image")}
             {cell(t_string!(i18n, detail_mounts).to_string(), view! { <span id="detail-mounts">{
-                if mounts.is_empty() { t_string!(i18n, detail_no_mounts).to_string() } else { mounts.join(", ") }
+                if mounts.is_empty() { t_string!(i18n, detail_no_mounts).to_string() } else {
+                    mounts.iter().map(|m| if m.read_only {
+                        t_string!(i18n, mount_read_only, name = m.name.clone()).to_string()
+                    } else {
+                        m.name.clone()
+                    }).collect::<Vec<_>>().join(", ")
+                }
             }</span> }.into_any(), "mounts")}
             {cell(t_string!(i18n, detail_resources).to_string(), view! { <span id="detail-resources">{res_text}</span> }.into_any(), "resources")}
             {cell(t_string!(i18n, detail_reserved).to_string(), view! { <span id="detail-created">{local_datetime(created)}</span> }.into_any(), "created")}

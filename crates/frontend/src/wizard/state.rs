@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use berth_shared::bytes::{ByteSize, MIB};
 use berth_shared::resources::{AgentInfo, EnvironmentVersion, ResourceBounds, ResourcePolicy};
 use berth_shared::sessions::{
-    env_rows, session_name, CreateSessionRequest, ResourceRequest, SessionType, DEFAULT_CPU,
+    env_rows, session_name, CreateSessionRequest, Mount, ResourceRequest, SessionType, DEFAULT_CPU,
     DEFAULT_MEM, DEFAULT_SHMEM,
 };
 use berth_shared::FieldError;
@@ -128,6 +128,8 @@ pub struct WizardState {
     pub count: u32,
     /// Threads for OpenMP & co. (none = the CPU count).
     pub nthreads: Option<u32>,
+    /// Storage folders to mount, in the order chosen.
+    pub mounts: Vec<Mount>,
     /// What CPU and memory must stay within (from the image, the agents and
     /// the owner's policy); not part of the request.
     pub bounds: ResourceBounds,
@@ -154,6 +156,7 @@ impl Default for WizardState {
             accelerators: BTreeMap::new(),
             count: 1,
             nthreads: None,
+            mounts: Vec::new(),
             bounds: ResourceBounds::default(),
         }
     }
@@ -224,6 +227,7 @@ impl WizardState {
             startup_command: batch.then(|| self.startup_command.clone()),
             starts_at: if batch { self.starts_at } else { None },
             batch_timeout: if batch { self.batch_timeout } else { None },
+            mounts: self.mounts.clone(),
         }
     }
 
@@ -256,6 +260,7 @@ impl WizardState {
             accelerators: req.resources.accelerators.clone(),
             count: req.count.unwrap_or(1),
             nthreads: req.nthreads,
+            mounts: req.mounts.clone(),
             bounds: d.bounds,
         }
     }
@@ -509,6 +514,7 @@ mod tests {
             max_total_cpu: 2.0,
             max_total_mem: ByteSize(0),
             max_session_lifetime: 0,
+            max_folders: 0,
         };
         let b = bounds_for(None, Some("default"), &agents, Some(&policy));
         assert_eq!(b.max_cpu(), Some(2.0));

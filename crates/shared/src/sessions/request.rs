@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::SessionType;
 use crate::bytes::{ByteSize, MIB};
+use crate::folders::folder_name;
 use crate::validate::{Errors, Invalid};
 use crate::FieldError;
 
@@ -34,6 +35,7 @@ pub const DEFAULT_SHMEM: ByteSize = ByteSize(64 * MIB);
 /// Asked resources. Absent values take the defaults (or the image's minimum
 /// when it is larger).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ResourceRequest {
     /// CPU cores (fractions allowed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -66,6 +68,7 @@ pub struct Resources {
 /// `POST /api/v1/sessions`. The field names are an interface scripts rely
 /// on: extend, don't rename.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CreateSessionRequest {
     /// Interactive or batch.
     #[serde(rename = "type", default)]
@@ -115,6 +118,52 @@ pub struct CreateSessionRequest {
     /// Batch: maximum run time, seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch_timeout: Option<u64>,
+    /// The caller's (the owner's) storage folders to mount at
+    /// `/home/work/<name>`: names, or `{name, read_only}`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mounts: Vec<Mount>,
+}
+
+/// A storage folder mounted in a session at `/home/work/<name>`. In a
+/// create body either a bare name (read-write) or `{name, read_only}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Mount {
+    /// The folder's name.
+    pub name: String,
+    /// Mounted read-only.
+    #[serde(default)]
+    pub read_only: bool,
+}
+
+impl<'de> Deserialize<'de> for Mount {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Full {
+            name: String,
+            #[serde(default)]
+            read_only: bool,
+        }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Either {
+            Name(String),
+            Full(Full),
+        }
+        match Either::deserialize(d) {
+            Ok(Either::Name(name)) => Ok(Mount {
+                name,
+                read_only: false,
+            }),
+            Ok(Either::Full(f)) => Ok(Mount {
+                name: f.name,
+                read_only: f.read_only,
+            }),
+            Err(_) => Err(serde::de::Error::custom(
+                "a mount is a folder name or {\"name\": …, \"read_only\": true|false}",
+            )),
+        }
+    }
 }
 
 /// The session-name rule: 4–64 characters, `^\w[\w.-]*\w$`.
@@ -324,12 +373,27 @@ impl CreateSessionRequest {
                 }
             }
         }
+        for (i, m) in self.mounts.iter().enumerate() {
+            let field = format!("mounts[{i}]");
+            if let Err(e) = folder_name(&m.name) {
+                errs.check(&field, Err(e));
+            } else if self.mounts[..i].iter().any(|o| o.name == m.name) {
+                errs.check(
+                    &field,
+                    Err(Invalid::new(
+                        "duplicate",
+                        format!("{} is mounted twice.", m.name),
+                    )),
+                );
+            }
+        }
         errs.finish()
     }
 }
 
 /// `POST /api/v1/sessions/{id}/rename`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RenameRequest {
     /// The new name (same rule as at creation).
     #[serde(default)]
@@ -481,6 +545,53 @@ mod tests {
             f,
             ["name", "resources.cpu", "env.BAD-NAME", "nthreads", "count"]
         );
+    }
+
+    #[test]
+    fn mounts_are_names_or_objects_and_unknown_fields_are_refused() {
+        let r: CreateSessionRequest = serde_json::from_str(
+            r#"{"image":"x:y","mounts":["data",{"name":"ref","read_only":true}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            r.mounts,
+            [
+                Mount {
+                    name: "data".into(),
+                    read_only: false
+                },
+                Mount {
+                    name: "ref".into(),
+                    read_only: true
+                }
+            ]
+        );
+        let back: CreateSessionRequest =
+            serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+        assert_eq!(back, r);
+        let mut dup = r.clone();
+        dup.mounts.push(Mount {
+            name: "data".into(),
+            read_only: true,
+        });
+        dup.mounts.push(Mount {
+            name: ".x".into(),
+            read_only: false,
+        });
+        assert_eq!(
+            fields(&dup),
+            [
+                ("mounts[2]".to_string(), "duplicate".to_string()),
+                ("mounts[3]".to_string(), "invalid_folder_name".to_string())
+            ]
+        );
+        let unknown = serde_json::from_str::<CreateSessionRequest>(
+            r#"{"image":"x:y","preopen_ports":[8080]}"#,
+        );
+        assert!(unknown
+            .unwrap_err()
+            .to_string()
+            .starts_with("unknown field `preopen_ports`"));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Resources, SessionStatus, SessionType};
+use super::{Mount, Resources, SessionStatus, SessionType};
 use crate::bytes::ByteSize;
 
 /// One container of a session.
@@ -95,8 +95,8 @@ pub struct SessionInfo {
     pub kernels: Vec<KernelInfo>,
     /// Every status change, oldest first.
     pub status_history: Vec<StatusChange>,
-    /// Mounted storage folders (from step 6).
-    pub mounts: Vec<String>,
+    /// Mounted storage folders.
+    pub mounts: Vec<Mount>,
     /// Idle-check report (from the idle-check step).
     pub idle_checks: Option<serde_json::Value>,
 }
