@@ -19,4 +19,5 @@ setup:
 ## benchmarks (printed figures and ratios, never assertions)
 bench: setup
 	cargo bench -p berth-api --bench launch
+	cargo bench -p berth-api --bench folders
 	cargo bench -p berth-e2e --bench launcher

@@ -2,6 +2,9 @@
 //! types. The browser sends the HttpOnly login cookie by itself.
 
 use berth_shared::auth::{LoginRequest, UserInfo};
+use berth_shared::folders::{
+    CreateFolderRequest, FolderInfo, FolderList, FolderListing, MkdirRequest, MoveRequest,
+};
 use berth_shared::history::{HistoryEntry, HistoryList, UpdateHistoryRequest};
 use berth_shared::resources::{
     AgentList, EnvironmentList, ResourceGroupList, ResourcePolicy, ResourcePresetList,
@@ -119,7 +122,6 @@ pub async fn create_session(req: &CreateSessionRequest) -> Result<CreatedSession
 
 /// `GET /sessions` with the list's filters and page.
 pub async fn sessions(q: &SessionQuery) -> Result<SessionList, ApiError> {
-    let enc = |v: &str| -> String { js_sys::encode_uri_component(v).into() };
     let mut params = Vec::new();
     if let Some(v) = &q.status {
         params.push(format!("status={}", enc(v)));
@@ -221,4 +223,89 @@ pub async fn update_history(
 pub async fn find_user(email: &str) -> Result<UserList, ApiError> {
     let q: String = js_sys::encode_uri_component(email.trim()).into();
     get(&format!("/users?email={q}")).await
+}
+
+/// A value as a URL query component.
+fn enc(v: &str) -> String {
+    js_sys::encode_uri_component(v).into()
+}
+
+/// Sends a request whose answer has no body to read (201/204).
+async fn send_empty(req: Result<Request, gloo_net::Error>) -> Result<(), ApiError> {
+    let res = req
+        .map_err(|e| ApiError::Network(e.to_string()))?
+        .send()
+        .await
+        .map_err(|e| ApiError::Network(e.to_string()))?;
+    if res.ok() {
+        return Ok(());
+    }
+    read::<serde_json::Value>(res).await.map(|_| ())
+}
+
+/// `GET /folders`: the caller's folders.
+pub async fn folders() -> Result<FolderList, ApiError> {
+    get("/folders").await
+}
+
+/// `POST /folders`.
+pub async fn create_folder(name: &str) -> Result<FolderInfo, ApiError> {
+    post("/folders", &CreateFolderRequest { name: name.into() }).await
+}
+
+/// `PATCH /folders/{id}`: a new name.
+pub async fn rename_folder(id: &str, name: &str) -> Result<FolderInfo, ApiError> {
+    let res = Request::patch(&format!("{BASE}/folders/{id}"))
+        .json(&CreateFolderRequest { name: name.into() })
+        .map_err(|e| ApiError::Network(e.to_string()))?
+        .send()
+        .await
+        .map_err(|e| ApiError::Network(e.to_string()))?;
+    read(res).await
+}
+
+/// `DELETE /folders/{id}`: the folder and its files.
+pub async fn delete_folder(id: &str) -> Result<(), ApiError> {
+    send_empty(Request::delete(&format!("{BASE}/folders/{id}")).build()).await
+}
+
+/// `GET /folders/{id}/entries?path=`.
+pub async fn folder_entries(id: &str, path: &str) -> Result<FolderListing, ApiError> {
+    get(&format!("/folders/{id}/entries?path={}", enc(path))).await
+}
+
+/// `POST /folders/{id}/mkdir`.
+pub async fn make_dir(id: &str, path: &str) -> Result<(), ApiError> {
+    send_empty(
+        Request::post(&format!("{BASE}/folders/{id}/mkdir"))
+            .json(&MkdirRequest { path: path.into() }),
+    )
+    .await
+}
+
+/// `POST /folders/{id}/move`.
+pub async fn move_entry(id: &str, from: &str, to: &str) -> Result<(), ApiError> {
+    send_empty(
+        Request::post(&format!("{BASE}/folders/{id}/move")).json(&MoveRequest {
+            from: from.into(),
+            to: to.into(),
+        }),
+    )
+    .await
+}
+
+/// `DELETE /folders/{id}/files?path=`: a file, or a directory with its files.
+pub async fn delete_entry(id: &str, path: &str) -> Result<(), ApiError> {
+    send_empty(Request::delete(&format!("{BASE}/folders/{id}/files?path={}", enc(path))).build())
+        .await
+}
+
+/// The URL that downloads a file of a folder (the browser streams it).
+pub fn download_url(id: &str, path: &str) -> String {
+    format!("{BASE}/folders/{id}/files?path={}", enc(path))
+}
+
+/// The URL an upload to `path` in folder `id` is sent to (`PUT`, the raw file).
+pub fn upload_url(id: &str, path: &str) -> String {
+    format!("{BASE}/folders/{id}/files?path={}", enc(path))
 }

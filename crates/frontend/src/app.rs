@@ -8,7 +8,8 @@ use crate::auth::{use_auth, AuthCtx};
 use crate::components::shell::Shell;
 use crate::i18n::*;
 use crate::pages::{
-    launch::LaunchPage, login::LoginPage, not_found::NotFound, sessions::SessionsPage,
+    data::DataPage, launch::LaunchPage, login::LoginPage, not_found::NotFound,
+    sessions::SessionsPage,
 };
 
 /// The application.
@@ -23,6 +24,7 @@ pub fn App() -> impl IntoView {
                     <ParentRoute path=path!("") view=Protected>
                         <Route path=path!("/sessions") view=SessionsPage />
                         <Route path=path!("/launch") view=LaunchPage />
+                        <Route path=path!("/data") view=DataPage />
                         <Route path=path!("") view=|| view! { <Redirect path="/sessions" /> } />
                     </ParentRoute>
                 </Routes>

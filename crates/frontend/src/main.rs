@@ -13,6 +13,7 @@ mod format;
 mod live;
 mod notices;
 mod pages;
+mod upload;
 mod wizard;
 
 fn main() {

@@ -46,6 +46,9 @@ pub enum FsError {
     Io(#[from] io::Error),
 }
 
+/// Bytes moved per file-system call when streaming an upload or download.
+pub const IO_BUFFER: usize = 1 << 20;
+
 /// A path inside a folder as parts (already checked by the shared rule).
 pub type Parts = Vec<String>;
 
@@ -301,7 +304,12 @@ impl Storage {
         let temp_name = format!("{}.part", uuid::Uuid::new_v4().simple());
         let temp = self.uploads.join(&temp_name);
         let written = async {
-            let mut file = tokio::fs::File::create(&temp).await?;
+            // tokio's File hops to a blocking thread per write: buffer the
+            // body's small frames into large writes
+            let mut file = tokio::io::BufWriter::with_capacity(
+                IO_BUFFER,
+                tokio::fs::File::create(&temp).await?,
+            );
             let mut n: u64 = 0;
             while let Some(chunk) = body.next().await {
                 let chunk = chunk.map_err(|e| FsError::Aborted(e.to_string()))?;
@@ -312,7 +320,7 @@ impl Storage {
                 file.write_all(&chunk).await?;
             }
             file.flush().await?;
-            file.sync_all().await?;
+            file.get_ref().sync_all().await?;
             Ok::<u64, FsError>(n)
         }
         .await;

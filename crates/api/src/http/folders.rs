@@ -18,6 +18,7 @@ use super::error::{ApiError, ApiResult};
 use super::extract::AuthUser;
 use super::json::ApiJson;
 use super::ApiContext;
+use crate::folders::fs::IO_BUFFER;
 use crate::folders::{self, explorer};
 
 /// The routes of this resource.
@@ -136,7 +137,7 @@ async fn download(
             (header::CONTENT_LENGTH, HeaderValue::from(size)),
             (header::CONTENT_DISPOSITION, disposition),
         ],
-        Body::from_stream(ReaderStream::new(file)),
+        Body::from_stream(ReaderStream::with_capacity(file, IO_BUFFER)),
     )
         .into_response())
 }

@@ -33,6 +33,11 @@ pub fn field_message(i18n: I18nContext<Locale>, code: &str) -> String {
         "exceeds_capacity" => t_string!(i18n, field_exceeds_capacity).to_string(),
         "exceeds_policy" => t_string!(i18n, field_exceeds_policy).to_string(),
         "below_image_minimum" => t_string!(i18n, field_below_image_minimum).to_string(),
+        "invalid_folder_name" => t_string!(i18n, field_invalid_folder_name).to_string(),
+        "quota_exceeded" => t_string!(i18n, field_quota_exceeded).to_string(),
+        "unknown_folder" => t_string!(i18n, field_unknown_folder).to_string(),
+        "invalid_path" => t_string!(i18n, field_invalid_path).to_string(),
+        "unsupported_field" => t_string!(i18n, field_unsupported_field).to_string(),
         _ => t_string!(i18n, field_invalid).to_string(),
     }
 }

@@ -1,6 +1,8 @@
 //! Reusable widgets, one file each.
 
+pub mod create_folder;
 pub mod dialog;
+pub mod explorer;
 pub mod field;
 pub mod loaded;
 pub mod log_viewer;

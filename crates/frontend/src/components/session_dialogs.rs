@@ -1,10 +1,12 @@
-//! The dialogs every page opens about a session — the log viewer and the
-//! terminate confirmation — and the context that opens them: toasts, the
-//! detail panel and lists set a target, the shell shows the dialog.
+//! The dialogs every page can open — the log viewer, the terminate
+//! confirmation and the folder explorer — and the context that opens them:
+//! toasts, the detail panel, the Data page and the launcher set a target,
+//! the shell shows the dialog.
 
 use leptos::prelude::*;
 
 use crate::components::dialog::Modal;
+use crate::components::explorer::{Explorer, ExplorerTarget};
 use crate::components::log_viewer::{LogTarget, LogViewer};
 use crate::components::terminate_dialog::TerminateDialog;
 
@@ -15,6 +17,8 @@ pub struct Dialogs {
     pub logs: RwSignal<Option<LogTarget>>,
     /// The session the terminate dialog asks about: (id, name).
     pub terminate: RwSignal<Option<(String, String)>>,
+    /// The folder the explorer shows.
+    pub explorer: RwSignal<Option<ExplorerTarget>>,
 }
 
 impl Dialogs {
@@ -23,6 +27,7 @@ impl Dialogs {
         let dialogs = Dialogs {
             logs: RwSignal::new(None),
             terminate: RwSignal::new(None),
+            explorer: RwSignal::new(None),
         };
         provide_context(dialogs);
         dialogs
@@ -36,6 +41,11 @@ impl Dialogs {
             name,
             kernel,
         }));
+    }
+
+    /// Opens the folder explorer on a folder.
+    pub fn open_explorer(&self, id: String, name: String) {
+        self.explorer.set(Some(ExplorerTarget { id, name }));
     }
 
     /// Asks whether to terminate a session.
@@ -55,6 +65,7 @@ pub fn SessionDialogs() -> impl IntoView {
     let dialogs = use_dialogs();
     let logs_open = Signal::derive(move || dialogs.logs.with(Option::is_some));
     let terminate_open = Signal::derive(move || dialogs.terminate.with(Option::is_some));
+    let explorer_open = Signal::derive(move || dialogs.explorer.with(Option::is_some));
     view! {
         <Modal open=logs_open on_close=Callback::new(move |_| dialogs.logs.set(None)) id="log-dialog"
             labelled_by="log-title" class="dialog-wide">
@@ -63,6 +74,10 @@ pub fn SessionDialogs() -> impl IntoView {
         <Modal open=terminate_open on_close=Callback::new(move |_| dialogs.terminate.set(None)) id="terminate-dialog"
             labelled_by="terminate-title" described_by="terminate-body">
             <TerminateDialog />
+        </Modal>
+        <Modal open=explorer_open on_close=Callback::new(move |_| dialogs.explorer.set(None)) id="explorer-dialog"
+            labelled_by="explorer-title" class="dialog-wide">
+            {move || dialogs.explorer.get().map(|t| view! { <Explorer target=t /> })}
         </Modal>
     }
 }

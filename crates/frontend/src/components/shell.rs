@@ -30,6 +30,7 @@ pub fn Shell(children: Children) -> impl IntoView {
             <A href="/sessions" attr:class="brand">{t!(i18n, app_name)}</A>
             <nav class="app-nav" aria-label=move || t_string!(i18n, nav_main).to_string()>
                 <A href="/sessions">{t!(i18n, nav_sessions)}</A>
+                <A href="/data" attr:id="nav-data">{t!(i18n, nav_data)}</A>
             </nav>
             <div class="header-actions">
                 <NotificationBell />

@@ -1,5 +1,6 @@
 //! One file per page.
 
+pub mod data;
 pub mod launch;
 pub mod login;
 pub mod not_found;

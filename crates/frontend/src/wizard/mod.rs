@@ -96,6 +96,7 @@ pub fn Wizard(history_open: RwSignal<bool>) -> impl IntoView {
         <HistoryModal open=history_open on_load=Callback::new(move |loaded: WizardState| {
             server_errors.set(vec![]);
             state.update(|s| *s = WizardState { bounds: s.bounds, ..loaded });
+            sources.check_mounts.set(true);
             page.set(Page::Review);
         }) />
         <div class="wizard">
@@ -104,9 +105,9 @@ pub fn Wizard(history_open: RwSignal<bool>) -> impl IntoView {
                 {move || match page.get() {
                     Page::SessionType => view! { <TypePage ctx=ctx /> }.into_any(),
                     Page::Environment => view! { <EnvironmentPage ctx=ctx sources=sources /> }.into_any(),
-                    Page::Data => view! { <DataPage ctx=ctx /> }.into_any(),
+                    Page::Data => view! { <DataPage ctx=ctx sources=sources /> }.into_any(),
                     Page::Network => view! { <NetworkPage ctx=ctx /> }.into_any(),
-                    Page::Review => view! { <ReviewPage ctx=ctx server_errors=server_errors /> }.into_any(),
+                    Page::Review => view! { <ReviewPage ctx=ctx server_errors=server_errors missing_folders=sources.missing_folders /> }.into_any(),
                 }}
                 <div class="wizard-buttons">
                     <button type="button" class="btn" id="wizard-prev"

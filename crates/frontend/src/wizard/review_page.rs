@@ -15,7 +15,11 @@ use crate::i18n::*;
 
 /// The page.
 #[component]
-pub fn ReviewPage(ctx: Ctx, server_errors: RwSignal<Vec<FieldError>>) -> impl IntoView {
+pub fn ReviewPage(
+    ctx: Ctx,
+    server_errors: RwSignal<Vec<FieldError>>,
+    missing_folders: RwSignal<Vec<String>>,
+) -> impl IntoView {
     let Ctx {
         i18n, state, page, ..
     } = ctx;
@@ -84,9 +88,30 @@ pub fn ReviewPage(ctx: Ctx, server_errors: RwSignal<Vec<FieldError>>) -> impl In
                     ),
                 ],
                 Page::Data => vec![(
-                    t_string!(i18n, step_data).to_string(),
-                    t_string!(i18n, none).to_string(),
-                )],
+                    t_string!(i18n, folders_to_mount).to_string(),
+                    if s.mounts.is_empty() {
+                        t_string!(i18n, none).to_string()
+                    } else {
+                        s.mounts
+                            .iter()
+                            .map(|m| {
+                                if m.read_only {
+                                    t_string!(i18n, mount_read_only, name = m.name.clone())
+                                        .to_string()
+                                } else {
+                                    m.name.clone()
+                                }
+                            })
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    },
+                )]
+                .into_iter()
+                .chain(missing_folders.with(|m| {
+                    (!m.is_empty())
+                        .then(|| (t_string!(i18n, folders_left_out).to_string(), m.join(", ")))
+                }))
+                .collect(),
                 Page::Network => vec![(
                     t_string!(i18n, step_network).to_string(),
                     t_string!(i18n, none).to_string(),
@@ -151,7 +176,14 @@ pub fn ReviewPage(ctx: Ctx, server_errors: RwSignal<Vec<FieldError>>) -> impl In
         </Show>
         <button type="button" class="btn btn-primary btn-launch" id="launch-button"
             disabled=move || busy.get() || !state.with(|s| s.can_launch())
-            on:click=move |_| confirm.set(true)>
+            on:click=move |_| {
+                // launching with nothing mounted asks first: /home/work dies with the session
+                if state.with_untracked(|s| s.mounts.is_empty()) {
+                    confirm.set(true)
+                } else {
+                    launch.with_value(|f| f())
+                }
+            }>
             {move || if busy.get() { t_string!(i18n, launching).to_string() } else { t_string!(i18n, btn_launch).to_string() }}
         </button>
         <Modal open=confirm on_close=Callback::new(move |_| confirm.set(false)) id="no-folder-dialog"

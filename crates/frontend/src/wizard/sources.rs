@@ -1,9 +1,12 @@
 //! What the wizard's pages choose from, fetched from the server: the
 //! environments, the resource groups of the session's project, presets,
-//! agents and the owner's policy. The state follows them: the first
-//! environment is chosen once the list arrives, a group the project may
-//! not use is dropped, and the CPU/memory bounds are recomputed.
+//! agents, the owner's policy and the caller's folders. The state follows
+//! them: the first environment is chosen once the list arrives, a group
+//! the project may not use is dropped, folders that no longer exist are
+//! dropped from the mounts (and named), and the CPU/memory bounds are
+//! recomputed.
 
+use berth_shared::folders::FolderList;
 use berth_shared::resources::{
     AgentList, EnvironmentList, ResourceGroupList, ResourcePolicy, ResourcePresetList,
 };
@@ -28,6 +31,16 @@ pub struct Sources {
     pub agents: Res<AgentList>,
     /// The session owner's resource policy.
     pub policy: Res<ResourcePolicy>,
+    /// The caller's storage folders.
+    pub folders: Res<FolderList>,
+    /// Moves to fetch the folders again (one was created).
+    pub folders_version: RwSignal<u32>,
+    /// Mounts dropped because their folder no longer exists (from a
+    /// Recent history entry), to say so on the data page.
+    pub missing_folders: RwSignal<Vec<String>>,
+    /// Set when a configuration is loaded: its mounts are checked against
+    /// the folders once they are known.
+    pub check_mounts: RwSignal<bool>,
 }
 
 /// The loaded value of a list, if it has arrived (failures read as none:
@@ -41,17 +54,52 @@ impl Sources {
     pub fn load(state: RwSignal<WizardState>) -> Self {
         let project = Memo::new(move |_| state.with(|s| s.project.clone()));
         let owner = Memo::new(move |_| state.with(|s| s.owner_email.clone()));
+        let folders_version = RwSignal::new(0u32);
         let sources = Sources {
             envs: LocalResource::new(api::environments),
             groups: LocalResource::new(move || api::resource_groups(project.get())),
             presets: LocalResource::new(api::presets),
             agents: LocalResource::new(api::agents),
             policy: LocalResource::new(move || api::resource_policy(owner.get())),
+            folders: LocalResource::new(move || {
+                folders_version.track();
+                api::folders()
+            }),
+            folders_version,
+            missing_folders: RwSignal::new(vec![]),
+            check_mounts: RwSignal::new(false),
         };
         sources.drop_unusable_group(state);
         sources.choose_first_environment(state);
         sources.follow_bounds(state);
+        sources.drop_missing_folders(state);
         sources
+    }
+
+    /// After a configuration is loaded, mounts of folders the caller no
+    /// longer has are dropped and named (not before the list is known, and
+    /// not on ordinary edits: a folder just created may not be listed yet).
+    fn drop_missing_folders(self, state: RwSignal<WizardState>) {
+        Effect::new(move || {
+            if !self.check_mounts.get() {
+                return;
+            }
+            let Some(list) = loaded(self.folders) else {
+                return;
+            };
+            self.check_mounts.set(false);
+            let missing: Vec<String> = state.with_untracked(|s| {
+                s.mounts
+                    .iter()
+                    .filter(|m| !list.items.iter().any(|f| f.name == m.name))
+                    .map(|m| m.name.clone())
+                    .collect()
+            });
+            self.missing_folders.set(missing.clone());
+            if !missing.is_empty() {
+                state.update(|s| s.mounts.retain(|m| !missing.contains(&m.name)));
+            }
+        });
     }
 
     /// A group the (new) project may not use is forgotten.

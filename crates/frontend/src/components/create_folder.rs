@@ -1,0 +1,82 @@
+//! The create-folder dialog (the Data page's "New folder" and the
+//! launcher's "+"): the name is checked live by the shared rule; the
+//! server's answer (a taken name, the quota) shows under the field.
+
+use berth_shared::folders::{folder_name, FolderInfo};
+use leptos::prelude::*;
+
+use crate::api::{self, ApiError};
+use crate::components::dialog::Modal;
+use crate::components::field::{error_message, field_message};
+use crate::i18n::*;
+
+/// The dialog, shown while `open`; `on_created` gets the new folder.
+#[component]
+pub fn CreateFolderDialog(open: RwSignal<bool>, on_created: Callback<FolderInfo>) -> impl IntoView {
+    let i18n = use_i18n();
+    let name = RwSignal::new(String::new());
+    let server_error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    Effect::new(move || {
+        if open.get() {
+            name.set(String::new());
+            server_error.set(None);
+        }
+    });
+    let local_error = move || {
+        name.with(|n| folder_name(n.trim()).err())
+            .filter(|_| name.with(|n| !n.is_empty()))
+            .map(|e| field_message(i18n, e.code))
+    };
+    let create = move || {
+        let n = name.get_untracked().trim().to_string();
+        if folder_name(&n).is_err() || busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            match api::create_folder(&n).await {
+                Ok(f) => {
+                    open.try_set(false);
+                    on_created.run(f);
+                }
+                Err(ApiError::Invalid(errs)) => {
+                    server_error.try_set(errs.first().map(|e| field_message(i18n, &e.code)));
+                }
+                Err(e) => {
+                    server_error.try_set(Some(error_message(i18n, &e)));
+                }
+            }
+            busy.try_set(false);
+        });
+    };
+    view! {
+        <Modal open=open on_close=Callback::new(move |_| open.set(false)) id="create-folder-dialog"
+            labelled_by="create-folder-title">
+            <h2 id="create-folder-title">{t!(i18n, folder_create_title)}</h2>
+            <div class="field">
+                <label for="folder-name">{t!(i18n, folder_name)}</label>
+                <input id="folder-name" type="text" autocomplete="off" autofocus=true
+                    prop:value=move || name.get()
+                    on:input=move |ev| { name.set(event_target_value(&ev)); server_error.set(None); }
+                    on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Enter" { create() }
+                    aria-invalid=move || (local_error().is_some() || server_error.with(Option::is_some)).to_string()
+                    aria-describedby="folder-name-hint folder-name-error" />
+                <p class="field-hint" id="folder-name-hint">{t!(i18n, folder_name_help)}</p>
+                <p class="field-error" id="folder-name-error" aria-live="polite">
+                    {move || local_error().or_else(|| server_error.get())}
+                </p>
+            </div>
+            <div class="dialog-buttons">
+                <button type="button" class="btn" id="folder-create-cancel" on:click=move |_| open.set(false)>
+                    {t!(i18n, btn_cancel)}
+                </button>
+                <button type="button" class="btn btn-primary" id="folder-create-confirm"
+                    disabled=move || busy.get() || name.with(|n| folder_name(n.trim()).is_err())
+                    on:click=move |_| create()>
+                    {t!(i18n, btn_create)}
+                </button>
+            </div>
+        </Modal>
+    }
+}
