@@ -124,6 +124,17 @@ impl Storage {
             .map_err(FsError::Io)
     }
 
+    /// Runs `f` on a handle rooted at the folder, off the async threads.
+    async fn in_folder<T: Send + 'static>(
+        &self,
+        owner_id: &str,
+        folder_id: &str,
+        f: impl FnOnce(Dir) -> Result<T, FsError> + Send + 'static,
+    ) -> Result<T, FsError> {
+        let root = self.root(owner_id, folder_id)?;
+        blocking(move || f(root)).await
+    }
+
     /// Makes a new folder's directory.
     pub async fn create(&self, owner_id: &str, folder_id: &str) -> Result<(), FsError> {
         let path = self.host_path(owner_id, folder_id);
@@ -149,8 +160,7 @@ impl Storage {
         folder_id: &str,
         parts: Parts,
     ) -> Result<Vec<FolderEntry>, FsError> {
-        let root = self.root(owner_id, folder_id)?;
-        blocking(move || {
+        self.in_folder(owner_id, folder_id, move |root| {
             let dir = root.open_dir(rel(&parts)).map_err(|e| meaning(e, &parts))?;
             let mut out = Vec::new();
             for entry in dir.entries()? {
@@ -197,8 +207,10 @@ impl Storage {
         folder_id: &str,
         parts: Parts,
     ) -> Result<(), FsError> {
-        let root = self.root(owner_id, folder_id)?;
-        blocking(move || root.create_dir(rel(&parts)).map_err(|e| meaning(e, &parts))).await
+        self.in_folder(owner_id, folder_id, move |root| {
+            root.create_dir(rel(&parts)).map_err(|e| meaning(e, &parts))
+        })
+        .await
     }
 
     /// Deletes a file, a symlink (not what it points to) or a directory
@@ -209,8 +221,7 @@ impl Storage {
         folder_id: &str,
         parts: Parts,
     ) -> Result<(), FsError> {
-        let root = self.root(owner_id, folder_id)?;
-        blocking(move || {
+        self.in_folder(owner_id, folder_id, move |root| {
             let path = rel(&parts);
             let meta = root
                 .symlink_metadata(&path)
@@ -233,8 +244,7 @@ impl Storage {
         from: Parts,
         to: Parts,
     ) -> Result<(), FsError> {
-        let root = self.root(owner_id, folder_id)?;
-        blocking(move || {
+        self.in_folder(owner_id, folder_id, move |root| {
             root.symlink_metadata(rel(&from))
                 .map_err(|e| meaning(e, &from))?;
             match root.symlink_metadata(rel(&to)) {
@@ -255,8 +265,7 @@ impl Storage {
         folder_id: &str,
         parts: Parts,
     ) -> Result<(tokio::fs::File, u64, String), FsError> {
-        let root = self.root(owner_id, folder_id)?;
-        blocking(move || {
+        self.in_folder(owner_id, folder_id, move |root| {
             let name = parts.last().cloned().unwrap_or_default();
             let file = root.open(rel(&parts)).map_err(|e| meaning(e, &parts))?;
             let meta = file.metadata()?;
