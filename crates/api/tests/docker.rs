@@ -44,3 +44,45 @@ async fn setup_built_the_labelled_busybox_environment() {
         other => panic!("expected ImageNotFound, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn setup_built_the_python_environment_with_jupyter_tmux_and_sshd() {
+    let rt = Runtime::new("unix:///var/run/docker.sock");
+    let img = rt
+        .inspect_image("berth/python:3.11")
+        .await
+        .expect("image built by make setup");
+    let label = |k: &str| img.labels.get(k).map(String::as_str);
+    assert_eq!(label("ai.backend.kernelspec"), Some("1"));
+    assert_eq!(label("ai.backend.display-name"), Some("Python"));
+    assert_eq!(
+        label("ai.backend.service-ports"),
+        Some("jupyter:http:8081,sshd:tcp:2200")
+    );
+    assert!(label("berth.recipe").is_some_and(|r| r.len() == 16));
+    let out = std::process::Command::new("docker")
+        .args([
+            "run",
+            "--rm",
+            "berth/python:3.11",
+            "sh",
+            "-c",
+            "python3 -c 'import notebook, sys; print(sys.version_info[:2])' && tmux -V && \
+             test -x /usr/sbin/sshd && id -u work && ls /etc/backend.ai/service-defs",
+        ])
+        .output()
+        .expect("docker run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("(3, 11)"), "{text}");
+    assert!(text.contains("tmux 3"), "{text}");
+    assert!(text.contains("1000"), "{text}");
+    assert!(
+        text.contains("jupyter.json") && text.contains("sshd.json"),
+        "{text}"
+    );
+}

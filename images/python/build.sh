@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Builds berth/python:3.11 offline from Debian's packages: debootstrap a
+# minimal bookworm, add python3, the Jupyter Notebook server, tmux, an SSH
+# server and common tools, then `docker import` it with the ai.backend.*
+# labels. Usage: images/python/build.sh DOCKER_HOST TAG RECIPE_HASH
+set -euo pipefail
+host=$1 tag=$2 recipe=$3
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(mktemp -d /tmp/berth-python-rootfs.XXXXXX)
+trap 'rm -rf "$root"' EXIT
+mirror=${BERTH_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+debootstrap --variant=minbase bookworm "$root" "$mirror" >/tmp/berth-debootstrap.log 2>&1 || {
+  tail -20 /tmp/berth-debootstrap.log; exit 1; }
+cp /etc/resolv.conf "$root/etc/resolv.conf"
+# packages go in after debootstrap: in its --include they fail while configuring
+chroot "$root" /bin/sh -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+  python3 python3-notebook python3-pip tmux openssh-server openssh-sftp-server procps ca-certificates \
+  less nano curl git unzip bzip2 xz-utils >/dev/null && apt-get clean && rm -rf /var/lib/apt/lists/*" \
+  >/tmp/berth-python-apt.log 2>&1 || { tail -20 /tmp/berth-python-apt.log; exit 1; }
+chroot "$root" /bin/sh -c "useradd --uid 1000 --home-dir /home/work --shell /bin/bash work && \
+  mkdir -p /home/work /run/sshd && chown 1000:1000 /home/work"
+mkdir -p "$root/etc/backend.ai/service-defs"
+cp "$here"/service-defs/*.json "$root/etc/backend.ai/service-defs/"
+cp "$here/sshd_config" "$root/etc/ssh/sshd_config"
+rm -f "$root"/etc/ssh/ssh_host_*   # made per container when sshd starts
+: > "$root/etc/resolv.conf"
+tar -C "$root" -c . | docker -H "$host" import \
+  -c 'ENV PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin HOME=/home/work LANG=C.UTF-8' \
+  -c 'WORKDIR /home/work' \
+  -c 'CMD ["/bin/bash"]' \
+  -c 'LABEL ai.backend.kernelspec="1"' \
+  -c 'LABEL ai.backend.display-name="Python"' \
+  -c 'LABEL ai.backend.base-distro="debian12"' \
+  -c 'LABEL ai.backend.runtime-type="python"' \
+  -c 'LABEL ai.backend.runtime-path="/usr/bin/python3"' \
+  -c 'LABEL ai.backend.resource.min.cpu="0.5"' \
+  -c 'LABEL ai.backend.resource.min.mem="256m"' \
+  -c 'LABEL ai.backend.service-ports="jupyter:http:8081,sshd:tcp:2200"' \
+  -c "LABEL berth.recipe=\"$recipe\"" \
+  - "$tag" >/dev/null
