@@ -44,6 +44,23 @@ fn strategy_parser() -> impl TypedValueParser<Value = Strategy> {
     })
 }
 
+/// `LO-HI`: the proxy's port pool.
+fn parse_port_range(s: &str) -> Result<(u16, u16), String> {
+    let (lo, hi) = s
+        .split_once('-')
+        .ok_or_else(|| format!("{s:?}: use LOW-HIGH, e.g. 30000-30999"))?;
+    let num = |v: &str| {
+        v.trim()
+            .parse::<u16>()
+            .map_err(|_| format!("{v:?} is not a port number"))
+    };
+    let (lo, hi) = (num(lo)?, num(hi)?);
+    if lo == 0 || lo > hi {
+        return Err(format!("{s:?}: the range must go up from 1"));
+    }
+    Ok((lo, hi))
+}
+
 /// Where the database lives.
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
@@ -83,6 +100,12 @@ pub struct Config {
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "BERTH_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// Ports the app proxy serves opened apps on (one per app).
+    #[arg(long, env = "BERTH_APP_PORTS", default_value = "30000-30999", value_parser = parse_port_range)]
+    pub app_ports: (u16, u16),
+    /// Address the app proxy's ports listen on.
+    #[arg(long, env = "BERTH_APP_HOST", default_value = "127.0.0.1")]
+    pub app_host: std::net::IpAddr,
     /// Largest file the folder explorer accepts in one upload, e.g. `16g`.
     #[arg(long, env = "BERTH_MAX_UPLOAD_BYTES", default_value = "16g", value_parser = parse_size)]
     pub max_upload_bytes: ByteSize,
@@ -134,6 +157,8 @@ impl Config {
             static_dir: data_dir.join("dist"),
             max_body_bytes: 1024 * 1024,
             max_upload_bytes: ByteSize(16 << 30),
+            app_ports: (30000, 30999),
+            app_host: std::net::IpAddr::from([127, 0, 0, 1]),
             login_ttl_hours: 12,
             allow_manual_image: false,
             agent_cpu: None,

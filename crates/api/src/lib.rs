@@ -11,12 +11,15 @@
 //!   `history`: the operations (users and credentials; sessions and their
 //!   status machine; storage folders and the files in them; agents, groups,
 //!   presets, policies; environment images; the launcher history);
+//! - `apps`: a session's apps and the proxy that serves them on ports of a
+//!   pool;
 //! - `scheduler`: the pure decision core and the loop that feeds it;
 //! - `events`: the in-process bus behind the SSE stream;
 //! - `store`: the only module with SQL; `runtime`: the only one that talks
 //!   to a Docker engine.
 
 pub mod accounts;
+pub mod apps;
 pub mod cli;
 pub mod config;
 pub mod environments;

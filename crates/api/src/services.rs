@@ -7,6 +7,7 @@ use berth_shared::health::{ComponentHealth, Health};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use crate::apps::registry::Registry;
 use crate::config::Config;
 use crate::events::Events;
 use crate::folders::fs::Storage;
@@ -20,6 +21,7 @@ pub struct Services {
     store: Store,
     runtime: Runtime,
     storage: Storage,
+    apps: Registry,
     events: Events,
     wake: Notify,
     instance: String,
@@ -43,6 +45,7 @@ impl Services {
             store,
             runtime,
             storage,
+            apps: Registry::default(),
             events: Events::default(),
             wake: Notify::new(),
             instance,
@@ -68,6 +71,11 @@ impl Services {
     /// The storage folders on disk.
     pub fn storage(&self) -> &Storage {
         &self.storage
+    }
+
+    /// The open apps and each session's traffic.
+    pub fn apps(&self) -> &Registry {
+        &self.apps
     }
 
     /// Session events.

@@ -7,6 +7,7 @@ use berth_shared::problem::PROBLEM_CONTENT_TYPE;
 use berth_shared::{FieldError, Problem};
 
 use crate::accounts::AccountError;
+use crate::apps::AppError;
 use crate::folders::FolderError;
 use crate::resources::ResourceError;
 use crate::runtime::RuntimeError;
@@ -250,6 +251,17 @@ fn capitalised(s: &str) -> String {
     match c.next() {
         Some(first) => first.to_uppercase().chain(c).collect(),
         None => String::new(),
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Session(e) => e.into(),
+            AppError::NoApp(name) => ApiError::Missing(format!("The session has no app {name}.")),
+            AppError::Conflict(d) => ApiError::Conflict(d),
+            AppError::Unavailable(d) => ApiError::Unavailable(d),
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! is calling, and the problem+json error type. Handlers parse, authorize
 //! and call one operation; no SQL and no bollard types here.
 
+pub mod apps;
 pub mod auth;
 pub mod environments;
 pub mod error;
@@ -32,6 +33,7 @@ fn api_router() -> Router<ApiContext> {
         .merge(auth::router())
         .merge(users::router())
         .merge(sessions::router())
+        .merge(apps::router())
         .merge(folders::router())
         .merge(environments::router())
         .merge(resources::router())

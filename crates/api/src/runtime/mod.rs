@@ -5,6 +5,7 @@
 //! sessions: callers hand it a `ContainerSpec`.
 
 mod containers;
+mod exec;
 mod stats;
 
 use std::collections::HashMap;
@@ -15,6 +16,7 @@ use bollard::Docker;
 use tokio::sync::OnceCell;
 
 pub use containers::*;
+pub use exec::ExecOutput;
 pub use stats::{usage_of, Usage};
 
 /// Seconds bollard waits for one engine request.

@@ -1,6 +1,7 @@
 //! What every end of a session does, in this order: keep each container's
 //! last output and exit code, remove the containers, give the capacity
-//! back, then record the final status.
+//! back, close its apps (their proxy ports return), then record the final
+//! status.
 
 use super::status::{self, Change};
 use crate::services::Services;
@@ -55,6 +56,7 @@ pub(super) async fn finish(svc: &Services, s: &SessionRow, end: Change<'_>) {
         }
     }
     release(svc, s).await;
+    svc.apps().close_session(&s.id);
     if let Err(e) = status::change(svc, s, end).await {
         tracing::error!(session = %s.id, error = %e, "could not record the end of a session");
     }

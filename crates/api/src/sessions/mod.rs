@@ -95,6 +95,12 @@ async fn visible(svc: &Services, caller: &UserInfo, id: &str) -> SessionResult<S
     }
 }
 
+/// The session row if the caller may see it (owner or admin), for the
+/// operations on a session that live outside this module (its apps).
+pub async fn visible_row(svc: &Services, caller: &UserInfo, id: &str) -> SessionResult<SessionRow> {
+    visible(svc, caller, id).await
+}
+
 /// A session's status as the operations act on it: a corrupt value (only
 /// possible by editing the database) counts as ERROR, which can still be
 /// terminated, and is logged.

@@ -1,0 +1,112 @@
+//! Commands run inside a running container (`docker exec`): in the
+//! background (an app's service), for their output (reading a file of the
+//! image), and the container's address for the proxy.
+
+use std::net::IpAddr;
+
+use bollard::exec::{CreateExecOptions, StartExecOptions, StartExecResults};
+use futures_util::StreamExt;
+
+use super::containers::is_404;
+use super::{Runtime, RuntimeError};
+
+/// What a finished command printed, and how it exited.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecOutput {
+    /// Its exit code (`None` when the engine did not say).
+    pub code: Option<i64>,
+    /// stdout and stderr, interleaved.
+    pub output: String,
+}
+
+impl Runtime {
+    fn missing(id: &str, e: bollard::errors::Error) -> RuntimeError {
+        if is_404(&e) {
+            RuntimeError::ContainerNotFound(id.to_string())
+        } else {
+            e.into()
+        }
+    }
+
+    /// Starts `cmd` in the container and returns at once (as `user`, the
+    /// image's user when `None`).
+    pub async fn exec_detached(
+        &self,
+        id: &str,
+        cmd: &[String],
+        user: Option<&str>,
+    ) -> Result<(), RuntimeError> {
+        let docker = self.client().await?;
+        let exec = docker
+            .create_exec(
+                id,
+                CreateExecOptions {
+                    cmd: Some(cmd.to_vec()),
+                    user: user.map(str::to_string),
+                    attach_stdout: Some(false),
+                    attach_stderr: Some(false),
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(|e| Self::missing(id, e))?;
+        docker
+            .start_exec(
+                &exec.id,
+                Some(StartExecOptions {
+                    detach: true,
+                    ..Default::default()
+                }),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Runs `cmd` to its end; what it printed and its exit code.
+    pub async fn exec_output(&self, id: &str, cmd: &[String]) -> Result<ExecOutput, RuntimeError> {
+        let docker = self.client().await?;
+        let exec = docker
+            .create_exec(
+                id,
+                CreateExecOptions {
+                    cmd: Some(cmd.to_vec()),
+                    attach_stdout: Some(true),
+                    attach_stderr: Some(true),
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(|e| Self::missing(id, e))?;
+        let mut out = Vec::new();
+        if let StartExecResults::Attached { mut output, .. } =
+            docker.start_exec(&exec.id, None).await?
+        {
+            while let Some(chunk) = output.next().await {
+                out.extend_from_slice(&chunk?.into_bytes());
+            }
+        }
+        let code = docker.inspect_exec(&exec.id).await?.exit_code;
+        Ok(ExecOutput {
+            code,
+            output: String::from_utf8_lossy(&out).into_owned(),
+        })
+    }
+
+    /// The container's address on the engine's network (the proxy's
+    /// upstream), when it has one.
+    pub async fn container_address(&self, id: &str) -> Result<Option<IpAddr>, RuntimeError> {
+        let docker = self.client().await?;
+        let c = docker
+            .inspect_container(id, None)
+            .await
+            .map_err(|e| Self::missing(id, e))?;
+        let settings = c.network_settings.unwrap_or_default();
+        let from_networks = settings
+            .networks
+            .unwrap_or_default()
+            .into_values()
+            .filter_map(|n| n.ip_address)
+            .find(|ip| !ip.is_empty());
+        Ok(from_networks.and_then(|ip| ip.parse().ok()))
+    }
+}

@@ -1,0 +1,167 @@
+//! A session's apps through the proxy, on the real engine: the catalogue,
+//! busybox httpd served on a pool port to its owner (401 without a login,
+//! 404 for anyone else), open to public, the preferred port honoured when
+//! free and another one when taken, traffic counted, the port closed when
+//! the session ends; Jupyter in the Python image started on first open.
+
+use berth_testkit::{problem, Api, TestServer};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+const BUSYBOX: &str = "berth/busybox:latest";
+
+async fn running_busybox(c: &Api, name: &str) -> String {
+    let s = c
+        .launch(json!({"name": name, "image": BUSYBOX, "resources": {"cpu": 0.25, "mem": "64m"}}))
+        .await;
+    let id = s["id"].as_str().unwrap().to_string();
+    c.wait_status(&id, "RUNNING").await;
+    id
+}
+
+async fn open(c: &Api, id: &str, app: &str, body: Value) -> Value {
+    c.post_json(&format!("/api/v1/sessions/{id}/apps/{app}"), &body)
+        .await
+}
+
+#[tokio::test]
+async fn httpd_through_the_proxy_for_its_owner_only() {
+    let srv = TestServer::start_with(|c| c.app_ports = (31000, 31019)).await;
+    let c = srv.admin().await;
+    let (ana, _) = srv.new_user("ana@test.berth", "user").await;
+    let (bo, _) = srv.new_user("bo@test.berth", "user").await;
+    let id = running_busybox(&ana, "web-app").await;
+
+    let apps = ana.get_json(&format!("/api/v1/sessions/{id}/apps")).await;
+    let names: Vec<_> = apps["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["name"].as_str().unwrap(), a["protocol"].as_str().unwrap()))
+        .collect();
+    assert_eq!(names, [("httpd", "http"), ("terminal", "pty")]);
+    assert_eq!(apps["items"][0]["open"], Value::Null);
+    assert_eq!(apps["preferred_ports"], json!([31000, 31019]));
+    problem(
+        bo.get(&format!("/api/v1/sessions/{id}/apps")).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+
+    // the preferred port is used when free
+    let opened = open(&ana, &id, "httpd", json!({"preferred_port": 31007})).await;
+    assert_eq!(opened["preferred_port_used"], true);
+    let url = opened["app"]["open"]["url"].as_str().unwrap().to_string();
+    assert_eq!(url, "http://127.0.0.1:31007/");
+    // opening again reuses it
+    let again = open(&ana, &id, "httpd", json!({})).await;
+    assert_eq!(again["app"]["open"]["port"], 31007);
+
+    let page = ana.http().get(&url).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(
+        page.text().await.unwrap().contains("berth"),
+        "busybox httpd's page"
+    );
+    // an admin may look; another user may not; nobody without a login
+    assert_eq!(
+        c.http().get(&url).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    problem(
+        bo.http().get(&url).send().await.unwrap(),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    problem(
+        srv.client().http().get(&url).send().await.unwrap(),
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+
+    // traffic is counted per session
+    let apps = ana.get_json(&format!("/api/v1/sessions/{id}/apps")).await;
+    assert!(apps["traffic"]["bytes"].as_u64().unwrap() > 0, "{apps}");
+    assert!(!apps["traffic"]["last_activity"].is_null());
+    assert_eq!(apps["items"][0]["open"]["port"], 31007);
+
+    // a second session asking for the same port gets another, and is told
+    let other = running_busybox(&ana, "web-two").await;
+    let second = open(
+        &ana,
+        &other,
+        "httpd",
+        json!({"preferred_port": 31007, "open_to_public": true}),
+    )
+    .await;
+    assert_eq!(second["preferred_port_used"], false);
+    let public_url = second["app"]["open"]["url"].as_str().unwrap().to_string();
+    assert_ne!(public_url, url);
+    // open to public: no login needed
+    let anon = srv.client().http().get(&public_url).send().await.unwrap();
+    assert_eq!(anon.status(), StatusCode::OK);
+
+    // the app closes and its port returns when the session ends
+    ana.delete(&format!("/api/v1/sessions/{id}")).await;
+    ana.wait_status(&id, "TERMINATED").await;
+    assert!(
+        tokio::net::TcpStream::connect(("127.0.0.1", 31007))
+            .await
+            .is_err(),
+        "the proxy port is closed"
+    );
+    let reopened = open(&ana, &other, "httpd", json!({})).await;
+    assert_eq!(reopened["app"]["open"]["url"], public_url.as_str());
+    let third = running_busybox(&ana, "web-three").await;
+    let third = open(&ana, &third, "httpd", json!({"preferred_port": 31007})).await;
+    assert_eq!(third["preferred_port_used"], true, "the port came back");
+
+    // unknown apps and sessions that do not run
+    problem(
+        ana.post(&format!("/api/v1/sessions/{other}/apps/nope"), &json!({}))
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    problem(
+        ana.post(&format!("/api/v1/sessions/{id}/apps/httpd"), &json!({}))
+            .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn jupyter_starts_on_first_open_in_the_python_image() {
+    let srv = TestServer::start_with(|c| c.app_ports = (31020, 31039)).await;
+    let c = srv.admin().await;
+    let s = c
+        .launch(
+            json!({"name": "notebook", "environment": "berth/python", "version": "3.11",
+                       "resources": {"cpu": 1, "mem": "512m"}}),
+        )
+        .await;
+    let id = s["id"].as_str().unwrap().to_string();
+    c.wait_status(&id, "RUNNING").await;
+    let apps = c.get_json(&format!("/api/v1/sessions/{id}/apps")).await;
+    let names: Vec<_> = apps["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, ["jupyter", "sshd", "terminal"]);
+    let opened = open(&c, &id, "jupyter", json!({})).await;
+    let url = opened["app"]["open"]["url"].as_str().unwrap().to_string();
+    let status = c
+        .http()
+        .get(format!("{url}api/status"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status.status(), StatusCode::OK);
+    let body: Value = status.json().await.unwrap();
+    assert!(body.get("kernels").is_some(), "{body}");
+    let tree = c.http().get(format!("{url}tree")).send().await.unwrap();
+    assert!(tree.text().await.unwrap().contains("Jupyter"));
+}

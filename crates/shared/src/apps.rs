@@ -1,0 +1,116 @@
+//! The apps of a session: the services its image offers (from the
+//! `ai.backend.service-ports` label), its preopen ports, and the built-in
+//! terminal; opening one through the server's proxy.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// How an app is reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AppProtocol {
+    /// A web app, proxied over HTTP (and WebSocket).
+    Http,
+    /// A TCP service (sshd), forwarded as raw TCP.
+    Tcp,
+    /// The built-in terminal (a WebSocket to a TTY in the container).
+    Pty,
+}
+
+impl AppProtocol {
+    /// The lowercase name (as in the service-ports label).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "http" => Some(Self::Http),
+            "tcp" => Some(Self::Tcp),
+            "pty" => Some(Self::Pty),
+            _ => None,
+        }
+    }
+}
+
+/// Where an app comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AppKind {
+    /// A service of the image (started on first open).
+    Service,
+    /// A port the session asked to have open (the user runs the server).
+    Preopen,
+    /// The built-in terminal.
+    Terminal,
+}
+
+/// An app as it is open now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenedApp {
+    /// Where to open it (a browser URL; for TCP apps the host and port).
+    pub url: String,
+    /// The proxy port it is served on.
+    pub port: u16,
+    /// Anyone with the URL may use it (no login).
+    pub public: bool,
+}
+
+/// One app of a session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppInfo {
+    /// Name (`jupyter`, `sshd`, `terminal`, `port-8080`…).
+    pub name: String,
+    /// How it is reached.
+    pub protocol: AppProtocol,
+    /// Where it comes from.
+    pub kind: AppKind,
+    /// Its port inside the container (none for the terminal).
+    pub port: Option<u16>,
+    /// Set while it is open.
+    pub open: Option<OpenedApp>,
+}
+
+/// Traffic between users and a session through the proxy and terminal.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Traffic {
+    /// Bytes in both directions since the server started.
+    pub bytes: u64,
+    /// The last time any passed.
+    pub last_activity: Option<DateTime<Utc>>,
+}
+
+/// `GET /api/v1/sessions/{id}/apps`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppList {
+    /// Its apps.
+    pub items: Vec<AppInfo>,
+    /// Whether "open to public" may be asked for.
+    pub open_to_public: bool,
+    /// Whether a preferred port may be asked for, and the range it must be
+    /// in (`None`: the option is off).
+    pub preferred_ports: Option<(u16, u16)>,
+    /// Traffic so far.
+    pub traffic: Traffic,
+}
+
+/// `POST /api/v1/sessions/{id}/apps/{app}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenAppRequest {
+    /// Let anyone with the URL in (no login).
+    #[serde(default)]
+    pub open_to_public: bool,
+    /// Serve it on this proxy port when free (else another one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preferred_port: Option<u16>,
+}
+
+/// The answer to opening an app.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppOpened {
+    /// The app, now open.
+    pub app: AppInfo,
+    /// Whether the preferred port was used (`None` when none was asked).
+    pub preferred_port_used: Option<bool>,
+    /// For sshd: the command that logs in with the session's key.
+    pub ssh_command: Option<String>,
+    /// For sshd: the command that opens an SFTP session.
+    pub sftp_command: Option<String>,
+}
