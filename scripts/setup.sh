@@ -55,6 +55,16 @@ if [ -n "$wb_pid" ]; then
   wait "$wb_pid" || { tail -40 /tmp/berth-wasm-bindgen-install.log; echo "installing wasm-bindgen-cli failed"; exit 1; }
   echo "wasm-bindgen-cli $wb_version installed"
 fi
+XTERM_VERSION=5.5.0
+XTERM_FIT_VERSION=0.10.0
+xterm_dir=$TOOLS_DIR/node_modules/@xterm
+if ! grep -q "\"version\": \"$XTERM_VERSION\"" "$xterm_dir/xterm/package.json" 2>/dev/null ||
+   ! grep -q "\"version\": \"$XTERM_FIT_VERSION\"" "$xterm_dir/addon-fit/package.json" 2>/dev/null; then
+  step "installing xterm.js (npm @xterm/xterm@$XTERM_VERSION, @xterm/addon-fit@$XTERM_FIT_VERSION)"
+  mkdir -p "$TOOLS_DIR"
+  npm install --silent --no-audit --no-fund --prefix "$TOOLS_DIR" \
+    "@xterm/xterm@$XTERM_VERSION" "@xterm/addon-fit@$XTERM_FIT_VERSION" >/dev/null
+fi
 if ! "$TOOLS_DIR/node_modules/.bin/wasm-opt" --version 2>/dev/null | grep -q "version $BINARYEN_VERSION"; then
   step "installing wasm-opt (npm binaryen@$BINARYEN_VERSION)"
   mkdir -p "$TOOLS_DIR"
@@ -77,4 +87,8 @@ else
     tail -40 /tmp/berth-trunk.log; echo "trunk build failed (full log: /tmp/berth-trunk.log)"; exit 1; }
   touch "$stamp"
 fi
+# the web terminal's emulator, served as static files (no CDN)
+mkdir -p dist/xterm
+cp -u "$xterm_dir/xterm/lib/xterm.js" "$xterm_dir/xterm/css/xterm.css" \
+  "$xterm_dir/addon-fit/lib/addon-fit.js" dist/xterm/
 echo "setup done"

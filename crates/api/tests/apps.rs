@@ -5,8 +5,11 @@
 //! the session ends; Jupyter in the Python image started on first open.
 
 use berth_testkit::{problem, Api, TestServer};
+use futures_util::{SinkExt, StreamExt};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
 
 const BUSYBOX: &str = "berth/busybox:latest";
 
@@ -164,4 +167,84 @@ async fn jupyter_starts_on_first_open_in_the_python_image() {
     assert!(body.get("kernels").is_some(), "{body}");
     let tree = c.http().get(format!("{url}tree")).send().await.unwrap();
     assert!(tree.text().await.unwrap().contains("Jupyter"));
+}
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The terminal of session `id`, as a script with an API token would open it.
+async fn terminal(srv: &TestServer, token: &str, id: &str) -> Ws {
+    let url = srv
+        .url(&format!("/api/v1/sessions/{id}/terminal?cols=80&rows=24"))
+        .replace("http://", "ws://");
+    let mut req = url.into_client_request().unwrap();
+    req.headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    tokio_tungstenite::connect_async(req)
+        .await
+        .expect("terminal websocket")
+        .0
+}
+
+async fn type_keys(ws: &mut Ws, keys: &str) {
+    let msg = json!({"type": "input", "data": keys}).to_string();
+    ws.send(Message::Text(msg.into())).await.unwrap();
+}
+
+/// Reads the terminal until `done` holds for all that it printed.
+async fn read_until(ws: &mut Ws, done: impl Fn(&str) -> bool) -> String {
+    let mut seen = String::new();
+    let read = async {
+        while let Some(Ok(msg)) = ws.next().await {
+            if let Message::Binary(b) = msg {
+                seen.push_str(&String::from_utf8_lossy(&b));
+                if done(&seen) {
+                    return;
+                }
+            }
+        }
+    };
+    // a bound so a broken build fails instead of hanging; not a timing assertion
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(60), read).await;
+    seen
+}
+
+#[tokio::test]
+async fn the_terminal_is_a_tty_in_the_container_and_resizes() {
+    let srv = TestServer::start_with(|c| c.app_ports = (31040, 31049)).await;
+    let (ana, _) = srv.new_user("ana@test.berth", "user").await;
+    let (bo, _) = srv.new_user("bo@test.berth", "user").await;
+    let id = running_busybox(&ana, "with-tty").await;
+    let token = ana
+        .post_json("/api/v1/auth/tokens", &json!({"name": "tty"}))
+        .await["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // refusals come before the upgrade, as problems
+    problem(
+        bo.get(&format!("/api/v1/sessions/{id}/terminal")).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    problem(
+        srv.client()
+            .get(&format!("/api/v1/sessions/{id}/terminal"))
+            .await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+
+    let mut ws = terminal(&srv, &token, &id).await;
+    type_keys(&mut ws, "echo hi-from-$((6*7))\r").await;
+    let out = read_until(&mut ws, |s| s.contains("hi-from-42")).await;
+    assert!(out.contains("hi-from-42"), "{out:?}");
+    let resize = json!({"type": "resize", "cols": 100, "rows": 40}).to_string();
+    ws.send(Message::Text(resize.into())).await.unwrap();
+    type_keys(&mut ws, "stty size\r").await;
+    let out = read_until(&mut ws, |s| s.contains("40 100")).await;
+    assert!(out.contains("40 100"), "{out:?}");
+    // what is typed counts as traffic
+    let apps = ana.get_json(&format!("/api/v1/sessions/{id}/apps")).await;
+    assert!(apps["traffic"]["bytes"].as_u64().unwrap() > 0);
 }

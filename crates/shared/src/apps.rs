@@ -114,3 +114,42 @@ pub struct AppOpened {
     /// For sshd: the command that opens an SFTP session.
     pub sftp_command: Option<String>,
 }
+
+/// What the terminal page sends on `GET /api/v1/sessions/{id}/terminal`
+/// (a WebSocket), as text frames. The server sends the TTY's output as
+/// binary frames.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum TerminalMessage {
+    /// Keys typed.
+    Input {
+        /// The text.
+        data: String,
+    },
+    /// The terminal's new size.
+    Resize {
+        /// Columns.
+        cols: u16,
+        /// Rows.
+        rows: u16,
+    },
+}
+
+/// Query of the terminal WebSocket: its first size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TerminalQuery {
+    /// Columns.
+    #[serde(default = "default_cols")]
+    pub cols: u16,
+    /// Rows.
+    #[serde(default = "default_rows")]
+    pub rows: u16,
+}
+
+fn default_cols() -> u16 {
+    80
+}
+
+fn default_rows() -> u16 {
+    24
+}

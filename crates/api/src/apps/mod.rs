@@ -8,6 +8,7 @@
 
 pub mod proxy;
 pub mod registry;
+pub mod terminal;
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -89,7 +90,11 @@ fn url_of(protocol: AppProtocol, host: &str, port: u16) -> String {
     }
 }
 
-async fn running(svc: &Services, caller: &UserInfo, id: &str) -> AppResult<(SessionRow, String)> {
+pub(crate) async fn running(
+    svc: &Services,
+    caller: &UserInfo,
+    id: &str,
+) -> AppResult<(SessionRow, String)> {
     let row = sessions::visible_row(svc, caller, id).await?;
     if row.status().ok() != Some(SessionStatus::Running) {
         return Err(AppError::Conflict(
@@ -105,6 +110,11 @@ async fn running(svc: &Services, caller: &UserInfo, id: &str) -> AppResult<(Sess
         .find_map(|k| k.container_id)
         .ok_or_else(|| AppError::Conflict("The session has no container yet.".into()))?;
     Ok((row, cid))
+}
+
+/// Fails unless the caller may use the session's apps and it runs.
+pub async fn running_check(svc: &Services, caller: &UserInfo, id: &str) -> AppResult<()> {
+    running(svc, caller, id).await.map(|_| ())
 }
 
 async fn service_ports(svc: &Services, row: &SessionRow) -> AppResult<Vec<ServicePort>> {

@@ -1,13 +1,16 @@
 //! `/api/v1/sessions/{id}/apps`: a session's apps, and opening one through
 //! the proxy.
 
-use axum::extract::{Path, State};
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
-use berth_shared::apps::{AppList, AppOpened, OpenAppRequest};
+use berth_shared::apps::{AppList, AppOpened, OpenAppRequest, TerminalQuery};
 
-use super::error::ApiResult;
+use super::error::{ApiError, ApiResult};
 use super::extract::AuthUser;
 use super::json::ApiJson;
 use super::ApiContext;
@@ -18,6 +21,7 @@ pub fn router() -> Router<ApiContext> {
     Router::new()
         .route("/sessions/{id}/apps", get(list))
         .route("/sessions/{id}/apps/{app}", post(open))
+        .route("/sessions/{id}/terminal", get(terminal))
 }
 
 /// The host name the caller reached this server by (app URLs use it).
@@ -53,6 +57,22 @@ async fn open(
     Ok(ApiJson(
         apps::open(&ctx, &user, &id, &app, &req, &host).await?,
     ))
+}
+
+/// The terminal: a WebSocket to a TTY in the session's container (the
+/// session is checked before the upgrade, so refusals are problem+json).
+async fn terminal(
+    State(ctx): State<ApiContext>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+    Query(q): Query<TerminalQuery>,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> ApiResult<Response> {
+    // who may, and whether it runs, before whether it is a WebSocket
+    apps::running_check(&ctx, &user, &id).await?;
+    let ws = ws.map_err(|e| ApiError::BadRequest(format!("The terminal is a WebSocket: {e}")))?;
+    let (tty, traffic) = apps::terminal::open(&ctx, &user, &id, q.cols, q.rows).await?;
+    Ok(ws.on_upgrade(move |socket| apps::terminal::bridge(ctx, socket, tty, traffic)))
 }
 
 #[cfg(test)]

@@ -4,11 +4,26 @@
 
 use std::net::IpAddr;
 
-use bollard::exec::{CreateExecOptions, StartExecOptions, StartExecResults};
-use futures_util::StreamExt;
+use std::pin::Pin;
+
+use bollard::exec::{CreateExecOptions, ResizeExecOptions, StartExecOptions, StartExecResults};
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+use tokio::io::AsyncWrite;
 
 use super::containers::is_404;
 use super::{Runtime, RuntimeError};
+
+/// A command running with a TTY: its output, its input, and its id (to
+/// resize it).
+pub struct Tty {
+    /// The exec's id.
+    pub exec_id: String,
+    /// What it prints (stdout and stderr together, as a TTY does).
+    pub output: Pin<Box<dyn Stream<Item = Result<Bytes, RuntimeError>> + Send>>,
+    /// Its keyboard.
+    pub input: Pin<Box<dyn AsyncWrite + Send>>,
+}
 
 /// What a finished command printed, and how it exited.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,6 +105,72 @@ impl Runtime {
             code,
             output: String::from_utf8_lossy(&out).into_owned(),
         })
+    }
+
+    /// Starts `cmd` with a TTY of `cols`×`rows` and attaches to it.
+    pub async fn exec_tty(
+        &self,
+        id: &str,
+        cmd: &[String],
+        env: &[String],
+        cols: u16,
+        rows: u16,
+    ) -> Result<Tty, RuntimeError> {
+        let docker = self.client().await?;
+        let exec = docker
+            .create_exec(
+                id,
+                CreateExecOptions {
+                    cmd: Some(cmd.to_vec()),
+                    env: Some(env.to_vec()),
+                    tty: Some(true),
+                    attach_stdin: Some(true),
+                    attach_stdout: Some(true),
+                    attach_stderr: Some(true),
+                    working_dir: Some(super::WORK_DIR.to_string()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(|e| Self::missing(id, e))?;
+        let started = docker
+            .start_exec(
+                &exec.id,
+                Some(StartExecOptions {
+                    tty: true,
+                    ..Default::default()
+                }),
+            )
+            .await?;
+        let StartExecResults::Attached { output, input } = started else {
+            return Err(RuntimeError::ContainerNotFound(id.to_string()));
+        };
+        let _ = self.resize_tty(&exec.id, cols, rows).await;
+        Ok(Tty {
+            exec_id: exec.id,
+            output: Box::pin(output.map(|r| r.map(|o| o.into_bytes()).map_err(RuntimeError::from))),
+            input,
+        })
+    }
+
+    /// Resizes a TTY started by [`Runtime::exec_tty`].
+    pub async fn resize_tty(
+        &self,
+        exec_id: &str,
+        cols: u16,
+        rows: u16,
+    ) -> Result<(), RuntimeError> {
+        let docker = self.client().await?;
+        docker
+            .resize_exec(
+                exec_id,
+                ResizeExecOptions {
+                    height: rows,
+                    width: cols,
+                },
+            )
+            .await?;
+        Ok(())
     }
 
     /// The container's address on the engine's network (the proxy's

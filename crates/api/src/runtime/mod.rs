@@ -16,7 +16,7 @@ use bollard::Docker;
 use tokio::sync::OnceCell;
 
 pub use containers::*;
-pub use exec::ExecOutput;
+pub use exec::{ExecOutput, Tty};
 pub use stats::{usage_of, Usage};
 
 /// Seconds bollard waits for one engine request.

@@ -1,0 +1,85 @@
+//! The built-in terminal: a WebSocket bridged to `docker exec` with a TTY
+//! in the session's container, running tmux when the image has it (one
+//! session, `main`, that a reconnect rejoins) and sh otherwise. Text frames
+//! carry typed keys and resizes (`TerminalMessage`); the TTY's output goes
+//! back as binary frames. Bytes both ways count as the session's traffic.
+
+use std::sync::Arc;
+
+use axum::extract::ws::{Message, WebSocket};
+use berth_shared::apps::TerminalMessage;
+use berth_shared::auth::UserInfo;
+use futures_util::{SinkExt, StreamExt};
+use tokio::io::AsyncWriteExt;
+
+use super::registry::TrafficCounter;
+use super::{running, AppResult};
+use crate::runtime::Tty;
+use crate::services::{Services, Shared};
+
+/// What the terminal runs: tmux when there is one, else a shell.
+const SHELL: &str = "if command -v tmux >/dev/null 2>&1; then exec tmux new-session -A -s main; \
+                     else exec /bin/sh; fi";
+
+/// The terminal's environment.
+const ENV: [&str; 3] = ["TERM=xterm-256color", "LANG=C.UTF-8", "HOME=/home/work"];
+
+/// An attached TTY in the session's container, and its traffic counter.
+pub async fn open(
+    svc: &Services,
+    caller: &UserInfo,
+    id: &str,
+    cols: u16,
+    rows: u16,
+) -> AppResult<(Tty, Arc<TrafficCounter>)> {
+    let (row, cid) = running(svc, caller, id).await?;
+    let cmd = ["/bin/sh".to_string(), "-c".into(), SHELL.into()];
+    let env: Vec<String> = ENV.iter().map(|e| e.to_string()).collect();
+    let tty = svc.runtime().exec_tty(&cid, &cmd, &env, cols, rows).await?;
+    Ok((tty, svc.apps().traffic(&row.id)))
+}
+
+/// Bridges `socket` and `tty` until either side ends.
+pub async fn bridge(svc: Shared, socket: WebSocket, tty: Tty, traffic: Arc<TrafficCounter>) {
+    let Tty {
+        exec_id,
+        mut output,
+        mut input,
+    } = tty;
+    let (mut to_browser, mut from_browser) = socket.split();
+    let t2 = traffic.clone();
+    let down = async move {
+        while let Some(Ok(chunk)) = output.next().await {
+            t2.add(chunk.len());
+            if to_browser.send(Message::Binary(chunk)).await.is_err() {
+                break;
+            }
+        }
+        let _ = to_browser.close().await;
+    };
+    let up = async move {
+        while let Some(Ok(msg)) = from_browser.next().await {
+            let keys = match msg {
+                Message::Binary(b) => b.to_vec(),
+                Message::Text(t) => match serde_json::from_str::<TerminalMessage>(t.as_str()) {
+                    Ok(TerminalMessage::Input { data }) => data.into_bytes(),
+                    Ok(TerminalMessage::Resize { cols, rows }) => {
+                        let _ = svc.runtime().resize_tty(&exec_id, cols, rows).await;
+                        continue;
+                    }
+                    Err(_) => continue,
+                },
+                Message::Close(_) => break,
+                _ => continue,
+            };
+            traffic.add(keys.len());
+            if input.write_all(&keys).await.is_err() {
+                break;
+            }
+        }
+    };
+    tokio::select! {
+        _ = down => {}
+        _ = up => {}
+    }
+}
