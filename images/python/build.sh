@@ -17,8 +17,10 @@ chroot "$root" /bin/sh -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive 
   python3 python3-notebook python3-pip tmux openssh-server openssh-sftp-server procps ca-certificates \
   less nano curl git unzip bzip2 xz-utils >/dev/null && apt-get clean && rm -rf /var/lib/apt/lists/*" \
   >/tmp/berth-python-apt.log 2>&1 || { tail -20 /tmp/berth-python-apt.log; exit 1; }
+# `work` has no password but is not locked ('*', not '!'): sshd without PAM
+# refuses locked accounts even for key logins
 chroot "$root" /bin/sh -c "useradd --uid 1000 --home-dir /home/work --shell /bin/bash work && \
-  mkdir -p /home/work /run/sshd && chown 1000:1000 /home/work"
+  usermod -p '*' work && mkdir -p /home/work /run/sshd && chown 1000:1000 /home/work"
 mkdir -p "$root/etc/backend.ai/service-defs"
 cp "$here"/service-defs/*.json "$root/etc/backend.ai/service-defs/"
 cp "$here/sshd_config" "$root/etc/ssh/sshd_config"

@@ -248,3 +248,122 @@ async fn the_terminal_is_a_tty_in_the_container_and_resizes() {
     let apps = ana.get_json(&format!("/api/v1/sessions/{id}/apps")).await;
     assert!(apps["traffic"]["bytes"].as_u64().unwrap() > 0);
 }
+
+#[tokio::test]
+async fn ssh_and_sftp_reach_the_container_with_the_session_key() {
+    let srv = TestServer::start_with(|c| c.app_ports = (31050, 31059)).await;
+    let c = srv.admin().await;
+    let s = c
+        .launch(
+            json!({"name": "ssh-box", "environment": "berth/python", "version": "3.11",
+                       "resources": {"cpu": 0.5, "mem": "256m"}}),
+        )
+        .await;
+    let id = s["id"].as_str().unwrap().to_string();
+    let running = c.wait_status(&id, "RUNNING").await;
+    let cid = running["kernels"][0]["container_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let opened = open(&c, &id, "sshd", json!({})).await;
+    let port = opened["app"]["open"]["port"].as_u64().unwrap();
+    assert_eq!(
+        opened["ssh_command"],
+        format!("ssh -i id_container -p {port} work@127.0.0.1").as_str()
+    );
+    assert_eq!(
+        opened["sftp_command"],
+        format!("sftp -i id_container -P {port} work@127.0.0.1").as_str()
+    );
+    // the user fetches id_container from the session (as from Jupyter's file browser)
+    let key = tokio::process::Command::new("docker")
+        .args(["exec", &cid, "cat", "/home/work/id_container"])
+        .output()
+        .await
+        .unwrap();
+    assert!(String::from_utf8_lossy(&key.stdout).contains("PRIVATE KEY"));
+    let dir = tempfile::tempdir().unwrap();
+    let key_path = dir.path().join("id_container");
+    std::fs::write(&key_path, &key.stdout).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let opts = [
+        "-o",
+        "StrictHostKeyChecking=no",
+        "-o",
+        "UserKnownHostsFile=/dev/null",
+        "-o",
+        "BatchMode=yes",
+    ];
+    let ssh = tokio::process::Command::new("ssh")
+        .args(["-i", key_path.to_str().unwrap(), "-p", &port.to_string()])
+        .args(opts)
+        .args(["work@127.0.0.1", "echo ssh-$((6*7)) && whoami"])
+        .output()
+        .await
+        .unwrap();
+    let out = String::from_utf8_lossy(&ssh.stdout);
+    assert!(
+        ssh.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&ssh.stderr)
+    );
+    assert!(out.contains("ssh-42") && out.contains("work"), "{out}");
+    // sftp puts a file; the terminal sees it
+    std::fs::write(dir.path().join("hello.txt"), "from sftp").unwrap();
+    let batch = dir.path().join("batch");
+    std::fs::write(
+        &batch,
+        format!(
+            "put {} /home/work/hello.txt\n",
+            dir.path().join("hello.txt").display()
+        ),
+    )
+    .unwrap();
+    let sftp = tokio::process::Command::new("sftp")
+        .args([
+            "-i",
+            key_path.to_str().unwrap(),
+            "-P",
+            &port.to_string(),
+            "-b",
+            batch.to_str().unwrap(),
+        ])
+        .args(opts)
+        .arg("work@127.0.0.1")
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        sftp.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sftp.stderr)
+    );
+    let token = c
+        .post_json("/api/v1/auth/tokens", &json!({"name": "tty"}))
+        .await["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut ws = terminal(&srv, &token, &id).await;
+    type_keys(
+        &mut ws,
+        "cat /home/work/hello.txt; echo; tmux display -p '#S'\r",
+    )
+    .await;
+    let out = read_until(&mut ws, |s| s.contains("from sftp") && s.contains("\nmain")).await;
+    assert!(out.contains("from sftp"), "{out:?}");
+    assert!(out.contains("main"), "the terminal runs tmux: {out:?}");
+    // key material never shows in the API
+    let listed = c
+        .get_json(&format!("/api/v1/sessions/{id}/apps"))
+        .await
+        .to_string()
+        + &c.get_json(&format!("/api/v1/sessions/{id}"))
+            .await
+            .to_string()
+        + &c.get_json(&format!("/api/v1/sessions/{id}/logs"))
+            .await
+            .to_string();
+    assert!(!listed.contains("PRIVATE KEY") && !listed.contains("ssh-ed25519"));
+}

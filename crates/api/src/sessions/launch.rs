@@ -31,6 +31,18 @@ const THREAD_VARS: [&str; 5] = [
 /// image's CMD, often a shell, would exit at once without a TTY).
 const KEEP_ALIVE: &str = "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done";
 
+/// Makes the session's SSH key pair inside the container when the image
+/// has an SSH server: the public key goes to `work`'s authorized keys, the
+/// private key to `/home/work/id_container` (where the user finds it in
+/// Jupyter or the explorer). Key material never leaves the container.
+const SSH_KEYGEN: &str = "command -v ssh-keygen >/dev/null 2>&1 || exit 0; \
+    [ -f /home/work/id_container ] && exit 0; \
+    ssh-keygen -q -t ed25519 -N '' -C berth-session -f /home/work/id_container && \
+    mkdir -p /home/work/.ssh && cat /home/work/id_container.pub >> /home/work/.ssh/authorized_keys && \
+    rm -f /home/work/id_container.pub && \
+    chown -R work:work /home/work/.ssh /home/work/id_container && \
+    chmod 700 /home/work/.ssh && chmod 600 /home/work/.ssh/authorized_keys /home/work/id_container";
+
 /// How long a watcher waits before asking the engine again after a failure.
 const WAIT_RETRY: Duration = Duration::from_secs(2);
 
@@ -90,6 +102,13 @@ async fn binds(svc: &Services, s: &SessionRow) -> Result<Vec<Bind>, StoreError> 
         .collect())
 }
 
+/// Whether the session's image offers an SSH server (`sshd` service port).
+async fn has_ssh(svc: &Services, s: &SessionRow) -> bool {
+    crate::environments::labels_of(svc, &s.image)
+        .await
+        .is_ok_and(|l| l.service_ports.iter().any(|p| p.name == "sshd"))
+}
+
 /// Interactive or batch; an unreadable type runs as interactive (logged).
 fn type_of(s: &SessionRow) -> SessionType {
     s.session_type().unwrap_or_else(|e| {
@@ -134,6 +153,19 @@ pub async fn launch(svc: Shared, session_id: String) {
         Ok(cid) => {
             if let Err(e) = svc.store().set_kernel_container(&k.id, &cid).await {
                 tracing::error!(error = %e, "could not record a container");
+            }
+            if has_ssh(&svc, &s).await {
+                let keygen = ["/bin/sh".to_string(), "-c".into(), SSH_KEYGEN.into()];
+                match svc.runtime().exec_output(&cid, &keygen).await {
+                    Ok(out) if out.code == Some(0) => {}
+                    // the session still works without SSH; the output may hold no key, but is not logged
+                    Ok(out) => {
+                        tracing::warn!(session = %s.id, code = ?out.code, "making the SSH key failed")
+                    }
+                    Err(e) => {
+                        tracing::warn!(session = %s.id, error = %e, "making the SSH key failed")
+                    }
+                }
             }
             match status::change(&svc, &s, Change::new(&[Preparing], Running)).await {
                 Ok(true) => {
