@@ -103,6 +103,9 @@ pub struct Config {
     /// Ports the app proxy serves opened apps on (one per app).
     #[arg(long, env = "BERTH_APP_PORTS", default_value = "30000-30999", value_parser = parse_port_range)]
     pub app_ports: (u16, u16),
+    /// Most preopen ports one session may ask for.
+    #[arg(long, env = "BERTH_MAX_PREOPEN_PORTS", default_value_t = berth_shared::sessions::DEFAULT_MAX_PREOPEN_PORTS)]
+    pub max_preopen_ports: u32,
     /// Address the app proxy's ports listen on.
     #[arg(long, env = "BERTH_APP_HOST", default_value = "127.0.0.1")]
     pub app_host: std::net::IpAddr,
@@ -158,6 +161,7 @@ impl Config {
             max_body_bytes: 1024 * 1024,
             max_upload_bytes: ByteSize(16 << 30),
             app_ports: (30000, 30999),
+            max_preopen_ports: berth_shared::sessions::DEFAULT_MAX_PREOPEN_PORTS,
             app_host: std::net::IpAddr::from([127, 0, 0, 1]),
             login_ttl_hours: 12,
             allow_manual_image: false,

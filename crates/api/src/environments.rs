@@ -102,6 +102,7 @@ pub async fn list(svc: &Services) -> Result<EnvironmentList, RuntimeError> {
     Ok(EnvironmentList {
         items: group(images),
         allow_manual_image: svc.config().allow_manual_image,
+        max_preopen_ports: svc.config().max_preopen_ports,
     })
 }
 

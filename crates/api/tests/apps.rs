@@ -367,3 +367,90 @@ async fn ssh_and_sftp_reach_the_container_with_the_session_key() {
             .to_string();
     assert!(!listed.contains("PRIVATE KEY") && !listed.contains("ssh-ed25519"));
 }
+
+#[tokio::test]
+async fn preopen_ports_follow_the_rules_and_reach_what_the_user_serves() {
+    let srv = TestServer::start_with(|c| {
+        c.app_ports = (31060, 31069);
+        c.max_preopen_ports = 3;
+    })
+    .await;
+    let c = srv.admin().await;
+    let body = |ports: Value| {
+        json!({"name": "ports-box", "image": BUSYBOX, "resources": {"cpu": 0.25, "mem": "64m"},
+               "preopen_ports": ports})
+    };
+    // the shared rules, then the image's services and the server's limit
+    for (ports, code) in [
+        (json!([80]), "out_of_range"),
+        (json!([8090, 8090]), "duplicate"),
+        (json!([8000]), "service_port"),
+        (json!([8090, 8091, 8092, 8093]), "too_many"),
+    ] {
+        let p = problem(
+            c.post("/api/v1/sessions", &body(ports.clone())).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!(p["errors"][0]["field"], "preopen_ports", "{ports}");
+        assert_eq!(p["errors"][0]["code"], code, "{ports}");
+    }
+    let envs = c.get_json("/api/v1/environments").await;
+    assert_eq!(envs["max_preopen_ports"], 3);
+
+    let s = c.launch(body(json!([8090, 9000]))).await;
+    let id = s["id"].as_str().unwrap().to_string();
+    assert_eq!(s["preopen_ports"], json!([8090, 9000]));
+    let running = c.wait_status(&id, "RUNNING").await;
+    let cid = running["kernels"][0]["container_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let apps = c.get_json(&format!("/api/v1/sessions/{id}/apps")).await;
+    let listed: Vec<_> = apps["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["name"].as_str().unwrap(),
+                a["kind"].as_str().unwrap(),
+                a["protocol"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("httpd", "service", "http"),
+            ("8090", "preopen", "http"),
+            ("9000", "preopen", "http"),
+            ("terminal", "terminal", "pty")
+        ]
+    );
+    // it opens before anything listens (the guide's blank page) …
+    let opened = open(&c, &id, "8090", json!({})).await;
+    let url = opened["app"]["open"]["url"].as_str().unwrap().to_string();
+    let nothing = c.http().get(&url).send().await.unwrap();
+    assert_eq!(nothing.status(), StatusCode::BAD_GATEWAY);
+    // … and reaches the server the user starts on that port
+    let started = tokio::process::Command::new("docker")
+        .args(["exec", &cid, "httpd", "-p", "8090", "-h", "/var/www"])
+        .status()
+        .await
+        .unwrap();
+    assert!(started.success());
+    let page = c.http().get(&url).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("berth"));
+    // only the listed ports open
+    problem(
+        c.post(&format!("/api/v1/sessions/{id}/apps/8091"), &json!({}))
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    c.delete(&format!("/api/v1/sessions/{id}")).await;
+    c.wait_status(&id, "TERMINATED").await;
+    assert!(c.http().get(&url).send().await.is_err(), "the port closed");
+}

@@ -55,7 +55,7 @@ pub struct OpenedApp {
 /// One app of a session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppInfo {
-    /// Name (`jupyter`, `sshd`, `terminal`, `port-8080`…).
+    /// Name (`jupyter`, `sshd`, `terminal`; a preopen port's is its number).
     pub name: String,
     /// How it is reached.
     pub protocol: AppProtocol,

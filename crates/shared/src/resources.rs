@@ -75,6 +75,8 @@ pub struct EnvironmentList {
     pub items: Vec<Environment>,
     /// Whether a session may name an image that is not listed.
     pub allow_manual_image: bool,
+    /// Most preopen ports one session may ask for.
+    pub max_preopen_ports: u32,
 }
 
 /// A named set of agents.

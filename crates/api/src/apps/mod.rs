@@ -64,8 +64,13 @@ impl From<RuntimeError> for AppError {
 /// Result of an app operation.
 pub type AppResult<T> = Result<T, AppError>;
 
-/// The apps a session offers, in the order the launcher shows them.
-fn catalogue(service_ports: &[ServicePort]) -> Vec<(String, AppProtocol, AppKind, Option<u16>)> {
+/// The apps a session offers, in the order the launcher shows them: the
+/// image's services, the preopen ports (named by their number, served as
+/// HTTP), the terminal.
+fn catalogue(
+    service_ports: &[ServicePort],
+    preopen: &[u16],
+) -> Vec<(String, AppProtocol, AppKind, Option<u16>)> {
     let mut out: Vec<_> = service_ports
         .iter()
         .filter_map(|s| {
@@ -73,8 +78,26 @@ fn catalogue(service_ports: &[ServicePort]) -> Vec<(String, AppProtocol, AppKind
                 .map(|p| (s.name.clone(), p, AppKind::Service, Some(s.port)))
         })
         .collect();
+    out.extend(
+        preopen
+            .iter()
+            .map(|p| (p.to_string(), AppProtocol::Http, AppKind::Preopen, Some(*p))),
+    );
     out.push((TERMINAL.into(), AppProtocol::Pty, AppKind::Terminal, None));
     out
+}
+
+/// The session's apps as the catalogue lists them.
+async fn apps_of(
+    svc: &Services,
+    row: &SessionRow,
+) -> AppResult<Vec<(String, AppProtocol, AppKind, Option<u16>)>> {
+    let ports = service_ports(svc, row).await?;
+    let preopen = row.preopen_ports().unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "showing no preopen ports");
+        vec![]
+    });
+    Ok(catalogue(&ports, &preopen))
 }
 
 /// The proxy pool's range.
@@ -131,8 +154,8 @@ async fn service_ports(svc: &Services, row: &SessionRow) -> AppResult<Vec<Servic
 /// A session's apps (`host`: how the caller reaches this server).
 pub async fn list(svc: &Services, caller: &UserInfo, id: &str, host: &str) -> AppResult<AppList> {
     let row = sessions::visible_row(svc, caller, id).await?;
-    let ports = service_ports(svc, &row).await?;
-    let items = catalogue(&ports)
+    let items = apps_of(svc, &row)
+        .await?
         .into_iter()
         .map(|(name, protocol, kind, port)| AppInfo {
             open: svc.apps().get(&row.id, &name).map(|e| OpenedApp {
@@ -262,8 +285,8 @@ pub async fn open(
     host: &str,
 ) -> AppResult<AppOpened> {
     let (row, cid) = running(svc, caller, id).await?;
-    let ports = service_ports(svc, &row).await?;
-    let (protocol, kind, port) = catalogue(&ports)
+    let (protocol, kind, port) = apps_of(svc, &row)
+        .await?
         .into_iter()
         .find(|(n, ..)| n == name)
         .map(|(_, p, k, port)| (p, k, port))
@@ -307,7 +330,10 @@ pub async fn open(
         .await?
         .ok_or_else(|| AppError::Unavailable("The container has no address.".into()))?;
     let upstream = SocketAddr::new(ip, container_port);
-    ensure_started(svc, &cid, name, upstream).await?;
+    // a preopen port is the user's to serve: it may open before anything listens
+    if kind == AppKind::Service {
+        ensure_started(svc, &cid, name, upstream).await?;
+    }
     let (listener, preferred_used) = bind_pool(svc, req.preferred_port).await?;
     let entry = OpenEntry {
         port: listener.local_addr().map(|a| a.port()).unwrap_or_default(),
@@ -345,11 +371,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_catalogue_lists_services_then_the_terminal() {
+    fn the_catalogue_lists_services_preopen_ports_then_the_terminal() {
         let ports = berth_shared::resources::parse_service_ports(
             "jupyter:http:8081,sshd:tcp:2200,odd:udp:1",
         );
-        let names = catalogue(&ports);
+        let names = catalogue(&ports, &[8000]);
         assert_eq!(
             names,
             [
@@ -364,6 +390,12 @@ mod tests {
                     AppProtocol::Tcp,
                     AppKind::Service,
                     Some(2200)
+                ),
+                (
+                    "8000".to_string(),
+                    AppProtocol::Http,
+                    AppKind::Preopen,
+                    Some(8000)
                 ),
                 (
                     "terminal".to_string(),

@@ -148,10 +148,7 @@ mod tests {
     fn unknown_fields_are_named_and_refused() {
         use berth_shared::sessions::CreateSessionRequest;
         for (body, field) in [
-            (
-                r#"{"image": "x", "preopen_ports": [8080]}"#,
-                "preopen_ports",
-            ),
+            (r#"{"image": "x", "preopen_port": [8080]}"#, "preopen_port"),
             (
                 r#"{"image": "x", "resources": {"cpu": 1, "gpu": 1}}"#,
                 "resources.gpu",

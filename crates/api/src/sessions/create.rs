@@ -13,8 +13,8 @@ use berth_shared::auth::UserInfo;
 use berth_shared::bytes::ByteSize;
 use berth_shared::resources::{ResourceBounds, ResourcePolicy};
 use berth_shared::sessions::{
-    session_name, CreateSessionRequest, Mount, SessionInfo, SessionType, DEFAULT_CPU, DEFAULT_MEM,
-    DEFAULT_SHMEM,
+    preopen_ports_allowed, session_name, CreateSessionRequest, Mount, PortRules, SessionInfo,
+    SessionType, DEFAULT_CPU, DEFAULT_MEM, DEFAULT_SHMEM,
 };
 use berth_shared::FieldError;
 use rand::distributions::{Alphanumeric, DistString};
@@ -57,6 +57,7 @@ pub async fn create(
     let group = resource_group_of(&groups, req.resource_group.as_deref(), &project)?;
     let image = image_reference(req)?;
     let labels = image_labels(svc, &image).await?;
+    preopen_ports_for(svc, req, &labels)?;
     let agents = resources::agents::in_group(store, &group).await?;
     let policy = resources::policies::of_user(store, &owner).await?;
     let resolved = resources_for(req, &labels, &agents, policy.as_ref(), &group)?;
@@ -243,6 +244,21 @@ async fn image_labels(svc: &Services, image: &ImageRef) -> SessionResult<ImageLa
     Ok(labels)
 }
 
+/// The preopen ports against the image's service ports and the server's
+/// limit.
+fn preopen_ports_for(
+    svc: &Services,
+    req: &CreateSessionRequest,
+    labels: &ImageLabels,
+) -> SessionResult<()> {
+    let rules = PortRules {
+        taken: labels.service_ports.iter().map(|p| p.port).collect(),
+        max: Some(svc.config().max_preopen_ports),
+    };
+    preopen_ports_allowed(&req.preopen_ports, &rules)
+        .map_err(|e| SessionError::Invalid(vec![e.at("preopen_ports")]))
+}
+
 /// A session's resources with every default filled in.
 #[derive(Debug, Clone, PartialEq)]
 struct Resolved {
@@ -376,6 +392,7 @@ impl Plan<'_> {
         let first = status::INITIAL.as_str();
         let env = encode(&req.env);
         let accelerators = encode(&req.resources.accelerators);
+        let preopen_ports = encode(&req.preopen_ports);
         names
             .iter()
             .map(|name| {
@@ -426,6 +443,7 @@ impl Plan<'_> {
                     started_at: None,
                     terminated_at: None,
                     allocated: 0,
+                    preopen_ports: preopen_ports.clone(),
                 };
                 let mounts = self
                     .mounts

@@ -104,6 +104,7 @@ fn info(
             accelerators: r.accelerators().or_logged_default(),
         },
         env: r.env().or_logged_default(),
+        preopen_ports: r.preopen_ports().or_logged_default(),
         nthreads: r.nthreads.max(1) as u32,
         starts_at: r.starts_at.map(ms_to_time),
         batch_timeout: r.batch_timeout.map(|t| t.max(0) as u64),

@@ -247,6 +247,7 @@ pub(crate) mod tests_support {
             started_at: None,
             terminated_at: None,
             allocated: 0,
+            preopen_ports: "[8000]".into(),
         }
     }
 }

@@ -61,7 +61,7 @@ impl Store {
         {
             let sql = format!(
                 "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ({})",
-                placeholders(1, 30)
+                placeholders(1, 31)
             );
             sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(&s.id)
@@ -94,6 +94,7 @@ impl Store {
                 .bind(s.started_at)
                 .bind(s.terminated_at)
                 .bind(s.allocated)
+                .bind(&s.preopen_ports)
                 .execute(&mut *tx)
                 .await?;
             for k in kernels {

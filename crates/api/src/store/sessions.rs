@@ -48,6 +48,8 @@ pub struct SessionRow {
     pub terminated_at: Option<i64>,
     /// 1 while it holds capacity on `agent`.
     pub allocated: i64,
+    /// JSON array of ports; read it with [`SessionRow::preopen_ports`].
+    pub preopen_ports: String,
 }
 
 fn unreadable(id: &str, column: &'static str, value: &str) -> Corrupt {
@@ -86,6 +88,12 @@ impl SessionRow {
     /// show none.
     pub fn env(&self) -> Result<BTreeMap<String, String>, Corrupt> {
         decode("sessions", "env", &self.id, &self.env)
+    }
+
+    /// The ports it asked to have open. Corrupt: views and the app
+    /// launcher show none.
+    pub fn preopen_ports(&self) -> Result<Vec<u16>, Corrupt> {
+        decode("sessions", "preopen_ports", &self.id, &self.preopen_ports)
     }
 
     /// The details of its status. Corrupt: views show none.
@@ -128,7 +136,7 @@ pub struct KeypairUsage {
 pub(super) const SESSION_COLUMNS: &str = "id, name, owner_id, created_by, project_id, access_key, resource_group, session_type, \
     image, cpu, mem, shmem, accelerators, env, nthreads, startup_command, starts_at, batch_timeout, designated_agent, \
     agent, cluster_mode, cluster_size, status, status_info, status_data, status_changed_at, created_at, started_at, \
-    terminated_at, allocated";
+    terminated_at, allocated, preopen_ports";
 
 /// `$first, $first+1, …` for an IN list.
 pub(super) fn placeholders(first: usize, n: usize) -> String {
@@ -299,7 +307,9 @@ mod tests {
         assert_eq!(r.session_type(), Ok(SessionType::Batch));
         assert_eq!(r.accelerators().unwrap()["cuda.device"], 1.0);
         assert_eq!(r.status_data(), Ok(None));
+        assert_eq!(r.preopen_ports(), Ok(vec![8000]));
         let bad = SessionRow {
+            preopen_ports: "8000".into(),
             status: "RUNNNG".into(),
             env: "[1,".into(),
             status_data: Some("{".into()),
@@ -308,5 +318,6 @@ mod tests {
         assert_eq!(bad.status().unwrap_err().column, "status");
         assert_eq!(bad.env().unwrap_err().column, "env");
         assert_eq!(bad.status_data().unwrap_err().column, "status_data");
+        assert_eq!(bad.preopen_ports().unwrap_err().column, "preopen_ports");
     }
 }

@@ -2,12 +2,14 @@
 //! body and the rules every field must satisfy, shared by the launcher and
 //! the server), and the session as the API shows it.
 
+mod ports;
 mod request;
 mod status;
 mod view;
 
 use serde::{Deserialize, Serialize};
 
+pub use ports::*;
 pub use request::*;
 pub use status::*;
 pub use view::*;

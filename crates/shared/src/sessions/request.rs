@@ -122,6 +122,10 @@ pub struct CreateSessionRequest {
     /// `/home/work/<name>`: names, or `{name, read_only}`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mounts: Vec<Mount>,
+    /// Ports inside the container to reach through the app proxy from the
+    /// start (1024–65535, none twice, not the image's service ports).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub preopen_ports: Vec<u16>,
 }
 
 /// A storage folder mounted in a session at `/home/work/<name>`. In a
@@ -387,6 +391,7 @@ impl CreateSessionRequest {
                 );
             }
         }
+        errs.check("preopen_ports", super::preopen_ports(&self.preopen_ports));
         errs.finish()
     }
 }
@@ -585,13 +590,19 @@ mod tests {
                 ("mounts[3]".to_string(), "invalid_folder_name".to_string())
             ]
         );
+        let ports: CreateSessionRequest =
+            serde_json::from_str(r#"{"image":"x:y","preopen_ports":[8080, 80, 8080]}"#).unwrap();
+        assert_eq!(
+            fields(&ports),
+            [("preopen_ports".to_string(), "out_of_range".to_string())]
+        );
         let unknown = serde_json::from_str::<CreateSessionRequest>(
-            r#"{"image":"x:y","preopen_ports":[8080]}"#,
+            r#"{"image":"x:y","preopen_port":[8080]}"#,
         );
         assert!(unknown
             .unwrap_err()
             .to_string()
-            .starts_with("unknown field `preopen_ports`"));
+            .starts_with("unknown field `preopen_port`"));
     }
 
     #[test]

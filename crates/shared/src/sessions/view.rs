@@ -97,6 +97,9 @@ pub struct SessionInfo {
     pub status_history: Vec<StatusChange>,
     /// Mounted storage folders.
     pub mounts: Vec<Mount>,
+    /// Ports inside the container reachable through the app proxy.
+    #[serde(default)]
+    pub preopen_ports: Vec<u16>,
     /// Idle-check report (from the idle-check step).
     pub idle_checks: Option<serde_json::Value>,
 }
