@@ -267,6 +267,23 @@ impl Browser {
         panic!("{css} should be gone");
     }
 
+    /// Waits for a window that is not in `known` (a tab the page opened),
+    /// switches to it and returns its handle.
+    pub async fn switch_to_new_window(&self, known: &[WindowHandle]) -> WindowHandle {
+        for _ in 0..300 {
+            let all = self.driver.windows().await.expect("window handles");
+            if let Some(h) = all.into_iter().find(|h| !known.contains(h)) {
+                self.driver
+                    .switch_to_window(h.clone())
+                    .await
+                    .expect("switch window");
+                return h;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no new window opened");
+    }
+
     /// Closes the browser session (chromedriver is killed on drop).
     pub async fn close(self) {
         let _ = self.driver.clone().quit().await;

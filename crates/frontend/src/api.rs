@@ -1,6 +1,7 @@
 //! The one HTTP client of the UI: wraps gloo-net and returns `berth-shared`
 //! types. The browser sends the HttpOnly login cookie by itself.
 
+use berth_shared::apps::{AppList, AppOpened, OpenAppRequest};
 use berth_shared::auth::{LoginRequest, UserInfo};
 use berth_shared::folders::{
     CreateFolderRequest, FolderInfo, FolderList, FolderListing, MkdirRequest, MoveRequest,
@@ -156,6 +157,16 @@ pub async fn rename_session(id: &str, name: &str) -> Result<SessionInfo, ApiErro
         &RenameRequest { name: name.into() },
     )
     .await
+}
+
+/// `GET /sessions/{id}/apps`: what the app launcher offers.
+pub async fn session_apps(id: &str) -> Result<AppList, ApiError> {
+    get(&format!("/sessions/{id}/apps")).await
+}
+
+/// `POST /sessions/{id}/apps/{app}`: starts (if needed) and serves an app.
+pub async fn open_app(id: &str, app: &str, req: &OpenAppRequest) -> Result<AppOpened, ApiError> {
+    post(&format!("/sessions/{id}/apps/{app}"), req).await
 }
 
 /// `DELETE /sessions/{id}`: asks the session to end.

@@ -20,7 +20,7 @@
   document.title = t.title + " — " + name;
   if (!id) { status.textContent = t.missing; return; }
 
-  var term = new Terminal({ cursorBlink: true, fontFamily: "ui-monospace, 'DejaVu Sans Mono', monospace", fontSize: 14 });
+  var term = new Terminal({ cursorBlink: true, fontFamily: "ui-monospace, 'DejaVu Sans Mono', monospace", fontSize: 14, lineHeight: 1.15 });
   var fit = new FitAddon.FitAddon();
   term.loadAddon(fit);
   term.open(document.getElementById("terminal"));

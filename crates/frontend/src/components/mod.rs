@@ -1,5 +1,6 @@
 //! Reusable widgets, one file each.
 
+pub mod app_launcher;
 pub mod create_folder;
 pub mod dialog;
 pub mod explorer;
@@ -7,6 +8,7 @@ pub mod field;
 pub mod loaded;
 pub mod log_viewer;
 pub mod notifications;
+pub mod session_controls;
 pub mod session_detail;
 pub mod session_dialogs;
 pub mod shell;

@@ -4,7 +4,7 @@
 use berth_shared::sessions::SessionStatus;
 use leptos::prelude::*;
 
-use crate::components::session_dialogs::use_dialogs;
+use crate::components::session_dialogs::{open_terminal, use_dialogs};
 use crate::components::status::StatusBadge;
 use crate::i18n::*;
 use crate::notices::{use_notices, Notice};
@@ -39,6 +39,7 @@ fn Toast(notice: Notice) -> impl IntoView {
     let id = StoredValue::new(session_id);
     let name = StoredValue::new(name);
     let live_now = !status.is_finished() && status != SessionStatus::Terminating;
+    let running = status == SessionStatus::Running;
     let message = move || {
         let n = name.get_value();
         match status {
@@ -64,10 +65,12 @@ fn Toast(notice: Notice) -> impl IntoView {
                     <StatusBadge status=status />
                 </div>
                 <div class="toast-actions">
-                    <button type="button" class="btn btn-small" disabled=true
-                        title=move || t_string!(i18n, coming_later).to_string()>{t!(i18n, action_apps)}</button>
-                    <button type="button" class="btn btn-small" disabled=true
-                        title=move || t_string!(i18n, coming_later).to_string()>{t!(i18n, action_terminal)}</button>
+                    <button type="button" class="btn btn-small toast-apps" disabled=!running aria-haspopup="dialog"
+                        title=move || (!running).then(|| t_string!(i18n, apps_need_running).to_string())
+                        on:click=move |_| dialogs.open_apps(id.get_value(), name.get_value())>{t!(i18n, action_apps)}</button>
+                    <button type="button" class="btn btn-small toast-terminal" disabled=!running
+                        title=move || (!running).then(|| t_string!(i18n, apps_need_running).to_string())
+                        on:click=move |_| open_terminal(&id.get_value(), &name.get_value())>{t!(i18n, action_terminal)}</button>
                     <button type="button" class="btn btn-small toast-logs"
                         on:click=move |_| dialogs.show_logs(id.get_value(), name.get_value(), None)>
                         {t!(i18n, action_logs)}

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use crate::api::{self, ApiError};
 use crate::components::field::field_message;
 use crate::components::loaded::Loaded;
-use crate::components::session_dialogs::use_dialogs;
+use crate::components::session_dialogs::{open_terminal, use_dialogs};
 use crate::components::status::StatusBadge;
 use crate::format::{elapsed, local_datetime};
 use crate::i18n::*;
@@ -124,16 +124,29 @@ fn DetailBody(s: SessionInfo, now: RwSignal<chrono::DateTime<chrono::Utc>>) -> i
     let status_info = s.with_value(|s| s.status_info.clone());
     let kernels = s.with_value(|s| s.kernels.clone());
     let mounts = s.with_value(|s| s.mounts.clone());
+    let preopen = s.with_value(|s| {
+        s.preopen_ports
+            .iter()
+            .map(u16::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    });
     let id = s.with_value(|s| s.id.clone());
     let name = s.with_value(|s| s.name.clone());
     let (id2, name2, id3, name3) = (id.clone(), name.clone(), id.clone(), name.clone());
+    let (id4, name4, id5, name5) = (id.clone(), name.clone(), id.clone(), name.clone());
+    let running = st == SessionStatus::Running;
     let cell = |label: String, value: AnyView, key: &'static str| {
         view! { <div class="detail-row" data-field=key><dt>{label}</dt><dd>{value}</dd></div> }
     };
     view! {
         <div class="detail-actions" role="toolbar" aria-label=move || t_string!(i18n, detail_actions).to_string()>
-            <button type="button" class="btn btn-small" disabled=true title=move || t_string!(i18n, coming_later).to_string()>{t!(i18n, action_apps)}</button>
-            <button type="button" class="btn btn-small" disabled=true title=move || t_string!(i18n, coming_later).to_string()>{t!(i18n, action_terminal)}</button>
+            <button type="button" class="btn btn-small" id="detail-apps" disabled=!running aria-haspopup="dialog"
+                title=move || (!running).then(|| t_string!(i18n, apps_need_running).to_string())
+                on:click=move |_| dialogs.open_apps(id4.clone(), name4.clone())>{t!(i18n, action_apps)}</button>
+            <button type="button" class="btn btn-small" id="detail-terminal" disabled=!running
+                title=move || (!running).then(|| t_string!(i18n, apps_need_running).to_string())
+                on:click=move |_| open_terminal(&id5, &name5)>{t!(i18n, action_terminal)}</button>
             <button type="button" class="btn btn-small" id="detail-logs"
                 on:click=move |_| dialogs.show_logs(id2.clone(), name2.clone(), None)>
                 {t!(i18n, action_logs)}
@@ -177,6 +190,8 @@ fn DetailBody(s: SessionInfo, now: RwSignal<chrono::DateTime<chrono::Utc>>) -> i
                     }).collect::<Vec<_>>().join(", ")
                 }
             }</span> }.into_any(), "mounts")}
+            {(!preopen.is_empty()).then(|| cell(t_string!(i18n, detail_preopen_ports).to_string(),
+                view! { <span id="detail-preopen">{preopen.clone()}</span> }.into_any(), "preopen"))}
             {cell(t_string!(i18n, detail_resources).to_string(), view! { <span id="detail-resources">{res_text}</span> }.into_any(), "resources")}
             {cell(t_string!(i18n, detail_reserved).to_string(), view! { <span id="detail-created">{local_datetime(created)}</span> }.into_any(), "created")}
             {cell(t_string!(i18n, detail_elapsed).to_string(), view! { <span id="detail-elapsed">{ticking}</span> }.into_any(), "elapsed")}

@@ -9,6 +9,7 @@ use leptos_router::components::A;
 
 use crate::api::{self, ApiError};
 use crate::auth::use_auth;
+use crate::components::session_controls::SessionControls;
 use crate::components::session_detail::SessionDetail;
 use crate::components::status::StatusBadge;
 use crate::format::local_datetime;
@@ -149,11 +150,13 @@ pub fn SessionsPage() -> impl IntoView {
                             <th scope="col">{t!(i18n, detail_resources)}</th>
                             <Show when=show_owner><th scope="col">{t!(i18n, col_owner)}</th></Show>
                             <th scope="col">{t!(i18n, col_created)}</th>
+                            <th scope="col">{t!(i18n, col_control)}</th>
                         </tr></thead>
                         <tbody>
                             {move || rows().into_iter().map(|s| {
                                 let id = s.id.clone();
                                 let id2 = s.id.clone();
+                                let controls = s.clone();
                                 view! {
                                     <tr data-session-id=s.id.clone() class:selected=move || selected.with(|x| x.as_deref() == Some(id2.as_str()))>
                                         <td class="session-name">
@@ -169,6 +172,7 @@ pub fn SessionsPage() -> impl IntoView {
                                         <td class="muted">{format!("{} CPU · {}", s.resources.cpu, s.resources.mem)}</td>
                                         <Show when=show_owner><td>{s.owner_email.clone()}</td></Show>
                                         <td>{local_datetime(s.created_at)}</td>
+                                        <td class="control-cell"><SessionControls s=controls /></td>
                                     </tr>
                                 }
                             }).collect_view()}

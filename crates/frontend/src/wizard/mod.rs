@@ -95,7 +95,7 @@ pub fn Wizard(history_open: RwSignal<bool>) -> impl IntoView {
     view! {
         <HistoryModal open=history_open on_load=Callback::new(move |loaded: WizardState| {
             server_errors.set(vec![]);
-            state.update(|s| *s = WizardState { bounds: s.bounds, ..loaded });
+            state.update(|s| *s = WizardState { bounds: s.bounds, port_rules: s.port_rules.clone(), ..loaded });
             sources.check_mounts.set(true);
             page.set(Page::Review);
         }) />

@@ -113,8 +113,11 @@ pub fn ReviewPage(
                 }))
                 .collect(),
                 Page::Network => vec![(
-                    t_string!(i18n, step_network).to_string(),
-                    t_string!(i18n, none).to_string(),
+                    t_string!(i18n, preopen_ports).to_string(),
+                    match s.to_request().preopen_ports {
+                        p if p.is_empty() => t_string!(i18n, none).to_string(),
+                        p => p.iter().map(u16::to_string).collect::<Vec<_>>().join(", "),
+                    },
                 )],
                 Page::Review => vec![],
             })

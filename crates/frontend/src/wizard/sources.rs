@@ -3,13 +3,14 @@
 //! agents, the owner's policy and the caller's folders. The state follows
 //! them: the first environment is chosen once the list arrives, a group
 //! the project may not use is dropped, folders that no longer exist are
-//! dropped from the mounts (and named), and the CPU/memory bounds are
-//! recomputed.
+//! dropped from the mounts (and named), and the CPU/memory bounds and the
+//! preopen-port rules are recomputed.
 
 use berth_shared::folders::FolderList;
 use berth_shared::resources::{
     AgentList, EnvironmentList, ResourceGroupList, ResourcePolicy, ResourcePresetList,
 };
+use berth_shared::sessions::PortRules;
 use leptos::prelude::*;
 
 use super::state::{bounds_for, WizardState};
@@ -135,27 +136,42 @@ impl Sources {
     }
 
     /// The bounds of CPU and memory follow the image, the group's agents
-    /// and the owner's policy; the state carries them so every page judges
-    /// alike.
+    /// and the owner's policy, and the preopen-port rules the image and the
+    /// server's limit; the state carries them so every page judges alike.
     fn follow_bounds(self, state: RwSignal<WizardState>) {
         Effect::new(move || {
             state.track();
-            let bounds = state.with_untracked(|s| {
-                let version = loaded(self.envs).and_then(|l| {
+            let (bounds, rules) = state.with_untracked(|s| {
+                let envs = loaded(self.envs);
+                let version = envs.as_ref().and_then(|l| {
                     l.items
-                        .into_iter()
+                        .iter()
                         .find(|e| s.manual_image.trim().is_empty() && e.name == s.environment)
-                        .and_then(|e| e.versions.into_iter().find(|v| v.version == s.version))
+                        .and_then(|e| e.versions.iter().find(|v| v.version == s.version))
+                        .cloned()
                 });
+                let rules = PortRules {
+                    taken: version
+                        .as_ref()
+                        .map(|v| v.service_ports.iter().map(|p| p.port).collect())
+                        .unwrap_or_default(),
+                    max: envs.as_ref().map(|l| l.max_preopen_ports),
+                };
                 let group = s.resource_group.clone().or_else(|| {
                     loaded(self.groups).and_then(|g| g.items.first().map(|g| g.name.clone()))
                 });
                 let agents = loaded(self.agents).map(|a| a.items).unwrap_or_default();
                 let policy = loaded(self.policy);
-                bounds_for(version.as_ref(), group.as_deref(), &agents, policy.as_ref())
+                (
+                    bounds_for(version.as_ref(), group.as_deref(), &agents, policy.as_ref()),
+                    rules,
+                )
             });
-            if state.with_untracked(|s| s.bounds != bounds) {
-                state.update(|s| s.bounds = bounds);
+            if state.with_untracked(|s| s.bounds != bounds || s.port_rules != rules) {
+                state.update(|s| {
+                    s.bounds = bounds;
+                    s.port_rules = rules;
+                });
             }
         });
     }

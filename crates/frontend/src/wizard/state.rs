@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use berth_shared::bytes::{ByteSize, MIB};
 use berth_shared::resources::{AgentInfo, EnvironmentVersion, ResourceBounds, ResourcePolicy};
 use berth_shared::sessions::{
-    env_rows, session_name, CreateSessionRequest, Mount, ResourceRequest, SessionType, DEFAULT_CPU,
-    DEFAULT_MEM, DEFAULT_SHMEM,
+    env_rows, parse_port_list, preopen_ports_allowed, session_name, CreateSessionRequest, Mount,
+    PortRules, ResourceRequest, SessionType, DEFAULT_CPU, DEFAULT_MEM, DEFAULT_SHMEM,
 };
 use berth_shared::FieldError;
 use chrono::{DateTime, Utc};
@@ -130,6 +130,11 @@ pub struct WizardState {
     pub nthreads: Option<u32>,
     /// Storage folders to mount, in the order chosen.
     pub mounts: Vec<Mount>,
+    /// Preopen ports as typed (commas or spaces between them).
+    pub preopen: String,
+    /// What the server allows of preopen ports (the image's service ports
+    /// are taken; the most there may be); not part of the request.
+    pub port_rules: PortRules,
     /// What CPU and memory must stay within (from the image, the agents and
     /// the owner's policy); not part of the request.
     pub bounds: ResourceBounds,
@@ -157,6 +162,8 @@ impl Default for WizardState {
             count: 1,
             nthreads: None,
             mounts: Vec::new(),
+            preopen: String::new(),
+            port_rules: PortRules::default(),
             bounds: ResourceBounds::default(),
         }
     }
@@ -228,6 +235,8 @@ impl WizardState {
             starts_at: if batch { self.starts_at } else { None },
             batch_timeout: if batch { self.batch_timeout } else { None },
             mounts: self.mounts.clone(),
+            // what does not parse is reported by `errors` and blocks launch
+            preopen_ports: parse_port_list(&self.preopen).unwrap_or_default(),
         }
     }
 
@@ -261,6 +270,13 @@ impl WizardState {
             count: req.count.unwrap_or(1),
             nthreads: req.nthreads,
             mounts: req.mounts.clone(),
+            preopen: req
+                .preopen_ports
+                .iter()
+                .map(u16::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            port_rules: d.port_rules,
             bounds: d.bounds,
         }
     }
@@ -282,6 +298,13 @@ impl WizardState {
             errs.extend(e);
         }
         errs.extend(self.bounds.check(self.cpu, self.mem));
+        if !errs.iter().any(|e| e.field == "preopen_ports") {
+            let ports = parse_port_list(&self.preopen)
+                .and_then(|p| preopen_ports_allowed(&p, &self.port_rules));
+            if let Err(e) = ports {
+                errs.push(e.at("preopen_ports"));
+            }
+        }
         if !self.name.trim().is_empty() {
             if let Err(e) = session_name(self.name.trim()) {
                 if !errs.iter().any(|x| x.field == "name") {
@@ -434,6 +457,41 @@ mod tests {
             ]
         );
         assert!(s.page_errors(Page::Data).is_empty());
+    }
+
+    #[test]
+    fn preopen_ports_are_typed_checked_and_sent() {
+        let mut s = ready();
+        s.preopen = "8080, 8081 9000".into();
+        assert_eq!(s.to_request().preopen_ports, [8080, 8081, 9000]);
+        assert!(s.can_launch());
+        let code = |s: &WizardState| {
+            s.page_errors(Page::Network)
+                .into_iter()
+                .map(|e| (e.field, e.code))
+                .collect::<Vec<_>>()
+        };
+        for (typed, expected) in [
+            ("80", "out_of_range"),
+            ("8080 8080", "duplicate"),
+            ("http", "invalid_port"),
+            ("8081", "service_port"),
+            ("8082 8083 8084", "too_many"),
+        ] {
+            s.preopen = typed.into();
+            s.port_rules = PortRules {
+                taken: vec![8081],
+                max: Some(2),
+            };
+            assert_eq!(
+                code(&s),
+                [("preopen_ports".to_string(), expected.to_string())],
+                "{typed}"
+            );
+        }
+        s.preopen = "9000,9001".into();
+        let again = WizardState::from_request(&s.to_request());
+        assert_eq!(again.preopen, "9000, 9001");
     }
 
     #[test]

@@ -1,0 +1,177 @@
+//! Working inside a session from the browser, on the real Python image:
+//! the Control column opens the app launcher, Jupyter opens in a new tab
+//! through the proxy, a new notebook runs `print(6*7)` and shows 42; the
+//! terminal (a new tab) lists the notebook file; the Control column's
+//! power button terminates the session after confirming.
+
+use std::time::Duration;
+
+use berth_e2e::thirtyfour::prelude::*;
+use berth_e2e::{session_row, Browser, Server, ADMIN_EMAIL, ADMIN_PASSWORD};
+use serde_json::json;
+
+/// What the terminal shows, line by line.
+const SCREEN: &str = "const b = window.berthTerminal && window.berthTerminal.buffer.active; \
+    if (!b) return ''; let s = ''; \
+    for (let i = 0; i < b.length; i++) { s += b.getLine(i).translateToString(true) + '\\n'; } \
+    return s;";
+
+/// The button of the Control column of the session called `name`.
+fn control(name: &str, which: &str) -> String {
+    format!(
+        "{}//button[contains(@class,'control-{which}')]",
+        session_row(name)
+    )
+}
+
+async fn click_xpath(b: &Browser, xpath: &str) {
+    b.driver
+        .query(By::XPath(xpath))
+        .wait(Duration::from_secs(15), Duration::from_millis(50))
+        .first()
+        .await
+        .unwrap_or_else(|e| panic!("no {xpath}: {e}"))
+        .click()
+        .await
+        .unwrap();
+}
+
+/// Polls `f` until it is true (the app is a real server: it takes its time).
+async fn until<F, Fut>(what: &str, tries: usize, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..tries {
+        if f().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("{what} never happened");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jupyter_and_the_terminal_from_the_control_column() {
+    let srv = Server::start_with_ui(|c| c.app_ports = (31100, 31119)).await;
+    let api = srv.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let s = api
+        .launch(
+            json!({"name": "py-work", "environment": "berth/python", "version": "3.11",
+                       "resources": {"cpu": 1, "mem": "1g"}}),
+        )
+        .await;
+    let id = s["id"].as_str().unwrap().to_string();
+    api.wait_status(&id, "RUNNING").await;
+
+    let b = Browser::start().await;
+    b.login(&srv, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    b.wait_session("py-work", "RUNNING").await;
+    let main = b.driver.window().await.unwrap();
+
+    // the Control column's first button opens the app launcher
+    click_xpath(&b, &control("py-work", "apps")).await;
+    b.el("#apps-dialog #app-grid").await;
+    for app in ["#app-jupyter", "#app-sshd", "#app-terminal"] {
+        b.el(app).await;
+    }
+    b.el("#app-public").await;
+    b.el("#app-use-preferred").await;
+    b.shot("41-app-launcher").await;
+
+    // Jupyter opens in a new tab, through the proxy
+    b.el("#app-jupyter").await.click().await.unwrap();
+    b.el("#app-url").await;
+    let jupyter = b.switch_to_new_window(std::slice::from_ref(&main)).await;
+    // New ▸ Python 3 (the menu shows once the tree page's scripts ran)
+    let mut created = false;
+    for _ in 0..100 {
+        b.el("#new-dropdown-button").await.click().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let item = b.el("#kernel-python3 a").await;
+        if item.is_displayed().await.unwrap_or(false) {
+            item.click().await.unwrap();
+            created = true;
+            break;
+        }
+        // close the menu again before the next try
+        b.press(Key::Escape).await;
+    }
+    assert!(created, "Jupyter's New menu never offered Python 3");
+    // Notebook 6 opens the new notebook in yet another tab
+    let notebook = b
+        .switch_to_new_window(&[main.clone(), jupyter.clone()])
+        .await;
+    until("the kernel to be ready", 300, || async {
+        b.driver
+            .execute(
+                "return !!(window.Jupyter && Jupyter.notebook && Jupyter.notebook.kernel \
+                 && Jupyter.notebook.kernel.is_connected());",
+                vec![],
+            )
+            .await
+            .ok()
+            .and_then(|r| r.json().as_bool())
+            .unwrap_or(false)
+    })
+    .await;
+    b.el(".CodeMirror").await.click().await.unwrap();
+    b.press("print(6*7)").await;
+    b.press(Key::Shift + Key::Enter).await;
+    b.wait_contains(".output_area pre", "42").await;
+    b.driver
+        .execute("Jupyter.notebook.save_notebook();", vec![])
+        .await
+        .unwrap();
+    b.shot("42-jupyter").await;
+    let notebook_name = b
+        .driver
+        .execute("return Jupyter.notebook.notebook_name;", vec![])
+        .await
+        .unwrap()
+        .json()
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(notebook_name.ends_with(".ipynb"), "{notebook_name}");
+
+    // the terminal sees the notebook's file (same container, same /home/work)
+    b.driver.switch_to_window(main.clone()).await.unwrap();
+    b.el("#apps-close").await.click().await.unwrap();
+    click_xpath(&b, &control("py-work", "terminal")).await;
+    b.switch_to_new_window(&[main.clone(), jupyter, notebook])
+        .await;
+    b.wait_contains("#title", "py-work").await;
+    let input = b.el(".xterm-helper-textarea").await;
+    until("the shell prompt", 150, || async {
+        let s = b.driver.execute(SCREEN, vec![]).await.ok();
+        s.and_then(|r| r.json().as_str().map(|s| !s.trim().is_empty()))
+            .unwrap_or(false)
+    })
+    .await;
+    input.send_keys("cd /home/work && ls").await.unwrap();
+    input.send_keys(Key::Enter).await.unwrap();
+    let mut shown = String::new();
+    for _ in 0..150 {
+        shown = b
+            .driver
+            .execute(SCREEN, vec![])
+            .await
+            .ok()
+            .and_then(|r| r.json().as_str().map(str::to_string))
+            .unwrap_or_default();
+        if shown.contains(&notebook_name) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(shown.contains(&notebook_name), "{shown}");
+    b.shot("43-terminal").await;
+
+    // the power button asks, then terminates
+    b.driver.switch_to_window(main).await.unwrap();
+    click_xpath(&b, &control("py-work", "power")).await;
+    b.el("#terminate-confirm").await.click().await.unwrap();
+    api.wait_status(&id, "TERMINATED").await;
+    b.close().await;
+}
