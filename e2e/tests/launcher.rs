@@ -54,11 +54,26 @@ async fn launch_through_all_five_pages() {
     b.shot("11-launcher-environment").await;
     b.el("#wizard-next").await.click().await.unwrap();
 
-    // 3. data, 4. network (frames for later steps)
+    // 3. data, 4. network: preopen ports follow the shared rules as typed
     b.wait_text("#wizard-page-title", "Data & folders").await;
     b.shot("12-launcher-data").await;
     b.el("#wizard-next").await.click().await.unwrap();
     b.wait_text("#wizard-page-title", "Network").await;
+    // the busybox image's httpd uses 8000: taken
+    b.fill("#preopen-ports", "8000").await;
+    b.wait_text(
+        "#preopen-ports-error",
+        "This port is used by one of the environment's apps.",
+    )
+    .await;
+    b.fill("#preopen-ports", "8090 9000,9000").await;
+    b.wait_text("#preopen-ports-error", "This is listed twice.")
+        .await;
+    b.fill("#preopen-ports", "8090 9000").await;
+    b.press(Key::Enter).await;
+    b.wait_prop("#preopen-ports", "value", "8090, 9000").await;
+    b.wait_text("#preopen-ports-error", "").await;
+    b.wait_contains("#preopen-chips", "9000").await;
     b.shot("13-launcher-network").await;
     // state survives moving back and forth
     b.el("#wizard-prev").await.click().await.unwrap();
@@ -82,6 +97,7 @@ async fn launch_through_all_five_pages() {
     b.wait_contains("#review-environment", "0.5 CPU, 128 MiB")
         .await;
     b.wait_contains("#review-environment", "GREETING").await;
+    b.wait_contains("#review-network", "8090, 9000").await;
     b.shot("14-launcher-review").await;
     let launch = b.el("#launch-button").await;
     assert!(launch.is_enabled().await.unwrap());
