@@ -20,4 +20,5 @@ setup:
 bench: setup
 	cargo bench -p berth-api --bench launch
 	cargo bench -p berth-api --bench folders
+	cargo bench -p berth-api --bench apps
 	cargo bench -p berth-e2e --bench launcher

@@ -358,6 +358,7 @@ pub async fn open(
                 public: req.open_to_public,
                 traffic,
                 client: proxy::client(),
+                grants: proxy::Grants::default(),
             },
             entry.cancel.clone(),
         ),

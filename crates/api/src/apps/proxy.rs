@@ -3,12 +3,16 @@
 //! to the container's address; the caller must be the session's owner or
 //! an admin unless the app is public); TCP apps (sshd) are forwarded as
 //! they are. Every byte is counted as the session's traffic. Nothing of
-//! the container is published on the host.
+//! the container is published on the host. A login that passed is trusted
+//! for [`GRANT_TTL`] without asking the database again (a page load is
+//! dozens of requests), so a logout reaches an open app within that time.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -25,7 +29,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
 use super::registry::TrafficCounter;
-use crate::accounts::{self, Credential};
+use crate::accounts::{self, secrets, Credential};
 use crate::http::error::ApiError;
 use crate::store::Store;
 
@@ -44,6 +48,35 @@ pub struct HttpTarget {
     pub traffic: Arc<TrafficCounter>,
     /// One client, reused.
     pub client: Client<HttpConnector, Body>,
+    /// Logins that passed lately.
+    pub grants: Grants,
+}
+
+/// How long a login that passed is trusted without asking again.
+pub const GRANT_TTL: Duration = Duration::from_secs(5);
+/// Most remembered logins per app (then all are forgotten).
+const GRANTS_MAX: usize = 1024;
+
+/// Logins (by token hash) that passed an app's check, and when.
+#[derive(Clone, Default)]
+pub struct Grants(Arc<Mutex<HashMap<String, Instant>>>);
+
+impl Grants {
+    fn fresh(&self, key: &str) -> bool {
+        self.0
+            .lock()
+            .map(|g| g.get(key).is_some_and(|t| t.elapsed() < GRANT_TTL))
+            .unwrap_or(false)
+    }
+
+    fn remember(&self, key: String) {
+        if let Ok(mut g) = self.0.lock() {
+            if g.len() >= GRANTS_MAX {
+                g.clear();
+            }
+            g.insert(key, Instant::now());
+        }
+    }
 }
 
 /// A client for upstream requests.
@@ -86,6 +119,14 @@ fn credential(req: &Request) -> Option<(bool, String)> {
 /// 401 without a valid login; 404 for anyone but the owner or an admin.
 async fn authorize(t: &HttpTarget, credential: Option<(bool, String)>) -> Result<(), ApiError> {
     let (bearer, token) = credential.ok_or(ApiError::Unauthorized)?;
+    let key = format!(
+        "{}{}",
+        if bearer { 'b' } else { 'c' },
+        secrets::token_hash(&token)
+    );
+    if t.grants.fresh(&key) {
+        return Ok(());
+    }
     let cred = if bearer {
         Credential::Bearer(&token)
     } else {
@@ -95,6 +136,7 @@ async fn authorize(t: &HttpTarget, credential: Option<(bool, String)>) -> Result
         .await
         .map_err(|_| ApiError::Unauthorized)?;
     if user.id == t.owner_id || user.role.is_admin() {
+        t.grants.remember(key);
         Ok(())
     } else {
         Err(ApiError::NotFound("app"))
@@ -276,5 +318,18 @@ mod tests {
         );
         assert_eq!(without_login("berth_session=secret"), None);
         assert_eq!(without_login("x=y"), Some("x=y".into()));
+    }
+
+    #[test]
+    fn grants_are_per_login_and_bounded() {
+        let g = Grants::default();
+        assert!(!g.fresh("c1"));
+        g.remember("c1".into());
+        assert!(g.fresh("c1") && !g.fresh("b1"));
+        for i in 0..GRANTS_MAX {
+            g.remember(format!("x{i}"));
+        }
+        assert!(!g.fresh("c1"), "a full table starts over");
+        assert!(g.0.lock().unwrap().len() <= GRANTS_MAX);
     }
 }
