@@ -103,6 +103,12 @@ pub struct Config {
     /// Ports the app proxy serves opened apps on (one per app).
     #[arg(long, env = "BERTH_APP_PORTS", default_value = "30000-30999", value_parser = parse_port_range)]
     pub app_ports: (u16, u16),
+    /// Let users open an app to public (anyone with its address, no login).
+    #[arg(long, env = "BERTH_ALLOW_PUBLIC_APPS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub allow_public_apps: bool,
+    /// Let users ask for a preferred proxy port when opening an app.
+    #[arg(long, env = "BERTH_ALLOW_PREFERRED_PORT", default_value_t = true, action = clap::ArgAction::Set)]
+    pub allow_preferred_port: bool,
     /// Most preopen ports one session may ask for.
     #[arg(long, env = "BERTH_MAX_PREOPEN_PORTS", default_value_t = berth_shared::sessions::DEFAULT_MAX_PREOPEN_PORTS)]
     pub max_preopen_ports: u32,
@@ -162,6 +168,8 @@ impl Config {
             max_upload_bytes: ByteSize(16 << 30),
             app_ports: (30000, 30999),
             max_preopen_ports: berth_shared::sessions::DEFAULT_MAX_PREOPEN_PORTS,
+            allow_public_apps: true,
+            allow_preferred_port: true,
             app_host: std::net::IpAddr::from([127, 0, 0, 1]),
             login_ttl_hours: 12,
             allow_manual_image: false,

@@ -454,3 +454,37 @@ async fn preopen_ports_follow_the_rules_and_reach_what_the_user_serves() {
     c.wait_status(&id, "TERMINATED").await;
     assert!(c.http().get(&url).send().await.is_err(), "the port closed");
 }
+
+#[tokio::test]
+async fn options_the_server_turned_off_are_hidden_and_refused() {
+    let srv = TestServer::start_with(|c| {
+        c.app_ports = (31070, 31079);
+        c.allow_public_apps = false;
+        c.allow_preferred_port = false;
+    })
+    .await;
+    let c = srv.admin().await;
+    let id = running_busybox(&c, "no-options").await;
+    let apps = c.get_json(&format!("/api/v1/sessions/{id}/apps")).await;
+    assert_eq!(apps["open_to_public"], false);
+    assert_eq!(apps["preferred_ports"], Value::Null);
+    let p = problem(
+        c.post(
+            &format!("/api/v1/sessions/{id}/apps/httpd"),
+            &json!({"open_to_public": true, "preferred_port": 31075}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(
+        berth_testkit::field_errors(&p),
+        [
+            ("open_to_public".to_string(), "not_allowed".to_string()),
+            ("preferred_port".to_string(), "not_allowed".to_string())
+        ]
+    );
+    // without them the app opens as usual
+    let opened = open(&c, &id, "httpd", json!({})).await;
+    assert_eq!(opened["app"]["open"]["public"], false);
+}

@@ -53,6 +53,9 @@ pub enum AppError {
     /// The app did not start or cannot be served.
     #[error("{0}")]
     Unavailable(String),
+    /// An option the server turned off.
+    #[error("options this server turned off")]
+    Invalid(Vec<berth_shared::FieldError>),
 }
 
 impl From<RuntimeError> for AppError {
@@ -171,8 +174,8 @@ pub async fn list(svc: &Services, caller: &UserInfo, id: &str, host: &str) -> Ap
         .collect();
     Ok(AppList {
         items,
-        open_to_public: true,
-        preferred_ports: Some(pool(svc)),
+        open_to_public: svc.config().allow_public_apps,
+        preferred_ports: svc.config().allow_preferred_port.then(|| pool(svc)),
         traffic: svc.apps().traffic(&row.id).read(),
     })
 }
@@ -274,6 +277,30 @@ async fn bind_pool(svc: &Services, preferred: Option<u16>) -> AppResult<(TcpList
     )))
 }
 
+/// The options the server turned off are refused, not ignored.
+fn refuse_disabled_options(svc: &Services, req: &OpenAppRequest) -> AppResult<()> {
+    let mut errors = vec![];
+    if req.open_to_public && !svc.config().allow_public_apps {
+        errors.push(berth_shared::FieldError::new(
+            "open_to_public",
+            "not_allowed",
+            "This server does not open apps to public.",
+        ));
+    }
+    if req.preferred_port.is_some() && !svc.config().allow_preferred_port {
+        errors.push(berth_shared::FieldError::new(
+            "preferred_port",
+            "not_allowed",
+            "This server chooses the app's port itself.",
+        ));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Invalid(errors))
+    }
+}
+
 /// Opens an app: starts its service if needed and serves it through the
 /// proxy. Opening an open app returns it as it is.
 pub async fn open(
@@ -284,6 +311,7 @@ pub async fn open(
     req: &OpenAppRequest,
     host: &str,
 ) -> AppResult<AppOpened> {
+    refuse_disabled_options(svc, req)?;
     let (row, cid) = running(svc, caller, id).await?;
     let (protocol, kind, port) = apps_of(svc, &row)
         .await?

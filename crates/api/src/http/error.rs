@@ -261,6 +261,7 @@ impl From<AppError> for ApiError {
             AppError::NoApp(name) => ApiError::Missing(format!("The session has no app {name}.")),
             AppError::Conflict(d) => ApiError::Conflict(d),
             AppError::Unavailable(d) => ApiError::Unavailable(d),
+            AppError::Invalid(errs) => ApiError::Invalid(errs),
         }
     }
 }
