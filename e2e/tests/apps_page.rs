@@ -85,17 +85,19 @@ async fn jupyter_and_the_terminal_from_the_control_column() {
     let jupyter = b.switch_to_new_window(std::slice::from_ref(&main)).await;
     // New ▸ Python 3 (the menu shows once the tree page's scripts ran)
     let mut created = false;
-    for _ in 0..100 {
-        b.el("#new-dropdown-button").await.click().await.unwrap();
+    for _ in 0..150 {
+        // until the scripts ran, the button is there but not interactable
+        let opened = b.el("#new-dropdown-button").await.click().await.is_ok();
         tokio::time::sleep(Duration::from_millis(200)).await;
-        let item = b.el("#kernel-python3 a").await;
-        if item.is_displayed().await.unwrap_or(false) {
-            item.click().await.unwrap();
-            created = true;
-            break;
+        if opened {
+            let item = b.el("#kernel-python3 a").await;
+            if item.is_displayed().await.unwrap_or(false) && item.click().await.is_ok() {
+                created = true;
+                break;
+            }
+            // close the menu again before the next try
+            b.press(Key::Escape).await;
         }
-        // close the menu again before the next try
-        b.press(Key::Escape).await;
     }
     assert!(created, "Jupyter's New menu never offered Python 3");
     // Notebook 6 opens the new notebook in yet another tab
