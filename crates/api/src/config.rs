@@ -11,13 +11,14 @@ use berth_shared::bytes::ByteSize;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::Args;
 
+use crate::idle::rules::Operator;
 use crate::scheduler::core::Strategy;
 
 fn parse_size(s: &str) -> Result<ByteSize, String> {
     ByteSize::parse(s).ok_or_else(|| format!("{s:?} is not a size like 8g or 512m"))
 }
 
-/// `slot=amount,slot=amount`.
+/// `name=amount,name=amount`: accelerator slots, utilization thresholds.
 fn parse_accelerators(s: &str) -> Result<BTreeMap<String, f64>, String> {
     s.split(',')
         .map(str::trim)
@@ -41,6 +42,13 @@ fn strategy_parser() -> impl TypedValueParser<Value = Strategy> {
     PossibleValuesParser::new(["dispersed", "concentrated"]).map(|s| match s.as_str() {
         "concentrated" => Strategy::Concentrated,
         _ => Strategy::Dispersed,
+    })
+}
+
+fn operator_parser() -> impl TypedValueParser<Value = Operator> {
+    PossibleValuesParser::new(["and", "or"]).map(|s| match s.as_str() {
+        "or" => Operator::Or,
+        _ => Operator::And,
     })
 }
 
@@ -142,6 +150,34 @@ pub struct Config {
     /// Seconds a container gets to stop after SIGTERM before it is killed.
     #[arg(long, env = "BERTH_STOP_GRACE_SECS", default_value_t = 10)]
     pub stop_grace_secs: u32,
+    /// How often running sessions are sampled and the idle rules applied,
+    /// in milliseconds.
+    #[arg(long, env = "BERTH_IDLE_CHECK_INTERVAL_MS", default_value_t = 15_000)]
+    pub idle_check_interval_ms: u64,
+    /// Network idle timeout: an interactive session with no traffic through
+    /// its apps, terminal or SSH for this long ends (seconds; 0 = off).
+    #[arg(long, env = "BERTH_IDLE_NETWORK_TIMEOUT_SECS", default_value_t = 0)]
+    pub idle_network_timeout_secs: u64,
+    /// Utilization thresholds in percent, e.g. `cpu_util=5,mem=3` (empty:
+    /// the utilization rule is off).
+    #[arg(long, env = "BERTH_IDLE_UTILIZATION", default_value = "", value_parser = parse_accelerators)]
+    pub idle_utilization: BTreeMap<String, f64>,
+    /// The window the utilization averages cover (seconds).
+    #[arg(
+        long,
+        env = "BERTH_IDLE_UTILIZATION_WINDOW_SECS",
+        default_value_t = 600
+    )]
+    pub idle_utilization_window_secs: u64,
+    /// No utilization judgement before a session is this old (seconds).
+    #[arg(long, env = "BERTH_IDLE_GRACE_PERIOD_SECS", default_value_t = 300)]
+    pub idle_grace_period_secs: u64,
+    /// `and`: idle when every thresholded resource is below; `or`: any.
+    #[arg(long, env = "BERTH_IDLE_OPERATOR", value_parser = operator_parser(), default_value = "and")]
+    pub idle_operator: Operator,
+    /// How long before a rule ends a session its owner is warned (seconds).
+    #[arg(long, env = "BERTH_IDLE_WARN_BEFORE_SECS", default_value_t = 600)]
+    pub idle_warn_before_secs: u64,
     /// Email of the first superadmin, created when no superadmin exists.
     #[arg(long, env = "BERTH_ADMIN_EMAIL", default_value = "admin@berth.local")]
     pub admin_email: String,
@@ -179,6 +215,13 @@ impl Config {
             scheduler_strategy: Strategy::Dispersed,
             scheduler_tick_ms: 1000,
             stop_grace_secs: 10,
+            idle_check_interval_ms: 15_000,
+            idle_network_timeout_secs: 0,
+            idle_utilization: BTreeMap::new(),
+            idle_utilization_window_secs: 600,
+            idle_grace_period_secs: 300,
+            idle_operator: Operator::And,
+            idle_warn_before_secs: 600,
             admin_email: "admin@berth.local".into(),
             admin_password: None,
         }

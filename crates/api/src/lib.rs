@@ -14,6 +14,8 @@
 //! - `apps`: a session's apps and the proxy that serves them on ports of a
 //!   pool;
 //! - `scheduler`: the pure decision core and the loop that feeds it;
+//! - `idle`: the idle rules (pure) and the task that samples running
+//!   sessions, reports, warns and ends idle ones;
 //! - `events`: the in-process bus behind the SSE stream;
 //! - `store`: the only module with SQL; `runtime`: the only one that talks
 //!   to a Docker engine.
@@ -27,6 +29,7 @@ pub mod events;
 pub mod folders;
 pub mod history;
 pub mod http;
+pub mod idle;
 pub mod resources;
 pub mod runtime;
 pub mod scheduler;

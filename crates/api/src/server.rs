@@ -78,6 +78,7 @@ pub async fn build(config: Config) -> Result<App, StartError> {
         tracing::error!(error = %e, "recovery after start failed");
     }
     scheduler::spawn(ctx.clone());
+    crate::idle::spawn(ctx.clone());
     spawn_login_sweeper(ctx.clone());
     Ok(App {
         router: http::router(ctx.clone()),

@@ -11,6 +11,7 @@ use crate::apps::registry::Registry;
 use crate::config::Config;
 use crate::events::Events;
 use crate::folders::fs::Storage;
+use crate::idle::Monitor;
 use crate::runtime::Runtime;
 use crate::store::Store;
 
@@ -22,6 +23,7 @@ pub struct Services {
     runtime: Runtime,
     storage: Storage,
     apps: Registry,
+    idle: Monitor,
     events: Events,
     wake: Notify,
     instance: String,
@@ -46,6 +48,7 @@ impl Services {
             runtime,
             storage,
             apps: Registry::default(),
+            idle: Monitor::default(),
             events: Events::default(),
             wake: Notify::new(),
             instance,
@@ -71,6 +74,11 @@ impl Services {
     /// The storage folders on disk.
     pub fn storage(&self) -> &Storage {
         &self.storage
+    }
+
+    /// The idle task's samples and reports.
+    pub fn idle(&self) -> &Monitor {
+        &self.idle
     }
 
     /// The open apps and each session's traffic.

@@ -32,9 +32,33 @@ pub fn elapsed(secs: i64) -> String {
     }
 }
 
+/// Time left, short: `1h 02m`, `4m 10s`, `12s`; days when there are any.
+pub fn remaining(secs: f64) -> String {
+    let s = secs.max(0.0).round() as i64;
+    let (d, h, m, s) = (s / 86_400, s / 3600 % 24, s / 60 % 60, s % 60);
+    if d > 0 {
+        format!("{d}d {h}h")
+    } else if h > 0 {
+        format!("{h}h {m:02}m")
+    } else if m > 0 {
+        format!("{m}m {s:02}s")
+    } else {
+        format!("{s}s")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn remaining_reads_short() {
+        assert_eq!(remaining(12.4), "12s");
+        assert_eq!(remaining(250.0), "4m 10s");
+        assert_eq!(remaining(3720.0), "1h 02m");
+        assert_eq!(remaining(90_000.0), "1d 1h");
+        assert_eq!(remaining(-3.0), "0s");
+    }
 
     #[test]
     fn elapsed_reads_like_a_clock() {

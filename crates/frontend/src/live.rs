@@ -103,7 +103,13 @@ fn connect(target: Target, source: Source) {
             return;
         };
         live.version.update(|v| *v += 1);
-        let mine = me.with_untracked(|m| m.as_deref() == Some(ev.creator_id.as_str()));
+        // status changes go to who launched it; idle warnings to its owner
+        let who = if ev.warning.is_some() {
+            ev.owner_id.as_str()
+        } else {
+            ev.creator_id.as_str()
+        };
+        let mine = me.with_untracked(|m| m.as_deref() == Some(who));
         if mine {
             notices.notify(&ev);
         }

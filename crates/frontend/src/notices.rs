@@ -2,7 +2,7 @@
 //! the user launched (the bell's list, this browser session), the unread
 //! count, and the toasts on screen (one per session, updated in place).
 
-use berth_shared::sessions::{SessionEvent, SessionStatus};
+use berth_shared::sessions::{IdleWarning, SessionEvent, SessionStatus};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
@@ -24,6 +24,8 @@ pub struct Notice {
     pub status_info: Option<String>,
     /// When.
     pub at: DateTime<Utc>,
+    /// Set when an idle rule will end the session soon.
+    pub warning: Option<IdleWarning>,
 }
 
 /// The store, shared through the component tree.
@@ -62,6 +64,7 @@ impl Notices {
             status: ev.status,
             status_info: ev.status_info.clone(),
             at: ev.at,
+            warning: ev.warning.clone(),
         };
         self.notices.update(|n| n.push(notice.clone()));
         self.unread.update(|u| *u += 1);
@@ -73,7 +76,8 @@ impl Notices {
         let (id, seq, sticky) = (
             notice.session_id.clone(),
             notice.seq,
-            notice.status == SessionStatus::Error,
+            // errors and idle warnings stay until closed
+            notice.status == SessionStatus::Error || notice.warning.is_some(),
         );
         self.toasts.update(|t| {
             t.retain(|x| x.session_id != notice.session_id);

@@ -169,6 +169,11 @@ pub struct ResourcePolicy {
     /// Most storage folders a user may own (0 = no limit).
     #[serde(default = "default_max_folders")]
     pub max_folders: u32,
+    /// Idle timeout for its sessions, seconds: overrides the server's
+    /// network idle timeout and utilization window (0 turns both off;
+    /// absent: the server's settings).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle_timeout: Option<u64>,
 }
 
 fn default_max_folders() -> u32 {
@@ -391,6 +396,7 @@ mod tests {
             max_total_mem: ByteSize(0),
             max_session_lifetime: 0,
             max_folders: 0,
+            idle_timeout: None,
         };
         let b = ResourceBounds {
             min_cpu: 0.5,

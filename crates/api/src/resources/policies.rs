@@ -30,6 +30,7 @@ pub async fn put(svc: &Services, p: &ResourcePolicy) -> ResourceResult<ResourceP
         max_total_mem: p.max_total_mem.0.min(i64::MAX as u64) as i64,
         max_session_lifetime: p.max_session_lifetime.min(i64::MAX as u64) as i64,
         max_folders: i64::from(p.max_folders),
+        idle_timeout: p.idle_timeout.map(|t| t.min(i64::MAX as u64) as i64),
     };
     svc.store().put_policy(&row).await?;
     svc.wake_scheduler();

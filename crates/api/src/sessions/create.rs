@@ -598,6 +598,7 @@ mod tests {
             max_total_mem: ByteSize(512 << 20),
             max_session_lifetime: 0,
             max_folders: 0,
+            idle_timeout: None,
         };
         let got = codes(resources_for(
             &req,

@@ -29,7 +29,7 @@ pub use launch::launch;
 pub use read::{get, list, logs, usage};
 pub use recover::recover;
 pub use rename::rename;
-pub use terminate::terminate;
+pub use terminate::{reclaim, terminate};
 
 use crate::runtime::RuntimeError;
 use crate::services::Services;

@@ -22,7 +22,20 @@ const MAX_PAGE_SIZE: u32 = 100;
 /// One session.
 pub async fn get(svc: &Services, caller: &UserInfo, id: &str) -> SessionResult<SessionInfo> {
     let row = visible(svc, caller, id).await?;
-    Ok(view::one(svc.store(), row).await?)
+    let mut info = view::one(svc.store(), row).await?;
+    with_idle_checks(svc, std::slice::from_mut(&mut info));
+    Ok(info)
+}
+
+/// The idle task's latest report for each running session (one that has
+/// just ended may still have one until the next round).
+fn with_idle_checks(svc: &Services, infos: &mut [SessionInfo]) {
+    for i in infos
+        .iter_mut()
+        .filter(|i| i.status == SessionStatus::Running)
+    {
+        i.idle_checks = svc.idle().report(&i.id);
+    }
 }
 
 /// The statuses a `status=` query names: `running` (live), `finished`, one
@@ -95,21 +108,30 @@ pub async fn list(
         offset: i64::from(page - 1) * i64::from(page_size),
     };
     let (rows, total) = svc.store().list_sessions(&filter).await?;
+    let mut items = view::infos(svc.store(), rows).await?;
+    with_idle_checks(svc, &mut items);
     Ok(SessionList {
-        items: view::infos(svc.store(), rows).await?,
+        items,
         total: total.max(0) as u64,
         page,
         page_size,
     })
 }
 
-/// Live use of the session's running kernels (none once it has ended).
+/// Live use of the session's running kernels (none once it has ended), as
+/// the idle task last sampled it (asked of the engine only before its
+/// first round).
 pub async fn usage(svc: &Services, caller: &UserInfo, id: &str) -> SessionResult<SessionUsage> {
     let row = visible(svc, caller, id).await?;
     let mut kernels = Vec::new();
     for k in svc.store().kernels_of(&row.id).await? {
         let Some(cid) = &k.container_id else { continue };
-        match svc.runtime().usage(cid).await {
+        // the idle task samples every running container: watchers share it
+        let sampled = match svc.idle().usage(cid) {
+            Some(u) => Ok(u),
+            None => svc.runtime().usage(cid).await,
+        };
+        match sampled {
             Ok(u) => kernels.push(KernelUsage {
                 kernel_id: k.id,
                 cpu_percent: u.cpu_percent,
@@ -123,7 +145,9 @@ pub async fn usage(svc: &Services, caller: &UserInfo, id: &str) -> SessionResult
             Err(e) => return Err(e.into()),
         }
     }
+    let running = row.status().ok() == Some(SessionStatus::Running);
     Ok(SessionUsage {
+        idle_checks: running.then(|| svc.idle().report(&row.id)).flatten(),
         session_id: row.id,
         at: ms_to_time(now_ms()),
         kernels,

@@ -84,7 +84,7 @@ pub async fn recover(svc: &Shared) -> SessionResult<()> {
                     .status_info
                     .clone()
                     .unwrap_or_else(|| reason::USER_REQUESTED.into());
-                tokio::spawn(stop_and_finish(svc.clone(), s, false, info));
+                tokio::spawn(stop_and_finish(svc.clone(), s, false, info, None));
             }
         }
     }

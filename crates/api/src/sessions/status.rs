@@ -145,7 +145,7 @@ pub fn error_data(src: &str, repr: impl Into<String>) -> Value {
 }
 
 /// The event that tells the owner and the launcher of `row` its status.
-fn event(
+pub(crate) fn event(
     row: &SessionRow,
     status: SessionStatus,
     info: Option<&str>,
@@ -161,6 +161,7 @@ fn event(
         status_info: info.map(str::to_string),
         status_data: data,
         at: ms_to_time(at_ms),
+        warning: None,
     }
 }
 

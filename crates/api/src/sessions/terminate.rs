@@ -1,5 +1,7 @@
 //! Ending a session on request: PENDING ones are cancelled at once; the
-//! others go to TERMINATING and are stopped in the background.
+//! others go to TERMINATING and are stopped in the background. The idle
+//! rules end RUNNING sessions the same way, with their reason and numbers
+//! (`reclaim`).
 
 use berth_shared::auth::UserInfo;
 use berth_shared::sessions::{reason, SessionInfo, SessionStatus};
@@ -47,6 +49,7 @@ pub async fn terminate(
                 s.clone(),
                 true,
                 info.to_string(),
+                None,
             ));
         }
         Scheduled | Preparing | Running | Error => {
@@ -60,6 +63,7 @@ pub async fn terminate(
                 s.clone(),
                 force,
                 info.to_string(),
+                None,
             ));
         }
     }
@@ -71,9 +75,40 @@ pub async fn terminate(
     Ok(view::one(svc.store(), row).await?)
 }
 
+/// Ends a RUNNING session for an idle rule: TERMINATING, then TERMINATED,
+/// both with the rule's reason code and the numbers that decided it.
+/// False when the session was no longer RUNNING (nothing done).
+pub async fn reclaim(
+    svc: &Shared,
+    s: &SessionRow,
+    info: &'static str,
+    data: serde_json::Value,
+) -> SessionResult<bool> {
+    let stopping = Change::new(&[Running], Terminating)
+        .because(info)
+        .with_data(data.clone());
+    if !status::change(svc, s, stopping).await? {
+        return Ok(false);
+    }
+    tokio::spawn(stop_and_finish(
+        svc.clone(),
+        s.clone(),
+        false,
+        info.to_string(),
+        Some(data),
+    ));
+    Ok(true)
+}
+
 /// Stops (or kills) the containers of a TERMINATING session, then finishes
-/// it as TERMINATED with `info`.
-pub(super) async fn stop_and_finish(svc: Shared, s: SessionRow, force: bool, info: String) {
+/// it as TERMINATED with `info` (and `data`, when given).
+pub(super) async fn stop_and_finish(
+    svc: Shared,
+    s: SessionRow,
+    force: bool,
+    info: String,
+    data: Option<serde_json::Value>,
+) {
     let grace = svc.config().stop_grace_secs.min(i32::MAX as u32) as i32;
     for k in svc.store().kernels_of(&s.id).await.unwrap_or_default() {
         if let Some(cid) = &k.container_id {
@@ -90,10 +125,10 @@ pub(super) async fn stop_and_finish(svc: Shared, s: SessionRow, force: bool, inf
     }
     // a launch in flight may record its container late; it removes it itself
     let s = svc.store().session(&s.id).await.ok().flatten().unwrap_or(s);
-    finish(
-        &svc,
-        &s,
-        Change::new(&[Terminating], Terminated).because(&info),
-    )
-    .await;
+    let done = Change::new(&[Terminating], Terminated).because(&info);
+    let done = match data {
+        Some(d) => done.with_data(d),
+        None => done,
+    };
+    finish(&svc, &s, done).await;
 }

@@ -21,6 +21,9 @@ pub struct PolicyRow {
     pub max_session_lifetime: i64,
     /// Storage folders per user, 0 = no limit.
     pub max_folders: i64,
+    /// Seconds; overrides the server's idle timeout (0 = off, NULL = the
+    /// server's).
+    pub idle_timeout: Option<i64>,
 }
 
 impl From<PolicyRow> for ResourcePolicy {
@@ -32,6 +35,7 @@ impl From<PolicyRow> for ResourcePolicy {
             max_total_mem: ByteSize(p.max_total_mem.max(0) as u64),
             max_session_lifetime: p.max_session_lifetime.max(0) as u64,
             max_folders: p.max_folders.clamp(0, i64::from(u32::MAX)) as u32,
+            idle_timeout: p.idle_timeout.map(|t| t.max(0) as u64),
         }
     }
 }
@@ -48,7 +52,7 @@ impl Store {
     /// Every policy.
     pub async fn policies(&self) -> StoreResult<Vec<PolicyRow>> {
         Ok(sqlx::query_as(
-            "SELECT name, max_concurrent_sessions, max_total_cpu, max_total_mem, max_session_lifetime, max_folders
+            "SELECT name, max_concurrent_sessions, max_total_cpu, max_total_mem, max_session_lifetime, max_folders, idle_timeout
              FROM resource_policies ORDER BY name",
         )
         .fetch_all(self.pool())
@@ -58,10 +62,10 @@ impl Store {
     /// Creates or replaces a policy.
     pub async fn put_policy(&self, p: &PolicyRow) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO resource_policies (name, max_concurrent_sessions, max_total_cpu, max_total_mem, max_session_lifetime, max_folders)
-             VALUES ($1, $2, $3, $4, $5, $6)
+            "INSERT INTO resource_policies (name, max_concurrent_sessions, max_total_cpu, max_total_mem, max_session_lifetime, max_folders, idle_timeout)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
              ON CONFLICT (name) DO UPDATE SET max_concurrent_sessions = $2, max_total_cpu = $3,
-               max_total_mem = $4, max_session_lifetime = $5, max_folders = $6",
+               max_total_mem = $4, max_session_lifetime = $5, max_folders = $6, idle_timeout = $7",
         )
         .bind(&p.name)
         .bind(p.max_concurrent_sessions)
@@ -69,6 +73,7 @@ impl Store {
         .bind(p.max_total_mem)
         .bind(p.max_session_lifetime)
         .bind(p.max_folders)
+        .bind(p.idle_timeout)
         .execute(self.pool())
         .await?;
         Ok(())
@@ -90,7 +95,7 @@ impl Store {
     /// The policy bound to an access key (`default` when missing).
     pub async fn policy_of(&self, access_key: &str) -> StoreResult<Option<PolicyRow>> {
         Ok(sqlx::query_as(
-            "SELECT p.name, p.max_concurrent_sessions, p.max_total_cpu, p.max_total_mem, p.max_session_lifetime, p.max_folders
+            "SELECT p.name, p.max_concurrent_sessions, p.max_total_cpu, p.max_total_mem, p.max_session_lifetime, p.max_folders, p.idle_timeout
              FROM resource_policies p JOIN keypairs k ON k.resource_policy = p.name WHERE k.access_key = $1",
         )
         .bind(access_key)
@@ -111,7 +116,7 @@ impl Store {
     /// Policies of every keypair: (access key, its policy).
     pub async fn keypair_policies(&self) -> StoreResult<Vec<(String, PolicyRow)>> {
         let rows: Vec<KeypairPolicyRow> = sqlx::query_as(
-            "SELECT k.access_key, p.name, p.max_concurrent_sessions, p.max_total_cpu, p.max_total_mem, p.max_session_lifetime, p.max_folders
+            "SELECT k.access_key, p.name, p.max_concurrent_sessions, p.max_total_cpu, p.max_total_mem, p.max_session_lifetime, p.max_folders, p.idle_timeout
              FROM keypairs k JOIN resource_policies p ON p.name = k.resource_policy",
         )
         .fetch_all(self.pool())

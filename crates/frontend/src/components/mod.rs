@@ -5,6 +5,7 @@ pub mod create_folder;
 pub mod dialog;
 pub mod explorer;
 pub mod field;
+pub mod idle_checks;
 pub mod loaded;
 pub mod log_viewer;
 pub mod notifications;

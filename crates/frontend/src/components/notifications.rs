@@ -4,6 +4,7 @@
 use berth_shared::sessions::SessionStatus;
 use leptos::prelude::*;
 
+use crate::components::idle_checks::rule_name;
 use crate::components::session_dialogs::{open_terminal, use_dialogs};
 use crate::components::status::StatusBadge;
 use crate::i18n::*;
@@ -34,14 +35,26 @@ fn Toast(notice: Notice) -> impl IntoView {
         name,
         status,
         status_info,
+        warning,
         ..
     } = notice;
     let id = StoredValue::new(session_id);
     let name = StoredValue::new(name);
     let live_now = !status.is_finished() && status != SessionStatus::Terminating;
     let running = status == SessionStatus::Running;
+    let warned = warning.clone();
     let message = move || {
         let n = name.get_value();
+        if let Some(w) = &warned {
+            return t_string!(
+                i18n,
+                toast_idle_warning,
+                name = n,
+                time = crate::format::remaining(w.remaining),
+                rule = rule_name(i18n, w.rule)
+            )
+            .to_string();
+        }
         match status {
             SessionStatus::Pending => t_string!(i18n, toast_pending, name = n).to_string(),
             SessionStatus::Running => t_string!(i18n, toast_running, name = n).to_string(),
@@ -51,8 +64,9 @@ fn Toast(notice: Notice) -> impl IntoView {
         }
     };
     view! {
-        <div class=format!("toast toast-{}", status.as_str().to_lowercase()) id=move || format!("toast-{}", id.get_value())
-            role=if status == SessionStatus::Error { "alert" } else { "status" }>
+        <div class=format!("toast toast-{}", if warning.is_some() { "idle-warning".to_string() } else { status.as_str().to_lowercase() })
+            id=move || format!("toast-{}", id.get_value())
+            role=if status == SessionStatus::Error || warning.is_some() { "alert" } else { "status" }>
             <div class="toast-top">
                 <p class="toast-message">{message}</p>
                 <button type="button" class="icon-btn toast-close" aria-label=move || t_string!(i18n, btn_close).to_string()

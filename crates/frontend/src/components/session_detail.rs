@@ -2,12 +2,13 @@
 //! resource use, its kernels, and the actions on it.
 
 use berth_shared::sessions::{
-    session_name, status_details, SessionInfo, SessionStatus, SessionType, StatusDetail,
+    session_name, status_details, IdleChecks, SessionInfo, SessionStatus, SessionType, StatusDetail,
 };
 use leptos::prelude::*;
 
 use crate::api::{self, ApiError};
 use crate::components::field::field_message;
+use crate::components::idle_checks::IdleSection;
 use crate::components::loaded::Loaded;
 use crate::components::session_dialogs::{open_terminal, use_dialogs};
 use crate::components::status::StatusBadge;
@@ -198,7 +199,7 @@ fn DetailBody(s: SessionInfo, now: RwSignal<chrono::DateTime<chrono::Utc>>) -> i
             {cell(t_string!(i18n, detail_agent).to_string(), view! { <span id="detail-agent">{s.with_value(|s| s.agent.clone()).unwrap_or_else(|| "—".into())}</span> }.into_any(), "agent")}
             {cell(t_string!(i18n, detail_cluster).to_string(), view! { <span id="detail-cluster">{s.with_value(|s| format!("{} × {}", s.cluster_mode, s.cluster_size))}</span> }.into_any(), "cluster")}
         </dl>
-        {(st == SessionStatus::Running).then(|| view! { <UsageBox id=id.clone() /> })}
+        {(st == SessionStatus::Running).then(|| view! { <UsageBox id=id.clone() now=now /> })}
         <h3 class="detail-sub">{t!(i18n, detail_kernels)}</h3>
         <table class="kernels-table" id="detail-kernels">
             <thead><tr>
@@ -227,9 +228,10 @@ fn DetailBody(s: SessionInfo, now: RwSignal<chrono::DateTime<chrono::Utc>>) -> i
     }
 }
 
-/// Live CPU, memory and network use, measured every few seconds.
+/// Live CPU, memory and network use, measured every few seconds, and the
+/// idle checks reported with them.
 #[component]
-fn UsageBox(id: String) -> impl IntoView {
+fn UsageBox(id: String, now: RwSignal<chrono::DateTime<chrono::Utc>>) -> impl IntoView {
     let i18n = use_i18n();
     let tick = RwSignal::new(0u32);
     if let Ok(h) = set_interval_with_handle(
@@ -246,7 +248,20 @@ fn UsageBox(id: String) -> impl IntoView {
         let id = id.get_value();
         async move { api::session_usage(&id).await }
     });
+    // the idle report of the last answer, and when (browser time) it came
+    let idle = RwSignal::new(None::<IdleChecks>);
+    let idle_at = RwSignal::new(crate::format::now());
+    Effect::new(move || {
+        if let Some(Ok(u)) = usage.get() {
+            idle_at.set(crate::format::now());
+            idle.set(u.idle_checks);
+        }
+    });
+    let elapsed = Signal::derive(move || {
+        (now.get() - idle_at.get()).num_milliseconds().max(0) as f64 / 1000.0
+    });
     view! {
+        <IdleSection checks=idle elapsed=elapsed />
         <div class="usage-box" id="detail-usage" aria-live="off">
             <h3 class="detail-sub">{t!(i18n, detail_usage)}</h3>
             <Loaded value=Signal::derive(move || usage.get())

@@ -9,6 +9,7 @@ use leptos_router::components::A;
 
 use crate::api::{self, ApiError};
 use crate::auth::use_auth;
+use crate::components::idle_checks::IdleCell;
 use crate::components::session_controls::SessionControls;
 use crate::components::session_detail::SessionDetail;
 use crate::components::status::StatusBadge;
@@ -18,6 +19,8 @@ use crate::live::use_live;
 
 /// Sessions per page.
 const PAGE_SIZE: u32 = 20;
+/// How often the list is fetched again for fresh idle times.
+const IDLE_REFRESH_SECS: i64 = 15;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Tab {
@@ -48,8 +51,10 @@ pub fn SessionsPage() -> impl IntoView {
         owner.track();
         page.set(1);
     });
+    let refresh = RwSignal::new(0u32);
     let list = LocalResource::new(move || {
         live.version.track();
+        refresh.track();
         let q = SessionQuery {
             status: Some(match tab.get() {
                 Tab::Running => "running".into(),
@@ -65,10 +70,31 @@ pub fn SessionsPage() -> impl IntoView {
     });
     // keep the last good page on screen while the next one loads
     let shown = RwSignal::new(None::<berth_shared::sessions::SessionList>);
+    // idle times count down between fetches; the list is fetched again
+    // every IDLE_REFRESH_SECS (traffic may have reset a rule)
+    let fetched_at = RwSignal::new(crate::format::now());
+    let clock = RwSignal::new(crate::format::now());
+    if let Ok(h) = set_interval_with_handle(
+        move || {
+            clock.try_set(crate::format::now());
+            if (crate::format::now() - fetched_at.get_untracked()).num_seconds()
+                >= IDLE_REFRESH_SECS
+            {
+                refresh.try_update(|v| *v += 1);
+            }
+        },
+        std::time::Duration::from_secs(1),
+    ) {
+        on_cleanup(move || h.clear());
+    }
+    let since_fetch = Signal::derive(move || {
+        (clock.get() - fetched_at.get()).num_milliseconds().max(0) as f64 / 1000.0
+    });
     let owner_error = RwSignal::new(false);
     Effect::new(move || match list.get() {
         Some(Ok(l)) => {
             owner_error.set(false);
+            fetched_at.set(crate::format::now());
             // an event about another page's session leaves this one alone
             if shown.with_untracked(|s| s.as_ref() != Some(&l)) {
                 shown.set(Some(l));
@@ -150,6 +176,7 @@ pub fn SessionsPage() -> impl IntoView {
                             <th scope="col">{t!(i18n, detail_resources)}</th>
                             <Show when=show_owner><th scope="col">{t!(i18n, col_owner)}</th></Show>
                             <th scope="col">{t!(i18n, col_created)}</th>
+                            <th scope="col">{t!(i18n, col_idle)}</th>
                             <th scope="col">{t!(i18n, col_control)}</th>
                         </tr></thead>
                         <tbody>
@@ -172,6 +199,7 @@ pub fn SessionsPage() -> impl IntoView {
                                         <td class="muted">{format!("{} CPU · {}", s.resources.cpu, s.resources.mem)}</td>
                                         <Show when=show_owner><td>{s.owner_email.clone()}</td></Show>
                                         <td>{local_datetime(s.created_at)}</td>
+                                        <td class="idle-cell"><IdleCell checks=s.idle_checks.clone() elapsed=since_fetch /></td>
                                         <td class="control-cell"><SessionControls s=controls /></td>
                                     </tr>
                                 }

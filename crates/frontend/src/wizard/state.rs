@@ -573,6 +573,7 @@ mod tests {
             max_total_mem: ByteSize(0),
             max_session_lifetime: 0,
             max_folders: 0,
+            idle_timeout: None,
         };
         let b = bounds_for(None, Some("default"), &agents, Some(&policy));
         assert_eq!(b.max_cpu(), Some(2.0));

@@ -2,6 +2,7 @@
 //! body and the rules every field must satisfy, shared by the launcher and
 //! the server), and the session as the API shows it.
 
+mod idle;
 mod ports;
 mod request;
 mod status;
@@ -9,6 +10,7 @@ mod view;
 
 use serde::{Deserialize, Serialize};
 
+pub use idle::*;
 pub use ports::*;
 pub use request::*;
 pub use status::*;

@@ -137,6 +137,12 @@ pub mod reason {
     /// An interactive session's main process exited with a non-zero code.
     pub const CONTAINER_EXITED: &str = "container-exited";
     /// The batch run time limit ended it.
+    /// Ended by the idle rules: older than the max session lifetime.
+    pub const MAX_LIFETIME_EXCEEDED: &str = "max-lifetime-exceeded";
+    /// Ended by the idle rules: no traffic for the network idle timeout.
+    pub const IDLE_TIMEOUT: &str = "idle-timeout";
+    /// Ended by the idle rules: utilization below the thresholds.
+    pub const IDLE_UTILIZATION: &str = "idle-utilization";
     pub const BATCH_TIMEOUT: &str = "batch-timeout";
     /// Its container vanished (removed outside berth, or while the server
     /// was down).

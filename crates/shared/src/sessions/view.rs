@@ -100,8 +100,10 @@ pub struct SessionInfo {
     /// Ports inside the container reachable through the app proxy.
     #[serde(default)]
     pub preopen_ports: Vec<u16>,
-    /// Idle-check report (from the idle-check step).
-    pub idle_checks: Option<serde_json::Value>,
+    /// What each configured idle rule has left (none: not running, or no
+    /// rule configured).
+    #[serde(default)]
+    pub idle_checks: Option<super::IdleChecks>,
 }
 
 /// The answer to a create: the created sessions.
@@ -182,6 +184,10 @@ pub struct SessionUsage {
     pub at: DateTime<Utc>,
     /// One entry per kernel whose container runs.
     pub kernels: Vec<KernelUsage>,
+    /// The idle rules' report at the same moment (the detail panel polls
+    /// this route, so its idle checks stay current).
+    #[serde(default)]
+    pub idle_checks: Option<super::IdleChecks>,
 }
 
 /// One readable fact of a session's `status_data`.
@@ -284,6 +290,10 @@ pub struct SessionEvent {
     pub status_data: Option<serde_json::Value>,
     /// When.
     pub at: DateTime<Utc>,
+    /// Set on a warning that an idle rule will end the session soon (the
+    /// status is unchanged then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning: Option<super::IdleWarning>,
 }
 
 #[cfg(test)]

@@ -1,0 +1,469 @@
+//! Idle checks: one task samples every running session's main container
+//! (`docker stats`, one request per kernel per interval however many
+//! browsers watch; the usage route reads the same samples), applies the
+//! rules of `rules.rs` with the server's settings or the owner's policy's
+//! `idle_timeout`, keeps each session's report for the API, warns the
+//! owner once when a rule comes within `--idle-warn-before-secs` of ending
+//! the session, and ends it through the status machine with the rule's
+//! reason code and the numbers that decided it. Samples older than the
+//! longest window are dropped, so memory stays bounded.
+
+pub mod rules;
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use berth_shared::sessions::{
+    reason, IdleChecks, IdleRule, IdleWarning, RemainingType, ResourceUtilization, SessionStatus,
+    SessionType, TimerCheck, UtilizationCheck,
+};
+use futures_util::StreamExt;
+use serde_json::json;
+
+use self::rules::{Operator, Sample, UtilizationRule};
+use crate::config::Config;
+use crate::runtime::Usage;
+use crate::services::Shared;
+use crate::store::{now_ms, PolicyRow, SessionRow, StoreError, MAIN_ROLE};
+
+/// Containers sampled at once.
+const SAMPLE_CONCURRENCY: usize = 16;
+/// The shortest interval between rounds.
+const MIN_INTERVAL: Duration = Duration::from_millis(200);
+
+/// The rules that apply to one session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// Max lifetime.
+    pub lifetime_ms: Option<i64>,
+    /// Network idle timeout.
+    pub network_ms: Option<i64>,
+    /// Utilization.
+    pub utilization: Option<UtilizationRule>,
+    /// How early the owner is warned.
+    pub warn_ms: i64,
+}
+
+fn secs_ms(s: u64) -> i64 {
+    i64::try_from(s.saturating_mul(1000)).unwrap_or(i64::MAX)
+}
+
+/// The rules for a session of `kind` under `policy`: lifetime from the
+/// policy (0 = none); the network timeout and utilization window from the
+/// policy's `idle_timeout` when it sets one (0 turns both off), else the
+/// server's; batch sessions obey only the lifetime (and their own run time).
+pub fn settings(config: &Config, policy: Option<&PolicyRow>, kind: SessionType) -> Settings {
+    let lifetime_ms = policy
+        .map(|p| p.max_session_lifetime)
+        .filter(|&l| l > 0)
+        .map(|l| l.saturating_mul(1000));
+    let interactive = kind == SessionType::Interactive;
+    let overridden = policy.and_then(|p| p.idle_timeout).map(|t| t.max(0) as u64);
+    let network = overridden.unwrap_or(config.idle_network_timeout_secs);
+    let window = overridden.unwrap_or(config.idle_utilization_window_secs);
+    let utilization =
+        (interactive && window > 0 && !config.idle_utilization.is_empty()).then(|| {
+            UtilizationRule {
+                window_ms: secs_ms(window),
+                grace_ms: secs_ms(config.idle_grace_period_secs),
+                thresholds: config.idle_utilization.clone(),
+                operator: config.idle_operator,
+            }
+        });
+    Settings {
+        lifetime_ms,
+        network_ms: (interactive && network > 0).then(|| secs_ms(network)),
+        utilization,
+        warn_ms: secs_ms(config.idle_warn_before_secs),
+    }
+}
+
+/// What one round decides for one session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Judgement {
+    /// The report for the API.
+    pub report: IdleChecks,
+    /// The rule that ends it now, its reason code and numbers.
+    pub reclaim: Option<(IdleRule, &'static str, serde_json::Value)>,
+    /// The rule closest to ending it, with its time left.
+    pub closest: Option<(IdleRule, i64)>,
+}
+
+fn secs(ms: i64) -> f64 {
+    ms.max(0) as f64 / 1000.0
+}
+
+/// The rules applied to one session at `now` (pure). `last_traffic_ms`
+/// is the last traffic through the proxy or terminal, or when counting
+/// began.
+pub fn judge(
+    s: &Settings,
+    created_ms: i64,
+    started_ms: i64,
+    last_traffic_ms: i64,
+    samples: &[Sample],
+    now_ms: i64,
+) -> Judgement {
+    let mut report = IdleChecks::default();
+    let mut reclaim = None;
+    let mut closest: Option<(IdleRule, i64)> = None;
+    let mut consider = |rule: IdleRule, remaining: i64| {
+        if closest.is_none_or(|(_, r)| remaining < r) {
+            closest = Some((rule, remaining));
+        }
+    };
+    if let Some(limit) = s.lifetime_ms {
+        let left = rules::timer_remaining(created_ms, now_ms, limit);
+        report.session_lifetime = Some(TimerCheck {
+            threshold: (limit / 1000) as u64,
+            remaining: secs(left),
+            remaining_time_type: RemainingType::ExpireAfter,
+        });
+        consider(IdleRule::Lifetime, left);
+        if left <= 0 {
+            reclaim = Some((
+                IdleRule::Lifetime,
+                reason::MAX_LIFETIME_EXCEEDED,
+                json!({"idle": {"rule": "session_lifetime", "threshold": limit / 1000,
+                                 "age": (now_ms - created_ms) / 1000}}),
+            ));
+        }
+    }
+    if let Some(limit) = s.network_ms {
+        let since = last_traffic_ms.max(started_ms);
+        let left = rules::timer_remaining(since, now_ms, limit);
+        report.network_timeout = Some(TimerCheck {
+            threshold: (limit / 1000) as u64,
+            remaining: secs(left),
+            remaining_time_type: RemainingType::ExpireAfter,
+        });
+        consider(IdleRule::Network, left);
+        if left <= 0 && reclaim.is_none() {
+            reclaim = Some((
+                IdleRule::Network,
+                reason::IDLE_TIMEOUT,
+                json!({"idle": {"rule": "network_timeout", "threshold": limit / 1000,
+                                 "idle_for": (now_ms - since) / 1000}}),
+            ));
+        }
+    }
+    if let Some(rule) = &s.utilization {
+        let c = rules::utilization(samples, started_ms, now_ms, rule, s.warn_ms);
+        let resources = c
+            .resources
+            .iter()
+            .map(|(k, (avg, thr))| {
+                (
+                    k.clone(),
+                    ResourceUtilization {
+                        average: avg.map(|a| (a * 10.0).round() / 10.0),
+                        threshold: *thr,
+                    },
+                )
+            })
+            .collect();
+        let operator = match rule.operator {
+            Operator::And => "and",
+            Operator::Or => "or",
+        };
+        let (remaining, kind) = match c.grace_left_ms {
+            Some(g) => (Some(secs(g)), RemainingType::GracePeriod),
+            None => (c.remaining_ms.map(secs), RemainingType::ExpireAfter),
+        };
+        if c.grace_left_ms.is_none() {
+            if let Some(left) = c.remaining_ms {
+                consider(IdleRule::Utilization, left);
+            }
+        }
+        if c.fires() && reclaim.is_none() {
+            reclaim = Some((
+                IdleRule::Utilization,
+                reason::IDLE_UTILIZATION,
+                json!({"idle": {"rule": "utilization", "operator": operator,
+                                 "window": rule.window_ms / 1000, "resources": &resources}}),
+            ));
+        }
+        report.utilization = Some(UtilizationCheck {
+            remaining,
+            remaining_time_type: kind,
+            operator: operator.into(),
+            window: (rule.window_ms / 1000) as u64,
+            resources,
+        });
+    }
+    Judgement {
+        report,
+        reclaim,
+        closest,
+    }
+}
+
+/// A sample of a session's use, in percent of what it was given.
+pub fn sample_of(u: &Usage, cpu: f64, at_ms: i64) -> Sample {
+    let mut values = std::collections::BTreeMap::new();
+    values.insert("cpu_util".to_string(), u.cpu_percent / cpu.max(0.01));
+    if u.mem_limit > 0 {
+        values.insert(
+            "mem".to_string(),
+            u.mem_used as f64 / u.mem_limit as f64 * 100.0,
+        );
+    }
+    Sample { at_ms, values }
+}
+
+/// What the task keeps between rounds (in memory: a restart starts the
+/// windows and the network count afresh, from its own start).
+#[derive(Debug, Default)]
+pub struct Monitor {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    samples: HashMap<String, VecDeque<Sample>>,
+    reports: HashMap<String, IdleChecks>,
+    usage: HashMap<String, Usage>,
+    warned: HashMap<String, IdleRule>,
+}
+
+impl Monitor {
+    /// A running session's latest report.
+    pub fn report(&self, session_id: &str) -> Option<IdleChecks> {
+        self.inner
+            .lock()
+            .ok()
+            .and_then(|i| i.reports.get(session_id).cloned())
+    }
+
+    /// A container's latest sampled use.
+    pub fn usage(&self, container_id: &str) -> Option<Usage> {
+        self.inner
+            .lock()
+            .ok()
+            .and_then(|i| i.usage.get(container_id).copied())
+    }
+}
+
+/// Starts the task.
+pub fn spawn(svc: Shared) {
+    tokio::spawn(async move {
+        let started = now_ms();
+        let every = Duration::from_millis(svc.config().idle_check_interval_ms).max(MIN_INTERVAL);
+        loop {
+            if let Err(e) = round(&svc, started).await {
+                tracing::error!(error = %e, "idle round failed");
+            }
+            tokio::select! {
+                _ = svc.shutdown().cancelled() => return,
+                _ = tokio::time::sleep(every) => {}
+            }
+        }
+    });
+}
+
+/// One round: sample, judge, warn, end.
+async fn round(svc: &Shared, counting_since: i64) -> Result<(), StoreError> {
+    let store = svc.store();
+    let rows = store.sessions_in(&[SessionStatus::Running]).await?;
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let containers: Vec<(String, String)> = store
+        .kernels_of_many(&ids)
+        .await?
+        .into_iter()
+        .filter(|k| k.role == MAIN_ROLE)
+        .filter_map(|k| k.container_id.map(|c| (k.session_id, c)))
+        .collect();
+    let sampled: Vec<(String, String, Option<Usage>)> = futures_util::stream::iter(containers)
+        .map(|(sid, cid)| async move {
+            let u = svc.runtime().usage(&cid).await.ok();
+            (sid, cid, u)
+        })
+        .buffer_unordered(SAMPLE_CONCURRENCY)
+        .collect()
+        .await;
+    let policies: HashMap<String, PolicyRow> =
+        store.keypair_policies().await?.into_iter().collect();
+    let now = now_ms();
+    let by_session: HashMap<&str, (&str, Option<&Usage>)> = sampled
+        .iter()
+        .map(|(s, c, u)| (s.as_str(), (c.as_str(), u.as_ref())))
+        .collect();
+    let mut verdicts = Vec::new();
+    let mut warnings = Vec::new();
+    {
+        let Ok(mut inner) = svc.idle().inner.lock() else {
+            return Ok(());
+        };
+        let inner = &mut *inner;
+        // what ended since the last round is forgotten
+        inner.samples.retain(|id, _| ids.contains(id));
+        inner.reports.retain(|id, _| ids.contains(id));
+        inner.warned.retain(|id, _| ids.contains(id));
+        inner.usage.clear();
+        for row in &rows {
+            let kind = row.session_type().unwrap_or(SessionType::Interactive);
+            let s = settings(svc.config(), policies.get(&row.access_key), kind);
+            let series = inner.samples.entry(row.id.clone()).or_default();
+            if let Some((cid, Some(u))) = by_session.get(row.id.as_str()) {
+                inner.usage.insert(cid.to_string(), **u);
+                series.push_back(sample_of(u, row.cpu, now));
+            }
+            let keep_from = now - s.utilization.as_ref().map_or(0, |u| u.window_ms);
+            while series.front().is_some_and(|x| x.at_ms <= keep_from) {
+                series.pop_front();
+            }
+            let traffic = svc
+                .apps()
+                .traffic(&row.id)
+                .read()
+                .last_activity
+                .map_or(counting_since, |t| t.timestamp_millis());
+            let started = row.started_at.unwrap_or(row.created_at);
+            let j = judge(
+                &s,
+                row.created_at,
+                started,
+                traffic.max(counting_since),
+                series.make_contiguous(),
+                now,
+            );
+            let approaching = j.closest.filter(|(_, left)| *left > 0 && *left <= s.warn_ms);
+            if let Some((rule, left)) = approaching {
+                // once per approach: again only after it moved away
+                if inner.warned.insert(row.id.clone(), rule) != Some(rule) {
+                    warnings.push((row.clone(), rule, left));
+                }
+            } else if j.reclaim.is_none() {
+                inner.warned.remove(&row.id);
+            }
+            if j.report.is_empty() {
+                inner.reports.remove(&row.id);
+            } else {
+                inner.reports.insert(row.id.clone(), j.report.clone());
+            }
+            if let Some(r) = j.reclaim {
+                verdicts.push((row.clone(), r));
+            }
+        }
+    }
+    for (row, rule, left) in warnings {
+        warn(svc, &row, rule, left, now);
+    }
+    for (row, (_, info, data)) in verdicts {
+        tracing::info!(session = %row.id, reason = info, "an idle rule ends the session");
+        if let Err(e) = crate::sessions::reclaim(svc, &row, info, data).await {
+            tracing::error!(session = %row.id, error = %e, "could not end an idle session");
+        }
+    }
+    Ok(())
+}
+
+/// Tells the owner (and the launcher) that a rule will end the session.
+fn warn(svc: &Shared, row: &SessionRow, rule: IdleRule, left_ms: i64, now: i64) {
+    let mut event = crate::sessions::status::event(row, SessionStatus::Running, None, None, now);
+    event.warning = Some(IdleWarning {
+        rule,
+        remaining: secs(left_ms),
+    });
+    svc.events().publish(event);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: i64 = 1000;
+
+    fn all_rules() -> Settings {
+        Settings {
+            lifetime_ms: Some(600 * S),
+            network_ms: Some(60 * S),
+            utilization: Some(UtilizationRule {
+                window_ms: 30 * S,
+                grace_ms: 10 * S,
+                thresholds: [("cpu_util".to_string(), 5.0)].into(),
+                operator: Operator::And,
+            }),
+            warn_ms: 20 * S,
+        }
+    }
+
+    fn busy(from: i64, to: i64) -> Vec<Sample> {
+        (from..=to)
+            .map(|t| Sample {
+                at_ms: t * S,
+                values: [("cpu_util".to_string(), 80.0)].into(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_network_rule_counts_from_the_last_traffic() {
+        let s = all_rules();
+        let j = judge(&s, 0, 0, 50 * S, &busy(0, 100), 100 * S);
+        assert_eq!(j.report.network_timeout.as_ref().unwrap().remaining, 10.0);
+        assert_eq!(j.closest, Some((IdleRule::Network, 10 * S)));
+        assert!(j.reclaim.is_none());
+        let j = judge(&s, 0, 0, 50 * S, &busy(0, 110), 110 * S);
+        let (rule, info, data) = j.reclaim.unwrap();
+        assert_eq!((rule, info), (IdleRule::Network, reason::IDLE_TIMEOUT));
+        assert_eq!(data["idle"]["idle_for"], 60);
+    }
+
+    #[test]
+    fn lifetime_wins_and_reports_the_age() {
+        let s = all_rules();
+        let j = judge(&s, 0, 0, 599 * S, &busy(570, 600), 600 * S);
+        let (rule, info, data) = j.reclaim.unwrap();
+        assert_eq!(
+            (rule, info),
+            (IdleRule::Lifetime, reason::MAX_LIFETIME_EXCEEDED)
+        );
+        assert_eq!(data["idle"]["threshold"], 600);
+    }
+
+    #[test]
+    fn a_busy_session_is_only_reported_and_rules_not_configured_are_absent() {
+        let s = all_rules();
+        let j = judge(&s, 0, 0, 100 * S, &busy(70, 100), 100 * S);
+        assert!(j.reclaim.is_none());
+        let u = j.report.utilization.unwrap();
+        assert_eq!(u.remaining, None);
+        assert_eq!(u.resources["cpu_util"].average, Some(80.0));
+        let none = Settings {
+            lifetime_ms: None,
+            network_ms: None,
+            utilization: None,
+            warn_ms: 0,
+        };
+        assert!(judge(&none, 0, 0, 0, &[], 10 * S).report.is_empty());
+    }
+
+    #[test]
+    fn policies_override_and_batch_sessions_obey_only_the_lifetime() {
+        let mut c = Config::for_data_dir("/tmp/x", "127.0.0.1:1".parse().unwrap());
+        c.idle_network_timeout_secs = 600;
+        c.idle_utilization = [("cpu_util".to_string(), 5.0)].into();
+        let policy = |idle: Option<i64>| PolicyRow {
+            name: "p".into(),
+            max_concurrent_sessions: 0,
+            max_total_cpu: 0.0,
+            max_total_mem: 0,
+            max_session_lifetime: 3600,
+            max_folders: 0,
+            idle_timeout: idle,
+        };
+        let s = settings(&c, Some(&policy(None)), SessionType::Interactive);
+        assert_eq!(s.network_ms, Some(600 * S));
+        assert_eq!(s.lifetime_ms, Some(3600 * S));
+        let s = settings(&c, Some(&policy(Some(30))), SessionType::Interactive);
+        assert_eq!(s.network_ms, Some(30 * S));
+        assert_eq!(s.utilization.unwrap().window_ms, 30 * S);
+        let s = settings(&c, Some(&policy(Some(0))), SessionType::Interactive);
+        assert_eq!((s.network_ms, s.utilization), (None, None));
+        let s = settings(&c, Some(&policy(None)), SessionType::Batch);
+        assert_eq!((s.network_ms, s.utilization), (None, None));
+        assert_eq!(s.lifetime_ms, Some(3600 * S));
+    }
+}

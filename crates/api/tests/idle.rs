@@ -1,0 +1,257 @@
+//! The idle rules on the real engine, with timeouts of seconds: the
+//! network rule ends an idle session (after warning its owner) and spares
+//! one kept busy through the proxy; a lifetime from the owner's policy ends
+//! interactive and batch sessions; the utilization rule ends an idle
+//! session after its grace period and spares one running `yes`; a batch
+//! session obeys only the lifetime and its own run time; each session
+//! reports its rules.
+
+use std::time::Duration;
+
+use berth_testkit::{Api, TestServer};
+use futures_util::StreamExt;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+const BUSYBOX: &str = "berth/busybox:latest";
+
+async fn launch(c: &Api, name: &str) -> String {
+    let s = c
+        .launch(json!({"name": name, "image": BUSYBOX, "resources": {"cpu": 0.25, "mem": "64m"}}))
+        .await;
+    let id = s["id"].as_str().unwrap().to_string();
+    c.wait_status(&id, "RUNNING").await;
+    id
+}
+
+async fn status(c: &Api, id: &str) -> Value {
+    c.get_json(&format!("/api/v1/sessions/{id}")).await
+}
+
+/// The session once the idle task has reported on it.
+async fn reported(c: &Api, id: &str) -> Value {
+    c.wait_for(id, "an idle report", |s| s["idle_checks"].is_object())
+        .await
+}
+
+/// Reads the event stream until `done` holds for an event; returns the
+/// events seen for `id`, in order.
+async fn events_until<B: AsRef<[u8]>, E: std::fmt::Debug>(
+    stream: &mut (impl futures_util::Stream<Item = Result<B, E>> + Unpin),
+    id: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Vec<Value> {
+    let mut buf = String::new();
+    let mut seen = Vec::new();
+    loop {
+        // a bound so a broken build fails instead of hanging; not a timing assertion
+        let chunk = tokio::time::timeout(Duration::from_secs(90), stream.next())
+            .await
+            .expect("events keep coming")
+            .expect("stream open")
+            .unwrap();
+        buf.push_str(&String::from_utf8_lossy(chunk.as_ref()));
+        while let Some(end) = buf.find("\n\n") {
+            let frame: String = buf.drain(..end + 2).collect();
+            if let Some(data) = frame.lines().find_map(|l| l.strip_prefix("data: ")) {
+                let ev: Value = serde_json::from_str(data).unwrap();
+                if ev["session_id"] == id {
+                    let stop = done(&ev);
+                    seen.push(ev);
+                    if stop {
+                        return seen;
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_network_rule_warns_then_ends_an_idle_session_and_spares_a_used_one() {
+    let srv = TestServer::start_with(|c| {
+        c.app_ports = (31300, 31309);
+        c.idle_check_interval_ms = 250;
+        c.idle_network_timeout_secs = 4;
+        c.idle_warn_before_secs = 2;
+    })
+    .await;
+    let c = srv.admin().await;
+    let mut stream = c.get("/api/v1/events").await.bytes_stream();
+    let idle = launch(&c, "left-alone").await;
+    let used = launch(&c, "kept-busy").await;
+    let url = c
+        .post_json(&format!("/api/v1/sessions/{used}/apps/httpd"), &json!({}))
+        .await["app"]["open"]["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // the report: the network rule with its threshold and time left
+    let checks = reported(&c, &idle).await["idle_checks"].clone();
+    assert_eq!(checks["network_timeout"]["threshold"], 4);
+    assert_eq!(
+        checks["network_timeout"]["remaining_time_type"],
+        "expire_after"
+    );
+    assert!(checks.get("utilization").is_none() && checks.get("session_lifetime").is_none());
+
+    // traffic through the proxy keeps one alive while the other is left alone
+    let keep = {
+        let http = c.http().clone();
+        tokio::spawn(async move {
+            loop {
+                let _ = http.get(&url).send().await;
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+        })
+    };
+    let seen = events_until(&mut stream, &idle, |e| e["status"] == "TERMINATED").await;
+    let warning = seen
+        .iter()
+        .position(|e| e["warning"]["rule"] == "network_timeout")
+        .expect("a warning before the end");
+    let terminating = seen
+        .iter()
+        .position(|e| e["status"] == "TERMINATING")
+        .expect("TERMINATING");
+    assert!(warning < terminating, "{seen:?}");
+    assert_eq!(
+        seen.iter().filter(|e| e["warning"].is_object()).count(),
+        1,
+        "warned once per approach"
+    );
+    let ended = c.wait_status(&idle, "TERMINATED").await;
+    assert_eq!(ended["status_info"], "idle-timeout");
+    assert_eq!(ended["status_data"]["idle"]["rule"], "network_timeout");
+    assert_eq!(ended["status_data"]["idle"]["threshold"], 4);
+    assert_eq!(
+        ended["idle_checks"],
+        Value::Null,
+        "ended sessions report nothing"
+    );
+
+    // the used one has outlived the idle one by two more timeouts
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    assert_eq!(status(&c, &used).await["status"], "RUNNING");
+    keep.abort();
+    c.delete(&format!("/api/v1/sessions/{used}")).await;
+    c.wait_status(&used, "TERMINATED").await;
+}
+
+#[tokio::test]
+async fn the_owners_policy_sets_a_lifetime_for_interactive_and_batch_sessions() {
+    let srv = TestServer::start_with(|c| {
+        c.idle_check_interval_ms = 250;
+        c.idle_network_timeout_secs = 1;
+    })
+    .await;
+    let admin = srv.admin().await;
+    let (ana, user) = srv.new_user("ana@test.berth", "user").await;
+    let res = admin
+        .post(
+            "/api/v1/resource-policies",
+            &json!({"name": "short", "max_concurrent_sessions": 0, "max_total_cpu": 0,
+                    "max_total_mem": 0, "max_session_lifetime": 3, "idle_timeout": 0}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = admin
+        .patch(
+            &format!("/api/v1/users/{}", user["id"].as_str().unwrap()),
+            &json!({"resource_policy": "short"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    // idle_timeout 0 turns the server's network rule off for this policy
+    let interactive = launch(&ana, "short-lived").await;
+    let checks = reported(&ana, &interactive).await["idle_checks"].clone();
+    assert_eq!(checks["session_lifetime"]["threshold"], 3);
+    assert!(checks.get("network_timeout").is_none(), "{checks}");
+    let batch = ana
+        .launch(
+            json!({"type": "batch", "name": "long-batch", "image": BUSYBOX,
+                       "startup_command": "sleep 600", "resources": {"cpu": 0.25, "mem": "64m"}}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for id in [&interactive, &batch] {
+        let ended = ana.wait_status(id, "TERMINATED").await;
+        assert_eq!(ended["status_info"], "max-lifetime-exceeded", "{ended}");
+        assert_eq!(ended["status_data"]["idle"]["threshold"], 3);
+    }
+}
+
+#[tokio::test]
+async fn a_batch_session_ignores_the_network_and_utilization_rules() {
+    let srv = TestServer::start_with(|c| {
+        c.idle_check_interval_ms = 250;
+        c.idle_network_timeout_secs = 1;
+        c.idle_utilization = [("cpu_util".to_string(), 50.0)].into();
+        c.idle_utilization_window_secs = 1;
+        c.idle_grace_period_secs = 0;
+    })
+    .await;
+    let c = srv.admin().await;
+    let id = c
+        .launch(
+            json!({"type": "batch", "name": "quiet-batch", "image": BUSYBOX,
+                       "startup_command": "sleep 5", "resources": {"cpu": 0.25, "mem": "64m"}}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let ended = c.wait_status(&id, "TERMINATED").await;
+    assert_ne!(ended["status_info"], "idle-timeout");
+    assert_ne!(ended["status_info"], "idle-utilization");
+    assert_eq!(ended["kernels"][0]["exit_code"], 0, "{ended}");
+}
+
+#[tokio::test]
+async fn the_utilization_rule_ends_an_idle_session_after_grace_and_spares_a_busy_one() {
+    let srv = TestServer::start_with(|c| {
+        c.idle_check_interval_ms = 250;
+        c.idle_utilization = [("cpu_util".to_string(), 10.0)].into();
+        c.idle_utilization_window_secs = 3;
+        c.idle_grace_period_secs = 2;
+        c.idle_warn_before_secs = 1;
+    })
+    .await;
+    let c = srv.admin().await;
+    let busy = launch(&c, "spinning").await;
+    let cid = status(&c, &busy).await["kernels"][0]["container_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let spun = tokio::process::Command::new("docker")
+        .args(["exec", "-d", &cid, "sh", "-c", "yes > /dev/null"])
+        .status()
+        .await
+        .unwrap();
+    assert!(spun.success());
+    let idle = launch(&c, "sleeping").await;
+    let first = reported(&c, &idle).await["idle_checks"]["utilization"].clone();
+    assert_eq!(first["operator"], "and");
+    assert_eq!(first["window"], 3);
+    assert_eq!(first["resources"]["cpu_util"]["threshold"], 10.0);
+    let ended = c.wait_status(&idle, "TERMINATED").await;
+    assert_eq!(ended["status_info"], "idle-utilization");
+    let decided = &ended["status_data"]["idle"];
+    assert_eq!(decided["rule"], "utilization");
+    let avg = decided["resources"]["cpu_util"]["average"]
+        .as_f64()
+        .unwrap();
+    assert!(avg < 10.0, "{decided}");
+    // the busy one was judged as long and more: it runs on
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let still = status(&c, &busy).await;
+    assert_eq!(still["status"], "RUNNING");
+    let avg = still["idle_checks"]["utilization"]["resources"]["cpu_util"]["average"]
+        .as_f64()
+        .unwrap();
+    assert!(avg > 10.0, "{still}");
+    c.delete(&format!("/api/v1/sessions/{busy}")).await;
+    c.wait_status(&busy, "TERMINATED").await;
+}
