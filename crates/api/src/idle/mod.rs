@@ -328,7 +328,9 @@ async fn round(svc: &Shared, counting_since: i64) -> Result<(), StoreError> {
                 series.make_contiguous(),
                 now,
             );
-            let approaching = j.closest.filter(|(_, left)| *left > 0 && *left <= s.warn_ms);
+            let approaching = j
+                .closest
+                .filter(|(_, left)| *left > 0 && *left <= s.warn_ms);
             if let Some((rule, left)) = approaching {
                 // once per approach: again only after it moved away
                 if inner.warned.insert(row.id.clone(), rule) != Some(rule) {

@@ -1,0 +1,147 @@
+//! Idle checks in the browser: the sessions list's Idle checks column, the
+//! detail panel's section with its (i) explanation and the utilization
+//! tooltip (reached by keyboard focus) in each colour — a session using
+//! almost no memory (red), about a third of it (yellow), most of it
+//! (green) against a 5 % threshold — and the toast that warns the owner
+//! before the network rule ends a session.
+
+use berth_e2e::thirtyfour::prelude::*;
+use berth_e2e::{session_row, Browser, Server, ADMIN_EMAIL, ADMIN_PASSWORD};
+use serde_json::json;
+
+async fn busybox(api: &berth_e2e::Api, name: &str) -> (String, String) {
+    let s = api
+        .launch(json!({"name": name, "image": "berth/busybox:latest",
+                       "resources": {"cpu": 0.25, "mem": "64m"}}))
+        .await;
+    let id = s["id"].as_str().unwrap().to_string();
+    let running = api.wait_status(&id, "RUNNING").await;
+    let cid = running["kernels"][0]["container_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (id, cid)
+}
+
+/// Holds `bytes` of memory in the session until it ends.
+async fn hold_memory(cid: &str, bytes: u64) {
+    let prog = format!("BEGIN{{s=sprintf(\"%{bytes}s\",\"x\"); system(\"sleep 3600\")}}");
+    let ok = tokio::process::Command::new("docker")
+        .args(["exec", "-d", cid, "awk", &prog])
+        .status()
+        .await
+        .unwrap();
+    assert!(ok.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_checks_column_section_and_tooltip_colours() {
+    let srv = Server::start_with_ui(|c| {
+        c.idle_check_interval_ms = 500;
+        c.idle_network_timeout_secs = 7200;
+        c.idle_utilization = [("mem".to_string(), 5.0)].into();
+        c.idle_utilization_window_secs = 2;
+        c.idle_grace_period_secs = 3600;
+    })
+    .await;
+    let api = srv.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let (low, _) = busybox(&api, "mem-low").await;
+    let (_, mid_c) = busybox(&api, "mem-mid").await;
+    let (_, high_c) = busybox(&api, "mem-high").await;
+    hold_memory(&mid_c, 20_000_000).await;
+    hold_memory(&high_c, 40_000_000).await;
+    // the rule's window has seen the memory held
+    api.wait_for(&low, "reported", |s| s["idle_checks"].is_object())
+        .await;
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+
+    let b = Browser::start().await;
+    b.login(&srv, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let row = b.wait_session("mem-low", "RUNNING").await;
+    // the column: the network rule, 2 h away (orange under 4 h)
+    let cell = row.find(By::Css(".idle-cell .idle-tag")).await.unwrap();
+    assert!(
+        cell.text().await.unwrap().starts_with("1h 59m")
+            || cell.text().await.unwrap().starts_with("2h")
+    );
+    assert!(cell
+        .attr("class")
+        .await
+        .unwrap()
+        .unwrap()
+        .contains("idle-warning"));
+    b.shot("50-idle-column").await;
+
+    for (name, level, shot) in [
+        ("mem-low", "idle-danger", "51-idle-tooltip-red"),
+        ("mem-mid", "idle-warning", "52-idle-tooltip-yellow"),
+        ("mem-high", "idle-normal", "53-idle-tooltip-green"),
+    ] {
+        b.driver
+            .find(By::XPath(format!(
+                "{}//button[contains(@class,'session-open')]",
+                session_row(name)
+            )))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        b.wait_contains("#detail-name", name).await;
+        b.wait_contains("#detail-idle", "Network idle timeout")
+            .await;
+        b.wait_contains("#idle-utilization-value", "Grace period")
+            .await;
+        // keyboard focus shows the tooltip too
+        let mut class = String::new();
+        for _ in 0..100 {
+            let value = b.el("#idle-utilization-value").await;
+            value.focus().await.unwrap();
+            let li = b.el("#idle-utilization-tip li[data-resource='mem']").await;
+            class = li.attr("class").await.unwrap().unwrap_or_default();
+            if class.contains(level) && li.is_displayed().await.unwrap() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        assert!(class.contains(level), "{name}: {class}");
+        b.wait_contains("#idle-utilization-tip", "threshold 5.0 %")
+            .await;
+        b.shot(shot).await;
+    }
+    // the (i) explains the rule in the guide's words
+    b.el("#idle-network-info").await.click().await.unwrap();
+    b.wait_contains("#idle-network-help", "no network traffic")
+        .await;
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_is_warned_before_the_network_rule_ends_a_session() {
+    let srv = Server::start_with_ui(|c| {
+        c.idle_check_interval_ms = 250;
+        c.idle_network_timeout_secs = 12;
+        c.idle_warn_before_secs = 8;
+    })
+    .await;
+    let api = srv.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let b = Browser::start().await;
+    b.login(&srv, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let (id, _) = busybox(&api, "soon-idle").await;
+    let toast = b
+        .wait_contains(&format!("#toast-{id}"), "soon-idle will be ended in")
+        .await;
+    assert!(toast
+        .attr("class")
+        .await
+        .unwrap()
+        .unwrap()
+        .contains("toast-idle-warning"));
+    assert_eq!(toast.attr("role").await.unwrap().as_deref(), Some("alert"));
+    b.wait_contains(&format!("#toast-{id}"), "Network idle timeout")
+        .await;
+    b.shot("54-idle-warning-toast").await;
+    let ended = api.wait_status(&id, "TERMINATED").await;
+    assert_eq!(ended["status_info"], "idle-timeout");
+    b.close().await;
+}
