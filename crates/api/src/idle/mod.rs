@@ -361,14 +361,13 @@ async fn round(svc: &Shared, counting_since: i64) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Tells the owner (and the launcher) that a rule will end the session.
+/// Tells the owner that a rule will end the session.
 fn warn(svc: &Shared, row: &SessionRow, rule: IdleRule, left_ms: i64, now: i64) {
-    let mut event = crate::sessions::status::event(row, SessionStatus::Running, None, None, now);
-    event.warning = Some(IdleWarning {
+    let warning = IdleWarning {
         rule,
         remaining: secs(left_ms),
-    });
-    svc.events().publish(event);
+    };
+    crate::sessions::status::announce_idle_warning(svc, row, warning, now);
 }
 
 #[cfg(test)]

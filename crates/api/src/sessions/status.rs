@@ -6,7 +6,7 @@
 //! one guarded transaction, and the event goes out. If someone else moved
 //! the session first, nothing is written and the caller hears `false`.
 
-use berth_shared::sessions::{reason, SessionEvent, SessionStatus};
+use berth_shared::sessions::{reason, IdleWarning, SessionEvent, SessionStatus};
 use serde_json::Value;
 
 use super::{SessionError, SessionResult};
@@ -144,8 +144,16 @@ pub fn error_data(src: &str, repr: impl Into<String>) -> Value {
     serde_json::json!({"error": {"src": src, "repr": repr.into()}})
 }
 
+/// Tells the owner of a running session that an idle rule will end it
+/// soon (the status is unchanged; the event carries the warning).
+pub fn announce_idle_warning(svc: &Services, row: &SessionRow, warning: IdleWarning, at_ms: i64) {
+    let mut ev = event(row, SessionStatus::Running, None, None, at_ms);
+    ev.warning = Some(warning);
+    svc.events().publish(ev);
+}
+
 /// The event that tells the owner and the launcher of `row` its status.
-pub(crate) fn event(
+fn event(
     row: &SessionRow,
     status: SessionStatus,
     info: Option<&str>,
