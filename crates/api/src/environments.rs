@@ -1,7 +1,9 @@
 //! Environment images: images on the engine labelled in the `ai.backend.*`
 //! convention, grouped by name with their tags as versions. The labels are
 //! read here and nowhere else: the environment list and the session
-//! launcher both ask [`ImageLabels`].
+//! launcher both ask [`ImageLabels`]. A customized image (a session saved
+//! as an image) is an environment for its owner only: others neither see
+//! it listed nor launch it.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -23,6 +25,10 @@ const SERVICE_PORTS: &str = "ai.backend.service-ports";
 const MIN_CPU: &str = "ai.backend.resource.min.cpu";
 /// The least memory it needs (`64m`, bytes…).
 const MIN_MEM: &str = "ai.backend.resource.min.mem";
+/// A customized image's owner (user id).
+pub const CUSTOMIZED_OWNER: &str = "berth.customized.owner";
+/// A customized image's name (as its owner gave it).
+pub const CUSTOMIZED_NAME: &str = "berth.customized.name";
 
 /// What an image's labels say about it as an environment. Unreadable
 /// values read as absent (no minimum, no service).
@@ -38,6 +44,20 @@ pub struct ImageLabels {
     pub min_cpu: f64,
     /// Least memory a session of it needs.
     pub min_mem: ByteSize,
+    /// For a customized image: its owner's user id.
+    pub customized_owner: Option<String>,
+    /// For a customized image: its name.
+    pub customized_name: Option<String>,
+}
+
+impl ImageLabels {
+    /// Whether `user_id` may see and launch it (everyone, unless it is
+    /// someone else's customized image).
+    pub fn usable_by(&self, user_id: &str) -> bool {
+        self.customized_owner
+            .as_deref()
+            .is_none_or(|o| o == user_id)
+    }
 }
 
 impl ImageLabels {
@@ -55,15 +75,25 @@ impl ImageLabels {
                 .filter(|c: &f64| c.is_finite() && *c >= 0.0)
                 .unwrap_or(0.0),
             min_mem: label(MIN_MEM).and_then(ByteSize::parse).unwrap_or_default(),
+            customized_owner: label(CUSTOMIZED_OWNER).map(str::to_string),
+            customized_name: label(CUSTOMIZED_NAME).map(str::to_string),
         }
     }
 }
 
-/// Environment images grouped by name, versions newest tag name first.
-pub fn group(images: Vec<ImageInfo>) -> Vec<Environment> {
+/// Environment images `viewer` may use, grouped by name, versions newest
+/// tag name first; a customized image reads `Customized<name>`.
+pub fn group(images: Vec<ImageInfo>, viewer: &str) -> Vec<Environment> {
     let mut by_name: BTreeMap<String, Environment> = BTreeMap::new();
     for img in images {
         let labels = ImageLabels::read(&img.labels);
+        if !labels.usable_by(viewer) {
+            continue;
+        }
+        let display = match &labels.customized_name {
+            Some(n) => Some(berth_shared::images::display_name(n)),
+            None => labels.display_name.clone(),
+        };
         for tag in &img.tags {
             let Some((name, version)) = tag.rsplit_once(':') else {
                 continue;
@@ -72,10 +102,7 @@ pub fn group(images: Vec<ImageInfo>) -> Vec<Environment> {
                 .entry(name.to_string())
                 .or_insert_with(|| Environment {
                     name: name.to_string(),
-                    display_name: labels
-                        .display_name
-                        .clone()
-                        .unwrap_or_else(|| name.to_string()),
+                    display_name: display.clone().unwrap_or_else(|| name.to_string()),
                     versions: vec![],
                 });
             env.versions.push(EnvironmentVersion {
@@ -96,11 +123,12 @@ pub fn group(images: Vec<ImageInfo>) -> Vec<Environment> {
         .collect()
 }
 
-/// `GET /environments`: the environment images on the engine.
-pub async fn list(svc: &Services) -> Result<EnvironmentList, RuntimeError> {
+/// `GET /environments`: the environment images on the engine that
+/// `viewer` may use.
+pub async fn list(svc: &Services, viewer: &str) -> Result<EnvironmentList, RuntimeError> {
     let images = svc.runtime().images_labelled(KERNELSPEC).await?;
     Ok(EnvironmentList {
-        items: group(images),
+        items: group(images, viewer),
         allow_manual_image: svc.config().allow_manual_image,
         max_preopen_ports: svc.config().max_preopen_ports,
     })
@@ -150,14 +178,17 @@ mod tests {
 
     #[test]
     fn images_group_by_name_with_tags_as_versions() {
-        let envs = group(vec![
-            image(
-                &["berth/py:3.10"],
-                &[(KERNELSPEC, "1"), (DISPLAY_NAME, "Python")],
-            ),
-            image(&["berth/py:3.11", "<none>"], &[(KERNELSPEC, "1")]),
-            image(&["berth/busybox:latest"], &[(KERNELSPEC, "1")]),
-        ]);
+        let envs = group(
+            vec![
+                image(
+                    &["berth/py:3.10"],
+                    &[(KERNELSPEC, "1"), (DISPLAY_NAME, "Python")],
+                ),
+                image(&["berth/py:3.11", "<none>"], &[(KERNELSPEC, "1")]),
+                image(&["berth/busybox:latest"], &[(KERNELSPEC, "1")]),
+            ],
+            "u1",
+        );
         let names: Vec<_> = envs.iter().map(|e| e.name.as_str()).collect();
         assert_eq!(names, ["berth/busybox", "berth/py"]);
         let py = &envs[1];
@@ -165,5 +196,23 @@ mod tests {
         let versions: Vec<_> = py.versions.iter().map(|v| v.version.as_str()).collect();
         assert_eq!(versions, ["3.11", "3.10"]);
         assert_eq!(py.versions[0].image, "berth/py:3.11");
+    }
+
+    #[test]
+    fn customized_images_are_their_owners_only() {
+        let mine = image(
+            &["customized/u1/abcd:latest"],
+            &[
+                (KERNELSPEC, "1"),
+                (CUSTOMIZED_OWNER, "u1"),
+                (CUSTOMIZED_NAME, "torch"),
+            ],
+        );
+        let envs = group(vec![mine.clone()], "u1");
+        assert_eq!(envs[0].display_name, "Customized<torch>");
+        assert!(group(vec![mine.clone()], "u2").is_empty());
+        let l = ImageLabels::read(&mine.labels);
+        assert!(l.usable_by("u1") && !l.usable_by("u2"));
+        assert!(ImageLabels::default().usable_by("anyone"));
     }
 }

@@ -11,6 +11,7 @@
 //!   `history`: the operations (users and credentials; sessions and their
 //!   status machine; storage folders and the files in them; agents, groups,
 //!   presets, policies; environment images; the launcher history);
+//! - `images`: customized images (a session saved as an image);
 //! - `apps`: a session's apps and the proxy that serves them on ports of a
 //!   pool;
 //! - `scheduler`: the pure decision core and the loop that feeds it;
@@ -30,6 +31,7 @@ pub mod folders;
 pub mod history;
 pub mod http;
 pub mod idle;
+pub mod images;
 pub mod resources;
 pub mod runtime;
 pub mod scheduler;

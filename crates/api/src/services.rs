@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::events::Events;
 use crate::folders::fs::Storage;
 use crate::idle::Monitor;
+use crate::images::Commits;
 use crate::runtime::Runtime;
 use crate::store::Store;
 
@@ -24,6 +25,7 @@ pub struct Services {
     storage: Storage,
     apps: Registry,
     idle: Monitor,
+    commits: Commits,
     events: Events,
     wake: Notify,
     instance: String,
@@ -49,6 +51,7 @@ impl Services {
             storage,
             apps: Registry::default(),
             idle: Monitor::default(),
+            commits: Commits::default(),
             events: Events::default(),
             wake: Notify::new(),
             instance,
@@ -79,6 +82,11 @@ impl Services {
     /// The idle task's samples and reports.
     pub fn idle(&self) -> &Monitor {
         &self.idle
+    }
+
+    /// Commits in progress.
+    pub fn commits(&self) -> &Commits {
+        &self.commits
     }
 
     /// The open apps and each session's traffic.

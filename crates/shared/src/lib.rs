@@ -12,6 +12,7 @@ pub mod bytes;
 pub mod folders;
 pub mod health;
 pub mod history;
+pub mod images;
 pub mod problem;
 pub mod resources;
 pub mod sessions;

@@ -174,6 +174,13 @@ pub struct ResourcePolicy {
     /// absent: the server's settings).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idle_timeout: Option<u64>,
+    /// Most customized images a user may own (0 = no limit).
+    #[serde(default = "default_max_customized_images")]
+    pub max_customized_images: u32,
+}
+
+fn default_max_customized_images() -> u32 {
+    crate::images::DEFAULT_MAX_CUSTOMIZED_IMAGES
 }
 
 fn default_max_folders() -> u32 {
@@ -397,6 +404,7 @@ mod tests {
             max_session_lifetime: 0,
             max_folders: 0,
             idle_timeout: None,
+            max_customized_images: 0,
         };
         let b = ResourceBounds {
             min_cpu: 0.5,

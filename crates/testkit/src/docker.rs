@@ -1,5 +1,5 @@
-//! The containers a test server made, as `docker` sees them. Tests share
-//! one engine: each cleans up only its own server's containers.
+//! The containers (and customized images) a test server made, as `docker`
+//! sees them. Tests share one engine: each cleans up only its own server's.
 
 use std::process::Command;
 use std::time::Duration;
@@ -40,6 +40,31 @@ fn remove_once(instance: &str) {
         let _ = Command::new("docker")
             .args(["rm", "-f", "-v"])
             .args(&ids)
+            .output();
+    }
+    // customized images its sessions were saved as
+    let label = format!("label=berth.instance={instance}");
+    let images = Command::new("docker")
+        .args([
+            "images",
+            "-q",
+            "--filter",
+            &label,
+            "--filter",
+            "label=berth.customized.owner",
+        ])
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .split_whitespace()
+                .map(String::from)
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    if !images.is_empty() {
+        let _ = Command::new("docker")
+            .args(["rmi", "-f"])
+            .args(&images)
             .output();
     }
 }

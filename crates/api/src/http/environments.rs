@@ -19,7 +19,7 @@ pub fn router() -> Router<ApiContext> {
 
 async fn list(
     State(ctx): State<ApiContext>,
-    AuthUser(_): AuthUser,
+    AuthUser(user): AuthUser,
 ) -> ApiResult<ApiJson<EnvironmentList>> {
-    Ok(ApiJson(environments::list(&ctx).await?))
+    Ok(ApiJson(environments::list(&ctx, &user.id).await?))
 }

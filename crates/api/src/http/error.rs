@@ -9,6 +9,7 @@ use berth_shared::{FieldError, Problem};
 use crate::accounts::AccountError;
 use crate::apps::AppError;
 use crate::folders::FolderError;
+use crate::images::ImageError;
 use crate::resources::ResourceError;
 use crate::runtime::RuntimeError;
 use crate::sessions::SessionError;
@@ -251,6 +252,17 @@ fn capitalised(s: &str) -> String {
     match c.next() {
         Some(first) => first.to_uppercase().chain(c).collect(),
         None => String::new(),
+    }
+}
+
+impl From<ImageError> for ApiError {
+    fn from(e: ImageError) -> Self {
+        match e {
+            ImageError::Session(e) => e.into(),
+            ImageError::Invalid(errs) => ApiError::Invalid(errs),
+            ImageError::Conflict(d) => ApiError::Conflict(d),
+            ImageError::NotFound => ApiError::Missing("You have no such customized image.".into()),
+        }
     }
 }
 

@@ -11,6 +11,7 @@ pub mod extract;
 pub mod folders;
 pub mod health;
 pub mod history;
+pub mod images;
 pub mod json;
 pub mod resources;
 pub mod sessions;
@@ -39,6 +40,7 @@ fn api_router() -> Router<ApiContext> {
         .merge(resources::router())
         .merge(events::router())
         .merge(history::router())
+        .merge(images::router())
         .fallback(error::api_not_found)
 }
 

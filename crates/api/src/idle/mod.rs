@@ -454,6 +454,7 @@ mod tests {
             max_session_lifetime: 3600,
             max_folders: 0,
             idle_timeout: idle,
+            max_customized_images: 0,
         };
         let s = settings(&c, Some(&policy(None)), SessionType::Interactive);
         assert_eq!(s.network_ms, Some(600 * S));

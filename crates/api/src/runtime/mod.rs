@@ -6,6 +6,7 @@
 
 mod containers;
 mod exec;
+mod images;
 mod stats;
 
 use std::collections::HashMap;

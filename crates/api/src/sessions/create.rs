@@ -56,7 +56,7 @@ pub async fn create(
     let groups = resources::groups::of_project(store, &project_id).await?;
     let group = resource_group_of(&groups, req.resource_group.as_deref(), &project)?;
     let image = image_reference(req)?;
-    let labels = image_labels(svc, &image).await?;
+    let labels = image_labels(svc, &image, &owner.id).await?;
     preopen_ports_for(svc, req, &labels)?;
     let agents = resources::agents::in_group(store, &group).await?;
     let policy = resources::policies::of_user(store, &owner).await?;
@@ -217,10 +217,22 @@ fn image_reference(req: &CreateSessionRequest) -> SessionResult<ImageRef> {
     }
 }
 
-/// The image's labels: it must be on the engine, and be a listed
-/// environment unless manual image names are allowed.
-async fn image_labels(svc: &Services, image: &ImageRef) -> SessionResult<ImageLabels> {
+/// The image's labels: it must be on the engine, be a listed environment
+/// unless manual image names are allowed, and not be another user's
+/// customized image (which reads as absent).
+async fn image_labels(
+    svc: &Services,
+    image: &ImageRef,
+    owner_id: &str,
+) -> SessionResult<ImageLabels> {
     let labels = match environments::labels_of(svc, &image.reference).await {
+        Ok(l) if !l.usable_by(owner_id) => {
+            return Err(invalid(
+                image.field,
+                "image_not_found",
+                format!("There is no image {} on the agents.", image.reference),
+            ))
+        }
         Ok(l) => l,
         Err(RuntimeError::ImageNotFound(_)) => {
             return Err(invalid(
@@ -599,6 +611,7 @@ mod tests {
             max_session_lifetime: 0,
             max_folders: 0,
             idle_timeout: None,
+            max_customized_images: 0,
         };
         let got = codes(resources_for(
             &req,

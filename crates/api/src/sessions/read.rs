@@ -27,8 +27,9 @@ pub async fn get(svc: &Services, caller: &UserInfo, id: &str) -> SessionResult<S
     Ok(info)
 }
 
-/// The idle task's latest report for each running session (one that has
-/// just ended may still have one until the next round).
+/// The idle task's latest report, and the commit in progress, for each
+/// running session (one that has just ended may still have a report until
+/// the next round).
 fn with_idle_checks(svc: &Services, infos: &mut [SessionInfo]) {
     for i in infos
         .iter_mut()

@@ -6,6 +6,7 @@
 //! one guarded transaction, and the event goes out. If someone else moved
 //! the session first, nothing is written and the caller hears `false`.
 
+use berth_shared::images::CommitOutcome;
 use berth_shared::sessions::{reason, IdleWarning, SessionEvent, SessionStatus};
 use serde_json::Value;
 
@@ -152,6 +153,15 @@ pub fn announce_idle_warning(svc: &Services, row: &SessionRow, warning: IdleWarn
     svc.events().publish(ev);
 }
 
+/// Tells the owner of a session how saving it as an image ended (its
+/// status as it is now, unchanged).
+pub fn announce_commit(svc: &Services, row: &SessionRow, outcome: CommitOutcome, at_ms: i64) {
+    let status = row.status().unwrap_or(SessionStatus::Running);
+    let mut ev = event(row, status, None, None, at_ms);
+    ev.commit = Some(outcome);
+    svc.events().publish(ev);
+}
+
 /// The event that tells the owner and the launcher of `row` its status.
 fn event(
     row: &SessionRow,
@@ -170,6 +180,7 @@ fn event(
         status_data: data,
         at: ms_to_time(at_ms),
         warning: None,
+        commit: None,
     }
 }
 

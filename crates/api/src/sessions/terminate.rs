@@ -25,6 +25,16 @@ pub async fn terminate(
     force: bool,
 ) -> SessionResult<SessionInfo> {
     let s = visible(svc, caller, id).await?;
+    // a commit in progress: wait for it, or cancel it by force
+    if svc.commits().progress(&s.id).is_some() {
+        if !force {
+            return Err(SessionError::Conflict(
+                "The session is being saved as an image. Wait for it to finish, or force-terminate to cancel the commit."
+                    .into(),
+            ));
+        }
+        svc.commits().cancel(&s.id);
+    }
     let info = if s.owner_id == caller.id {
         reason::USER_REQUESTED
     } else {
@@ -109,6 +119,8 @@ pub(super) async fn stop_and_finish(
     info: String,
     data: Option<serde_json::Value>,
 ) {
+    // a cancelled commit is cleaned away before the container goes
+    svc.commits().wait_done(&s.id).await;
     let grace = svc.config().stop_grace_secs.min(i32::MAX as u32) as i32;
     for k in svc.store().kernels_of(&s.id).await.unwrap_or_default() {
         if let Some(cid) = &k.container_id {

@@ -127,6 +127,7 @@ fn info(
         status_history: history,
         mounts,
         idle_checks: None,
+        commit: None,
         id: r.id,
         name: r.name,
         status_info: r.status_info,

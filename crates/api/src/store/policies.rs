@@ -24,6 +24,8 @@ pub struct PolicyRow {
     /// Seconds; overrides the server's idle timeout (0 = off, NULL = the
     /// server's).
     pub idle_timeout: Option<i64>,
+    /// Customized images per user, 0 = no limit.
+    pub max_customized_images: i64,
 }
 
 impl From<PolicyRow> for ResourcePolicy {
@@ -36,6 +38,7 @@ impl From<PolicyRow> for ResourcePolicy {
             max_session_lifetime: p.max_session_lifetime.max(0) as u64,
             max_folders: p.max_folders.clamp(0, i64::from(u32::MAX)) as u32,
             idle_timeout: p.idle_timeout.map(|t| t.max(0) as u64),
+            max_customized_images: p.max_customized_images.clamp(0, i64::from(u32::MAX)) as u32,
         }
     }
 }
@@ -52,7 +55,7 @@ impl Store {
     /// Every policy.
     pub async fn policies(&self) -> StoreResult<Vec<PolicyRow>> {
         Ok(sqlx::query_as(
-            "SELECT name, max_concurrent_sessions, max_total_cpu, max_total_mem, max_session_lifetime, max_folders, idle_timeout
+            "SELECT name, max_concurrent_sessions, max_total_cpu, max_total_mem, max_session_lifetime, max_folders, idle_timeout, max_customized_images
              FROM resource_policies ORDER BY name",
         )
         .fetch_all(self.pool())
@@ -62,10 +65,11 @@ impl Store {
     /// Creates or replaces a policy.
     pub async fn put_policy(&self, p: &PolicyRow) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO resource_policies (name, max_concurrent_sessions, max_total_cpu, max_total_mem, max_session_lifetime, max_folders, idle_timeout)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)
+            "INSERT INTO resource_policies (name, max_concurrent_sessions, max_total_cpu, max_total_mem, max_session_lifetime, max_folders, idle_timeout, max_customized_images)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
              ON CONFLICT (name) DO UPDATE SET max_concurrent_sessions = $2, max_total_cpu = $3,
-               max_total_mem = $4, max_session_lifetime = $5, max_folders = $6, idle_timeout = $7",
+               max_total_mem = $4, max_session_lifetime = $5, max_folders = $6, idle_timeout = $7,
+               max_customized_images = $8",
         )
         .bind(&p.name)
         .bind(p.max_concurrent_sessions)
@@ -74,6 +78,7 @@ impl Store {
         .bind(p.max_session_lifetime)
         .bind(p.max_folders)
         .bind(p.idle_timeout)
+        .bind(p.max_customized_images)
         .execute(self.pool())
         .await?;
         Ok(())
@@ -95,7 +100,7 @@ impl Store {
     /// The policy bound to an access key (`default` when missing).
     pub async fn policy_of(&self, access_key: &str) -> StoreResult<Option<PolicyRow>> {
         Ok(sqlx::query_as(
-            "SELECT p.name, p.max_concurrent_sessions, p.max_total_cpu, p.max_total_mem, p.max_session_lifetime, p.max_folders, p.idle_timeout
+            "SELECT p.name, p.max_concurrent_sessions, p.max_total_cpu, p.max_total_mem, p.max_session_lifetime, p.max_folders, p.idle_timeout, p.max_customized_images
              FROM resource_policies p JOIN keypairs k ON k.resource_policy = p.name WHERE k.access_key = $1",
         )
         .bind(access_key)
@@ -116,7 +121,7 @@ impl Store {
     /// Policies of every keypair: (access key, its policy).
     pub async fn keypair_policies(&self) -> StoreResult<Vec<(String, PolicyRow)>> {
         let rows: Vec<KeypairPolicyRow> = sqlx::query_as(
-            "SELECT k.access_key, p.name, p.max_concurrent_sessions, p.max_total_cpu, p.max_total_mem, p.max_session_lifetime, p.max_folders, p.idle_timeout
+            "SELECT k.access_key, p.name, p.max_concurrent_sessions, p.max_total_cpu, p.max_total_mem, p.max_session_lifetime, p.max_folders, p.idle_timeout, p.max_customized_images
              FROM keypairs k JOIN resource_policies p ON p.name = k.resource_policy",
         )
         .fetch_all(self.pool())

@@ -574,6 +574,7 @@ mod tests {
             max_session_lifetime: 0,
             max_folders: 0,
             idle_timeout: None,
+            max_customized_images: 0,
         };
         let b = bounds_for(None, Some("default"), &agents, Some(&policy));
         assert_eq!(b.max_cpu(), Some(2.0));

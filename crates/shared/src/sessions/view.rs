@@ -100,6 +100,9 @@ pub struct SessionInfo {
     /// Ports inside the container reachable through the app proxy.
     #[serde(default)]
     pub preopen_ports: Vec<u16>,
+    /// Set while the session is being saved as a customized image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<crate::images::CommitProgress>,
     /// What each configured idle rule has left (none: not running, or no
     /// rule configured).
     #[serde(default)]
@@ -294,6 +297,10 @@ pub struct SessionEvent {
     /// status is unchanged then).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warning: Option<super::IdleWarning>,
+    /// Set when saving the session as an image ended (the status is
+    /// unchanged then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<crate::images::CommitOutcome>,
 }
 
 #[cfg(test)]

@@ -1,0 +1,344 @@
+//! Customized images: saving a running interactive session as an image
+//! (`docker commit` of its main container: its volumes — `/home/work` —
+//! and bind mounts — storage folders — are not part of it), listing and
+//! deleting its owner's. Each image is `customized/<owner>/<id>:latest`,
+//! labelled with its owner and name; `environments` shows it to its owner
+//! only. A commit in progress lives in memory. A normal terminate is
+//! refused while it runs; a forced one marks it cancelled, and the stop
+//! waits for the engine's commit to return, removes what it made (every
+//! image with the job's label), and only then kills the container — so
+//! nothing half-made, and nothing made late, remains.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use berth_shared::auth::UserInfo;
+use berth_shared::images::{
+    CommitOutcome, CommitProgress, CommitRequest, CustomizedImage, CustomizedImageList,
+};
+use berth_shared::sessions::{SessionInfo, SessionStatus, SessionType};
+use berth_shared::FieldError;
+
+use crate::accounts::ms_to_time;
+use crate::environments::{CUSTOMIZED_NAME, CUSTOMIZED_OWNER};
+use crate::runtime::RuntimeError;
+use crate::services::{Services, Shared};
+use crate::sessions::{self, SessionError};
+use crate::store::{now_ms, StoreError, MAIN_ROLE};
+
+/// The image the session ran.
+const CUSTOMIZED_FROM: &str = "berth.customized.from";
+/// The session it was made from (name).
+const CUSTOMIZED_SESSION: &str = "berth.customized.session";
+/// When it was made (epoch ms).
+const CUSTOMIZED_AT: &str = "berth.customized.at";
+/// The commit job that made it (to sweep what a cancelled one made).
+const COMMIT_JOB: &str = "berth.commit";
+/// Repository prefix of customized images.
+const REPO: &str = "customized";
+/// How often a stop looks whether the commit it waits for has returned.
+const COMMIT_POLL: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Why an image operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ImageError {
+    /// The session (not found, not visible…).
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    /// Bad input (the name, the limit).
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
+    /// Not now (not running, already committing, in use).
+    #[error("{0}")]
+    Conflict(String),
+    /// No such image of the caller's.
+    #[error("no such image")]
+    NotFound,
+}
+
+impl From<RuntimeError> for ImageError {
+    fn from(e: RuntimeError) -> Self {
+        ImageError::Session(e.into())
+    }
+}
+
+impl From<StoreError> for ImageError {
+    fn from(e: StoreError) -> Self {
+        ImageError::Session(e.into())
+    }
+}
+
+/// A commit in progress.
+#[derive(Debug, Clone)]
+struct Job {
+    name: String,
+    started_ms: i64,
+    cancelled: Arc<AtomicBool>,
+}
+
+/// Commits in progress, by session id.
+#[derive(Debug, Default)]
+pub struct Commits(Mutex<HashMap<String, Job>>);
+
+impl Commits {
+    /// The session's commit in progress, if any.
+    pub fn progress(&self, session_id: &str) -> Option<CommitProgress> {
+        let jobs = self.0.lock().ok()?;
+        jobs.get(session_id).map(|j| CommitProgress {
+            name: j.name.clone(),
+            started_at: ms_to_time(j.started_ms),
+        })
+    }
+
+    /// Cancels the session's commit (its image is removed when the engine
+    /// finishes it); false when none runs.
+    pub fn cancel(&self, session_id: &str) -> bool {
+        let Ok(jobs) = self.0.lock() else {
+            return false;
+        };
+        match jobs.get(session_id) {
+            Some(j) => {
+                j.cancelled.store(true, Ordering::SeqCst);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn start(&self, session_id: &str, job: Job) -> bool {
+        let Ok(mut jobs) = self.0.lock() else {
+            return false;
+        };
+        if jobs.contains_key(session_id) {
+            return false;
+        }
+        jobs.insert(session_id.to_string(), job);
+        true
+    }
+
+    /// Waits until the session has no commit in progress (a forced stop
+    /// waits for the cancelled commit to be cleaned away).
+    pub async fn wait_done(&self, session_id: &str) {
+        while self.progress(session_id).is_some() {
+            tokio::time::sleep(COMMIT_POLL).await;
+        }
+    }
+
+    fn finish(&self, session_id: &str) {
+        if let Ok(mut jobs) = self.0.lock() {
+            jobs.remove(session_id);
+        }
+    }
+}
+
+/// The short form of a user id used in references.
+fn owner_part(user_id: &str) -> String {
+    user_id
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(12)
+        .collect::<String>()
+        .to_lowercase()
+}
+
+/// The caller's customized images (the owner's, for the limit).
+async fn images_of(svc: &Services, user_id: &str) -> Result<Vec<CustomizedImage>, ImageError> {
+    let mut items: Vec<CustomizedImage> = svc
+        .runtime()
+        .images_labelled(CUSTOMIZED_OWNER)
+        .await?
+        .into_iter()
+        .filter(|i| i.labels.get(CUSTOMIZED_OWNER).map(String::as_str) == Some(user_id))
+        .filter_map(|i| {
+            let reference = i.tags.first()?.clone();
+            let id = reference
+                .rsplit_once(':')
+                .map_or(reference.as_str(), |(r, _)| r)
+                .rsplit('/')
+                .next()?
+                .to_string();
+            let label = |k: &str| i.labels.get(k).cloned().unwrap_or_default();
+            Some(CustomizedImage {
+                id,
+                name: label(CUSTOMIZED_NAME),
+                reference,
+                from_image: label(CUSTOMIZED_FROM),
+                from_session: label(CUSTOMIZED_SESSION),
+                created_at: ms_to_time(label(CUSTOMIZED_AT).parse().unwrap_or(0)),
+            })
+        })
+        .collect();
+    items.sort_by_key(|i| std::cmp::Reverse(i.created_at));
+    Ok(items)
+}
+
+/// The most customized images `user` may own (0 = no limit).
+async fn limit_of(svc: &Services, user: &UserInfo) -> Result<u32, ImageError> {
+    Ok(crate::resources::policies::of_user(svc.store(), user)
+        .await?
+        .map_or(berth_shared::images::DEFAULT_MAX_CUSTOMIZED_IMAGES, |p| {
+            p.max_customized_images
+        }))
+}
+
+/// `GET /customized-images`.
+pub async fn list(svc: &Services, caller: &UserInfo) -> Result<CustomizedImageList, ImageError> {
+    Ok(CustomizedImageList {
+        items: images_of(svc, &caller.id).await?,
+        max: limit_of(svc, caller).await?,
+    })
+}
+
+/// `DELETE /customized-images/{id}`: one of the caller's, unless a live
+/// session runs it.
+pub async fn delete(svc: &Services, caller: &UserInfo, id: &str) -> Result<(), ImageError> {
+    let image = images_of(svc, &caller.id)
+        .await?
+        .into_iter()
+        .find(|i| i.id == id)
+        .ok_or(ImageError::NotFound)?;
+    let users = svc.store().sessions_in(&SessionStatus::LIVE).await?;
+    if let Some(s) = users.iter().find(|s| s.image == image.reference) {
+        return Err(ImageError::Conflict(format!(
+            "Session {} runs this image; end it first.",
+            s.name
+        )));
+    }
+    svc.runtime().remove_image(&image.reference).await?;
+    Ok(())
+}
+
+/// Removes every image a commit job made.
+async fn sweep(svc: &Services, job_id: &str) {
+    let made = match svc.runtime().images_labelled(COMMIT_JOB).await {
+        Ok(images) => images,
+        Err(e) => {
+            tracing::error!(job = job_id, error = %e, "could not look for a cancelled commit's image");
+            return;
+        }
+    };
+    for image in made
+        .into_iter()
+        .filter(|i| i.labels.get(COMMIT_JOB).map(String::as_str) == Some(job_id))
+    {
+        if let Err(e) = svc.runtime().remove_image(&image.id).await {
+            tracing::error!(image = %image.id, error = %e, "could not remove a cancelled commit's image");
+        }
+    }
+}
+
+/// `POST /sessions/{id}/commit`: starts saving a running interactive
+/// session as a customized image of its owner; the session as it is then
+/// (with `commit` set). The outcome arrives as an event.
+pub async fn commit(
+    svc: &Shared,
+    caller: &UserInfo,
+    session_id: &str,
+    req: &CommitRequest,
+) -> Result<SessionInfo, ImageError> {
+    req.validate().map_err(ImageError::Invalid)?;
+    let row = sessions::visible_row(svc, caller, session_id).await?;
+    if row.status().ok() != Some(SessionStatus::Running)
+        || row.session_type().ok() != Some(SessionType::Interactive)
+    {
+        return Err(ImageError::Conflict(
+            "Only a running interactive session can be saved as an image.".into(),
+        ));
+    }
+    let owner = crate::accounts::user_info(svc.store(), &row.owner_id)
+        .await
+        .map_err(|_| ImageError::NotFound)?;
+    let max = limit_of(svc, &owner).await?;
+    let have = images_of(svc, &owner.id).await?.len();
+    if max > 0 && have >= max as usize {
+        return Err(ImageError::Invalid(vec![FieldError::new(
+            "name",
+            "quota_exceeded",
+            format!(
+                "{} has {have} of {max} customized images; delete one (Data page) to save another.",
+                owner.email
+            ),
+        )]));
+    }
+    let cid = svc
+        .store()
+        .kernels_of(&row.id)
+        .await?
+        .into_iter()
+        .find(|k| k.role == MAIN_ROLE)
+        .and_then(|k| k.container_id)
+        .ok_or_else(|| ImageError::Conflict("The session has no container yet.".into()))?;
+    let mut labels = svc.runtime().inspect_image(&row.image).await?.labels;
+    let now = now_ms();
+    labels.extend([
+        (CUSTOMIZED_OWNER.to_string(), owner.id.clone()),
+        (CUSTOMIZED_NAME.to_string(), req.name.clone()),
+        (CUSTOMIZED_FROM.to_string(), row.image.clone()),
+        (CUSTOMIZED_SESSION.to_string(), row.name.clone()),
+        (CUSTOMIZED_AT.to_string(), now.to_string()),
+        // which server made it (as its containers are labelled)
+        (
+            crate::runtime::LABEL_INSTANCE.to_string(),
+            svc.instance().to_string(),
+        ),
+    ]);
+    let job_id = uuid::Uuid::new_v4().simple().to_string();
+    labels.insert(COMMIT_JOB.to_string(), job_id.clone());
+    let job = Job {
+        name: req.name.clone(),
+        started_ms: now,
+        cancelled: Arc::new(AtomicBool::new(false)),
+    };
+    if !svc.commits().start(&row.id, job.clone()) {
+        return Err(ImageError::Conflict(
+            "The session is already being saved as an image.".into(),
+        ));
+    }
+    let repo = format!(
+        "{REPO}/{}/{}",
+        owner_part(&owner.id),
+        uuid::Uuid::new_v4().simple().to_string()[..12].to_owned()
+    );
+    let task_svc = Shared::clone(svc);
+    let task_row = row.clone();
+    tokio::spawn(async move {
+        let svc = task_svc;
+        let made = svc.runtime().commit(&cid, &repo, "latest", labels).await;
+        let reference = format!("{repo}:latest");
+        let cancelled = job.cancelled.load(Ordering::SeqCst);
+        let outcome = match made {
+            Ok(_) if !cancelled => CommitOutcome {
+                name: job.name.clone(),
+                reference: Some(reference),
+                error: None,
+            },
+            // cancelled (a forced terminate) or failed: nothing may remain
+            result => {
+                sweep(&svc, &job_id).await;
+                CommitOutcome {
+                    name: job.name.clone(),
+                    reference: None,
+                    error: Some(match result {
+                        Err(e) => e.to_string(),
+                        Ok(_) => "cancelled".into(),
+                    }),
+                }
+            }
+        };
+        svc.commits().finish(&task_row.id);
+        // as the session is now (a forced terminate may have ended it)
+        let row = match svc.store().session(&task_row.id).await {
+            Ok(Some(r)) => r,
+            _ => task_row,
+        };
+        sessions::status::announce_commit(&svc, &row, outcome, now_ms());
+    });
+    // the commit just started (a small one may already be done by now)
+    let mut info = sessions::get(svc, caller, session_id).await?;
+    info.commit = Some(CommitProgress {
+        name: req.name.clone(),
+        started_at: ms_to_time(now),
+    });
+    Ok(info)
+}
