@@ -7,6 +7,7 @@ use berth_shared::folders::{
     CreateFolderRequest, FolderInfo, FolderList, FolderListing, MkdirRequest, MoveRequest,
 };
 use berth_shared::history::{HistoryEntry, HistoryList, UpdateHistoryRequest};
+use berth_shared::images::{CommitRequest, CustomizedImageList};
 use berth_shared::resources::{
     AgentList, EnvironmentList, ResourceGroupList, ResourcePolicy, ResourcePresetList,
 };
@@ -167,6 +168,25 @@ pub async fn session_apps(id: &str) -> Result<AppList, ApiError> {
 /// `POST /sessions/{id}/apps/{app}`: starts (if needed) and serves an app.
 pub async fn open_app(id: &str, app: &str, req: &OpenAppRequest) -> Result<AppOpened, ApiError> {
     post(&format!("/sessions/{id}/apps/{app}"), req).await
+}
+
+/// `POST /sessions/{id}/commit`: starts saving the session as an image.
+pub async fn commit_session(id: &str, name: &str) -> Result<SessionInfo, ApiError> {
+    post(
+        &format!("/sessions/{id}/commit"),
+        &CommitRequest { name: name.into() },
+    )
+    .await
+}
+
+/// `GET /customized-images`: the caller's.
+pub async fn customized_images() -> Result<CustomizedImageList, ApiError> {
+    get("/customized-images").await
+}
+
+/// `DELETE /customized-images/{id}`.
+pub async fn delete_customized_image(id: &str) -> Result<(), ApiError> {
+    send_empty(Request::delete(&format!("{BASE}/customized-images/{id}")).build()).await
 }
 
 /// `DELETE /sessions/{id}`: asks the session to end.

@@ -103,8 +103,9 @@ fn connect(target: Target, source: Source) {
             return;
         };
         live.version.update(|v| *v += 1);
-        // status changes go to who launched it; idle warnings to its owner
-        let who = if ev.warning.is_some() {
+        // status changes go to who launched it; idle warnings and commit
+        // outcomes to its owner
+        let who = if ev.warning.is_some() || ev.commit.is_some() {
             ev.owner_id.as_str()
         } else {
             ev.creator_id.as_str()

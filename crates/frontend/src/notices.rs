@@ -2,6 +2,7 @@
 //! the user launched (the bell's list, this browser session), the unread
 //! count, and the toasts on screen (one per session, updated in place).
 
+use berth_shared::images::CommitOutcome;
 use berth_shared::sessions::{IdleWarning, SessionEvent, SessionStatus};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
@@ -26,6 +27,8 @@ pub struct Notice {
     pub at: DateTime<Utc>,
     /// Set when an idle rule will end the session soon.
     pub warning: Option<IdleWarning>,
+    /// Set when saving the session as an image ended.
+    pub commit: Option<CommitOutcome>,
 }
 
 /// The store, shared through the component tree.
@@ -65,6 +68,7 @@ impl Notices {
             status_info: ev.status_info.clone(),
             at: ev.at,
             warning: ev.warning.clone(),
+            commit: ev.commit.clone(),
         };
         self.notices.update(|n| n.push(notice.clone()));
         self.unread.update(|u| *u += 1);

@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use leptos_i18n::I18nContext;
 
 use crate::api;
+use crate::components::customized_images::copy_text;
 use crate::components::field::error_message;
 use crate::components::session_dialogs::{open_terminal, use_dialogs, AppsTarget};
 use crate::i18n::*;
@@ -42,13 +43,6 @@ fn app_icon(app: &AppInfo) -> AnyView {
     .into_any()
 }
 
-/// Copies text to the clipboard (the browser may refuse; nothing breaks).
-fn copy(text: &str) {
-    if let Some(w) = web_sys::window() {
-        let _ = w.navigator().clipboard().write_text(text);
-    }
-}
-
 /// A command with its copy button.
 #[component]
 fn CommandLine(#[prop(into)] id: String, command: String) -> impl IntoView {
@@ -59,7 +53,7 @@ fn CommandLine(#[prop(into)] id: String, command: String) -> impl IntoView {
         <div class="command-line">
             <code id=id.clone()>{command}</code>
             <button type="button" class="btn btn-small" id=format!("{id}-copy")
-                on:click=move |_| { copy(&text.get_value()); copied.set(true); }>
+                on:click=move |_| { copy_text(&text.get_value()); copied.set(true); }>
                 {move || if copied.get() { t_string!(i18n, btn_copied).to_string() } else { t_string!(i18n, btn_copy).to_string() }}
             </button>
         </div>

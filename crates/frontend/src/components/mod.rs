@@ -1,7 +1,9 @@
 //! Reusable widgets, one file each.
 
 pub mod app_launcher;
+pub mod commit_dialog;
 pub mod create_folder;
+pub mod customized_images;
 pub mod dialog;
 pub mod explorer;
 pub mod field;

@@ -36,6 +36,7 @@ fn Toast(notice: Notice) -> impl IntoView {
         status,
         status_info,
         warning,
+        commit,
         ..
     } = notice;
     let id = StoredValue::new(session_id);
@@ -43,8 +44,23 @@ fn Toast(notice: Notice) -> impl IntoView {
     let live_now = !status.is_finished() && status != SessionStatus::Terminating;
     let running = status == SessionStatus::Running;
     let warned = warning.clone();
+    let committed = commit.clone();
     let message = move || {
         let n = name.get_value();
+        if let Some(c) = &committed {
+            let image = berth_shared::images::display_name(&c.name);
+            return match &c.error {
+                None => t_string!(i18n, toast_commit_done, name = n, image = image).to_string(),
+                Some(e) => t_string!(
+                    i18n,
+                    toast_commit_failed,
+                    name = n,
+                    image = image,
+                    error = e.clone()
+                )
+                .to_string(),
+            };
+        }
         if let Some(w) = &warned {
             return t_string!(
                 i18n,

@@ -10,7 +10,7 @@ use crate::api::{self, ApiError};
 use crate::components::field::field_message;
 use crate::components::idle_checks::IdleSection;
 use crate::components::loaded::Loaded;
-use crate::components::session_dialogs::{open_terminal, use_dialogs};
+use crate::components::session_dialogs::{open_terminal, use_dialogs, CommitTarget};
 use crate::components::status::StatusBadge;
 use crate::format::{elapsed, local_datetime};
 use crate::i18n::*;
@@ -137,6 +137,28 @@ fn DetailBody(s: SessionInfo, now: RwSignal<chrono::DateTime<chrono::Utc>>) -> i
     let (id2, name2, id3, name3) = (id.clone(), name.clone(), id.clone(), name.clone());
     let (id4, name4, id5, name5) = (id.clone(), name.clone(), id.clone(), name.clone());
     let running = st == SessionStatus::Running;
+    let committing = s.with_value(|s| s.commit.clone());
+    let can_commit = running
+        && committing.is_none()
+        && s.with_value(|s| s.session_type) == SessionType::Interactive;
+    let commit_target = CommitTarget {
+        session_id: id.clone(),
+        name: name.clone(),
+        image: s.with_value(|s| s.image.clone()),
+        resources: res_text.clone(),
+    };
+    let commit_note = committing.map(|c| {
+        let started = c.started_at;
+        move || {
+            t_string!(
+                i18n,
+                commit_in_progress,
+                name = c.name.clone(),
+                time = elapsed((now.get() - started).num_seconds())
+            )
+            .to_string()
+        }
+    });
     let cell = |label: String, value: AnyView, key: &'static str| {
         view! { <div class="detail-row" data-field=key><dt>{label}</dt><dd>{value}</dd></div> }
     };
@@ -152,7 +174,10 @@ fn DetailBody(s: SessionInfo, now: RwSignal<chrono::DateTime<chrono::Utc>>) -> i
                 on:click=move |_| dialogs.show_logs(id2.clone(), name2.clone(), None)>
                 {t!(i18n, action_logs)}
             </button>
-            <button type="button" class="btn btn-small" disabled=true title=move || t_string!(i18n, coming_later).to_string()>{t!(i18n, action_commit)}</button>
+            <button type="button" class="btn btn-small" id="detail-commit" aria-haspopup="dialog"
+                disabled=!can_commit
+                title=move || (!can_commit).then(|| t_string!(i18n, commit_need_running).to_string())
+                on:click=move |_| dialogs.commit.set(Some(commit_target.clone()))>{t!(i18n, action_commit)}</button>
             <button type="button" class="btn btn-small btn-danger btn-power" id="detail-terminate" disabled=!alive
                 aria-label=move || t_string!(i18n, action_terminate).to_string()
                 on:click=move |_| dialogs.ask_terminate(id3.clone(), name3.clone())>
@@ -160,6 +185,7 @@ fn DetailBody(s: SessionInfo, now: RwSignal<chrono::DateTime<chrono::Utc>>) -> i
                 {t!(i18n, action_terminate)}
             </button>
         </div>
+        {commit_note.map(|note| view! { <p class="alert alert-info" role="status" id="detail-committing">{note}</p> })}
         <RenameField id=id.clone() name=name.clone() alive=alive />
         <dl class="detail-list">
             {cell(t_string!(i18n, detail_id).to_string(), view! { <code id="detail-id">{id.clone()}</code> }.into_any(), "id")}

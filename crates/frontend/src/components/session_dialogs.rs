@@ -1,5 +1,5 @@
-//! The dialogs every page can open — the app launcher, the log viewer, the
-//! terminate confirmation and the folder explorer — and the context that
+//! The dialogs every page can open — the app launcher, the commit dialog,
+//! the log viewer, the terminate confirmation and the folder explorer — and the context that
 //! opens them: toasts, the detail panel, the sessions list's Control
 //! column, the Data page and the launcher set a target, the shell shows
 //! the dialog. The terminal is a page of its own, opened in a new tab.
@@ -7,6 +7,7 @@
 use leptos::prelude::*;
 
 use crate::components::app_launcher::AppLauncher;
+use crate::components::commit_dialog::CommitDialog;
 use crate::components::dialog::Modal;
 use crate::components::explorer::{Explorer, ExplorerTarget};
 use crate::components::log_viewer::{LogTarget, LogViewer};
@@ -19,6 +20,19 @@ pub struct AppsTarget {
     pub session_id: String,
     /// Its name (the dialog's title).
     pub name: String,
+}
+
+/// The session the commit dialog saves: what it shows of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitTarget {
+    /// Its id.
+    pub session_id: String,
+    /// Its name.
+    pub name: String,
+    /// Its image.
+    pub image: String,
+    /// Its resources, as the detail panel writes them.
+    pub resources: String,
 }
 
 /// Opens a session's terminal page in a new tab.
@@ -35,6 +49,8 @@ pub fn open_terminal(session_id: &str, name: &str) {
 pub struct Dialogs {
     /// The app launcher's session.
     pub apps: RwSignal<Option<AppsTarget>>,
+    /// The session the commit dialog saves.
+    pub commit: RwSignal<Option<CommitTarget>>,
     /// The log viewer's session.
     pub logs: RwSignal<Option<LogTarget>>,
     /// The session the terminate dialog asks about: (id, name).
@@ -48,6 +64,7 @@ impl Dialogs {
     pub fn provide() -> Self {
         let dialogs = Dialogs {
             apps: RwSignal::new(None),
+            commit: RwSignal::new(None),
             logs: RwSignal::new(None),
             terminate: RwSignal::new(None),
             explorer: RwSignal::new(None),
@@ -92,6 +109,7 @@ pub fn use_dialogs() -> Dialogs {
 pub fn SessionDialogs() -> impl IntoView {
     let dialogs = use_dialogs();
     let apps_open = Signal::derive(move || dialogs.apps.with(Option::is_some));
+    let commit_open = Signal::derive(move || dialogs.commit.with(Option::is_some));
     let logs_open = Signal::derive(move || dialogs.logs.with(Option::is_some));
     let terminate_open = Signal::derive(move || dialogs.terminate.with(Option::is_some));
     let explorer_open = Signal::derive(move || dialogs.explorer.with(Option::is_some));
@@ -99,6 +117,10 @@ pub fn SessionDialogs() -> impl IntoView {
         <Modal open=apps_open on_close=Callback::new(move |_| dialogs.apps.set(None)) id="apps-dialog"
             labelled_by="apps-title">
             {move || dialogs.apps.get().map(|t| view! { <AppLauncher target=t /> })}
+        </Modal>
+        <Modal open=commit_open on_close=Callback::new(move |_| dialogs.commit.set(None)) id="commit-dialog"
+            labelled_by="commit-title" described_by="commit-body">
+            <CommitDialog />
         </Modal>
         <Modal open=logs_open on_close=Callback::new(move |_| dialogs.logs.set(None)) id="log-dialog"
             labelled_by="log-title" class="dialog-wide">

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 
 use crate::api::{self, ApiError};
 use crate::components::create_folder::CreateFolderDialog;
+use crate::components::customized_images::CustomizedImages;
 use crate::components::dialog::Modal;
 use crate::components::field::{error_message, field_message};
 use crate::components::loaded::Loaded;
@@ -69,6 +70,7 @@ pub fn DataPage() -> impl IntoView {
                     }}
                 </Loaded>
             </div>
+            <CustomizedImages />
             <CreateFolderDialog open=creating on_created=Callback::new(move |_| bump()) />
             <DeleteFolderDialog folder=deleting on_deleted=Callback::new(move |_| bump()) />
         </section>

@@ -12,6 +12,7 @@ use super::ctx::{Ctx, FieldMessage, Help};
 use super::slider_field::SliderField;
 use super::sources::{loaded, Sources};
 use super::state::EnvRow;
+use crate::components::customized_images::copy_text;
 use crate::components::field::field_message;
 use crate::i18n::*;
 
@@ -137,6 +138,22 @@ pub fn EnvironmentPage(ctx: Ctx, sources: Sources) -> impl IntoView {
                 </select>
             </div>
         </div>
+        // a customized image: its full reference, with a copy button for the manual image field
+        {move || state.with(|s| s.environment.starts_with("customized/").then(|| format!("{}:{}", s.environment, s.version)))
+            .map(|reference| {
+                let copied = RwSignal::new(false);
+                let shown = reference.clone();
+                view! {
+                    <div class="command-line" id="customized-reference">
+                        <code>{shown}</code>
+                        <button type="button" class="btn btn-small" id="customized-copy"
+                            aria-label=move || t_string!(i18n, images_copy_reference).to_string()
+                            on:click=move |_| { copy_text(&reference); copied.set(true); }>
+                            {move || if copied.get() { t_string!(i18n, btn_copied).to_string() } else { t_string!(i18n, images_copy).to_string() }}
+                        </button>
+                    </div>
+                }
+            })}
         <Show when=allow_manual>
             <div class="field">
                 <label for="manual-image">{t!(i18n, manual_image)}</label>
