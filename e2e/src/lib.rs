@@ -267,6 +267,20 @@ impl Browser {
         panic!("{css} should be gone");
     }
 
+    /// What the web terminal page (xterm.js) shows, line by line.
+    pub async fn terminal_screen(&self) -> String {
+        const SCREEN: &str = "const b = window.berthTerminal && window.berthTerminal.buffer.active; \
+            if (!b) return ''; let s = ''; \
+            for (let i = 0; i < b.length; i++) { s += b.getLine(i).translateToString(true) + '\\n'; } \
+            return s;";
+        self.driver
+            .execute(SCREEN, vec![])
+            .await
+            .ok()
+            .and_then(|r| r.json().as_str().map(str::to_string))
+            .unwrap_or_default()
+    }
+
     /// Waits for a window that is not in `known` (a tab the page opened),
     /// switches to it and returns its handle.
     pub async fn switch_to_new_window(&self, known: &[WindowHandle]) -> WindowHandle {

@@ -10,12 +10,6 @@ use berth_e2e::thirtyfour::prelude::*;
 use berth_e2e::{session_row, Browser, Server, ADMIN_EMAIL, ADMIN_PASSWORD};
 use serde_json::json;
 
-/// What the terminal shows, line by line.
-const SCREEN: &str = "const b = window.berthTerminal && window.berthTerminal.buffer.active; \
-    if (!b) return ''; let s = ''; \
-    for (let i = 0; i < b.length; i++) { s += b.getLine(i).translateToString(true) + '\\n'; } \
-    return s;";
-
 /// The button of the Control column of the session called `name`.
 fn control(name: &str, which: &str) -> String {
     format!(
@@ -146,22 +140,14 @@ async fn jupyter_and_the_terminal_from_the_control_column() {
     b.wait_contains("#title", "py-work").await;
     let input = b.el(".xterm-helper-textarea").await;
     until("the shell prompt", 150, || async {
-        let s = b.driver.execute(SCREEN, vec![]).await.ok();
-        s.and_then(|r| r.json().as_str().map(|s| !s.trim().is_empty()))
-            .unwrap_or(false)
+        !b.terminal_screen().await.trim().is_empty()
     })
     .await;
     input.send_keys("cd /home/work && ls").await.unwrap();
     input.send_keys(Key::Enter).await.unwrap();
     let mut shown = String::new();
     for _ in 0..150 {
-        shown = b
-            .driver
-            .execute(SCREEN, vec![])
-            .await
-            .ok()
-            .and_then(|r| r.json().as_str().map(str::to_string))
-            .unwrap_or_default();
+        shown = b.terminal_screen().await;
         if shown.contains(&notebook_name) {
             break;
         }

@@ -8,21 +8,6 @@ use berth_e2e::thirtyfour::prelude::*;
 use berth_e2e::{Browser, Server, ADMIN_EMAIL, ADMIN_PASSWORD};
 use serde_json::json;
 
-/// What the terminal shows, line by line.
-const SCREEN: &str = "const b = window.berthTerminal && window.berthTerminal.buffer.active; \
-    if (!b) return ''; let s = ''; \
-    for (let i = 0; i < b.length; i++) { s += b.getLine(i).translateToString(true) + '\\n'; } \
-    return s;";
-
-async fn screen(b: &Browser) -> String {
-    b.driver
-        .execute(SCREEN, vec![])
-        .await
-        .ok()
-        .and_then(|r| r.json().as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_terminal_page_runs_commands_in_the_session() {
     let srv = Server::start_ui().await;
@@ -44,7 +29,7 @@ async fn the_terminal_page_runs_commands_in_the_session() {
     let input = b.el(".xterm-helper-textarea").await;
     let mut shown = String::new();
     for _ in 0..100 {
-        shown = screen(&b).await;
+        shown = b.terminal_screen().await;
         if !shown.trim().is_empty() {
             break; // the shell's prompt arrived
         }
@@ -53,7 +38,7 @@ async fn the_terminal_page_runs_commands_in_the_session() {
     input.send_keys("echo e2e-$((6*7))").await.unwrap();
     input.send_keys(Key::Enter).await.unwrap();
     for _ in 0..150 {
-        shown = screen(&b).await;
+        shown = b.terminal_screen().await;
         if shown.lines().any(|l| l.trim() == "e2e-42") {
             break;
         }

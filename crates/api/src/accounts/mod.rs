@@ -249,6 +249,34 @@ pub async fn resolve(store: &Store, credential: Credential<'_>) -> Result<UserIn
     }
 }
 
+/// A credential as a request carried it (owned, so it outlives the
+/// request's headers).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OwnedCredential {
+    /// The browser's login cookie.
+    Login(String),
+    /// `Authorization: Bearer <token>`.
+    Bearer(String),
+}
+
+impl OwnedCredential {
+    /// Borrowed, for [`resolve`].
+    pub fn as_credential(&self) -> Credential<'_> {
+        match self {
+            OwnedCredential::Login(t) => Credential::Login(t),
+            OwnedCredential::Bearer(t) => Credential::Bearer(t),
+        }
+    }
+
+    /// A key that tells logins apart without holding the secret.
+    pub fn cache_key(&self) -> String {
+        match self {
+            OwnedCredential::Login(t) => format!("c{}", secrets::token_hash(t)),
+            OwnedCredential::Bearer(t) => format!("b{}", secrets::token_hash(t)),
+        }
+    }
+}
+
 /// How a request proves who it is.
 #[derive(Debug, Clone, Copy)]
 pub enum Credential<'a> {

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use berth_shared::auth::SESSION_COOKIE;
@@ -29,8 +29,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
 use super::registry::TrafficCounter;
-use crate::accounts::{self, secrets, Credential};
+use crate::accounts;
 use crate::http::error::ApiError;
+use crate::http::extract::credential_of;
 use crate::store::Store;
 
 /// What one HTTP app's proxy needs.
@@ -97,42 +98,14 @@ pub fn serve_http(listener: TcpListener, target: HttpTarget, cancel: Cancellatio
     });
 }
 
-/// The login a request carries (cookie or bearer token), if any.
-fn credential(req: &Request) -> Option<(bool, String)> {
-    if let Some(v) = req.headers().get(header::AUTHORIZATION) {
-        let v = v.to_str().ok()?;
-        let token = v
-            .strip_prefix("Bearer ")
-            .or_else(|| v.strip_prefix("bearer "))?;
-        return Some((true, token.trim().to_string()));
-    }
-    req.headers()
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(cookie::Cookie::split_parse)
-        .filter_map(Result::ok)
-        .find(|c| c.name() == SESSION_COOKIE)
-        .map(|c| (false, c.value().to_string()))
-}
-
 /// 401 without a valid login; 404 for anyone but the owner or an admin.
-async fn authorize(t: &HttpTarget, credential: Option<(bool, String)>) -> Result<(), ApiError> {
-    let (bearer, token) = credential.ok_or(ApiError::Unauthorized)?;
-    let key = format!(
-        "{}{}",
-        if bearer { 'b' } else { 'c' },
-        secrets::token_hash(&token)
-    );
+async fn authorize(t: &HttpTarget, headers: &HeaderMap) -> Result<(), ApiError> {
+    let credential = credential_of(headers)?;
+    let key = credential.cache_key();
     if t.grants.fresh(&key) {
         return Ok(());
     }
-    let cred = if bearer {
-        Credential::Bearer(&token)
-    } else {
-        Credential::Login(&token)
-    };
-    let user = accounts::resolve(&t.store, cred)
+    let user = accounts::resolve(&t.store, credential.as_credential())
         .await
         .map_err(|_| ApiError::Unauthorized)?;
     if user.id == t.owner_id || user.role.is_admin() {
@@ -165,9 +138,7 @@ fn counted(body: Body, traffic: Arc<TrafficCounter>) -> Body {
 
 async fn forward(State(t): State<HttpTarget>, mut req: Request) -> Response {
     if !t.public {
-        // taken out first: a request (its body) cannot be held across an await
-        let cred = credential(&req);
-        if let Err(e) = authorize(&t, cred).await {
+        if let Err(e) = authorize(&t, req.headers()).await {
             return e.into_response();
         }
     }

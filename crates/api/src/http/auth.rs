@@ -59,7 +59,7 @@ async fn login(
 }
 
 async fn logout(State(ctx): State<ApiContext>, parts: Parts) -> ApiResult<Response> {
-    if let Some(token) = login_cookie(&parts) {
+    if let Some(token) = login_cookie(&parts.headers) {
         accounts::end_login(ctx.store(), &token).await?;
     }
     let mut res = StatusCode::NO_CONTENT.into_response();

@@ -3,13 +3,13 @@
 //! signature says who may call it.
 
 use axum::extract::FromRequestParts;
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
 use berth_shared::auth::{UserInfo, SESSION_COOKIE};
 
 use super::error::ApiError;
 use super::ApiContext;
-use crate::accounts::{self, AccountError, Credential};
+use crate::accounts::{self, AccountError, OwnedCredential};
 
 /// An authenticated, active user.
 #[derive(Debug, Clone)]
@@ -20,9 +20,8 @@ pub struct AuthUser(pub UserInfo);
 pub struct AdminUser(pub UserInfo);
 
 /// The value of the login cookie, if the request carries one.
-pub fn login_cookie(parts: &Parts) -> Option<String> {
-    parts
-        .headers
+pub fn login_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -32,30 +31,32 @@ pub fn login_cookie(parts: &Parts) -> Option<String> {
         .map(|c| c.value().to_string())
 }
 
+/// The login a request carries: its bearer token, else its login cookie
+/// (a malformed Authorization header counts as none).
+pub fn credential_of(headers: &HeaderMap) -> Result<OwnedCredential, ApiError> {
+    match headers.get(header::AUTHORIZATION) {
+        Some(value) => {
+            let value = value.to_str().map_err(|_| ApiError::Unauthorized)?;
+            value
+                .strip_prefix("Bearer ")
+                .or_else(|| value.strip_prefix("bearer "))
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(|t| OwnedCredential::Bearer(t.to_string()))
+                .ok_or(ApiError::Unauthorized)
+        }
+        None => login_cookie(headers)
+            .map(OwnedCredential::Login)
+            .ok_or(ApiError::Unauthorized),
+    }
+}
+
 impl FromRequestParts<ApiContext> for AuthUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, ctx: &ApiContext) -> Result<Self, ApiError> {
-        let bearer;
-        let cookie;
-        let credential = match parts.headers.get(header::AUTHORIZATION) {
-            Some(value) => {
-                let value = value.to_str().map_err(|_| ApiError::Unauthorized)?;
-                let token = value
-                    .strip_prefix("Bearer ")
-                    .or_else(|| value.strip_prefix("bearer "))
-                    .map(str::trim)
-                    .filter(|t| !t.is_empty())
-                    .ok_or(ApiError::Unauthorized)?;
-                bearer = token.to_string();
-                Credential::Bearer(&bearer)
-            }
-            None => {
-                cookie = login_cookie(parts).ok_or(ApiError::Unauthorized)?;
-                Credential::Login(&cookie)
-            }
-        };
-        match accounts::resolve(ctx.store(), credential).await {
+        let credential = credential_of(&parts.headers)?;
+        match accounts::resolve(ctx.store(), credential.as_credential()).await {
             Ok(user) => Ok(AuthUser(user)),
             Err(AccountError::Unauthenticated) => Err(ApiError::Unauthorized),
             Err(e) => Err(e.into()),

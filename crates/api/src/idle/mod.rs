@@ -113,38 +113,53 @@ pub fn judge(
             closest = Some((rule, remaining));
         }
     };
-    if let Some(limit) = s.lifetime_ms {
-        let left = rules::timer_remaining(created_ms, now_ms, limit);
-        report.session_lifetime = Some(TimerCheck {
-            threshold: (limit / 1000) as u64,
-            remaining: secs(left),
-            remaining_time_type: RemainingType::ExpireAfter,
-        });
-        consider(IdleRule::Lifetime, left);
-        if left <= 0 {
-            reclaim = Some((
+    // the two timer rules: (rule, counted from, limit, reason, what the
+    // elapsed time is called in the numbers)
+    let timers = [
+        s.lifetime_ms.map(|l| {
+            (
                 IdleRule::Lifetime,
+                created_ms,
+                l,
                 reason::MAX_LIFETIME_EXCEEDED,
-                json!({"idle": {"rule": "session_lifetime", "threshold": limit / 1000,
-                                 "age": (now_ms - created_ms) / 1000}}),
-            ));
-        }
-    }
-    if let Some(limit) = s.network_ms {
-        let since = last_traffic_ms.max(started_ms);
+                "age",
+            )
+        }),
+        s.network_ms.map(|l| {
+            let since = last_traffic_ms.max(started_ms);
+            (
+                IdleRule::Network,
+                since,
+                l,
+                reason::IDLE_TIMEOUT,
+                "idle_for",
+            )
+        }),
+    ];
+    for (rule, since, limit, info, elapsed_key) in timers.into_iter().flatten() {
         let left = rules::timer_remaining(since, now_ms, limit);
-        report.network_timeout = Some(TimerCheck {
+        let check = TimerCheck {
             threshold: (limit / 1000) as u64,
             remaining: secs(left),
             remaining_time_type: RemainingType::ExpireAfter,
-        });
-        consider(IdleRule::Network, left);
+        };
+        let key = match rule {
+            IdleRule::Lifetime => {
+                report.session_lifetime = Some(check);
+                "session_lifetime"
+            }
+            _ => {
+                report.network_timeout = Some(check);
+                "network_timeout"
+            }
+        };
+        consider(rule, left);
         if left <= 0 && reclaim.is_none() {
             reclaim = Some((
-                IdleRule::Network,
-                reason::IDLE_TIMEOUT,
-                json!({"idle": {"rule": "network_timeout", "threshold": limit / 1000,
-                                 "idle_for": (now_ms - since) / 1000}}),
+                rule,
+                info,
+                json!({"idle": {"rule": key, "threshold": limit / 1000,
+                                 elapsed_key: (now_ms - since) / 1000}}),
             ));
         }
     }
