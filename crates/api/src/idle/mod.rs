@@ -312,9 +312,10 @@ async fn round(svc: &Shared, counting_since: i64) -> Result<(), StoreError> {
         };
         let inner = &mut *inner;
         // what ended since the last round is forgotten
-        inner.samples.retain(|id, _| ids.contains(id));
-        inner.reports.retain(|id, _| ids.contains(id));
-        inner.warned.retain(|id, _| ids.contains(id));
+        let live: std::collections::HashSet<&String> = ids.iter().collect();
+        inner.samples.retain(|id, _| live.contains(id));
+        inner.reports.retain(|id, _| live.contains(id));
+        inner.warned.retain(|id, _| live.contains(id));
         inner.usage.clear();
         for row in &rows {
             let kind = row.session_type().unwrap_or(SessionType::Interactive);
