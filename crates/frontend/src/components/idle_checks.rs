@@ -118,13 +118,12 @@ pub fn IdleSection(
                     .map_or(0.0, |t| left(t.remaining, elapsed.get()))
             })
         };
-        view! {
+        let value = view! {
             <span class=move || format!("idle-tag {}", time_class(secs()))>
                 {move || t_string!(i18n, idle_expires_after, time = remaining(secs())).to_string()}
             </span>
-        }
-        .into_any()
-        .pipe_rule(i18n, rule)
+        };
+        rule_row(i18n, rule, value.into_any())
     };
     let utilization = move |names: Vec<String>| {
         let util = move || checks.with(|c| c.as_ref().and_then(|c| c.utilization.clone()));
@@ -205,7 +204,7 @@ pub fn IdleSection(
                 view! { <li class=class data-resource=name>{text}</li> }
             })
             .collect_view();
-        view! {
+        let value = view! {
             <span class="tooltip-host">
                 <span class=move || format!("idle-tag idle-util {}", level_class(worst()))
                     id="idle-utilization-value" tabindex="0" aria-describedby="idle-utilization-tip">{state}</span>
@@ -214,9 +213,8 @@ pub fn IdleSection(
                     <ul>{lines}</ul>
                 </span>
             </span>
-        }
-        .into_any()
-        .pipe_rule(i18n, IdleRule::Utilization)
+        };
+        rule_row(i18n, IdleRule::Utilization, value.into_any())
     };
     move || {
         shape
@@ -237,40 +235,34 @@ pub fn IdleSection(
     }
 }
 
-/// Wraps a rule's value in its row: name, (i) with the explanation.
-trait PipeRule {
-    fn pipe_rule(self, i18n: I18nContext<Locale>, rule: IdleRule) -> AnyView;
-}
-
-impl PipeRule for AnyView {
-    fn pipe_rule(self, i18n: I18nContext<Locale>, rule: IdleRule) -> AnyView {
-        let open = RwSignal::new(false);
-        let key = match rule {
-            IdleRule::Lifetime => "lifetime",
-            IdleRule::Network => "network",
-            IdleRule::Utilization => "utilization",
-        };
-        let help_id = format!("idle-{key}-help");
-        let help_id2 = help_id.clone();
-        let name = rule_name(i18n, rule);
-        view! {
-            <div class="idle-row" data-rule=key>
-                <dt>
-                    {name.clone()}
-                    <button type="button" class="help-btn" id=format!("idle-{key}-info")
-                        aria-expanded=move || open.get().to_string() aria-controls=help_id
-                        aria-label=move || t_string!(i18n, idle_explain, rule = name.clone()).to_string()
-                        on:click=move |_| open.update(|o| *o = !*o)
-                        on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { open.set(false) }>
-                        "i"
-                    </button>
-                </dt>
-                <dd>{self}</dd>
-                <Show when=move || open.get()>
-                    <p class="help-text idle-help" role="note" id=help_id2.clone()>{rule_help(i18n, rule)}</p>
-                </Show>
-            </div>
-        }
-        .into_any()
+/// A rule's row: its name, an (i) with the explanation, and its value.
+fn rule_row(i18n: I18nContext<Locale>, rule: IdleRule, value: AnyView) -> AnyView {
+    let open = RwSignal::new(false);
+    let key = match rule {
+        IdleRule::Lifetime => "lifetime",
+        IdleRule::Network => "network",
+        IdleRule::Utilization => "utilization",
+    };
+    let help_id = format!("idle-{key}-help");
+    let help_id2 = help_id.clone();
+    let name = rule_name(i18n, rule);
+    view! {
+        <div class="idle-row" data-rule=key>
+            <dt>
+                {name.clone()}
+                <button type="button" class="help-btn" id=format!("idle-{key}-info")
+                    aria-expanded=move || open.get().to_string() aria-controls=help_id
+                    aria-label=move || t_string!(i18n, idle_explain, rule = name.clone()).to_string()
+                    on:click=move |_| open.update(|o| *o = !*o)
+                    on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { open.set(false) }>
+                    "i"
+                </button>
+            </dt>
+            <dd>{value}</dd>
+            <Show when=move || open.get()>
+                <p class="help-text idle-help" role="note" id=help_id2.clone()>{rule_help(i18n, rule)}</p>
+            </Show>
+        </div>
     }
+    .into_any()
 }
