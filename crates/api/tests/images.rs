@@ -300,5 +300,6 @@ async fn terminating_waits_for_a_commit_and_forcing_cancels_it_cleanly() {
         ])
         .output()
         .unwrap();
+    assert!(left.status.success(), "docker images failed");
     assert!(String::from_utf8_lossy(&left.stdout).trim().is_empty());
 }

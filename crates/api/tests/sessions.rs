@@ -15,15 +15,26 @@ fn inspect(container: &str, format: &str) -> String {
         .args(["inspect", "--format", format, container])
         .output()
         .expect("docker inspect");
+    assert!(
+        out.status.success(),
+        "docker inspect {container}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+/// Whether the engine has the container; a failing docker fails the test.
 fn container_exists(container: &str) -> bool {
-    Command::new("docker")
-        .args(["inspect", container])
+    let out = Command::new("docker")
+        .args(["inspect", "--format", "{{.Id}}", container])
         .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
+        .expect("docker inspect");
+    if out.status.success() {
+        return true;
+    }
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("No such"), "docker inspect failed: {err}");
+    false
 }
 
 fn statuses(s: &Value) -> Vec<String> {

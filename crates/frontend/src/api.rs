@@ -11,6 +11,7 @@ use berth_shared::images::{CommitRequest, CustomizedImageList};
 use berth_shared::resources::{
     AgentList, EnvironmentList, ResourceGroupList, ResourcePolicy, ResourcePresetList,
 };
+pub use berth_shared::sessions::LOG_TAIL_DEFAULT;
 use berth_shared::sessions::{
     CreateSessionRequest, CreatedSessions, RenameRequest, SessionInfo, SessionList, SessionLogs,
     SessionQuery, SessionUsage,
@@ -198,12 +199,27 @@ pub async fn terminate_session(id: &str) -> Result<SessionInfo, ApiError> {
     read(res).await
 }
 
-/// `GET /sessions/{id}/logs[?kernel=]`.
+/// `GET /sessions/{id}/logs?tail=…[&kernel=]`: the last
+/// [`LOG_TAIL_DEFAULT`] lines.
 pub async fn session_logs(id: &str, kernel: Option<&str>) -> Result<SessionLogs, ApiError> {
-    match kernel {
-        Some(k) => get(&format!("/sessions/{id}/logs?kernel={k}")).await,
-        None => get(&format!("/sessions/{id}/logs")).await,
-    }
+    get(&format!(
+        "/sessions/{id}/logs?tail={LOG_TAIL_DEFAULT}{}",
+        kernel_param(kernel, '&')
+    ))
+    .await
+}
+
+/// Where the browser downloads a kernel's whole log (a plain link: the
+/// server streams it with the login cookie).
+pub fn session_log_download_url(id: &str, kernel: Option<&str>) -> String {
+    format!(
+        "{BASE}/sessions/{id}/logs/download{}",
+        kernel_param(kernel, '?')
+    )
+}
+
+fn kernel_param(kernel: Option<&str>, sep: char) -> String {
+    kernel.map_or_else(String::new, |k| format!("{sep}kernel={k}"))
 }
 
 /// `GET /sessions/{id}/usage`.

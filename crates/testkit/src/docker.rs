@@ -4,24 +4,33 @@
 use std::process::Command;
 use std::time::Duration;
 
-fn ids_labelled(instance: &str, full: bool) -> Vec<String> {
+fn ids_labelled(instance: &str, full: bool) -> Result<Vec<String>, String> {
     let label = format!("label=berth.instance={instance}");
     let mut args = vec!["ps", "-aq", "--filter", &label];
     if full {
         args.push("--no-trunc");
     }
-    match Command::new("docker").args(&args).output() {
-        Ok(out) => String::from_utf8_lossy(&out.stdout)
-            .split_whitespace()
-            .map(String::from)
-            .collect(),
-        Err(_) => vec![],
+    let out = Command::new("docker")
+        .args(&args)
+        .output()
+        .map_err(|e| format!("docker ps cannot run: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "docker ps failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
     }
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(String::from)
+        .collect())
 }
 
 /// Containers of this server instance (full ids).
+/// Panics when docker fails: a broken engine must fail the test, not read
+/// as "no container".
 pub fn containers_of(instance: &str) -> Vec<String> {
-    ids_labelled(instance, true)
+    ids_labelled(instance, true).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Removes every container labelled with this server instance, also when
@@ -35,7 +44,8 @@ pub fn remove_containers(instance: &str) {
 }
 
 fn remove_once(instance: &str) {
-    let ids = ids_labelled(instance, false);
+    // Runs in Drop, maybe while a test panics: never panic here.
+    let ids = ids_labelled(instance, false).unwrap_or_default();
     if !ids.is_empty() {
         let _ = Command::new("docker")
             .args(["rm", "-f", "-v"])

@@ -3,7 +3,7 @@
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -13,6 +13,7 @@ use berth_shared::apps::{AppList, AppOpened, OpenAppRequest, TerminalQuery};
 use super::error::{ApiError, ApiResult};
 use super::extract::AuthUser;
 use super::json::ApiJson;
+use super::query::ApiQuery;
 use super::ApiContext;
 use crate::apps;
 
@@ -65,7 +66,7 @@ async fn terminal(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
     Path(id): Path<String>,
-    Query(q): Query<TerminalQuery>,
+    ApiQuery(q): ApiQuery<TerminalQuery>,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> ApiResult<Response> {
     // who may, and whether it runs, before whether it is a WebSocket

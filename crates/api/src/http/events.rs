@@ -5,7 +5,7 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::get;
 use axum::Router;
@@ -14,6 +14,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::error::{ApiError, ApiResult};
 use super::extract::AuthUser;
+use super::query::ApiQuery;
 use super::ApiContext;
 use berth_shared::sessions::EventsQuery;
 
@@ -25,7 +26,7 @@ pub fn router() -> Router<ApiContext> {
 async fn events(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
-    Query(q): Query<EventsQuery>,
+    ApiQuery(q): ApiQuery<EventsQuery>,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     if q.all && !user.role.is_admin() {
         return Err(ApiError::Forbidden(

@@ -3,7 +3,7 @@
 //! `files?path=` to download, upload and delete).
 
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -17,6 +17,7 @@ use tokio_util::io::ReaderStream;
 use super::error::{ApiError, ApiResult};
 use super::extract::AuthUser;
 use super::json::ApiJson;
+use super::query::ApiQuery;
 use super::ApiContext;
 use crate::folders::fs::IO_BUFFER;
 use crate::folders::{self, explorer};
@@ -81,7 +82,7 @@ async fn entries(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
     Path(id): Path<String>,
-    Query(q): Query<PathQuery>,
+    ApiQuery(q): ApiQuery<PathQuery>,
 ) -> ApiResult<ApiJson<FolderListing>> {
     Ok(ApiJson(explorer::list(&ctx, &user, &id, &q.path).await?))
 }
@@ -112,7 +113,7 @@ async fn remove_entry(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
     Path(id): Path<String>,
-    Query(q): Query<PathQuery>,
+    ApiQuery(q): ApiQuery<PathQuery>,
 ) -> ApiResult<StatusCode> {
     explorer::remove(&ctx, &user, &id, &q.path).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -123,7 +124,7 @@ async fn download(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
     Path(id): Path<String>,
-    Query(q): Query<PathQuery>,
+    ApiQuery(q): ApiQuery<PathQuery>,
 ) -> ApiResult<Response> {
     let (file, size, name) = explorer::download(&ctx, &user, &id, &q.path).await?;
     let disposition = HeaderValue::from_str(&content_disposition(&name))
@@ -148,7 +149,7 @@ async fn upload(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
     Path(id): Path<String>,
-    Query(q): Query<PathQuery>,
+    ApiQuery(q): ApiQuery<PathQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<StatusCode> {

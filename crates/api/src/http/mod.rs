@@ -13,6 +13,7 @@ pub mod health;
 pub mod history;
 pub mod images;
 pub mod json;
+pub mod query;
 pub mod resources;
 pub mod sessions;
 pub mod users;

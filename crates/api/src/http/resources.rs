@@ -1,6 +1,6 @@
 //! Resource groups, presets, policies and agents.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use axum::Router;
@@ -12,6 +12,7 @@ use berth_shared::resources::{
 use super::error::ApiResult;
 use super::extract::{AdminUser, AuthUser};
 use super::json::ApiJson;
+use super::query::ApiQuery;
 use super::ApiContext;
 use crate::resources::{agents, groups, policies, presets};
 
@@ -30,7 +31,7 @@ pub fn router() -> Router<ApiContext> {
 async fn list_groups(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
-    Query(q): Query<GroupsQuery>,
+    ApiQuery(q): ApiQuery<GroupsQuery>,
 ) -> ApiResult<ApiJson<ResourceGroupList>> {
     Ok(ApiJson(
         groups::visible(ctx.store(), &user, q.project.as_deref()).await?,
@@ -99,7 +100,7 @@ async fn delete_policy(
 async fn policy_of_owner(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
-    Query(q): Query<PolicyQuery>,
+    ApiQuery(q): ApiQuery<PolicyQuery>,
 ) -> ApiResult<ApiJson<ResourcePolicy>> {
     Ok(ApiJson(
         policies::for_owner(ctx.store(), user, q.owner_email.as_deref()).await?,

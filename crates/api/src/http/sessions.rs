@@ -1,7 +1,10 @@
-//! `/api/v1/sessions`: create, list, get, rename, logs, terminate.
+//! `/api/v1/sessions`: create, list, get, rename, logs (a bounded tail, or
+//! the whole log streamed as a download), usage, terminate.
 
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use berth_shared::sessions::{
@@ -12,8 +15,9 @@ use berth_shared::sessions::{
 use super::error::{ApiError, ApiResult};
 use super::extract::AuthUser;
 use super::json::ApiJson;
+use super::query::ApiQuery;
 use super::ApiContext;
-use crate::sessions;
+use crate::sessions::{self, LogDownload};
 
 /// The routes of this resource.
 pub fn router() -> Router<ApiContext> {
@@ -22,6 +26,7 @@ pub fn router() -> Router<ApiContext> {
         .route("/sessions/{id}", get(get_one).delete(terminate))
         .route("/sessions/{id}/rename", post(rename))
         .route("/sessions/{id}/logs", get(logs))
+        .route("/sessions/{id}/logs/download", get(download_logs))
         .route("/sessions/{id}/usage", get(usage))
 }
 
@@ -37,7 +42,7 @@ async fn create(
 async fn list(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
-    Query(q): Query<SessionQuery>,
+    ApiQuery(q): ApiQuery<SessionQuery>,
 ) -> ApiResult<ApiJson<SessionList>> {
     Ok(ApiJson(sessions::list(&ctx, &user, &q).await?))
 }
@@ -68,11 +73,44 @@ async fn logs(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
     Path(id): Path<String>,
-    Query(q): Query<LogsQuery>,
+    ApiQuery(q): ApiQuery<LogsQuery>,
 ) -> ApiResult<ApiJson<SessionLogs>> {
+    let lines = q.lines().map_err(ApiError::Invalid)?;
     Ok(ApiJson(
-        sessions::logs(&ctx, &user, &id, q.kernel.as_deref(), q.tail).await?,
+        sessions::logs(&ctx, &user, &id, q.kernel.as_deref(), lines).await?,
     ))
+}
+
+/// The whole log as a file, streamed: memory stays flat however long it is.
+async fn download_logs(
+    State(ctx): State<ApiContext>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<LogsQuery>,
+) -> ApiResult<Response> {
+    let (file, log) = sessions::log_download(&ctx, &user, &id, q.kernel.as_deref()).await?;
+    let body = match log {
+        LogDownload::Live(stream) => Body::from_stream(stream),
+        LogDownload::Kept(text) => Body::from(text),
+    };
+    let disposition = format!(
+        "attachment; filename=\"{}\"",
+        file.replace(
+            |c: char| !c.is_ascii_alphanumeric() && !"-_.".contains(c),
+            "_"
+        )
+    );
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "text/plain; charset=utf-8".to_string(),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 async fn usage(
@@ -87,7 +125,7 @@ async fn terminate(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
     Path(id): Path<String>,
-    Query(q): Query<TerminateQuery>,
+    ApiQuery(q): ApiQuery<TerminateQuery>,
 ) -> ApiResult<(StatusCode, ApiJson<SessionInfo>)> {
     let s = sessions::terminate(&ctx, &user, &id, q.force).await?;
     Ok((StatusCode::ACCEPTED, ApiJson(s)))

@@ -1,6 +1,6 @@
 //! `/api/v1/users`: admin-only user management and lookup by email.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
@@ -10,6 +10,7 @@ use berth_shared::users::{CreateUserRequest, UpdateUserRequest, UserList, UserQu
 use super::error::{ApiError, ApiResult};
 use super::extract::AdminUser;
 use super::json::ApiJson;
+use super::query::ApiQuery;
 use super::ApiContext;
 use crate::accounts;
 
@@ -23,7 +24,7 @@ pub fn router() -> Router<ApiContext> {
 async fn list(
     State(ctx): State<ApiContext>,
     AdminUser(_): AdminUser,
-    Query(q): Query<UserQuery>,
+    ApiQuery(q): ApiQuery<UserQuery>,
 ) -> ApiResult<ApiJson<UserList>> {
     let email = q.email.as_deref().map(str::trim).filter(|e| !e.is_empty());
     let items = accounts::list_users(ctx.store(), email).await?;

@@ -1,4 +1,4 @@
-//! Containers: create, start, stop, remove, wait, logs, list ours; engine
+//! Containers: create, start, stop, remove, wait, list ours; engine
 //! capacity; images by label.
 
 use std::collections::HashMap;
@@ -6,8 +6,7 @@ use std::collections::HashMap;
 use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountType};
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, KillContainerOptionsBuilder, ListContainersOptionsBuilder,
-    ListImagesOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
-    StopContainerOptionsBuilder,
+    ListImagesOptionsBuilder, RemoveContainerOptionsBuilder, StopContainerOptionsBuilder,
 };
 use futures_util::StreamExt;
 
@@ -23,9 +22,6 @@ pub const LABEL_INSTANCE: &str = "berth.instance";
 
 /// A kernel's home and working directory: scratch, gone with the container.
 pub const WORK_DIR: &str = "/home/work";
-
-/// Most bytes of a container's output kept when it is removed.
-pub const KEPT_LOG_BYTES: usize = 256 * 1024;
 
 /// What to run in one kernel container.
 #[derive(Debug, Clone)]
@@ -223,42 +219,6 @@ impl Runtime {
             Err(e) if is_404(&e) => Ok(None),
             Err(e) => Err(e.into()),
         }
-    }
-
-    /// stdout and stderr as written; the last `tail` lines when given.
-    pub async fn logs(&self, id: &str, tail: Option<u32>) -> Result<String, RuntimeError> {
-        let docker = self.client().await?;
-        let tail = tail.map(|t| t.to_string()).unwrap_or_else(|| "all".into());
-        let opts = LogsOptionsBuilder::default()
-            .stdout(true)
-            .stderr(true)
-            .tail(&tail)
-            .build();
-        let mut stream = docker.logs(id, Some(opts));
-        let mut out = Vec::new();
-        while let Some(item) = stream.next().await {
-            match item {
-                Ok(chunk) => out.extend_from_slice(&chunk.into_bytes()),
-                Err(e) if is_404(&e) => {
-                    return Err(RuntimeError::ContainerNotFound(id.to_string()))
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Ok(String::from_utf8_lossy(&out).into_owned())
-    }
-
-    /// The last [`KEPT_LOG_BYTES`] of output, to keep after removal.
-    pub async fn logs_to_keep(&self, id: &str) -> Option<String> {
-        let logs = self.logs(id, Some(10_000)).await.ok()?;
-        if logs.len() <= KEPT_LOG_BYTES {
-            return Some(logs);
-        }
-        let mut start = logs.len() - KEPT_LOG_BYTES;
-        while !logs.is_char_boundary(start) {
-            start += 1;
-        }
-        Some(logs[start..].to_string())
     }
 
     /// Every container (running or not) labelled with this server instance.

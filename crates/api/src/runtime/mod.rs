@@ -1,12 +1,13 @@
 //! The Docker driver: the only module that talks to a Docker engine
 //! (through bollard). It connects lazily and negotiates the API version,
 //! reads images, and runs, stops, watches and reads containers
-//! (`containers.rs`) and their stats (`stats.rs`). It knows nothing of
+//! (`containers.rs`), their output (`logs.rs`) and their stats (`stats.rs`). It knows nothing of
 //! sessions: callers hand it a `ContainerSpec`.
 
 mod containers;
 mod exec;
 mod images;
+mod logs;
 mod stats;
 
 use std::collections::HashMap;
@@ -18,6 +19,7 @@ use tokio::sync::OnceCell;
 
 pub use containers::*;
 pub use exec::{ExecOutput, Tty};
+pub use logs::{tail_of, LogTail, KEPT_LOG_BYTES};
 pub use stats::{usage_of, Usage};
 
 /// Seconds bollard waits for one engine request.

@@ -26,7 +26,7 @@ use berth_shared::FieldError;
 
 pub use create::create;
 pub use launch::launch;
-pub use read::{get, list, logs, usage};
+pub use read::{get, list, log_download, logs, usage, LogDownload};
 pub use recover::recover;
 pub use rename::rename;
 pub use terminate::{reclaim, terminate};

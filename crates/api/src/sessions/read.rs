@@ -5,14 +5,16 @@ use berth_shared::auth::{Role, UserInfo};
 use berth_shared::bytes::ByteSize;
 use berth_shared::sessions::{
     KernelUsage, SessionInfo, SessionList, SessionLogs, SessionQuery, SessionStatus, SessionType,
-    SessionUsage,
+    SessionUsage, LOG_BYTES_MAX,
 };
+use bytes::Bytes;
+use futures_util::stream::{BoxStream, StreamExt};
 
 use super::{invalid, view, visible, SessionError, SessionResult};
 use crate::accounts::ms_to_time;
-use crate::runtime::RuntimeError;
+use crate::runtime::{tail_of, RuntimeError};
 use crate::services::Services;
-use crate::store::{now_ms, SessionFilter, MAIN_ROLE};
+use crate::store::{now_ms, KernelRow, SessionFilter, SessionRow, MAIN_ROLE};
 
 /// Sessions per page when the query names none.
 const DEFAULT_PAGE_SIZE: u32 = 20;
@@ -155,27 +157,13 @@ pub async fn usage(svc: &Services, caller: &UserInfo, id: &str) -> SessionResult
     })
 }
 
-/// The last `n` lines of `text` (all of it when `n` is `None`).
-fn last_lines(text: String, n: Option<u32>) -> String {
-    let Some(n) = n else { return text };
-    let lines: Vec<&str> = text.lines().collect();
-    let from = lines.len().saturating_sub(n as usize);
-    let mut s = lines[from..].join("\n");
-    if !s.is_empty() {
-        s.push('\n');
-    }
-    s
-}
-
-/// A kernel's container log: live from the engine, or what was kept when
-/// the container was removed.
-pub async fn logs(
+/// A kernel of a session the caller may see (the main one by default).
+async fn kernel_of(
     svc: &Services,
     caller: &UserInfo,
     id: &str,
     kernel: Option<&str>,
-    tail: Option<u32>,
-) -> SessionResult<SessionLogs> {
+) -> SessionResult<(SessionRow, KernelRow)> {
     let row = visible(svc, caller, id).await?;
     let kernels = svc.store().kernels_of(&row.id).await?;
     let k = match kernel {
@@ -183,19 +171,62 @@ pub async fn logs(
         None => kernels.into_iter().find(|k| k.role == MAIN_ROLE),
     }
     .ok_or(SessionError::NotFound)?;
+    Ok((row, k))
+}
+
+/// The end of a kernel's container log (`lines` lines, at most
+/// `LOG_BYTES_MAX` bytes): live from the engine, or what was kept when the
+/// container was removed.
+pub async fn logs(
+    svc: &Services,
+    caller: &UserInfo,
+    id: &str,
+    kernel: Option<&str>,
+    lines: u32,
+) -> SessionResult<SessionLogs> {
+    let (_, k) = kernel_of(svc, caller, id, kernel).await?;
     let live = match &k.container_id {
-        Some(cid) => match svc.runtime().logs(cid, tail).await {
+        Some(cid) => match svc.runtime().log_tail(cid, lines, LOG_BYTES_MAX).await {
             Ok(l) => Some(l),
             Err(RuntimeError::ContainerNotFound(_)) => None,
             Err(e) => return Err(e.into()),
         },
         None => None,
     };
-    let logs = live.or_else(|| k.logs.map(|l| last_lines(l, tail)));
+    let tail = live
+        .unwrap_or_else(|| tail_of(k.logs.as_deref().unwrap_or_default(), lines, LOG_BYTES_MAX));
     Ok(SessionLogs {
         kernel: k.id,
-        logs: logs.unwrap_or_default(),
+        logs: tail.text,
+        truncated: tail.truncated,
     })
+}
+
+/// A whole log to download: streamed from the engine, or the part kept.
+pub enum LogDownload {
+    /// The container's output as the engine sends it.
+    Live(BoxStream<'static, Result<Bytes, RuntimeError>>),
+    /// What was kept when the container was removed.
+    Kept(String),
+}
+
+/// A kernel's whole log and the file name to save it as.
+pub async fn log_download(
+    svc: &Services,
+    caller: &UserInfo,
+    id: &str,
+    kernel: Option<&str>,
+) -> SessionResult<(String, LogDownload)> {
+    let (row, k) = kernel_of(svc, caller, id, kernel).await?;
+    let file = format!("{}.log", row.name);
+    if let Some(cid) = &k.container_id {
+        match svc.runtime().log_stream(cid, None).await {
+            Ok(s) => return Ok((file, LogDownload::Live(s.boxed()))),
+            Err(RuntimeError::ContainerNotFound(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok((file, LogDownload::Kept(k.logs.unwrap_or_default())))
 }
 
 #[cfg(test)]
@@ -215,12 +246,5 @@ mod tests {
         );
         assert!(statuses_of(None).unwrap().is_empty());
         assert!(statuses_of(Some("soon")).is_err());
-    }
-
-    #[test]
-    fn kept_logs_are_tailed_by_lines() {
-        assert_eq!(last_lines("a\nb\nc\n".into(), Some(2)), "b\nc\n");
-        assert_eq!(last_lines("a\nb".into(), None), "a\nb");
-        assert_eq!(last_lines(String::new(), Some(3)), "");
     }
 }

