@@ -150,6 +150,10 @@ pub struct Config {
     /// Seconds a container gets to stop after SIGTERM before it is killed.
     #[arg(long, env = "BERTH_STOP_GRACE_SECS", default_value_t = 10)]
     pub stop_grace_secs: u32,
+    /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C
+    /// before the server exits anyway (event streams end at once).
+    #[arg(long, env = "BERTH_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
+    pub shutdown_grace_secs: u64,
     /// How often running sessions are sampled and the idle rules applied,
     /// in milliseconds.
     #[arg(long, env = "BERTH_IDLE_CHECK_INTERVAL_MS", default_value_t = 15_000)]
@@ -215,6 +219,7 @@ impl Config {
             scheduler_strategy: Strategy::Dispersed,
             scheduler_tick_ms: 1000,
             stop_grace_secs: 10,
+            shutdown_grace_secs: 10,
             idle_check_interval_ms: 15_000,
             idle_network_timeout_secs: 0,
             idle_utilization: BTreeMap::new(),

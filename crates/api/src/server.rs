@@ -134,9 +134,23 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     }
     let listener = TcpListener::bind(listen).await?;
     println!("berth: serving on http://{}", listener.local_addr()?);
-    let ctx = app.ctx.clone();
-    serve(listener, app.router, shutdown_signal()).await?;
-    ctx.shutdown().cancel();
+    let token = app.ctx.shutdown().clone();
+    let grace = Duration::from_secs(app.ctx.config().shutdown_grace_secs);
+    // The signal cancels the token first: event streams, terminals and the
+    // background loops end on it, so `serve` only waits for plain requests.
+    let signalled = token.clone();
+    let server = serve(listener, app.router, async move {
+        shutdown_signal().await;
+        signalled.cancel();
+    });
+    tokio::select! {
+        served = server => served?,
+        () = async {
+            token.cancelled().await;
+            tokio::time::sleep(grace).await;
+        } => tracing::warn!(grace_secs = grace.as_secs(), "requests still running after the shutdown grace; exiting"),
+    }
+    token.cancel();
     Ok(())
 }
 

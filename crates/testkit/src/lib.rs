@@ -7,10 +7,12 @@
 
 mod client;
 mod docker;
+mod process;
 mod server;
 
 pub use client::{field_errors, problem, Api};
 pub use docker::{containers_of, remove_containers};
+pub use process::ServerProcess;
 pub use server::TestServer;
 
 /// The first superadmin of every test server.
