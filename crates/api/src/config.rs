@@ -154,6 +154,10 @@ pub struct Config {
     /// before the server exits anyway (event streams end at once).
     #[arg(long, env = "BERTH_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
     pub shutdown_grace_secs: u64,
+    /// Mark the login cookie `Secure` (set it when users reach berth over
+    /// HTTPS, e.g. behind a TLS proxy).
+    #[arg(long, env = "BERTH_SECURE_COOKIES")]
+    pub secure_cookies: bool,
     /// How often running sessions are sampled and the idle rules applied,
     /// in milliseconds.
     #[arg(long, env = "BERTH_IDLE_CHECK_INTERVAL_MS", default_value_t = 15_000)]
@@ -220,6 +224,7 @@ impl Config {
             scheduler_tick_ms: 1000,
             stop_grace_secs: 10,
             shutdown_grace_secs: 10,
+            secure_cookies: false,
             idle_check_interval_ms: 15_000,
             idle_network_timeout_secs: 0,
             idle_utilization: BTreeMap::new(),

@@ -7,6 +7,7 @@ use berth_shared::health::{ComponentHealth, Health};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use crate::accounts::throttle::Throttle;
 use crate::apps::registry::Registry;
 use crate::config::Config;
 use crate::events::Events;
@@ -28,6 +29,7 @@ pub struct Services {
     commits: Commits,
     events: Events,
     wake: Notify,
+    login_throttle: std::sync::Mutex<Throttle>,
     instance: String,
     shutdown: CancellationToken,
 }
@@ -54,6 +56,7 @@ impl Services {
             commits: Commits::default(),
             events: Events::default(),
             wake: Notify::new(),
+            login_throttle: Default::default(),
             instance,
             shutdown: CancellationToken::new(),
         })
@@ -97,6 +100,11 @@ impl Services {
     /// Session events.
     pub fn events(&self) -> &Events {
         &self.events
+    }
+
+    /// Failed-login counts (see `accounts::throttle`).
+    pub fn login_throttle(&self) -> &std::sync::Mutex<Throttle> {
+        &self.login_throttle
     }
 
     /// This server's instance id (label `berth.instance` on its containers).

@@ -25,6 +25,10 @@ async fn login_me_logout() {
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Strict"), "{cookie}");
     assert!(cookie.contains("Path=/"), "{cookie}");
+    assert!(
+        !cookie.contains("Secure"),
+        "plain HTTP by default: {cookie}"
+    );
     let user: Value = res.json().await.unwrap();
     assert_eq!(user["email"], ADMIN_EMAIL);
     assert_eq!(user["role"], "superadmin");
@@ -246,4 +250,51 @@ async fn malformed_and_invalid_bodies() {
     problem(res, StatusCode::NOT_FOUND).await;
     let res = c.get("/api/v2/anything").await;
     problem(res, StatusCode::NOT_FOUND).await;
+}
+
+#[tokio::test]
+async fn the_cookie_is_secure_behind_https() {
+    let srv = TestServer::start_with(|c| c.secure_cookies = true).await;
+    let res = srv.client().try_login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.contains("; Secure"), "{cookie}");
+}
+
+#[tokio::test]
+async fn failed_logins_are_throttled_per_account_and_address() {
+    let srv = TestServer::start().await;
+    let (_, _) = srv.new_user("alice@test.berth", "user").await;
+    let c = srv.client();
+    for _ in 0..5 {
+        let res = c.try_login("alice@test.berth", "wrong-password").await;
+        problem(res, StatusCode::UNAUTHORIZED).await;
+    }
+    // the sixth, even with the right password, waits
+    let res = c
+        .try_login("Alice@test.berth", berth_testkit::USER_PASSWORD)
+        .await;
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=300).contains(&retry), "Retry-After {retry}");
+    let body = problem(res, StatusCode::TOO_MANY_REQUESTS).await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("try again"),
+        "{body}"
+    );
+    // other accounts from this address, and alice from another, are not locked
+    assert_eq!(c.try_login(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(), 200);
+    let elsewhere = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 3]))
+        .build()
+        .unwrap();
+    let res = elsewhere
+        .post(srv.url("/api/v1/auth/login"))
+        .json(&json!({"email": "alice@test.berth", "password": berth_testkit::USER_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "the real user is not locked out");
 }

@@ -74,3 +74,101 @@ async fn the_first_password_is_printed_once_and_works() {
     srv.start_again().await;
     assert!(!srv.output().contains("password:"), "{}", srv.output());
 }
+
+/// Resident memory of a process, in MiB.
+fn rss_mib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb / 1024)
+}
+
+#[tokio::test]
+async fn a_login_flood_keeps_memory_bounded_and_health_answers() {
+    let srv = ServerProcess::start(BIN, &[]).await;
+    let admin = srv.admin().await;
+    admin
+        .post_json(
+            "/api/v1/users",
+            &json!({"email": "victim@test.berth", "password": "victim-password-1",
+                    "full_name": "Victim", "role": "user"}),
+        )
+        .await;
+    let pid = srv.pid();
+    let before = rss_mib(pid);
+    let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(before));
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = {
+        let (peak, done) = (peak.clone(), done.clone());
+        tokio::spawn(async move {
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                peak.fetch_max(rss_mib(pid), std::sync::atomic::Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+    };
+    let health = {
+        let (base, done) = (srv.base.clone(), done.clone());
+        tokio::spawn(async move {
+            let (mut ok, mut slowest) = (0u32, Duration::ZERO);
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                let t = std::time::Instant::now();
+                let res = reqwest::get(format!("{base}/healthz")).await.unwrap();
+                assert_eq!(res.status(), 200);
+                ok += 1;
+                slowest = slowest.max(t.elapsed());
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            (ok, slowest)
+        })
+    };
+    let flood: Vec<_> = (0..400)
+        .map(|i| {
+            let c = srv.client();
+            tokio::spawn(async move {
+                let res = c
+                    .try_login("victim@test.berth", &format!("wrong-password-{i}"))
+                    .await;
+                let retry = res.headers().get("retry-after").is_some();
+                (res.status().as_u16(), retry)
+            })
+        })
+        .collect();
+    let mut counts = std::collections::BTreeMap::new();
+    for f in flood {
+        let (status, retry) = f.await.unwrap();
+        assert!(status == 401 || (status == 429 && retry), "status {status}");
+        *counts.entry(status).or_insert(0u32) += 1;
+    }
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    sampler.await.unwrap();
+    let (health_ok, slowest) = health.await.unwrap();
+    let peak = peak.load(std::sync::atomic::Ordering::SeqCst);
+    println!(
+        "login flood: 400 wrong logins -> {counts:?}; RSS {before} MiB before, peak {peak} MiB; \
+         /healthz answered {health_ok} times, slowest {slowest:?}"
+    );
+    assert!(
+        counts.get(&429).is_some(),
+        "the flood is throttled: {counts:?}"
+    );
+    assert!(health_ok > 0);
+    assert!(
+        peak < before + 100,
+        "hashing is bounded: RSS went from {before} to {peak} MiB"
+    );
+    // the real user, from another address, still signs in
+    let other = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .build()
+        .unwrap();
+    let res = other
+        .post(format!("{}/api/v1/auth/login", srv.base))
+        .json(&json!({"email": "victim@test.berth", "password": "victim-password-1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "no lock-out from another address");
+}

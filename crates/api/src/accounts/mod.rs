@@ -4,8 +4,12 @@
 
 mod password;
 pub mod secrets;
+pub mod throttle;
 
 use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Mutex, PoisonError};
+use std::time::Instant;
 
 use berth_shared::auth::{Role, TokenCreated, TokenInfo, UserInfo};
 use berth_shared::users::{CreateUserRequest, UpdateUserRequest};
@@ -13,6 +17,7 @@ use berth_shared::FieldError;
 use chrono::{DateTime, TimeZone, Utc};
 
 use crate::store::{now_ms, NewKeypair, Store, StoreError, TokenRow, UserRow};
+use throttle::Throttle;
 
 /// The project every user joins when none is named.
 pub const DEFAULT_PROJECT: &str = "default";
@@ -30,6 +35,12 @@ pub enum AccountError {
     /// The thing does not exist (or is not the caller's).
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// Too many failed logins: try again after this long.
+    #[error("too many failed logins")]
+    Throttled(std::time::Duration),
+    /// Too many passwords are being checked at once: try again shortly.
+    #[error("too many logins at once")]
+    Busy,
     /// A storage failure.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -206,11 +217,34 @@ pub async fn authenticate(
         password.to_string(),
         row.as_ref().map(|r| r.password_hash.clone()),
     )
-    .await;
+    .await?;
     match row {
         Some(row) if ok && row.is_active != 0 => user_info(store, &row.id).await,
         _ => Err(AccountError::Unauthenticated),
     }
+}
+
+/// [`authenticate`] for a client at `addr`, refused before any hashing
+/// when it failed too often (see [`throttle`]).
+pub async fn authenticate_throttled(
+    store: &Store,
+    throttle: &Mutex<Throttle>,
+    addr: IpAddr,
+    email: &str,
+    password: &str,
+) -> Result<UserInfo, AccountError> {
+    let email = normalise_email(email);
+    let locked = || throttle.lock().unwrap_or_else(PoisonError::into_inner);
+    locked()
+        .check(&email, addr, Instant::now())
+        .map_err(AccountError::Throttled)?;
+    let outcome = authenticate(store, &email, password).await;
+    match &outcome {
+        Ok(_) => locked().succeeded(&email, addr),
+        Err(AccountError::Unauthenticated) => locked().failed(&email, addr, Instant::now()),
+        Err(_) => {}
+    }
+    outcome
 }
 
 /// Starts a browser login; the cookie token (shown only here).

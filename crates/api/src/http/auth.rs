@@ -1,6 +1,8 @@
 //! `/api/v1/auth/*`: login, logout, me, personal API tokens.
 
-use axum::extract::{Path, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -27,9 +29,12 @@ pub fn router() -> Router<ApiContext> {
         .route("/auth/tokens/{id}", delete(revoke_token))
 }
 
-fn session_cookie(value: String, max_age_secs: i64) -> HeaderValue {
+/// The login cookie; `Secure` when the server is reached over HTTPS
+/// (`--secure-cookies`, behind a TLS proxy).
+fn session_cookie(value: String, max_age_secs: i64, secure: bool) -> HeaderValue {
     let cookie = Cookie::build((SESSION_COOKIE, value))
         .http_only(true)
+        .secure(secure)
         .same_site(SameSite::Strict)
         .path("/")
         .max_age(cookie::time::Duration::seconds(max_age_secs))
@@ -40,10 +45,19 @@ fn session_cookie(value: String, max_age_secs: i64) -> HeaderValue {
 
 async fn login(
     State(ctx): State<ApiContext>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
     req.validate().map_err(ApiError::Invalid)?;
-    let user = match accounts::authenticate(ctx.store(), &req.email, &req.password).await {
+    let user = match accounts::authenticate_throttled(
+        ctx.store(),
+        ctx.login_throttle(),
+        peer.ip(),
+        &req.email,
+        &req.password,
+    )
+    .await
+    {
         Ok(user) => user,
         Err(AccountError::Unauthenticated) => return Err(ApiError::LoginFailed),
         Err(e) => return Err(e.into()),
@@ -53,7 +67,11 @@ async fn login(
     let mut res = ApiJson(user).into_response();
     res.headers_mut().insert(
         header::SET_COOKIE,
-        session_cookie(token, i64::from(ttl_hours) * 3600),
+        session_cookie(
+            token,
+            i64::from(ttl_hours) * 3600,
+            ctx.config().secure_cookies,
+        ),
     );
     Ok(res)
 }
@@ -63,8 +81,10 @@ async fn logout(State(ctx): State<ApiContext>, parts: Parts) -> ApiResult<Respon
         accounts::end_login(ctx.store(), &token).await?;
     }
     let mut res = StatusCode::NO_CONTENT.into_response();
-    res.headers_mut()
-        .insert(header::SET_COOKIE, session_cookie(String::new(), 0));
+    res.headers_mut().insert(
+        header::SET_COOKIE,
+        session_cookie(String::new(), 0, ctx.config().secure_cookies),
+    );
     Ok(res)
 }
 

@@ -51,6 +51,14 @@ pub enum ApiError {
     /// Not JSON: 415.
     #[error("expected application/json")]
     UnsupportedMediaType,
+    /// Too many attempts: 429 with `Retry-After` (whole seconds, at least 1).
+    #[error("too many requests: {detail}")]
+    TooManyRequests {
+        /// Seconds to wait.
+        retry_after_secs: u64,
+        /// What to do.
+        detail: String,
+    },
     /// A dependency is down: 503.
     #[error("unavailable: {0}")]
     Unavailable(String),
@@ -137,6 +145,12 @@ impl ApiError {
                 "Unsupported media type",
                 Some("Send the body as application/json.".into()),
             ),
+            TooManyRequests { detail, .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-requests",
+                "Too many requests",
+                Some(detail.clone()),
+            ),
             Unavailable(d) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
@@ -159,6 +173,12 @@ impl IntoResponse for ApiError {
             tracing::error!(error = %msg, "request failed");
         }
         let (status, kind, title, detail) = self.parts();
+        let retry_after = match &self {
+            ApiError::TooManyRequests {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            _ => None,
+        };
         let errors = match self {
             ApiError::Invalid(errors) => errors,
             _ => Vec::new(),
@@ -175,6 +195,10 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static(PROBLEM_CONTENT_TYPE),
         );
+        if let Some(secs) = retry_after {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+        }
         if status == StatusCode::UNAUTHORIZED {
             res.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
@@ -194,6 +218,25 @@ impl From<AccountError> for ApiError {
         match e {
             AccountError::Invalid(errors) => ApiError::Invalid(errors),
             AccountError::Unauthenticated => ApiError::Unauthorized,
+            AccountError::Throttled(wait) => {
+                let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+                ApiError::TooManyRequests {
+                    retry_after_secs: secs,
+                    detail: format!(
+                        "Too many failed sign-ins from this address; try again in {} (or reset the password with an admin).",
+                        if secs >= 60 {
+                            format!("{} min", secs.div_ceil(60))
+                        } else {
+                            format!("{secs} s")
+                        }
+                    ),
+                }
+            }
+            AccountError::Busy => ApiError::TooManyRequests {
+                retry_after_secs: 1,
+                detail: "The server is checking many sign-ins at once; try again in a second."
+                    .into(),
+            },
             AccountError::NotFound(what) => ApiError::NotFound(what),
             AccountError::Store(e) => e.into(),
             AccountError::Internal(msg) => ApiError::Internal(msg),
