@@ -93,3 +93,100 @@ async fn a_huge_log_is_read_as_a_bounded_tail_and_downloads_whole() {
     .await;
     c.delete(&format!("/api/v1/sessions/{id}")).await;
 }
+
+#[tokio::test]
+async fn numbers_and_references_beyond_the_documented_bounds_are_422() {
+    let srv = TestServer::start().await;
+    let c = srv.admin().await;
+    let batch = |extra: serde_json::Value| {
+        let mut body = json!({"type": "batch", "image": IMAGE, "startup_command": "sleep 600",
+            "resources": {"cpu": 0.25, "mem": "64m"}});
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        body
+    };
+    for (extra, field) in [
+        (json!({"batch_timeout": 1u64 << 62}), "batch_timeout"),
+        (json!({"batch_timeout": u64::MAX}), "batch_timeout"),
+        (json!({"starts_at": "9999-01-01T00:00:00Z"}), "starts_at"),
+        (
+            json!({"resources": {"cpu": 1e-10, "mem": "64m"}}),
+            "resources.cpu",
+        ),
+        (
+            json!({"resources": {"cpu": 1e9, "mem": "64m"}}),
+            "resources.cpu",
+        ),
+        (
+            json!({"resources": {"cpu": 1, "mem": "999999t"}}),
+            "resources.mem",
+        ),
+        (json!({"image": "Not An Image!!"}), "image"),
+        (json!({"image": "x:99999/y"}), "image"),
+        (
+            json!({"startup_command": "x".repeat(70_000)}),
+            "startup_command",
+        ),
+    ] {
+        let body = problem(
+            c.post("/api/v1/sessions", &batch(extra.clone())).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        let fields: Vec<String> = field_errors(&body).into_iter().map(|(f, _)| f).collect();
+        assert_eq!(fields, [field], "{extra}: {body}");
+    }
+    assert!(berth_testkit::containers_of(&srv.instance()).is_empty());
+
+    // the longest limit allowed runs, and its watcher ends it on request
+    let s = c
+        .launch(batch(json!({"batch_timeout": 366 * 86_400})))
+        .await;
+    let id = s["id"].as_str().unwrap();
+    c.wait_status(id, "RUNNING").await;
+    assert_eq!(
+        c.delete(&format!("/api/v1/sessions/{id}")).await.status(),
+        202
+    );
+    let done = c.wait_status(id, "TERMINATED").await;
+    assert_eq!(done["status_info"], "user-requested");
+    let agents = c.get_json("/api/v1/agents").await;
+    assert_eq!(agents["items"][0]["cpu_used"], 0.0, "its capacity is back");
+}
+
+#[tokio::test]
+async fn a_stored_time_limit_past_the_clock_survives_a_restart() {
+    let srv = TestServer::start().await;
+    let c = srv.admin().await;
+    let s = c
+        .launch(
+            json!({"type": "batch", "image": IMAGE, "startup_command": "sleep 600",
+            "resources": {"cpu": 0.25, "mem": "64m"}, "batch_timeout": 60}),
+        )
+        .await;
+    let id = s["id"].as_str().unwrap().to_string();
+    c.wait_status(&id, "RUNNING").await;
+    // written by an older server without the bound
+    let n = srv
+        .execute_sql(
+            "UPDATE sessions SET batch_timeout = 9223372036854775807 WHERE id = $1",
+            &[&id],
+        )
+        .await;
+    assert_eq!(n, 1);
+    let srv = srv.restart().await;
+    let c = srv.admin().await;
+    let running = c.get_json(&format!("/api/v1/sessions/{id}")).await;
+    assert_eq!(running["status"], "RUNNING");
+    // its watcher is alive: the container's end is noticed
+    let cid = running["kernels"][0]["container_id"].as_str().unwrap();
+    let killed = tokio::process::Command::new("docker")
+        .args(["kill", cid])
+        .output()
+        .await
+        .unwrap();
+    assert!(killed.status.success(), "docker kill");
+    let done = c.wait_status(&id, "TERMINATED").await;
+    assert_eq!(done["status_info"], "failed", "{done:#}");
+}

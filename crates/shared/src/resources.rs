@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::bytes::ByteSize;
+use crate::sessions::limits::MAX_POLICY_SECS;
 use crate::validate::{self, Errors, Invalid};
 use crate::FieldError;
 
@@ -193,11 +194,29 @@ impl ResourcePolicy {
         let mut errs = Errors::new();
         errs.check("name", validate::required(&self.name));
         errs.check("name", validate::max_chars(&self.name, 64));
-        if !(self.max_total_cpu.is_finite() && self.max_total_cpu >= 0.0) {
+        if !(self.max_total_cpu.is_finite() && (0.0..=1_000_000.0).contains(&self.max_total_cpu)) {
             errs.check(
                 "max_total_cpu",
-                Err(Invalid::new("out_of_range", "Cannot be negative.")),
+                Err(Invalid::new(
+                    "out_of_range",
+                    "Between 0 and 1,000,000 cores.",
+                )),
             );
+        }
+        let secs = [
+            ("max_session_lifetime", Some(self.max_session_lifetime)),
+            ("idle_timeout", self.idle_timeout),
+        ];
+        for (field, value) in secs {
+            if value.is_some_and(|v| v > MAX_POLICY_SECS) {
+                errs.check(
+                    field,
+                    Err(Invalid::new(
+                        "out_of_range",
+                        format!("At most {} days.", MAX_POLICY_SECS / 86_400),
+                    )),
+                );
+            }
         }
         errs.finish()
     }

@@ -13,8 +13,8 @@ use berth_shared::auth::UserInfo;
 use berth_shared::bytes::ByteSize;
 use berth_shared::resources::{ResourceBounds, ResourcePolicy};
 use berth_shared::sessions::{
-    preopen_ports_allowed, session_name, CreateSessionRequest, Mount, PortRules, SessionInfo,
-    SessionType, DEFAULT_CPU, DEFAULT_MEM, DEFAULT_SHMEM,
+    limits, preopen_ports_allowed, session_name, CreateSessionRequest, Mount, PortRules,
+    SessionInfo, SessionType, DEFAULT_CPU, DEFAULT_MEM, DEFAULT_SHMEM,
 };
 use berth_shared::FieldError;
 use rand::distributions::{Alphanumeric, DistString};
@@ -43,6 +43,10 @@ pub async fn create(
     req: &CreateSessionRequest,
 ) -> SessionResult<Vec<SessionInfo>> {
     req.validate().map_err(SessionError::Invalid)?;
+    if let Some(at) = req.starts_at {
+        limits::starts_at(at, chrono::Utc::now())
+            .map_err(|e| SessionError::Invalid(vec![e.at("starts_at")]))?;
+    }
     let store = svc.store();
     let owner = owner(svc, caller, req.owner_email.as_deref()).await?;
     let project = project_of(&owner, req.project.as_deref())?;
@@ -442,6 +446,7 @@ impl Plan<'_> {
                         SessionType::Interactive => None,
                     },
                     starts_at: req.starts_at.map(|t| t.timestamp_millis()),
+                    // bounded by the shared rule (a year); min() only keeps the cast honest
                     batch_timeout: req.batch_timeout.map(|t| t.min(i64::MAX as u64) as i64),
                     designated_agent: req.agent.clone(),
                     agent: None,

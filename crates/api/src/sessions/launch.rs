@@ -251,7 +251,8 @@ async fn wait_for_end(
 /// Waits for the main container to exit (or the batch time limit), then
 /// ends the session with the reason.
 pub(super) async fn watch(svc: Shared, s: SessionRow, cid: String, timeout: Option<Duration>) {
-    let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
+    // checked: a limit past the clock's range means no deadline, not a panic
+    let deadline = timeout.and_then(|t| tokio::time::Instant::now().checked_add(t));
     let Some(outcome) = wait_for_end(&svc, &cid, deadline).await else {
         return;
     };

@@ -3,6 +3,7 @@
 //! the server), and the session as the API shows it.
 
 mod idle;
+pub mod limits;
 mod ports;
 mod request;
 mod status;

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::SessionType;
+use super::{limits, SessionType};
 use crate::bytes::{ByteSize, MIB};
 use crate::folders::folder_name;
 use crate::validate::{Errors, Invalid};
@@ -268,24 +268,26 @@ impl CreateSessionRequest {
                 "environment",
                 Err(Invalid::new("required", "Choose an environment.")),
             ),
-            _ => {}
+            (Some(img), None) => errs.check("image", limits::image_reference(img)),
+            (None, Some(env)) => {
+                let reference = match &self.version {
+                    Some(v) => format!("{env}:{v}"),
+                    None => env.clone(),
+                };
+                errs.check("environment", limits::image_reference(&reference));
+            }
         }
         let r = &self.resources;
         if let Some(cpu) = r.cpu {
-            if !(cpu.is_finite() && cpu > 0.0) {
-                errs.check(
-                    "resources.cpu",
-                    Err(Invalid::new("out_of_range", "CPU must be more than 0.")),
-                );
-            }
+            errs.check("resources.cpu", limits::cpu_amount(cpu));
         }
         if let Some(mem) = r.mem {
-            if mem.0 < MIN_MEM.0 {
+            if mem.0 < MIN_MEM.0 || mem > limits::MAX_MEM {
                 errs.check(
                     "resources.mem",
                     Err(Invalid::new(
                         "out_of_range",
-                        format!("Memory must be at least {MIN_MEM}."),
+                        format!("Memory must be between {MIN_MEM} and {}.", limits::MAX_MEM),
                     )),
                 );
             }
@@ -302,18 +304,52 @@ impl CreateSessionRequest {
             );
         }
         for (slot, v) in &r.accelerators {
-            if !(v.is_finite() && *v >= 0.0) {
+            if !(v.is_finite() && (0.0..=limits::MAX_ACCELERATOR).contains(v)) {
                 errs.check(
                     &format!("resources.accelerators.{slot}"),
                     Err(Invalid::new(
                         "out_of_range",
-                        "An accelerator amount cannot be negative.",
+                        format!("Between 0 and {}.", limits::MAX_ACCELERATOR),
                     )),
                 );
             }
         }
-        for name in self.env.keys() {
+        if self.env.len() > limits::MAX_ENV_VARS {
+            errs.check(
+                "env",
+                Err(Invalid::new(
+                    "out_of_range",
+                    format!("At most {} variables.", limits::MAX_ENV_VARS),
+                )),
+            );
+        }
+        for (name, value) in &self.env {
             errs.check(&format!("env.{name}"), env_name(name));
+            if value.len() > limits::MAX_ENV_VALUE_BYTES {
+                errs.check(
+                    &format!("env.{name}"),
+                    Err(Invalid::new(
+                        "too_long",
+                        format!(
+                            "A value may be at most {} bytes.",
+                            limits::MAX_ENV_VALUE_BYTES
+                        ),
+                    )),
+                );
+            }
+        }
+        if self
+            .startup_command
+            .as_ref()
+            .is_some_and(|c| c.len() > limits::MAX_STARTUP_COMMAND_BYTES)
+        {
+            errs.check(
+                "startup_command",
+                Err(Invalid::new(
+                    "too_long",
+                    format!("At most {} bytes.", limits::MAX_STARTUP_COMMAND_BYTES),
+                )),
+            );
         }
         if let Some(n) = self.nthreads {
             if n == 0 || n > MAX_NTHREADS {
@@ -352,14 +388,8 @@ impl CreateSessionRequest {
                         )),
                     );
                 }
-                if self.batch_timeout == Some(0) {
-                    errs.check(
-                        "batch_timeout",
-                        Err(Invalid::new(
-                            "out_of_range",
-                            "The maximum run time must be at least 1 second.",
-                        )),
-                    );
+                if let Some(t) = self.batch_timeout {
+                    errs.check("batch_timeout", limits::batch_timeout(t));
                 }
             }
             SessionType::Interactive => {
