@@ -74,9 +74,14 @@ pub async fn build(config: Config) -> Result<App, StartError> {
     let storage = Storage::open(&config.db.data_dir).map_err(StartError::Storage)?;
     let ctx = Services::new(config, store, runtime, storage, instance);
     resources::agents::refresh_local(&ctx).await;
-    if let Err(e) = sessions::recover(&ctx).await {
-        tracing::error!(error = %e, "recovery after start failed");
-    }
+    let reconciled = match sessions::recover(&ctx).await {
+        Ok(done) => done,
+        Err(e) => {
+            tracing::error!(error = %e, "reconciling after start failed; retrying");
+            false
+        }
+    };
+    sessions::reconcile::spawn(ctx.clone(), reconciled);
     scheduler::spawn(ctx.clone());
     crate::idle::spawn(ctx.clone());
     spawn_login_sweeper(ctx.clone());

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use berth_shared::health::{ComponentHealth, Health};
+use berth_shared::health::{ComponentHealth, DockerHealth, Health};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -15,6 +15,7 @@ use crate::folders::fs::Storage;
 use crate::idle::Monitor;
 use crate::images::Commits;
 use crate::runtime::Runtime;
+use crate::sessions::Tasks;
 use crate::store::Store;
 
 /// Everything a request or a background task may need.
@@ -30,6 +31,8 @@ pub struct Services {
     events: Events,
     wake: Notify,
     login_throttle: std::sync::Mutex<Throttle>,
+    tasks: Tasks,
+    engine: std::sync::RwLock<Option<DockerHealth>>,
     instance: String,
     shutdown: CancellationToken,
 }
@@ -57,6 +60,8 @@ impl Services {
             events: Events::default(),
             wake: Notify::new(),
             login_throttle: Default::default(),
+            tasks: Tasks::default(),
+            engine: Default::default(),
             instance,
             shutdown: CancellationToken::new(),
         })
@@ -100,6 +105,27 @@ impl Services {
     /// Session events.
     pub fn events(&self) -> &Events {
         &self.events
+    }
+
+    /// What this process is doing to which session (launch, watch, stop).
+    pub fn tasks(&self) -> &Tasks {
+        &self.tasks
+    }
+
+    /// Keeps the engine's latest probe (the reconciler probes it).
+    pub fn remember_engine(&self, health: DockerHealth) {
+        *self
+            .engine
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(health);
+    }
+
+    /// The engine's latest probe, if any yet.
+    pub fn engine(&self) -> Option<DockerHealth> {
+        self.engine
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// Failed-login counts (see `accounts::throttle`).

@@ -172,3 +172,112 @@ async fn a_login_flood_keeps_memory_bounded_and_health_answers() {
         .unwrap();
     assert_eq!(res.status(), 200, "no lock-out from another address");
 }
+
+/// The sessions of a list page (admin: everyone's).
+async fn all_sessions(c: &berth_testkit::Api) -> Vec<serde_json::Value> {
+    let list = c.get_json("/api/v1/sessions?page_size=100").await;
+    list["items"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn kill_9_while_twenty_sessions_launch_leaves_nothing_behind() {
+    let mut srv = ServerProcess::start(BIN, &[]).await;
+    let c = srv.admin().await;
+    let res = c
+        .post(
+            "/api/v1/sessions",
+            &json!({"image": IMAGE, "count": 20, "resources": {"cpu": 0.1, "mem": "32m"}}),
+        )
+        .await;
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    // somewhere in the middle of the launches (not a timed assertion)
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    srv.signal("KILL").await;
+    srv.wait_exit(Duration::from_secs(30))
+        .await
+        .expect("killed");
+    srv.start_again().await;
+    let c = srv.admin().await;
+
+    // every session settles: RUNNING, or an explained ERROR
+    let mut sessions = Vec::new();
+    for _ in 0..600 {
+        sessions = all_sessions(&c).await;
+        let settled = sessions
+            .iter()
+            .all(|s| s["status"] == "RUNNING" || s["status"] == "ERROR");
+        if settled {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(sessions.len(), 20);
+    let (mut running, mut errors) = (0, 0);
+    let mut cpu = 0.0;
+    for s in &sessions {
+        match s["status"].as_str().unwrap() {
+            "RUNNING" => {
+                running += 1;
+                cpu += s["resources"]["cpu"].as_f64().unwrap();
+                let cid = s["kernels"][0]["container_id"]
+                    .as_str()
+                    .expect("its container");
+                let out = tokio::process::Command::new("docker")
+                    .args(["inspect", "--format", "{{.State.Running}}", cid])
+                    .output()
+                    .await
+                    .unwrap();
+                assert!(out.status.success(), "docker inspect {cid}");
+                assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "true");
+            }
+            "ERROR" => {
+                errors += 1;
+                assert!(
+                    s["status_data"]["error"]["repr"].is_string(),
+                    "an ERROR says why: {s:#}"
+                );
+            }
+            other => panic!("unsettled {other}: {s:#}"),
+        }
+    }
+    println!("kill -9 during 20 launches: {running} RUNNING, {errors} ERROR after restart");
+    // no container without a live session
+    let containers = berth_testkit::containers_of(&srv.instance());
+    assert_eq!(
+        containers.len(),
+        running,
+        "one container per RUNNING session"
+    );
+    // no capacity held by a session that is not live
+    let agents = c.get_json("/api/v1/agents").await;
+    let used = agents["items"][0]["cpu_used"].as_f64().unwrap();
+    assert!(
+        (used - cpu).abs() < 1e-6,
+        "agent holds {used}, RUNNING sessions {cpu}"
+    );
+
+    for s in &sessions {
+        if s["status"] == "RUNNING" {
+            let id = s["id"].as_str().unwrap();
+            assert_eq!(
+                c.delete(&format!("/api/v1/sessions/{id}")).await.status(),
+                202
+            );
+        }
+    }
+    for _ in 0..600 {
+        if berth_testkit::containers_of(&srv.instance()).is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let left = berth_testkit::containers_of(&srv.instance());
+    let states: Vec<String> = all_sessions(&c)
+        .await
+        .iter()
+        .map(|s| format!("{} {}", s["status"], s["status_info"]))
+        .collect();
+    assert!(left.is_empty(), "{left:?}\n{states:?}\n{}", srv.output());
+    let agents = c.get_json("/api/v1/agents").await;
+    assert_eq!(agents["items"][0]["cpu_used"], 0.0);
+}

@@ -7,11 +7,13 @@
 
 mod client;
 mod docker;
+mod engine_proxy;
 mod process;
 mod server;
 
 pub use client::{field_errors, problem, Api};
 pub use docker::{containers_of, remove_containers};
+pub use engine_proxy::EngineProxy;
 pub use process::ServerProcess;
 pub use server::TestServer;
 

@@ -323,9 +323,10 @@ impl From<AppError> for ApiError {
 
 impl From<RuntimeError> for ApiError {
     fn from(e: RuntimeError) -> Self {
-        match e {
-            RuntimeError::Unreachable { .. } => ApiError::Unavailable(e.to_string()),
-            other => ApiError::Internal(other.to_string()),
+        if e.is_unreachable() {
+            ApiError::Unavailable(e.to_string())
+        } else {
+            ApiError::Internal(e.to_string())
         }
     }
 }

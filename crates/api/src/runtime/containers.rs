@@ -73,10 +73,14 @@ pub enum Exit {
 pub struct OurContainer {
     /// Container id.
     pub id: String,
+    /// `berth.session` label.
+    pub session: Option<String>,
     /// `berth.kernel` label.
     pub kernel: Option<String>,
     /// Whether it runs.
     pub running: bool,
+    /// Created but never started (a launch stopped between the two).
+    pub created_only: bool,
 }
 
 pub(super) fn is_404(e: &bollard::errors::Error) -> bool {
@@ -146,6 +150,16 @@ impl Runtime {
             return Err(e.into());
         }
         Ok(created.id)
+    }
+
+    /// Starts a created (or stopped) container.
+    pub async fn start(&self, id: &str) -> Result<(), RuntimeError> {
+        let docker = self.client().await?;
+        match docker.start_container(id, None).await {
+            Ok(()) => Ok(()),
+            Err(e) if is_404(&e) => Err(RuntimeError::ContainerNotFound(id.to_string())),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Asks the main process to stop (SIGTERM), killing it after `grace_secs`.
@@ -236,10 +250,16 @@ impl Runtime {
             .list_containers(Some(opts))
             .await?
             .into_iter()
-            .map(|c| OurContainer {
-                id: c.id.unwrap_or_default(),
-                kernel: c.labels.and_then(|l| l.get(LABEL_KERNEL).cloned()),
-                running: c.state.map(|s| s.to_string() == "running").unwrap_or(false),
+            .map(|c| {
+                let state = c.state.map(|s| s.to_string()).unwrap_or_default();
+                let label = |name: &str| c.labels.as_ref().and_then(|l| l.get(name).cloned());
+                OurContainer {
+                    id: c.id.clone().unwrap_or_default(),
+                    session: label(LABEL_SESSION),
+                    kernel: label(LABEL_KERNEL),
+                    running: state == "running",
+                    created_only: state == "created",
+                }
             })
             .collect())
     }

@@ -49,6 +49,25 @@ pub enum RuntimeError {
     Engine(#[from] bollard::errors::Error),
 }
 
+impl RuntimeError {
+    /// The engine could not be reached (or did not answer in time), as
+    /// opposed to an engine that answered with an error: "cannot tell now".
+    pub fn is_unreachable(&self) -> bool {
+        use bollard::errors::Error as E;
+        match self {
+            RuntimeError::Unreachable { .. } => true,
+            RuntimeError::Engine(e) => matches!(
+                e,
+                E::IOError { .. }
+                    | E::HyperLegacyError { .. }
+                    | E::RequestTimeoutError
+                    | E::SocketNotFoundError(_)
+            ),
+            _ => false,
+        }
+    }
+}
+
 /// An image as the server cares about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageInfo {

@@ -1,7 +1,7 @@
 //! What every end of a session does, in this order: keep each container's
 //! last output and exit code, remove the containers, give the capacity
 //! back, close its apps (their proxy ports return), then record the final
-//! status.
+//! status. Nothing after the removal happens while a container stays.
 
 use super::status::{self, Change};
 use crate::services::Services;
@@ -34,8 +34,12 @@ pub(super) async fn release(svc: &Services, s: &SessionRow) {
 }
 
 /// Keeps the logs, removes the containers, releases, records the end.
+/// A container the engine could not remove (it may still run) is never
+/// forgotten: the session stays as it is, capacity held, and the
+/// reconciler ends it once the engine answers.
 pub(super) async fn finish(svc: &Services, s: &SessionRow, end: Change<'_>) {
     let kernels = svc.store().kernels_of(&s.id).await.unwrap_or_default();
+    let mut kept = 0;
     for k in &kernels {
         if let Some(cid) = &k.container_id {
             let logs = svc.runtime().logs_to_keep(cid).await;
@@ -51,9 +55,13 @@ pub(super) async fn finish(svc: &Services, s: &SessionRow, end: Change<'_>) {
                 tracing::warn!(kernel = %k.id, error = %e, "could not keep logs");
             }
             if let Err(e) = svc.runtime().remove(cid).await {
-                tracing::warn!(container = %cid, error = %e, "could not remove container");
+                tracing::warn!(container = %cid, error = %e, "could not remove container; the session ends when the engine answers");
+                kept += 1;
             }
         }
+    }
+    if kept > 0 {
+        return;
     }
     release(svc, s).await;
     svc.apps().close_session(&s.id);

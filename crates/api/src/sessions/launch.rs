@@ -10,6 +10,7 @@ use serde_json::json;
 
 use super::finish::finish;
 use super::status::{self, error_data, Change};
+use super::tasks::Task;
 use crate::runtime::{
     Bind, ContainerSpec, Exit, LABEL_INSTANCE, LABEL_KERNEL, LABEL_SESSION, WORK_DIR,
 };
@@ -118,7 +119,7 @@ fn type_of(s: &SessionRow) -> SessionType {
 }
 
 /// Ends a session that could not start, from PREPARING, with the reason.
-async fn failed_to_start(svc: &Services, s: &SessionRow, src: &str, repr: String) {
+pub(super) async fn failed_to_start(svc: &Services, s: &SessionRow, src: &str, repr: String) {
     let end = Change::new(&[Preparing], SessionStatus::Error)
         .because(reason::FAILED_TO_START)
         .with_data(error_data(src, repr));
@@ -128,6 +129,10 @@ async fn failed_to_start(svc: &Services, s: &SessionRow, src: &str, repr: String
 /// Creates and starts the container, then watches it. Called by the
 /// scheduler loop once the session holds capacity (SCHEDULED).
 pub async fn launch(svc: Shared, session_id: String) {
+    // the reconciler leaves a session alone while this runs
+    let Some(_claim) = svc.tasks().claim(Task::Launching, &session_id) else {
+        return;
+    };
     let Ok(Some(s)) = svc.store().session(&session_id).await else {
         return;
     };
@@ -150,39 +155,44 @@ pub async fn launch(svc: Shared, session_id: String) {
     let session_type = type_of(&s);
     let spec = spec(svc.instance(), &s, session_type, &env, &k, binds);
     match svc.runtime().run_container(&spec).await {
-        Ok(cid) => {
-            if let Err(e) = svc.store().set_kernel_container(&k.id, &cid).await {
-                tracing::error!(error = %e, "could not record a container");
-            }
-            if has_ssh(&svc, &s).await {
-                let keygen = ["/bin/sh".to_string(), "-c".into(), SSH_KEYGEN.into()];
-                match svc.runtime().exec_output(&cid, &keygen).await {
-                    Ok(out) if out.code == Some(0) => {}
-                    // the session still works without SSH; the output may hold no key, but is not logged
-                    Ok(out) => {
-                        tracing::warn!(session = %s.id, code = ?out.code, "making the SSH key failed")
-                    }
-                    Err(e) => {
-                        tracing::warn!(session = %s.id, error = %e, "making the SSH key failed")
-                    }
-                }
-            }
-            match status::change(&svc, &s, Change::new(&[Preparing], Running)).await {
-                Ok(true) => {
-                    let timeout = s
-                        .batch_timeout
-                        .map(|t| Duration::from_secs(t.max(0) as u64));
-                    tokio::spawn(watch(svc.clone(), s, cid, timeout));
-                }
-                // terminated while starting: whoever ended it cleans up; make sure the container goes
-                _ => {
-                    let _ = svc.runtime().remove(&cid).await;
-                }
-            }
-        }
+        Ok(cid) => started(&svc, &s, &k, cid).await,
         Err(e) => {
             tracing::warn!(session = %s.id, error = %e, "session failed to start");
             failed_to_start(&svc, &s, "agent", e.to_string()).await;
+        }
+    }
+}
+
+/// A PREPARING session's container runs: record it, make the SSH key,
+/// record RUNNING and watch it. Also how the reconciler adopts a container
+/// a crashed launch had started.
+pub(super) async fn started(svc: &Shared, s: &SessionRow, k: &KernelRow, cid: String) {
+    if let Err(e) = svc.store().set_kernel_container(&k.id, &cid).await {
+        tracing::error!(error = %e, "could not record a container");
+    }
+    if has_ssh(svc, s).await {
+        let keygen = ["/bin/sh".to_string(), "-c".into(), SSH_KEYGEN.into()];
+        match svc.runtime().exec_output(&cid, &keygen).await {
+            Ok(out) if out.code == Some(0) => {}
+            // the session still works without SSH; the output may hold no key, but is not logged
+            Ok(out) => {
+                tracing::warn!(session = %s.id, code = ?out.code, "making the SSH key failed")
+            }
+            Err(e) => {
+                tracing::warn!(session = %s.id, error = %e, "making the SSH key failed")
+            }
+        }
+    }
+    match status::change(svc, s, Change::new(&[Preparing], Running)).await {
+        Ok(true) => {
+            let timeout = s
+                .batch_timeout
+                .map(|t| Duration::from_secs(t.max(0) as u64));
+            tokio::spawn(watch(svc.clone(), s.clone(), cid, timeout));
+        }
+        // terminated while starting: whoever ended it cleans up; make sure the container goes
+        _ => {
+            let _ = svc.runtime().remove(&cid).await;
         }
     }
 }
@@ -251,6 +261,9 @@ async fn wait_for_end(
 /// Waits for the main container to exit (or the batch time limit), then
 /// ends the session with the reason.
 pub(super) async fn watch(svc: Shared, s: SessionRow, cid: String, timeout: Option<Duration>) {
+    let Some(_claim) = svc.tasks().claim(Task::Watching, &s.id) else {
+        return;
+    };
     // checked: a limit past the clock's range means no deadline, not a panic
     let deadline = timeout.and_then(|t| tokio::time::Instant::now().checked_add(t));
     let Some(outcome) = wait_for_end(&svc, &cid, deadline).await else {

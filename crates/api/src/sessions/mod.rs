@@ -6,7 +6,9 @@
 //!   history entry and the event, together);
 //! - `launch`: SCHEDULED → RUNNING, and the watcher of a running session;
 //! - `terminate` and `finish`: ending a session, and what every end does;
-//! - `recover`: making the database and the engine agree after a start;
+//! - `reconcile`: making the engine match the database, at start and
+//!   whenever the engine comes back (`tasks`: what this process is doing
+//!   to which session, so the two never collide);
 //! - `read` and `rename`: get, list, usage, logs; rename;
 //! - `view`: rows → the API's `SessionInfo`.
 
@@ -14,9 +16,10 @@ mod create;
 mod finish;
 mod launch;
 mod read;
-mod recover;
+pub mod reconcile;
 mod rename;
 pub mod status;
+mod tasks;
 mod terminate;
 pub mod view;
 
@@ -27,8 +30,9 @@ use berth_shared::FieldError;
 pub use create::create;
 pub use launch::launch;
 pub use read::{get, list, log_download, logs, usage, LogDownload};
-pub use recover::recover;
+pub use reconcile::recover;
 pub use rename::rename;
+pub use tasks::{Task, Tasks};
 pub use terminate::{reclaim, terminate};
 
 use crate::runtime::RuntimeError;
@@ -71,9 +75,10 @@ pub enum SessionError {
 
 impl From<RuntimeError> for SessionError {
     fn from(e: RuntimeError) -> Self {
-        match e {
-            RuntimeError::Unreachable { .. } => SessionError::Unavailable(e.to_string()),
-            other => SessionError::Runtime(other),
+        if e.is_unreachable() {
+            SessionError::Unavailable(e.to_string())
+        } else {
+            SessionError::Runtime(e)
         }
     }
 }

@@ -8,6 +8,7 @@ use berth_shared::sessions::{reason, SessionInfo, SessionStatus};
 
 use super::finish::finish;
 use super::status::{self, Change};
+use super::tasks::Task;
 use super::{status_of, view, visible, SessionError, SessionResult};
 use crate::services::Shared;
 use crate::store::SessionRow;
@@ -119,6 +120,17 @@ pub(super) async fn stop_and_finish(
     info: String,
     data: Option<serde_json::Value>,
 ) {
+    let Some(_claim) = svc.tasks().claim(Task::Stopping, &s.id) else {
+        // another stop runs; a forced one still kills at once
+        if force {
+            for k in svc.store().kernels_of(&s.id).await.unwrap_or_default() {
+                if let Some(cid) = &k.container_id {
+                    let _ = svc.runtime().kill(cid).await;
+                }
+            }
+        }
+        return;
+    };
     // a cancelled commit is cleaned away before the container goes
     svc.commits().wait_done(&s.id).await;
     let grace = svc.config().stop_grace_secs.min(i32::MAX as u32) as i32;

@@ -1,0 +1,242 @@
+//! Reconciliation: makes the engine match the database, Kubernetes-style —
+//! desired state (the sessions holding capacity) against actual state (the
+//! containers labelled with this server's instance), idempotent, run at
+//! start and again whenever the engine comes back (`spawn`).
+//!
+//! Only a successful listing of the engine's containers counts as an
+//! answer: a container missing from it is *gone*; an engine that cannot be
+//! asked means *cannot tell now*, and nothing changes until it answers.
+//!
+//! - RUNNING with its container: watched (again); without: ERROR
+//!   `container-lost`.
+//! - SCHEDULED/PREPARING (a launch cut short by a crash): a container the
+//!   launch created — found by its kernel label even if its id was never
+//!   recorded — is adopted (started if it was only created); without one,
+//!   a SCHEDULED session is launched again and a PREPARING one ends in
+//!   ERROR `failed-to-start`, saying why.
+//! - TERMINATING: stopped and finished.
+//! - Any other container of this instance (no live session owns its
+//!   kernel) is removed.
+//!
+//! Sessions under a task of this process (launching, stopping) are left to
+//! that task.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use berth_shared::sessions::{reason, SessionStatus};
+
+use super::finish::finish;
+use super::launch::{failed_to_start, launch, started, watch};
+use super::status::{error_data, Change};
+use super::tasks::Task;
+use super::terminate::stop_and_finish;
+use super::{status_of, SessionResult};
+use crate::runtime::{OurContainer, RuntimeError};
+use crate::services::Shared;
+use crate::store::{now_ms, SessionRow};
+
+use SessionStatus::{Error, Preparing, Running, Scheduled, Terminating};
+
+/// How often the engine is asked whether it answers.
+const PROBE_EVERY: Duration = Duration::from_secs(2);
+
+/// What is left of a batch session's time limit, measured from its start.
+fn time_left(s: &SessionRow, now: i64) -> Option<Duration> {
+    s.batch_timeout.map(|t| {
+        let started = s.started_at.unwrap_or(s.created_at);
+        let end = started.saturating_add(t.saturating_mul(1000));
+        Duration::from_millis(end.saturating_sub(now).max(0) as u64)
+    })
+}
+
+/// Why a reconciliation pass could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ReconcileError {
+    /// The engine cannot tell what runs (down, or failing): retry later.
+    #[error("the engine cannot tell what runs: {0}")]
+    Engine(#[from] RuntimeError),
+    /// The database failed.
+    #[error(transparent)]
+    Session(#[from] super::SessionError),
+}
+
+impl From<crate::store::StoreError> for ReconcileError {
+    fn from(e: crate::store::StoreError) -> Self {
+        ReconcileError::Session(e.into())
+    }
+}
+
+/// One pass (see the module doc).
+pub async fn reconcile(svc: &Shared) -> Result<(), ReconcileError> {
+    let store = svc.store();
+    let containers = svc.runtime().our_containers(svc.instance()).await?;
+    let mut by_kernel: HashMap<&str, &OurContainer> = HashMap::new();
+    for c in &containers {
+        if let Some(k) = &c.kernel {
+            by_kernel.insert(k, c);
+        }
+    }
+    let mut owned: HashSet<String> = HashSet::new();
+    for s in store.sessions_in(&SessionStatus::HOLDING_CAPACITY).await? {
+        let kernels = store.kernels_of(&s.id).await?;
+        owned.extend(kernels.iter().map(|k| k.id.clone()));
+        let tasks = svc.tasks();
+        if tasks.runs(Task::Launching, &s.id) || tasks.runs(Task::Stopping, &s.id) {
+            continue;
+        }
+        let Some(k) = kernels.first() else { continue };
+        let found = by_kernel.get(k.id.as_str()).copied();
+        // a container created by a launch that never recorded it
+        if let Some(c) = found {
+            if k.container_id.as_deref() != Some(c.id.as_str()) {
+                tracing::info!(session = %s.id, container = %c.id, "adopting a container its launch never recorded");
+                store.set_kernel_container(&k.id, &c.id).await?;
+            }
+        }
+        match (status_of(&s), found) {
+            (Running, Some(c)) => {
+                if !tasks.runs(Task::Watching, &s.id) {
+                    tracing::info!(session = %s.id, "watching a running session again");
+                    let timeout = time_left(&s, now_ms());
+                    tokio::spawn(watch(svc.clone(), s, c.id.clone(), timeout));
+                }
+            }
+            (Running, None) => {
+                // started after the listing? ask about its own container
+                if let Some(cid) = &k.container_id {
+                    match svc.runtime().state(cid).await {
+                        Ok(None) => {}
+                        Ok(Some(_)) => continue,
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                let end = Change::new(&[Running], Error)
+                    .because(reason::CONTAINER_LOST)
+                    .with_data(error_data("agent", "its container is gone from the engine"));
+                finish(svc, &s, end).await;
+            }
+            (Scheduled | Preparing, Some(c)) => adopt(svc, s, k, c).await,
+            (Scheduled, None) => {
+                tracing::info!(session = %s.id, "launching a session again after an interrupted start");
+                tokio::spawn(launch(svc.clone(), s.id.clone()));
+            }
+            (Preparing, None) => {
+                failed_to_start(
+                    svc,
+                    &s,
+                    "other",
+                    "the server stopped while the session was starting; launch it again".into(),
+                )
+                .await;
+            }
+            (Terminating, _) => {
+                let info = s
+                    .status_info
+                    .clone()
+                    .unwrap_or_else(|| reason::USER_REQUESTED.into());
+                tokio::spawn(stop_and_finish(svc.clone(), s, false, info, None));
+            }
+            _ => {}
+        }
+    }
+    for c in &containers {
+        let live = c.kernel.as_ref().is_some_and(|k| owned.contains(k));
+        let launching = c
+            .session
+            .as_ref()
+            .is_some_and(|s| svc.tasks().runs(Task::Launching, s));
+        if !live && !launching {
+            tracing::info!(container = %c.id, "removing a container no live session owns");
+            if let Err(e) = svc.runtime().remove(&c.id).await {
+                tracing::warn!(container = %c.id, error = %e, "could not remove an orphan container");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A SCHEDULED/PREPARING session whose container exists: make it RUNNING
+/// (starting the container first if the launch only created it).
+async fn adopt(svc: &Shared, s: SessionRow, k: &crate::store::KernelRow, c: &OurContainer) {
+    if status_of(&s) == Scheduled {
+        let preparing = Change::new(&[Scheduled], Preparing).because(reason::PREPARING);
+        if !matches!(super::status::change(svc, &s, preparing).await, Ok(true)) {
+            return;
+        }
+    }
+    let s = match svc.store().session(&s.id).await {
+        Ok(Some(row)) => row,
+        _ => s,
+    };
+    if !c.running {
+        if let Err(e) = svc.runtime().start(&c.id).await {
+            let _ = svc.runtime().remove(&c.id).await;
+            return failed_to_start(svc, &s, "agent", e.to_string()).await;
+        }
+    }
+    tracing::info!(session = %s.id, container = %c.id, "adopted the container of an interrupted launch");
+    started(svc, &s, k, c.id.clone()).await;
+}
+
+/// At start: recount what agents hold, then one pass; when the engine
+/// cannot tell yet, the loop (`spawn`) retries.
+pub async fn recover(svc: &Shared) -> SessionResult<bool> {
+    crate::resources::agents::recount_usage(svc.store()).await?;
+    match reconcile(svc).await {
+        Ok(()) => Ok(true),
+        Err(ReconcileError::Engine(e)) => {
+            tracing::warn!(error = %e, "engine not reachable; reconciling when it answers");
+            Ok(false)
+        }
+        Err(ReconcileError::Session(e)) => Err(e),
+    }
+}
+
+/// Asks the engine every [`PROBE_EVERY`] whether it answers, and runs a pass
+/// whenever it answers after it did not (or after a failed pass).
+pub fn spawn(svc: Shared, reconciled: bool) {
+    tokio::spawn(async move {
+        let mut due = !reconciled;
+        loop {
+            tokio::select! {
+                _ = svc.shutdown().cancelled() => return,
+                _ = tokio::time::sleep(PROBE_EVERY) => {}
+            }
+            let health = svc.runtime().health().await;
+            let up = health.ok;
+            svc.remember_engine(health);
+            if !up {
+                due = true;
+                continue;
+            }
+            if due {
+                match reconcile(&svc).await {
+                    Ok(()) => {
+                        tracing::info!("the engine answers again; state reconciled");
+                        due = false;
+                    }
+                    Err(e) => tracing::warn!(error = %e, "reconciling failed; retrying"),
+                }
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_left_never_overflows_or_goes_negative() {
+        let mut s = crate::store::tests_support::session_row();
+        s.started_at = Some(1_000);
+        s.batch_timeout = Some(10);
+        assert_eq!(time_left(&s, 5_000), Some(Duration::from_millis(6_000)));
+        assert_eq!(time_left(&s, 50_000), Some(Duration::ZERO));
+        s.batch_timeout = Some(i64::MAX);
+        assert!(time_left(&s, 5_000).is_some());
+        s.batch_timeout = None;
+        assert_eq!(time_left(&s, 5_000), None);
+    }
+}
