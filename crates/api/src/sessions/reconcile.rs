@@ -95,13 +95,12 @@ pub async fn reconcile(svc: &Shared) -> Result<(), ReconcileError> {
             }
         }
         match (status_of(&s), found) {
-            (Running, Some(c)) => {
-                if !tasks.runs(Task::Watching, &s.id) {
-                    tracing::info!(session = %s.id, "watching a running session again");
-                    let timeout = time_left(&s, now_ms());
-                    tokio::spawn(watch(svc.clone(), s, c.id.clone(), timeout));
-                }
+            (Running, Some(c)) if !tasks.runs(Task::Watching, &s.id) => {
+                tracing::info!(session = %s.id, "watching a running session again");
+                let timeout = time_left(&s, now_ms());
+                tokio::spawn(watch(svc.clone(), s, c.id.clone(), timeout));
             }
+            (Running, Some(_)) => {}
             (Running, None) => {
                 // started after the listing? ask about its own container
                 if let Some(cid) = &k.container_id {
