@@ -153,6 +153,7 @@ async fn launch_latency() -> (Vec<Duration>, Vec<Duration>) {
             cpu: 0.25,
             mem: 64 << 20,
             shmem: 16 << 20,
+            pids_limit: 2048,
             binds: vec![],
         };
         let t0 = Instant::now();

@@ -154,6 +154,10 @@ pub struct Config {
     /// before the server exits anyway (event streams end at once).
     #[arg(long, env = "BERTH_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
     pub shutdown_grace_secs: u64,
+    /// Most processes and threads one session's container may run (a fork
+    /// bomb stops there instead of exhausting the host).
+    #[arg(long, env = "BERTH_PIDS_LIMIT", default_value_t = 2048)]
+    pub pids_limit: u32,
     /// Mark the login cookie `Secure` (set it when users reach berth over
     /// HTTPS, e.g. behind a TLS proxy).
     #[arg(long, env = "BERTH_SECURE_COOKIES")]
@@ -225,6 +229,7 @@ impl Config {
             stop_grace_secs: 10,
             shutdown_grace_secs: 10,
             secure_cookies: false,
+            pids_limit: 2048,
             idle_check_interval_ms: 15_000,
             idle_network_timeout_secs: 0,
             idle_utilization: BTreeMap::new(),

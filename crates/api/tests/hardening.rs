@@ -190,3 +190,71 @@ async fn a_stored_time_limit_past_the_clock_survives_a_restart() {
     let done = c.wait_status(&id, "TERMINATED").await;
     assert_eq!(done["status_info"], "failed", "{done:#}");
 }
+
+async fn docker_out(args: &[&str]) -> String {
+    let out = tokio::process::Command::new("docker")
+        .args(args)
+        .output()
+        .await
+        .expect("docker runs");
+    assert!(
+        out.status.success(),
+        "docker {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[tokio::test]
+async fn a_session_container_is_confined() {
+    let srv = TestServer::start_with(|c| c.pids_limit = 64).await;
+    let c = srv.admin().await;
+    let s = c
+        .launch(json!({"image": IMAGE, "resources": {"cpu": 0.1, "mem": "48m"}}))
+        .await;
+    let id = s["id"].as_str().unwrap();
+    let running = c.wait_status(id, "RUNNING").await;
+    let cid = running["kernels"][0]["container_id"].as_str().unwrap();
+    let host = docker_out(&[
+        "inspect",
+        "--format",
+        "{{.HostConfig.PidsLimit}} {{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.NanoCpus}} {{.HostConfig.SecurityOpt}} {{.HostConfig.CapDrop}}",
+        cid,
+    ])
+    .await;
+    assert_eq!(
+        host,
+        format!(
+            "64 {m} {m} 100000000 [no-new-privileges:true] [ALL]",
+            m = 48 << 20
+        )
+    );
+    // inside: no raw sockets or device nodes, no privilege gain, and a fork bomb stops at the limit
+    let status = docker_out(&["exec", cid, "cat", "/proc/self/status"]).await;
+    assert!(status.contains("NoNewPrivs:\t1"), "{status}");
+    let cap_eff = status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))
+        .map(|v| u64::from_str_radix(v.trim(), 16).unwrap())
+        .unwrap();
+    const NET_RAW: u64 = 1 << 13;
+    const MKNOD: u64 = 1 << 27;
+    assert_eq!(cap_eff & (NET_RAW | MKNOD), 0, "CapEff {cap_eff:x}");
+    let bomb = tokio::process::Command::new("docker")
+        .args([
+            "exec",
+            cid,
+            "sh",
+            "-c",
+            "for i in $(seq 1 200); do sleep 30 & done; wait",
+        ])
+        .output()
+        .await
+        .unwrap();
+    let err = String::from_utf8_lossy(&bomb.stderr);
+    assert!(
+        err.contains("Resource temporarily unavailable") || err.contains("can't fork"),
+        "forks beyond the limit fail: {err}"
+    );
+    c.delete(&format!("/api/v1/sessions/{id}")).await;
+}

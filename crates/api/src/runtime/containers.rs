@@ -23,6 +23,23 @@ pub const LABEL_INSTANCE: &str = "berth.instance";
 /// A kernel's home and working directory: scratch, gone with the container.
 pub const WORK_DIR: &str = "/home/work";
 
+/// Capabilities a kernel keeps (everything else is dropped): enough for
+/// ownership and permission fixes, switching users (sshd, `su`), low
+/// ports, sshd's chroot and its audit records. Gone, among others: raw
+/// sockets (`NET_RAW`), device nodes (`MKNOD`), file capabilities.
+const KEPT_CAPABILITIES: [&str; 10] = [
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "SETGID",
+    "SETUID",
+    "NET_BIND_SERVICE",
+    "SYS_CHROOT",
+    "AUDIT_WRITE",
+];
+
 /// What to run in one kernel container.
 #[derive(Debug, Clone)]
 pub struct ContainerSpec {
@@ -44,6 +61,8 @@ pub struct ContainerSpec {
     pub mem: i64,
     /// /dev/shm bytes.
     pub shmem: i64,
+    /// Most processes and threads inside (a fork bomb stops there).
+    pub pids_limit: i64,
     /// Host directories bind-mounted inside.
     pub binds: Vec<Bind>,
 }
@@ -112,8 +131,16 @@ impl Runtime {
             labels: Some(spec.labels.clone()),
             working_dir: Some(WORK_DIR.into()),
             host_config: Some(HostConfig {
-                nano_cpus: Some((spec.cpu * 1e9).round() as i64),
+                // the shared rule keeps cpu >= 0.01, so this is never 0 (= unlimited)
+                nano_cpus: Some((spec.cpu * 1e9).round().max(1e7) as i64),
                 memory: Some(spec.mem),
+                // no swap on top of the memory limit
+                memory_swap: Some(spec.mem),
+                pids_limit: Some(spec.pids_limit),
+                cap_drop: Some(vec!["ALL".into()]),
+                cap_add: Some(KEPT_CAPABILITIES.iter().map(|c| c.to_string()).collect()),
+                // setuid binaries cannot raise privileges
+                security_opt: Some(vec!["no-new-privileges:true".into()]),
                 shm_size: Some(spec.shmem),
                 init: Some(true),
                 // scratch: an anonymous volume, removed with the container;

@@ -50,6 +50,7 @@ const WAIT_RETRY: Duration = Duration::from_secs(2);
 /// What `k` of session `s` runs: image, command, env, labels, limits.
 fn spec(
     instance: &str,
+    pids_limit: u32,
     s: &SessionRow,
     session_type: SessionType,
     user_env: &BTreeMap<String, String>,
@@ -80,6 +81,7 @@ fn spec(
         cpu: s.cpu,
         mem: s.mem,
         shmem: s.shmem,
+        pids_limit: pids_limit.into(),
         binds,
     }
 }
@@ -153,7 +155,8 @@ pub async fn launch(svc: Shared, session_id: String) {
         Err(e) => return failed_to_start(&svc, &s, "other", e.to_string()).await,
     };
     let session_type = type_of(&s);
-    let spec = spec(svc.instance(), &s, session_type, &env, &k, binds);
+    let pids = svc.config().pids_limit;
+    let spec = spec(svc.instance(), pids, &s, session_type, &env, &k, binds);
     match svc.runtime().run_container(&spec).await {
         Ok(cid) => started(&svc, &s, &k, cid).await,
         Err(e) => {
