@@ -32,6 +32,7 @@ pub struct Services {
     wake: Notify,
     login_throttle: std::sync::Mutex<Throttle>,
     tasks: Tasks,
+    accounts_changed: tokio::sync::watch::Sender<u64>,
     engine: std::sync::RwLock<Option<DockerHealth>>,
     instance: String,
     shutdown: CancellationToken,
@@ -61,6 +62,7 @@ impl Services {
             wake: Notify::new(),
             login_throttle: Default::default(),
             tasks: Tasks::default(),
+            accounts_changed: tokio::sync::watch::Sender::new(0),
             engine: Default::default(),
             instance,
             shutdown: CancellationToken::new(),
@@ -110,6 +112,18 @@ impl Services {
     /// What this process is doing to which session (launch, watch, stop).
     pub fn tasks(&self) -> &Tasks {
         &self.tasks
+    }
+
+    /// Says that some login, token or account changed (logout, revoke,
+    /// disable, role change): open event streams check their caller again.
+    pub fn accounts_changed(&self) {
+        self.accounts_changed
+            .send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Follows [`Services::accounts_changed`].
+    pub fn watch_accounts(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.accounts_changed.subscribe()
     }
 
     /// Keeps the engine's latest probe (the reconciler probes it).

@@ -509,10 +509,12 @@ async fn server_sent_events_follow_a_launch() {
     let mut seen: Vec<String> = Vec::new();
     let mut buf = String::new();
     let mut terminated_asked = false;
+    // one deadline for the whole wait: keep-alives must not extend it
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(120);
     while !seen.iter().any(|s| s == "TERMINATED") {
-        let chunk = tokio::time::timeout(std::time::Duration::from_secs(60), stream.next())
+        let chunk = tokio::time::timeout_at(deadline, stream.next())
             .await
-            .expect("events keep coming")
+            .unwrap_or_else(|_| panic!("no TERMINATED event within the deadline: {seen:?}"))
             .expect("stream open")
             .unwrap();
         buf.push_str(&String::from_utf8_lossy(&chunk));

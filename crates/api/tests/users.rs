@@ -176,3 +176,24 @@ async fn admins_manage_users_but_not_admins() {
         .await;
     problem(res, StatusCode::FORBIDDEN).await;
 }
+
+#[tokio::test]
+async fn a_rejected_update_changes_nothing() {
+    let srv = TestServer::start().await;
+    let root = srv.admin().await;
+    let (_, user) = srv.new_user("atomic@test.berth", "user").await;
+    let uid = user["id"].as_str().unwrap();
+    let res = root
+        .patch(
+            &format!("/api/v1/users/{uid}"),
+            &json!({"is_active": false, "full_name": "Changed", "resource_policy": "nope"}),
+        )
+        .await;
+    let body = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(field_errors(&body)[0].0, "resource_policy");
+    let after = root.get_json(&format!("/api/v1/users/{uid}")).await;
+    assert_eq!(after["is_active"], true, "not disabled: {after}");
+    assert_eq!(after["full_name"], "Test User");
+    srv.login("atomic@test.berth", berth_testkit::USER_PASSWORD)
+        .await;
+}

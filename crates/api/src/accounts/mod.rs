@@ -149,18 +149,9 @@ pub async fn update_user(
     req: &UpdateUserRequest,
 ) -> Result<UserInfo, AccountError> {
     req.validate().map_err(AccountError::Invalid)?;
-    let updated = store
-        .update_user(
-            id,
-            req.full_name.as_deref().map(str::trim),
-            req.role.map(Role::as_str),
-            req.is_active,
-        )
-        .await?;
-    if !updated {
-        return Err(AccountError::NotFound("user"));
-    }
-    if let Some(policy) = req.resource_policy.as_deref() {
+    // every check first, then every write in one transaction: all or nothing
+    let policy = req.resource_policy.as_deref();
+    if let Some(policy) = policy {
         if !store.policies().await?.iter().any(|p| p.name == policy) {
             return Err(AccountError::Invalid(vec![FieldError::new(
                 "resource_policy",
@@ -168,8 +159,18 @@ pub async fn update_user(
                 format!("There is no resource policy {policy:?}."),
             )]));
         }
-        let key = store.main_access_key(id).await?.unwrap_or_default();
-        store.set_keypair_policy(&key, policy).await?;
+    }
+    let updated = store
+        .update_user(
+            id,
+            req.full_name.as_deref().map(str::trim),
+            req.role.map(Role::as_str),
+            req.is_active,
+            policy,
+        )
+        .await?;
+    if !updated {
+        return Err(AccountError::NotFound("user"));
     }
     user_info(store, id).await
 }

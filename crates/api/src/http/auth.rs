@@ -79,6 +79,7 @@ async fn login(
 async fn logout(State(ctx): State<ApiContext>, parts: Parts) -> ApiResult<Response> {
     if let Some(token) = login_cookie(&parts.headers) {
         accounts::end_login(ctx.store(), &token).await?;
+        ctx.accounts_changed();
     }
     let mut res = StatusCode::NO_CONTENT.into_response();
     res.headers_mut().insert(
@@ -116,5 +117,6 @@ async fn revoke_token(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     accounts::revoke_token(ctx.store(), &user.id, &id).await?;
+    ctx.accounts_changed();
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,6 +1,8 @@
 //! `GET /api/v1/events`: Server-Sent Events of session status changes. A
 //! user gets the events of the sessions they own or launched; admins may ask
-//! for all (`?all=true`).
+//! for all (`?all=true`). A stream ends when its caller's login ends
+//! (logout, a revoked token, a disabled account) or no longer allows it (a
+//! demoted admin's `?all=true`).
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -13,10 +15,13 @@ use futures_util::stream::{self, Stream};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::error::{ApiError, ApiResult};
-use super::extract::AuthUser;
+use super::extract::{credential_of, AuthUser};
 use super::query::ApiQuery;
 use super::ApiContext;
-use berth_shared::sessions::EventsQuery;
+use axum::http::HeaderMap;
+use berth_shared::sessions::{EventsQuery, SessionEvent};
+
+use crate::accounts::{self, OwnedCredential};
 
 /// The routes of this resource.
 pub fn router() -> Router<ApiContext> {
@@ -26,6 +31,7 @@ pub fn router() -> Router<ApiContext> {
 async fn events(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
+    headers: HeaderMap,
     ApiQuery(q): ApiQuery<EventsQuery>,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     if q.all && !user.role.is_admin() {
@@ -33,34 +39,65 @@ async fn events(
             "Only admins can follow every user's sessions.",
         ));
     }
-    let rx = ctx.events().subscribe();
-    let shutdown = ctx.shutdown().clone();
-    let stream = stream::unfold(
-        (rx, user.id, q.all, shutdown),
-        |(mut rx, uid, all, shutdown)| async move {
-            loop {
-                let next = tokio::select! {
-                    _ = shutdown.cancelled() => return None,
-                    n = rx.recv() => n,
-                };
-                match next {
-                    Ok(ev) if all || ev.owner_id == uid || ev.creator_id == uid => {
-                        let event = Event::default()
-                            .event("session")
-                            .json_data(&ev)
-                            .unwrap_or_else(|_| Event::default().comment("unserializable event"));
-                        return Some((Ok(event), (rx, uid, all, shutdown)));
+    let follow = Follow {
+        rx: ctx.events().subscribe(),
+        accounts: ctx.watch_accounts(),
+        credential: credential_of(&headers)?,
+        uid: user.id,
+        all: q.all,
+        ctx: ctx.clone(),
+    };
+    let stream = stream::unfold(follow, |mut f| async move {
+        loop {
+            let next = tokio::select! {
+                _ = f.ctx.shutdown().cancelled() => return None,
+                changed = f.accounts.changed() => {
+                    if changed.is_err() || !f.still_allowed().await {
+                        return None;
                     }
-                    Ok(_) => continue,
-                    // Too slow: tell the client to refetch, then carry on.
-                    Err(RecvError::Lagged(n)) => {
-                        let event = Event::default().event("lagged").data(n.to_string());
-                        return Some((Ok(event), (rx, uid, all, shutdown)));
-                    }
-                    Err(RecvError::Closed) => return None,
+                    continue;
                 }
+                n = f.rx.recv() => n,
+            };
+            match next {
+                Ok(ev) if f.all || ev.owner_id == f.uid || ev.creator_id == f.uid => {
+                    let event = Event::default()
+                        .event("session")
+                        .json_data(&ev)
+                        .unwrap_or_else(|_| Event::default().comment("unserializable event"));
+                    return Some((Ok(event), f));
+                }
+                Ok(_) => continue,
+                // Too slow: tell the client to refetch, then carry on.
+                Err(RecvError::Lagged(n)) => {
+                    let event = Event::default().event("lagged").data(n.to_string());
+                    return Some((Ok(event), f));
+                }
+                Err(RecvError::Closed) => return None,
             }
-        },
-    );
+        }
+    });
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// One open stream: what it follows and on whose behalf.
+struct Follow {
+    rx: tokio::sync::broadcast::Receiver<SessionEvent>,
+    accounts: tokio::sync::watch::Receiver<u64>,
+    credential: OwnedCredential,
+    uid: String,
+    all: bool,
+    ctx: ApiContext,
+}
+
+impl Follow {
+    /// Whether the caller's login still stands (not logged out, revoked or
+    /// disabled) and still allows what the stream shows (an `all` stream
+    /// needs an admin).
+    async fn still_allowed(&self) -> bool {
+        match accounts::resolve(self.ctx.store(), self.credential.as_credential()).await {
+            Ok(user) => user.id == self.uid && (!self.all || user.role.is_admin()),
+            Err(_) => false,
+        }
+    }
 }

@@ -74,7 +74,7 @@ async fn update(
             "You cannot disable or demote your own account.",
         ));
     }
-    Ok(ApiJson(
-        accounts::update_user(ctx.store(), &id, &req).await?,
-    ))
+    let user = accounts::update_user(ctx.store(), &id, &req).await?;
+    ctx.accounts_changed();
+    Ok(ApiJson(user))
 }

@@ -108,16 +108,6 @@ impl Store {
         .await?)
     }
 
-    /// Binds a keypair to a policy.
-    pub async fn set_keypair_policy(&self, access_key: &str, policy: &str) -> StoreResult<bool> {
-        let done = sqlx::query("UPDATE keypairs SET resource_policy = $1 WHERE access_key = $2")
-            .bind(policy)
-            .bind(access_key)
-            .execute(self.pool())
-            .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
     /// Policies of every keypair: (access key, its policy).
     pub async fn keypair_policies(&self) -> StoreResult<Vec<(String, PolicyRow)>> {
         let rows: Vec<KeypairPolicyRow> = sqlx::query_as(

@@ -147,7 +147,9 @@ impl Store {
         full_name: Option<&str>,
         role: Option<&str>,
         is_active: Option<bool>,
+        policy: Option<&str>,
     ) -> StoreResult<bool> {
+        let mut tx = self.pool().begin().await?;
         let done = sqlx::query(
             "UPDATE users SET full_name = COALESCE($1, full_name), role = COALESCE($2, role),
              is_active = COALESCE($3, is_active) WHERE id = $4",
@@ -156,8 +158,21 @@ impl Store {
         .bind(role)
         .bind(is_active.map(i64::from))
         .bind(id)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        if let Some(policy) = policy {
+            sqlx::query(
+                "UPDATE keypairs SET resource_policy = $1 WHERE user_id = $2 AND is_main = 1",
+            )
+            .bind(policy)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 }
