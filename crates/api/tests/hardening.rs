@@ -258,3 +258,76 @@ async fn a_session_container_is_confined() {
     );
     c.delete(&format!("/api/v1/sessions/{id}")).await;
 }
+
+#[tokio::test]
+async fn a_waiting_session_keeps_its_reason_and_waiting_is_capped() {
+    let srv = TestServer::start().await;
+    let root = srv.admin().await;
+    let res = root
+        .post(
+            "/api/v1/resource-policies",
+            &json!({"name": "two-waiting", "max_concurrent_sessions": 0, "max_total_cpu": 0,
+                    "max_total_mem": 0, "max_session_lifetime": 0, "max_pending_sessions": 2}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let (c, user) = srv.new_user("waiter@test.berth", "user").await;
+    let uid = user["id"].as_str().unwrap();
+    root.patch(
+        &format!("/api/v1/users/{uid}"),
+        &json!({"resource_policy": "two-waiting"}),
+    )
+    .await;
+    let at = (chrono::Utc::now() + chrono::Duration::days(30))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let later = json!({"type": "batch", "image": IMAGE, "startup_command": "true",
+        "resources": {"cpu": 0.1, "mem": "32m"}, "starts_at": at});
+    let mut events = c.get("/api/v1/events").await.bytes_stream();
+    let mut three = later.clone();
+    three["count"] = json!(3);
+    let body = problem(
+        c.post("/api/v1/sessions", &three).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(
+        field_errors(&body),
+        [("count".into(), "quota_exceeded".into())]
+    );
+    let s = c.launch(later.clone()).await;
+    let id = s["id"].as_str().unwrap();
+    c.launch(later.clone()).await;
+    let body = problem(
+        c.post("/api/v1/sessions", &later).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("at most 2"),
+        "{body}"
+    );
+
+    // many scheduler ticks (200 ms) later, the reason and its events have not churned
+    let first = c
+        .wait_for(id, "explained", |s| s["status_info"].is_string())
+        .await;
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let again = c.get_json(&format!("/api/v1/sessions/{id}")).await;
+    assert_eq!(first["status_data"], again["status_data"]);
+    assert!(again["status_data"].to_string().contains(&at), "{again}");
+    let mut frames = 0;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(1);
+    while let Ok(Some(Ok(chunk))) = tokio::time::timeout_at(deadline, events.next()).await {
+        frames += String::from_utf8_lossy(&chunk)
+            .matches("event: session")
+            .count();
+    }
+    // 2 × (created + first explanation), none per tick
+    assert!(
+        frames <= 4,
+        "{frames} session events for two waiting sessions"
+    );
+}

@@ -178,11 +178,22 @@ pub struct ResourcePolicy {
     /// Most customized images a user may own (0 = no limit).
     #[serde(default = "default_max_customized_images")]
     pub max_customized_images: u32,
+    /// Most sessions a user may have waiting (PENDING) at once (0 = no
+    /// limit).
+    #[serde(default = "default_max_pending_sessions")]
+    pub max_pending_sessions: u32,
 }
 
 fn default_max_customized_images() -> u32 {
     crate::images::DEFAULT_MAX_CUSTOMIZED_IMAGES
 }
+
+fn default_max_pending_sessions() -> u32 {
+    DEFAULT_MAX_PENDING_SESSIONS
+}
+
+/// The default of [`ResourcePolicy::max_pending_sessions`].
+pub const DEFAULT_MAX_PENDING_SESSIONS: u32 = 100;
 
 fn default_max_folders() -> u32 {
     crate::folders::DEFAULT_MAX_FOLDERS
@@ -424,6 +435,7 @@ mod tests {
             max_folders: 0,
             idle_timeout: None,
             max_customized_images: 0,
+            max_pending_sessions: 0,
         };
         let b = ResourceBounds {
             min_cpu: 0.5,

@@ -471,6 +471,7 @@ mod tests {
             max_folders: 0,
             idle_timeout: idle,
             max_customized_images: 0,
+            max_pending_sessions: 0,
         };
         let s = settings(&c, Some(&policy(None)), SessionType::Interactive);
         assert_eq!(s.network_ms, Some(600 * S));

@@ -32,6 +32,7 @@ pub async fn put(svc: &Services, p: &ResourcePolicy) -> ResourceResult<ResourceP
         max_folders: i64::from(p.max_folders),
         idle_timeout: p.idle_timeout.map(|t| t.min(i64::MAX as u64) as i64),
         max_customized_images: i64::from(p.max_customized_images),
+        max_pending_sessions: i64::from(p.max_pending_sessions),
     };
     svc.store().put_policy(&row).await?;
     svc.wake_scheduler();

@@ -194,12 +194,15 @@ pub fn schedule(snapshot: &Snapshot, strategy: Strategy) -> Vec<Decision> {
         let mut failed = Vec::new();
         if let Some(t) = p.starts_at {
             if t > snapshot.now {
+                // the time itself, not "N s from now": the reason changes
+                // only when its meaning does (no rewrite and event each tick)
+                let at = chrono::DateTime::from_timestamp_millis(t).map_or_else(
+                    || t.to_string(),
+                    |d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                );
                 failed.push(Failed {
                     name: "reserved_time",
-                    msg: format!(
-                        "waits for its start time ({} s from now)",
-                        (t - snapshot.now + 999) / 1000
-                    ),
+                    msg: format!("waits for its start time ({at})"),
                 });
             }
         }
@@ -446,7 +449,7 @@ mod tests {
             failed_of(&d[0])[0],
             (
                 "reserved_time",
-                "waits for its start time (60 s from now)".to_string()
+                "waits for its start time (1970-01-01T00:17:40Z)".to_string()
             )
         );
         assert_eq!(failed_of(&d[1])[0].0, "designated_agent");

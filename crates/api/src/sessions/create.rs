@@ -65,6 +65,24 @@ pub async fn create(
     let agents = resources::agents::in_group(store, &group).await?;
     let policy = resources::policies::of_user(store, &owner).await?;
     let resolved = resources_for(req, &labels, &agents, policy.as_ref(), &group)?;
+    if let Some(max) = policy
+        .as_ref()
+        .map(|p| p.max_pending_sessions)
+        .filter(|m| *m > 0)
+    {
+        let waiting = store.pending_of(&owner.id).await?;
+        let asked = req.count.unwrap_or(1);
+        if waiting.saturating_add(asked) > max {
+            return Err(invalid(
+                "count",
+                "quota_exceeded",
+                format!(
+                    "{} has {waiting} sessions waiting to start and may have at most {max}; wait for them or cancel some.",
+                    owner.email
+                ),
+            ));
+        }
+    }
     let (base, names) = names_for(req, &random_base())?;
     for n in &names {
         if store.live_name_taken(&owner.id, n, None).await? {
@@ -617,6 +635,7 @@ mod tests {
             max_folders: 0,
             idle_timeout: None,
             max_customized_images: 0,
+            max_pending_sessions: 0,
         };
         let got = codes(resources_for(
             &req,

@@ -169,6 +169,18 @@ impl Store {
         Ok(q.fetch_all(self.pool()).await?)
     }
 
+    /// How many of a user's sessions are PENDING.
+    pub async fn pending_of(&self, owner_id: &str) -> StoreResult<u32> {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM sessions WHERE owner_id = $1 AND status = $2",
+        )
+        .bind(owner_id)
+        .bind(SessionStatus::Pending.as_str())
+        .fetch_one(self.pool())
+        .await?;
+        Ok(n.clamp(0, i64::from(u32::MAX)) as u32)
+    }
+
     /// Sessions that hold capacity on an agent (`allocated`), any status.
     pub async fn allocated_sessions(&self) -> StoreResult<Vec<SessionRow>> {
         let sql = format!(

@@ -575,6 +575,7 @@ mod tests {
             max_folders: 0,
             idle_timeout: None,
             max_customized_images: 0,
+            max_pending_sessions: 0,
         };
         let b = bounds_for(None, Some("default"), &agents, Some(&policy));
         assert_eq!(b.max_cpu(), Some(2.0));
