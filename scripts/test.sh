@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 rm -rf target/e2e-shots
-cargo test --workspace --locked
+BERTH_TEST_EXPECT_BACKEND=sqlite cargo test --workspace --locked
 echo "==> API integration tests on PostgreSQL"
 # --workspace keeps the feature set of the first run, so nothing is rebuilt;
 # --test picks targets by name in every package, so the e2e crate's test
@@ -22,5 +22,5 @@ drop_test_dbs() {
 }
 drop_test_dbs
 trap drop_test_dbs EXIT
-BERTH_TEST_POSTGRES=$pg cargo test --workspace --locked "${api_tests[@]}"
+BERTH_TEST_EXPECT_BACKEND=postgres BERTH_TEST_POSTGRES=$pg cargo test --workspace --locked "${api_tests[@]}"
 echo "screenshots: target/e2e-shots/"

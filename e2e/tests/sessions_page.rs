@@ -87,11 +87,31 @@ async fn detail_panel_logs_rename_and_terminate() {
     b.shot("31-session-logs").await;
     b.press(Key::Escape).await;
     b.wait_gone("#log-dialog").await;
-    // a toast closes by its × ; then per-kernel logs from the kernels table
+    // a toast closes by its ×: an ERROR toast never closes by itself, so
+    // only the button can make this one go
+    let broken = api
+        .launch(json!({"name": "breaks", "image": IMAGE, "resources": {"cpu": 0.1, "mem": "32m"}}))
+        .await;
+    let broken_id = broken["id"].as_str().unwrap().to_string();
+    let running = api.wait_status(&broken_id, "RUNNING").await;
+    let cid = running["kernels"][0]["container_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let killed = tokio::process::Command::new("docker")
+        .args(["kill", &cid])
+        .output()
+        .await
+        .unwrap();
+    assert!(killed.status.success(), "docker kill");
+    api.wait_status(&broken_id, "ERROR").await;
+    let sticky = format!(".toast-error[id='toast-{broken_id}']");
+    b.el(&sticky).await;
     for close in b.driver.find_all(By::Css(".toast-close")).await.unwrap() {
         let _ = close.click().await;
     }
     b.wait_gone(".toast").await;
+    // then per-kernel logs from the kernels table
     b.el(".kernel-logs").await.click().await.unwrap();
     b.wait_contains("#log-output", "hello-from-berth").await;
     b.el("#log-close").await.click().await.unwrap();

@@ -158,6 +158,10 @@ pub struct Config {
     /// bomb stops there instead of exhausting the host).
     #[arg(long, env = "BERTH_PIDS_LIMIT", default_value_t = 2048)]
     pub pids_limit: u32,
+    /// Days the kept output of ended sessions stays in the database (0 =
+    /// forever); the session records themselves stay.
+    #[arg(long, env = "BERTH_LOG_RETENTION_DAYS", default_value_t = 30)]
+    pub log_retention_days: u32,
     /// Mark the login cookie `Secure` (set it when users reach berth over
     /// HTTPS, e.g. behind a TLS proxy).
     #[arg(long, env = "BERTH_SECURE_COOKIES")]
@@ -230,6 +234,7 @@ impl Config {
             shutdown_grace_secs: 10,
             secure_cookies: false,
             pids_limit: 2048,
+            log_retention_days: 30,
             idle_check_interval_ms: 15_000,
             idle_network_timeout_secs: 0,
             idle_utilization: BTreeMap::new(),
@@ -240,5 +245,75 @@ impl Config {
             admin_email: "admin@berth.local".into(),
             admin_password: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        config: Config,
+    }
+
+    fn parse(args: &[&str]) -> Result<Config, clap::Error> {
+        Cli::try_parse_from(std::iter::once("berth").chain(args.iter().copied())).map(|c| c.config)
+    }
+
+    #[test]
+    fn flags_parse_into_the_config() {
+        let c = parse(&[
+            "--listen",
+            "0.0.0.0:9000",
+            "--app-ports",
+            "31000-31010",
+            "--idle-utilization",
+            "cpu_util=5, mem=3",
+            "--scheduler-strategy",
+            "concentrated",
+            "--agent-mem",
+            "2g",
+            "--secure-cookies",
+            "--shutdown-grace-secs",
+            "4",
+        ])
+        .unwrap();
+        assert_eq!(c.listen.port(), 9000);
+        assert_eq!(c.app_ports, (31000, 31010));
+        assert_eq!(c.idle_utilization.get("mem"), Some(&3.0));
+        assert_eq!(c.scheduler_strategy, Strategy::Concentrated);
+        assert_eq!(c.agent_mem, Some(ByteSize(2 << 30)));
+        assert!(c.secure_cookies);
+        assert_eq!(c.shutdown_grace_secs, 4);
+        // defaults
+        assert_eq!(c.pids_limit, 2048);
+        assert_eq!(c.db.database_url, "sqlite://./data/berth.db");
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_a_reason() {
+        for (args, says) in [
+            (&["--app-ports", "5-1"][..], "must go up"),
+            (&["--agent-mem", "lots"][..], "not a size"),
+            (&["--idle-utilization", "cpu"][..], "slot=amount"),
+            (&["--scheduler-strategy", "random"][..], "random"),
+        ] {
+            let err = parse(args).unwrap_err().to_string();
+            assert!(err.contains(says), "{args:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn environment_variables_are_the_fallback() {
+        // a name no other test reads
+        std::env::set_var("BERTH_LOG_RETENTION_DAYS", "7");
+        let c = parse(&[]).unwrap();
+        std::env::remove_var("BERTH_LOG_RETENTION_DAYS");
+        assert_eq!(c.log_retention_days, 7);
+        let c = parse(&["--log-retention-days", "9"]).unwrap();
+        assert_eq!(c.log_retention_days, 9, "a flag wins");
     }
 }

@@ -84,7 +84,7 @@ pub async fn build(config: Config) -> Result<App, StartError> {
     sessions::reconcile::spawn(ctx.clone(), reconciled);
     scheduler::spawn(ctx.clone());
     crate::idle::spawn(ctx.clone());
-    spawn_login_sweeper(ctx.clone());
+    spawn_sweeper(ctx.clone());
     Ok(App {
         router: http::router(ctx.clone()),
         ctx,
@@ -92,7 +92,9 @@ pub async fn build(config: Config) -> Result<App, StartError> {
     })
 }
 
-fn spawn_login_sweeper(ctx: ApiContext) {
+/// Hourly (and at start): forgets expired logins, and the kept logs of
+/// sessions that ended more than `--log-retention-days` ago.
+fn spawn_sweeper(ctx: ApiContext) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {
@@ -100,11 +102,26 @@ fn spawn_login_sweeper(ctx: ApiContext) {
                 _ = ctx.shutdown().cancelled() => return,
                 _ = tick.tick() => {}
             }
-            if let Err(e) = ctx.store().delete_expired_logins(now_ms()).await {
-                tracing::warn!(error = %e, "could not delete expired logins");
-            }
+            sweep(&ctx).await;
         }
     });
+}
+
+/// One sweep (see [`spawn_sweeper`]).
+pub async fn sweep(ctx: &ApiContext) {
+    let now = now_ms();
+    if let Err(e) = ctx.store().delete_expired_logins(now).await {
+        tracing::warn!(error = %e, "could not delete expired logins");
+    }
+    let days = i64::from(ctx.config().log_retention_days);
+    if days > 0 {
+        let before = now.saturating_sub(days.saturating_mul(86_400_000));
+        match ctx.store().forget_logs_before(before).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(kernels = n, days, "forgot the logs of long-ended sessions"),
+            Err(e) => tracing::warn!(error = %e, "could not forget old logs"),
+        }
+    }
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves.

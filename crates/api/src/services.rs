@@ -162,11 +162,22 @@ impl Services {
         self.wake.notified().await
     }
 
-    /// Probes the database and the engine. The server keeps serving with
-    /// the engine down (`degraded`); without the database it is
-    /// `unavailable`.
-    pub async fn health(&self) -> Health {
-        let (db, docker) = tokio::join!(self.store.ping(), self.runtime.health());
+    /// The database (pinged) and the engine: probed now when `deep` or
+    /// when no probe was made yet, else its latest probe. The server keeps
+    /// serving with the engine down (`degraded`); without the database it
+    /// is `unavailable`.
+    pub async fn health(&self, deep: bool) -> Health {
+        let engine = async {
+            match self.engine().filter(|_| !deep) {
+                Some(h) => h,
+                None => {
+                    let h = self.runtime.health().await;
+                    self.remember_engine(h.clone());
+                    h
+                }
+            }
+        };
+        let (db, docker) = tokio::join!(self.store.ping(), engine);
         let database = ComponentHealth {
             ok: db.is_ok(),
             error: db.err().map(|e| e.to_string()),

@@ -331,3 +331,73 @@ async fn a_waiting_session_keeps_its_reason_and_waiting_is_capped() {
         "{frames} session events for two waiting sessions"
     );
 }
+
+#[tokio::test]
+async fn smaller_items_security_headers_own_email_token_use_and_log_retention() {
+    let srv = TestServer::start_with(|c| {
+        let dist = c.db.data_dir.join("dist");
+        std::fs::create_dir_all(&dist).unwrap();
+        std::fs::write(
+            dist.join("index.html"),
+            "<html><script type=\"module\">start()</script></html>",
+        )
+        .unwrap();
+    })
+    .await;
+    // headers on the UI and on the API
+    for path in ["/", "/api/v1/auth/me"] {
+        let res = reqwest::get(srv.url(path)).await.unwrap();
+        let h = res.headers();
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(
+            csp.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-"),
+            "{csp}"
+        );
+        assert_eq!(h["x-frame-options"], "DENY");
+        assert_eq!(h["x-content-type-options"], "nosniff");
+    }
+
+    // a user naming their own email launches for themselves
+    let (user, _) = srv.new_user("self@test.berth", "user").await;
+    let s = user
+        .launch(
+            json!({"type": "batch", "image": IMAGE, "owner_email": "Self@Test.Berth",
+            "startup_command": "echo kept-output", "resources": {"cpu": 0.1, "mem": "32m"}}),
+        )
+        .await;
+    let id = s["id"].as_str().unwrap();
+    user.wait_status(id, "TERMINATED").await;
+    let logs = user.get_json(&format!("/api/v1/sessions/{id}/logs")).await;
+    assert!(logs["logs"].as_str().unwrap().contains("kept-output"));
+
+    // a token's last use is written at most once a minute
+    let root = srv.admin().await;
+    let token = root
+        .post_json("/api/v1/auth/tokens", &json!({"name": "busy-script"}))
+        .await;
+    let script = srv.token_client(token["token"].as_str().unwrap());
+    script.get_json("/api/v1/auth/me").await;
+    let first = root.get_json("/api/v1/auth/tokens").await["items"][0]["last_used_at"].clone();
+    assert!(first.is_string(), "the first use is recorded");
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    script.get_json("/api/v1/auth/me").await;
+    let second = root.get_json("/api/v1/auth/tokens").await["items"][0]["last_used_at"].clone();
+    assert_eq!(first, second, "not rewritten on every request");
+
+    // kept logs of sessions that ended long ago are forgotten
+    let n = srv
+        .execute_sql(
+            "UPDATE sessions SET terminated_at = terminated_at - 40 * 86400000 WHERE id = $1",
+            &[id],
+        )
+        .await;
+    assert_eq!(n, 1);
+    berth_api::server::sweep(&srv.ctx).await;
+    let logs = user.get_json(&format!("/api/v1/sessions/{id}/logs")).await;
+    assert_eq!(logs["logs"], "", "forgotten after the retention");
+    assert_eq!(
+        user.get_json(&format!("/api/v1/sessions/{id}")).await["status"],
+        "TERMINATED"
+    );
+}

@@ -19,13 +19,21 @@ async fn healthz_reports_database_and_engine() {
         "the test setup starts dockerd: {h}"
     );
     assert_eq!(h["status"], "ok");
-    assert!(h["docker"]["api_version"]
+    assert!(
+        h["docker"].get("api_version").is_none(),
+        "no details for anyone: {h}"
+    );
+    // an admin sees the details, and may probe now
+    let admin = srv.admin().await;
+    let deep = admin.get_json("/healthz?deep").await;
+    assert!(deep["docker"]["api_version"]
         .as_str()
         .is_some_and(|v| v.starts_with("1.")));
+    assert!(deep["docker"]["engine_version"].is_string());
 }
 
 #[tokio::test]
-async fn engine_down_still_serves_and_says_so() {
+async fn engine_down_still_serves_and_says_so_to_admins_only() {
     let srv =
         TestServer::start_with(|c| c.docker_host = "unix:///nonexistent/docker.sock".into()).await;
     let res = reqwest::get(srv.url("/healthz")).await.unwrap();
@@ -34,12 +42,17 @@ async fn engine_down_still_serves_and_says_so() {
     assert_eq!(h["status"], "degraded");
     assert_eq!(h["database"]["ok"], true);
     assert_eq!(h["docker"]["ok"], false);
+    assert!(
+        !h.to_string().contains("nonexistent"),
+        "anonymous callers learn no host or path: {h}"
+    );
+    // and the API keeps working; an admin sees why
+    let admin = srv.admin().await;
+    let h = admin.get_json("/healthz").await;
     assert!(h["docker"]["error"]
         .as_str()
         .unwrap()
         .contains("/nonexistent/docker.sock"));
-    // and the API keeps working
-    srv.admin().await;
 }
 
 #[tokio::test]

@@ -32,6 +32,24 @@ async fn launch(c: &Api, body: Value) -> (String, String) {
     (id, cid)
 }
 
+/// Polls `/healthz` (the engine is probed every 2 s) until it says `status`.
+async fn health_becomes(srv: &TestServer, status: &str) {
+    let mut last = Value::Null;
+    for _ in 0..100 {
+        last = reqwest::get(srv.url("/healthz"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if last["status"] == status {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("/healthz never said {status}: {last}");
+}
+
 async fn cpu_used(c: &Api) -> f64 {
     c.get_json("/api/v1/agents").await["items"][0]["cpu_used"]
         .as_f64()

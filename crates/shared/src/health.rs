@@ -42,3 +42,33 @@ pub struct DockerHealth {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
+
+impl Health {
+    /// What anyone may see: the verdicts, without error texts or versions
+    /// (they name hosts, paths and software an attacker would like to know).
+    pub fn public(self) -> Health {
+        Health {
+            status: self.status,
+            version: self.version,
+            database: ComponentHealth {
+                ok: self.database.ok,
+                error: None,
+            },
+            docker: DockerHealth {
+                ok: self.docker.ok,
+                api_version: None,
+                engine_version: None,
+                error: None,
+            },
+        }
+    }
+}
+
+/// Query of `GET /healthz`: `?deep` (admins) probes every dependency now
+/// instead of reporting the engine's latest probe.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthQuery {
+    /// Present (any value): probe now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deep: Option<String>,
+}

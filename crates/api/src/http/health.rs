@@ -1,20 +1,36 @@
-//! `GET /healthz`: the database and the Docker engine, each probed. The
-//! server keeps serving with the engine down and reports it here.
+//! `GET /healthz`: cheap enough for a load balancer to poll. The database
+//! is pinged; the engine's state is the reconciler's latest probe (every
+//! 2 s). Anyone sees the verdicts; admins also see error texts and
+//! versions, and may ask `?deep` to probe the engine now.
 
 use axum::extract::State;
-use axum::http::StatusCode;
-use berth_shared::health::Health;
+use axum::http::{HeaderMap, StatusCode};
+use berth_shared::health::{Health, HealthQuery};
 
+use super::extract::credential_of;
 use super::json::ApiJson;
+use super::query::ApiQuery;
 use super::ApiContext;
+use crate::accounts;
 
-/// Probes the dependencies; 503 only when the database is down.
-pub async fn healthz(State(ctx): State<ApiContext>) -> (StatusCode, ApiJson<Health>) {
-    let health = ctx.health().await;
+/// 503 only when the database is down.
+pub async fn healthz(
+    State(ctx): State<ApiContext>,
+    headers: HeaderMap,
+    ApiQuery(q): ApiQuery<HealthQuery>,
+) -> (StatusCode, ApiJson<Health>) {
+    let admin = match credential_of(&headers) {
+        Ok(c) => accounts::resolve(ctx.store(), c.as_credential())
+            .await
+            .is_ok_and(|u| u.role.is_admin()),
+        Err(_) => false,
+    };
+    let health = ctx.health(admin && q.deep.is_some()).await;
     let code = if health.database.ok {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
+    let health = if admin { health } else { health.public() };
     (code, ApiJson(health))
 }

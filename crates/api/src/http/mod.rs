@@ -9,6 +9,7 @@ pub mod error;
 pub mod events;
 pub mod extract;
 pub mod folders;
+pub mod headers;
 pub mod health;
 pub mod history;
 pub mod images;
@@ -49,7 +50,7 @@ fn api_router() -> Router<ApiContext> {
 pub fn router(ctx: ApiContext) -> Router {
     let static_dir = ctx.config().static_dir.clone();
     let spa = ServeDir::new(&static_dir).fallback(ServeFile::new(static_dir.join("index.html")));
-    Router::new()
+    let router = Router::new()
         .nest("/api/v1", api_router())
         .route("/api/{*rest}", any(error::api_not_found))
         .route("/healthz", get(health::healthz))
@@ -60,6 +61,12 @@ pub fn router(ctx: ApiContext) -> Router {
         .layer(CompressionLayer::new().compress_when(
             DefaultPredicate::new().and(NotForContentType::const_new("application/octet-stream")),
         ))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http());
+    let [csp, frame, sniff, referrer] = headers::layers(&static_dir);
+    router
+        .layer(csp)
+        .layer(frame)
+        .layer(sniff)
+        .layer(referrer)
         .with_state(ctx)
 }

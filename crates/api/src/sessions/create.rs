@@ -137,6 +137,10 @@ async fn owner(svc: &Services, caller: &UserInfo, email: Option<&str>) -> Sessio
     let Some(email) = email.map(str::trim).filter(|e| !e.is_empty()) else {
         return Ok(caller.clone());
     };
+    // naming oneself is no launch on behalf of anyone
+    if email.eq_ignore_ascii_case(&caller.email) {
+        return Ok(caller.clone());
+    }
     if !caller.role.is_admin() {
         return Err(SessionError::Forbidden(
             "Only admins can launch sessions for other users.",

@@ -88,4 +88,17 @@ impl Store {
         .await?;
         Ok(())
     }
+
+    /// Forgets the kept logs of sessions that ended before `before`; how
+    /// many kernels lost theirs.
+    pub async fn forget_logs_before(&self, before: i64) -> StoreResult<u64> {
+        let done = sqlx::query(
+            "UPDATE kernels SET logs = NULL WHERE logs IS NOT NULL AND session_id IN
+             (SELECT id FROM sessions WHERE terminated_at IS NOT NULL AND terminated_at < $1)",
+        )
+        .bind(before)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected())
+    }
 }

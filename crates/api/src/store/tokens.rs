@@ -21,6 +21,9 @@ pub struct TokenRow {
     pub last_used_at: Option<i64>,
 }
 
+/// How stale a token's `last_used_at` may get before a use writes it.
+const LAST_USED_EVERY_MS: i64 = 60_000;
+
 impl Store {
     /// Stores a new token.
     pub async fn insert_token(&self, row: &TokenRow, token_hash: &str) -> StoreResult<()> {
@@ -63,16 +66,25 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// The owner of a live token, marking it used.
+    /// The owner of a live token, marking it used — at most once a
+    /// minute, so a busy script does not turn every read into a write.
     pub async fn use_token(&self, token_hash: &str, now: i64) -> StoreResult<Option<String>> {
-        let row: Option<(String,)> = sqlx::query_as(
-            "UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL
-             RETURNING user_id",
+        let row: Option<(String, Option<i64>)> = sqlx::query_as(
+            "SELECT user_id, last_used_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
         )
-        .bind(now)
         .bind(token_hash)
         .fetch_optional(self.pool())
         .await?;
-        Ok(row.map(|(u,)| u))
+        let Some((user_id, last_used)) = row else {
+            return Ok(None);
+        };
+        if last_used.is_none_or(|t| now.saturating_sub(t) >= LAST_USED_EVERY_MS) {
+            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2")
+                .bind(now)
+                .bind(token_hash)
+                .execute(self.pool())
+                .await?;
+        }
+        Ok(Some(user_id))
     }
 }
