@@ -71,13 +71,7 @@ async fn an_engine_outage_is_served_through_and_reconciled_when_it_returns() {
     let (gone, gone_cid) = launch(&c, json!({"image": IMAGE, "resources": small})).await;
 
     proxy.cut();
-    let h: Value = reqwest::get(srv.url("/healthz"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(h["status"], "degraded", "{h}");
+    health_becomes(&srv, "degraded").await;
     assert_eq!(
         c.get("/api/v1/sessions").await.status(),
         200,
@@ -118,13 +112,7 @@ async fn an_engine_outage_is_served_through_and_reconciled_when_it_returns() {
         c.get_json(&format!("/api/v1/sessions/{b}")).await["status"],
         "RUNNING"
     );
-    let h: Value = reqwest::get(srv.url("/healthz"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(h["status"], "ok", "{h}");
+    health_becomes(&srv, "ok").await;
     let left = berth_testkit::containers_of(&srv.instance());
     assert_eq!(left.len(), 1, "only b's container: {left:?}");
     assert!(left[0].starts_with(&b_cid) || b_cid.starts_with(&left[0]));
