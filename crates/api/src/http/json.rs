@@ -176,4 +176,132 @@ mod tests {
         assert!(!is_json("text/plain"));
         assert!(!is_json(""));
     }
+
+    mod arbitrary_bodies {
+        use super::*;
+        use berth_shared::sessions::CreateSessionRequest;
+        use proptest::prelude::*;
+        use serde_json::{json, Map, Value};
+
+        /// Any JSON value, nested a little.
+        fn any_json() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::from),
+                any::<i64>().prop_map(Value::from),
+                any::<f64>().prop_map(|f| json!(f)),
+                ".{0,40}".prop_map(Value::from),
+                Just(json!(u64::MAX)),
+                Just(json!(-1)),
+                Just(json!("")),
+            ];
+            leaf.prop_recursive(3, 24, 6, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                    prop::collection::btree_map(".{0,8}", inner, 0..4)
+                        .prop_map(|m| Value::Object(m.into_iter().collect())),
+                ]
+            })
+        }
+
+        const FIELDS: [&str; 20] = [
+            "name",
+            "type",
+            "image",
+            "environment",
+            "version",
+            "resources",
+            "env",
+            "nthreads",
+            "count",
+            "agent",
+            "owner_email",
+            "project",
+            "startup_command",
+            "starts_at",
+            "batch_timeout",
+            "mounts",
+            "preopen_ports",
+            "resource_group",
+            "cpu",
+            "bootstrap_script",
+        ];
+
+        /// A create body: known field names (and a few unknown ones) with
+        /// values of any shape, resources included.
+        fn create_body() -> impl Strategy<Value = Value> {
+            let resources = prop::collection::btree_map(
+                prop_oneof![
+                    Just("cpu"),
+                    Just("mem"),
+                    Just("shmem"),
+                    Just("accelerators"),
+                    Just("gpu")
+                ],
+                any_json(),
+                0..4,
+            );
+            (
+                prop::collection::btree_map(
+                    prop::sample::select(FIELDS.to_vec()),
+                    any_json(),
+                    0..8,
+                ),
+                resources,
+            )
+                .prop_map(|(fields, res)| {
+                    let mut body: Map<String, Value> = fields
+                        .into_iter()
+                        .map(|(k, v)| (k.to_string(), v))
+                        .collect();
+                    if !res.is_empty() {
+                        body.insert(
+                            "resources".into(),
+                            Value::Object(
+                                res.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+                            ),
+                        );
+                    }
+                    Value::Object(body)
+                })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+            /// Whatever arrives: no panic, and a refusal is a 400, or a 422
+            /// whose every error names a field and says why.
+            #[test]
+            fn any_create_body_is_accepted_or_refused_with_reasons(body in create_body()) {
+                let bytes = serde_json::to_vec(&body).unwrap();
+                match parse::<CreateSessionRequest>(&bytes) {
+                    Ok(req) => {
+                        if let Err(errs) = req.validate() {
+                            prop_assert!(!errs.is_empty());
+                            for e in errs {
+                                prop_assert!(!e.field.is_empty() && !e.message.is_empty(), "{e:?}");
+                            }
+                        }
+                    }
+                    Err(ApiError::Invalid(errs)) => {
+                        prop_assert!(!errs.is_empty());
+                        for e in errs {
+                            prop_assert!(!e.field.is_empty(), "{e:?}");
+                        }
+                    }
+                    Err(ApiError::BadRequest(_)) => {}
+                    Err(other) => prop_assert!(false, "{other:?}"),
+                }
+            }
+
+            /// Any bytes at all: no panic, only 400 or 422.
+            #[test]
+            fn any_bytes_are_a_client_error_at_worst(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+                match parse::<CreateSessionRequest>(&bytes) {
+                    Ok(_) | Err(ApiError::BadRequest(_)) | Err(ApiError::Invalid(_)) => {}
+                    Err(other) => prop_assert!(false, "{other:?}"),
+                }
+            }
+        }
+    }
 }
