@@ -106,3 +106,98 @@ async fn unreadable_stored_configuration_ends_the_session_with_the_reason() {
     let agents: Value = c.get_json("/api/v1/agents").await;
     assert_eq!(agents["items"][0]["cpu_used"], 0.0, "capacity given back");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_hundred_concurrent_creates_never_overcommit_and_all_end_cleanly() {
+    let srv = TestServer::start_with(|c| {
+        c.agent_cpu = Some(1.0);
+        c.agent_mem = Some(berth_shared::bytes::ByteSize(1 << 30));
+    })
+    .await;
+    let root = srv.admin().await;
+    let mut clients = Vec::new();
+    for i in 0..20 {
+        clients.push(srv.new_user(&format!("load{i}@test.berth"), "user").await.0);
+    }
+    // sample what the agent holds, and what RUNNING sessions hold, while it runs
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = {
+        let (root, done) = (root.clone(), done.clone());
+        tokio::spawn(async move {
+            let mut samples = 0;
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                let a = root.get_json("/api/v1/agents").await["items"][0].clone();
+                let (used, total) = (
+                    a["cpu_used"].as_f64().unwrap(),
+                    a["cpu_total"].as_f64().unwrap(),
+                );
+                assert!(
+                    used <= total + 1e-9,
+                    "agent over-committed: {used} of {total}"
+                );
+                let mem = (
+                    a["mem_used"].as_u64().unwrap(),
+                    a["mem_total"].as_u64().unwrap(),
+                );
+                assert!(mem.0 <= mem.1, "memory over-committed: {mem:?}");
+                samples += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            samples
+        })
+    };
+    let creates: Vec<_> = clients
+        .iter()
+        .cloned()
+        .flat_map(|c| (0..10).map(move |_| c.clone()))
+        .map(|c| {
+            tokio::spawn(async move {
+                let res = c
+                    .post(
+                        "/api/v1/sessions",
+                        &json!({"image": IMAGE, "resources": {"cpu": 0.1, "mem": "32m"}}),
+                    )
+                    .await;
+                let status = res.status().as_u16();
+                let body: Value = res.json().await.unwrap_or(Value::Null);
+                (status, body["items"][0]["id"].as_str().map(String::from), c)
+            })
+        })
+        .collect();
+    let mut sessions = Vec::new();
+    for t in creates {
+        let (status, id, c) = t.await.unwrap();
+        assert!(status < 500, "a create answered {status}");
+        assert_eq!(status, 201);
+        sessions.push((id.unwrap(), c));
+    }
+    // some run (never more than fit), the rest wait; then everything ends
+    root.wait_for(&sessions[0].0, "placed", |s| s["status"] != "PENDING")
+        .await;
+    for (id, c) in &sessions {
+        let res = c.delete(&format!("/api/v1/sessions/{id}")).await;
+        assert!(
+            res.status() == 202 || res.status() == 409,
+            "terminate answered {}",
+            res.status()
+        );
+    }
+    for (id, c) in &sessions {
+        c.wait_for(id, "ended", |s| {
+            s["status"] == "TERMINATED" || s["status"] == "CANCELLED"
+        })
+        .await;
+    }
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let samples = sampler.await.unwrap();
+    println!("200 concurrent creates: {samples} capacity samples, none over");
+    let a = root.get_json("/api/v1/agents").await["items"][0].clone();
+    assert_eq!(a["cpu_used"], 0.0);
+    for _ in 0..100 {
+        if berth_testkit::containers_of(&srv.instance()).is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(berth_testkit::containers_of(&srv.instance()).is_empty());
+}
