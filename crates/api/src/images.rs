@@ -237,8 +237,9 @@ pub async fn commit(
     session_id: &str,
     req: &CommitRequest,
 ) -> Result<SessionInfo, ImageError> {
-    req.validate().map_err(ImageError::Invalid)?;
+    // 404 before 422: nobody learns about someone else's session from a bad name
     let row = sessions::visible_row(svc, caller, session_id).await?;
+    req.validate().map_err(ImageError::Invalid)?;
     if row.status().ok() != Some(SessionStatus::Running)
         || row.session_type().ok() != Some(SessionType::Interactive)
     {

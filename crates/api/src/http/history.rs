@@ -36,6 +36,14 @@ async fn update(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<UpdateHistoryRequest>,
 ) -> ApiResult<Response> {
+    // 404 before 422, like every route on someone's object
+    if !history::list(ctx.store(), &user.id)
+        .await?
+        .iter()
+        .any(|e| e.id == id)
+    {
+        return Err(ApiError::NotFound("history entry"));
+    }
     req.validate().map_err(ApiError::Invalid)?;
     match history::update(ctx.store(), &user.id, &id, &req).await? {
         Updated::Kept(e) => Ok(ApiJson(*e).into_response()),

@@ -41,11 +41,14 @@ pub async fn put(svc: &Services, p: &ResourcePolicy) -> ResourceResult<ResourceP
 
 /// Deletes a policy: not `default`, and not while a keypair uses it.
 pub async fn delete(store: &Store, name: &str) -> ResourceResult<()> {
+    if !store.policies().await?.iter().any(|p| p.name == name) {
+        return Err(ResourceError::NotFound("resource policy"));
+    }
     if store.delete_policy(name).await? {
         Ok(())
     } else {
         Err(ResourceError::Conflict(format!(
-            "Policy {name} does not exist, is the default, or is bound to a keypair."
+            "Policy {name} is the default, or is bound to a keypair."
         )))
     }
 }
