@@ -115,6 +115,34 @@ async fn launch_through_all_five_pages() {
     b.wait_for_path("/sessions").await;
     b.wait_session("e2e-wizard", "RUNNING").await;
     b.shot("16-sessions-after-launch").await;
+    // what the wizard set is what the container got
+    let api = srv.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let list = api.get_json("/api/v1/sessions?page_size=100").await;
+    let session = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "e2e-wizard")
+        .expect("the launched session")
+        .clone();
+    let cid = session["kernels"][0]["container_id"].as_str().unwrap();
+    let out = tokio::process::Command::new("docker")
+        .args([
+            "inspect",
+            "--format",
+            "{{.HostConfig.NanoCpus}} {{.HostConfig.Memory}} {{.HostConfig.ShmSize}} {{json .Config.Env}}",
+            cid,
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "docker inspect {cid}");
+    let inspected = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        inspected.starts_with(&format!("500000000 {} {} ", 128 << 20, 32 << 20)),
+        "{inspected}"
+    );
+    assert!(inspected.contains("\"GREETING=hello\""), "{inspected}");
 
     // Recent history: the launch is there; pin it, rename it, relaunch it
     b.el("#start-button").await.click().await.unwrap();

@@ -401,3 +401,49 @@ async fn smaller_items_security_headers_own_email_token_use_and_log_retention() 
         "TERMINATED"
     );
 }
+
+#[tokio::test]
+async fn force_terminate_kills_a_container_that_ignores_its_stop() {
+    // a stop would wait five minutes for this container
+    let srv = TestServer::start_with(|c| c.stop_grace_secs = 300).await;
+    let c = srv.admin().await;
+    let s = c
+        .launch(
+            json!({"type": "batch", "image": IMAGE, "resources": {"cpu": 0.1, "mem": "32m"},
+            "startup_command": "trap '' TERM; while :; do sleep 1; done"}),
+        )
+        .await;
+    let id = s["id"].as_str().unwrap();
+    c.wait_status(id, "RUNNING").await;
+    assert_eq!(
+        c.delete(&format!("/api/v1/sessions/{id}")).await.status(),
+        202
+    );
+    let stuck = c.wait_status(id, "TERMINATING").await;
+    assert_eq!(stuck["status_info"], "user-requested");
+    // stuck stopping: force kills it now
+    let res = c.delete(&format!("/api/v1/sessions/{id}?force=true")).await;
+    assert_eq!(res.status(), 202);
+    let done = c.wait_status(id, "TERMINATED").await;
+    assert_eq!(done["status_info"], "user-requested");
+    assert!(berth_testkit::containers_of(&srv.instance()).is_empty());
+    let agents = c.get_json("/api/v1/agents").await;
+    assert_eq!(agents["items"][0]["cpu_used"], 0.0);
+
+    // and a running one ends at once by force
+    let s = c
+        .launch(
+            json!({"type": "batch", "image": IMAGE, "resources": {"cpu": 0.1, "mem": "32m"},
+            "startup_command": "trap '' TERM; while :; do sleep 1; done"}),
+        )
+        .await;
+    let id = s["id"].as_str().unwrap();
+    c.wait_status(id, "RUNNING").await;
+    assert_eq!(
+        c.delete(&format!("/api/v1/sessions/{id}?force=true"))
+            .await
+            .status(),
+        202
+    );
+    c.wait_status(id, "TERMINATED").await;
+}
