@@ -21,4 +21,5 @@ bench: setup
 	cargo bench -p berth-api --bench launch
 	cargo bench -p berth-api --bench folders
 	cargo bench -p berth-api --bench apps
+	cargo bench -p berth-api --bench list
 	cargo bench -p berth-e2e --bench launcher

@@ -1,6 +1,9 @@
 //! The in-process event bus: every session status change is published here
 //! and fanned out to SSE subscribers (each filters what its caller may see).
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
 use berth_shared::sessions::SessionEvent;
 use tokio::sync::broadcast;
 
@@ -11,12 +14,15 @@ const CAPACITY: usize = 4096;
 #[derive(Debug, Clone)]
 pub struct Events {
     tx: broadcast::Sender<SessionEvent>,
+    /// Events published so far: what was read before a change is stale.
+    published: Arc<AtomicU64>,
 }
 
 impl Default for Events {
     fn default() -> Self {
         Self {
             tx: broadcast::channel(CAPACITY).0,
+            published: Arc::default(),
         }
     }
 }
@@ -24,7 +30,14 @@ impl Default for Events {
 impl Events {
     /// Sends an event to every subscriber (none is fine).
     pub fn publish(&self, event: SessionEvent) {
+        self.published.fetch_add(1, Ordering::SeqCst);
         let _ = self.tx.send(event);
+    }
+
+    /// How many events were published: unchanged means no session changed
+    /// status (caches of session views key on it).
+    pub fn generation(&self) -> u64 {
+        self.published.load(Ordering::SeqCst)
     }
 
     /// A new subscription, starting now.

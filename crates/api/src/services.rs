@@ -15,6 +15,7 @@ use crate::folders::fs::Storage;
 use crate::idle::Monitor;
 use crate::images::Commits;
 use crate::runtime::Runtime;
+use crate::sessions::pages::Pages;
 use crate::sessions::Tasks;
 use crate::store::Store;
 
@@ -32,6 +33,7 @@ pub struct Services {
     wake: Notify,
     login_throttle: std::sync::Mutex<Throttle>,
     tasks: Tasks,
+    pages: Pages,
     accounts_changed: tokio::sync::watch::Sender<u64>,
     engine: std::sync::RwLock<Option<DockerHealth>>,
     instance: String,
@@ -62,6 +64,7 @@ impl Services {
             wake: Notify::new(),
             login_throttle: Default::default(),
             tasks: Tasks::default(),
+            pages: Pages::default(),
             accounts_changed: tokio::sync::watch::Sender::new(0),
             engine: Default::default(),
             instance,
@@ -124,6 +127,11 @@ impl Services {
     /// Follows [`Services::accounts_changed`].
     pub fn watch_accounts(&self) -> tokio::sync::watch::Receiver<u64> {
         self.accounts_changed.subscribe()
+    }
+
+    /// Serialized pages of ended sessions (see `sessions::pages`).
+    pub fn pages(&self) -> &Pages {
+        &self.pages
     }
 
     /// Keeps the engine's latest probe (the reconciler probes it).

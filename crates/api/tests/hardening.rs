@@ -447,3 +447,25 @@ async fn force_terminate_kills_a_container_that_ignores_its_stop() {
     );
     c.wait_status(id, "TERMINATED").await;
 }
+
+#[tokio::test]
+async fn a_kept_page_of_ended_sessions_follows_every_change() {
+    let srv = TestServer::start().await;
+    let c = srv.admin().await;
+    let url = "/api/v1/sessions?status=finished&page_size=50";
+    assert_eq!(c.get_json(url).await["total"], 0);
+    assert_eq!(c.get_json(url).await["total"], 0, "kept");
+    let s = c
+        .launch(json!({"type": "batch", "image": IMAGE, "startup_command": "true",
+            "resources": {"cpu": 0.1, "mem": "32m"}}))
+        .await;
+    let id = s["id"].as_str().unwrap();
+    c.wait_status(id, "TERMINATED").await;
+    let page = c.get_json(url).await;
+    assert_eq!(page["total"], 1, "{page}");
+    assert_eq!(page["items"][0]["id"], id);
+    assert_eq!(page["items"][0]["status"], "TERMINATED");
+    // another user's kept page is theirs alone
+    let (other, _) = srv.new_user("pages@test.berth", "user").await;
+    assert_eq!(other.get_json(url).await["total"], 0);
+}

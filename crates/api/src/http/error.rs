@@ -255,6 +255,7 @@ impl From<SessionError> for ApiError {
             SessionError::Store(e) => e.into(),
             e @ SessionError::IllegalTransition { .. } => ApiError::Internal(e.to_string()),
             SessionError::Runtime(e) => ApiError::Internal(e.to_string()),
+            SessionError::Internal(e) => ApiError::Internal(e),
         }
     }
 }

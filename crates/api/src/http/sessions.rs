@@ -8,8 +8,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use berth_shared::sessions::{
-    CreateSessionRequest, CreatedSessions, LogsQuery, RenameRequest, SessionInfo, SessionList,
-    SessionLogs, SessionQuery, SessionUsage, TerminateQuery,
+    CreateSessionRequest, CreatedSessions, LogsQuery, RenameRequest, SessionInfo, SessionLogs,
+    SessionQuery, SessionUsage, TerminateQuery,
 };
 
 use super::error::{ApiError, ApiResult};
@@ -43,8 +43,10 @@ async fn list(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
     ApiQuery(q): ApiQuery<SessionQuery>,
-) -> ApiResult<ApiJson<SessionList>> {
-    Ok(ApiJson(sessions::list(&ctx, &user, &q).await?))
+) -> ApiResult<Response> {
+    // a `SessionList`, serialized once per page and kept while it holds
+    let json = sessions::list_json(&ctx, &user, &q).await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
 }
 
 async fn get_one(

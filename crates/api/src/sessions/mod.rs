@@ -15,6 +15,7 @@
 mod create;
 mod finish;
 mod launch;
+pub mod pages;
 mod read;
 pub mod reconcile;
 mod rename;
@@ -29,7 +30,7 @@ use berth_shared::FieldError;
 
 pub use create::create;
 pub use launch::launch;
-pub use read::{get, list, log_download, logs, usage, LogDownload};
+pub use read::{get, list, list_json, log_download, logs, usage, LogDownload};
 pub use reconcile::recover;
 pub use rename::rename;
 pub use tasks::{Task, Tasks};
@@ -71,6 +72,9 @@ pub enum SessionError {
     /// Engine failure.
     #[error(transparent)]
     Runtime(RuntimeError),
+    /// Anything else (a bug).
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl From<RuntimeError> for SessionError {

@@ -10,6 +10,7 @@ use berth_shared::sessions::{
 use bytes::Bytes;
 use futures_util::stream::{BoxStream, StreamExt};
 
+use super::pages::PageKey;
 use super::{invalid, view, visible, SessionError, SessionResult};
 use crate::accounts::ms_to_time;
 use crate::runtime::{tail_of, RuntimeError};
@@ -61,13 +62,13 @@ fn statuses_of(query: Option<&str>) -> SessionResult<Vec<SessionStatus>> {
     })
 }
 
-/// A page of sessions: the caller's own; superadmins see everyone's and
-/// admins may name an owner.
-pub async fn list(
+/// Which sessions a list query asks for: the caller's own; superadmins see
+/// everyone's and admins may name an owner. Also the page and its size.
+async fn filter_of(
     svc: &Services,
     caller: &UserInfo,
     q: &SessionQuery,
-) -> SessionResult<SessionList> {
+) -> SessionResult<(SessionFilter, u32, u32)> {
     let owner_id = match q.owner.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
         Some(email) if email.eq_ignore_ascii_case(&caller.email) => Some(caller.id.clone()),
         Some(email) => {
@@ -110,7 +111,26 @@ pub async fn list(
         limit: i64::from(page_size),
         offset: i64::from(page - 1) * i64::from(page_size),
     };
-    let (rows, total) = svc.store().list_sessions(&filter).await?;
+    Ok((filter, page, page_size))
+}
+
+/// A page of sessions (see [`filter_of`] for whose).
+pub async fn list(
+    svc: &Services,
+    caller: &UserInfo,
+    q: &SessionQuery,
+) -> SessionResult<SessionList> {
+    let (filter, page, page_size) = filter_of(svc, caller, q).await?;
+    read_page(svc, &filter, page, page_size).await
+}
+
+async fn read_page(
+    svc: &Services,
+    filter: &SessionFilter,
+    page: u32,
+    page_size: u32,
+) -> SessionResult<SessionList> {
+    let (rows, total) = svc.store().list_sessions(filter).await?;
     let mut items = view::infos(svc.store(), rows).await?;
     with_idle_checks(svc, &mut items);
     Ok(SessionList {
@@ -119,6 +139,36 @@ pub async fn list(
         page,
         page_size,
     })
+}
+
+/// [`list`] as JSON. Pages of ended sessions come from the page cache
+/// while no session changed status (see `pages.rs`).
+pub async fn list_json(
+    svc: &Services,
+    caller: &UserInfo,
+    q: &SessionQuery,
+) -> SessionResult<Bytes> {
+    let (filter, page, page_size) = filter_of(svc, caller, q).await?;
+    let key = PageKey {
+        owner_id: filter.owner_id.clone(),
+        statuses: filter.statuses.clone(),
+        session_type: filter.session_type,
+        limit: filter.limit,
+        offset: filter.offset,
+    };
+    let generation = svc.events().generation();
+    if key.cacheable() {
+        if let Some(page) = svc.pages().get(&key, generation) {
+            return Ok(page);
+        }
+    }
+    let list = read_page(svc, &filter, page, page_size).await?;
+    let json =
+        Bytes::from(serde_json::to_vec(&list).map_err(|e| SessionError::Internal(e.to_string()))?);
+    if key.cacheable() {
+        svc.pages().put(key, generation, json.clone());
+    }
+    Ok(json)
 }
 
 /// Live use of the session's running kernels (none once it has ended), as
