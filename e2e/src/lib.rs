@@ -12,7 +12,7 @@ use std::time::Duration;
 use thirtyfour::prelude::*;
 use thirtyfour::ChromiumLikeCapabilities;
 
-pub use berth_testkit::{Api, TestServer as Server, ADMIN_EMAIL, ADMIN_PASSWORD};
+pub use berth_testkit::{docker, Api, TestServer as Server, ADMIN_EMAIL, ADMIN_PASSWORD};
 pub use thirtyfour;
 
 /// The workspace root.

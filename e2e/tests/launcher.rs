@@ -126,18 +126,13 @@ async fn launch_through_all_five_pages() {
         .expect("the launched session")
         .clone();
     let cid = session["kernels"][0]["container_id"].as_str().unwrap();
-    let out = tokio::process::Command::new("docker")
-        .args([
-            "inspect",
-            "--format",
-            "{{.HostConfig.NanoCpus}} {{.HostConfig.Memory}} {{.HostConfig.ShmSize}} {{json .Config.Env}}",
-            cid,
-        ])
-        .output()
-        .await
-        .unwrap();
-    assert!(out.status.success(), "docker inspect {cid}");
-    let inspected = String::from_utf8_lossy(&out.stdout).to_string();
+    let inspected = berth_e2e::docker(&[
+        "inspect",
+        "--format",
+        "{{.HostConfig.NanoCpus}} {{.HostConfig.Memory}} {{.HostConfig.ShmSize}} {{json .Config.Env}}",
+        cid,
+    ])
+    .await;
     assert!(
         inspected.starts_with(&format!("500000000 {} {} ", 128 << 20, 32 << 20)),
         "{inspected}"

@@ -98,12 +98,7 @@ async fn detail_panel_logs_rename_and_terminate() {
         .as_str()
         .unwrap()
         .to_string();
-    let killed = tokio::process::Command::new("docker")
-        .args(["kill", &cid])
-        .output()
-        .await
-        .unwrap();
-    assert!(killed.status.success(), "docker kill");
+    berth_e2e::docker(&["kill", &cid]).await;
     api.wait_status(&broken_id, "ERROR").await;
     let sticky = format!(".toast-error[id='toast-{broken_id}']");
     b.el(&sticky).await;

@@ -2,7 +2,7 @@
 //! reads, query errors as problem+json, time limits that cannot overflow,
 //! atomic user updates, image references, and the smaller items.
 
-use berth_testkit::{field_errors, problem, TestServer};
+use berth_testkit::{docker, field_errors, problem, TestServer};
 use futures_util::StreamExt;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -181,28 +181,9 @@ async fn a_stored_time_limit_past_the_clock_survives_a_restart() {
     assert_eq!(running["status"], "RUNNING");
     // its watcher is alive: the container's end is noticed
     let cid = running["kernels"][0]["container_id"].as_str().unwrap();
-    let killed = tokio::process::Command::new("docker")
-        .args(["kill", cid])
-        .output()
-        .await
-        .unwrap();
-    assert!(killed.status.success(), "docker kill");
+    docker(&["kill", cid]).await;
     let done = c.wait_status(&id, "TERMINATED").await;
     assert_eq!(done["status_info"], "failed", "{done:#}");
-}
-
-async fn docker_out(args: &[&str]) -> String {
-    let out = tokio::process::Command::new("docker")
-        .args(args)
-        .output()
-        .await
-        .expect("docker runs");
-    assert!(
-        out.status.success(),
-        "docker {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 #[tokio::test]
@@ -215,7 +196,7 @@ async fn a_session_container_is_confined() {
     let id = s["id"].as_str().unwrap();
     let running = c.wait_status(id, "RUNNING").await;
     let cid = running["kernels"][0]["container_id"].as_str().unwrap();
-    let host = docker_out(&[
+    let host = docker(&[
         "inspect",
         "--format",
         "{{.HostConfig.PidsLimit}} {{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.NanoCpus}} {{.HostConfig.SecurityOpt}} {{.HostConfig.CapDrop}}",
@@ -230,7 +211,7 @@ async fn a_session_container_is_confined() {
         )
     );
     // inside: no raw sockets or device nodes, no privilege gain, and a fork bomb stops at the limit
-    let status = docker_out(&["exec", cid, "cat", "/proc/self/status"]).await;
+    let status = docker(&["exec", cid, "cat", "/proc/self/status"]).await;
     assert!(status.contains("NoNewPrivs:\t1"), "{status}");
     let cap_eff = status
         .lines()
@@ -456,8 +437,10 @@ async fn a_kept_page_of_ended_sessions_follows_every_change() {
     assert_eq!(c.get_json(url).await["total"], 0);
     assert_eq!(c.get_json(url).await["total"], 0, "kept");
     let s = c
-        .launch(json!({"type": "batch", "image": IMAGE, "startup_command": "true",
-            "resources": {"cpu": 0.1, "mem": "32m"}}))
+        .launch(
+            json!({"type": "batch", "image": IMAGE, "startup_command": "true",
+            "resources": {"cpu": 0.1, "mem": "32m"}}),
+        )
         .await;
     let id = s["id"].as_str().unwrap();
     c.wait_status(id, "TERMINATED").await;

@@ -222,13 +222,10 @@ async fn kill_9_while_twenty_sessions_launch_leaves_nothing_behind() {
                 let cid = s["kernels"][0]["container_id"]
                     .as_str()
                     .expect("its container");
-                let out = tokio::process::Command::new("docker")
-                    .args(["inspect", "--format", "{{.State.Running}}", cid])
-                    .output()
-                    .await
-                    .unwrap();
-                assert!(out.status.success(), "docker inspect {cid}");
-                assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "true");
+                let running =
+                    berth_testkit::docker(&["inspect", "--format", "{{.State.Running}}", cid])
+                        .await;
+                assert_eq!(running, "true");
             }
             "ERROR" => {
                 errors += 1;

@@ -2,24 +2,11 @@
 //! keeps serving, engine work answers 503, `/healthz` says degraded, and
 //! when the engine answers again the state reconciles without a restart.
 
-use berth_testkit::{problem, Api, EngineProxy, TestServer};
+use berth_testkit::{docker, problem, Api, EngineProxy, TestServer};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 const IMAGE: &str = "berth/busybox:latest";
-
-async fn docker(args: &[&str]) {
-    let out = tokio::process::Command::new("docker")
-        .args(args)
-        .output()
-        .await
-        .expect("docker runs");
-    assert!(
-        out.status.success(),
-        "docker {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 async fn launch(c: &Api, body: Value) -> (String, String) {
     let s = c.launch(body).await;

@@ -78,3 +78,19 @@ fn remove_once(instance: &str) {
             .output();
     }
 }
+
+/// Runs `docker ARGS` (async, for `#[tokio::test]`s) and returns its
+/// output, trimmed; a failing docker fails the test, saying why.
+pub async fn docker(args: &[&str]) -> String {
+    let out = tokio::process::Command::new("docker")
+        .args(args)
+        .output()
+        .await
+        .unwrap_or_else(|e| panic!("docker cannot run: {e}"));
+    assert!(
+        out.status.success(),
+        "docker {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}

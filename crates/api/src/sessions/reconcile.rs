@@ -1,7 +1,7 @@
 //! Reconciliation: makes the engine match the database, Kubernetes-style —
 //! desired state (the sessions holding capacity) against actual state (the
 //! containers labelled with this server's instance), idempotent, run at
-//! start and again whenever the engine comes back (`spawn`).
+//! start, whenever the engine comes back, and every 30 s (`spawn`).
 //!
 //! Only a successful listing of the engine's containers counts as an
 //! answer: a container missing from it is *gone*; an engine that cannot be
@@ -40,6 +40,10 @@ use SessionStatus::{Error, Preparing, Running, Scheduled, Terminating};
 
 /// How often the engine is asked whether it answers.
 const PROBE_EVERY: Duration = Duration::from_secs(2);
+/// A pass also runs this often while the engine answers, for what a
+/// failed engine call left behind (a container that would not go keeps
+/// its session TERMINATING until a pass removes it).
+const PASS_EVERY: Duration = Duration::from_secs(30);
 
 /// What is left of a batch session's time limit, measured from its start.
 fn time_left(s: &SessionRow, now: i64) -> Option<Duration> {
@@ -193,10 +197,12 @@ pub async fn recover(svc: &Shared) -> SessionResult<bool> {
 }
 
 /// Asks the engine every [`PROBE_EVERY`] whether it answers, and runs a pass
-/// whenever it answers after it did not (or after a failed pass).
+/// whenever it answers after it did not (or after a failed pass), and every
+/// [`PASS_EVERY`] besides.
 pub fn spawn(svc: Shared, reconciled: bool) {
     tokio::spawn(async move {
         let mut due = !reconciled;
+        let mut last_pass = tokio::time::Instant::now();
         loop {
             tokio::select! {
                 _ = svc.shutdown().cancelled() => return,
@@ -209,13 +215,19 @@ pub fn spawn(svc: Shared, reconciled: bool) {
                 due = true;
                 continue;
             }
-            if due {
+            let periodic = last_pass.elapsed() >= PASS_EVERY;
+            if due || periodic {
+                last_pass = tokio::time::Instant::now();
                 match reconcile(&svc).await {
-                    Ok(()) => {
+                    Ok(()) if due => {
                         tracing::info!("the engine answers again; state reconciled");
                         due = false;
                     }
-                    Err(e) => tracing::warn!(error = %e, "reconciling failed; retrying"),
+                    Ok(()) => {}
+                    Err(e) => {
+                        due = true;
+                        tracing::warn!(error = %e, "reconciling failed; retrying");
+                    }
                 }
             }
         }
