@@ -114,16 +114,6 @@ async fn filter_of(
     Ok((filter, page, page_size))
 }
 
-/// A page of sessions (see [`filter_of`] for whose).
-pub async fn list(
-    svc: &Services,
-    caller: &UserInfo,
-    q: &SessionQuery,
-) -> SessionResult<SessionList> {
-    let (filter, page, page_size) = filter_of(svc, caller, q).await?;
-    read_page(svc, &filter, page, page_size).await
-}
-
 async fn read_page(
     svc: &Services,
     filter: &SessionFilter,
@@ -141,7 +131,7 @@ async fn read_page(
     })
 }
 
-/// [`list`] as JSON. Pages of ended sessions come from the page cache
+/// A page of sessions (see [`filter_of`] for whose), as JSON. Pages of ended sessions come from the page cache
 /// while no session changed status (see `pages.rs`).
 pub async fn list_json(
     svc: &Services,
