@@ -36,6 +36,21 @@ fn parse_accelerators(s: &str) -> Result<BTreeMap<String, f64>, String> {
         .collect()
 }
 
+/// `--session-subnets`: an IPv4 pool wide enough for one session's subnet.
+fn parse_subnet_pool(s: &str) -> Result<ipnet::Ipv4Net, String> {
+    let pool: ipnet::Ipv4Net = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not an IPv4 network like 10.213.0.0/16"))?;
+    let most = crate::runtime::SESSION_PREFIX;
+    if pool.prefix_len() > most {
+        return Err(format!(
+            "{s:?} is smaller than one session's subnet (/{most}); use /{most} or wider"
+        ));
+    }
+    Ok(pool.trunc())
+}
+
 /// `--scheduler-strategy`: the command line's names for the scheduler
 /// core's strategies (the core itself knows nothing of the CLI).
 fn strategy_parser() -> impl TypedValueParser<Value = Strategy> {
@@ -158,6 +173,11 @@ pub struct Config {
     /// bomb stops there instead of exhausting the host).
     #[arg(long, env = "BERTH_PIDS_LIMIT", default_value_t = 2048)]
     pub pids_limit: u32,
+    /// The address pool session networks are cut from: every session gets
+    /// its own bridge network with a /27 of it (a /16 holds 2,048). Pick a
+    /// range your site's networks do not use.
+    #[arg(long, env = "BERTH_SESSION_SUBNETS", default_value = "10.213.0.0/16", value_parser = parse_subnet_pool)]
+    pub session_subnets: ipnet::Ipv4Net,
     /// Days the kept output of ended sessions stays in the database (0 =
     /// forever); the session records themselves stay.
     #[arg(long, env = "BERTH_LOG_RETENTION_DAYS", default_value_t = 30)]
@@ -234,6 +254,7 @@ impl Config {
             shutdown_grace_secs: 10,
             secure_cookies: false,
             pids_limit: 2048,
+            session_subnets: ipnet::Ipv4Net::new_assert(std::net::Ipv4Addr::new(10, 213, 0, 0), 16),
             log_retention_days: 30,
             idle_check_interval_ms: 15_000,
             idle_network_timeout_secs: 0,
@@ -290,6 +311,7 @@ mod tests {
         assert_eq!(c.shutdown_grace_secs, 4);
         // defaults
         assert_eq!(c.pids_limit, 2048);
+        assert_eq!(c.session_subnets.to_string(), "10.213.0.0/16");
         assert_eq!(c.db.database_url, "sqlite://./data/berth.db");
     }
 
@@ -300,6 +322,8 @@ mod tests {
             (&["--agent-mem", "lots"][..], "not a size"),
             (&["--idle-utilization", "cpu"][..], "slot=amount"),
             (&["--scheduler-strategy", "random"][..], "random"),
+            (&["--session-subnets", "10.213.0.0/28"][..], "smaller than"),
+            (&["--session-subnets", "fe80::/64"][..], "not an IPv4"),
         ] {
             let err = parse(args).unwrap_err().to_string();
             assert!(err.contains(says), "{args:?}: {err}");

@@ -177,6 +177,13 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         } => tracing::warn!(grace_secs = grace.as_secs(), "requests still running after the shutdown grace; exiting"),
     }
     token.cancel();
+    // the networks kept for launches that will not come now (bounded: an
+    // engine that hangs must not hold the exit; the next start removes them)
+    let svc = app.ctx.clone();
+    let _ = tokio::time::timeout(Duration::from_secs(5), async move {
+        svc.networks().remove_free(&svc).await
+    })
+    .await;
     Ok(())
 }
 

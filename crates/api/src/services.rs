@@ -15,6 +15,7 @@ use crate::folders::fs::Storage;
 use crate::idle::Monitor;
 use crate::images::Commits;
 use crate::runtime::Runtime;
+use crate::sessions::networks::Networks;
 use crate::sessions::pages::Pages;
 use crate::sessions::Tasks;
 use crate::store::Store;
@@ -33,6 +34,7 @@ pub struct Services {
     wake: Notify,
     login_throttle: std::sync::Mutex<Throttle>,
     tasks: Tasks,
+    networks: Networks,
     pages: Pages,
     accounts_changed: tokio::sync::watch::Sender<u64>,
     engine: std::sync::RwLock<Option<DockerHealth>>,
@@ -64,6 +66,7 @@ impl Services {
             wake: Notify::new(),
             login_throttle: Default::default(),
             tasks: Tasks::default(),
+            networks: Networks::default(),
             pages: Pages::default(),
             accounts_changed: tokio::sync::watch::Sender::new(0),
             engine: Default::default(),
@@ -115,6 +118,11 @@ impl Services {
     /// What this process is doing to which session (launch, watch, stop).
     pub fn tasks(&self) -> &Tasks {
         &self.tasks
+    }
+
+    /// The session networks this process holds (free or lent).
+    pub fn networks(&self) -> &Networks {
+        &self.networks
     }
 
     /// Says that some login, token or account changed (logout, revoke,

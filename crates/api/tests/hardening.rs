@@ -452,3 +452,204 @@ async fn a_kept_page_of_ended_sessions_follows_every_change() {
     let (other, _) = srv.new_user("pages@test.berth", "user").await;
     assert_eq!(other.get_json(url).await["total"], 0);
 }
+
+/// `GET /` to `ip:port` over plain TCP from the host; the status line, or
+/// `None` when nothing answers within 3 s.
+async fn http_status_line(ip: &str, port: u16) -> Option<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let talk = async {
+        let mut s = tokio::net::TcpStream::connect((ip, port)).await.ok()?;
+        s.write_all(b"GET / HTTP/1.0\r\n\r\n").await.ok()?;
+        let mut buf = vec![0; 64];
+        let n = s.read(&mut buf).await.ok()?;
+        String::from_utf8_lossy(&buf[..n])
+            .lines()
+            .next()
+            .map(String::from)
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(3), talk)
+        .await
+        .ok()
+        .flatten()
+}
+
+/// The same request made from inside container `from` with busybox `nc`.
+async fn http_from_container(from: &str, ip: &str, port: u16) -> String {
+    let out = tokio::process::Command::new("docker")
+        .args([
+            "exec",
+            from,
+            "sh",
+            "-c",
+            &format!("printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 {ip} {port} | head -1"),
+        ])
+        .output()
+        .await
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// The networks container `cid` is on: (name, id, address).
+async fn networks_of(cid: &str) -> Vec<(String, String, String)> {
+    docker(&[
+        "inspect",
+        "--format",
+        "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{$v.NetworkID}} {{$v.IPAddress}};{{end}}",
+        cid,
+    ])
+    .await
+    .split(';')
+    .filter(|n| !n.is_empty())
+    .map(|n| {
+        let mut p = n.split(' ').map(String::from);
+        (p.next().unwrap(), p.next().unwrap(), p.next().unwrap())
+    })
+    .collect()
+}
+
+/// Whether the engine still has network `id`.
+async fn network_exists(id: &str) -> bool {
+    tokio::process::Command::new("docker")
+        .args(["network", "inspect", id])
+        .output()
+        .await
+        .unwrap()
+        .status
+        .success()
+}
+
+#[tokio::test]
+async fn each_session_has_its_own_network_and_cannot_reach_another() {
+    // a pool of its own with room for exactly two networks
+    let srv =
+        TestServer::start_with(|c| c.session_subnets = "10.214.0.0/26".parse().unwrap()).await;
+    let c = srv.admin().await;
+    let body = json!({"image": IMAGE, "resources": {"cpu": 0.1, "mem": "48m"}});
+    let launch = |c: berth_testkit::Api, body: serde_json::Value| async move {
+        let id = c.launch(body).await["id"].as_str().unwrap().to_string();
+        let s = c.wait_status(&id, "RUNNING").await;
+        (
+            id,
+            s["kernels"][0]["container_id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        )
+    };
+    let (a, ca) = launch(c.clone(), body.clone()).await;
+    let (_b, cb) = launch(c.clone(), body.clone()).await;
+
+    // each container is on one network of its own, not the default bridge, with a /27 of the pool
+    let (na, nb) = (networks_of(&ca).await, networks_of(&cb).await);
+    assert_eq!((na.len(), nb.len()), (1, 1), "{na:?} {nb:?}");
+    let (na, nb) = (na[0].clone(), nb[0].clone());
+    assert_ne!(na.1, nb.1, "two sessions never share a network");
+    let mut subnets = Vec::new();
+    for n in [&na, &nb] {
+        assert!(n.0.starts_with("berth-net-"), "{n:?}");
+        let subnet = docker(&[
+            "network",
+            "inspect",
+            "--format",
+            "{{range .IPAM.Config}}{{.Subnet}}{{end}}",
+            &n.1,
+        ])
+        .await;
+        assert!(
+            subnet == "10.214.0.0/27" || subnet == "10.214.0.32/27",
+            "{subnet}"
+        );
+        subnets.push(subnet);
+    }
+    assert_ne!(subnets[0], subnets[1]);
+    let ip_b = nb.2.clone();
+
+    // B serves HTTP: its own network and the host (the app proxy's side) reach it, A does not
+    docker(&["exec", &cb, "httpd", "-p", "8000"]).await;
+    let mut from_host = None;
+    for _ in 0..20 {
+        from_host = http_status_line(&ip_b, 8000).await;
+        if from_host.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        from_host.is_some_and(|l| l.starts_with("HTTP/1.")),
+        "the host reaches session B"
+    );
+    assert!(
+        http_from_container(&cb, &ip_b, 8000)
+            .await
+            .starts_with("HTTP/1."),
+        "B reaches itself"
+    );
+    assert_eq!(
+        http_from_container(&ca, &ip_b, 8000).await,
+        "",
+        "session A must not reach session B"
+    );
+
+    // a third session finds the pool full: it fails to start, saying so
+    let third = c.launch(body.clone()).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let failed = c.wait_status(&third, "ERROR").await;
+    assert_eq!(failed["status_info"], "failed-to-start", "{failed:#}");
+    let says = failed.to_string();
+    assert!(
+        says.contains("no free subnet") && says.contains("10.214.0.0/26"),
+        "{failed:#}"
+    );
+
+    // A's end hands its network back, emptied, and the next session gets it
+    c.delete(&format!("/api/v1/sessions/{a}")).await;
+    c.wait_status(&a, "TERMINATED").await;
+    let (_d, cd) = launch(c.clone(), body.clone()).await;
+    let nd = networks_of(&cd).await;
+    assert_eq!(nd.len(), 1);
+    assert_eq!(nd[0].1, na.1, "the next session reuses the network A left");
+    let members = docker(&[
+        "network",
+        "inspect",
+        "--format",
+        "{{range .Containers}}{{.Name}} {{end}}",
+        &na.1,
+    ])
+    .await;
+    assert_eq!(
+        members.split_whitespace().count(),
+        1,
+        "only D is on it: {members}"
+    );
+
+    // a network no session uses (made by a run that crashed) goes at the
+    // next reconcile pass; B's and D's stay
+    let instance = srv.instance();
+    let orphan = docker(&[
+        "network",
+        "create",
+        "--label",
+        &format!("berth.instance={instance}"),
+        &format!("berth-net-orphan-{instance}"),
+    ])
+    .await;
+    let srv = srv.restart().await;
+    let c = srv.admin().await;
+    assert!(
+        !network_exists(&orphan).await,
+        "the orphan network is removed"
+    );
+    assert!(network_exists(&na.1).await && network_exists(&nb.1).await);
+    // sessions from before the restart give their networks up at their end
+    let list = c.get_json("/api/v1/sessions?status=RUNNING").await;
+    for s in list["items"].as_array().unwrap() {
+        let id = s["id"].as_str().unwrap();
+        c.delete(&format!("/api/v1/sessions/{id}")).await;
+        c.wait_status(id, "TERMINATED").await;
+    }
+    let ours = format!("berth.instance={instance}");
+    let left = berth_testkit::networks_settle(&ours, 0).await;
+    assert!(left.is_empty(), "{left:?}");
+}

@@ -1,5 +1,5 @@
-//! The containers (and customized images) a test server made, as `docker`
-//! sees them. Tests share one engine: each cleans up only its own server's.
+//! The containers (and networks and customized images) a test server
+//! made, as `docker` sees them. Tests share one engine: each cleans up only its own server's.
 
 use std::process::Command;
 use std::time::Duration;
@@ -33,6 +33,34 @@ pub fn containers_of(instance: &str) -> Vec<String> {
     ids_labelled(instance, true).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// Names of the networks carrying label `label` (`name=value`) once at
+/// most `at_most` are left: a session's network is handed back just after
+/// its final status, so this waits (up to a minute, then answers what is
+/// left) while more are there.
+pub async fn networks_settle(label: &str, at_most: usize) -> Vec<String> {
+    let filter = format!("label={label}");
+    let mut left = Vec::new();
+    for _ in 0..600 {
+        left = docker(&[
+            "network",
+            "ls",
+            "--format",
+            "{{.Name}}",
+            "--filter",
+            &filter,
+        ])
+        .await
+        .lines()
+        .map(String::from)
+        .collect();
+        if left.len() <= at_most {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    left
+}
+
 /// Removes every container labelled with this server instance, also when
 /// its test failed. A launch still in flight when the test ends can create
 /// its container just after the first look (the test runtime then drops
@@ -45,37 +73,42 @@ pub fn remove_containers(instance: &str) {
 
 fn remove_once(instance: &str) {
     // Runs in Drop, maybe while a test panics: never panic here.
-    let ids = ids_labelled(instance, false).unwrap_or_default();
-    if !ids.is_empty() {
-        let _ = Command::new("docker")
-            .args(["rm", "-f", "-v"])
-            .args(&ids)
-            .output();
-    }
-    // customized images its sessions were saved as
     let label = format!("label=berth.instance={instance}");
-    let images = Command::new("docker")
-        .args([
-            "images",
-            "-q",
-            "--filter",
-            &label,
-            "--filter",
-            "label=berth.customized.owner",
-        ])
+    let containers = ids_labelled(instance, false).unwrap_or_default();
+    remove_all(&["rm", "-f", "-v"], &containers);
+    // its sessions' networks (once their containers are gone)
+    let networks = listed(&["network", "ls", "-q", "--filter", &label]);
+    remove_all(&["network", "rm"], &networks);
+    // customized images its sessions were saved as
+    let images = listed(&[
+        "images",
+        "-q",
+        "--filter",
+        &label,
+        "--filter",
+        "label=berth.customized.owner",
+    ]);
+    remove_all(&["rmi", "-f"], &images);
+}
+
+/// The ids `docker ARGS` prints (none when it fails).
+fn listed(args: &[&str]) -> Vec<String> {
+    Command::new("docker")
+        .args(args)
         .output()
         .map(|o| {
             String::from_utf8_lossy(&o.stdout)
                 .split_whitespace()
                 .map(String::from)
-                .collect::<Vec<_>>()
+                .collect()
         })
-        .unwrap_or_default();
-    if !images.is_empty() {
-        let _ = Command::new("docker")
-            .args(["rmi", "-f"])
-            .args(&images)
-            .output();
+        .unwrap_or_default()
+}
+
+/// Runs `docker ARGS IDS…` when there are ids, ignoring failures.
+fn remove_all(args: &[&str], ids: &[String]) {
+    if !ids.is_empty() {
+        let _ = Command::new("docker").args(args).args(ids).output();
     }
 }
 

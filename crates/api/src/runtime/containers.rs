@@ -20,6 +20,10 @@ pub const LABEL_KERNEL: &str = "berth.kernel";
 /// sharing one engine never touch each other's containers.
 pub const LABEL_INSTANCE: &str = "berth.instance";
 
+/// Label: the network a container was created on (its id), so the network
+/// is known to be in use even by a container that is not running.
+pub const LABEL_NETWORK: &str = "berth.network";
+
 /// A kernel's home and working directory: scratch, gone with the container.
 pub const WORK_DIR: &str = "/home/work";
 
@@ -39,6 +43,11 @@ const KEPT_CAPABILITIES: [&str; 10] = [
     "SYS_CHROOT",
     "AUDIT_WRITE",
 ];
+
+/// How often, and how long apart, a name held by a container still being
+/// created is looked up again.
+const NAME_RESERVED_TRIES: u32 = 50;
+const NAME_RESERVED_WAIT: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// What to run in one kernel container.
 #[derive(Debug, Clone)]
@@ -65,6 +74,8 @@ pub struct ContainerSpec {
     pub pids_limit: i64,
     /// Host directories bind-mounted inside.
     pub binds: Vec<Bind>,
+    /// The network (id or name) it joins; `None`: the engine's default.
+    pub network: Option<String>,
 }
 
 /// A host directory mounted into a container.
@@ -100,6 +111,8 @@ pub struct OurContainer {
     pub running: bool,
     /// Created but never started (a launch stopped between the two).
     pub created_only: bool,
+    /// `berth.network` label: the network it was created on.
+    pub network: Option<String>,
 }
 
 pub(super) fn is_404(e: &bollard::errors::Error) -> bool {
@@ -120,15 +133,20 @@ impl Runtime {
     }
 
     /// Creates and starts a container; its id. A container that was created
-    /// but failed to start is removed again.
+    /// but failed to start is removed again; one of the same kernel already
+    /// there is taken over (`same_kernel`).
     pub async fn run_container(&self, spec: &ContainerSpec) -> Result<String, RuntimeError> {
         let docker = self.client().await?;
+        let mut labels = spec.labels.clone();
+        if let Some(network) = &spec.network {
+            labels.insert(LABEL_NETWORK.into(), network.clone());
+        }
         let body = ContainerCreateBody {
             image: Some(spec.image.clone()),
             hostname: Some(spec.hostname.clone()),
             cmd: Some(spec.cmd.clone()),
             env: Some(spec.env.clone()),
-            labels: Some(spec.labels.clone()),
+            labels: Some(labels),
             working_dir: Some(WORK_DIR.into()),
             host_config: Some(HostConfig {
                 // the shared rule keeps cpu >= 0.01, so this is never 0 (= unlimited)
@@ -143,6 +161,7 @@ impl Runtime {
                 security_opt: Some(vec!["no-new-privileges:true".into()]),
                 shm_size: Some(spec.shmem),
                 init: Some(true),
+                network_mode: spec.network.clone(),
                 // scratch: an anonymous volume, removed with the container;
                 // storage folders are bind-mounted inside it
                 mounts: Some(
@@ -167,16 +186,59 @@ impl Runtime {
         let opts = CreateContainerOptionsBuilder::default()
             .name(&spec.name)
             .build();
-        let created = match docker.create_container(Some(opts), body).await {
-            Ok(c) => c,
+        let id = match docker.create_container(Some(opts), body).await {
+            Ok(c) => c.id,
             Err(e) if is_404(&e) => return Err(RuntimeError::ImageNotFound(spec.image.clone())),
+            Err(
+                e @ bollard::errors::Error::DockerResponseServerError {
+                    status_code: 409, ..
+                },
+            ) => match self.same_kernel(spec).await? {
+                Some(id) => id,
+                None => return Err(e.into()),
+            },
             Err(e) => return Err(e.into()),
         };
-        if let Err(e) = docker.start_container(&created.id, None).await {
-            let _ = self.remove(&created.id).await;
-            return Err(e.into());
+        match docker.start_container(&id, None).await {
+            Ok(())
+            // 304: it runs already (taken over)
+            | Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 304, ..
+            }) => Ok(id),
+            Err(e) => {
+                let _ = self.remove(&id).await;
+                Err(e.into())
+            }
         }
-        Ok(created.id)
+    }
+
+    /// The id of the container already holding `spec`'s name when it is
+    /// the same kernel of the same instance: a create that a crash cut short
+    /// finished in the engine after the restarted server looked, and the
+    /// launch takes it over instead of failing on the name.
+    async fn same_kernel(&self, spec: &ContainerSpec) -> Result<Option<String>, RuntimeError> {
+        let docker = self.client().await?;
+        let mut tries = 0;
+        let found = loop {
+            match docker.inspect_container(&spec.name, None).await {
+                Ok(c) => break c,
+                // the engine reserves the name before the container exists:
+                // give a create still under way a moment to finish
+                Err(e) if is_404(&e) && tries < NAME_RESERVED_TRIES => {
+                    tries += 1;
+                    tokio::time::sleep(NAME_RESERVED_WAIT).await;
+                }
+                Err(e) if is_404(&e) => return Ok(None),
+                Err(e) => return Err(e.into()),
+            }
+        };
+        let labels = found.config.and_then(|c| c.labels).unwrap_or_default();
+        let same = [LABEL_KERNEL, LABEL_INSTANCE].iter().all(|l| {
+            labels
+                .get(*l)
+                .is_some_and(|v| spec.labels.get(*l) == Some(v))
+        });
+        Ok(found.id.filter(|_| same))
     }
 
     /// Starts a created (or stopped) container.
@@ -262,6 +324,20 @@ impl Runtime {
         }
     }
 
+    /// The network a container was created on (its `berth.network` label);
+    /// `None` for a container that is gone or has none.
+    pub async fn network_of(&self, id: &str) -> Result<Option<String>, RuntimeError> {
+        let docker = self.client().await?;
+        match docker.inspect_container(id, None).await {
+            Ok(c) => Ok(c
+                .config
+                .and_then(|c| c.labels)
+                .and_then(|mut l| l.remove(LABEL_NETWORK))),
+            Err(e) if is_404(&e) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Every container (running or not) labelled with this server instance.
     pub async fn our_containers(&self, instance: &str) -> Result<Vec<OurContainer>, RuntimeError> {
         let docker = self.client().await?;
@@ -286,6 +362,7 @@ impl Runtime {
                     kernel: label(LABEL_KERNEL),
                     running: state == "running",
                     created_only: state == "created",
+                    network: label(LABEL_NETWORK),
                 }
             })
             .collect())

@@ -1,13 +1,15 @@
 //! The Docker driver: the only module that talks to a Docker engine
 //! (through bollard). It connects lazily and negotiates the API version,
 //! reads images, and runs, stops, watches and reads containers
-//! (`containers.rs`), their output (`logs.rs`) and their stats (`stats.rs`). It knows nothing of
-//! sessions: callers hand it a `ContainerSpec`.
+//! (`containers.rs`), their output (`logs.rs`), their stats (`stats.rs`)
+//! and each session's own network (`networks.rs`). It knows sessions only
+//! as the ids in its labels: callers hand it a `ContainerSpec`.
 
 mod containers;
 mod exec;
 mod images;
 mod logs;
+mod networks;
 mod stats;
 
 use std::collections::HashMap;
@@ -20,6 +22,7 @@ use tokio::sync::OnceCell;
 pub use containers::*;
 pub use exec::{ExecOutput, Tty};
 pub use logs::{tail_of, LogTail, KEPT_LOG_BYTES};
+pub use networks::{free_subnet, network_name, SESSION_PREFIX};
 pub use stats::{usage_of, Usage};
 
 /// Seconds bollard waits for one engine request.
@@ -44,6 +47,14 @@ pub enum RuntimeError {
     /// No such container on the engine.
     #[error("container {0} is not on the engine")]
     ContainerNotFound(String),
+    /// Every subnet of the session network pool is taken.
+    #[error("no free subnet for the session's network: all of {pool} is in use ({in_use} networks); widen --session-subnets")]
+    NoSubnet {
+        /// The configured pool.
+        pool: String,
+        /// Networks using it.
+        in_use: usize,
+    },
     /// The engine refused or failed a request.
     #[error("Docker engine error: {0}")]
     Engine(#[from] bollard::errors::Error),

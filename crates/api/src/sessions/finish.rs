@@ -1,7 +1,7 @@
 //! What every end of a session does, in this order: keep each container's
 //! last output and exit code, remove the containers, give the capacity
-//! back, close its apps (their proxy ports return), then record the final
-//! status. Nothing after the removal happens while a container stays.
+//! back, close its apps (their proxy ports return), record the final
+//! status, then hand the session's network back (`networks`). Nothing after the removal happens while a container stays.
 
 use super::status::{self, Change};
 use crate::services::Services;
@@ -40,8 +40,10 @@ pub(super) async fn release(svc: &Services, s: &SessionRow) {
 pub(super) async fn finish(svc: &Services, s: &SessionRow, end: Change<'_>) {
     let kernels = svc.store().kernels_of(&s.id).await.unwrap_or_default();
     let mut kept = 0;
+    let mut networks = Vec::new();
     for k in &kernels {
         if let Some(cid) = &k.container_id {
+            let network = svc.runtime().network_of(cid).await.ok().flatten();
             let logs = svc.runtime().logs_to_keep(cid).await;
             let code = match svc.runtime().state(cid).await {
                 Ok(Some((false, code))) => code,
@@ -54,9 +56,12 @@ pub(super) async fn finish(svc: &Services, s: &SessionRow, end: Change<'_>) {
             {
                 tracing::warn!(kernel = %k.id, error = %e, "could not keep logs");
             }
-            if let Err(e) = svc.runtime().remove(cid).await {
-                tracing::warn!(container = %cid, error = %e, "could not remove container; the session ends when the engine answers");
-                kept += 1;
+            match svc.runtime().remove(cid).await {
+                Ok(()) => networks.extend(network),
+                Err(e) => {
+                    tracing::warn!(container = %cid, error = %e, "could not remove container; the session ends when the engine answers");
+                    kept += 1;
+                }
             }
         }
     }
@@ -67,5 +72,9 @@ pub(super) async fn finish(svc: &Services, s: &SessionRow, end: Change<'_>) {
     svc.apps().close_session(&s.id);
     if let Err(e) = status::change(svc, s, end).await {
         tracing::error!(session = %s.id, error = %e, "could not record the end of a session");
+    }
+    // last, off the user's wait: the network goes back for the next launch
+    for n in networks {
+        svc.networks().give_back(svc, n, &s.id).await;
     }
 }

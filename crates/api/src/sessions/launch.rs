@@ -1,4 +1,5 @@
-//! SCHEDULED → PREPARING → RUNNING: the container a kernel runs in, and the
+//! SCHEDULED → PREPARING → RUNNING: the session's own network, the
+//! container a kernel runs in (joined to that network), and the
 //! watcher that ends the session when its main process exits, its container
 //! vanishes or its batch time limit passes.
 
@@ -83,6 +84,8 @@ fn spec(
         shmem: s.shmem,
         pids_limit: pids_limit.into(),
         binds,
+        // the launch joins it to the session's own network
+        network: None,
     }
 }
 
@@ -138,9 +141,13 @@ pub async fn launch(svc: Shared, session_id: String) {
     let Ok(Some(s)) = svc.store().session(&session_id).await else {
         return;
     };
-    let preparing = Change::new(&[Scheduled], Preparing).because(reason::PREPARING);
-    if !matches!(status::change(&svc, &s, preparing).await, Ok(true)) {
-        return;
+    // PREPARING already: a launch cut short by a crash, resumed by the reconciler
+    let resumed = super::status_of(&s) == Preparing;
+    if !resumed {
+        let preparing = Change::new(&[Scheduled], Preparing).because(reason::PREPARING);
+        if !matches!(status::change(&svc, &s, preparing).await, Ok(true)) {
+            return;
+        }
     }
     let kernels = svc.store().kernels_of(&s.id).await.unwrap_or_default();
     let Some(k) = kernels.into_iter().next() else {
@@ -156,11 +163,28 @@ pub async fn launch(svc: Shared, session_id: String) {
     };
     let session_type = type_of(&s);
     let pids = svc.config().pids_limit;
-    let spec = spec(svc.instance(), pids, &s, session_type, &env, &k, binds);
+    let network = match svc.networks().take(&svc, &s.id).await {
+        Ok(id) => id,
+        Err(e) => {
+            tracing::warn!(session = %s.id, error = %e, "no network for the session");
+            return failed_to_start(&svc, &s, "agent", e.to_string()).await;
+        }
+    };
+    let mut spec = spec(svc.instance(), pids, &s, session_type, &env, &k, binds);
+    spec.network = Some(network.clone());
     match svc.runtime().run_container(&spec).await {
-        Ok(cid) => started(&svc, &s, &k, cid).await,
+        Ok(cid) => {
+            // a resumed launch may take over a container made on another network
+            if resumed
+                && !matches!(svc.runtime().network_of(&cid).await, Ok(Some(n)) if n == network)
+            {
+                svc.networks().give_back(&svc, network, &s.id).await;
+            }
+            started(&svc, &s, &k, cid).await
+        }
         Err(e) => {
             tracing::warn!(session = %s.id, error = %e, "session failed to start");
+            svc.networks().discard(&svc, network).await;
             failed_to_start(&svc, &s, "agent", e.to_string()).await;
         }
     }
@@ -195,7 +219,12 @@ pub(super) async fn started(svc: &Shared, s: &SessionRow, k: &KernelRow, cid: St
         }
         // terminated while starting: whoever ended it cleans up; make sure the container goes
         _ => {
-            let _ = svc.runtime().remove(&cid).await;
+            let network = svc.runtime().network_of(&cid).await.ok().flatten();
+            if svc.runtime().remove(&cid).await.is_ok() {
+                if let Some(n) = network {
+                    svc.networks().give_back(svc, n, &s.id).await;
+                }
+            }
         }
     }
 }

@@ -5,6 +5,7 @@
 //! - `status`: the only way a status changes (the machine, the reason, the
 //!   history entry and the event, together);
 //! - `launch`: SCHEDULED → RUNNING, and the watcher of a running session;
+//! - `networks`: the bridge network each session runs on, kept for reuse;
 //! - `terminate` and `finish`: ending a session, and what every end does;
 //! - `reconcile`: making the engine match the database, at start and
 //!   whenever the engine comes back (`tasks`: what this process is doing
@@ -15,6 +16,7 @@
 mod create;
 mod finish;
 mod launch;
+pub mod networks;
 pub mod pages;
 mod read;
 pub mod reconcile;

@@ -12,11 +12,13 @@
 //! - SCHEDULED/PREPARING (a launch cut short by a crash): a container the
 //!   launch created — found by its kernel label even if its id was never
 //!   recorded — is adopted (started if it was only created); without one,
-//!   a SCHEDULED session is launched again and a PREPARING one ends in
-//!   ERROR `failed-to-start`, saying why.
+//!   the session is launched again (nothing ran yet; its network, if made,
+//!   is reused).
 //! - TERMINATING: stopped and finished.
 //! - Any other container of this instance (no live session owns its
-//!   kernel) is removed.
+//!   kernel) is removed, and so is any network of this instance that no
+//!   container of ours was made on and this process does not hold
+//!   (`networks`).
 //!
 //! Sessions under a task of this process (launching, stopping) are left to
 //! that task.
@@ -75,6 +77,7 @@ impl From<crate::store::StoreError> for ReconcileError {
 pub async fn reconcile(svc: &Shared) -> Result<(), ReconcileError> {
     let store = svc.store();
     let containers = svc.runtime().our_containers(svc.instance()).await?;
+    let networks = svc.runtime().our_networks(svc.instance()).await?;
     let mut by_kernel: HashMap<&str, &OurContainer> = HashMap::new();
     for c in &containers {
         if let Some(k) = &c.kernel {
@@ -120,18 +123,10 @@ pub async fn reconcile(svc: &Shared) -> Result<(), ReconcileError> {
                 finish(svc, &s, end).await;
             }
             (Scheduled | Preparing, Some(c)) => adopt(svc, s, k, c).await,
-            (Scheduled, None) => {
+            // nothing was started yet (at most its network made): start it again
+            (Scheduled | Preparing, None) => {
                 tracing::info!(session = %s.id, "launching a session again after an interrupted start");
                 tokio::spawn(launch(svc.clone(), s.id.clone()));
-            }
-            (Preparing, None) => {
-                failed_to_start(
-                    svc,
-                    &s,
-                    "other",
-                    "the server stopped while the session was starting; launch it again".into(),
-                )
-                .await;
             }
             (Terminating, _) => {
                 let info = s
@@ -153,6 +148,19 @@ pub async fn reconcile(svc: &Shared) -> Result<(), ReconcileError> {
             tracing::info!(container = %c.id, "removing a container no live session owns");
             if let Err(e) = svc.runtime().remove(&c.id).await {
                 tracing::warn!(container = %c.id, error = %e, "could not remove an orphan container");
+            }
+        }
+    }
+    // networks: in use by a container of ours (any state), or held by this process
+    let attached: HashSet<&str> = containers
+        .iter()
+        .filter_map(|c| c.network.as_deref())
+        .collect();
+    for n in &networks {
+        if !attached.contains(n.as_str()) && !svc.networks().is_known(n) {
+            tracing::info!(network = %n, "removing a network no session uses");
+            if let Err(e) = svc.runtime().remove_network(n).await {
+                tracing::warn!(network = %n, error = %e, "could not remove an orphan network");
             }
         }
     }

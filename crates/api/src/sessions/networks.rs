@@ -1,0 +1,183 @@
+//! Each session runs on a bridge network of its own, so sessions cannot
+//! reach each other while the host (the app proxy) reaches them all.
+//!
+//! Making a bridge costs the engine ~0.1 s and removing one ~0.2 s, both
+//! under a lock that also holds up other launches, so networks are kept
+//! for reuse: a session's end hands its network (empty once the containers
+//! are removed) back, and the next launch takes it. At most [`KEEP_FREE`]
+//! wait; the rest are removed.
+//!
+//! Which networks are in use is known without the database: a network is
+//! *lent* from the moment a launch takes it until its session's end gives
+//! it back, and a container records its network in its `berth.network`
+//! label, which also covers sessions a previous run of the server started.
+//! The reconciler removes any other network of this instance
+//! ([`Networks::is_known`]).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use crate::runtime::RuntimeError;
+use crate::services::Services;
+
+/// Networks kept waiting for the next launch.
+pub const KEEP_FREE: usize = 4;
+
+#[derive(Debug, Default)]
+struct State {
+    /// Empty networks waiting for a launch.
+    free: Vec<String>,
+    /// Networks a launch took, with the session they serve, until it ends.
+    lent: HashMap<String, String>,
+    /// Creates under way (their id is not known yet).
+    creating: usize,
+}
+
+/// The session networks of this server.
+#[derive(Debug, Default)]
+pub struct Networks {
+    state: Mutex<State>,
+}
+
+/// What a session's end does with its network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Back {
+    /// Kept for the next launch.
+    Kept,
+    /// Not this session's (any more): nothing.
+    Ignored,
+    /// Removed from the engine.
+    Remove,
+}
+
+impl State {
+    fn take_free(&mut self, session: &str) -> Option<String> {
+        let id = self.free.pop()?;
+        self.lent.insert(id.clone(), session.to_string());
+        Some(id)
+    }
+
+    fn give_back(&mut self, id: &str, session: &str) -> Back {
+        match self.lent.get(id) {
+            Some(owner) if owner == session => {
+                self.lent.remove(id);
+                if self.free.len() < KEEP_FREE {
+                    self.free.push(id.to_string());
+                    Back::Kept
+                } else {
+                    Back::Remove
+                }
+            }
+            Some(_) => Back::Ignored,
+            None if self.free.iter().any(|f| f == id) => Back::Ignored,
+            None => Back::Remove,
+        }
+    }
+}
+
+impl Networks {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // the state stays consistent even if a holder panicked
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A network for `session`'s launch: a free one, or a new one.
+    pub async fn take(&self, svc: &Services, session: &str) -> Result<String, RuntimeError> {
+        {
+            let mut st = self.lock();
+            if let Some(id) = st.take_free(session) {
+                return Ok(id);
+            }
+            st.creating += 1;
+        }
+        let made = svc
+            .runtime()
+            .create_network(svc.instance(), svc.config().session_subnets)
+            .await;
+        let mut st = self.lock();
+        st.creating -= 1;
+        if let Ok(id) = &made {
+            st.lent.insert(id.clone(), session.to_string());
+        }
+        made
+    }
+
+    /// `session` no longer uses network `id` (its containers are removed):
+    /// kept for the next launch, or removed when enough wait already. A
+    /// network lent to another session since, or already back, is left
+    /// alone; one from before a restart is removed.
+    pub async fn give_back(&self, svc: &Services, id: String, session: &str) {
+        let back = self.lock().give_back(&id, session);
+        if back == Back::Remove {
+            // one that will not go now is removed by a later reconcile pass
+            if let Err(e) = svc.runtime().remove_network(&id).await {
+                tracing::warn!(network = %id, error = %e, "could not remove a network");
+            }
+        }
+    }
+
+    /// Drops a network a failed launch took (it may be what failed):
+    /// removed, never lent again.
+    pub async fn discard(&self, svc: &Services, id: String) {
+        self.lock().lent.remove(&id);
+        if let Err(e) = svc.runtime().remove_network(&id).await {
+            tracing::warn!(network = %id, error = %e, "could not remove a network");
+        }
+    }
+
+    /// Removes the networks waiting for a launch (at shutdown).
+    pub async fn remove_free(&self, svc: &Services) {
+        let free = std::mem::take(&mut self.lock().free);
+        for id in free {
+            if let Err(e) = svc.runtime().remove_network(&id).await {
+                tracing::warn!(network = %id, error = %e, "could not remove a network");
+            }
+        }
+    }
+
+    /// Whether this process holds the network (free or lent), or may be
+    /// about to (a create under way): the reconciler leaves those alone.
+    pub fn is_known(&self, id: &str) -> bool {
+        let st = self.lock();
+        st.creating > 0 || st.lent.contains_key(id) || st.free.iter().any(|f| f == id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_network_goes_back_to_the_pool_once_and_only_from_its_session() {
+        let mut st = State::default();
+        st.lent.insert("n1".into(), "s1".into());
+        // another session's end never touches it
+        assert_eq!(st.give_back("n1", "s2"), Back::Ignored);
+        assert_eq!(st.give_back("n1", "s1"), Back::Kept);
+        // a second hand-back (two ends racing) changes nothing
+        assert_eq!(st.give_back("n1", "s1"), Back::Ignored);
+        // the next launch gets it; the old session's late hand-back cannot take it away
+        assert_eq!(st.take_free("s3").as_deref(), Some("n1"));
+        assert_eq!(st.give_back("n1", "s1"), Back::Ignored);
+        assert_eq!(st.lent.get("n1").map(String::as_str), Some("s3"));
+        // one this process never lent (a previous run's) is removed
+        assert_eq!(st.give_back("n9", "s1"), Back::Remove);
+    }
+
+    #[test]
+    fn at_most_keep_free_wait() {
+        let mut st = State::default();
+        for i in 0..KEEP_FREE + 2 {
+            st.lent.insert(format!("n{i}"), format!("s{i}"));
+        }
+        let backs: Vec<Back> = (0..KEEP_FREE + 2)
+            .map(|i| st.give_back(&format!("n{i}"), &format!("s{i}")))
+            .collect();
+        assert_eq!(
+            backs.iter().filter(|b| **b == Back::Kept).count(),
+            KEEP_FREE
+        );
+        assert_eq!(backs.iter().filter(|b| **b == Back::Remove).count(), 2);
+        assert!(st.lent.is_empty());
+    }
+}
