@@ -16,7 +16,7 @@ export PATH="$HOME/.cargo/bin:$TOOLS_DIR/node_modules/.bin:$PATH"
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
 # --- Debian packages --------------------------------------------------------
-pkgs=(docker.io busybox-static debootstrap chromium chromium-driver fonts-noto-cjk)
+pkgs=(docker.io busybox-static debootstrap chromium chromium-driver fonts-noto-cjk brotli)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
@@ -91,4 +91,11 @@ fi
 mkdir -p dist/xterm
 cp -u "$xterm_dir/xterm/lib/xterm.js" "$xterm_dir/xterm/css/xterm.css" \
   "$xterm_dir/addon-fit/lib/addon-fit.js" dist/xterm/
+# brotli and gzip forms, made once here and served as they are (the server
+# never compresses the UI per request)
+for f in dist/*.js dist/*.wasm dist/*.css dist/index.html dist/xterm/*.js dist/xterm/*.css; do
+  [ -f "$f" ] || continue
+  { [ -f "$f.br" ] && ! [ "$f" -nt "$f.br" ]; } || brotli -f -k -q 11 "$f"
+  { [ -f "$f.gz" ] && ! [ "$f" -nt "$f.gz" ]; } || gzip -f -k -9 "$f"
+done
 echo "setup done"

@@ -1,6 +1,6 @@
 //! The launcher wizard in real Chromium: through all five pages to a
 //! RUNNING session; "Skip to review"; invalid settings block Launch; the
-//! no-folder dialog.
+//! no-folder dialog; whole-number boxes never rewrite what is typed.
 
 use berth_e2e::thirtyfour::prelude::*;
 use berth_e2e::{Browser, Server, ADMIN_EMAIL, ADMIN_PASSWORD};
@@ -334,6 +334,12 @@ async fn admin_assigns_the_owner_by_email() {
     b.login(&srv, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     b.driver.goto(srv.url("/launch")).await.unwrap();
     b.el("#owner-toggle").await.click().await.unwrap();
+    // the switch on with nobody found yet: Launch waits for a search
+    b.wait_text(
+        "#owner-email-error",
+        "Find the owner by email first (Search).",
+    )
+    .await;
     b.fill("#owner-email", "nobody@e2e.berth").await;
     b.el("#owner-search").await.click().await.unwrap();
     b.wait_text("#owner-result", "No such user.").await;
@@ -343,6 +349,24 @@ async fn admin_assigns_the_owner_by_email() {
     b.wait_text("#owner-result", &format!("Olive Owner — access key {key}"))
         .await;
     b.wait_contains("#owner-project", "default").await;
+    b.wait_text("#owner-email-error", "").await;
+    // editing the email after a search forgets who was found until searched again
+    b.el("#owner-email").await.send_keys("x").await.unwrap();
+    b.wait_text("#owner-result", "").await;
+    b.wait_text(
+        "#owner-email-error",
+        "Find the owner by email first (Search).",
+    )
+    .await;
+    b.el("#wizard-skip").await.click().await.unwrap();
+    b.wait_contains("#review-type", "This page has settings to fix.")
+        .await;
+    assert!(!b.el("#launch-button").await.is_enabled().await.unwrap());
+    b.el("#review-type-edit").await.click().await.unwrap();
+    b.fill("#owner-email", "owner@e2e.berth").await;
+    b.el("#owner-search").await.click().await.unwrap();
+    b.wait_text("#owner-result", &format!("Olive Owner — access key {key}"))
+        .await;
     b.fill("#session-name", "for-olive").await;
     b.shot("22-launcher-assign-owner").await;
     b.el("#step-environment").await.click().await.unwrap();
@@ -398,4 +422,74 @@ async fn accelerators_declared_by_the_agent_get_a_slider() {
         list["items"][0]["resources"]["accelerators"]["fake.gpu"],
         1.0
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typed_numbers_are_kept_and_the_preset_follows_the_values() {
+    let srv = Server::start_ui().await;
+    let b = Browser::start().await;
+    b.login(&srv, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    b.driver.goto(srv.url("/launch")).await.unwrap();
+    let whole = "Type a whole number, like 4 (no sign, no decimal point).";
+
+    // batch: maximum run time, in minutes
+    b.el("#type-batch").await.click().await.unwrap();
+    b.fill("#batch-timeout", "1.5").await;
+    b.wait_prop("#batch-timeout", "value", "1.5").await;
+    b.wait_text("#batch-timeout-error", whole).await;
+    b.el("#type-interactive").await.click().await.unwrap();
+
+    b.el("#wizard-next").await.click().await.unwrap();
+    b.wait_contains("#environment", "berth/busybox").await;
+
+    // the preset box says what the values are: a preset, or Custom once a
+    // slider leaves it; choosing it again applies it again
+    b.el("#preset option[value='small']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait_prop("#cpu-number", "value", "1").await;
+    b.wait_prop("#preset", "value", "small").await;
+    b.fill("#cpu-number", "1.5").await;
+    b.wait_prop("#preset", "value", "").await;
+    b.el("#preset option[value='small']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait_prop("#cpu-number", "value", "1").await;
+    b.wait_prop("#preset", "value", "small").await;
+
+    for (id, bad) in [
+        ("#session-count", "12.5"),
+        ("#session-count", "-5"),
+        ("#nthreads", "2.5"),
+    ] {
+        b.fill(id, bad).await;
+        // kept exactly as typed (before: "12.5" became 512, "-5" became 5)
+        b.wait_prop(id, "value", bad).await;
+        b.wait_text(&format!("{id}-error"), whole).await;
+        b.wait_prop(id, "ariaInvalid", "true").await;
+    }
+    // typing goes on at the caret: "-5" then "0" reads "-50", still flagged
+    b.el("#session-count").await.send_keys("0").await.unwrap();
+    b.wait_prop("#session-count", "value", "-50").await;
+    b.el("#wizard-skip").await.click().await.unwrap();
+    b.wait_contains("#review-environment", "This page has settings to fix.")
+        .await;
+    assert!(!b.el("#launch-button").await.is_enabled().await.unwrap());
+
+    // numbers clear the flags
+    b.el("#review-environment-edit")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.fill("#session-count", "2").await;
+    b.fill("#nthreads", "3").await;
+    b.wait_text("#session-count-error", "").await;
+    b.wait_text("#nthreads-error", "").await;
+    b.wait_prop("#session-count", "ariaInvalid", "false").await;
+    b.close().await;
 }

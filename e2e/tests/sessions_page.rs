@@ -184,6 +184,12 @@ async fn a_launch_raises_toasts_and_fills_the_bell() {
     // the bell counts them and lists them newest first
     let count: usize = text(&b, "#notification-count").await.parse().unwrap();
     assert!(count >= 4, "PENDING … TERMINATED, got {count}");
+    // a reload keeps them for this tab, the unread count too, without
+    // showing their toasts again
+    b.driver.refresh().await.unwrap();
+    b.wait_text("#notification-count", &count.to_string()).await;
+    let toasts = b.driver.find_all(By::Css(".toast")).await.unwrap();
+    assert!(toasts.is_empty(), "no toast comes back on a reload");
     b.el("#notification-bell").await.click().await.unwrap();
     let list = text(&b, "#notification-list").await;
     for st in ["PENDING", "RUNNING", "TERMINATED"] {
@@ -198,6 +204,11 @@ async fn a_launch_raises_toasts_and_fills_the_bell() {
     b.wait_contains(".toasts", "toasty").await;
     b.el("#notification-bell").await.click().await.unwrap();
     b.el("#notifications-clear").await.click().await.unwrap();
+    b.wait_text("#notification-list .empty", "No notifications yet.")
+        .await;
+    // cleared stays cleared
+    b.driver.refresh().await.unwrap();
+    b.el("#notification-bell").await.click().await.unwrap();
     b.wait_text("#notification-list .empty", "No notifications yet.")
         .await;
     b.close().await;

@@ -1,6 +1,10 @@
 //! The notification store: a notice for every status change of a session
 //! the user launched (the bell's list, this browser session), the unread
 //! count, and the toasts on screen (one per session, updated in place).
+//!
+//! The bell's list outlives a reload: the events behind it (the shared
+//! `SessionEvent`, the newest [`KEPT`]) and the unread count are kept in
+//! the tab's `sessionStorage`, and read back, without toasts, at start.
 
 use berth_shared::images::CommitOutcome;
 use berth_shared::sessions::{IdleWarning, SessionEvent, SessionStatus};
@@ -9,6 +13,39 @@ use leptos::prelude::*;
 
 /// How long a toast stays (errors stay until closed).
 pub const TOAST_MS: u64 = 8_000;
+
+/// The most notices kept (the oldest go first).
+pub const KEPT: usize = 100;
+
+/// `sessionStorage` keys.
+const EVENTS_KEY: &str = "berth.notices";
+const UNREAD_KEY: &str = "berth.notices.unread";
+
+/// The tab's `sessionStorage`, when the browser offers one.
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.session_storage().ok().flatten()
+}
+
+/// The kept events and unread count (none when nothing is kept or it is
+/// unreadable: the bell then starts empty, as on a first visit).
+fn load() -> (Vec<SessionEvent>, usize) {
+    let Some(st) = storage() else {
+        return (vec![], 0);
+    };
+    let events = st
+        .get_item(EVENTS_KEY)
+        .ok()
+        .flatten()
+        .and_then(|j| serde_json::from_str::<Vec<SessionEvent>>(&j).ok())
+        .unwrap_or_default();
+    let unread = st
+        .get_item(UNREAD_KEY)
+        .ok()
+        .flatten()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    (events, unread)
+}
 
 /// A status change of a session the user launched.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,23 +79,56 @@ pub struct Notices {
     pub toasts: RwSignal<Vec<Notice>>,
     /// The last notice number handed out (never reused, also after a clear).
     last_seq: StoredValue<u64>,
+    /// The events behind `notices`, as kept in `sessionStorage`.
+    events: StoredValue<Vec<SessionEvent>>,
 }
 
 impl Notices {
-    /// Provides an empty store.
+    /// Provides the store, with what this tab kept before a reload.
     pub fn provide() -> Self {
+        let (events, unread) = load();
         let notices = Notices {
             notices: RwSignal::new(vec![]),
             unread: RwSignal::new(0),
             toasts: RwSignal::new(vec![]),
             last_seq: StoredValue::new(0),
+            events: StoredValue::new(vec![]),
         };
+        for ev in &events {
+            notices.record(ev);
+        }
+        notices.unread.set(unread.min(events.len()));
         provide_context(notices);
         notices
     }
 
+    /// Writes the kept events and the unread count to `sessionStorage`.
+    fn save(&self) {
+        let Some(st) = storage() else { return };
+        let json = self
+            .events
+            .with_value(|e| serde_json::to_string(e).unwrap_or_default());
+        // a full storage only costs the list after a reload
+        let _ = st.set_item(EVENTS_KEY, &json);
+        let _ = st.set_item(UNREAD_KEY, &self.unread.get_untracked().to_string());
+    }
+
     /// Records a status change: a notice, and the session's toast.
     pub fn notify(&self, ev: &SessionEvent) {
+        let notice = self.record(ev);
+        self.unread.update(|u| *u += 1);
+        self.save();
+        self.show_toast(notice);
+    }
+
+    /// The bell was opened: nothing is unread.
+    pub fn mark_read(&self) {
+        self.unread.set(0);
+        self.save();
+    }
+
+    /// Adds the notice of an event to the list (bounded), no toast.
+    fn record(&self, ev: &SessionEvent) -> Notice {
         self.last_seq.update_value(|s| *s += 1);
         let notice = Notice {
             seq: self.last_seq.get_value(),
@@ -70,9 +140,17 @@ impl Notices {
             warning: ev.warning.clone(),
             commit: ev.commit.clone(),
         };
-        self.notices.update(|n| n.push(notice.clone()));
-        self.unread.update(|u| *u += 1);
-        self.show_toast(notice);
+        self.notices.update(|n| {
+            n.push(notice.clone());
+            let over = n.len().saturating_sub(KEPT);
+            n.drain(..over);
+        });
+        self.events.update_value(|e| {
+            e.push(ev.clone());
+            let over = e.len().saturating_sub(KEPT);
+            e.drain(..over);
+        });
+        notice
     }
 
     /// Shows (or updates) the toast of the notice's session.
@@ -108,7 +186,9 @@ impl Notices {
     /// Forgets every notice (the bell's Clear all).
     pub fn clear(&self) {
         self.notices.set(vec![]);
+        self.events.set_value(vec![]);
         self.unread.set(0);
+        self.save();
     }
 }
 

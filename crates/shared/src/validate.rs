@@ -74,6 +74,23 @@ pub fn required(value: &str) -> Result<(), Invalid> {
     }
 }
 
+/// What is typed in a whole-number box: `None` when nothing is, the number
+/// when only digits are (no sign, no decimal point), else why not. The
+/// range is the field's own rule.
+pub fn whole_number(text: &str) -> Result<Option<u64>, Invalid> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    match t.parse::<u64>() {
+        Ok(n) if t.bytes().all(|b| b.is_ascii_digit()) => Ok(Some(n)),
+        _ => Err(Invalid::new(
+            "not_whole_number",
+            "Type a whole number, like 4 (no sign, no decimal point).",
+        )),
+    }
+}
+
 /// An email address: one `@`, a non-empty local part, a dotted domain, no
 /// spaces. Deliverability is not our business; typos like `a@b` are.
 pub fn email(value: &str) -> Result<(), Invalid> {

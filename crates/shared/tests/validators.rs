@@ -8,7 +8,9 @@ use berth_shared::images::{display_name, image_name};
 use berth_shared::resources::parse_service_ports;
 use berth_shared::sessions::limits::{batch_timeout, cpu_amount, image_reference};
 use berth_shared::sessions::{env_name, env_rows, parse_port_list, preopen_ports, session_name};
-use berth_shared::validate::{email, login_password, new_password, required, Invalid};
+use berth_shared::validate::{
+    email, login_password, new_password, required, whole_number, Invalid,
+};
 use proptest::prelude::*;
 
 fn explained(r: Result<(), Invalid>) -> Result<(), TestCaseError> {
@@ -30,6 +32,7 @@ proptest! {
         if let Err(e) = folder_path(&s) { explained(Err(e))?; }
         if let Err(e) = entry_path(&s) { explained(Err(e))?; }
         if let Err(e) = parse_port_list(&s) { explained(Err(e))?; }
+        if let Err(e) = whole_number(&s) { explained(Err(e))?; }
         let _ = ByteSize::parse(&s);
         let _ = display_name(&s);
         let _ = content_disposition(&s);
@@ -50,6 +53,18 @@ proptest! {
                 prop_assert!(e.field.starts_with("env["), "{e:?}");
             }
         }
+    }
+
+    /// A whole number is taken exactly as typed, and nothing else is taken:
+    /// "12.5" is never 125 or 12, "-5" never 5.
+    #[test]
+    fn whole_numbers_are_digits_only(n in any::<u64>(), junk in "[-+.,e ]{1,3}") {
+        prop_assert_eq!(whole_number(&n.to_string()).unwrap(), Some(n));
+        prop_assert_eq!(whole_number(&format!(" {n} ")).unwrap(), Some(n));
+        let (before, within) = (format!("{junk}{n}"), format!("{n}{junk}5"));
+        prop_assert!(whole_number(&before).is_err() || junk.trim().is_empty(), "{}", before);
+        prop_assert!(whole_number(&within).is_err(), "{}", within);
+        prop_assert_eq!(whole_number("").unwrap(), None);
     }
 
     #[test]

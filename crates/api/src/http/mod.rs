@@ -3,6 +3,7 @@
 //! and call one operation; no SQL and no bollard types here.
 
 pub mod apps;
+pub mod assets;
 pub mod auth;
 pub mod environments;
 pub mod error;
@@ -24,7 +25,6 @@ use axum::routing::{any, get};
 use axum::Router;
 use tower_http::compression::predicate::{NotForContentType, Predicate};
 use tower_http::compression::{CompressionLayer, DefaultPredicate};
-use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 
 /// Shared state of every handler: the server's services.
@@ -49,7 +49,7 @@ fn api_router() -> Router<ApiContext> {
 /// The whole application: API, health, and the web UI with SPA fallback.
 pub fn router(ctx: ApiContext) -> Router {
     let static_dir = ctx.config().static_dir.clone();
-    let spa = ServeDir::new(&static_dir).fallback(ServeFile::new(static_dir.join("index.html")));
+    let spa = assets::service(&static_dir);
     let router = Router::new()
         .nest("/api/v1", api_router())
         .route("/api/{*rest}", any(error::api_not_found))

@@ -126,7 +126,7 @@ pub fn NotificationBell() -> impl IntoView {
     let toggle = move |_| {
         open.update(|o| *o = !*o);
         if open.get_untracked() {
-            notices.unread.set(0);
+            notices.mark_read();
         }
     };
     let newest_first = move || {

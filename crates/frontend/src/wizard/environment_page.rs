@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 
 use berth_shared::bytes::{ByteSize, MIB};
-use berth_shared::sessions::{MAX_COUNT, MAX_NTHREADS, MIN_MEM};
+use berth_shared::resources::ResourcePreset;
+use berth_shared::sessions::MIN_MEM;
 use leptos::prelude::*;
 
 use super::ctx::{Ctx, FieldMessage, Help};
@@ -57,6 +58,9 @@ pub fn EnvironmentPage(ctx: Ctx, sources: Sources) -> impl IntoView {
             .unwrap_or_default()
     };
     let group_names = move || loaded(groups).map(|g| g.items).unwrap_or_default();
+    let is_current = move |p: &ResourcePreset| {
+        state.with(|s| s.is_preset(p.cpu, p.mem, p.shmem, &p.accelerators))
+    };
     let max_cpu = move || state.with(|s| s.bounds.max_cpu()).unwrap_or(CPU_SLIDER_MAX);
     let min_cpu = move || state.with(|s| s.bounds.min_cpu).max(CPU_STEP);
     let max_mem_mib = move || {
@@ -193,9 +197,15 @@ pub fn EnvironmentPage(ctx: Ctx, sources: Sources) -> impl IntoView {
                             }
                         }
                     }>
-                        <option value="">{t!(i18n, preset_custom)}</option>
+                        // the preset the values are, else Custom (a slider moved away from it);
+                        // so choosing a preset again is a change, and applies it
+                        <option value="" selected=move || !loaded(presets).is_some_and(|l| l.items.iter().any(is_current))>
+                            {t!(i18n, preset_custom)}
+                        </option>
                         {move || loaded(presets).map(|l| l.items).unwrap_or_default().into_iter().map(|p| {
-                            view! { <option value=p.name.clone()>{format!("{} ({} CPU, {})", p.name, p.cpu, p.mem)}</option> }
+                            let label = format!("{} ({} CPU, {})", p.name, p.cpu, p.mem);
+                            let name = p.name.clone();
+                            view! { <option value=name selected=move || is_current(&p)>{label}</option> }
                         }).collect_view()}
                     </select>
                 </div>
@@ -232,9 +242,10 @@ pub fn EnvironmentPage(ctx: Ctx, sources: Sources) -> impl IntoView {
                     <label for="session-count">{t!(i18n, session_count)}
                         <Help ctx=ctx id="session-count" text=Signal::derive(move || t_string!(i18n, session_count_help).to_string()) />
                     </label>
-                    <input id="session-count" type="number" min="1" max=MAX_COUNT step="1"
-                        prop:value=move || state.with(|s| s.count.to_string())
-                        on:input=move |ev| if let Ok(n) = event_target_value(&ev).parse() { state.update(|s| s.count = n) }
+                    <input id="session-count" type="text" inputmode="numeric" autocomplete="off"
+                        prop:value=move || state.with(|s| s.whole_text("count"))
+                        on:input=move |ev| state.update(|s| s.type_whole("count", &event_target_value(&ev)))
+                        aria-invalid=move || ctx.error.run("count".into()).is_some().to_string()
                         aria-describedby="session-count-error" />
                     <FieldMessage ctx=ctx field="count" id="session-count-error" />
                 </div>
@@ -242,10 +253,11 @@ pub fn EnvironmentPage(ctx: Ctx, sources: Sources) -> impl IntoView {
                     <label for="nthreads">{t!(i18n, nthreads)}
                         <Help ctx=ctx id="nthreads" text=Signal::derive(move || t_string!(i18n, nthreads_help).to_string()) />
                     </label>
-                    <input id="nthreads" type="number" min="1" max=MAX_NTHREADS step="1"
+                    <input id="nthreads" type="text" inputmode="numeric" autocomplete="off"
                         placeholder=move || state.with(|s| (s.cpu.ceil() as u32).max(1).to_string())
-                        prop:value=move || state.with(|s| s.nthreads.map(|n| n.to_string()).unwrap_or_default())
-                        on:input=move |ev| { let v = event_target_value(&ev).trim().parse().ok(); state.update(|s| s.nthreads = v) }
+                        prop:value=move || state.with(|s| s.whole_text("nthreads"))
+                        on:input=move |ev| state.update(|s| s.type_whole("nthreads", &event_target_value(&ev)))
+                        aria-invalid=move || ctx.error.run("nthreads".into()).is_some().to_string()
                         aria-describedby="nthreads-error" />
                     <FieldMessage ctx=ctx field="nthreads" id="nthreads-error" />
                 </div>

@@ -11,12 +11,13 @@ use crate::i18n::*;
 #[component]
 pub fn OwnerFields(ctx: Ctx) -> impl IntoView {
     let Ctx { i18n, state, .. } = ctx;
-    let enabled = RwSignal::new(state.with_untracked(|s| s.owner_email.is_some()));
-    let email = RwSignal::new(state.with_untracked(|s| s.owner_email.clone().unwrap_or_default()));
+    // (the page is made again on each visit: what Launch depends on lives in the state)
+    let enabled =
+        RwSignal::new(state.with_untracked(|s| s.owner_email.is_some() || s.owner_unresolved));
     // None: not searched; Some(None): no such user; Some(Some(user)): found
     let found = RwSignal::new(None::<Option<berth_shared::auth::UserInfo>>);
     let search = move || {
-        let query = email.get_untracked();
+        let query = state.with_untracked(|s| s.owner_text.clone());
         leptos::task::spawn_local(async move {
             let user = api::find_user(&query)
                 .await
@@ -24,6 +25,7 @@ pub fn OwnerFields(ctx: Ctx) -> impl IntoView {
                 .and_then(|l| l.items.into_iter().next());
             state.update(|s| {
                 s.owner_email = user.as_ref().map(|u| u.email.clone());
+                s.owner_unresolved = user.is_none();
                 s.project = user.as_ref().and_then(|u| u.projects.first().cloned());
             });
             found.set(Some(user));
@@ -39,10 +41,9 @@ pub fn OwnerFields(ctx: Ctx) -> impl IntoView {
                     on:change=move |ev| {
                         let on = event_target_checked(&ev);
                         enabled.set(on);
-                        if !on {
-                            found.set(None);
-                            state.update(|s| { s.owner_email = None; s.project = None; });
-                        }
+                        found.set(None);
+                        // on: Launch waits until a search finds the owner
+                        state.update(|s| { s.owner_email = None; s.project = None; s.owner_unresolved = on; });
                     } />
                 {t!(i18n, owner_toggle)}
             </label>
@@ -51,10 +52,20 @@ pub fn OwnerFields(ctx: Ctx) -> impl IntoView {
                     <label for="owner-email">{t!(i18n, owner_email)}</label>
                     <div class="inline-row">
                         <input id="owner-email" type="email" autocomplete="off"
-                            prop:value=move || email.get()
-                            on:input=move |ev| email.set(event_target_value(&ev))
+                            prop:value=move || state.with(|s| s.owner_text.clone())
+                            on:input=move |ev| {
+                                // the user found was for the old text: search again
+                                found.set(None);
+                                state.update(|s| {
+                                    s.owner_text = event_target_value(&ev);
+                                    s.owner_email = None;
+                                    s.project = None;
+                                    s.owner_unresolved = true;
+                                });
+                            }
+                            aria-invalid=move || ctx.error.run("owner_email".into()).is_some().to_string()
                             on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Enter" { ev.prevent_default(); search() }
-                            aria-describedby="owner-result" />
+                            aria-describedby="owner-result owner-email-error" />
                         <button type="button" class="btn" id="owner-search" on:click=move |_| search()>{t!(i18n, owner_search)}</button>
                     </div>
                     <p id="owner-result" class="field-hint" aria-live="polite">

@@ -13,8 +13,12 @@ use berth_shared::sessions::{
     env_rows, parse_port_list, preopen_ports_allowed, session_name, CreateSessionRequest, Mount,
     PortRules, ResourceRequest, SessionType, DEFAULT_CPU, DEFAULT_MEM, DEFAULT_SHMEM,
 };
+use berth_shared::validate::{required, whole_number};
 use berth_shared::FieldError;
 use chrono::{DateTime, Utc};
+
+/// Minutes, the unit of the maximum-run-time box (the request is in seconds).
+pub const SECS_PER_MINUTE: u64 = 60;
 
 /// The five pages, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -104,6 +108,12 @@ pub struct WizardState {
     pub batch_timeout: Option<u64>,
     /// Admins: launch for this user (email), once found.
     pub owner_email: Option<String>,
+    /// Admins: the owner switch is on but no user is found for the email
+    /// as it reads now (not searched yet, edited since, or none): Launch
+    /// waits for a search that finds one.
+    pub owner_unresolved: bool,
+    /// Admins: the owner email box as typed (kept across pages).
+    pub owner_text: String,
     /// Project (none = the owner's default).
     pub project: Option<String>,
     /// Resource group (none = the first allowed).
@@ -138,6 +148,10 @@ pub struct WizardState {
     /// What CPU and memory must stay within (from the image, the agents and
     /// the owner's policy); not part of the request.
     pub bounds: ResourceBounds,
+    /// Text typed in the whole-number boxes (`count`, `nthreads`,
+    /// `batch_timeout` in minutes), by field: shown as typed, never
+    /// rewritten, and flagged while it is not a number.
+    pub typed: BTreeMap<&'static str, String>,
 }
 
 impl Default for WizardState {
@@ -149,6 +163,8 @@ impl Default for WizardState {
             starts_at: None,
             batch_timeout: None,
             owner_email: None,
+            owner_unresolved: false,
+            owner_text: String::new(),
             project: None,
             resource_group: None,
             environment: String::new(),
@@ -165,6 +181,7 @@ impl Default for WizardState {
             preopen: String::new(),
             port_rules: PortRules::default(),
             bounds: ResourceBounds::default(),
+            typed: BTreeMap::new(),
         }
     }
 }
@@ -250,6 +267,8 @@ impl WizardState {
             starts_at: req.starts_at,
             batch_timeout: req.batch_timeout,
             owner_email: req.owner_email.clone(),
+            owner_unresolved: false,
+            owner_text: req.owner_email.clone().unwrap_or_default(),
             project: req.project.clone(),
             resource_group: req.resource_group.clone(),
             environment: req.environment.clone().unwrap_or_default(),
@@ -278,15 +297,69 @@ impl WizardState {
                 .join(", "),
             port_rules: d.port_rules,
             bounds: d.bounds,
+            typed: BTreeMap::new(),
         }
+    }
+
+    /// Takes what was typed in a whole-number box. A number sets the field
+    /// (`batch_timeout` is typed in minutes); anything else leaves it as it
+    /// was, and the text stays, flagged by [`WizardState::errors`].
+    pub fn type_whole(&mut self, field: &'static str, text: &str) {
+        self.typed.insert(field, text.to_string());
+        let Ok(n) = whole_number(text) else { return };
+        let small = n.map(u32::try_from);
+        match (field, small) {
+            ("count", Some(Ok(c))) => self.count = c,
+            ("nthreads", None) => self.nthreads = None,
+            ("nthreads", Some(Ok(t))) => self.nthreads = Some(t),
+            ("batch_timeout", _) => {
+                self.batch_timeout = n.map(|m| m.saturating_mul(SECS_PER_MINUTE))
+            }
+            _ => {}
+        }
+    }
+
+    /// The text a whole-number box shows: as typed, else the field's value.
+    pub fn whole_text(&self, field: &str) -> String {
+        if let Some(t) = self.typed.get(field) {
+            return t.clone();
+        }
+        match field {
+            "count" => self.count.to_string(),
+            "nthreads" => self.nthreads.map(|n| n.to_string()).unwrap_or_default(),
+            "batch_timeout" => self
+                .batch_timeout
+                .map(|t| (t / SECS_PER_MINUTE).to_string())
+                .unwrap_or_default(),
+            _ => String::new(),
+        }
+    }
+
+    /// What is wrong with the text in the whole-number boxes.
+    fn typed_errors(&self) -> Vec<FieldError> {
+        let batch = self.session_type == SessionType::Batch;
+        self.typed
+            .iter()
+            // a hidden box (batch-only, on an interactive session) counts for nothing
+            .filter(|(field, _)| batch || **field != "batch_timeout")
+            .filter_map(|(field, text)| match whole_number(text) {
+                Err(e) => Some(e.at(field)),
+                Ok(None) if *field == "count" => required(text).err().map(|e| e.at(field)),
+                Ok(Some(n)) if *field != "batch_timeout" && u32::try_from(n).is_err() => {
+                    Some(FieldError::new(*field, "out_of_range", "Too large."))
+                }
+                _ => None,
+            })
+            .collect()
     }
 
     /// Every rule the configuration breaks, with the field it belongs to.
     pub fn errors(&self) -> Vec<FieldError> {
-        let mut errs = match self.to_request().validate() {
-            Ok(()) => vec![],
-            Err(e) => e,
-        };
+        // what is typed comes first: the value behind it may be an older one
+        let mut errs = self.typed_errors();
+        if let Err(e) = self.to_request().validate() {
+            errs.extend(e);
+        }
         // env rows are judged as rows (duplicates, empty names), not as a map
         errs.retain(|e| !e.field.starts_with("env."));
         let rows: Vec<(String, String)> = self
@@ -298,6 +371,13 @@ impl WizardState {
             errs.extend(e);
         }
         errs.extend(self.bounds.check(self.cpu, self.mem));
+        if self.owner_unresolved {
+            errs.push(FieldError::new(
+                "owner_email",
+                "owner_unresolved",
+                "Find the owner by email first (Search).",
+            ));
+        }
         if !errs.iter().any(|e| e.field == "preopen_ports") {
             let ports = parse_port_list(&self.preopen)
                 .and_then(|p| preopen_ports_allowed(&p, &self.port_rules));
@@ -347,6 +427,27 @@ impl WizardState {
         self.accelerators = accelerators.clone();
     }
 
+    /// Whether the resources are exactly a preset's (a slot at 0 is the
+    /// same as no slot): the preset box shows it, else "Custom".
+    pub fn is_preset(
+        &self,
+        cpu: f64,
+        mem: ByteSize,
+        shmem: ByteSize,
+        accelerators: &BTreeMap<String, f64>,
+    ) -> bool {
+        let nonzero = |m: &BTreeMap<String, f64>| -> Vec<(String, f64)> {
+            m.iter()
+                .filter(|(_, v)| **v != 0.0)
+                .map(|(k, v)| (k.clone(), *v))
+                .collect()
+        };
+        (self.cpu - cpu).abs() < 1e-9
+            && self.mem == mem
+            && self.shmem == shmem
+            && nonzero(&self.accelerators) == nonzero(accelerators)
+    }
+
     /// Memory in MiB (the unit of the memory slider).
     pub fn mem_mib(&self) -> u64 {
         self.mem.0 / MIB
@@ -372,6 +473,85 @@ mod tests {
 
     fn fields(s: &WizardState) -> Vec<String> {
         s.errors().into_iter().map(|e| e.field).collect()
+    }
+
+    #[test]
+    fn an_owner_not_found_for_the_email_as_it_reads_blocks_launch() {
+        let mut s = WizardState::default();
+        assert_eq!(s.error_for("owner_email"), None);
+        s.owner_unresolved = true;
+        assert_eq!(
+            s.error_for("owner_email").map(|e| e.code).as_deref(),
+            Some("owner_unresolved")
+        );
+        assert_eq!(Page::of_field("owner_email"), Page::SessionType);
+        assert!(!s.can_launch());
+    }
+
+    #[test]
+    fn the_preset_shown_follows_the_values() {
+        let mut s = WizardState::default();
+        let gpu = BTreeMap::from([("cuda.device".to_string(), 1.0)]);
+        let (mem, shmem) = (ByteSize(1 << 30), ByteSize(64 << 20));
+        s.apply_preset(1.0, mem, shmem, &gpu);
+        assert!(s.is_preset(1.0, mem, shmem, &gpu));
+        // a slider moves: no longer the preset (the box says Custom)
+        s.cpu = 1.5;
+        assert!(!s.is_preset(1.0, mem, shmem, &gpu));
+        s.apply_preset(1.0, mem, shmem, &gpu);
+        s.accelerators.insert("tpu".into(), 0.0);
+        assert!(s.is_preset(1.0, mem, shmem, &gpu), "a slot at 0 is no slot");
+        s.accelerators.insert("cuda.device".into(), 2.0);
+        assert!(!s.is_preset(1.0, mem, shmem, &gpu));
+    }
+
+    #[test]
+    fn whole_number_boxes_keep_what_is_typed_and_flag_it() {
+        let mut s = WizardState::default();
+        let code = |s: &WizardState, f: &str| s.error_for(f).map(|e| e.code);
+        for bad in ["12.5", "-5", "1e3", "4 4"] {
+            s.type_whole("count", bad);
+            assert_eq!(s.whole_text("count"), bad, "never rewritten");
+            assert_eq!(s.count, 1, "{bad} sets nothing");
+            assert_eq!(code(&s, "count").as_deref(), Some("not_whole_number"));
+            assert!(!s.can_launch());
+        }
+        s.type_whole("count", "");
+        assert_eq!(code(&s, "count").as_deref(), Some("required"));
+        s.type_whole("count", "3");
+        assert_eq!((s.count, code(&s, "count")), (3, None));
+        // past the field's own rule: the shared request rule says so
+        s.type_whole("count", "1000");
+        assert_eq!(code(&s, "count").as_deref(), Some("out_of_range"));
+        s.type_whole("count", "99999999999");
+        assert_eq!(code(&s, "count").as_deref(), Some("out_of_range"));
+
+        s.type_whole("nthreads", "2.5");
+        assert_eq!(
+            (s.nthreads, code(&s, "nthreads").as_deref()),
+            (None, Some("not_whole_number"))
+        );
+        s.type_whole("nthreads", "");
+        assert_eq!(
+            (s.nthreads, code(&s, "nthreads")),
+            (None, None),
+            "empty: the CPU count"
+        );
+
+        s.type_whole("batch_timeout", "90");
+        assert_eq!(s.batch_timeout, Some(90 * 60), "typed in minutes");
+        assert_eq!(s.whole_text("batch_timeout"), "90");
+        s.type_whole("batch_timeout", "-1");
+        assert_eq!(
+            code(&s, "batch_timeout"),
+            None,
+            "hidden on an interactive session"
+        );
+        s.session_type = SessionType::Batch;
+        assert_eq!(
+            code(&s, "batch_timeout").as_deref(),
+            Some("not_whole_number")
+        );
     }
 
     #[test]
@@ -536,6 +716,7 @@ mod tests {
         s.count = 3;
         s.nthreads = Some(2);
         s.owner_email = Some("u@x.io".into());
+        s.owner_text = "u@x.io".into();
         assert_eq!(WizardState::from_request(&s.to_request()), s);
     }
 

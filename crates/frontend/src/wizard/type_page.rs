@@ -7,9 +7,6 @@ use super::ctx::{Ctx, FieldMessage};
 use super::owner_fields::OwnerFields;
 use crate::i18n::*;
 
-/// Minutes, the unit of the maximum-run-time box (the request is in seconds).
-const SECS_PER_MINUTE: u64 = 60;
-
 /// The page.
 #[component]
 pub fn TypePage(ctx: Ctx) -> impl IntoView {
@@ -22,11 +19,6 @@ pub fn TypePage(ctx: Ctx) -> impl IntoView {
     };
     let set_type = move |t: SessionType| state.update(|s| s.session_type = t);
     let starts_at_raw = RwSignal::new(String::new());
-    let timeout_raw = RwSignal::new(state.with_untracked(|s| {
-        s.batch_timeout
-            .map(|t| (t / SECS_PER_MINUTE).to_string())
-            .unwrap_or_default()
-    }));
     view! {
         <fieldset class="choices">
             <legend>{t!(i18n, step_type)}</legend>
@@ -85,14 +77,10 @@ pub fn TypePage(ctx: Ctx) -> impl IntoView {
                 </div>
                 <div class="field">
                     <label for="batch-timeout">{t!(i18n, batch_timeout)}</label>
-                    <input id="batch-timeout" type="number" min="1" step="1"
-                        prop:value=move || timeout_raw.get()
-                        on:input=move |ev| {
-                            let raw = event_target_value(&ev);
-                            let secs = raw.trim().parse::<u64>().ok().map(|m| m * SECS_PER_MINUTE);
-                            timeout_raw.set(raw);
-                            state.update(|s| s.batch_timeout = secs);
-                        }
+                    <input id="batch-timeout" type="text" inputmode="numeric" autocomplete="off"
+                        prop:value=move || state.with(|s| s.whole_text("batch_timeout"))
+                        on:input=move |ev| state.update(|s| s.type_whole("batch_timeout", &event_target_value(&ev)))
+                        aria-invalid=move || ctx.error.run("batch_timeout".into()).is_some().to_string()
                         aria-describedby="batch-timeout-error" />
                     <FieldMessage ctx=ctx field="batch_timeout" id="batch-timeout-error" />
                 </div>
