@@ -152,7 +152,7 @@ async fn a_history_entry_whose_folder_is_gone_says_so_instead_of_failing() {
     b.login(&srv, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     b.driver.goto(srv.url("/launch")).await.unwrap();
     b.el("#history-button").await.click().await.unwrap();
-    b.el("#history-0-load").await.click().await.unwrap();
+    b.el("#history-0-name").await.click().await.unwrap();
     b.wait_gone("#history-dialog").await;
     b.wait_text("#wizard-page-title", "Review & launch").await;
     b.wait_contains("#review-data", "kept").await;

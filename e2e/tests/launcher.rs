@@ -139,21 +139,13 @@ async fn launch_through_all_five_pages() {
     );
     assert!(inspected.contains("\"GREETING=hello\""), "{inspected}");
 
-    // Recent history: the launch is there; pin it, rename it, relaunch it
+    // Recent history: the launch is there with its type; pin it, rename it
+    // (its own control), relaunch it by clicking its name
     b.el("#start-button").await.click().await.unwrap();
     b.el("#history-button").await.click().await.unwrap();
     b.el("#history-dialog").await;
-    let name = b.el("#history-0-name").await;
-    for _ in 0..100 {
-        if name.prop("value").await.unwrap().as_deref() == Some("e2e-wizard") {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert_eq!(
-        name.prop("value").await.unwrap().as_deref(),
-        Some("e2e-wizard")
-    );
+    b.wait_text("#history-0-name", "e2e-wizard").await;
+    b.wait_text("#history-0-type", "Interactive").await;
     b.el("#history-0-pin").await.click().await.unwrap();
     for _ in 0..100 {
         let pressed = b
@@ -176,14 +168,14 @@ async fn launch_through_all_five_pages() {
             .as_deref(),
         Some("true")
     );
-    b.fill("#history-0-name", "greeting config").await;
-    b.el("#history-0-name")
-        .await
-        .send_keys(Key::Tab)
-        .await
-        .unwrap();
+    b.el("#history-0-rename").await.click().await.unwrap();
+    b.wait_focus("history-0-name-input").await;
+    b.fill("#history-0-name-input", "greeting config").await;
+    b.press(Key::Enter).await;
+    b.wait_text("#history-0-name", "greeting config").await;
+    b.wait_focus("history-0-rename").await;
     b.shot("19-launcher-recent-history").await;
-    b.el("#history-0-load").await.click().await.unwrap();
+    b.el("#history-0-name").await.click().await.unwrap();
     b.wait_gone("#history-dialog").await;
     b.wait_text("#wizard-page-title", "Review & launch").await;
     b.wait_contains("#review-type", "e2e-wizard-").await;
@@ -197,32 +189,37 @@ async fn launch_through_all_five_pages() {
         "//tr[td[@class='session-name']/button[starts-with(normalize-space(), 'e2e-wizard-')]]";
     b.wait_row_xpath(relaunched, "RUNNING").await;
 
-    // the renamed, pinned entry is on the server (any browser sees it)
+    // the renamed, pinned entry is on the server (any browser sees it),
+    // first; the relaunch is the second entry
     b.driver.goto(srv.url("/launch")).await.unwrap();
     b.el("#history-button").await.click().await.unwrap();
     b.el("#history-dialog").await;
+    b.wait_text("#history-0-name", "greeting config").await;
+    b.wait_contains("#history-1-name", "e2e-wizard-").await;
+    // delete with undo: the row goes, Undo brings it back
+    b.el("#history-1-delete").await.click().await.unwrap();
+    b.wait_gone("#history-1").await;
+    b.wait_contains("#history-undo", "Deleted").await;
+    b.el("#history-undo-button").await.click().await.unwrap();
+    b.wait_contains("#history-1-name", "e2e-wizard-").await;
+    // deleted for good once the dialog closes
+    b.el("#history-1-delete").await.click().await.unwrap();
+    b.wait_gone("#history-1").await;
+    b.el("#history-close").await.click().await.unwrap();
+    b.wait_gone("#history-dialog").await;
+    let api = srv.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let mut n = 0;
     for _ in 0..100 {
-        if b.el("#history-0-name")
-            .await
-            .prop("value")
-            .await
+        n = api.get_json("/api/v1/launcher-history").await["items"]
+            .as_array()
             .unwrap()
-            .as_deref()
-            == Some("greeting config")
-        {
+            .len();
+        if n == 1 {
             break;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert_eq!(
-        b.el("#history-0-name")
-            .await
-            .prop("value")
-            .await
-            .unwrap()
-            .as_deref(),
-        Some("greeting config")
-    );
+    assert_eq!(n, 1, "only the pinned entry is left");
     b.close().await;
 }
 

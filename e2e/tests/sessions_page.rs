@@ -259,10 +259,18 @@ async fn a_second_user_never_sees_the_first_users_sessions() {
     b.login(&srv, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     b.wait_session("anns-work", "RUNNING").await;
     b.wait_session("bens-work", "ben@e2e.berth").await;
-    b.fill("#filter-owner", "ann@e2e.berth").await;
+    // an unknown owner: no sessions, and the message (never the unfiltered list)
+    b.fill("#filter-owner", "nobody@e2e.berth").await;
     b.press(Key::Enter).await;
+    b.wait_text("#filter-owner-error", "No user has this email.")
+        .await;
+    b.wait_no_session("bens-work").await;
+    b.wait_no_session("anns-work").await;
+    // typing applies once it pauses, no Enter needed
+    b.fill("#filter-owner", "ann@e2e.berth").await;
     b.wait_no_session("bens-work").await;
     b.wait_session("anns-work", "ann@e2e.berth").await;
+    b.wait_text("#filter-owner-error", "").await;
     b.close().await;
 }
 

@@ -266,6 +266,11 @@ pub async fn update_history(
     read(res).await.map(Some)
 }
 
+/// `DELETE /launcher-history/{id}`.
+pub async fn delete_history(id: &str) -> Result<(), ApiError> {
+    send_empty(Request::delete(&format!("{BASE}/launcher-history/{id}")).build()).await
+}
+
 /// `GET /users?email=` (admin): the user with this email, if any.
 pub async fn find_user(email: &str) -> Result<UserList, ApiError> {
     let q: String = js_sys::encode_uri_component(email.trim()).into();

@@ -21,6 +21,8 @@ use crate::live::use_live;
 const PAGE_SIZE: u32 = 20;
 /// How often the list is fetched again for fresh idle times.
 const IDLE_REFRESH_SECS: i64 = 15;
+/// How long typing in the owner filter pauses before it applies.
+const OWNER_DEBOUNCE_MS: u64 = 400;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Tab {
@@ -42,6 +44,20 @@ pub fn SessionsPage() -> impl IntoView {
     let tab = RwSignal::new(Tab::Running);
     let kind = RwSignal::new(String::new());
     let owner = RwSignal::new(String::new());
+    // typing applies the owner filter once it pauses (no Enter needed)
+    let owner_typed = StoredValue::new(0u64);
+    let type_owner = move |text: String| {
+        owner_typed.update_value(|n| *n += 1);
+        let mine = owner_typed.get_value();
+        set_timeout(
+            move || {
+                if owner_typed.try_get_value() == Some(mine) {
+                    owner.try_set(text);
+                }
+            },
+            std::time::Duration::from_millis(OWNER_DEBOUNCE_MS),
+        );
+    };
     let page = RwSignal::new(1u32);
     let selected = RwSignal::new(None::<String>);
     // a new filter starts at the first page
@@ -103,7 +119,13 @@ pub fn SessionsPage() -> impl IntoView {
         Some(Err(ApiError::Invalid(_))) => owner_error.set(true),
         _ => {}
     });
-    let rows = move || shown.with(|l| l.as_ref().map(|l| l.items.clone()).unwrap_or_default());
+    // an unknown owner shows no sessions (with the message), never the unfiltered list
+    let rows = move || {
+        if owner_error.get() {
+            return vec![];
+        }
+        shown.with(|l| l.as_ref().map(|l| l.items.clone()).unwrap_or_default())
+    };
     let pages = move || {
         shown.with(|l| {
             l.as_ref()
@@ -150,6 +172,7 @@ pub fn SessionsPage() -> impl IntoView {
                             placeholder=move || t_string!(i18n, filter_owner).to_string()
                             aria-invalid=move || owner_error.get().to_string()
                             aria-describedby="filter-owner-error"
+                            on:input=move |ev| type_owner(event_target_value(&ev))
                             on:change=move |ev| owner.set(event_target_value(&ev)) />
                         <span class="field-error" id="filter-owner-error" aria-live="polite">
                             {move || owner_error.get().then(|| t_string!(i18n, filter_owner_unknown).to_string())}

@@ -1,8 +1,10 @@
 //! The "Recent history" modal of the launcher: the caller's last launches
-//! (kept on the server), renameable and pinnable; choosing one loads it.
+//! (kept on the server) with their type; clicking a name loads it; each
+//! can be pinned, renamed (its own control) and deleted (with undo).
 
 use berth_shared::history::{relaunch_name, HistoryEntry, UpdateHistoryRequest};
-use berth_shared::sessions::{DEFAULT_CPU, DEFAULT_MEM};
+use berth_shared::sessions::{SessionType, DEFAULT_CPU, DEFAULT_MEM};
+use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
 use super::state::WizardState;
@@ -24,6 +26,21 @@ fn suffix() -> String {
         .collect()
 }
 
+/// How long a deleted entry can still be brought back.
+const UNDO_MS: u64 = 8_000;
+
+/// The state a history entry launches again: a fresh name, and no start
+/// time that has passed (`cleared_start` says one was dropped).
+pub fn state_of(e: &HistoryEntry, now: DateTime<Utc>, suffix: &str) -> WizardState {
+    let mut state = WizardState::from_request(&e.config);
+    state.name = relaunch_name(&e.config.name, suffix);
+    if state.starts_at.is_some_and(|t| t <= now) {
+        state.starts_at = None;
+        state.cleared_start = true;
+    }
+    state
+}
+
 /// The modal. `on_load` receives the state to review.
 #[component]
 pub fn HistoryModal(open: RwSignal<bool>, on_load: Callback<WizardState>) -> impl IntoView {
@@ -36,9 +53,23 @@ pub fn HistoryModal(open: RwSignal<bool>, on_load: Callback<WizardState>) -> imp
             }
         })
     };
+    // an entry deleted but still undoable (hidden; gone from the server
+    // when the undo time passes, another is deleted, or the modal closes)
+    let pending = RwSignal::new(None::<(HistoryEntry, u64)>);
+    let pending_seq = StoredValue::new(0u64);
+    let commit = move || {
+        if let Some((e, _)) = pending.try_update(Option::take).flatten() {
+            leptos::task::spawn_local(async move {
+                let _ = api::delete_history(&e.id).await;
+                refresh();
+            });
+        }
+    };
     Effect::new(move || {
         if open.get() {
             refresh();
+        } else {
+            commit();
         }
     });
     let update = move |id: String, req: UpdateHistoryRequest| {
@@ -49,15 +80,44 @@ pub fn HistoryModal(open: RwSignal<bool>, on_load: Callback<WizardState>) -> imp
             }
         })
     };
+    let delete = move |e: HistoryEntry| {
+        commit();
+        pending_seq.update_value(|n| *n += 1);
+        let seq = pending_seq.get_value();
+        pending.set(Some((e, seq)));
+        set_timeout(
+            move || {
+                if pending.with_untracked(|p| p.as_ref().is_some_and(|(_, s)| *s == seq)) {
+                    commit();
+                }
+            },
+            std::time::Duration::from_millis(UNDO_MS),
+        );
+    };
+    let undo = move || {
+        pending.set(None);
+        focus("history-0-name");
+    };
+    let shown = move || {
+        let hidden = pending.with(|p| p.as_ref().map(|(e, _)| e.id.clone()));
+        entries.with(|list| {
+            list.iter()
+                .filter(|e| Some(&e.id) != hidden.as_ref())
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    };
     let load = move |e: &HistoryEntry| {
-        let mut state = WizardState::from_request(&e.config);
-        state.name = relaunch_name(&e.config.name, &suffix());
+        let state = state_of(e, crate::format::now(), &suffix());
         open.set(false);
         on_load.run(state);
     };
+    // the entry whose name is being edited
+    let renaming = RwSignal::new(None::<String>);
     let row = move |i: usize, e: HistoryEntry| {
         let id = e.id.clone();
         let id_pin = e.id.clone();
+        let (id_edit, id_show) = (e.id.clone(), e.id.clone());
         let pinned = e.pinned;
         let image = e.config.image.clone().unwrap_or_else(|| {
             format!(
@@ -72,7 +132,26 @@ pub fn HistoryModal(open: RwSignal<bool>, on_load: Callback<WizardState>) -> imp
             r.cpu.unwrap_or(DEFAULT_CPU),
             r.mem.unwrap_or(DEFAULT_MEM)
         );
+        let kind = match e.config.session_type {
+            SessionType::Interactive => t_string!(i18n, type_interactive).to_string(),
+            SessionType::Batch => t_string!(i18n, type_batch).to_string(),
+        };
         let entry = StoredValue::new(e.clone());
+        let name = e.name.clone();
+        let (name_rename, name_delete) = (name.clone(), name.clone());
+        let save = Callback::new(move |text: String| {
+            renaming.set(None);
+            if !text.trim().is_empty() && text != entry.with_value(|e| e.name.clone()) {
+                update(
+                    id.clone(),
+                    UpdateHistoryRequest {
+                        name: Some(text),
+                        pinned: None,
+                    },
+                );
+            }
+            focus(&format!("history-{i}-rename"));
+        });
         view! {
             <tr class="history-row" id=format!("history-{i}")>
                 <td>
@@ -83,24 +162,43 @@ pub fn HistoryModal(open: RwSignal<bool>, on_load: Callback<WizardState>) -> imp
                         {move || if pinned { t_string!(i18n, history_unpin).to_string() } else { t_string!(i18n, history_pin).to_string() }}
                     </button>
                 </td>
-                <td>
-                    <input type="text" class="history-name" id=format!("history-{i}-name")
-                        aria-label=move || t_string!(i18n, history_name).to_string()
-                        prop:value=e.name.clone()
-                        on:change=move |ev| {
-                            let name = event_target_value(&ev);
-                            if !name.trim().is_empty() {
-                                update(id.clone(), UpdateHistoryRequest { name: Some(name), pinned: None });
+                <td class="history-name-cell">
+                    <Show when=move || renaming.with(|r| r.as_deref() == Some(id_show.as_str()))
+                        fallback=move || {
+                            let name = name.clone();
+                            view! {
+                                // the guide: clicking an entry's name loads it
+                                <button type="button" class="link-btn history-name" id=format!("history-{i}-name")
+                                    title=move || t_string!(i18n, history_load).to_string()
+                                    on:click=move |_| entry.with_value(load)>{name}</button>
                             }
-                        } />
+                        }>
+                        <input type="text" class="history-name-input" id=format!("history-{i}-name-input")
+                            aria-label=move || t_string!(i18n, history_name).to_string()
+                            prop:value=entry.with_value(|e| e.name.clone())
+                            on:keydown=move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
+                                "Enter" => { ev.prevent_default(); save.run(event_target_value(&ev)) }
+                                // closes the edit, not the dialog
+                                "Escape" => { ev.stop_propagation(); renaming.set(None); focus(&format!("history-{i}-rename")) }
+                                _ => {}
+                            }
+                            on:blur=move |ev| if renaming.get_untracked().is_some() { save.run(event_target_value(&ev)) } />
+                    </Show>
                 </td>
+                <td class="history-type" id=format!("history-{i}-type")>{kind}</td>
                 <td>{image}</td>
                 <td>{resources}</td>
                 <td>{e.created_at.format("%Y-%m-%d %H:%M").to_string()}</td>
-                <td>
-                    <button type="button" class="btn btn-small btn-primary" id=format!("history-{i}-load")
-                        on:click=move |_| entry.with_value(load)>
-                        {t!(i18n, history_load)}
+                <td class="history-actions">
+                    <button type="button" class="btn btn-small" id=format!("history-{i}-rename")
+                        aria-label=move || format!("{}: {}", t_string!(i18n, history_rename), name_rename)
+                        on:click=move |_| { renaming.set(Some(id_edit.clone())); focus(&format!("history-{i}-name-input")) }>
+                        {t!(i18n, history_rename)}
+                    </button>
+                    <button type="button" class="btn btn-small" id=format!("history-{i}-delete")
+                        aria-label=move || format!("{}: {}", t_string!(i18n, history_delete), name_delete)
+                        on:click=move |_| delete(entry.get_value())>
+                        {t!(i18n, history_delete)}
                     </button>
                 </td>
             </tr>
@@ -110,9 +208,18 @@ pub fn HistoryModal(open: RwSignal<bool>, on_load: Callback<WizardState>) -> imp
         <Modal open=open on_close=Callback::new(move |_| open.set(false)) id="history-dialog"
             labelled_by="history-title" class="dialog-wide">
             <h2 id="history-title">{t!(i18n, history_title)}</h2>
-            <Show when=move || !entries.with(Vec::is_empty) fallback=move || view! { <p class="empty">{t!(i18n, history_empty)}</p> }>
+            <Show when=move || pending.with(Option::is_some)>
+                <p class="undo-bar" role="status" id="history-undo">
+                    {move || pending.with(|p| p.as_ref().map(|(e, _)| t_string!(i18n, history_deleted, name = e.name.clone()).to_string()))}
+                    " "
+                    <button type="button" class="btn btn-small" id="history-undo-button" on:click=move |_| undo()>
+                        {t!(i18n, history_undo)}
+                    </button>
+                </p>
+            </Show>
+            <Show when=move || !shown().is_empty() fallback=move || view! { <p class="empty">{t!(i18n, history_empty)}</p> }>
                 <table class="history-table">
-                    <tbody>{move || entries.get().into_iter().enumerate().map(|(i, e)| row(i, e)).collect_view()}</tbody>
+                    <tbody>{move || shown().into_iter().enumerate().map(|(i, e)| row(i, e)).collect_view()}</tbody>
                 </table>
             </Show>
             <div class="dialog-buttons">
@@ -121,5 +228,55 @@ pub fn HistoryModal(open: RwSignal<bool>, on_load: Callback<WizardState>) -> imp
                 </button>
             </div>
         </Modal>
+    }
+}
+
+/// Moves focus to the element with `id` once it is on screen.
+fn focus(id: &str) {
+    let id = id.to_string();
+    request_animation_frame(move || {
+        if let Some(el) = document()
+            .get_element_by_id(&id)
+            .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
+        {
+            let _ = el.focus();
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use berth_shared::sessions::CreateSessionRequest;
+    use chrono::TimeZone;
+
+    fn entry(starts_at: Option<DateTime<Utc>>) -> HistoryEntry {
+        HistoryEntry {
+            id: "h1".into(),
+            name: "nightly".into(),
+            pinned: false,
+            created_at: Utc.timestamp_opt(0, 0).unwrap(),
+            config: CreateSessionRequest {
+                name: "nightly".into(),
+                session_type: SessionType::Batch,
+                starts_at,
+                ..Default::default()
+            },
+        }
+    }
+
+    #[test]
+    fn a_start_time_that_passed_is_cleared_and_said_so() {
+        let now = Utc.timestamp_opt(1_000_000, 0).unwrap();
+        let past = entry(Some(now - chrono::Duration::minutes(5)));
+        let s = state_of(&past, now, "ab12");
+        assert_eq!((s.starts_at, s.cleared_start), (None, true));
+        assert_eq!(s.name, "nightly-ab12");
+
+        let later = now + chrono::Duration::hours(2);
+        let s = state_of(&entry(Some(later)), now, "ab12");
+        assert_eq!((s.starts_at, s.cleared_start), (Some(later), false));
+        let s = state_of(&entry(None), now, "ab12");
+        assert_eq!((s.starts_at, s.cleared_start), (None, false));
     }
 }

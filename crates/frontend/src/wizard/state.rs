@@ -104,6 +104,9 @@ pub struct WizardState {
     pub startup_command: String,
     /// Batch: not before (none = as soon as possible).
     pub starts_at: Option<DateTime<Utc>>,
+    /// Set when a loaded configuration's start time had passed and was
+    /// dropped (the page says so until the start time is edited).
+    pub cleared_start: bool,
     /// Batch: maximum run time in seconds (none = no limit).
     pub batch_timeout: Option<u64>,
     /// Admins: launch for this user (email), once found.
@@ -161,6 +164,7 @@ impl Default for WizardState {
             name: String::new(),
             startup_command: String::new(),
             starts_at: None,
+            cleared_start: false,
             batch_timeout: None,
             owner_email: None,
             owner_unresolved: false,
@@ -265,6 +269,7 @@ impl WizardState {
             name: req.name.clone(),
             startup_command: req.startup_command.clone().unwrap_or_default(),
             starts_at: req.starts_at,
+            cleared_start: false,
             batch_timeout: req.batch_timeout,
             owner_email: req.owner_email.clone(),
             owner_unresolved: false,

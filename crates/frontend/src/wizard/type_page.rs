@@ -7,6 +7,19 @@ use super::ctx::{Ctx, FieldMessage};
 use super::owner_fields::OwnerFields;
 use crate::i18n::*;
 
+/// A time as a `datetime-local` box's value, in the browser's time zone.
+fn local_input_value(t: chrono::DateTime<chrono::Utc>) -> String {
+    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(t.timestamp_millis() as f64));
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}",
+        d.get_full_year(),
+        d.get_month() + 1,
+        d.get_date(),
+        d.get_hours(),
+        d.get_minutes()
+    )
+}
+
 /// The page.
 #[component]
 pub fn TypePage(ctx: Ctx) -> impl IntoView {
@@ -18,7 +31,10 @@ pub fn TypePage(ctx: Ctx) -> impl IntoView {
             .with(|u| u.as_ref().is_some_and(|u| u.role.is_admin()))
     };
     let set_type = move |t: SessionType| state.update(|s| s.session_type = t);
-    let starts_at_raw = RwSignal::new(String::new());
+    // a loaded start time shows as the box's local date and time
+    let starts_at_raw = RwSignal::new(
+        state.with_untracked(|s| s.starts_at.map(local_input_value).unwrap_or_default()),
+    );
     view! {
         <fieldset class="choices">
             <legend>{t!(i18n, step_type)}</legend>
@@ -72,8 +88,12 @@ pub fn TypePage(ctx: Ctx) -> impl IntoView {
                                 .filter(|ms| ms.is_finite())
                                 .and_then(|ms| chrono::DateTime::from_timestamp_millis(ms as i64));
                             starts_at_raw.set(raw);
-                            state.update(|s| s.starts_at = at);
-                        } />
+                            state.update(|s| { s.starts_at = at; s.cleared_start = false; });
+                        }
+                        aria-describedby="starts-at-note" />
+                    <p class="field-hint" id="starts-at-note" role="status">
+                        {move || state.with(|s| s.cleared_start).then(|| t_string!(i18n, starts_at_cleared).to_string())}
+                    </p>
                 </div>
                 <div class="field">
                     <label for="batch-timeout">{t!(i18n, batch_timeout)}</label>
