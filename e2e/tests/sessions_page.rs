@@ -153,6 +153,55 @@ async fn detail_panel_logs_rename_and_terminate() {
     b.el("#detail-info").await.click().await.unwrap();
     b.wait_text("#detail-status-info", "user-requested").await;
     b.shot("33-session-finished-info").await;
+
+    // the topmost layer closes first: Escape closes a popup, not the panel
+    // beneath it, even with focus in the panel; a click outside closes a popup
+    b.el("#notification-bell").await.click().await.unwrap();
+    b.el("#notification-list").await;
+    b.press(Key::Escape).await;
+    b.wait_gone("#notification-list").await;
+    b.el("#session-detail").await;
+    b.el("#user-menu-button").await.click().await.unwrap();
+    b.el("#user-menu").await;
+    b.driver
+        .execute("document.getElementById('detail-title').focus()", vec![])
+        .await
+        .unwrap();
+    b.press(Key::Escape).await;
+    b.wait_gone("#user-menu").await;
+    b.el("#session-detail").await;
+    b.el("#notification-bell").await.click().await.unwrap();
+    b.el("#notification-list").await;
+    b.el("h1").await.click().await.unwrap();
+    b.wait_gone("#notification-list").await;
+    b.el("#session-detail").await;
+    // with nothing above it, Escape closes the panel
+    b.driver
+        .execute("document.getElementById('detail-title').focus()", vec![])
+        .await
+        .unwrap();
+    b.press(Key::Escape).await;
+    b.wait_gone("#session-detail").await;
+    // and focus goes back to the name that opened it
+    let mut on = String::new();
+    for _ in 0..50 {
+        on = b
+            .driver
+            .execute(
+                "const a = document.activeElement; \
+                 return a && a.classList.contains('session-open') ? a.closest('tr').dataset.sessionId : '';",
+                vec![],
+            )
+            .await
+            .unwrap()
+            .convert()
+            .unwrap();
+        if on == id {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(on, id, "focus returns to the session's name");
     b.close().await;
 }
 

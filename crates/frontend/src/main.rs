@@ -9,6 +9,7 @@ mod api;
 mod app;
 mod auth;
 mod components;
+mod focus;
 mod format;
 mod live;
 mod notices;

@@ -11,6 +11,7 @@ pub mod idle_checks;
 pub mod loaded;
 pub mod log_viewer;
 pub mod notifications;
+pub mod popups;
 pub mod session_controls;
 pub mod session_detail;
 pub mod session_dialogs;

@@ -122,10 +122,10 @@ fn Toast(notice: Notice) -> impl IntoView {
 pub fn NotificationBell() -> impl IntoView {
     let i18n = use_i18n();
     let notices = use_notices();
-    let open = RwSignal::new(false);
+    let popups = crate::components::popups::use_popups();
+    let open = move || popups.is_open("bell");
     let toggle = move |_| {
-        open.update(|o| *o = !*o);
-        if open.get_untracked() {
+        if popups.toggle("bell") {
             notices.mark_read();
         }
     };
@@ -135,9 +135,10 @@ pub fn NotificationBell() -> impl IntoView {
         n
     };
     view! {
-        <div class="popup-anchor" on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { open.set(false) }>
+        <div class="popup-anchor" data-popup="bell"
+            on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" && popups.close() { ev.stop_propagation() }>
             <button type="button" class="icon-btn" id="notification-bell" aria-haspopup="true"
-                aria-expanded=move || open.get().to_string() aria-controls="notification-list"
+                aria-expanded=move || open().to_string() aria-controls="notification-list"
                 aria-label=move || {
                     let n = notices.unread.get();
                     if n > 0 {
@@ -154,7 +155,7 @@ pub fn NotificationBell() -> impl IntoView {
                     <span class="badge" id="notification-count" aria-hidden="true">{move || notices.unread.get()}</span>
                 </Show>
             </button>
-            <Show when=move || open.get()>
+            <Show when=open>
                 <div class="popup notice-popup" id="notification-list" role="region"
                     aria-label=move || t_string!(i18n, notifications).to_string()>
                     <div class="notice-head">
@@ -173,7 +174,7 @@ pub fn NotificationBell() -> impl IntoView {
                                 view! {
                                     <li>
                                         <button type="button" class="notice-item"
-                                            on:click=move |_| { notices.show_toast(shown.clone()); open.set(false); }>
+                                            on:click=move |_| { notices.show_toast(shown.clone()); popups.close(); }>
                                             <span class="notice-name">{n.name.clone()}</span>
                                             <StatusBadge status=n.status />
                                             <span class="muted notice-time">{crate::format::local_time(n.at)}</span>

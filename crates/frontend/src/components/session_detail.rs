@@ -49,6 +49,7 @@ pub fn SessionDetail(#[prop(into)] id: Signal<String>, on_close: Callback<()>) -
     ) {
         on_cleanup(move || h.clear());
     }
+    let popups = crate::components::popups::use_popups();
     // keyboard and screen-reader users land in the panel that just opened
     let title = NodeRef::<leptos::html::H2>::new();
     title.on_load(|h| {
@@ -58,7 +59,8 @@ pub fn SessionDetail(#[prop(into)] id: Signal<String>, on_close: Callback<()>) -
     });
     view! {
         <aside class="detail-panel" id="session-detail" role="region" aria-labelledby="detail-title"
-            on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { on_close.run(()) }>
+            // an open popup takes the first Escape (the topmost layer closes first)
+            on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" && !popups.close() { on_close.run(()) }>
             <div class="detail-head">
                 <h2 id="detail-title" tabindex="-1" node_ref=title>{t!(i18n, detail_title)}</h2>
                 <button type="button" class="icon-btn" id="detail-close" aria-label=move || t_string!(i18n, btn_close).to_string()

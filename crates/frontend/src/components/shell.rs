@@ -8,6 +8,7 @@ use leptos_router::components::A;
 use crate::api;
 use crate::auth::use_auth;
 use crate::components::notifications::{NotificationBell, Toasts};
+use crate::components::popups::{use_popups, Popups};
 use crate::components::session_dialogs::{Dialogs, SessionDialogs};
 use crate::i18n::*;
 use crate::live::Live;
@@ -19,6 +20,7 @@ pub fn Shell(children: Children) -> impl IntoView {
     let i18n = use_i18n();
     let auth = use_auth();
     let notices = Notices::provide();
+    Popups::provide();
     Dialogs::provide();
     Live::provide(
         Signal::derive(move || auth.user.with(|u| u.as_ref().map(|u| u.id.clone()))),
@@ -43,23 +45,18 @@ pub fn Shell(children: Children) -> impl IntoView {
     }
 }
 
-/// A toggled popup that closes on Escape and on outside focus.
-fn popup_toggle() -> (RwSignal<bool>, impl Fn(leptos::ev::KeyboardEvent) + Copy) {
-    let open = RwSignal::new(false);
-    let on_key = move |ev: leptos::ev::KeyboardEvent| {
-        if ev.key() == "Escape" {
-            open.set(false);
-        }
-    };
-    (open, on_key)
-}
-
 /// The signed-in user's menu: who, role, language, logout.
 #[component]
 fn UserMenu() -> impl IntoView {
     let i18n = use_i18n();
     let auth = use_auth();
-    let (open, on_key) = popup_toggle();
+    let popups = use_popups();
+    let open = move || popups.is_open("user");
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" && popups.close() {
+            ev.stop_propagation();
+        }
+    };
     let email = move || {
         auth.user
             .with(|u| u.as_ref().map(|u| u.email.clone()).unwrap_or_default())
@@ -83,23 +80,23 @@ fn UserMenu() -> impl IntoView {
         });
     };
     view! {
-        <div class="popup-anchor" on:keydown=on_key>
+        <div class="popup-anchor" data-popup="user" on:keydown=on_key>
             <button
                 type="button"
                 class="user-btn"
                 id="user-menu-button"
                 aria-haspopup="menu"
-                aria-expanded=move || open.get().to_string()
+                aria-expanded=move || open().to_string()
                 aria-controls="user-menu"
                 aria-label=move || t_string!(i18n, user_menu).to_string()
-                on:click=move |_| open.update(|o| *o = !*o)
+                on:click=move |_| { popups.toggle("user"); }
             >
                 <span class="avatar" aria-hidden="true">
                     {move || email().chars().next().map(|c| c.to_ascii_uppercase().to_string()).unwrap_or_default()}
                 </span>
                 <span class="user-email">{email}</span>
             </button>
-            <Show when=move || open.get()>
+            <Show when=open>
                 <div class="popup menu" id="user-menu" role="menu" aria-labelledby="user-menu-button">
                     <div class="menu-header">
                         <span class="muted">{t!(i18n, signed_in_as)}</span>

@@ -241,7 +241,13 @@ pub fn SessionsPage() -> impl IntoView {
             </div>
         </section>
         {move || selected.get().map(|id| view! {
-            <SessionDetail id=id on_close=Callback::new(move |_| selected.set(None)) />
+            <SessionDetail id=id on_close=Callback::new(move |_| {
+                // focus returns to the name that opened the panel
+                if let Some(id) = selected.get_untracked() {
+                    crate::focus::focus_css(&format!("tr[data-session-id='{id}'] .session-open"));
+                }
+                selected.set(None);
+            }) />
         })}
         </div>
     }

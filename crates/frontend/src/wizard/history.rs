@@ -10,6 +10,7 @@ use leptos::prelude::*;
 use super::state::WizardState;
 use crate::api;
 use crate::components::dialog::Modal;
+use crate::focus::focus_id;
 use crate::i18n::*;
 
 /// Length of the random suffix that gives a relaunch a fresh name.
@@ -96,7 +97,7 @@ pub fn HistoryModal(open: RwSignal<bool>, on_load: Callback<WizardState>) -> imp
     };
     let undo = move || {
         pending.set(None);
-        focus("history-0-name");
+        focus_id("history-0-name");
     };
     let shown = move || {
         let hidden = pending.with(|p| p.as_ref().map(|(e, _)| e.id.clone()));
@@ -150,7 +151,7 @@ pub fn HistoryModal(open: RwSignal<bool>, on_load: Callback<WizardState>) -> imp
                     },
                 );
             }
-            focus(&format!("history-{i}-rename"));
+            focus_id(&format!("history-{i}-rename"));
         });
         view! {
             <tr class="history-row" id=format!("history-{i}")>
@@ -179,7 +180,7 @@ pub fn HistoryModal(open: RwSignal<bool>, on_load: Callback<WizardState>) -> imp
                             on:keydown=move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
                                 "Enter" => { ev.prevent_default(); save.run(event_target_value(&ev)) }
                                 // closes the edit, not the dialog
-                                "Escape" => { ev.stop_propagation(); renaming.set(None); focus(&format!("history-{i}-rename")) }
+                                "Escape" => { ev.stop_propagation(); renaming.set(None); focus_id(&format!("history-{i}-rename")) }
                                 _ => {}
                             }
                             on:blur=move |ev| if renaming.get_untracked().is_some() { save.run(event_target_value(&ev)) } />
@@ -192,7 +193,7 @@ pub fn HistoryModal(open: RwSignal<bool>, on_load: Callback<WizardState>) -> imp
                 <td class="history-actions">
                     <button type="button" class="btn btn-small" id=format!("history-{i}-rename")
                         aria-label=move || format!("{}: {}", t_string!(i18n, history_rename), name_rename)
-                        on:click=move |_| { renaming.set(Some(id_edit.clone())); focus(&format!("history-{i}-name-input")) }>
+                        on:click=move |_| { renaming.set(Some(id_edit.clone())); focus_id(&format!("history-{i}-name-input")) }>
                         {t!(i18n, history_rename)}
                     </button>
                     <button type="button" class="btn btn-small" id=format!("history-{i}-delete")
@@ -229,19 +230,6 @@ pub fn HistoryModal(open: RwSignal<bool>, on_load: Callback<WizardState>) -> imp
             </div>
         </Modal>
     }
-}
-
-/// Moves focus to the element with `id` once it is on screen.
-fn focus(id: &str) {
-    let id = id.to_string();
-    request_animation_frame(move || {
-        if let Some(el) = document()
-            .get_element_by_id(&id)
-            .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
-        {
-            let _ = el.focus();
-        }
-    });
 }
 
 #[cfg(test)]
