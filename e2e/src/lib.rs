@@ -90,6 +90,23 @@ impl Browser {
             .expect("screenshot");
     }
 
+    /// Whether the first elements matching `a` and `b` overlap on screen
+    /// (false when either is absent).
+    pub async fn overlap(&self, a: &str, b: &str) -> bool {
+        self.driver
+            .execute(
+                "const a = document.querySelector(arguments[0]), b = document.querySelector(arguments[1]);
+                 if (!a || !b) return false;
+                 const r = a.getBoundingClientRect(), s = b.getBoundingClientRect();
+                 return r.left < s.right && s.left < r.right && r.top < s.bottom && s.top < r.bottom;",
+                vec![serde_json::json!(a), serde_json::json!(b)],
+            )
+            .await
+            .expect("overlap script")
+            .convert()
+            .expect("a boolean")
+    }
+
     /// Waits until the page's path is `path` (the app navigates client-side).
     pub async fn wait_for_path(&self, path: &str) {
         let mut last = String::new();

@@ -224,6 +224,21 @@ async fn a_launch_raises_toasts_and_fills_the_bell() {
     let toasts = b.driver.find_all(By::Css(".toast")).await.unwrap();
     assert_eq!(toasts.len(), 1, "one toast for the session");
     b.shot("34-toast-running").await;
+    // at 1400×900 with the detail panel open, the toast covers neither the
+    // panel nor the pager (before: it sat over the panel's Agent and Cluster)
+    b.driver.set_window_rect(0, 0, 1400, 900).await.unwrap();
+    b.el(".session-open").await.click().await.unwrap();
+    b.el("#session-detail").await;
+    assert!(
+        !b.overlap(".toasts", "#session-detail").await,
+        "a toast covers the panel"
+    );
+    assert!(
+        !b.overlap(".toasts", ".pager").await,
+        "a toast covers the pager"
+    );
+    b.shot("34b-toast-beside-panel").await;
+    b.el("#detail-close").await.click().await.unwrap();
     // its terminate button works (through the dialog)
     b.el(".toast .toast-terminate").await.click().await.unwrap();
     b.el("#terminate-confirm").await.click().await.unwrap();
@@ -354,5 +369,47 @@ async fn leaving_the_page_gives_its_event_stream_back() {
         b.driver.goto(srv.url("/sessions")).await.unwrap();
         b.wait_text("#sessions-title", "Sessions").await;
     }
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_waiting_for_its_start_time_counts_down_without_new_notices() {
+    let srv = Server::start_ui().await;
+    let api = srv.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let b = Browser::start().await;
+    b.login(&srv, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let at = chrono::Utc::now() + chrono::Duration::hours(1);
+    let s = api
+        .launch(json!({"type": "batch", "name": "later", "image": IMAGE,
+               "startup_command": "true", "starts_at": at.to_rfc3339(),
+               "resources": {"cpu": 0.1, "mem": "32m"}}))
+        .await;
+    let id = s["id"].as_str().unwrap().to_string();
+    b.wait_session("later", "PENDING").await;
+    b.wait_text("#notification-count", "1").await;
+    // many scheduler passes later (one per 200 ms here) it is still one
+    // notice: the server says the start time once (before: an event, and a
+    // bell entry, every pass)
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    assert_eq!(text(&b, "#notification-count").await, "1");
+
+    // the panel counts down by itself
+    b.el(&format!("tr[data-session-id='{id}'] .session-open"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    let first = b.wait_contains("#detail-starts", "(in 00:5").await;
+    let first = first.text().await.unwrap();
+    let mut later = first.clone();
+    for _ in 0..50 {
+        later = text(&b, "#detail-starts").await;
+        if later != first {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_ne!(later, first, "the countdown ticks");
+    assert_eq!(text(&b, "#notification-count").await, "1");
     b.close().await;
 }

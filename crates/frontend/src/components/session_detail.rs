@@ -97,6 +97,25 @@ fn DetailBody(s: SessionInfo, now: RwSignal<chrono::DateTime<chrono::Utc>>) -> i
         let until = ended.unwrap_or_else(|| now.get());
         elapsed((until - created).num_seconds())
     };
+    // a batch session waiting for its start time: the countdown is the
+    // browser's (the server says the time once, not every second)
+    let starts_at = s
+        .with_value(|s| s.starts_at)
+        .filter(|_| st == SessionStatus::Pending);
+    let countdown = move |at: chrono::DateTime<chrono::Utc>| {
+        let left = (at - now.get()).num_seconds();
+        if left > 0 {
+            t_string!(
+                i18n,
+                detail_starts_in,
+                when = local_datetime(at),
+                left = elapsed(left)
+            )
+            .to_string()
+        } else {
+            local_datetime(at)
+        }
+    };
     let res = s.with_value(|s| s.resources.clone());
     let mut res_text = format!("{} CPU · {} · shm {}", res.cpu, res.mem, res.shmem);
     for (k, v) in &res.accelerators {
@@ -205,6 +224,8 @@ fn DetailBody(s: SessionInfo, now: RwSignal<chrono::DateTime<chrono::Utc>>) -> i
                     <ul>{info_lines.iter().map(|l| view! { <li>{l.clone()}</li> }).collect_view()}</ul>
                 </div>
             </Show>
+            {starts_at.map(|at| cell(t_string!(i18n, detail_starts_at).to_string(),
+                view! { <span id="detail-starts">{move || countdown(at)}</span> }.into_any(), "starts"))}
             {cell(t_string!(i18n, col_type).to_string(), view! { <span>{match s.with_value(|s| s.session_type) {
                 SessionType::Interactive => t_string!(i18n, type_interactive).to_string(),
                 SessionType::Batch => t_string!(i18n, type_batch).to_string(),
