@@ -413,3 +413,79 @@ async fn a_session_waiting_for_its_start_time_counts_down_without_new_notices() 
     assert_eq!(text(&b, "#notification-count").await, "1");
     b.close().await;
 }
+
+/// Whether the page is wider than the window (something overflows).
+async fn overflows(b: &Browser) -> (bool, String) {
+    let (wide, what): (bool, String) = b
+        .driver
+        .execute(
+            "const w = window.innerWidth;
+             const over = [...document.querySelectorAll('body *')]
+               .filter(e => e.getBoundingClientRect().right > w + 1 && getComputedStyle(e).position !== 'fixed')
+               .filter(e => !e.closest('#sessions-panel, .table-scroll'))
+               .slice(0, 3).map(e => e.tagName + '#' + e.id + '.' + e.className).join(' ');
+             return [document.documentElement.scrollWidth > w, over];",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .convert()
+        .unwrap();
+    (wide, what)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_sized_screen_never_scrolls_sideways() {
+    let srv = Server::start_ui().await;
+    let api = srv.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let s = api
+        .launch(json!({"name": "narrow-one", "image": IMAGE,
+               "resources": {"cpu": 0.1, "mem": "32m"}}))
+        .await;
+    let id = s["id"].as_str().unwrap().to_string();
+    let b = Browser::start().await;
+    b.driver.set_window_rect(0, 0, 390, 844).await.unwrap();
+    b.login(&srv, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    b.wait_session("narrow-one", "RUNNING").await;
+    let (wide, what) = overflows(&b).await;
+    assert!(!wide, "the sessions page is wider than 390 px: {what}");
+    b.shot("40-narrow-sessions").await;
+
+    // the panel takes the whole width
+    b.el(&format!("tr[data-session-id='{id}'] .session-open"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait_text("#detail-name", "narrow-one").await;
+    let (wide, what) = overflows(&b).await;
+    assert!(!wide, "the panel is wider than 390 px: {what}");
+    let width: f64 = b
+        .driver
+        .execute(
+            "return document.getElementById('session-detail').getBoundingClientRect().width / window.innerWidth;",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .convert()
+        .unwrap();
+    assert!(width > 0.95, "the panel takes the screen's width ({width})");
+    b.shot("41-narrow-panel").await;
+    b.el("#detail-close").await.click().await.unwrap();
+
+    // the launcher
+    b.el("#start-button").await.click().await.unwrap();
+    b.el("#session-name").await;
+    let (wide, what) = overflows(&b).await;
+    assert!(!wide, "the launcher is wider than 390 px: {what}");
+    b.el("#wizard-next").await.click().await.unwrap();
+    b.wait_contains("#environment", "berth/busybox").await;
+    let (wide, what) = overflows(&b).await;
+    assert!(
+        !wide,
+        "the launcher's resources page is wider than 390 px: {what}"
+    );
+    b.shot("42-narrow-launcher").await;
+    b.close().await;
+}
