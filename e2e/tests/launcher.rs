@@ -49,6 +49,16 @@ async fn launch_through_all_five_pages() {
     b.el("#env-add").await.click().await.unwrap();
     b.fill("#env-0-name", "GREETING").await;
     b.fill("#env-0-value", "hello").await;
+    // buttons say what they act on
+    assert_eq!(
+        b.el("#cpu-help-btn")
+            .await
+            .attr("aria-label")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("Help: CPU")
+    );
     b.el("#cpu-help-btn").await.click().await.unwrap();
     b.wait_contains("#cpu-help", "CPU").await;
     b.shot("11-launcher-environment").await;
@@ -98,6 +108,15 @@ async fn launch_through_all_five_pages() {
         .await;
     b.wait_contains("#review-environment", "GREETING").await;
     b.wait_contains("#review-network", "8090, 9000").await;
+    assert_eq!(
+        b.el("#review-network-edit")
+            .await
+            .attr("aria-label")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("Edit: Network")
+    );
     b.shot("14-launcher-review").await;
     let launch = b.el("#launch-button").await;
     assert!(launch.is_enabled().await.unwrap());

@@ -39,7 +39,13 @@ pub fn FieldMessage(ctx: Ctx, field: &'static str, id: &'static str) -> impl Int
 
 /// A (?) button that shows a help text.
 #[component]
-pub fn Help(ctx: Ctx, #[prop(into)] id: String, text: Signal<String>) -> impl IntoView {
+pub fn Help(
+    ctx: Ctx,
+    #[prop(into)] id: String,
+    /// What it helps with, for its accessible name ("Help: CPU").
+    label: Signal<String>,
+    text: Signal<String>,
+) -> impl IntoView {
     let open = RwSignal::new(false);
     let i18n = ctx.i18n;
     let help_id = format!("{id}-help");
@@ -48,7 +54,7 @@ pub fn Help(ctx: Ctx, #[prop(into)] id: String, text: Signal<String>) -> impl In
         <button type="button" class="help-btn" id=format!("{id}-help-btn")
             aria-expanded=move || open.get().to_string()
             aria-controls=help_id
-            aria-label=move || t_string!(i18n, help).to_string()
+            aria-label=move || format!("{}: {}", t_string!(i18n, help), label.get())
             on:click=move |_| open.update(|o| *o = !*o)
             on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { open.set(false) }>
             "?"

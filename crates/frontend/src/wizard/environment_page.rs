@@ -240,7 +240,7 @@ pub fn EnvironmentPage(ctx: Ctx, sources: Sources) -> impl IntoView {
             <div class="field-row">
                 <div class="field">
                     <label for="session-count">{t!(i18n, session_count)}
-                        <Help ctx=ctx id="session-count" text=Signal::derive(move || t_string!(i18n, session_count_help).to_string()) />
+                        <Help ctx=ctx id="session-count" label=Signal::derive(move || t_string!(i18n, session_count).to_string()) text=Signal::derive(move || t_string!(i18n, session_count_help).to_string()) />
                     </label>
                     <input id="session-count" type="text" inputmode="numeric" autocomplete="off"
                         prop:value=move || state.with(|s| s.whole_text("count"))
@@ -251,7 +251,7 @@ pub fn EnvironmentPage(ctx: Ctx, sources: Sources) -> impl IntoView {
                 </div>
                 <div class="field">
                     <label for="nthreads">{t!(i18n, nthreads)}
-                        <Help ctx=ctx id="nthreads" text=Signal::derive(move || t_string!(i18n, nthreads_help).to_string()) />
+                        <Help ctx=ctx id="nthreads" label=Signal::derive(move || t_string!(i18n, nthreads).to_string()) text=Signal::derive(move || t_string!(i18n, nthreads_help).to_string()) />
                     </label>
                     <input id="nthreads" type="text" inputmode="numeric" autocomplete="off"
                         placeholder=move || state.with(|s| (s.cpu.ceil() as u32).max(1).to_string())

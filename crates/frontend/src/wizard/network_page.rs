@@ -34,7 +34,7 @@ pub fn NetworkPage(ctx: Ctx) -> impl IntoView {
     view! {
         <div class="field">
             <label for="preopen-ports">{t!(i18n, preopen_ports)}
-                <Help ctx=ctx id="preopen-ports"
+                <Help ctx=ctx id="preopen-ports" label=Signal::derive(move || t_string!(i18n, preopen_ports).to_string())
                     text=Signal::derive(move || t_string!(i18n, preopen_help, min = PREOPEN_MIN, max = max()).to_string()) />
             </label>
             <input id="preopen-ports" type="text" inputmode="numeric" autocomplete="off"

@@ -127,7 +127,8 @@ pub fn ReviewPage(
                 aria-labelledby=format!("review-{}-title", p.id())>
                 <header>
                     <h3 id=format!("review-{}-title", p.id())>{move || page_label(i18n, p)}</h3>
-                    <button type="button" class="btn btn-small" id=format!("review-{}-edit", p.id()) on:click=move |_| page.set(p)>
+                    <button type="button" class="btn btn-small" id=format!("review-{}-edit", p.id()) on:click=move |_| page.set(p)
+                        aria-label=move || format!("{}: {}", t_string!(i18n, btn_edit), page_label(i18n, p))>
                         {t!(i18n, btn_edit)}
                     </button>
                 </header>

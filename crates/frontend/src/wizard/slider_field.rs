@@ -35,7 +35,7 @@ pub fn SliderField(
     };
     view! {
         <div class="field slider-field">
-            <label for=format!("{id}-number")>{move || label.get()} <Help ctx=ctx id=id.clone() text=help /></label>
+            <label for=format!("{id}-number")>{move || label.get()} <Help ctx=ctx id=id.clone() label=label text=help /></label>
             <div class="slider-row">
                 <input type="range" id=format!("{id}-range") aria-label=move || label.get()
                     prop:min=move || min.get() prop:max=move || max.get() step=step
