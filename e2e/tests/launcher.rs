@@ -507,5 +507,22 @@ async fn typed_numbers_are_kept_and_the_preset_follows_the_values() {
     b.wait_text("#session-count-error", "").await;
     b.wait_text("#nthreads-error", "").await;
     b.wait_prop("#session-count", "ariaInvalid", "false").await;
+
+    // the review shows every field that was set, and what an empty name means
+    b.el("#step-type").await.click().await.unwrap();
+    b.el("#type-batch").await.click().await.unwrap();
+    b.fill("#startup-command", "echo hi").await;
+    b.fill("#batch-timeout", "90").await;
+    b.el("#wizard-skip").await.click().await.unwrap();
+    for line in [
+        "random name (e.g. k3j9x2ab-session)",
+        "echo hi",
+        "as soon as possible",
+        "90 min",
+    ] {
+        b.wait_contains("#review-type", line).await;
+    }
+    b.wait_contains("#review-environment", "HPC threads\n3")
+        .await;
     b.close().await;
 }

@@ -7,11 +7,15 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
 use super::ctx::{page_label, Ctx};
-use super::state::Page;
+use super::state::{Page, SECS_PER_MINUTE};
 use crate::api::{self, ApiError};
 use crate::components::dialog::Modal;
 use crate::components::field::field_message;
+use crate::format::local_datetime;
 use crate::i18n::*;
+
+/// What a random session name looks like (the server makes the real one).
+const RANDOM_NAME_EXAMPLE: &str = "k3j9x2ab-session";
 
 /// The page.
 #[component]
@@ -31,46 +35,81 @@ pub fn ReviewPage(
         let errors = move || state.with(|s| s.page_errors(p));
         let lines = move || -> Vec<(String, String)> {
             state.with(|s| match p {
-                Page::SessionType => vec![
-                    (
-                        t_string!(i18n, step_type).to_string(),
-                        match s.session_type {
-                            SessionType::Interactive => {
-                                t_string!(i18n, type_interactive).to_string()
-                            }
-                            SessionType::Batch => t_string!(i18n, type_batch).to_string(),
-                        },
-                    ),
-                    (
-                        t_string!(i18n, session_name).to_string(),
-                        if s.name.is_empty() {
-                            t_string!(i18n, default_value).to_string()
-                        } else {
-                            s.name.clone()
-                        },
-                    ),
-                ]
-                .into_iter()
-                .chain(
-                    s.owner_email
-                        .clone()
-                        .map(|o| (t_string!(i18n, owner_email).to_string(), o)),
-                )
-                .collect(),
-                Page::Environment => vec![
-                    (
+                Page::SessionType => {
+                    let mut lines = vec![
+                        (
+                            t_string!(i18n, step_type).to_string(),
+                            match s.session_type {
+                                SessionType::Interactive => {
+                                    t_string!(i18n, type_interactive).to_string()
+                                }
+                                SessionType::Batch => t_string!(i18n, type_batch).to_string(),
+                            },
+                        ),
+                        (
+                            t_string!(i18n, session_name).to_string(),
+                            if s.name.trim().is_empty() {
+                                t_string!(i18n, name_random, example = RANDOM_NAME_EXAMPLE)
+                                    .to_string()
+                            } else {
+                                s.name.clone()
+                            },
+                        ),
+                    ];
+                    if s.session_type == SessionType::Batch {
+                        lines.push((
+                            t_string!(i18n, startup_command).to_string(),
+                            s.startup_command.clone(),
+                        ));
+                        lines.push((
+                            t_string!(i18n, review_starts_at).to_string(),
+                            s.starts_at
+                                .map(local_datetime)
+                                .unwrap_or_else(|| t_string!(i18n, review_asap).to_string()),
+                        ));
+                        lines.push((
+                            t_string!(i18n, review_batch_timeout).to_string(),
+                            s.batch_timeout.map_or_else(
+                                || t_string!(i18n, review_no_limit).to_string(),
+                                |t| {
+                                    t_string!(i18n, review_minutes, n = t / SECS_PER_MINUTE)
+                                        .to_string()
+                                },
+                            ),
+                        ));
+                    }
+                    lines.extend(
+                        s.owner_email
+                            .clone()
+                            .map(|o| (t_string!(i18n, owner_email).to_string(), o)),
+                    );
+                    lines.extend(
+                        s.project
+                            .clone()
+                            .map(|p| (t_string!(i18n, project).to_string(), p)),
+                    );
+                    lines
+                }
+                Page::Environment => {
+                    let mut resources = format!("{} CPU, {}, /dev/shm {}", s.cpu, s.mem, s.shmem);
+                    for (slot, n) in s.accelerators.iter().filter(|(_, n)| **n > 0.0) {
+                        resources.push_str(&format!(", {n} {slot}"));
+                    }
+                    let mut lines = vec![(
                         t_string!(i18n, environment).to_string(),
                         if s.manual_image.is_empty() {
                             format!("{}:{}", s.environment, s.version)
                         } else {
                             s.manual_image.clone()
                         },
-                    ),
-                    (
-                        t_string!(i18n, resources).to_string(),
-                        format!("{} CPU, {}, /dev/shm {}", s.cpu, s.mem, s.shmem),
-                    ),
-                    (
+                    )];
+                    lines.extend(
+                        s.resource_group
+                            .clone()
+                            .map(|g| (t_string!(i18n, resource_group).to_string(), g)),
+                    );
+                    lines.push((t_string!(i18n, resources).to_string(), resources));
+                    lines.push((
                         t_string!(i18n, env_vars).to_string(),
                         if s.env.is_empty() {
                             t_string!(i18n, none).to_string()
@@ -81,12 +120,17 @@ pub fn ReviewPage(
                                 .collect::<Vec<_>>()
                                 .join(", ")
                         },
-                    ),
-                    (
+                    ));
+                    lines.push((
                         t_string!(i18n, session_count).to_string(),
                         s.count.to_string(),
-                    ),
-                ],
+                    ));
+                    lines
+                        .extend(s.nthreads.map(|n| {
+                            (t_string!(i18n, review_nthreads).to_string(), n.to_string())
+                        }));
+                    lines
+                }
                 Page::Data => vec![(
                     t_string!(i18n, folders_to_mount).to_string(),
                     if s.mounts.is_empty() {
