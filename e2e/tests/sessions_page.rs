@@ -411,6 +411,20 @@ async fn a_session_waiting_for_its_start_time_counts_down_without_new_notices() 
     }
     assert_ne!(later, first, "the countdown ticks");
     assert_eq!(text(&b, "#notification-count").await, "1");
+    b.el("#detail-close").await.click().await.unwrap();
+
+    // a batch command that failed looks apart from one that succeeded
+    for (name, cmd) in [("went-well", "true"), ("went-wrong", "exit 3")] {
+        api.launch(json!({"type": "batch", "name": name, "image": IMAGE,
+               "startup_command": cmd, "resources": {"cpu": 0.1, "mem": "32m"}}))
+            .await;
+    }
+    b.el("#tab-finished").await.click().await.unwrap();
+    let wrong = b.wait_session("went-wrong", "failed").await;
+    assert!(wrong.find(By::Css(".status-failed")).await.is_ok());
+    let well = b.wait_session("went-well", "TERMINATED").await;
+    assert!(!well.text().await.unwrap().contains("failed"));
+    assert!(well.find(By::Css(".status-failed")).await.is_err());
     b.close().await;
 }
 

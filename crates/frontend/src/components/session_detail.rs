@@ -212,7 +212,7 @@ fn DetailBody(s: SessionInfo, now: RwSignal<chrono::DateTime<chrono::Utc>>) -> i
             {cell(t_string!(i18n, detail_id).to_string(), view! { <code id="detail-id">{id.clone()}</code> }.into_any(), "id")}
             {cell(t_string!(i18n, col_owner).to_string(), view! { <span id="detail-owner">{s.with_value(|s| s.owner_email.clone())}</span> }.into_any(), "owner")}
             {cell(t_string!(i18n, col_status).to_string(), view! {
-                <span id="detail-status"><StatusBadge status=st /></span>
+                <span id="detail-status"><StatusBadge status=st info=status_info.clone().unwrap_or_default() /></span>
                 {has_info.then(|| view! {
                     <button type="button" class="btn btn-small" id="detail-info" aria-expanded=move || show_info.get().to_string()
                         aria-controls="detail-info-box" on:click=move |_| show_info.update(|v| *v = !*v)>{t!(i18n, detail_info)}</button>

@@ -213,7 +213,7 @@ pub fn SessionsPage() -> impl IntoView {
                                             <button type="button" class="link-btn session-open" aria-controls="session-detail"
                                                 on:click=move |_| selected.set(Some(id.clone()))>{s.name.clone()}</button>
                                         </td>
-                                        <td><StatusBadge status=s.status /></td>
+                                        <td><StatusBadge status=s.status info=s.status_info.clone().unwrap_or_default() /></td>
                                         <td>{match s.session_type {
                                             SessionType::Interactive => t_string!(i18n, type_interactive).to_string(),
                                             SessionType::Batch => t_string!(i18n, type_batch).to_string(),
