@@ -273,6 +273,35 @@ impl Browser {
         el.send_keys(keys).await.expect("type keys");
     }
 
+    /// Presses `keys` as a keyboard would: to whatever has focus, whatever
+    /// it is (a heading, a button, the page).
+    pub async fn keys(&self, keys: impl Into<thirtyfour::prelude::TypingData>) {
+        self.driver
+            .action_chain()
+            .send_keys(keys)
+            .perform()
+            .await
+            .expect("keys");
+    }
+
+    /// Presses Tab (at most 80 times) until the element with id `id` has
+    /// focus; panics, naming where focus went, if it never does.
+    pub async fn tab_to(&self, id: &str) {
+        let mut seen = Vec::new();
+        for _ in 0..80 {
+            let now = match self.driver.active_element().await {
+                Ok(el) => el.id().await.ok().flatten().unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            if now == id {
+                return;
+            }
+            seen.push(now);
+            self.keys(Key::Tab).await;
+        }
+        panic!("Tab never reached #{id}; focus went through {seen:?}");
+    }
+
     /// Waits until no element matches `css`.
     pub async fn wait_gone(&self, css: &str) {
         for _ in 0..300 {

@@ -525,3 +525,63 @@ async fn typed_numbers_are_kept_and_the_preset_follows_the_values() {
     b.wait_contains("#review-environment", "HPC threads").await;
     b.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyboard_alone_launches_through_all_five_pages() {
+    let srv = Server::start_ui().await;
+    let b = Browser::start().await;
+    b.login(&srv, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    b.driver.goto(srv.url("/launch")).await.unwrap();
+    b.el("#session-name").await;
+
+    b.tab_to("session-name").await;
+    b.keys("kbd-only").await;
+    b.tab_to("wizard-next").await;
+    b.keys(Key::Enter).await;
+    // each new page: focus on its heading, so Tab goes on from its top
+    b.wait_focus("wizard-page-title").await;
+    b.wait_text("#wizard-page-title", "Environment & resources")
+        .await;
+    b.wait_contains("#environment", "berth/busybox").await;
+
+    // env rows: adding two, removing the first puts focus on the row that
+    // took its place (a second Enter deletes nothing); removing the last, on Add
+    b.tab_to("env-add").await;
+    b.keys(Key::Enter).await;
+    b.keys(Key::Enter).await;
+    b.el("#env-1-name").await;
+    b.tab_to("env-0-remove").await;
+    b.keys(Key::Enter).await;
+    b.wait_focus("env-0-name").await;
+    assert!(b.driver.find(By::Css("#env-1-name")).await.is_err());
+    b.tab_to("env-0-remove").await;
+    b.keys(Key::Enter).await;
+    b.wait_focus("env-add").await;
+    b.wait_gone("#env-0-name").await;
+
+    for title in ["Data & folders", "Network", "Review & launch"] {
+        b.tab_to("wizard-next").await;
+        b.keys(Key::Enter).await;
+        b.wait_focus("wizard-page-title").await;
+        b.wait_text("#wizard-page-title", title).await;
+    }
+    b.wait_contains("#review-type", "kbd-only").await;
+    // Edit goes to the page, focus on its heading; Skip comes back the same way
+    b.tab_to("review-network-edit").await;
+    b.keys(Key::Enter).await;
+    b.wait_focus("wizard-page-title").await;
+    b.wait_text("#wizard-page-title", "Network").await;
+    b.tab_to("wizard-skip").await;
+    b.keys(Key::Enter).await;
+    b.wait_focus("wizard-page-title").await;
+    b.wait_text("#wizard-page-title", "Review & launch").await;
+
+    // Launch, then the no-folder dialog, by keyboard
+    b.tab_to("launch-button").await;
+    b.keys(Key::Enter).await;
+    b.wait_focus("no-folder-launch").await;
+    b.keys(Key::Enter).await;
+    b.wait_for_path("/sessions").await;
+    b.wait_session("kbd-only", "RUNNING").await;
+    b.close().await;
+}

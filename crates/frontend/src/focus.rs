@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 /// Focuses the first element matching `selector` after the next frame
-/// (when the view that holds it has been drawn).
+/// (when the view that holds it has been drawn), and scrolls it into view.
 pub fn focus_css(selector: &str) {
     let selector = selector.to_string();
     request_animation_frame(move || {
@@ -16,6 +16,7 @@ pub fn focus_css(selector: &str) {
             .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
         {
             let _ = el.focus();
+            el.scroll_into_view_with_bool(true);
         }
     });
 }

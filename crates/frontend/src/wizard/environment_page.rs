@@ -97,17 +97,27 @@ pub fn EnvironmentPage(ctx: Ctx, sources: Sources) -> impl IntoView {
             <div class="env-row">
                 <input id=name_id type="text" class="env-name" autocomplete="off"
                     aria-label=move || t_string!(i18n, env_name).to_string()
+                    placeholder=move || t_string!(i18n, env_name).to_string()
                     prop:value=move || state.with(|s| s.env.get(i).map(|r| r.name.clone()).unwrap_or_default())
                     on:input=move |ev| state.update(|s| if let Some(r) = s.env.get_mut(i) { r.name = event_target_value(&ev) })
                     aria-invalid=move || state.with(|s| s.error_for(&field2).is_some()).to_string()
                     aria-describedby=err_id.clone() />
                 <input id=value_id type="text" class="env-value" autocomplete="off"
                     aria-label=move || t_string!(i18n, env_value).to_string()
+                    placeholder=move || t_string!(i18n, env_value).to_string()
                     prop:value=move || state.with(|s| s.env.get(i).map(|r| r.value.clone()).unwrap_or_default())
                     on:input=move |ev| state.update(|s| if let Some(r) = s.env.get_mut(i) { r.value = event_target_value(&ev) }) />
                 <button type="button" class="btn btn-icon" id=format!("env-{i}-remove")
                     aria-label=move || t_string!(i18n, env_remove).to_string()
-                    on:click=move |_| state.update(|s| { if i < s.env.len() { s.env.remove(i); } })>"−"</button>
+                    on:click=move |_| {
+                        let left = state.try_update(|s| { if i < s.env.len() { s.env.remove(i); } s.env.len() }).unwrap_or(0);
+                        // focus goes to the row that took its place, else to Add
+                        if i < left {
+                            crate::focus::focus_id(&format!("env-{i}-name"));
+                        } else {
+                            crate::focus::focus_id("env-add");
+                        }
+                    }>"−"</button>
                 <p class="field-error" id=err_id aria-live="polite">{message}</p>
             </div>
         }

@@ -92,6 +92,15 @@ pub fn Wizard(history_open: RwSignal<bool>) -> impl IntoView {
             .collect_view()
     };
 
+    // every page change (Next, Previous, Skip, Edit, the side navigation,
+    // a loaded history entry) puts focus on the new page's heading, in view
+    Effect::new(move |first: Option<()>| {
+        page.track();
+        if first.is_some() {
+            crate::focus::focus_id("wizard-page-title");
+        }
+    });
+
     view! {
         <HistoryModal open=history_open on_load=Callback::new(move |loaded: WizardState| {
             server_errors.set(vec![]);
@@ -101,7 +110,7 @@ pub fn Wizard(history_open: RwSignal<bool>) -> impl IntoView {
         }) />
         <div class="wizard">
             <div class="wizard-main">
-                <h2 class="wizard-page-title" id="wizard-page-title">{move || page_label(i18n, page.get())}</h2>
+                <h2 class="wizard-page-title" id="wizard-page-title" tabindex="-1">{move || page_label(i18n, page.get())}</h2>
                 {move || match page.get() {
                     Page::SessionType => view! { <TypePage ctx=ctx /> }.into_any(),
                     Page::Environment => view! { <EnvironmentPage ctx=ctx sources=sources /> }.into_any(),
