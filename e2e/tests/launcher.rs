@@ -388,8 +388,12 @@ async fn admin_assigns_the_owner_by_email() {
     b.el("#step-environment").await.click().await.unwrap();
     b.wait_prop("#cpu-range", "max", "0.5").await;
     b.fill("#cpu-number", "1").await;
-    b.wait_text("#cpu-error", "More than your resource policy allows.")
-        .await;
+    // (WebDriver reads the no-break spaces that keep "0.5 CPU" whole as spaces)
+    b.wait_text(
+        "#cpu-error",
+        "At most 0.5 CPU: your resource policy allows 0.5 CPU in all.",
+    )
+    .await;
     b.shot("23-launcher-policy-bound").await;
     b.fill("#cpu-number", "0.5").await;
     b.wait_text("#cpu-error", "").await;

@@ -1,5 +1,7 @@
 //! Error bodies: RFC 9457 `application/problem+json` with field-level errors.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// The media type of every error body the API returns.
@@ -18,6 +20,10 @@ pub struct FieldError {
     pub code: String,
     /// Human-readable explanation in English.
     pub message: String,
+    /// Values the message is about, by name (e.g. `limit: "2 CPU"`), so a
+    /// client can say the same in another language. Absent when none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<String, String>,
 }
 
 impl FieldError {
@@ -31,7 +37,14 @@ impl FieldError {
             field: field.into(),
             code: code.into(),
             message: message.into(),
+            params: BTreeMap::new(),
         }
+    }
+
+    /// Adds a value the message is about.
+    pub fn with(mut self, name: &str, value: impl ToString) -> Self {
+        self.params.insert(name.to_string(), value.to_string());
+        self
     }
 }
 

@@ -310,42 +310,62 @@ impl ResourceBounds {
         const EPS: f64 = 1e-9;
         let mut errs = Vec::new();
         if cpu + EPS < self.min_cpu {
-            errs.push(FieldError::new(
-                "resources.cpu",
-                "below_image_minimum",
-                format!("The image needs at least {} CPU.", self.min_cpu),
-            ));
+            errs.push(
+                FieldError::new(
+                    "resources.cpu",
+                    "below_image_minimum",
+                    format!("At least {} CPU: the image needs {0} CPU.", self.min_cpu),
+                )
+                .with("limit", format!("{} CPU", self.min_cpu)),
+            );
         } else if let Some(most) = self.policy_cpu.filter(|m| cpu > m + EPS) {
-            errs.push(FieldError::new(
-                "resources.cpu",
-                "exceeds_policy",
-                format!("The resource policy allows {most} CPU in all."),
-            ));
+            errs.push(
+                FieldError::new(
+                    "resources.cpu",
+                    "exceeds_policy",
+                    format!("At most {most} CPU: the resource policy allows {most} CPU in all."),
+                )
+                .with("limit", format!("{most} CPU")),
+            );
         } else if let Some(most) = self.capacity_cpu.filter(|m| cpu > m + EPS) {
-            errs.push(FieldError::new(
-                "resources.cpu",
-                "exceeds_capacity",
-                format!("The largest agent has {most} CPU."),
-            ));
+            errs.push(
+                FieldError::new(
+                    "resources.cpu",
+                    "exceeds_capacity",
+                    format!("At most {most} CPU: the largest agent of this group has {most} CPU."),
+                )
+                .with("limit", format!("{most} CPU")),
+            );
         }
         if mem < self.min_mem {
-            errs.push(FieldError::new(
-                "resources.mem",
-                "below_image_minimum",
-                format!("The image needs at least {} memory.", self.min_mem),
-            ));
+            errs.push(
+                FieldError::new(
+                    "resources.mem",
+                    "below_image_minimum",
+                    format!("At least {}: the image needs {0} of memory.", self.min_mem),
+                )
+                .with("limit", self.min_mem),
+            );
         } else if let Some(most) = self.policy_mem.filter(|m| mem > *m) {
-            errs.push(FieldError::new(
-                "resources.mem",
-                "exceeds_policy",
-                format!("The resource policy allows {most} memory in all."),
-            ));
+            errs.push(
+                FieldError::new(
+                    "resources.mem",
+                    "exceeds_policy",
+                    format!("At most {most}: the resource policy allows {most} of memory in all."),
+                )
+                .with("limit", most),
+            );
         } else if let Some(most) = self.capacity_mem.filter(|m| mem > *m) {
-            errs.push(FieldError::new(
-                "resources.mem",
-                "exceeds_capacity",
-                format!("The largest agent has {most} memory."),
-            ));
+            errs.push(
+                FieldError::new(
+                    "resources.mem",
+                    "exceeds_capacity",
+                    format!(
+                        "At most {most}: the largest agent of this group has {most} of memory."
+                    ),
+                )
+                .with("limit", most),
+            );
         }
         errs
     }

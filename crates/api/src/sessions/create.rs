@@ -348,11 +348,14 @@ fn resources_for(
             .filter_map(|a| a.accel_total.get(slot).copied())
             .fold(0.0, f64::max);
         if *want > most + 1e-9 {
-            errors.push(FieldError::new(
-                format!("resources.accelerators.{slot}"),
-                "exceeds_capacity",
-                format!("No agent in {group} has {want} {slot} (most: {most})."),
-            ));
+            errors.push(
+                FieldError::new(
+                    format!("resources.accelerators.{slot}"),
+                    "exceeds_capacity",
+                    format!("At most {most} {slot}: no agent in {group} has {want}."),
+                )
+                .with("limit", format!("{most} {slot}")),
+            );
         }
     }
     if let Some(a) = &req.agent {

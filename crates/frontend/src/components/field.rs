@@ -3,6 +3,8 @@
 
 use leptos_i18n::I18nContext;
 
+use berth_shared::FieldError;
+
 use crate::api::ApiError;
 use crate::i18n::*;
 
@@ -13,6 +15,26 @@ pub fn error_message(i18n: I18nContext<Locale>, e: &ApiError) -> String {
         ApiError::Network(_) => t_string!(i18n, error_network).to_string(),
         ApiError::Problem(p) => p.detail.clone().unwrap_or_else(|| p.title.clone()),
         _ => t_string!(i18n, error_generic).to_string(),
+    }
+}
+
+/// The translated message for a field error, saying the limit when it
+/// names one (`params.limit`): "At most 2 CPU: …", not "Too much."
+pub fn error_message_of(i18n: I18nContext<Locale>, e: &FieldError) -> String {
+    let Some(limit) = e.params.get("limit").cloned() else {
+        return field_message(i18n, &e.code);
+    };
+    // a unit never splits from its number
+    let limit = limit.replace(' ', "\u{a0}");
+    match e.code.as_str() {
+        "exceeds_capacity" => {
+            t_string!(i18n, field_exceeds_capacity_limit, limit = limit).to_string()
+        }
+        "exceeds_policy" => t_string!(i18n, field_exceeds_policy_limit, limit = limit).to_string(),
+        "below_image_minimum" => {
+            t_string!(i18n, field_below_image_minimum_limit, limit = limit).to_string()
+        }
+        code => field_message(i18n, code),
     }
 }
 

@@ -32,7 +32,7 @@ use self::review_page::ReviewPage;
 use self::sources::Sources;
 use self::state::{Page, WizardState};
 use self::type_page::TypePage;
-use crate::components::field::field_message;
+use crate::components::field::error_message_of;
 use crate::i18n::*;
 
 /// The wizard; `history_open` shows the Recent history modal, whose
@@ -56,7 +56,7 @@ pub fn Wizard(history_open: RwSignal<bool>) -> impl IntoView {
         state
             .with(|s| s.error_for(&field))
             .or_else(|| server_errors.with(|e| e.iter().find(|e| e.field == field).cloned()))
-            .map(|e| field_message(i18n, &e.code))
+            .map(|e| error_message_of(i18n, &e))
     };
     let ctx = Ctx {
         i18n,
