@@ -152,6 +152,9 @@ async fn detail_panel_logs_rename_and_terminate() {
     b.wait_text("#detail-status", "TERMINATED").await;
     b.el("#detail-info").await.click().await.unwrap();
     b.wait_text("#detail-status-info", "user-requested").await;
+    // said in plain words, the code beside it for scripts
+    b.wait_text("#detail-status-text", "Ended at your request.")
+        .await;
     b.shot("33-session-finished-info").await;
 
     // the topmost layer closes first: Escape closes a popup, not the panel

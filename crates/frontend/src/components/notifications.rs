@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use crate::components::idle_checks::rule_name;
 use crate::components::session_dialogs::{open_terminal, use_dialogs};
-use crate::components::status::StatusBadge;
+use crate::components::status::{reason_text, StatusBadge};
 use crate::i18n::*;
 use crate::notices::{use_notices, Notice};
 
@@ -88,7 +88,7 @@ fn Toast(notice: Notice) -> impl IntoView {
                 <button type="button" class="icon-btn toast-close" aria-label=move || t_string!(i18n, btn_close).to_string()
                     on:click=move |_| notices.close_toast(&id.get_value())>"×"</button>
             </div>
-            {status_info.map(|i| view! { <p class="toast-info muted">{i}</p> })}
+            {status_info.map(|i| view! { <p class="toast-info muted" title=i.clone()>{reason_text(i18n, &i)}</p> })}
             <div class="toast-bottom">
                 <div class="toast-session">
                     <strong class="toast-name">{name.get_value()}</strong>

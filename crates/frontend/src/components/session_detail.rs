@@ -11,7 +11,7 @@ use crate::components::field::field_message;
 use crate::components::idle_checks::IdleSection;
 use crate::components::loaded::Loaded;
 use crate::components::session_dialogs::{open_terminal, use_dialogs, CommitTarget};
-use crate::components::status::StatusBadge;
+use crate::components::status::{reason_text, StatusBadge};
 use crate::format::{elapsed, local_datetime};
 use crate::i18n::*;
 use crate::live::use_live;
@@ -220,7 +220,11 @@ fn DetailBody(s: SessionInfo, now: RwSignal<chrono::DateTime<chrono::Utc>>) -> i
             }.into_any(), "status")}
             <Show when=move || show_info.get()>
                 <div class="info-box" id="detail-info-box" role="note">
-                    <p><strong id="detail-status-info">{status_info.clone().unwrap_or_else(|| t_string!(i18n, detail_no_reason).to_string())}</strong></p>
+                    <p>
+                        <strong id="detail-status-text">{status_info.as_deref().map(|c| reason_text(i18n, c)).unwrap_or_else(|| t_string!(i18n, detail_no_reason).to_string())}</strong>
+                        // the code itself, for scripts and the REST API
+                        {status_info.clone().map(|c| view! { " " <code class="muted" id="detail-status-info">{c}</code> })}
+                    </p>
                     <ul>{info_lines.iter().map(|l| view! { <li>{l.clone()}</li> }).collect_view()}</ul>
                 </div>
             </Show>

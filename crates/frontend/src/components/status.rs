@@ -29,3 +29,26 @@ pub fn StatusBadge(
         </span>
     }
 }
+
+/// A reason code (`status_info`) as a sentence in the chosen language; an
+/// unknown code as it is.
+pub fn reason_text(i18n: leptos_i18n::I18nContext<Locale>, code: &str) -> String {
+    match code {
+        reason::USER_REQUESTED => t_string!(i18n, reason_user_requested).to_string(),
+        reason::ADMIN_TERMINATED => t_string!(i18n, reason_admin_terminated).to_string(),
+        reason::SELF_TERMINATED => t_string!(i18n, reason_self_terminated).to_string(),
+        reason::FAILED => t_string!(i18n, reason_failed).to_string(),
+        reason::CONTAINER_EXITED => t_string!(i18n, reason_container_exited).to_string(),
+        reason::MAX_LIFETIME_EXCEEDED => t_string!(i18n, reason_max_lifetime).to_string(),
+        reason::IDLE_TIMEOUT => t_string!(i18n, reason_idle_timeout).to_string(),
+        reason::IDLE_UTILIZATION => t_string!(i18n, reason_idle_utilization).to_string(),
+        reason::BATCH_TIMEOUT => t_string!(i18n, reason_batch_timeout).to_string(),
+        reason::CONTAINER_LOST => t_string!(i18n, reason_container_lost).to_string(),
+        reason::FAILED_TO_START => t_string!(i18n, reason_failed_to_start).to_string(),
+        reason::SCHEDULED => t_string!(i18n, reason_scheduled).to_string(),
+        reason::PREPARING => t_string!(i18n, reason_preparing).to_string(),
+        reason::NO_AVAILABLE_INSTANCES => t_string!(i18n, reason_no_room).to_string(),
+        reason::PREDICATE_CHECKS_FAILED => t_string!(i18n, reason_checks_failed).to_string(),
+        other => other.to_string(),
+    }
+}
