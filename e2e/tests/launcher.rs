@@ -189,7 +189,9 @@ async fn launch_through_all_five_pages() {
     );
     b.el("#history-0-rename").await.click().await.unwrap();
     b.wait_focus("history-0-name-input").await;
-    b.fill("#history-0-name-input", "greeting config").await;
+    // (typed over, not cleared: WebDriver's clear also leaves the box, which saves)
+    b.press(Key::Control + "a").await;
+    b.press("greeting config").await;
     b.press(Key::Enter).await;
     b.wait_text("#history-0-name", "greeting config").await;
     b.wait_focus("history-0-rename").await;
