@@ -591,3 +591,50 @@ async fn keyboard_alone_launches_through_all_five_pages() {
     b.wait_session("kbd-only", "RUNNING").await;
     b.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_launch_in_korean_and_the_choice_is_kept() {
+    let srv = Server::start_ui().await;
+    let b = Browser::start().await;
+    b.login(&srv, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    b.el("#user-menu-button").await.click().await.unwrap();
+    b.el("#lang-ko").await.click().await.unwrap();
+    b.wait_text("#sessions-title", "세션").await;
+    // kept for the user on the server: a reload is still Korean
+    b.driver.refresh().await.unwrap();
+    b.wait_text("#sessions-title", "세션").await;
+    let lang: String = b
+        .driver
+        .execute("return document.documentElement.lang", vec![])
+        .await
+        .unwrap()
+        .convert()
+        .unwrap();
+    assert_eq!(
+        lang, "ko",
+        "the page says its language (word breaking follows it)"
+    );
+
+    b.el("#start-button").await.click().await.unwrap();
+    b.wait_text("#wizard-page-title", "세션 타입").await;
+    b.fill("#session-name", "hangul").await;
+    b.el("#wizard-next").await.click().await.unwrap();
+    b.wait_text("#wizard-page-title", "실행 환경 & 자원 할당")
+        .await;
+    b.wait_contains("#environment", "berth/busybox").await;
+    b.el("#wizard-skip").await.click().await.unwrap();
+    b.wait_text("#wizard-page-title", "검토 및 시작").await;
+    b.wait_contains("#review-environment", "berth/busybox")
+        .await;
+    b.shot("43-launcher-korean-review").await;
+    b.launch_and_confirm().await;
+    b.wait_for_path("/sessions").await;
+    b.wait_session("hangul", "RUNNING").await;
+    b.close().await;
+
+    // another browser (English by default) signs in to Korean
+    let b = Browser::start().await;
+    b.login(&srv, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    b.wait_text("#sessions-title", "세션").await;
+    b.close().await;
+}

@@ -113,6 +113,12 @@ async fn detail_panel_logs_rename_and_terminate() {
     b.wait_gone("#log-dialog").await;
 
     // rename: the shared rule rejects a bad name inline, a good one sticks
+    // (Escape closes the editor, not the panel, and gives focus back to Rename)
+    b.el("#detail-rename").await.click().await.unwrap();
+    b.wait_focus("rename-input").await;
+    b.press(Key::Escape).await;
+    b.wait_focus("detail-rename").await;
+    b.el("#session-detail").await;
     b.el("#detail-rename").await.click().await.unwrap();
     b.fill("#rename-input", "bad name").await;
     b.wait_text(
@@ -132,6 +138,7 @@ async fn detail_panel_logs_rename_and_terminate() {
     b.fill("#rename-input", "renamed-demo").await;
     b.el("#rename-save").await.click().await.unwrap();
     b.wait_text("#detail-name", "renamed-demo").await;
+    b.wait_focus("detail-rename").await;
     b.wait_session("renamed-demo", "RUNNING").await;
 
     // terminate: the red button, a dialog, then Finished with its reason

@@ -298,3 +298,43 @@ async fn failed_logins_are_throttled_per_account_and_address() {
         .unwrap();
     assert_eq!(res.status(), 200, "the real user is not locked out");
 }
+
+#[tokio::test]
+async fn the_ui_language_is_kept_for_the_user() {
+    let srv = TestServer::start().await;
+    let c = srv.admin().await;
+    let me = c.get_json("/api/v1/auth/me").await;
+    assert!(me.get("locale").is_none(), "none chosen yet: {me}");
+
+    let res = c.patch("/api/v1/auth/me", &json!({"locale": "ko"})).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let me: Value = res.json().await.unwrap();
+    assert_eq!(me["locale"], "ko");
+    // kept: a new sign-in (another browser) gets it with the user
+    let other = srv.client();
+    let res = other.try_login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let user: Value = res.json().await.unwrap();
+    assert_eq!(user["locale"], "ko");
+    assert_eq!(other.get_json("/api/v1/auth/me").await["locale"], "ko");
+
+    // only languages the UI speaks; nothing else is writable here
+    let res = c.patch("/api/v1/auth/me", &json!({"locale": "fr"})).await;
+    let body = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(
+        field_errors(&body),
+        [("locale".into(), "unsupported_locale".into())]
+    );
+    let res = c
+        .patch(
+            "/api/v1/auth/me",
+            &json!({"locale": "en", "role": "superadmin"}),
+        )
+        .await;
+    assert!(res.status().is_client_error());
+    assert_eq!(c.get_json("/api/v1/auth/me").await["locale"], "ko");
+    let res = srv
+        .client()
+        .patch("/api/v1/auth/me", &json!({"locale": "en"}))
+        .await;
+    problem(res, StatusCode::UNAUTHORIZED).await;
+}

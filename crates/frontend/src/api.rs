@@ -2,7 +2,7 @@
 //! types. The browser sends the HttpOnly login cookie by itself.
 
 use berth_shared::apps::{AppList, AppOpened, OpenAppRequest};
-use berth_shared::auth::{LoginRequest, UserInfo};
+use berth_shared::auth::{LoginRequest, UpdateMeRequest, UserInfo};
 use berth_shared::folders::{
     CreateFolderRequest, FolderInfo, FolderList, FolderListing, MkdirRequest, MoveRequest,
 };
@@ -94,6 +94,17 @@ pub async fn logout() -> Result<(), ApiError> {
 /// `GET /auth/me`.
 pub async fn me() -> Result<UserInfo, ApiError> {
     get("/auth/me").await
+}
+
+/// `PATCH /auth/me`: the caller's UI language.
+pub async fn update_me(req: &UpdateMeRequest) -> Result<UserInfo, ApiError> {
+    let res = Request::patch(&format!("{BASE}/auth/me"))
+        .json(req)
+        .map_err(|e| ApiError::Network(e.to_string()))?
+        .send()
+        .await
+        .map_err(|e| ApiError::Network(e.to_string()))?;
+    read(res).await
 }
 
 /// `GET /environments`.

@@ -39,6 +39,18 @@ pub fn App() -> impl IntoView {
 fn Protected() -> impl IntoView {
     let auth = use_auth();
     let i18n = use_i18n();
+    // the language the user chose, kept on the server, applies at every
+    // sign-in (before sign-in: the browser's)
+    Effect::new(move || {
+        let chosen = auth
+            .user
+            .with(|u| u.as_ref().and_then(|u| u.locale.clone()));
+        if let Some(want) = chosen.as_deref().and_then(crate::i18n_locale) {
+            if i18n.get_locale_untracked() != want {
+                i18n.set_locale(want);
+            }
+        }
+    });
     move || {
         if !auth.checked.get() {
             view! { <p class="loading" role="status">{t!(i18n, loading)}</p> }.into_any()

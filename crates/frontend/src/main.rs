@@ -17,6 +17,23 @@ mod pages;
 mod upload;
 mod wizard;
 
+/// The UI locale for a stored language tag (`en`, `ko`).
+fn i18n_locale(tag: &str) -> Option<i18n::Locale> {
+    match tag {
+        "en" => Some(i18n::Locale::en),
+        "ko" => Some(i18n::Locale::ko),
+        _ => None,
+    }
+}
+
+/// The stored language tag of a UI locale.
+fn locale_tag(l: i18n::Locale) -> &'static str {
+    match l {
+        i18n::Locale::en => "en",
+        i18n::Locale::ko => "ko",
+    }
+}
+
 fn main() {
     console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(app::App);

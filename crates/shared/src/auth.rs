@@ -90,6 +90,36 @@ pub struct UserInfo {
     pub projects: Vec<String>,
     /// When the account was created.
     pub created_at: DateTime<Utc>,
+    /// The UI language the user chose (one of [`LOCALES`]); absent: the
+    /// browser's language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+}
+
+/// The UI languages.
+pub const LOCALES: [&str; 2] = ["en", "ko"];
+
+/// `PATCH /api/v1/auth/me`: the caller's own settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMeRequest {
+    /// The UI language (one of [`LOCALES`]).
+    pub locale: String,
+}
+
+impl UpdateMeRequest {
+    /// The language must be one the UI speaks.
+    pub fn validate(&self) -> Result<(), Vec<FieldError>> {
+        if LOCALES.contains(&self.locale.as_str()) {
+            Ok(())
+        } else {
+            Err(vec![FieldError::new(
+                "locale",
+                "unsupported_locale",
+                format!("Choose one of: {}.", LOCALES.join(", ")),
+            )])
+        }
+    }
 }
 
 /// `POST /api/v1/auth/tokens`.

@@ -68,7 +68,14 @@ fn to_info(row: UserRow, access_key: String, projects: Vec<String>) -> UserInfo 
         access_key,
         projects,
         created_at: ms_to_time(row.created_at),
+        locale: row.locale,
     }
+}
+
+/// Records the UI language a user chose.
+pub async fn set_locale(store: &Store, user_id: &str, locale: &str) -> Result<(), AccountError> {
+    store.set_locale(user_id, Some(locale)).await?;
+    Ok(())
 }
 
 /// Creates a user with a main keypair, in the named projects (or `default`).
@@ -104,6 +111,7 @@ pub async fn create_user(store: &Store, req: &CreateUserRequest) -> Result<UserI
         role: req.role.as_str().to_string(),
         is_active: 1,
         created_at: now_ms(),
+        locale: None,
     };
     let keypair = NewKeypair {
         access_key: secrets::access_key(),

@@ -1,4 +1,5 @@
-//! `/api/v1/auth/*`: login, logout, me, personal API tokens.
+//! `/api/v1/auth/*`: login, logout, me (and the UI language), personal API
+//! tokens.
 
 use std::net::SocketAddr;
 
@@ -9,7 +10,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::Router;
 use berth_shared::auth::{
-    CreateTokenRequest, LoginRequest, TokenCreated, TokenList, UserInfo, SESSION_COOKIE,
+    CreateTokenRequest, LoginRequest, TokenCreated, TokenList, UpdateMeRequest, UserInfo,
+    SESSION_COOKIE,
 };
 use cookie::{Cookie, SameSite};
 
@@ -24,7 +26,7 @@ pub fn router() -> Router<ApiContext> {
     Router::new()
         .route("/auth/login", post(login))
         .route("/auth/logout", post(logout))
-        .route("/auth/me", get(me))
+        .route("/auth/me", get(me).patch(update_me))
         .route("/auth/tokens", get(list_tokens).post(create_token))
         .route("/auth/tokens/{id}", delete(revoke_token))
 }
@@ -91,6 +93,18 @@ async fn logout(State(ctx): State<ApiContext>, parts: Parts) -> ApiResult<Respon
 
 async fn me(AuthUser(user): AuthUser) -> ApiJson<UserInfo> {
     ApiJson(user)
+}
+
+/// `PATCH /auth/me`: the caller's own settings (the UI language).
+async fn update_me(
+    State(ctx): State<ApiContext>,
+    AuthUser(mut user): AuthUser,
+    ApiJson(req): ApiJson<UpdateMeRequest>,
+) -> ApiResult<ApiJson<UserInfo>> {
+    req.validate().map_err(ApiError::Invalid)?;
+    accounts::set_locale(ctx.store(), &user.id, &req.locale).await?;
+    user.locale = Some(req.locale);
+    Ok(ApiJson(user))
 }
 
 async fn create_token(

@@ -527,6 +527,7 @@ mod tests {
             access_key: "AK".into(),
             projects: projects.iter().map(|p| p.to_string()).collect(),
             created_at: Default::default(),
+            locale: None,
         }
     }
 

@@ -21,6 +21,8 @@ pub struct UserRow {
     pub is_active: i64,
     /// Epoch ms.
     pub created_at: i64,
+    /// The UI language the user chose (`None`: the browser's).
+    pub locale: Option<String>,
 }
 
 /// A keypair to store with a new user.
@@ -41,7 +43,8 @@ pub struct AccessKeyRow {
     pub access_key: String,
 }
 
-const USER_COLUMNS: &str = "id, email, full_name, password_hash, role, is_active, created_at";
+const USER_COLUMNS: &str =
+    "id, email, full_name, password_hash, role, is_active, created_at, locale";
 
 impl Store {
     /// Stores a user, its main keypair and its project memberships at once.
@@ -138,6 +141,16 @@ impl Store {
         )
         .fetch_all(self.pool())
         .await?)
+    }
+
+    /// Records the UI language a user chose; false when there is no such user.
+    pub async fn set_locale(&self, id: &str, locale: Option<&str>) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE users SET locale = $1 WHERE id = $2")
+            .bind(locale)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Changes the given fields of a user; false when there is no such user.

@@ -363,6 +363,7 @@ fn RenameField(id: String, name: String, alive: bool) -> impl IntoView {
                 Ok(_) => {
                     editing.try_set(false);
                     live.version.try_update(|v| *v += 1);
+                    crate::focus::focus_id("detail-rename");
                 }
                 Err(ApiError::Invalid(errs)) => {
                     server_error.try_set(errs.first().map(|e| field_message(i18n, &e.code)));
@@ -379,7 +380,12 @@ fn RenameField(id: String, name: String, alive: bool) -> impl IntoView {
                 <h3 class="session-title" id="detail-name">{name.get_value()}</h3>
                 {alive.then(|| view! {
                     <button type="button" class="btn btn-small" id="detail-rename"
-                        on:click=move |_| { draft.set(name.get_value()); server_error.set(None); editing.set(true); }>
+                        on:click=move |_| {
+                            draft.set(name.get_value());
+                            server_error.set(None);
+                            editing.set(true);
+                            crate::focus::focus_id("rename-input");
+                        }>
                         {t!(i18n, action_rename)}
                     </button>
                 })}
@@ -390,14 +396,15 @@ fn RenameField(id: String, name: String, alive: bool) -> impl IntoView {
                     on:input=move |ev| { draft.set(event_target_value(&ev)); server_error.set(None); }
                     on:keydown=move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
                         "Enter" => save(),
-                        "Escape" => { ev.stop_propagation(); editing.set(false) }
+                        "Escape" => { ev.stop_propagation(); editing.set(false); crate::focus::focus_id("detail-rename") }
                         _ => {}
                     }
                     aria-invalid=move || (local_error().is_some() || server_error.with(Option::is_some)).to_string()
                     aria-describedby="rename-error" />
                 <button type="button" class="btn btn-small btn-primary" id="rename-save"
                     disabled=move || local_error().is_some() on:click=move |_| save()>{t!(i18n, btn_save)}</button>
-                <button type="button" class="btn btn-small" id="rename-cancel" on:click=move |_| editing.set(false)>{t!(i18n, btn_cancel)}</button>
+                <button type="button" class="btn btn-small" id="rename-cancel"
+                    on:click=move |_| { editing.set(false); crate::focus::focus_id("detail-rename") }>{t!(i18n, btn_cancel)}</button>
                 <p class="field-error" id="rename-error" aria-live="polite">{move || local_error().or_else(|| server_error.get())}</p>
             </Show>
         </div>

@@ -72,6 +72,18 @@ fn UserMenu() -> impl IntoView {
             Role::User => t_string!(i18n, role_user).to_string(),
         }
     };
+    // the choice is kept for the user on the server (applied at sign-in)
+    let choose = move |l: Locale| {
+        i18n.set_locale(l);
+        let req = berth_shared::auth::UpdateMeRequest {
+            locale: crate::locale_tag(l).to_string(),
+        };
+        leptos::task::spawn_local(async move {
+            if let Ok(user) = api::update_me(&req).await {
+                auth.user.try_set(Some(user));
+            }
+        });
+    };
     let logout = move |_| {
         leptos::task::spawn_local(async move {
             let _ = api::logout().await;
@@ -104,12 +116,12 @@ fn UserMenu() -> impl IntoView {
                         <span class="role-tag">{role}</span>
                     </div>
                     <div class="menu-row" role="group" aria-label=move || t_string!(i18n, language).to_string()>
-                        <button type="button" role="menuitemradio" class="link-btn"
+                        <button type="button" role="menuitemradio" class="link-btn" id="lang-en"
                             aria-checked=move || (i18n.get_locale() == Locale::en).to_string()
-                            on:click=move |_| i18n.set_locale(Locale::en)>{t!(i18n, lang_en)}</button>
-                        <button type="button" role="menuitemradio" class="link-btn"
+                            on:click=move |_| choose(Locale::en)>{t!(i18n, lang_en)}</button>
+                        <button type="button" role="menuitemradio" class="link-btn" id="lang-ko"
                             aria-checked=move || (i18n.get_locale() == Locale::ko).to_string()
-                            on:click=move |_| i18n.set_locale(Locale::ko)>{t!(i18n, lang_ko)}</button>
+                            on:click=move |_| choose(Locale::ko)>{t!(i18n, lang_ko)}</button>
                     </div>
                     <button type="button" role="menuitem" class="menu-item" id="logout-button" on:click=logout>
                         {t!(i18n, logout)}
