@@ -363,7 +363,8 @@ fn RenameField(id: String, name: String, alive: bool) -> impl IntoView {
                 Ok(_) => {
                     editing.try_set(false);
                     live.version.try_update(|v| *v += 1);
-                    crate::focus::focus_id("detail-rename");
+                    // the panel draws itself anew with the new name
+                    crate::focus::focus_id_kept("detail-rename");
                 }
                 Err(ApiError::Invalid(errs)) => {
                     server_error.try_set(errs.first().map(|e| field_message(i18n, &e.code)));
