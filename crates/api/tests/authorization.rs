@@ -59,6 +59,13 @@ fn table() -> Vec<Row> {
             "ooooo",
         ),
         row(M::GET, "/auth/me", "/api/v1/auth/me", None, "uoooo"),
+        row(
+            M::PATCH,
+            "/auth/me",
+            "/api/v1/auth/me",
+            Some(json!({"locale": "xx"})),
+            "uoooo",
+        ),
         row(M::GET, "/auth/tokens", "/api/v1/auth/tokens", None, "uoooo"),
         row(
             M::POST,
