@@ -65,6 +65,13 @@ if ! grep -q "\"version\": \"$XTERM_VERSION\"" "$xterm_dir/xterm/package.json" 2
   npm install --silent --no-audit --no-fund --prefix "$TOOLS_DIR" \
     "@xterm/xterm@$XTERM_VERSION" "@xterm/addon-fit@$XTERM_FIT_VERSION" >/dev/null
 fi
+# axe-core: the e2e run injects it into every page and dialog it visits
+AXE_VERSION=4.10.3
+if ! grep -q "\"version\": \"$AXE_VERSION\"" "$TOOLS_DIR/node_modules/axe-core/package.json" 2>/dev/null; then
+  step "installing axe-core (npm axe-core@$AXE_VERSION, for the e2e accessibility checks)"
+  mkdir -p "$TOOLS_DIR"
+  npm install --silent --no-audit --no-fund --prefix "$TOOLS_DIR" "axe-core@$AXE_VERSION" >/dev/null
+fi
 if ! "$TOOLS_DIR/node_modules/.bin/wasm-opt" --version 2>/dev/null | grep -q "version $BINARYEN_VERSION"; then
   step "installing wasm-opt (npm binaryen@$BINARYEN_VERSION)"
   mkdir -p "$TOOLS_DIR"

@@ -81,13 +81,63 @@ impl Browser {
     }
 
     /// Saves a screenshot as `target/e2e-shots/<name>.png`.
+    ///
+    /// Every shot is of a page or dialog a test visits, so each is also
+    /// checked with axe-core ([`Browser::axe`]).
     pub async fn shot(&self, name: &str) {
+        self.shot_foreign(name).await;
+        self.axe(name).await;
+    }
+
+    /// A screenshot of a page that is not berth's (an app inside a session,
+    /// e.g. Jupyter): not checked with axe-core, berth does not write it.
+    pub async fn shot_foreign(&self, name: &str) {
         let dir = workspace().join("target").join("e2e-shots");
         std::fs::create_dir_all(&dir).expect("shots dir");
         self.driver
             .screenshot(&dir.join(format!("{name}.png")))
             .await
             .expect("screenshot");
+    }
+
+    /// Checks the page as it is now with axe-core (the npm package, read
+    /// from the local tools folder and injected; no CDN). Panics listing
+    /// every serious or critical violation, with where it is.
+    pub async fn axe(&self, what: &str) {
+        let loaded: bool = self
+            .driver
+            .execute("return !!window.axe;", vec![])
+            .await
+            .expect("axe probe")
+            .convert()
+            .unwrap_or(false);
+        if !loaded {
+            self.driver
+                .execute(&format!("{}\nreturn true;", axe_source()), vec![])
+                .await
+                .expect("inject axe-core");
+        }
+        let found: Vec<String> = self
+            .driver
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 // a terminal's rows are a program's output, coloured by it
+                 axe.run({exclude: [['.xterm-rows']]}, {resultTypes: ['violations']}).then(r => done(r.violations
+                   .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                   .map(v => v.id + ' (' + v.impact + '): ' + v.help + ' at ' +
+                        v.nodes.slice(0, 4).map(n => n.target.join(' ')).join(', '))))
+                 .catch(e => done(['axe did not run: ' + e]));",
+                vec![],
+            )
+            .await
+            .expect("axe run")
+            .convert()
+            .expect("axe results");
+        assert!(
+            found.is_empty(),
+            "axe-core finds serious or critical violations on {what}:\n{}",
+            found.join("\n")
+        );
     }
 
     /// Whether the first elements matching `a` and `b` overlap on screen
@@ -284,6 +334,18 @@ impl Browser {
             .expect("keys");
     }
 
+    /// Presses Shift+Tab: focus goes one step back.
+    pub async fn shift_tab(&self) {
+        self.driver
+            .action_chain()
+            .key_down(Key::Shift)
+            .send_keys(Key::Tab)
+            .key_up(Key::Shift)
+            .perform()
+            .await
+            .expect("shift+tab");
+    }
+
     /// Presses Tab (at most 80 times) until the element with id `id` has
     /// focus; panics, naming where focus went, if it never does.
     pub async fn tab_to(&self, id: &str) {
@@ -409,4 +471,29 @@ impl Drop for Browser {
 /// The XPath of the sessions-table row of the session called `name`.
 pub fn session_row(name: &str) -> String {
     format!("//tr[td[@class='session-name']/button[normalize-space()='{name}']]")
+}
+
+/// axe-core's script: `BERTH_AXE_JS`, else the copy `make setup` installs
+/// under the tools folder (`BERTH_TOOLS_DIR`, default `~/.cache/berth-tools`).
+fn axe_source() -> &'static str {
+    static SRC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SRC.get_or_init(|| {
+        let path = std::env::var_os("BERTH_AXE_JS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                std::env::var_os("BERTH_TOOLS_DIR")
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| {
+                        PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                            .join(".cache/berth-tools")
+                    })
+                    .join("node_modules/axe-core/axe.min.js")
+            });
+        std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "axe-core not found at {} ({e}): run `make setup`",
+                path.display()
+            )
+        })
+    })
 }

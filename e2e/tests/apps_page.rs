@@ -119,7 +119,7 @@ async fn jupyter_and_the_terminal_from_the_control_column() {
         .execute("Jupyter.notebook.save_notebook();", vec![])
         .await
         .unwrap();
-    b.shot("42-jupyter").await;
+    b.shot_foreign("42-jupyter").await;
     let notebook_name = b
         .driver
         .execute("return Jupyter.notebook.notebook_name;", vec![])

@@ -32,6 +32,7 @@ async fn a_folder_from_the_launcher_carries_an_upload_into_a_session() {
     b.fill("#folder-name", ".bad").await;
     b.wait_contains("#folder-name-error", "not starting with a dot")
         .await;
+    b.shot("29-create-folder-dialog").await;
     b.fill("#folder-name", "inputs").await;
     b.el("#folder-create-confirm").await.click().await.unwrap();
     b.wait_gone("#create-folder-dialog").await;

@@ -46,7 +46,6 @@ async fn launch_through_all_five_pages() {
             .as_deref(),
         Some("128")
     );
-    b.el("#env-add").await.click().await.unwrap();
     b.fill("#env-0-name", "GREETING").await;
     b.fill("#env-0-value", "hello").await;
     // buttons say what they act on
@@ -550,20 +549,39 @@ async fn keyboard_alone_launches_through_all_five_pages() {
         .await;
     b.wait_contains("#environment", "berth/busybox").await;
 
-    // env rows: adding two, removing the first puts focus on the row that
-    // took its place (a second Enter deletes nothing); removing the last, on Add
+    // env rows: one blank row shows, its "−" has nothing to remove, and the
+    // guide's "+" sits at its right; "+" adds a row and focus goes into it
+    assert!(!b.el("#env-0-remove").await.is_enabled().await.unwrap());
     b.tab_to("env-add").await;
     b.keys(Key::Enter).await;
+    b.wait_focus("env-1-name").await;
+    b.keys("B").await;
+    b.shift_tab().await;
+    b.wait_focus("env-add").await;
     b.keys(Key::Enter).await;
-    b.el("#env-1-name").await;
-    b.tab_to("env-0-remove").await;
+    b.wait_focus("env-2-name").await;
+    b.keys("C").await;
+    // removing a row puts focus on the row that took its place (a second
+    // Enter deletes nothing); removing the last one, on "+"
+    b.shift_tab().await;
+    b.wait_focus("env-1-remove").await;
     b.keys(Key::Enter).await;
-    b.wait_focus("env-0-name").await;
-    assert!(b.driver.find(By::Css("#env-1-name")).await.is_err());
-    b.tab_to("env-0-remove").await;
+    b.wait_focus("env-1-name").await;
+    assert_eq!(
+        b.el("#env-1-name").await.value().await.unwrap().as_deref(),
+        Some("C")
+    );
+    b.wait_gone("#env-2-name").await;
+    b.tab_to("env-1-remove").await;
     b.keys(Key::Enter).await;
     b.wait_focus("env-add").await;
-    b.wait_gone("#env-0-name").await;
+    b.wait_gone("#env-1-name").await;
+    b.shift_tab().await;
+    b.wait_focus("env-0-remove").await;
+    b.keys(Key::Enter).await;
+    b.wait_focus("env-add").await;
+    // the blank row stays, with nothing to remove
+    assert!(!b.el("#env-0-remove").await.is_enabled().await.unwrap());
 
     for title in ["Data & folders", "Network", "Review & launch"] {
         b.tab_to("wizard-next").await;

@@ -248,6 +248,30 @@ async fn a_launch_raises_toasts_and_fills_the_bell() {
         "a toast covers the pager"
     );
     b.shot("34b-toast-beside-panel").await;
+    // nor is the table squeezed by the panel: it never scrolls sideways,
+    // names and owners keep to one line, and values keep their units
+    // (before: a scrollbar, and Created, Idle and Control out of sight)
+    let squeezed: String = b
+        .driver
+        .execute(
+            "const out = []; const p = document.getElementById('sessions-panel'); \
+             if (p.scrollWidth > p.clientWidth + 1) out.push('scrolls ' + p.scrollWidth + ' > ' + p.clientWidth); \
+             for (const el of document.querySelectorAll('#sessions-table .session-open, #sessions-table .owner-cell')) { \
+               const r = document.createRange(); r.selectNodeContents(el); \
+               if (r.getClientRects().length > 1) out.push('wraps: ' + el.textContent); } \
+             for (const c of ['.idle-cell', '.control-cell']) { \
+               const el = document.querySelector('#sessions-table ' + c); \
+               if (!el || el.getBoundingClientRect().right > p.getBoundingClientRect().right) out.push(c + ' out of sight'); } \
+             const res = document.getElementById('detail-resources').textContent; \
+             if (!res.includes('64\\u00a0MiB')) out.push('unit apart: ' + res); \
+             return out.join('; ');",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .convert()
+        .unwrap();
+    assert_eq!(squeezed, "", "the panel squeezes the table");
     b.el("#detail-close").await.click().await.unwrap();
     // its terminate button works (through the dialog)
     b.el(".toast .toast-terminate").await.click().await.unwrap();
@@ -423,6 +447,26 @@ async fn a_session_waiting_for_its_start_time_counts_down_without_new_notices() 
     }
     assert_ne!(later, first, "the countdown ticks");
     assert_eq!(text(&b, "#notification-count").await, settled);
+    // why it waits, worded by the browser from the server's facts, in the
+    // chosen language: no server English leaks into Korean
+    b.el("#detail-info").await.click().await.unwrap();
+    b.wait_contains("#detail-info-box li", "It waits for its start time,")
+        .await;
+    b.el("#user-menu-button").await.click().await.unwrap();
+    b.el("#lang-ko").await.click().await.unwrap();
+    // the panel is drawn anew in Korean
+    b.el("#detail-info").await.click().await.unwrap();
+    b.wait_contains("#detail-info-box li", "시작 시각(").await;
+    let info = text(&b, "#detail-info-box").await;
+    assert!(
+        !info.contains("waits") && !info.contains("reserved_time"),
+        "{info}"
+    );
+    b.shot("45-waiting-reason-in-korean").await;
+    b.el("#user-menu-button").await.click().await.unwrap();
+    b.el("#lang-en").await.click().await.unwrap();
+    b.el("#detail-info").await.click().await.unwrap();
+    b.wait_contains("#detail-info-box li", "It waits").await;
     b.el("#detail-close").await.click().await.unwrap();
 
     // a batch command that failed looks apart from one that succeeded

@@ -205,6 +205,10 @@ async fn start_time_in_the_future_waits_then_runs() {
     let failed = &waiting["status_data"]["scheduler"]["failed_predicates"][0];
     assert_eq!(failed["name"], "reserved_time");
     assert!(failed["msg"].as_str().unwrap().contains("start time"));
+    // the facts beside the English, for the browser to word in any language
+    assert_eq!(failed["kind"], "start_time");
+    let at: chrono::DateTime<chrono::Utc> = failed["at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(at.timestamp(), starts_at.timestamp());
     let done = c.wait_status(id, "TERMINATED").await;
     let started: chrono::DateTime<chrono::Utc> =
         done["started_at"].as_str().unwrap().parse().unwrap();
@@ -235,6 +239,14 @@ async fn a_session_that_does_not_fit_waits_and_starts_when_capacity_frees() {
     let failed = &waiting["status_data"]["scheduler"]["failed_predicates"][0];
     assert_eq!(failed["name"], "capacity");
     assert_eq!(failed["msg"], "needs 1 CPU, agent local has 0 free");
+    assert_eq!(
+        (&failed["kind"], &failed["agent"], &failed["resource"]),
+        (&json!("short"), &json!("local"), &json!("cpu"))
+    );
+    assert_eq!(
+        (failed["needs"].as_f64(), failed["free"].as_f64()),
+        (Some(1.0), Some(0.0))
+    );
 
     // asking more than any agent has is refused up front
     let res = c

@@ -67,14 +67,24 @@ async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
     read(res).await
 }
 
-async fn post<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiError> {
-    let res = Request::post(&format!("{BASE}{path}"))
-        .json(body)
+/// Sends `body` as JSON with the request `to` starts; the raw answer.
+async fn send_json<B: Serialize>(
+    to: gloo_net::http::RequestBuilder,
+    body: &B,
+) -> Result<gloo_net::http::Response, ApiError> {
+    to.json(body)
         .map_err(|e| ApiError::Network(e.to_string()))?
         .send()
         .await
-        .map_err(|e| ApiError::Network(e.to_string()))?;
-    read(res).await
+        .map_err(|e| ApiError::Network(e.to_string()))
+}
+
+async fn post<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiError> {
+    read(send_json(Request::post(&format!("{BASE}{path}")), body).await?).await
+}
+
+async fn patch<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiError> {
+    read(send_json(Request::patch(&format!("{BASE}{path}")), body).await?).await
 }
 
 /// `POST /auth/login`.
@@ -98,13 +108,7 @@ pub async fn me() -> Result<UserInfo, ApiError> {
 
 /// `PATCH /auth/me`: the caller's UI language.
 pub async fn update_me(req: &UpdateMeRequest) -> Result<UserInfo, ApiError> {
-    let res = Request::patch(&format!("{BASE}/auth/me"))
-        .json(req)
-        .map_err(|e| ApiError::Network(e.to_string()))?
-        .send()
-        .await
-        .map_err(|e| ApiError::Network(e.to_string()))?;
-    read(res).await
+    patch("/auth/me", req).await
 }
 
 /// `GET /environments`.
@@ -265,12 +269,11 @@ pub async fn update_history(
     id: &str,
     req: &UpdateHistoryRequest,
 ) -> Result<Option<HistoryEntry>, ApiError> {
-    let res = Request::patch(&format!("{BASE}/launcher-history/{id}"))
-        .json(req)
-        .map_err(|e| ApiError::Network(e.to_string()))?
-        .send()
-        .await
-        .map_err(|e| ApiError::Network(e.to_string()))?;
+    let res = send_json(
+        Request::patch(&format!("{BASE}/launcher-history/{id}")),
+        req,
+    )
+    .await?;
     if res.status() == 204 {
         return Ok(None);
     }
@@ -318,13 +321,11 @@ pub async fn create_folder(name: &str) -> Result<FolderInfo, ApiError> {
 
 /// `PATCH /folders/{id}`: a new name.
 pub async fn rename_folder(id: &str, name: &str) -> Result<FolderInfo, ApiError> {
-    let res = Request::patch(&format!("{BASE}/folders/{id}"))
-        .json(&CreateFolderRequest { name: name.into() })
-        .map_err(|e| ApiError::Network(e.to_string()))?
-        .send()
-        .await
-        .map_err(|e| ApiError::Network(e.to_string()))?;
-    read(res).await
+    patch(
+        &format!("/folders/{id}"),
+        &CreateFolderRequest { name: name.into() },
+    )
+    .await
 }
 
 /// `DELETE /folders/{id}`: the folder and its files.

@@ -51,10 +51,13 @@ fn Protected() -> impl IntoView {
             }
         }
     });
+    // only signing in or out redraws the pages: a new user record (the
+    // language saved from the user menu) keeps the open page as it is
+    let signed_in = Memo::new(move |_| auth.user.with(Option::is_some));
     move || {
         if !auth.checked.get() {
             view! { <p class="loading" role="status">{t!(i18n, loading)}</p> }.into_any()
-        } else if auth.user.with(Option::is_none) {
+        } else if !signed_in.get() {
             view! { <Redirect path="/login" /> }.into_any()
         } else {
             view! {

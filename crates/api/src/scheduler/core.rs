@@ -11,6 +11,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use berth_shared::sessions::CheckFailure;
 use serde::Serialize;
 
 /// How to choose among agents that fit.
@@ -91,14 +92,28 @@ pub struct Snapshot {
     pub keypairs: HashMap<String, Keypair>,
 }
 
-/// A failed check, for `status_data`.
+/// A failed check, for `status_data`: the check's name, its facts (the
+/// browser words them in the user's language) and the English sentence.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Failed {
     /// Check name (`reserved_time`, `concurrency`, `keypair_resource_limit`,
     /// `designated_agent`, `capacity`).
     pub name: &'static str,
-    /// For people: "needs 4 CPU, agent local has 1.5 free".
+    /// For people reading the API: "needs 4 CPU, agent local has 1.5 free".
     pub msg: String,
+    /// The facts, flattened beside `name` and `msg` with a `kind` tag.
+    #[serde(flatten)]
+    pub why: CheckFailure,
+}
+
+impl Failed {
+    fn new(name: &'static str, why: CheckFailure) -> Self {
+        Failed {
+            name,
+            msg: why.english(),
+            why,
+        }
+    }
 }
 
 /// One session's outcome.
@@ -120,15 +135,6 @@ pub enum Decision {
     },
 }
 
-fn cpu(v: f64) -> String {
-    let s = format!("{v:.2}");
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
-}
-
-fn mem(v: u64) -> String {
-    berth_shared::bytes::ByteSize(v).human()
-}
-
 /// Whether `p` fits on `a`. Cheap: a message is only written (by
 /// `shortfall`) for the one agent that ends up explaining a wait.
 fn fits(p: &Pending, a: &Agent) -> bool {
@@ -141,40 +147,35 @@ fn fits(p: &Pending, a: &Agent) -> bool {
             .all(|(slot, want)| *want <= a.accel_free.get(slot).copied().unwrap_or(0.0) + EPS)
 }
 
-/// What is missing on `a` for `p`, for people.
-fn shortfall(p: &Pending, a: &Agent) -> String {
+/// What is missing on `a` for `p`. Only written for the one agent that
+/// ends up explaining a wait.
+fn shortfall(p: &Pending, a: &Agent) -> CheckFailure {
     const EPS: f64 = 1e-6;
+    let short = |resource: &str, needs: f64, free: f64| CheckFailure::Short {
+        agent: a.id.clone(),
+        resource: resource.to_string(),
+        needs,
+        free: free.max(0.0),
+    };
     if !a.alive {
-        return format!("agent {} is not reachable", a.id);
+        return CheckFailure::AgentUnreachable {
+            agent: a.id.clone(),
+        };
     }
     if p.cpu > a.cpu_free + EPS {
-        return format!(
-            "needs {} CPU, agent {} has {} free",
-            cpu(p.cpu),
-            a.id,
-            cpu(a.cpu_free.max(0.0))
-        );
+        return short("cpu", p.cpu, a.cpu_free);
     }
     if p.mem > a.mem_free {
-        return format!(
-            "needs {} memory, agent {} has {} free",
-            mem(p.mem),
-            a.id,
-            mem(a.mem_free)
-        );
+        return short("mem", p.mem as f64, a.mem_free as f64);
     }
     for (slot, want) in &p.accelerators {
         let free = a.accel_free.get(slot).copied().unwrap_or(0.0);
         if *want > free + EPS {
-            return format!(
-                "needs {} {slot}, agent {} has {} free",
-                cpu(*want),
-                a.id,
-                cpu(free)
-            );
+            return short(slot, *want, free);
         }
     }
-    format!("agent {} fits", a.id)
+    // `fits` said no within EPS: report the CPU it came closest on
+    short("cpu", p.cpu, a.cpu_free)
 }
 
 /// Decides a round: which pending sessions go where, and why the others wait.
@@ -196,47 +197,38 @@ pub fn schedule(snapshot: &Snapshot, strategy: Strategy) -> Vec<Decision> {
             if t > snapshot.now {
                 // the time itself, not "N s from now": the reason changes
                 // only when its meaning does (no rewrite and event each tick)
-                let at = chrono::DateTime::from_timestamp_millis(t).map_or_else(
-                    || t.to_string(),
-                    |d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                );
-                failed.push(Failed {
-                    name: "reserved_time",
-                    msg: format!("waits for its start time ({at})"),
-                });
+                let at = chrono::DateTime::from_timestamp_millis(t).unwrap_or_default();
+                failed.push(Failed::new("reserved_time", CheckFailure::StartTime { at }));
             }
         }
         let kp = keypairs.get(&p.access_key).unwrap_or(&no_limits);
         if kp.max_sessions > 0 && kp.sessions >= kp.max_sessions {
-            failed.push(Failed {
-                name: "concurrency",
-                msg: format!(
-                    "you cannot run more than {} sessions at once",
-                    kp.max_sessions
-                ),
-            });
+            failed.push(Failed::new(
+                "concurrency",
+                CheckFailure::Concurrency {
+                    max: kp.max_sessions,
+                },
+            ));
         }
         if kp.max_cpu > 0.0 && kp.cpu + p.cpu > kp.max_cpu + 1e-6 {
-            failed.push(Failed {
-                name: "keypair_resource_limit",
-                msg: format!(
-                    "your policy allows {} CPU in all; {} held, {} more asked",
-                    cpu(kp.max_cpu),
-                    cpu(kp.cpu),
-                    cpu(p.cpu)
-                ),
-            });
+            failed.push(Failed::new(
+                "keypair_resource_limit",
+                CheckFailure::PolicyCpu {
+                    max: kp.max_cpu,
+                    held: kp.cpu,
+                    asked: p.cpu,
+                },
+            ));
         }
         if kp.max_mem > 0 && kp.mem + p.mem > kp.max_mem {
-            failed.push(Failed {
-                name: "keypair_resource_limit",
-                msg: format!(
-                    "your policy allows {} memory in all; {} held, {} more asked",
-                    mem(kp.max_mem),
-                    mem(kp.mem),
-                    mem(p.mem)
-                ),
-            });
+            failed.push(Failed::new(
+                "keypair_resource_limit",
+                CheckFailure::PolicyMemory {
+                    max: kp.max_mem,
+                    held: kp.mem,
+                    asked: p.mem,
+                },
+            ));
         }
         let candidates = by_group
             .get(p.resource_group.as_str())
@@ -267,28 +259,24 @@ pub fn schedule(snapshot: &Snapshot, strategy: Strategy) -> Vec<Decision> {
             }
         }
         if !any {
+            let group = p.resource_group.clone();
             failed.push(match &p.agent {
-                Some(d) => Failed {
-                    name: "designated_agent",
-                    msg: format!("agent {d} is not in resource group {}", p.resource_group),
-                },
-                None => Failed {
-                    name: "capacity",
-                    msg: format!("resource group {} has no agents", p.resource_group),
-                },
+                Some(d) => Failed::new(
+                    "designated_agent",
+                    CheckFailure::AgentNotInGroup {
+                        agent: d.clone(),
+                        group,
+                    },
+                ),
+                None => Failed::new("capacity", CheckFailure::NoAgents { group }),
             });
-        } else if chosen.is_none() {
-            let msg = closest
-                .map(|c| shortfall(p, &agents[c]))
-                .unwrap_or_default();
-            failed.push(Failed {
-                name: if p.agent.is_some() {
-                    "designated_agent"
-                } else {
-                    "capacity"
-                },
-                msg,
-            });
+        } else if let (None, Some(c)) = (chosen, closest) {
+            let name = if p.agent.is_some() {
+                "designated_agent"
+            } else {
+                "capacity"
+            };
+            failed.push(Failed::new(name, shortfall(p, &agents[c])));
         }
         match (failed.is_empty(), chosen) {
             (true, Some(i)) => {

@@ -67,7 +67,7 @@ pub fn CustomizedImages() -> impl IntoView {
                                             <td><span class="image-name">{display_name(&img.name)}</span>
                                                 <br /><code class="muted image-ref">{img.reference.clone()}</code></td>
                                             <td>{format!("{} · {}", img.from_session, img.from_image)}</td>
-                                            <td>{local_datetime(img.created_at)}</td>
+                                            <td>{local_datetime(i18n, img.created_at)}</td>
                                             <td class="row-actions">
                                                 <button type="button" class="btn btn-small image-copy"
                                                     on:click=move |_| { copy_text(&reference); copied.set(true); }>

@@ -267,7 +267,7 @@ fn EntryRow(
                 {(!label.is_empty()).then(|| view! { <span class="muted entry-kind">{label.clone()}</span> })}
             </td>
             <td class="muted">{(kind == EntryKind::File).then(|| ByteSize(entry.size).to_string())}</td>
-            <td class="muted">{entry.modified.map(local_datetime)}</td>
+            <td class="muted">{entry.modified.map(|t| local_datetime(i18n, t))}</td>
             <td class="entry-actions">
                 <Show when=move || confirming.get() fallback=move || view! {
                     <button type="button" class="btn btn-small entry-rename"

@@ -71,7 +71,7 @@ pub fn IdleCell(checks: Option<IdleChecks>, #[prop(into)] elapsed: Signal<f64>) 
     match checks.as_ref().and_then(IdleChecks::closest) {
         Some((rule, secs)) => {
             let name = rule_name(i18n, rule);
-            let text = move || remaining(left(secs, elapsed.get()));
+            let text = move || remaining(i18n, left(secs, elapsed.get()));
             view! {
                 <span class=move || format!("idle-tag {}", time_class(left(secs, elapsed.get())))
                     title=name.clone() aria-label=move || format!("{name}: {}", text())>
@@ -120,7 +120,7 @@ pub fn IdleSection(
         };
         let value = view! {
             <span class=move || format!("idle-tag {}", time_class(secs()))>
-                {move || t_string!(i18n, idle_expires_after, time = remaining(secs())).to_string()}
+                {move || t_string!(i18n, idle_expires_after, time = remaining(i18n, secs())).to_string()}
             </span>
         };
         rule_row(i18n, rule, value.into_any())
@@ -132,13 +132,13 @@ pub fn IdleSection(
                 (Some(secs), RemainingType::GracePeriod) => t_string!(
                     i18n,
                     idle_grace_period,
-                    time = remaining(left(secs, elapsed.get()))
+                    time = remaining(i18n, left(secs, elapsed.get()))
                 )
                 .to_string(),
                 (Some(secs), _) => t_string!(
                     i18n,
                     idle_expires_after,
-                    time = remaining(left(secs, elapsed.get()))
+                    time = remaining(i18n, left(secs, elapsed.get()))
                 )
                 .to_string(),
                 (None, _) => t_string!(i18n, idle_active).to_string(),
@@ -169,7 +169,8 @@ pub fn IdleSection(
                         t_string!(i18n, idle_operator_and).to_string()
                     };
                     let window =
-                        t_string!(i18n, idle_window, time = remaining(u.window as f64)).to_string();
+                        t_string!(i18n, idle_window, time = remaining(i18n, u.window as f64))
+                            .to_string();
                     format!("{window} · {op}")
                 })
                 .unwrap_or_default()

@@ -66,7 +66,7 @@ fn Toast(notice: Notice) -> impl IntoView {
                 i18n,
                 toast_idle_warning,
                 name = n,
-                time = crate::format::remaining(w.remaining),
+                time = crate::format::remaining(i18n, w.remaining),
                 rule = rule_name(i18n, w.rule)
             )
             .to_string();
@@ -177,7 +177,7 @@ pub fn NotificationBell() -> impl IntoView {
                                             on:click=move |_| { notices.show_toast(shown.clone()); popups.close(); }>
                                             <span class="notice-name">{n.name.clone()}</span>
                                             <StatusBadge status=n.status />
-                                            <span class="muted notice-time">{crate::format::local_time(n.at)}</span>
+                                            <span class="muted notice-time">{crate::format::local_time(i18n, n.at)}</span>
                                         </button>
                                     </li>
                                 }

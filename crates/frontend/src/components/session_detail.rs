@@ -11,8 +11,8 @@ use crate::components::field::field_message;
 use crate::components::idle_checks::IdleSection;
 use crate::components::loaded::Loaded;
 use crate::components::session_dialogs::{open_terminal, use_dialogs, CommitTarget};
-use crate::components::status::{reason_text, StatusBadge};
-use crate::format::{elapsed, local_datetime};
+use crate::components::status::{check_text, reason_text, StatusBadge};
+use crate::format::{elapsed, local_datetime, unbroken};
 use crate::i18n::*;
 use crate::live::use_live;
 
@@ -66,12 +66,15 @@ pub fn SessionDetail(#[prop(into)] id: Signal<String>, on_close: Callback<()>) -
                 <button type="button" class="icon-btn" id="detail-close" aria-label=move || t_string!(i18n, btn_close).to_string()
                     on:click=move |_| on_close.run(())>"×"</button>
             </div>
+            // a language switch draws the body anew, in the new language
+            {move || { i18n.get_locale(); view! {
             <Loaded value=current failed=Callback::new(move |e| match e {
                 ApiError::Problem(p) if p.status == 404 => view! { <p class="empty">{t!(i18n, detail_gone)}</p> }.into_any(),
                 _ => view! { <p class="alert alert-error" role="alert">{t!(i18n, error_generic)}</p> }.into_any(),
             }) let:s>
                 <DetailBody s=s now=now />
             </Loaded>
+            }}}
         </aside>
     }
 }
@@ -95,7 +98,7 @@ fn DetailBody(s: SessionInfo, now: RwSignal<chrono::DateTime<chrono::Utc>>) -> i
     let ended = s.with_value(|s| s.terminated_at);
     let ticking = move || {
         let until = ended.unwrap_or_else(|| now.get());
-        elapsed((until - created).num_seconds())
+        elapsed(i18n, (until - created).num_seconds())
     };
     // a batch session waiting for its start time: the countdown is the
     // browser's (the server says the time once, not every second)
@@ -108,18 +111,25 @@ fn DetailBody(s: SessionInfo, now: RwSignal<chrono::DateTime<chrono::Utc>>) -> i
             t_string!(
                 i18n,
                 detail_starts_in,
-                when = local_datetime(at),
-                left = elapsed(left)
+                when = local_datetime(i18n, at),
+                left = elapsed(i18n, left)
             )
             .to_string()
         } else {
-            local_datetime(at)
+            local_datetime(i18n, at)
         }
     };
     let res = s.with_value(|s| s.resources.clone());
-    let mut res_text = format!("{} CPU · {} · shm {}", res.cpu, res.mem, res.shmem);
+    // a value never parts from its unit ("64 MiB", not "64 / MiB")
+    let mut res_text = [
+        format!("{} CPU", res.cpu),
+        res.mem.to_string(),
+        format!("shm {}", res.shmem),
+    ]
+    .map(unbroken)
+    .join(" · ");
     for (k, v) in &res.accelerators {
-        res_text.push_str(&format!(" · {v} {k}"));
+        res_text.push_str(&format!(" · {}", unbroken(format!("{v} {k}"))));
     }
     let details = s.with_value(|s| {
         s.status_data
@@ -130,9 +140,12 @@ fn DetailBody(s: SessionInfo, now: RwSignal<chrono::DateTime<chrono::Utc>>) -> i
     let info_lines = details
         .into_iter()
         .map(|d| match d {
-            StatusDetail::FailedCheck { name, msg } => {
-                t_string!(i18n, info_failed_check, name = name, msg = msg).to_string()
-            }
+            StatusDetail::FailedCheck { why: Some(why), .. } => check_text(i18n, &why),
+            StatusDetail::FailedCheck {
+                name,
+                msg,
+                why: None,
+            } => t_string!(i18n, info_failed_check, name = name, msg = msg).to_string(),
             StatusDetail::ExitCode(c) => t_string!(i18n, info_exit_code, code = c).to_string(),
             StatusDetail::Error { src, repr } => {
                 t_string!(i18n, info_error, src = src, repr = repr).to_string()
@@ -175,7 +188,7 @@ fn DetailBody(s: SessionInfo, now: RwSignal<chrono::DateTime<chrono::Utc>>) -> i
                 i18n,
                 commit_in_progress,
                 name = c.name.clone(),
-                time = elapsed((now.get() - started).num_seconds())
+                time = elapsed(i18n, (now.get() - started).num_seconds())
             )
             .to_string()
         }
@@ -218,7 +231,9 @@ fn DetailBody(s: SessionInfo, now: RwSignal<chrono::DateTime<chrono::Utc>>) -> i
                         aria-controls="detail-info-box" on:click=move |_| show_info.update(|v| *v = !*v)>{t!(i18n, detail_info)}</button>
                 })}
             }.into_any(), "status")}
-            <Show when=move || show_info.get()>
+        </dl>
+        // between two lists: a <dl> holds only name/value groups
+        <Show when=move || show_info.get()>
                 <div class="info-box" id="detail-info-box" role="note">
                     <p>
                         <strong id="detail-status-text">{status_info.as_deref().map(|c| reason_text(i18n, c)).unwrap_or_else(|| t_string!(i18n, detail_no_reason).to_string())}</strong>
@@ -227,7 +242,8 @@ fn DetailBody(s: SessionInfo, now: RwSignal<chrono::DateTime<chrono::Utc>>) -> i
                     </p>
                     <ul>{info_lines.iter().map(|l| view! { <li>{l.clone()}</li> }).collect_view()}</ul>
                 </div>
-            </Show>
+        </Show>
+        <dl class="detail-list">
             {starts_at.map(|at| cell(t_string!(i18n, detail_starts_at).to_string(),
                 view! { <span id="detail-starts">{move || countdown(at)}</span> }.into_any(), "starts"))}
             {cell(t_string!(i18n, col_type).to_string(), view! { <span>{match s.with_value(|s| s.session_type) {
@@ -247,7 +263,7 @@ fn DetailBody(s: SessionInfo, now: RwSignal<chrono::DateTime<chrono::Utc>>) -> i
             {(!preopen.is_empty()).then(|| cell(t_string!(i18n, detail_preopen_ports).to_string(),
                 view! { <span id="detail-preopen">{preopen.clone()}</span> }.into_any(), "preopen"))}
             {cell(t_string!(i18n, detail_resources).to_string(), view! { <span id="detail-resources">{res_text}</span> }.into_any(), "resources")}
-            {cell(t_string!(i18n, detail_reserved).to_string(), view! { <span id="detail-created">{local_datetime(created)}</span> }.into_any(), "created")}
+            {cell(t_string!(i18n, detail_reserved).to_string(), view! { <span id="detail-created">{local_datetime(i18n, created)}</span> }.into_any(), "created")}
             {cell(t_string!(i18n, detail_elapsed).to_string(), view! { <span id="detail-elapsed">{ticking}</span> }.into_any(), "elapsed")}
             {cell(t_string!(i18n, detail_agent).to_string(), view! { <span id="detail-agent">{s.with_value(|s| s.agent.clone()).unwrap_or_else(|| "—".into())}</span> }.into_any(), "agent")}
             {cell(t_string!(i18n, detail_cluster).to_string(), view! { <span id="detail-cluster">{s.with_value(|s| format!("{} × {}", s.cluster_mode, s.cluster_size))}</span> }.into_any(), "cluster")}

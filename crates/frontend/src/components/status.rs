@@ -1,6 +1,6 @@
 //! A session status as a coloured badge.
 
-use berth_shared::sessions::{reason, SessionStatus};
+use berth_shared::sessions::{reason, CheckFailure, SessionStatus};
 use leptos::prelude::*;
 
 use crate::i18n::*;
@@ -50,5 +50,74 @@ pub fn reason_text(i18n: leptos_i18n::I18nContext<Locale>, code: &str) -> String
         reason::NO_AVAILABLE_INSTANCES => t_string!(i18n, reason_no_room).to_string(),
         reason::PREDICATE_CHECKS_FAILED => t_string!(i18n, reason_checks_failed).to_string(),
         other => other.to_string(),
+    }
+}
+
+/// A failed scheduler check as a sentence in the chosen language, from the
+/// facts the server stored beside its English `msg`.
+pub fn check_text(i18n: leptos_i18n::I18nContext<Locale>, why: &CheckFailure) -> String {
+    use berth_shared::bytes::ByteSize;
+    use berth_shared::sessions::{amount, resource_amount};
+    let size = |b: u64| ByteSize(b).human();
+    match why {
+        CheckFailure::StartTime { at } => t_string!(
+            i18n,
+            check_start_time,
+            at = crate::format::local_datetime(i18n, *at)
+        )
+        .to_string(),
+        CheckFailure::Concurrency { max } => {
+            t_string!(i18n, check_concurrency, max = *max).to_string()
+        }
+        CheckFailure::PolicyCpu { max, held, asked } => t_string!(
+            i18n,
+            check_policy_cpu,
+            max = amount(*max),
+            held = amount(*held),
+            asked = amount(*asked)
+        )
+        .to_string(),
+        CheckFailure::PolicyMemory { max, held, asked } => t_string!(
+            i18n,
+            check_policy_memory,
+            max = size(*max),
+            held = size(*held),
+            asked = size(*asked)
+        )
+        .to_string(),
+        CheckFailure::NoAgents { group } => {
+            t_string!(i18n, check_no_agents, group = group.clone()).to_string()
+        }
+        CheckFailure::AgentNotInGroup { agent, group } => t_string!(
+            i18n,
+            check_agent_not_in_group,
+            agent = agent.clone(),
+            group = group.clone()
+        )
+        .to_string(),
+        CheckFailure::AgentUnreachable { agent } => {
+            t_string!(i18n, check_agent_unreachable, agent = agent.clone()).to_string()
+        }
+        CheckFailure::Short {
+            agent,
+            resource,
+            needs,
+            free,
+        } => {
+            let what = match resource.as_str() {
+                "cpu" => t_string!(i18n, resource_cpu).to_string(),
+                "mem" => t_string!(i18n, resource_mem).to_string(),
+                slot => slot.to_string(),
+            };
+            t_string!(
+                i18n,
+                check_short,
+                needs = resource_amount(resource, *needs),
+                what = what,
+                agent = agent.clone(),
+                free = resource_amount(resource, *free)
+            )
+            .to_string()
+        }
     }
 }

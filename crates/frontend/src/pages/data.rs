@@ -139,7 +139,7 @@ fn FolderRow(
                     <p class="field-error" aria-live="polite">{move || error.get()}</p>
                 </Show>
             </td>
-            <td class="muted">{local_datetime(folder.created_at)}</td>
+            <td class="muted">{local_datetime(i18n, folder.created_at)}</td>
             <td class="folder-mounts">{if mounted.is_empty() { "—".to_string() } else { mounted.join(", ") }}</td>
             <td class="entry-actions">
                 <button type="button" class="btn btn-small folder-rename"

@@ -13,7 +13,7 @@ use crate::components::idle_checks::IdleCell;
 use crate::components::session_controls::SessionControls;
 use crate::components::session_detail::SessionDetail;
 use crate::components::status::StatusBadge;
-use crate::format::local_datetime;
+use crate::format::{local_datetime, unbroken};
 use crate::i18n::*;
 use crate::live::use_live;
 
@@ -194,11 +194,13 @@ pub fn SessionsPage() -> impl IntoView {
                         <thead><tr>
                             <th scope="col">{t!(i18n, col_name)}</th>
                             <th scope="col">{t!(i18n, col_status)}</th>
-                            <th scope="col">{t!(i18n, col_type)}</th>
-                            <th scope="col">{t!(i18n, col_image)}</th>
-                            <th scope="col">{t!(i18n, detail_resources)}</th>
+                            // `col-more`: hidden while the detail panel is open
+                            // (it shows them), so the rest never squeeze
+                            <th scope="col" class="col-more">{t!(i18n, col_type)}</th>
+                            <th scope="col" class="col-more">{t!(i18n, col_image)}</th>
+                            <th scope="col" class="col-more">{t!(i18n, detail_resources)}</th>
                             <Show when=show_owner><th scope="col">{t!(i18n, col_owner)}</th></Show>
-                            <th scope="col">{t!(i18n, col_created)}</th>
+                            <th scope="col" class="col-more">{t!(i18n, col_created)}</th>
                             <th scope="col">{t!(i18n, col_idle)}</th>
                             <th scope="col">{t!(i18n, col_control)}</th>
                         </tr></thead>
@@ -210,18 +212,20 @@ pub fn SessionsPage() -> impl IntoView {
                                 view! {
                                     <tr data-session-id=s.id.clone() class:selected=move || selected.with(|x| x.as_deref() == Some(id2.as_str()))>
                                         <td class="session-name">
-                                            <button type="button" class="link-btn session-open" aria-controls="session-detail"
+                                            <button type="button" class="link-btn session-open"
+                                                // names the panel only while it exists (axe: no dangling ids)
+                                                aria-controls=move || selected.with(Option::is_some).then_some("session-detail")
                                                 on:click=move |_| selected.set(Some(id.clone()))>{s.name.clone()}</button>
                                         </td>
                                         <td><StatusBadge status=s.status info=s.status_info.clone().unwrap_or_default() /></td>
-                                        <td>{match s.session_type {
+                                        <td class="col-more">{match s.session_type {
                                             SessionType::Interactive => t_string!(i18n, type_interactive).to_string(),
                                             SessionType::Batch => t_string!(i18n, type_batch).to_string(),
                                         }}</td>
-                                        <td>{s.image.clone()}</td>
-                                        <td class="muted">{format!("{} CPU · {}", s.resources.cpu, s.resources.mem)}</td>
-                                        <Show when=show_owner><td>{s.owner_email.clone()}</td></Show>
-                                        <td>{local_datetime(s.created_at)}</td>
+                                        <td class="col-more">{s.image.clone()}</td>
+                                        <td class="muted col-more">{format!("{} · {}", unbroken(format!("{} CPU", s.resources.cpu)), unbroken(s.resources.mem))}</td>
+                                        <Show when=show_owner><td class="owner-cell">{s.owner_email.clone()}</td></Show>
+                                        <td class="col-more">{local_datetime(i18n, s.created_at)}</td>
                                         <td class="idle-cell"><IdleCell checks=s.idle_checks.clone() elapsed=since_fetch /></td>
                                         <td class="control-cell"><SessionControls s=controls /></td>
                                     </tr>

@@ -189,7 +189,7 @@ pub fn HistoryModal(open: RwSignal<bool>, on_load: Callback<WizardState>) -> imp
                 <td class="history-type" id=format!("history-{i}-type")>{kind}</td>
                 <td>{image}</td>
                 <td>{resources}</td>
-                <td>{e.created_at.format("%Y-%m-%d %H:%M").to_string()}</td>
+                <td>{crate::format::local_minute(i18n, e.created_at)}</td>
                 <td class="history-actions">
                     <button type="button" class="btn btn-small" id=format!("history-{i}-rename")
                         aria-label=move || format!("{}: {}", t_string!(i18n, history_rename), name_rename)

@@ -64,7 +64,7 @@ pub fn ReviewPage(
                         lines.push((
                             t_string!(i18n, review_starts_at).to_string(),
                             s.starts_at
-                                .map(local_datetime)
+                                .map(|t| local_datetime(i18n, t))
                                 .unwrap_or_else(|| t_string!(i18n, review_asap).to_string()),
                         ));
                         lines.push((
@@ -109,18 +109,19 @@ pub fn ReviewPage(
                             .map(|g| (t_string!(i18n, resource_group).to_string(), g)),
                     );
                     lines.push((t_string!(i18n, resources).to_string(), resources));
-                    lines.push((
-                        t_string!(i18n, env_vars).to_string(),
-                        if s.env.is_empty() {
+                    lines.push((t_string!(i18n, env_vars).to_string(), {
+                        let names: Vec<String> = s
+                            .env
+                            .iter()
+                            .filter(|r| !r.name.is_empty())
+                            .map(|r| r.name.clone())
+                            .collect();
+                        if names.is_empty() {
                             t_string!(i18n, none).to_string()
                         } else {
-                            s.env
-                                .iter()
-                                .map(|r| r.name.clone())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        },
-                    ));
+                            names.join(", ")
+                        }
+                    }));
                     lines.push((
                         t_string!(i18n, session_count).to_string(),
                         s.count.to_string(),

@@ -373,7 +373,13 @@ impl WizardState {
             .map(|r| (r.name.clone(), r.value.clone()))
             .collect();
         if let Err(e) = env_rows(&rows) {
-            errs.extend(e);
+            // a row left blank is ignored (as by `to_request`), not an error
+            let blank = |f: &str| {
+                self.env.iter().enumerate().any(|(i, r)| {
+                    r.name.is_empty() && r.value.is_empty() && f == format!("env[{i}].name")
+                })
+            };
+            errs.extend(e.into_iter().filter(|e| !blank(&e.field)));
         }
         errs.extend(self.bounds.check(self.cpu, self.mem));
         if self.owner_unresolved {
@@ -596,6 +602,21 @@ mod tests {
         assert_eq!(req.image, None);
         assert_eq!(req.count, None);
         assert_eq!(req.resources.mem, Some(DEFAULT_MEM));
+    }
+
+    #[test]
+    fn a_blank_env_row_is_ignored_but_a_value_without_a_name_is_not() {
+        let mut s = ready();
+        s.env = vec![EnvRow::default(), EnvRow::default()];
+        assert!(s.can_launch(), "{:?}", s.errors());
+        assert!(s.to_request().env.is_empty());
+        s.env[1].value = "orphan".into();
+        let env: Vec<_> = s
+            .page_errors(Page::Environment)
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(env, ["env[1].name"]);
     }
 
     #[test]

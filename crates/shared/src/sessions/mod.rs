@@ -2,6 +2,7 @@
 //! body and the rules every field must satisfy, shared by the launcher and
 //! the server), and the session as the API shows it.
 
+mod checks;
 mod idle;
 pub mod limits;
 mod ports;
@@ -11,6 +12,7 @@ mod view;
 
 use serde::{Deserialize, Serialize};
 
+pub use checks::*;
 pub use idle::*;
 pub use ports::*;
 pub use request::*;

@@ -205,8 +205,10 @@ pub enum StatusDetail {
     FailedCheck {
         /// Check name (`capacity`, `concurrency`, …).
         name: String,
-        /// For people.
+        /// For people, in English.
         msg: String,
+        /// The facts, when the server stored them (to word in any language).
+        why: Option<super::CheckFailure>,
     },
     /// The batch command's exit code.
     ExitCode(i64),
@@ -249,6 +251,7 @@ pub fn status_details(data: &serde_json::Value) -> Vec<StatusDetail> {
                 out.extend(checks.iter().map(|c| StatusDetail::FailedCheck {
                     name: text(c.get("name")),
                     msg: text(c.get("msg")),
+                    why: serde_json::from_value(c.clone()).ok(),
                 }));
             }
             "exit_code" if v.is_i64() => out.push(StatusDetail::ExitCode(v.as_i64().unwrap_or(0))),
@@ -315,18 +318,26 @@ mod tests {
     #[test]
     fn status_data_reads_as_facts() {
         let d = serde_json::json!({"scheduler": {"failed_predicates": [
-            {"name": "capacity", "msg": "needs 4 CPU, agent local has 1 free"},
+            {"name": "capacity", "msg": "needs 4 CPU, agent local has 1 free",
+             "kind": "short", "agent": "local", "resource": "cpu", "needs": 4, "free": 1},
             {"name": "concurrency", "msg": "1 of 1 sessions"}]}});
         assert_eq!(
             status_details(&d),
             vec![
                 StatusDetail::FailedCheck {
                     name: "capacity".into(),
-                    msg: "needs 4 CPU, agent local has 1 free".into()
+                    msg: "needs 4 CPU, agent local has 1 free".into(),
+                    why: Some(super::super::CheckFailure::Short {
+                        agent: "local".into(),
+                        resource: "cpu".into(),
+                        needs: 4.0,
+                        free: 1.0
+                    })
                 },
                 StatusDetail::FailedCheck {
                     name: "concurrency".into(),
-                    msg: "1 of 1 sessions".into()
+                    msg: "1 of 1 sessions".into(),
+                    why: None
                 }
             ]
         );

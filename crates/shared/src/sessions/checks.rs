@@ -1,0 +1,174 @@
+//! Why the scheduler keeps a session waiting, as facts rather than prose:
+//! each failed check carries what a sentence about it needs, so the browser
+//! words it in the chosen language. `english()` words it for REST clients
+//! (the `msg` next to the facts).
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::bytes::ByteSize;
+
+/// One failed scheduler check with its facts. Serialized with a `kind` tag
+/// beside the check's `name` and `msg` in
+/// `status_data.scheduler.failed_predicates[]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CheckFailure {
+    /// A batch session's start time is still ahead.
+    StartTime {
+        /// When it may start.
+        at: DateTime<Utc>,
+    },
+    /// The owner's policy caps sessions running at once.
+    Concurrency {
+        /// The cap.
+        max: u32,
+    },
+    /// The owner's policy caps CPU over all their sessions.
+    PolicyCpu {
+        /// The cap.
+        max: f64,
+        /// Held by their other sessions.
+        held: f64,
+        /// Asked by this one.
+        asked: f64,
+    },
+    /// The owner's policy caps memory (bytes) over all their sessions.
+    PolicyMemory {
+        /// The cap.
+        max: u64,
+        /// Held by their other sessions.
+        held: u64,
+        /// Asked by this one.
+        asked: u64,
+    },
+    /// The resource group has no agents at all.
+    NoAgents {
+        /// The group.
+        group: String,
+    },
+    /// The agent asked for is not in the session's group.
+    AgentNotInGroup {
+        /// The agent.
+        agent: String,
+        /// The group.
+        group: String,
+    },
+    /// The agent that came closest does not answer.
+    AgentUnreachable {
+        /// The agent.
+        agent: String,
+    },
+    /// The closest agent has too little of one resource.
+    Short {
+        /// The agent.
+        agent: String,
+        /// `cpu`, `mem` (bytes) or an accelerator slot (`cuda.device`).
+        resource: String,
+        /// How much the session needs.
+        needs: f64,
+        /// How much the agent has free.
+        free: f64,
+    },
+}
+
+/// `1`, `1.5`, `0.25`: a count without trailing zeros.
+pub fn amount(v: f64) -> String {
+    let s = format!("{v:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// An amount of `resource` for people: bytes for `mem`, a count otherwise.
+pub fn resource_amount(resource: &str, v: f64) -> String {
+    if resource == "mem" {
+        ByteSize(v.max(0.0) as u64).human()
+    } else {
+        amount(v.max(0.0))
+    }
+}
+
+impl CheckFailure {
+    /// The sentence REST clients get as `msg`.
+    pub fn english(&self) -> String {
+        match self {
+            Self::StartTime { at } => format!(
+                "waits for its start time ({})",
+                at.to_rfc3339_opts(SecondsFormat::Secs, true)
+            ),
+            Self::Concurrency { max } => {
+                format!("you cannot run more than {max} sessions at once")
+            }
+            Self::PolicyCpu { max, held, asked } => format!(
+                "your policy allows {} CPU in all; {} held, {} more asked",
+                amount(*max),
+                amount(*held),
+                amount(*asked)
+            ),
+            Self::PolicyMemory { max, held, asked } => format!(
+                "your policy allows {} memory in all; {} held, {} more asked",
+                ByteSize(*max).human(),
+                ByteSize(*held).human(),
+                ByteSize(*asked).human()
+            ),
+            Self::NoAgents { group } => format!("resource group {group} has no agents"),
+            Self::AgentNotInGroup { agent, group } => {
+                format!("agent {agent} is not in resource group {group}")
+            }
+            Self::AgentUnreachable { agent } => format!("agent {agent} is not reachable"),
+            Self::Short {
+                agent,
+                resource,
+                needs,
+                free,
+            } => {
+                let what = match resource.as_str() {
+                    "cpu" => "CPU",
+                    "mem" => "memory",
+                    slot => slot,
+                };
+                format!(
+                    "needs {} {what}, agent {agent} has {} free",
+                    resource_amount(resource, *needs),
+                    resource_amount(resource, *free)
+                )
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn facts_travel_beside_name_and_message() {
+        let f = CheckFailure::Short {
+            agent: "local".into(),
+            resource: "cpu".into(),
+            needs: 1.0,
+            free: 0.0,
+        };
+        let v = serde_json::to_value(&f).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"kind": "short", "agent": "local", "resource": "cpu", "needs": 1.0, "free": 0.0})
+        );
+        // a stored check also holds `name` and `msg`: they do not get in the way
+        let mut stored = v.clone();
+        stored["name"] = "capacity".into();
+        stored["msg"] = f.english().into();
+        assert_eq!(serde_json::from_value::<CheckFailure>(stored).unwrap(), f);
+        assert_eq!(f.english(), "needs 1 CPU, agent local has 0 free");
+    }
+
+    #[test]
+    fn memory_reads_in_binary_units() {
+        let f = CheckFailure::Short {
+            agent: "a".into(),
+            resource: "mem".into(),
+            needs: (3 * 1024 * 1024 * 1024u64) as f64,
+            free: (512 * 1024 * 1024u64) as f64,
+        };
+        assert_eq!(f.english(), "needs 3 GiB memory, agent a has 512 MiB free");
+    }
+}
