@@ -91,7 +91,7 @@ fn Toast(notice: Notice) -> impl IntoView {
             {status_info.map(|i| view! { <p class="toast-info muted" title=i.clone()>{reason_text(i18n, &i)}</p> })}
             <div class="toast-bottom">
                 <div class="toast-session">
-                    <strong class="toast-name">{name.get_value()}</strong>
+                    <strong class="toast-name" title=name.get_value()>{name.get_value()}</strong>
                     <StatusBadge status=status />
                 </div>
                 <div class="toast-actions">
