@@ -116,6 +116,9 @@ async fn launch_through_all_five_pages() {
             .as_deref(),
         Some("Edit: Network")
     );
+    // the scheduler's own prediction for this launch
+    b.wait_contains("#prediction-text", "Starts now on agent local.")
+        .await;
     b.shot("14-launcher-review").await;
     let launch = b.el("#launch-button").await;
     assert!(launch.is_enabled().await.unwrap());
@@ -654,5 +657,46 @@ async fn a_launch_in_korean_and_the_choice_is_kept() {
     let b = Browser::start().await;
     b.login(&srv, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     b.wait_text("#sessions-title", "세션").await;
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_review_page_predicts_a_wait_and_follows_capacity_freeing() {
+    let srv = Server::start_with_ui(|c| c.agent_cpu = Some(1.0)).await;
+    let api = srv.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let full = api
+        .launch(
+            serde_json::json!({"name": "takes-it-all", "image": "berth/busybox:latest",
+               "resources": {"cpu": 1, "mem": "64m"}}),
+        )
+        .await;
+    let full = full["id"].as_str().unwrap().to_string();
+    api.wait_status(&full, "RUNNING").await;
+    let b = Browser::start().await;
+    b.login(&srv, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    b.driver.goto(srv.url("/launch")).await.unwrap();
+    b.el("#step-review").await.click().await.unwrap();
+    // the agent is full: it would wait, first in line, and says why
+    let text = b
+        .wait_contains(
+            "#prediction-text",
+            "Waits: number 1 in the queue of resource group default.",
+        )
+        .await;
+    assert!(
+        text.text()
+            .await
+            .unwrap()
+            .contains("agent local has 0 free."),
+        "the reason is missing"
+    );
+    b.shot("25-launcher-prediction-waits").await;
+    // the running session ends: the prediction follows by itself
+    api.delete(&format!("/api/v1/sessions/{full}")).await;
+    b.wait_contains("#prediction-text", "Starts now on agent local.")
+        .await;
+    // nothing was launched by asking
+    let list = api.get_json("/api/v1/sessions?status=running").await;
+    assert_eq!(list["total"], 0, "{list}");
     b.close().await;
 }

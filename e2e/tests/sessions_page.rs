@@ -450,23 +450,23 @@ async fn a_session_waiting_for_its_start_time_counts_down_without_new_notices() 
     // why it waits, worded by the browser from the server's facts, in the
     // chosen language: no server English leaks into Korean
     b.el("#detail-info").await.click().await.unwrap();
-    b.wait_contains("#detail-info-box li", "It waits for its start time,")
+    b.wait_contains("#detail-info-box", "It waits for its start time,")
         .await;
-    b.el("#user-menu-button").await.click().await.unwrap();
-    b.el("#lang-ko").await.click().await.unwrap();
-    // the panel is drawn anew in Korean
+    choose_language(&b, "ko").await;
+    // the panel is drawn anew in Korean (its Info closed again)
+    b.wait_text("#detail-info", "정보").await;
     b.el("#detail-info").await.click().await.unwrap();
-    b.wait_contains("#detail-info-box li", "시작 시각(").await;
+    b.wait_contains("#detail-info-box", "시작 시각(").await;
     let info = text(&b, "#detail-info-box").await;
     assert!(
         !info.contains("waits") && !info.contains("reserved_time"),
         "{info}"
     );
     b.shot("45-waiting-reason-in-korean").await;
-    b.el("#user-menu-button").await.click().await.unwrap();
-    b.el("#lang-en").await.click().await.unwrap();
+    choose_language(&b, "en").await;
+    b.wait_text("#detail-info", "Info").await;
     b.el("#detail-info").await.click().await.unwrap();
-    b.wait_contains("#detail-info-box li", "It waits").await;
+    b.wait_contains("#detail-info-box", "It waits").await;
     b.el("#detail-close").await.click().await.unwrap();
 
     // a batch command that failed looks apart from one that succeeded
@@ -482,6 +482,15 @@ async fn a_session_waiting_for_its_start_time_counts_down_without_new_notices() 
     assert!(!well.text().await.unwrap().contains("failed"));
     assert!(well.find(By::Css(".status-failed")).await.is_err());
     b.close().await;
+}
+
+/// Picks a UI language from the user menu (opened first unless it is).
+async fn choose_language(b: &Browser, lang: &str) {
+    if b.driver.find(By::Css("#user-menu")).await.is_err() {
+        b.el("#user-menu-button").await.click().await.unwrap();
+    }
+    b.el(&format!("#lang-{lang}")).await.click().await.unwrap();
+    b.el(&format!("html[lang='{lang}']")).await;
 }
 
 /// Whether the page is wider than the window (something overflows).

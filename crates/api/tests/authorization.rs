@@ -152,6 +152,13 @@ fn table() -> Vec<Row> {
             "uoooo",
         ),
         row(
+            M::POST,
+            "/sessions/dry-run",
+            "/api/v1/sessions/dry-run",
+            Some(json!({"image": IMAGE, "resources": {"cpu": 0}})),
+            "uoooo",
+        ),
+        row(
             M::GET,
             "/sessions/{id}",
             "/api/v1/sessions/{S}",

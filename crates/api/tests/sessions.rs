@@ -268,6 +268,106 @@ async fn a_session_that_does_not_fit_waits_and_starts_when_capacity_frees() {
 }
 
 #[tokio::test]
+async fn a_dry_run_predicts_with_the_schedulers_own_decision_and_stores_nothing() {
+    let srv = TestServer::start_with(|c| c.agent_cpu = Some(1.0)).await;
+    let c = srv.admin().await;
+    let small = json!({"image": IMAGE, "resources": {"cpu": 0.5, "mem": "64m"}});
+    let whole = json!({"image": IMAGE, "resources": {"cpu": 1, "mem": "64m"}});
+    let dry = |body: &serde_json::Value| {
+        let body = body.clone();
+        let c = &c;
+        async move {
+            let res = c.post("/api/v1/sessions/dry-run", &body).await;
+            assert_eq!(res.status(), StatusCode::OK);
+            res.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    // an empty agent: starts now, there
+    assert_eq!(
+        dry(&small).await,
+        json!({"sessions": [{"outcome": "starts_now", "agent": "local"}]})
+    );
+    // nothing was stored: no session, no history entry, no container
+    let list = c.get_json("/api/v1/sessions").await;
+    assert_eq!(list["total"], 0, "{list}");
+    let history = c.get_json("/api/v1/launcher-history").await;
+    assert_eq!(
+        history["items"].as_array().map(Vec::len),
+        Some(0),
+        "{history}"
+    );
+
+    // the agent full: waits, first in line, for the reason the scheduler gives
+    let first = c.launch(whole.clone()).await;
+    let first_id = first["id"].as_str().unwrap();
+    c.wait_status(first_id, "RUNNING").await;
+    let p = dry(&whole).await;
+    let s = &p["sessions"][0];
+    assert_eq!(s["outcome"], "waits", "{p}");
+    assert_eq!(
+        (&s["resource_group"], &s["position"], &s["status_info"]),
+        (
+            &json!("default"),
+            &json!(1),
+            &json!("no-available-instances")
+        )
+    );
+    let why = &s["failed_predicates"][0];
+    assert_eq!(
+        (&why["name"], &why["kind"], &why["agent"], &why["resource"]),
+        (
+            &json!("capacity"),
+            &json!("short"),
+            &json!("local"),
+            &json!("cpu")
+        )
+    );
+    assert_eq!(why["msg"], "needs 1 CPU, agent local has 0 free");
+
+    // one really waiting: it is first in its group's queue, and a dry run of
+    // two more would come second and third
+    let second = c.launch(whole.clone()).await;
+    let second_id = second["id"].as_str().unwrap();
+    let waiting = c
+        .wait_for(second_id, "explained", |s| !s["status_data"].is_null())
+        .await;
+    let queue = &waiting["status_data"]["scheduler"];
+    assert_eq!(
+        (&queue["resource_group"], &queue["position"]),
+        (&json!("default"), &json!(1))
+    );
+    let mut two = whole.clone();
+    two["count"] = json!(2);
+    let p = dry(&two).await;
+    let positions: Vec<_> = p["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["outcome"].clone(), s["position"].clone()))
+        .collect();
+    assert_eq!(
+        positions,
+        [(json!("waits"), json!(2)), (json!("waits"), json!(3))]
+    );
+
+    // what create refuses, the dry run refuses the same way
+    let res = c
+        .post(
+            "/api/v1/sessions/dry-run",
+            &json!({"image": IMAGE, "resources": {"cpu": 4}}),
+        )
+        .await;
+    let body = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(
+        field_errors(&body),
+        [("resources.cpu".into(), "exceeds_capacity".into())]
+    );
+    c.delete(&format!("/api/v1/sessions/{second_id}")).await;
+    c.delete(&format!("/api/v1/sessions/{first_id}")).await;
+    c.wait_status(first_id, "TERMINATED").await;
+}
+
+#[tokio::test]
 async fn invalid_requests_are_422_with_fields() {
     let srv = TestServer::start().await;
     let c = srv.admin().await;

@@ -13,8 +13,8 @@ use berth_shared::resources::{
 };
 pub use berth_shared::sessions::LOG_TAIL_DEFAULT;
 use berth_shared::sessions::{
-    CreateSessionRequest, CreatedSessions, RenameRequest, SessionInfo, SessionList, SessionLogs,
-    SessionQuery, SessionUsage,
+    CreateSessionRequest, CreatedSessions, DryRun, RenameRequest, SessionInfo, SessionList,
+    SessionLogs, SessionQuery, SessionUsage,
 };
 use berth_shared::users::UserList;
 use berth_shared::{FieldError, Problem};
@@ -136,6 +136,11 @@ pub async fn presets() -> Result<ResourcePresetList, ApiError> {
 /// `POST /sessions`.
 pub async fn create_session(req: &CreateSessionRequest) -> Result<CreatedSessions, ApiError> {
     post("/sessions", req).await
+}
+
+/// `POST /sessions/dry-run`: what the scheduler would do with `req` now.
+pub async fn dry_run(req: &CreateSessionRequest) -> Result<DryRun, ApiError> {
+    post("/sessions/dry-run", req).await
 }
 
 /// `GET /sessions` with the list's filters and page.

@@ -1,5 +1,6 @@
-//! `/api/v1/sessions`: create, list, get, rename, logs (a bounded tail, or
-//! the whole log streamed as a download), usage, terminate.
+//! `/api/v1/sessions`: create (or predict it: dry-run), list, get, rename,
+//! logs (a bounded tail, or the whole log streamed as a download), usage,
+//! terminate.
 
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -8,8 +9,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use berth_shared::sessions::{
-    CreateSessionRequest, CreatedSessions, LogsQuery, RenameRequest, SessionInfo, SessionLogs,
-    SessionQuery, SessionUsage, TerminateQuery,
+    CreateSessionRequest, CreatedSessions, DryRun, LogsQuery, RenameRequest, SessionInfo,
+    SessionLogs, SessionQuery, SessionUsage, TerminateQuery,
 };
 
 use super::error::{ApiError, ApiResult};
@@ -23,6 +24,7 @@ use crate::sessions::{self, LogDownload};
 pub fn router() -> Router<ApiContext> {
     Router::new()
         .route("/sessions", get(list).post(create))
+        .route("/sessions/dry-run", post(dry_run))
         .route("/sessions/{id}", get(get_one).delete(terminate))
         .route("/sessions/{id}/rename", post(rename))
         .route("/sessions/{id}/logs", get(logs))
@@ -37,6 +39,15 @@ async fn create(
 ) -> ApiResult<(StatusCode, ApiJson<CreatedSessions>)> {
     let items = sessions::create(&ctx, &user, &req).await?;
     Ok((StatusCode::CREATED, ApiJson(CreatedSessions { items })))
+}
+
+/// The scheduler's decision now for what `create` would make; stores nothing.
+async fn dry_run(
+    State(ctx): State<ApiContext>,
+    AuthUser(user): AuthUser,
+    ApiJson(req): ApiJson<CreateSessionRequest>,
+) -> ApiResult<ApiJson<DryRun>> {
+    Ok(ApiJson(sessions::dry_run(&ctx, &user, &req).await?))
 }
 
 async fn list(

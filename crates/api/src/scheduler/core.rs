@@ -11,8 +11,16 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use berth_shared::sessions::CheckFailure;
-use serde::Serialize;
+use berth_shared::sessions::{CheckFailure, FailedCheck};
+
+impl Decision {
+    /// The session it is about.
+    pub fn session(&self) -> &str {
+        match self {
+            Decision::Place { session, .. } | Decision::Wait { session, .. } => session,
+        }
+    }
+}
 
 /// How to choose among agents that fit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -92,29 +100,9 @@ pub struct Snapshot {
     pub keypairs: HashMap<String, Keypair>,
 }
 
-/// A failed check, for `status_data`: the check's name, its facts (the
-/// browser words them in the user's language) and the English sentence.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Failed {
-    /// Check name (`reserved_time`, `concurrency`, `keypair_resource_limit`,
-    /// `designated_agent`, `capacity`).
-    pub name: &'static str,
-    /// For people reading the API: "needs 4 CPU, agent local has 1.5 free".
-    pub msg: String,
-    /// The facts, flattened beside `name` and `msg` with a `kind` tag.
-    #[serde(flatten)]
-    pub why: CheckFailure,
-}
-
-impl Failed {
-    fn new(name: &'static str, why: CheckFailure) -> Self {
-        Failed {
-            name,
-            msg: why.english(),
-            why,
-        }
-    }
-}
+/// A failed check, for `status_data` (the shared shape: name, English
+/// sentence, facts).
+pub type Failed = FailedCheck;
 
 /// One session's outcome.
 #[derive(Debug, Clone, PartialEq)]
@@ -130,6 +118,9 @@ pub enum Decision {
     Wait {
         /// Session.
         session: String,
+        /// Its place among the sessions of its group that wait after this
+        /// round (1 = first in line).
+        position: u32,
         /// What failed.
         failed: Vec<Failed>,
     },
@@ -191,6 +182,8 @@ pub fn schedule(snapshot: &Snapshot, strategy: Strategy) -> Vec<Decision> {
     let mut keypairs = snapshot.keypairs.clone();
     let no_limits = Keypair::default();
     let mut out = Vec::with_capacity(snapshot.pending.len());
+    // how many of each group wait so far, in creation order
+    let mut waiting: HashMap<&str, u32> = HashMap::new();
     for p in &snapshot.pending {
         let mut failed = Vec::new();
         if let Some(t) = p.starts_at {
@@ -295,10 +288,15 @@ pub fn schedule(snapshot: &Snapshot, strategy: Strategy) -> Vec<Decision> {
                     agent: a.id.clone(),
                 });
             }
-            _ => out.push(Decision::Wait {
-                session: p.id.clone(),
-                failed,
-            }),
+            _ => {
+                let line = waiting.entry(p.resource_group.as_str()).or_default();
+                *line += 1;
+                out.push(Decision::Wait {
+                    session: p.id.clone(),
+                    position: *line,
+                    failed,
+                })
+            }
         }
     }
     out
@@ -345,13 +343,43 @@ mod tests {
         }
     }
 
-    fn failed_of(d: &Decision) -> Vec<(&'static str, String)> {
+    fn failed_of(d: &Decision) -> Vec<(&str, String)> {
         match d {
-            Decision::Wait { failed, .. } => {
-                failed.iter().map(|f| (f.name, f.msg.clone())).collect()
-            }
+            Decision::Wait { failed, .. } => failed
+                .iter()
+                .map(|f| (f.name.as_str(), f.msg.clone()))
+                .collect(),
             Decision::Place { .. } => vec![],
         }
+    }
+
+    #[test]
+    fn each_group_queues_its_waiting_sessions_in_creation_order() {
+        let mut other = pending("o1", 8.0, 1);
+        other.resource_group = "gpu".into();
+        let s = snap(
+            vec![
+                pending("w1", 4.0, 1),
+                pending("fits", 1.0, 1),
+                other,
+                pending("w2", 4.0, 1),
+            ],
+            vec![agent("local", 2.0, 8)],
+        );
+        let lines: Vec<_> = schedule(&s, Strategy::Dispersed)
+            .iter()
+            .filter_map(|d| match d {
+                Decision::Wait {
+                    session, position, ..
+                } => Some((session.clone(), *position)),
+                Decision::Place { .. } => None,
+            })
+            .collect();
+        // a placed one leaves the line; another group has its own line
+        assert_eq!(
+            lines,
+            [("w1".into(), 1), ("o1".into(), 1), ("w2".into(), 2)]
+        );
     }
 
     #[test]
@@ -502,6 +530,13 @@ mod tests {
                 prop_assert!(c <= a.cpu_free + 1e-6);
                 prop_assert!(m <= a.mem_free);
             }
+            // the waiting ones are numbered 1, 2, … in creation order
+            let positions: Vec<u32> = d.iter().filter_map(|x| match x {
+                Decision::Wait { position, .. } => Some(*position),
+                Decision::Place { .. } => None,
+            }).collect();
+            let expected: Vec<u32> = (1..=positions.len() as u32).collect();
+            prop_assert_eq!(positions, expected);
         }
     }
 }

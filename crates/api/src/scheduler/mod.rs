@@ -70,7 +70,7 @@ fn free(a: AgentRow) -> Agent {
 }
 
 /// The reason code of a wait: capacity, or another check.
-fn wait_reason(failed: &[Failed]) -> &'static str {
+pub fn wait_reason(failed: &[Failed]) -> &'static str {
     if failed
         .iter()
         .any(|f| f.name == "capacity" || f.name == "designated_agent")
@@ -81,23 +81,29 @@ fn wait_reason(failed: &[Failed]) -> &'static str {
     }
 }
 
+/// A waiting session as the core sees it; an error when its stored
+/// accelerators are unreadable.
+pub fn as_pending(s: &SessionRow) -> Result<Pending, crate::store::json::Corrupt> {
+    Ok(Pending {
+        id: s.id.clone(),
+        resource_group: s.resource_group.clone(),
+        access_key: s.access_key.clone(),
+        cpu: s.cpu,
+        mem: s.mem.max(0) as u64,
+        accelerators: s.accelerators()?,
+        agent: s.designated_agent.clone(),
+        starts_at: s.starts_at,
+    })
+}
+
 /// The pending sessions as the core sees them. One whose stored
 /// accelerators are unreadable cannot be placed as asked: it ends in ERROR
 /// with the reason instead of waiting forever.
 async fn pending(svc: &Services, rows: &[SessionRow]) -> SessionResult<Vec<Pending>> {
     let mut out = Vec::with_capacity(rows.len());
     for s in rows {
-        match s.accelerators() {
-            Ok(accelerators) => out.push(Pending {
-                id: s.id.clone(),
-                resource_group: s.resource_group.clone(),
-                access_key: s.access_key.clone(),
-                cpu: s.cpu,
-                mem: s.mem.max(0) as u64,
-                accelerators,
-                agent: s.designated_agent.clone(),
-                starts_at: s.starts_at,
-            }),
+        match as_pending(s) {
+            Ok(p) => out.push(p),
             Err(e) => {
                 tracing::error!(error = %e, "a pending session cannot be placed");
                 let end = Change::new(&[SessionStatus::Pending], SessionStatus::Error)
@@ -110,13 +116,10 @@ async fn pending(svc: &Services, rows: &[SessionRow]) -> SessionResult<Vec<Pendi
     Ok(out)
 }
 
-/// One round: snapshot, decide, apply.
-async fn round(svc: &Shared) -> SessionResult<()> {
+/// What the core decides on besides the waiting sessions: the agents' free
+/// capacity and each owner's policy and use, read now.
+async fn snapshot(svc: &Services, pending: Vec<Pending>) -> SessionResult<Snapshot> {
     let store = svc.store();
-    let pending_rows = store.sessions_in(&[SessionStatus::Pending]).await?;
-    if pending_rows.is_empty() {
-        return Ok(());
-    }
     let agents: Vec<Agent> = store.agents().await?.into_iter().map(free).collect();
     let mut keypairs: HashMap<String, Keypair> = store
         .keypair_policies()
@@ -138,12 +141,46 @@ async fn round(svc: &Shared) -> SessionResult<()> {
         k.cpu = u.cpu;
         k.mem = u.mem.max(0) as u64;
     }
-    let snapshot = Snapshot {
+    Ok(Snapshot {
         now: now_ms(),
-        pending: pending(svc, &pending_rows).await?,
+        pending,
         agents,
         keypairs,
-    };
+    })
+}
+
+/// What a round would decide now for `extra`, queued after every session
+/// that waits (they are newer): the same core on the same state, nothing
+/// changed. Sessions whose stored accelerators are unreadable are left out
+/// (the next real round ends them).
+pub async fn predict(svc: &Services, extra: Vec<Pending>) -> SessionResult<Vec<Decision>> {
+    let rows = svc.store().sessions_in(&[SessionStatus::Pending]).await?;
+    let mut queue: Vec<Pending> = rows.iter().filter_map(|s| as_pending(s).ok()).collect();
+    let asked: std::collections::HashSet<String> = extra.iter().map(|p| p.id.clone()).collect();
+    queue.extend(extra);
+    let state = snapshot(svc, queue).await?;
+    Ok(
+        self::core::schedule(&state, svc.config().scheduler_strategy)
+            .into_iter()
+            .filter(|d| asked.contains(d.session()))
+            .collect(),
+    )
+}
+
+/// `status_data` of a wait: the failed checks, and the session's place in
+/// its group's queue.
+pub fn wait_data(group: &str, position: u32, failed: &[Failed]) -> serde_json::Value {
+    json!({"scheduler": {"failed_predicates": failed, "resource_group": group, "position": position}})
+}
+
+/// One round: snapshot, decide, apply.
+async fn round(svc: &Shared) -> SessionResult<()> {
+    let store = svc.store();
+    let pending_rows = store.sessions_in(&[SessionStatus::Pending]).await?;
+    if pending_rows.is_empty() {
+        return Ok(());
+    }
+    let snapshot = snapshot(svc, pending(svc, &pending_rows).await?).await?;
     let decisions = self::core::schedule(&snapshot, svc.config().scheduler_strategy);
     let by_id: HashMap<&str, &SessionRow> =
         pending_rows.iter().map(|s| (s.id.as_str(), s)).collect();
@@ -173,11 +210,15 @@ async fn round(svc: &Shared) -> SessionResult<()> {
                 }
                 tokio::spawn(sessions::launch(svc.clone(), s.id.clone()));
             }
-            Decision::Wait { session, failed } => {
+            Decision::Wait {
+                session,
+                position,
+                failed,
+            } => {
                 let Some(s) = by_id.get(session.as_str()) else {
                     continue;
                 };
-                let data = json!({"scheduler": {"failed_predicates": failed}});
+                let data = wait_data(&s.resource_group, position, &failed);
                 status::explain_wait(svc, s, wait_reason(&failed), data).await?;
             }
         }

@@ -13,8 +13,8 @@ use berth_shared::auth::UserInfo;
 use berth_shared::bytes::ByteSize;
 use berth_shared::resources::{ResourceBounds, ResourcePolicy};
 use berth_shared::sessions::{
-    limits, preopen_ports_allowed, session_name, CreateSessionRequest, Mount, PortRules,
-    SessionInfo, SessionType, DEFAULT_CPU, DEFAULT_MEM, DEFAULT_SHMEM,
+    limits, preopen_ports_allowed, session_name, CreateSessionRequest, DryRun, Mount, PortRules,
+    Prediction, SessionInfo, SessionType, DEFAULT_CPU, DEFAULT_MEM, DEFAULT_SHMEM,
 };
 use berth_shared::FieldError;
 use rand::distributions::{Alphanumeric, DistString};
@@ -25,6 +25,7 @@ use crate::environments::{self, ImageLabels};
 use crate::folders::{self, FolderError};
 use crate::resources;
 use crate::runtime::RuntimeError;
+use crate::scheduler::core::Decision;
 use crate::services::Services;
 use crate::store::json::encode;
 use crate::store::{
@@ -42,6 +43,75 @@ pub async fn create(
     caller: &UserInfo,
     req: &CreateSessionRequest,
 ) -> SessionResult<Vec<SessionInfo>> {
+    let (base, rows) = checked_rows(svc, caller, req).await?;
+    let store = svc.store();
+    match status::open(svc, &rows).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict) => {
+            return Err(invalid(
+                "name",
+                "taken",
+                "A live session already has this name.",
+            ))
+        }
+        Err(e) => return Err(e.into()),
+    }
+    svc.wake_scheduler();
+    let mut remembered = req.clone();
+    remembered.name = base.clone();
+    if let Err(e) = crate::history::record(store, &caller.id, &base, &remembered).await {
+        tracing::warn!(error = %e, "could not remember the launch in the history");
+    }
+    Ok(view::infos(store, rows.into_iter().map(|s| s.row).collect()).await?)
+}
+
+/// What the scheduler would do now with the sessions `req` would create:
+/// the same checks as `create` (the same 422s), then the scheduler's own
+/// core on the current state with them queued last. Nothing is stored.
+pub async fn dry_run(
+    svc: &Services,
+    caller: &UserInfo,
+    req: &CreateSessionRequest,
+) -> SessionResult<DryRun> {
+    let (_, rows) = checked_rows(svc, caller, req).await?;
+    let mut asked = Vec::with_capacity(rows.len());
+    for r in &rows {
+        asked.push(
+            crate::scheduler::as_pending(&r.row)
+                .map_err(|e| SessionError::Internal(e.to_string()))?,
+        );
+    }
+    let decisions = crate::scheduler::predict(svc, asked).await?;
+    let sessions = rows
+        .iter()
+        .filter_map(|r| {
+            let d = decisions.iter().find(|d| d.session() == r.row.id)?;
+            Some((r, d))
+        })
+        .map(|(r, d)| match d {
+            Decision::Place { agent, .. } => Prediction::StartsNow {
+                agent: agent.clone(),
+            },
+            Decision::Wait {
+                position, failed, ..
+            } => Prediction::Waits {
+                resource_group: r.row.resource_group.clone(),
+                position: *position,
+                status_info: crate::scheduler::wait_reason(failed).to_string(),
+                failed_predicates: failed.clone(),
+            },
+        })
+        .collect();
+    Ok(DryRun { sessions })
+}
+
+/// Every rule `create` applies, in order, and the rows it would write (the
+/// base name, for the launcher history, and one row set per session).
+async fn checked_rows(
+    svc: &Services,
+    caller: &UserInfo,
+    req: &CreateSessionRequest,
+) -> SessionResult<(String, Vec<NewSession>)> {
     req.validate().map_err(SessionError::Invalid)?;
     if let Some(at) = req.starts_at {
         limits::starts_at(at, chrono::Utc::now())
@@ -111,24 +181,7 @@ pub async fn create(
         mounts,
     };
     let rows = plan.rows(&names, now_ms(), || uuid::Uuid::new_v4().to_string());
-    match status::open(svc, &rows).await {
-        Ok(()) => {}
-        Err(StoreError::Conflict) => {
-            return Err(invalid(
-                "name",
-                "taken",
-                "A live session already has this name.",
-            ))
-        }
-        Err(e) => return Err(e.into()),
-    }
-    svc.wake_scheduler();
-    let mut remembered = req.clone();
-    remembered.name = base.clone();
-    if let Err(e) = crate::history::record(store, &caller.id, &base, &remembered).await {
-        tracing::warn!(error = %e, "could not remember the launch in the history");
-    }
-    Ok(view::infos(store, rows.into_iter().map(|s| s.row).collect()).await?)
+    Ok((base, rows))
 }
 
 /// Whose session it is: the caller's own, or (admins only) the active

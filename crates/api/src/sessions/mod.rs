@@ -30,7 +30,7 @@ use berth_shared::auth::UserInfo;
 use berth_shared::sessions::SessionStatus;
 use berth_shared::FieldError;
 
-pub use create::create;
+pub use create::{create, dry_run};
 pub use launch::launch;
 pub use read::{get, list_json, log_download, logs, usage, LogDownload};
 pub use reconcile::recover;

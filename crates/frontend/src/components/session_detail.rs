@@ -146,6 +146,13 @@ fn DetailBody(s: SessionInfo, now: RwSignal<chrono::DateTime<chrono::Utc>>) -> i
                 msg,
                 why: None,
             } => t_string!(i18n, info_failed_check, name = name, msg = msg).to_string(),
+            StatusDetail::QueuePosition { group, position } => t_string!(
+                i18n,
+                info_queue_position,
+                position = position,
+                group = group
+            )
+            .to_string(),
             StatusDetail::ExitCode(c) => t_string!(i18n, info_exit_code, code = c).to_string(),
             StatusDetail::Error { src, repr } => {
                 t_string!(i18n, info_error, src = src, repr = repr).to_string()

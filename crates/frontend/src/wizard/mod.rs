@@ -14,6 +14,7 @@ mod environment_page;
 mod history;
 mod network_page;
 mod owner_fields;
+mod prediction;
 mod review_page;
 mod slider_field;
 mod sources;

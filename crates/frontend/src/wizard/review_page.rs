@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
 use super::ctx::{page_label, Ctx};
+use super::prediction::PredictionBox;
 use super::state::{Page, SECS_PER_MINUTE};
 use crate::api::{self, ApiError};
 use crate::components::dialog::Modal;
@@ -220,6 +221,7 @@ pub fn ReviewPage(
         <div class="review-grid">
             {[Page::SessionType, Page::Environment, Page::Data, Page::Network].into_iter().map(card).collect_view()}
         </div>
+        <PredictionBox ctx=ctx />
         <Show when=move || failure.with(Option::is_some)>
             <div class="alert alert-error" role="alert">{move || failure.get()}</div>
         </Show>

@@ -72,6 +72,62 @@ pub enum CheckFailure {
     },
 }
 
+/// One failed check as `status_data.scheduler.failed_predicates[]` and the
+/// dry run hold it: the check's name, the English sentence, the facts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FailedCheck {
+    /// Check name (`reserved_time`, `concurrency`, `keypair_resource_limit`,
+    /// `designated_agent`, `capacity`).
+    pub name: String,
+    /// For people reading the API: "needs 4 CPU, agent local has 1.5 free".
+    pub msg: String,
+    /// The facts, flattened beside `name` and `msg` with a `kind` tag.
+    #[serde(flatten)]
+    pub why: CheckFailure,
+}
+
+impl FailedCheck {
+    /// The check `name` failed for `why`; `msg` is written from the facts.
+    pub fn new(name: &str, why: CheckFailure) -> Self {
+        FailedCheck {
+            name: name.to_string(),
+            msg: why.english(),
+            why,
+        }
+    }
+}
+
+/// What the scheduler would do with one session of a create request now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Prediction {
+    /// It would be placed at once, on this agent.
+    StartsNow {
+        /// The agent.
+        agent: String,
+    },
+    /// It would wait in its group's queue.
+    Waits {
+        /// The resource group whose queue it joins.
+        resource_group: String,
+        /// 1 = first in that queue.
+        position: u32,
+        /// The reason code it would carry (`no-available-instances`, …).
+        status_info: String,
+        /// Why, as the scheduler would store it.
+        failed_predicates: Vec<FailedCheck>,
+    },
+}
+
+/// `POST /api/v1/sessions/dry-run`: the scheduler's own decision on the
+/// current state for a create request, one prediction per session it would
+/// create (`count`). Nothing is stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DryRun {
+    /// In the order the sessions would be created.
+    pub sessions: Vec<Prediction>,
+}
+
 /// `1`, `1.5`, `0.25`: a count without trailing zeros.
 pub fn amount(v: f64) -> String {
     let s = format!("{v:.2}");
@@ -157,7 +213,16 @@ mod tests {
         let mut stored = v.clone();
         stored["name"] = "capacity".into();
         stored["msg"] = f.english().into();
-        assert_eq!(serde_json::from_value::<CheckFailure>(stored).unwrap(), f);
+        assert_eq!(
+            serde_json::from_value::<CheckFailure>(stored.clone()).unwrap(),
+            f
+        );
+        let check = FailedCheck::new("capacity", f.clone());
+        assert_eq!(serde_json::to_value(&check).unwrap(), stored);
+        assert_eq!(
+            serde_json::from_value::<FailedCheck>(stored).unwrap(),
+            check
+        );
         assert_eq!(f.english(), "needs 1 CPU, agent local has 0 free");
     }
 

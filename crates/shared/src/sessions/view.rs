@@ -210,6 +210,13 @@ pub enum StatusDetail {
         /// The facts, when the server stored them (to word in any language).
         why: Option<super::CheckFailure>,
     },
+    /// Its place in its resource group's queue (1 = next).
+    QueuePosition {
+        /// The group.
+        group: String,
+        /// The place.
+        position: u64,
+    },
     /// The batch command's exit code.
     ExitCode(i64),
     /// What broke, and where (`agent`, `other`).
@@ -248,6 +255,12 @@ pub fn status_details(data: &serde_json::Value) -> Vec<StatusDetail> {
                     .and_then(Value::as_array)
                     .cloned()
                     .unwrap_or_default();
+                if let Some(position) = v.get("position").and_then(Value::as_u64) {
+                    out.push(StatusDetail::QueuePosition {
+                        group: text(v.get("resource_group")),
+                        position,
+                    });
+                }
                 out.extend(checks.iter().map(|c| StatusDetail::FailedCheck {
                     name: text(c.get("name")),
                     msg: text(c.get("msg")),
@@ -317,13 +330,17 @@ mod tests {
 
     #[test]
     fn status_data_reads_as_facts() {
-        let d = serde_json::json!({"scheduler": {"failed_predicates": [
+        let d = serde_json::json!({"scheduler": {"position": 2, "resource_group": "default", "failed_predicates": [
             {"name": "capacity", "msg": "needs 4 CPU, agent local has 1 free",
              "kind": "short", "agent": "local", "resource": "cpu", "needs": 4, "free": 1},
             {"name": "concurrency", "msg": "1 of 1 sessions"}]}});
         assert_eq!(
             status_details(&d),
             vec![
+                StatusDetail::QueuePosition {
+                    group: "default".into(),
+                    position: 2
+                },
                 StatusDetail::FailedCheck {
                     name: "capacity".into(),
                     msg: "needs 4 CPU, agent local has 1 free".into(),
