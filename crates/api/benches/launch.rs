@@ -193,49 +193,56 @@ async fn raw_starts(rt: &Runtime, instance: &str, network: Option<String>) -> Ve
 }
 
 fn scheduler_core() {
-    let agents: Vec<Agent> = (0..1000)
-        .map(|i| Agent {
-            id: format!("agent-{i}"),
-            resource_group: format!("group-{}", i % 4),
-            alive: i % 50 != 0,
-            cpu_free: 8.0 + (i % 7) as f64,
-            mem_free: (32u64 + (i % 5) as u64) << 30,
-            accel_free: BTreeMap::new(),
-        })
-        .collect();
-    let pending: Vec<Pending> = (0..10_000)
-        .map(|i| Pending {
-            id: format!("s-{i}"),
-            resource_group: format!("group-{}", i % 4),
-            access_key: format!("AK{}", i % 300),
-            cpu: 0.5 + (i % 4) as f64,
-            mem: (1u64 + (i % 8) as u64) << 30,
-            accelerators: BTreeMap::new(),
-            agent: None,
-            starts_at: None,
-        })
-        .collect();
-    let snapshot = Snapshot {
-        now: 0,
-        pending,
-        agents,
-        keypairs: HashMap::new(),
-    };
-    for strategy in [Strategy::Dispersed, Strategy::Concentrated] {
-        let mut times = Vec::new();
-        let mut placed = 0;
-        for _ in 0..5 {
-            let t0 = Instant::now();
-            let d = schedule(&snapshot, strategy);
-            times.push(t0.elapsed());
-            placed = d
-                .iter()
-                .filter(|d| matches!(d, berth_api::scheduler::core::Decision::Place { .. }))
-                .count();
+    // how one round's cost grows with the queue and the fleet
+    for (n_pending, n_agents, rounds) in [(1_000, 100, 5), (10_000, 1_000, 5), (100_000, 10_000, 3)]
+    {
+        let agents: Vec<Agent> = (0..n_agents)
+            .map(|i| Agent {
+                id: format!("agent-{i}"),
+                resource_group: format!("group-{}", i % 4),
+                alive: i % 50 != 0,
+                cpu_free: 8.0 + (i % 7) as f64,
+                mem_free: (32u64 + (i % 5) as u64) << 30,
+                accel_free: BTreeMap::new(),
+            })
+            .collect();
+        let pending: Vec<Pending> = (0..n_pending)
+            .map(|i| Pending {
+                id: format!("s-{i}"),
+                resource_group: format!("group-{}", i % 4),
+                access_key: format!("AK{}", i % 300),
+                cpu: 0.5 + (i % 4) as f64,
+                mem: (1u64 + (i % 8) as u64) << 30,
+                accelerators: BTreeMap::new(),
+                agent: None,
+                starts_at: None,
+                // the oldest tenth has waited past the aging limit
+                created_at: if i < n_pending / 10 { 0 } else { 600_000 },
+            })
+            .collect();
+        let snapshot = Snapshot {
+            now: 900_000,
+            pending,
+            agents,
+            keypairs: HashMap::new(),
+            aging_ms: 300_000,
+        };
+        for strategy in [Strategy::Dispersed, Strategy::Concentrated] {
+            let mut times = Vec::new();
+            let mut placed = 0;
+            for _ in 0..rounds {
+                let t0 = Instant::now();
+                let d = schedule(&snapshot, strategy);
+                times.push(t0.elapsed());
+                placed = d
+                    .iter()
+                    .filter(|d| matches!(d, berth_api::scheduler::core::Decision::Place { .. }))
+                    .count();
+            }
+            println!(
+                "scheduler core, {n_pending} pending x {n_agents} agents, {strategy:?}: median {:.1} ms per round ({placed} placed)",
+                ms(median(times))
+            );
         }
-        println!(
-            "scheduler core, 10,000 pending x 1,000 agents, {strategy:?}: median {:.1} ms per round ({placed} placed)",
-            ms(median(times))
-        );
     }
 }

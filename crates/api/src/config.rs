@@ -159,6 +159,11 @@ pub struct Config {
     /// How the scheduler picks among agents that fit.
     #[arg(long, env = "BERTH_SCHEDULER_STRATEGY", value_parser = strategy_parser(), default_value = "dispersed")]
     pub scheduler_strategy: Strategy,
+    /// Seconds a session may wait for room before later sessions of its
+    /// resource group stop overtaking it (0: they always may). Keeps a large
+    /// request from starving behind a stream of small ones.
+    #[arg(long, env = "BERTH_SCHEDULER_AGING_SECS", default_value_t = 300)]
+    pub scheduler_aging_secs: u64,
     /// Period of the scheduler's tick, in milliseconds (it also wakes on events).
     #[arg(long, env = "BERTH_SCHEDULER_TICK_MS", default_value_t = 1000)]
     pub scheduler_tick_ms: u64,
@@ -249,6 +254,7 @@ impl Config {
             agent_mem: None,
             agent_accelerators: BTreeMap::new(),
             scheduler_strategy: Strategy::Dispersed,
+            scheduler_aging_secs: 300,
             scheduler_tick_ms: 1000,
             stop_grace_secs: 10,
             shutdown_grace_secs: 10,

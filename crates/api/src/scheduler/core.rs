@@ -2,9 +2,14 @@
 //! No I/O and no clock of its own, so it is unit- and property-tested and
 //! benchmarked on its own.
 //!
-//! Order: oldest pending session first within the whole snapshot. A session
-//! that cannot be placed does not block the ones behind it (no head-of-line
-//! blocking: a small session starts when it fits, even if a big one waits).
+//! Order: oldest pending session first within the whole snapshot (FIFO per
+//! resource group). A session that cannot be placed does not block the ones
+//! behind it (no head-of-line blocking: a small session starts when it fits,
+//! even if a big one waits) — until it has waited `aging_ms` for room. From
+//! then on no later session of its group is placed while it waits, so the
+//! capacity that frees up collects for it and it cannot starve. Only a wait
+//! for room counts: a session held by its start time, its owner's policy or
+//! a designated agent never holds others back.
 //!
 //! Over 500 lines only because its unit tests sit below the code (about
 //! 310 lines of code, the rest tests).
@@ -51,6 +56,8 @@ pub struct Pending {
     pub agent: Option<String>,
     /// Not before (epoch ms).
     pub starts_at: Option<i64>,
+    /// When it was created (epoch ms): how long it has waited.
+    pub created_at: i64,
 }
 
 /// An agent's free capacity.
@@ -98,6 +105,9 @@ pub struct Snapshot {
     pub agents: Vec<Agent>,
     /// Keypairs by access key (absent = no limits, no use).
     pub keypairs: HashMap<String, Keypair>,
+    /// How long (ms) a session may wait for room before later sessions of
+    /// its group stop overtaking it; 0 = never.
+    pub aging_ms: i64,
 }
 
 /// A failed check, for `status_data` (the shared shape: name, English
@@ -184,8 +194,19 @@ pub fn schedule(snapshot: &Snapshot, strategy: Strategy) -> Vec<Decision> {
     let mut out = Vec::with_capacity(snapshot.pending.len());
     // how many of each group wait so far, in creation order
     let mut waiting: HashMap<&str, u32> = HashMap::new();
+    // groups whose line is held by a session that waited too long for room,
+    // with how long it has waited (ms)
+    let mut held: HashMap<&str, i64> = HashMap::new();
     for p in &snapshot.pending {
         let mut failed = Vec::new();
+        if let Some(&waited) = held.get(p.resource_group.as_str()) {
+            failed.push(Failed::new(
+                "fifo",
+                CheckFailure::BehindOlder {
+                    waited_secs: (waited / 1000).max(0) as u64,
+                },
+            ));
+        }
         if let Some(t) = p.starts_at {
             if t > snapshot.now {
                 // the time itself, not "N s from now": the reason changes
@@ -289,6 +310,18 @@ pub fn schedule(snapshot: &Snapshot, strategy: Strategy) -> Vec<Decision> {
                 });
             }
             _ => {
+                let waited = snapshot.now.saturating_sub(p.created_at);
+                let for_room_only = !failed.is_empty()
+                    && failed
+                        .iter()
+                        .all(|f| f.name == "capacity" || f.name == "fifo");
+                if snapshot.aging_ms > 0
+                    && waited >= snapshot.aging_ms
+                    && for_room_only
+                    && p.agent.is_none()
+                {
+                    held.entry(p.resource_group.as_str()).or_insert(waited);
+                }
                 let line = waiting.entry(p.resource_group.as_str()).or_default();
                 *line += 1;
                 out.push(Decision::Wait {
@@ -331,6 +364,7 @@ mod tests {
             accelerators: BTreeMap::new(),
             agent: None,
             starts_at: None,
+            created_at: 0,
         }
     }
 
@@ -340,6 +374,7 @@ mod tests {
             pending,
             agents,
             keypairs: HashMap::new(),
+            aging_ms: 0,
         }
     }
 
@@ -380,6 +415,38 @@ mod tests {
             lines,
             [("w1".into(), 1), ("o1".into(), 1), ("w2".into(), 2)]
         );
+    }
+
+    #[test]
+    fn a_session_that_waited_too_long_for_room_is_no_longer_overtaken() {
+        let mut big = pending("big", 4.0, 1);
+        big.created_at = 0;
+        let mut small = pending("small", 1.0, 1);
+        small.created_at = 900_000;
+        let mut s = snap(vec![big, small], vec![agent("local", 2.0, 8)]);
+        s.now = 1_000_000;
+        // young: the small one overtakes (no head-of-line blocking)
+        s.aging_ms = 2_000_000;
+        let d = schedule(&s, Strategy::Dispersed);
+        assert!(matches!(d[1], Decision::Place { .. }), "{d:?}");
+        // aged: the small one waits behind it, saying why
+        s.aging_ms = 300_000;
+        let d = schedule(&s, Strategy::Dispersed);
+        assert_eq!(
+            failed_of(&d[1]),
+            [(
+                "fifo",
+                "an older session of its group has waited 1000 s for room and goes first"
+                    .to_string()
+            )]
+        );
+        // a session held by its start time or a chosen agent holds no one back
+        let mut s2 = s.clone();
+        s2.pending[0].starts_at = Some(2_000_000);
+        assert!(matches!(schedule(&s2, Strategy::Dispersed)[1], Decision::Place { .. }));
+        let mut s3 = s.clone();
+        s3.pending[0].agent = Some("local".into());
+        assert!(matches!(schedule(&s3, Strategy::Dispersed)[1], Decision::Place { .. }));
     }
 
     #[test]
@@ -537,6 +604,38 @@ mod tests {
             }).collect();
             let expected: Vec<u32> = (1..=positions.len() as u32).collect();
             prop_assert_eq!(positions, expected);
+        }
+
+        /// Aging: once a session has waited `aging_ms` for room and still
+        /// waits, nothing created after it (in its group) is placed; and
+        /// while nobody has aged, the decisions are those of no aging at all.
+        #[test]
+        fn an_aged_session_is_never_overtaken(
+            agents in prop::collection::vec((0.0f64..16.0, 0u64..64), 1..4),
+            pend in prop::collection::vec((0.1f64..8.0, 0u64..32, 0i64..1_000_000), 0..30),
+            aging in 1i64..1_000_000,
+        ) {
+            let agents: Vec<Agent> = agents.iter().enumerate().map(|(i, (c, m))| agent(&format!("a{i}"), *c, *m)).collect();
+            let pending: Vec<Pending> = pend.iter().enumerate().map(|(i, (c, m, age))| {
+                let mut p = pending(&format!("p{i}"), *c, *m);
+                p.created_at = 1_000_000 - age;
+                p
+            }).collect();
+            let mut s = snap(pending.clone(), agents);
+            s.now = 1_000_000;
+            s.aging_ms = aging;
+            let d = schedule(&s, Strategy::Dispersed);
+            let first_aged_wait = d.iter().zip(&pending).position(|(x, p)| {
+                matches!(x, Decision::Wait { .. }) && s.now - p.created_at >= aging
+            });
+            if let Some(i) = first_aged_wait {
+                for x in &d[i + 1..] {
+                    prop_assert!(matches!(x, Decision::Wait { .. }), "{:?} overtook {:?}", x, d[i]);
+                }
+            } else {
+                s.aging_ms = 0;
+                prop_assert_eq!(schedule(&s, Strategy::Dispersed), d);
+            }
         }
     }
 }

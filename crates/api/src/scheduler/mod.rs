@@ -93,6 +93,7 @@ pub fn as_pending(s: &SessionRow) -> Result<Pending, crate::store::json::Corrupt
         accelerators: s.accelerators()?,
         agent: s.designated_agent.clone(),
         starts_at: s.starts_at,
+        created_at: s.created_at,
     })
 }
 
@@ -146,6 +147,11 @@ async fn snapshot(svc: &Services, pending: Vec<Pending>) -> SessionResult<Snapsh
         pending,
         agents,
         keypairs,
+        aging_ms: (svc
+            .config()
+            .scheduler_aging_secs
+            .min(i64::MAX as u64 / 1000)
+            * 1000) as i64,
     })
 }
 

@@ -59,6 +59,12 @@ pub enum CheckFailure {
         /// The agent.
         agent: String,
     },
+    /// An older session of its group has waited too long for room: later
+    /// ones no longer overtake it.
+    BehindOlder {
+        /// How long that session has waited, in seconds.
+        waited_secs: u64,
+    },
     /// The closest agent has too little of one resource.
     Short {
         /// The agent.
@@ -171,6 +177,9 @@ impl CheckFailure {
                 format!("agent {agent} is not in resource group {group}")
             }
             Self::AgentUnreachable { agent } => format!("agent {agent} is not reachable"),
+            Self::BehindOlder { waited_secs } => format!(
+                "an older session of its group has waited {waited_secs} s for room and goes first"
+            ),
             Self::Short {
                 agent,
                 resource,
