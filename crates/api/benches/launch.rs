@@ -226,6 +226,7 @@ fn scheduler_core() {
             agents,
             keypairs: HashMap::new(),
             aging_ms: 300_000,
+            strategies: HashMap::new(),
         };
         for strategy in [Strategy::Dispersed, Strategy::Concentrated] {
             let mut times = Vec::new();

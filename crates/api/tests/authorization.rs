@@ -105,6 +105,13 @@ fn table() -> Vec<Row> {
             "uoooo",
         ),
         row(
+            M::POST,
+            "/resource-groups",
+            "/api/v1/resource-groups",
+            Some(json!({"name": ""})),
+            "uffoo",
+        ),
+        row(
             M::GET,
             "/resource-presets",
             "/api/v1/resource-presets",
@@ -328,7 +335,14 @@ fn table() -> Vec<Row> {
             None,
             "uonnn",
         ),
-        // admins pass and learn there is no such preset or policy
+        // admins pass and learn there is no such preset, policy or group
+        row(
+            M::DELETE,
+            "/resource-groups/{name}",
+            "/api/v1/resource-groups/none-such",
+            None,
+            "uffnn",
+        ),
         row(
             M::DELETE,
             "/resource-presets/{name}",

@@ -5,11 +5,11 @@ use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use axum::Router;
 use berth_shared::resources::{
-    AgentList, GroupsQuery, PolicyQuery, ResourceGroupList, ResourcePolicy, ResourcePolicyList,
-    ResourcePreset, ResourcePresetList,
+    AgentList, GroupsQuery, PolicyQuery, PutResourceGroup, ResourceGroup, ResourceGroupList,
+    ResourcePolicy, ResourcePolicyList, ResourcePreset, ResourcePresetList,
 };
 
-use super::error::ApiResult;
+use super::error::{ApiError, ApiResult};
 use super::extract::{AdminUser, AuthUser};
 use super::json::ApiJson;
 use super::query::ApiQuery;
@@ -19,7 +19,8 @@ use crate::resources::{agents, groups, policies, presets};
 /// The routes of these resources.
 pub fn router() -> Router<ApiContext> {
     Router::new()
-        .route("/resource-groups", get(list_groups))
+        .route("/resource-groups", get(list_groups).post(put_group))
+        .route("/resource-groups/{name}", delete(delete_group))
         .route("/resource-presets", get(list_presets).post(put_preset))
         .route("/resource-presets/{name}", delete(delete_preset))
         .route("/resource-policies", get(list_policies).post(put_policy))
@@ -33,9 +34,34 @@ async fn list_groups(
     AuthUser(user): AuthUser,
     ApiQuery(q): ApiQuery<GroupsQuery>,
 ) -> ApiResult<ApiJson<ResourceGroupList>> {
+    if q.all {
+        if !user.role.is_admin() {
+            return Err(ApiError::Forbidden("only admins list every resource group"));
+        }
+        return Ok(ApiJson(groups::all(ctx.store()).await?));
+    }
     Ok(ApiJson(
         groups::visible(ctx.store(), &user, q.project.as_deref()).await?,
     ))
+}
+
+async fn put_group(
+    State(ctx): State<ApiContext>,
+    AdminUser(_): AdminUser,
+    ApiJson(g): ApiJson<PutResourceGroup>,
+) -> ApiResult<(StatusCode, ApiJson<ResourceGroup>)> {
+    let saved = groups::put(ctx.store(), &g).await?;
+    ctx.wake_scheduler();
+    Ok((StatusCode::CREATED, ApiJson(saved)))
+}
+
+async fn delete_group(
+    State(ctx): State<ApiContext>,
+    AdminUser(_): AdminUser,
+    Path(name): Path<String>,
+) -> ApiResult<StatusCode> {
+    groups::delete(ctx.store(), &name).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn list_agents(

@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 
 use berth_shared::auth::UserInfo;
-use berth_shared::resources::{ResourceGroup, ResourceGroupList};
+use std::collections::HashMap;
+
+use berth_shared::resources::{PutResourceGroup, ResourceGroup, ResourceGroupList, Strategy};
 
 use super::{ResourceError, ResourceResult};
 use crate::store::{Store, StoreResult};
@@ -61,9 +63,100 @@ pub async fn visible(
                 .filter(|a| a.resource_group == name)
                 .map(|a| a.id.clone())
                 .collect(),
+            strategy: None,
+            projects: vec![],
             name,
             description,
         })
+        .collect::<Vec<_>>();
+    // the strategy each visible group uses
+    let own = strategies(store).await?;
+    let items = items
+        .into_iter()
+        .map(|mut g| {
+            g.strategy = own.get(&g.name).copied();
+            g
+        })
         .collect();
     Ok(ResourceGroupList { items })
+}
+
+/// Every group with its agents, strategy and projects (for admins).
+pub async fn all(store: &Store) -> ResourceResult<ResourceGroupList> {
+    let agents = store.agents().await?;
+    let mut items = Vec::new();
+    for (name, description, strategy) in store.resource_groups().await? {
+        items.push(ResourceGroup {
+            agents: agents
+                .iter()
+                .filter(|a| a.resource_group == name)
+                .map(|a| a.id.clone())
+                .collect(),
+            strategy: strategy.as_deref().and_then(Strategy::parse),
+            projects: store.resource_group_projects(&name).await?,
+            name,
+            description,
+        });
+    }
+    Ok(ResourceGroupList { items })
+}
+
+/// The groups that have a strategy of their own.
+pub async fn strategies(store: &Store) -> StoreResult<HashMap<String, Strategy>> {
+    Ok(store
+        .resource_groups()
+        .await?
+        .into_iter()
+        .filter_map(|(name, _, s)| Some((name, s.as_deref().and_then(Strategy::parse)?)))
+        .collect())
+}
+
+/// Creates or replaces a group (after its rules; every project must exist).
+pub async fn put(store: &Store, g: &PutResourceGroup) -> ResourceResult<ResourceGroup> {
+    g.validate().map_err(ResourceError::Invalid)?;
+    let mut ids = Vec::with_capacity(g.projects.len());
+    for (i, p) in g.projects.iter().enumerate() {
+        match store.project_id(p).await? {
+            Some(id) => ids.push(id),
+            None => {
+                return Err(ResourceError::Invalid(vec![berth_shared::FieldError::new(
+                    format!("projects[{i}]"),
+                    "unknown_project",
+                    format!("There is no project {p}."),
+                )]))
+            }
+        }
+    }
+    ids.sort();
+    ids.dedup();
+    store
+        .put_resource_group(
+            &g.name,
+            &g.description,
+            g.strategy.map(Strategy::as_str),
+            &ids,
+        )
+        .await?;
+    all(store)
+        .await?
+        .items
+        .into_iter()
+        .find(|x| x.name == g.name)
+        .ok_or(ResourceError::NotFound("resource group"))
+}
+
+/// Deletes a group that nothing uses: no agent in it, no session in it
+/// that has not ended.
+pub async fn delete(store: &Store, name: &str) -> ResourceResult<()> {
+    let (agents, sessions) = store.resource_group_use(name).await?;
+    if agents > 0 || sessions > 0 {
+        return Err(ResourceError::Conflict(format!(
+            "Resource group {name} still has {agents} agents and {sessions} sessions that have not ended; move or end them first."
+        )));
+    }
+    if store.delete_resource_group(name).await? {
+        Ok(())
+    } else {
+        Err(ResourceError::NotFound("resource group"))
+    }
 }

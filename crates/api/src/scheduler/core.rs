@@ -27,15 +27,9 @@ impl Decision {
     }
 }
 
-/// How to choose among agents that fit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Strategy {
-    /// Spread: the agent with the most free CPU.
-    #[default]
-    Dispersed,
-    /// Pack: the agent with the least free CPU that still fits.
-    Concentrated,
-}
+/// How to choose among agents that fit (per resource group, else the
+/// server's default).
+pub use berth_shared::resources::Strategy;
 
 /// A session waiting to be placed.
 #[derive(Debug, Clone)]
@@ -108,6 +102,8 @@ pub struct Snapshot {
     /// How long (ms) a session may wait for room before later sessions of
     /// its group stop overtaking it; 0 = never.
     pub aging_ms: i64,
+    /// Groups with a strategy of their own (others use the default).
+    pub strategies: HashMap<String, Strategy>,
 }
 
 /// A failed check, for `status_data` (the shared shape: name, English
@@ -259,6 +255,11 @@ pub fn schedule(snapshot: &Snapshot, strategy: Strategy) -> Vec<Decision> {
             any = true;
             let a = &agents[i];
             if fits(p, a) {
+                let strategy = snapshot
+                    .strategies
+                    .get(&p.resource_group)
+                    .copied()
+                    .unwrap_or(strategy);
                 let better = chosen.is_none_or(|c| match strategy {
                     Strategy::Dispersed => a.cpu_free > agents[c].cpu_free,
                     Strategy::Concentrated => a.cpu_free < agents[c].cpu_free,
@@ -375,6 +376,7 @@ mod tests {
             agents,
             keypairs: HashMap::new(),
             aging_ms: 0,
+            strategies: HashMap::new(),
         }
     }
 
@@ -443,10 +445,32 @@ mod tests {
         // a session held by its start time or a chosen agent holds no one back
         let mut s2 = s.clone();
         s2.pending[0].starts_at = Some(2_000_000);
-        assert!(matches!(schedule(&s2, Strategy::Dispersed)[1], Decision::Place { .. }));
+        assert!(matches!(
+            schedule(&s2, Strategy::Dispersed)[1],
+            Decision::Place { .. }
+        ));
         let mut s3 = s.clone();
         s3.pending[0].agent = Some("local".into());
-        assert!(matches!(schedule(&s3, Strategy::Dispersed)[1], Decision::Place { .. }));
+        assert!(matches!(
+            schedule(&s3, Strategy::Dispersed)[1],
+            Decision::Place { .. }
+        ));
+    }
+
+    #[test]
+    fn a_group_with_a_strategy_of_its_own_uses_it() {
+        let mut s = snap(
+            vec![pending("p", 1.0, 1)],
+            vec![agent("roomy", 4.0, 8), agent("snug", 2.0, 8)],
+        );
+        let place = |s: &Snapshot| match &schedule(s, Strategy::Dispersed)[0] {
+            Decision::Place { agent, .. } => agent.clone(),
+            d => panic!("{d:?}"),
+        };
+        assert_eq!(place(&s), "roomy");
+        s.strategies
+            .insert("default".into(), Strategy::Concentrated);
+        assert_eq!(place(&s), "snug");
     }
 
     #[test]

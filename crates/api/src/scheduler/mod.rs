@@ -152,6 +152,7 @@ async fn snapshot(svc: &Services, pending: Vec<Pending>) -> SessionResult<Snapsh
             .scheduler_aging_secs
             .min(i64::MAX as u64 / 1000)
             * 1000) as i64,
+        strategies: resources::groups::strategies(store).await?,
     })
 }
 
