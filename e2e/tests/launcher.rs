@@ -675,7 +675,17 @@ async fn the_review_page_predicts_a_wait_and_follows_capacity_freeing() {
     let b = Browser::start().await;
     b.login(&srv, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     b.driver.goto(srv.url("/launch")).await.unwrap();
+    // the agent selector lists the group's agents with what they have free
+    b.el("#step-environment").await.click().await.unwrap();
+    b.wait_contains("#agent", "local — free: 0 CPU").await;
+    b.el("#agent option[value='local']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.shot("26-launcher-agent-selector").await;
     b.el("#step-review").await.click().await.unwrap();
+    b.wait_contains("#review-environment", "Agent").await;
     // the agent is full: it would wait, first in line, and says why
     let text = b
         .wait_contains(
@@ -698,5 +708,8 @@ async fn the_review_page_predicts_a_wait_and_follows_capacity_freeing() {
     // nothing was launched by asking
     let list = api.get_json("/api/v1/sessions?status=running").await;
     assert_eq!(list["total"], 0, "{list}");
+    // and the selector shows the freed CPU by itself
+    b.el("#step-environment").await.click().await.unwrap();
+    b.wait_contains("#agent", "local — free: 1 CPU").await;
     b.close().await;
 }

@@ -385,6 +385,10 @@ async fn invalid_requests_are_422_with_fields() {
             vec![("name", "invalid_session_name")],
         ),
         (
+            json!({"image": IMAGE, "agent": "local", "count": 2}),
+            vec![("agent", "agent_single_only")],
+        ),
+        (
             json!({"image": IMAGE, "resources": {"mem": "64m", "shmem": "128m"}}),
             vec![("resources.shmem", "shmem_exceeds_mem")],
         ),

@@ -382,12 +382,19 @@ fn resources_for(
             format!("Shared memory ({shmem}) cannot be more than memory ({mem})."),
         ));
     }
+    // a chosen agent bounds the session alone; else the group's biggest
+    let pool: Vec<&AgentRow> = match &req.agent {
+        Some(a) if agents.iter().any(|x| &x.id == a) => {
+            agents.iter().filter(|x| &x.id == a).collect()
+        }
+        _ => agents.iter().collect(),
+    };
     let mut bounds = ResourceBounds {
         min_cpu: image.min_cpu,
         min_mem: image.min_mem,
-        capacity_cpu: Some(agents.iter().map(|a| a.cpu_total).fold(0.0, f64::max)),
+        capacity_cpu: Some(pool.iter().map(|a| a.cpu_total).fold(0.0, f64::max)),
         capacity_mem: Some(ByteSize(
-            agents.iter().map(|a| a.mem_total).max().unwrap_or(0).max(0) as u64,
+            pool.iter().map(|a| a.mem_total).max().unwrap_or(0).max(0) as u64,
         )),
         ..Default::default()
     };

@@ -52,6 +52,7 @@ pub fn field_message(i18n: I18nContext<Locale>, code: &str) -> String {
         "out_of_range" => t_string!(i18n, field_out_of_range).to_string(),
         "not_whole_number" => t_string!(i18n, field_not_whole_number).to_string(),
         "owner_unresolved" => t_string!(i18n, field_owner_unresolved).to_string(),
+        "agent_single_only" => t_string!(i18n, field_agent_single_only).to_string(),
         "taken" => t_string!(i18n, field_taken).to_string(),
         "image_not_found" => t_string!(i18n, field_image_not_found).to_string(),
         "exceeds_capacity" => t_string!(i18n, field_exceeds_capacity).to_string(),

@@ -69,6 +69,18 @@ pub fn EnvironmentPage(ctx: Ctx, sources: Sources) -> impl IntoView {
             .map_or(MEM_SLIDER_MAX_MIB, |m| m.0 / MIB)
     };
     let min_mem_mib = move || state.with(|s| (s.bounds.min_mem.0 / MIB).max(MIN_MEM.0 / MIB));
+    // the agents of the chosen group (else the first allowed), for the selector
+    let group_agents = move || {
+        let group = state
+            .with(|s| s.resource_group.clone())
+            .or_else(|| group_names().first().map(|g| g.name.clone()));
+        loaded(agents)
+            .map(|a| a.items)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|a| group.as_deref().is_none_or(|g| a.resource_group == g))
+            .collect::<Vec<_>>()
+    };
     let env_len = Memo::new(move |_| state.with(|s| s.env.len()));
     // typing into the blank row makes it real without drawing it anew
     let rows_shown = Memo::new(move |_| env_len.get().max(1));
@@ -238,6 +250,36 @@ pub fn EnvironmentPage(ctx: Ctx, sources: Sources) -> impl IntoView {
                         }).collect_view()}
                     </select>
                 </div>
+            </div>
+            <div class="field">
+                <label for="agent">{t!(i18n, agent)}</label>
+                // the guide: an agent is chosen only for one single-node,
+                // single-kernel session; the others are placed automatically
+                <select id="agent" aria-describedby="agent-help agent-error"
+                    disabled=move || state.with(|s| s.count > 1)
+                    on:change=move |ev| {
+                        let v = event_target_value(&ev);
+                        state.update(|s| s.agent = (!v.is_empty()).then_some(v));
+                    }>
+                    <option value="" selected=move || state.with(|s| s.agent.is_none())>{t!(i18n, agent_automatic)}</option>
+                    {move || group_agents().into_iter().map(|a| {
+                        let id = a.id.clone();
+                        let chosen = move || state.with(|s| s.agent.as_deref() == Some(id.as_str()));
+                        let mut free = format!(
+                            "{} CPU · {}",
+                            berth_shared::sessions::amount((a.cpu_total - a.cpu_used).max(0.0)),
+                            ByteSize(a.mem_total.0.saturating_sub(a.mem_used.0)).human()
+                        );
+                        for (slot, total) in &a.accelerators_total {
+                            let used = a.accelerators_used.get(slot).copied().unwrap_or(0.0);
+                            free.push_str(&format!(" · {} {slot}", berth_shared::sessions::amount((total - used).max(0.0))));
+                        }
+                        let label = t_string!(i18n, agent_free, agent = a.id.clone(), free = crate::format::unbroken(free)).to_string();
+                        view! { <option value=a.id.clone() selected=chosen>{label}</option> }
+                    }).collect_view()}
+                </select>
+                <p class="muted field-hint" id="agent-help">{t!(i18n, agent_help)}</p>
+                <FieldMessage ctx=ctx field="agent" id="agent-error" />
             </div>
             <SliderField ctx=ctx id="cpu" field="resources.cpu" min=Signal::derive(min_cpu) max=Signal::derive(max_cpu) step=CPU_STEP
                 label=Signal::derive(move || t_string!(i18n, cpu).to_string())

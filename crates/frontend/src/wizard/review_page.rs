@@ -12,7 +12,7 @@ use super::state::{Page, SECS_PER_MINUTE};
 use crate::api::{self, ApiError};
 use crate::components::dialog::Modal;
 use crate::components::field::field_message;
-use crate::format::local_datetime;
+use crate::format::{local_datetime, unbroken};
 use crate::i18n::*;
 
 /// What a random session name looks like (the server makes the real one).
@@ -92,9 +92,16 @@ pub fn ReviewPage(
                     lines
                 }
                 Page::Environment => {
-                    let mut resources = format!("{} CPU, {}, /dev/shm {}", s.cpu, s.mem, s.shmem);
+                    // a value never parts from its unit
+                    let mut resources = [
+                        format!("{} CPU", s.cpu),
+                        s.mem.to_string(),
+                        format!("/dev/shm {}", s.shmem),
+                    ]
+                    .map(unbroken)
+                    .join(", ");
                     for (slot, n) in s.accelerators.iter().filter(|(_, n)| **n > 0.0) {
-                        resources.push_str(&format!(", {n} {slot}"));
+                        resources.push_str(&format!(", {}", unbroken(format!("{n} {slot}"))));
                     }
                     let mut lines = vec![(
                         t_string!(i18n, environment).to_string(),
@@ -108,6 +115,11 @@ pub fn ReviewPage(
                         s.resource_group
                             .clone()
                             .map(|g| (t_string!(i18n, resource_group).to_string(), g)),
+                    );
+                    lines.extend(
+                        s.agent
+                            .clone()
+                            .map(|a| (t_string!(i18n, review_agent).to_string(), a)),
                     );
                     lines.push((t_string!(i18n, resources).to_string(), resources));
                     lines.push((t_string!(i18n, env_vars).to_string(), {

@@ -56,11 +56,16 @@ impl Sources {
         let project = Memo::new(move |_| state.with(|s| s.project.clone()));
         let owner = Memo::new(move |_| state.with(|s| s.owner_email.clone()));
         let folders_version = RwSignal::new(0u32);
+        let live = crate::live::use_live();
         let sources = Sources {
             envs: LocalResource::new(api::environments),
             groups: LocalResource::new(move || api::resource_groups(project.get())),
             presets: LocalResource::new(api::presets),
-            agents: LocalResource::new(api::agents),
+            // free resources are live: asked again on every session event
+            agents: LocalResource::new(move || {
+                live.version.track();
+                api::agents()
+            }),
             policy: LocalResource::new(move || api::resource_policy(owner.get())),
             folders: LocalResource::new(move || {
                 folders_version.track();
@@ -163,7 +168,13 @@ impl Sources {
                 let agents = loaded(self.agents).map(|a| a.items).unwrap_or_default();
                 let policy = loaded(self.policy);
                 (
-                    bounds_for(version.as_ref(), group.as_deref(), &agents, policy.as_ref()),
+                    bounds_for(
+                        version.as_ref(),
+                        group.as_deref(),
+                        s.agent.as_deref(),
+                        &agents,
+                        policy.as_ref(),
+                    ),
                     rules,
                 )
             });

@@ -121,6 +121,8 @@ pub struct WizardState {
     pub project: Option<String>,
     /// Resource group (none = the first allowed).
     pub resource_group: Option<String>,
+    /// The agent chosen for a single session (none = automatic).
+    pub agent: Option<String>,
     /// Environment name.
     pub environment: String,
     /// Environment version.
@@ -171,6 +173,7 @@ impl Default for WizardState {
             owner_text: String::new(),
             project: None,
             resource_group: None,
+            agent: None,
             environment: String::new(),
             version: String::new(),
             manual_image: String::new(),
@@ -197,13 +200,21 @@ impl Default for WizardState {
 pub fn bounds_for(
     version: Option<&EnvironmentVersion>,
     group: Option<&str>,
+    agent: Option<&str>,
     agents: &[AgentInfo],
     policy: Option<&ResourcePolicy>,
 ) -> ResourceBounds {
-    let agents: Vec<&AgentInfo> = agents
+    let in_group: Vec<&AgentInfo> = agents
         .iter()
         .filter(|a| group.is_none_or(|g| a.resource_group == g))
         .collect();
+    // a chosen agent bounds the session alone (as the server judges it)
+    let agents: Vec<&AgentInfo> = match agent {
+        Some(id) if in_group.iter().any(|a| a.id == id) => {
+            in_group.into_iter().filter(|a| a.id == id).collect()
+        }
+        _ => in_group,
+    };
     let bounds = ResourceBounds {
         min_cpu: version.map_or(0.0, |v| v.min_cpu),
         min_mem: version.map(|v| v.min_mem).unwrap_or_default(),
@@ -249,7 +260,7 @@ impl WizardState {
                 .collect(),
             nthreads: self.nthreads,
             count: (self.count != 1).then_some(self.count),
-            agent: None,
+            agent: self.agent.clone(),
             owner_email: self.owner_email.clone(),
             project: self.project.clone(),
             startup_command: batch.then(|| self.startup_command.clone()),
@@ -276,6 +287,7 @@ impl WizardState {
             owner_text: req.owner_email.clone().unwrap_or_default(),
             project: req.project.clone(),
             resource_group: req.resource_group.clone(),
+            agent: req.agent.clone(),
             environment: req.environment.clone().unwrap_or_default(),
             version: req.version.clone().unwrap_or_default(),
             manual_image: req.image.clone().unwrap_or_default(),
@@ -768,11 +780,23 @@ mod tests {
             min_cpu: 0.5,
             min_mem: ByteSize(64 * MIB),
         };
-        let b = bounds_for(Some(&version), Some("default"), &agents, None);
+        let b = bounds_for(Some(&version), Some("default"), None, &agents, None);
         assert_eq!((b.min_cpu, b.min_mem), (0.5, ByteSize(64 * MIB)));
         assert_eq!(b.max_cpu(), Some(4.0), "only the group's agents count");
-        assert_eq!(bounds_for(None, None, &agents, None).max_cpu(), Some(16.0));
-        assert_eq!(bounds_for(None, None, &[], None).max_cpu(), None);
+        assert_eq!(
+            bounds_for(None, None, None, &agents, None).max_cpu(),
+            Some(16.0)
+        );
+        assert_eq!(bounds_for(None, None, None, &[], None).max_cpu(), None);
+        // a chosen agent bounds alone; one not in the group is ignored
+        assert_eq!(
+            bounds_for(None, None, Some("a"), &agents, None).max_cpu(),
+            Some(4.0)
+        );
+        assert_eq!(
+            bounds_for(None, Some("default"), Some("b"), &agents, None).max_cpu(),
+            Some(4.0)
+        );
         let policy = ResourcePolicy {
             name: "p".into(),
             max_concurrent_sessions: 0,
@@ -784,7 +808,7 @@ mod tests {
             max_customized_images: 0,
             max_pending_sessions: 0,
         };
-        let b = bounds_for(None, Some("default"), &agents, Some(&policy));
+        let b = bounds_for(None, Some("default"), None, &agents, Some(&policy));
         assert_eq!(b.max_cpu(), Some(2.0));
         assert_eq!(b.max_mem(), Some(ByteSize(4 << 30)));
     }

@@ -373,6 +373,16 @@ impl CreateSessionRequest {
                 );
             }
         }
+        // an agent is chosen for one single-node, single-kernel session
+        if self.agent.is_some() && self.count.unwrap_or(1) > 1 {
+            errs.check(
+                "agent",
+                Err(Invalid::new(
+                    "agent_single_only",
+                    "Choose an agent only when launching one session; leave it automatic for several.",
+                )),
+            );
+        }
         match self.session_type {
             SessionType::Batch => {
                 if self
