@@ -55,6 +55,7 @@ pub async fn visible(
         None => of_user(store, user).await?,
     };
     let agents = store.agents().await?;
+    let own = strategies(store).await?;
     let items = allowed
         .into_iter()
         .map(|(name, description)| ResourceGroup {
@@ -63,19 +64,10 @@ pub async fn visible(
                 .filter(|a| a.resource_group == name)
                 .map(|a| a.id.clone())
                 .collect(),
-            strategy: None,
+            strategy: own.get(&name).copied(),
             projects: vec![],
             name,
             description,
-        })
-        .collect::<Vec<_>>();
-    // the strategy each visible group uses
-    let own = strategies(store).await?;
-    let items = items
-        .into_iter()
-        .map(|mut g| {
-            g.strategy = own.get(&g.name).copied();
-            g
         })
         .collect();
     Ok(ResourceGroupList { items })
