@@ -201,6 +201,7 @@ fn scheduler_core() {
                 id: format!("agent-{i}"),
                 resource_group: format!("group-{}", i % 4),
                 alive: i % 50 != 0,
+                schedulable: i % 70 != 0,
                 cpu_free: 8.0 + (i % 7) as f64,
                 mem_free: (32u64 + (i % 5) as u64) << 30,
                 accel_free: BTreeMap::new(),

@@ -152,6 +152,7 @@ mod tests {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
+            size: 0,
         }
     }
 

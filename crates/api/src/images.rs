@@ -270,7 +270,10 @@ pub async fn commit(
         .find(|k| k.role == MAIN_ROLE)
         .and_then(|k| k.container_id)
         .ok_or_else(|| ImageError::Conflict("The session has no container yet.".into()))?;
-    let mut labels = svc.runtime().inspect_image(&row.image).await?.labels;
+    // committed where it runs; customized images live on the local engine,
+    // the catalogue every agent copies from
+    let engine = svc.runtime_of(row.agent.as_deref());
+    let mut labels = engine.inspect_image(&row.image).await?.labels;
     let now = now_ms();
     labels.extend([
         (CUSTOMIZED_OWNER.to_string(), owner.id.clone()),
@@ -305,8 +308,19 @@ pub async fn commit(
     let task_row = row.clone();
     tokio::spawn(async move {
         let svc = task_svc;
-        let made = svc.runtime().commit(&cid, &repo, "latest", labels).await;
         let reference = format!("{repo}:latest");
+        let made = match engine.commit(&cid, &repo, "latest", labels).await {
+            Ok(id) if !std::ptr::eq(&*engine, svc.runtime()) => {
+                let copied = engine
+                    .copy_image_to(svc.runtime(), &reference, |_| {})
+                    .await;
+                if let Err(e) = engine.remove_image(&reference).await {
+                    tracing::warn!(image = %reference, error = %e, "could not remove a copied image from its agent");
+                }
+                copied.map(|()| id)
+            }
+            other => other,
+        };
         let cancelled = job.cancelled.load(Ordering::SeqCst);
         let outcome = match made {
             Ok(_) if !cancelled => CommitOutcome {

@@ -74,6 +74,7 @@ pub async fn build(config: Config) -> Result<App, StartError> {
     let storage = Storage::open(&config.db.data_dir).map_err(StartError::Storage)?;
     let ctx = Services::new(config, store, runtime, storage, instance);
     resources::agents::refresh_local(&ctx).await;
+    resources::agents::load_engines(&ctx).await?;
     let reconciled = match sessions::recover(&ctx).await {
         Ok(done) => done,
         Err(e) => {

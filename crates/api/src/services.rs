@@ -14,7 +14,7 @@ use crate::events::Events;
 use crate::folders::fs::Storage;
 use crate::idle::Monitor;
 use crate::images::Commits;
-use crate::runtime::Runtime;
+use crate::runtime::{Engines, Runtime};
 use crate::sessions::networks::Networks;
 use crate::sessions::pages::Pages;
 use crate::sessions::Tasks;
@@ -25,7 +25,7 @@ use crate::store::Store;
 pub struct Services {
     config: Config,
     store: Store,
-    runtime: Runtime,
+    engines: Engines,
     storage: Storage,
     apps: Registry,
     idle: Monitor,
@@ -57,7 +57,7 @@ impl Services {
         Arc::new(Services {
             config,
             store,
-            runtime,
+            engines: Engines::new(crate::resources::agents::LOCAL, runtime),
             storage,
             apps: Registry::default(),
             idle: Monitor::default(),
@@ -87,7 +87,17 @@ impl Services {
 
     /// The local Docker engine.
     pub fn runtime(&self) -> &Runtime {
-        &self.runtime
+        self.engines.local()
+    }
+
+    /// The engines by agent id.
+    pub fn engines(&self) -> &Engines {
+        &self.engines
+    }
+
+    /// The engine of `agent` (the local one for `None`).
+    pub fn runtime_of(&self, agent: Option<&str>) -> Arc<Runtime> {
+        self.engines.of(agent)
     }
 
     /// The storage folders on disk.
@@ -187,7 +197,7 @@ impl Services {
             match self.engine().filter(|_| !deep) {
                 Some(h) => h,
                 None => {
-                    let h = self.runtime.health().await;
+                    let h = self.runtime().health().await;
                     self.remember_engine(h.clone());
                     h
                 }

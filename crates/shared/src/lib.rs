@@ -6,6 +6,7 @@
 //! the server can never disagree about what is valid. It does no I/O and
 //! compiles for both `wasm32-unknown-unknown` and native targets.
 
+pub mod agents;
 pub mod apps;
 pub mod auth;
 pub mod bytes;

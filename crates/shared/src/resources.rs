@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::bytes::ByteSize;
@@ -501,6 +502,25 @@ pub struct AgentInfo {
     pub accelerators_total: BTreeMap<String, f64>,
     /// Accelerators held.
     pub accelerators_used: BTreeMap<String, f64>,
+    /// `false` while drained: nothing new is placed on it.
+    #[serde(default = "yes")]
+    pub schedulable: bool,
+    /// CPU cores kept back from what the engine reports (not in the total).
+    #[serde(default)]
+    pub reserve_cpu: f64,
+    /// Memory kept back (not in the total).
+    #[serde(default)]
+    pub reserve_mem: ByteSize,
+    /// When its engine stopped answering (while LOST).
+    #[serde(default)]
+    pub lost_since: Option<DateTime<Utc>>,
+    /// The engine's address (shown to admins only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub docker_host: Option<String>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// `GET /api/v1/agents`.

@@ -7,12 +7,14 @@
 
 mod client;
 mod docker;
+mod engine;
 mod engine_proxy;
 mod process;
 mod server;
 
 pub use client::{field_errors, problem, Api};
 pub use docker::{containers_of, docker, networks_settle, remove_containers};
+pub use engine::PrivateEngine;
 pub use engine_proxy::EngineProxy;
 pub use process::ServerProcess;
 pub use server::TestServer;

@@ -24,7 +24,7 @@ use tokio_util::sync::CancellationToken;
 
 use self::registry::OpenEntry;
 use crate::environments;
-use crate::runtime::RuntimeError;
+use crate::runtime::{Runtime, RuntimeError};
 use crate::services::Services;
 use crate::sessions::{self, SessionError};
 use crate::store::SessionRow;
@@ -194,16 +194,13 @@ async fn listening(addr: SocketAddr) -> bool {
 
 /// The service's start command from the image, with its port filled in.
 async fn start_command(
-    svc: &Services,
+    rt: &Runtime,
     cid: &str,
     name: &str,
     port: u16,
 ) -> AppResult<Option<Vec<String>>> {
     let file = format!("{SERVICE_DEFS}/{name}.json");
-    let out = svc
-        .runtime()
-        .exec_output(cid, &["cat".to_string(), file])
-        .await?;
+    let out = rt.exec_output(cid, &["cat".to_string(), file]).await?;
     if out.code != Some(0) {
         return Ok(None);
     }
@@ -227,7 +224,7 @@ async fn start_command(
 
 /// Starts the app's service unless it already listens, and waits for it.
 async fn ensure_started(
-    svc: &Services,
+    rt: &Runtime,
     cid: &str,
     name: &str,
     upstream: SocketAddr,
@@ -235,8 +232,8 @@ async fn ensure_started(
     if listening(upstream).await {
         return Ok(());
     }
-    if let Some(cmd) = start_command(svc, cid, name, upstream.port()).await? {
-        svc.runtime().exec_detached(cid, &cmd, None).await?;
+    if let Some(cmd) = start_command(rt, cid, name, upstream.port()).await? {
+        rt.exec_detached(cid, &cmd, None).await?;
     }
     let deadline = tokio::time::Instant::now() + START_WAIT;
     while tokio::time::Instant::now() < deadline {
@@ -352,15 +349,15 @@ pub async fn open(
         let used = req.preferred_port.map(|p| p == existing.port);
         return Ok(answer(&existing, used));
     }
-    let ip: IpAddr = svc
-        .runtime()
+    let rt = svc.runtime_of(row.agent.as_deref());
+    let ip: IpAddr = rt
         .container_address(&cid)
         .await?
         .ok_or_else(|| AppError::Unavailable("The container has no address.".into()))?;
     let upstream = SocketAddr::new(ip, container_port);
     // a preopen port is the user's to serve: it may open before anything listens
     if kind == AppKind::Service {
-        ensure_started(svc, &cid, name, upstream).await?;
+        ensure_started(&rt, &cid, name, upstream).await?;
     }
     let (listener, preferred_used) = bind_pool(svc, req.preferred_port).await?;
     let entry = OpenEntry {

@@ -14,8 +14,8 @@ use tokio::io::AsyncWriteExt;
 
 use super::registry::TrafficCounter;
 use super::{running, AppResult};
-use crate::runtime::Tty;
-use crate::services::{Services, Shared};
+use crate::runtime::{Runtime, Tty};
+use crate::services::Services;
 
 /// What the terminal runs: tmux when there is one, else a shell.
 const SHELL: &str = "if command -v tmux >/dev/null 2>&1; then exec tmux new-session -A -s main; \
@@ -24,23 +24,40 @@ const SHELL: &str = "if command -v tmux >/dev/null 2>&1; then exec tmux new-sess
 /// The terminal's environment.
 const ENV: [&str; 3] = ["TERM=xterm-256color", "LANG=C.UTF-8", "HOME=/home/work"];
 
-/// An attached TTY in the session's container, and its traffic counter.
+/// An open terminal: the TTY, the engine it runs on, its traffic counter.
+pub struct Terminal {
+    tty: Tty,
+    engine: Arc<Runtime>,
+    traffic: Arc<TrafficCounter>,
+}
+
+/// An attached TTY in the session's container.
 pub async fn open(
     svc: &Services,
     caller: &UserInfo,
     id: &str,
     cols: u16,
     rows: u16,
-) -> AppResult<(Tty, Arc<TrafficCounter>)> {
+) -> AppResult<Terminal> {
     let (row, cid) = running(svc, caller, id).await?;
     let cmd = ["/bin/sh".to_string(), "-c".into(), SHELL.into()];
     let env: Vec<String> = ENV.iter().map(|e| e.to_string()).collect();
-    let tty = svc.runtime().exec_tty(&cid, &cmd, &env, cols, rows).await?;
-    Ok((tty, svc.apps().traffic(&row.id)))
+    let engine = svc.runtime_of(row.agent.as_deref());
+    let tty = engine.exec_tty(&cid, &cmd, &env, cols, rows).await?;
+    Ok(Terminal {
+        tty,
+        engine,
+        traffic: svc.apps().traffic(&row.id),
+    })
 }
 
-/// Bridges `socket` and `tty` until either side ends.
-pub async fn bridge(svc: Shared, socket: WebSocket, tty: Tty, traffic: Arc<TrafficCounter>) {
+/// Bridges `socket` and the terminal until either side ends.
+pub async fn bridge(socket: WebSocket, terminal: Terminal) {
+    let Terminal {
+        tty,
+        engine,
+        traffic,
+    } = terminal;
     let Tty {
         exec_id,
         mut output,
@@ -64,7 +81,7 @@ pub async fn bridge(svc: Shared, socket: WebSocket, tty: Tty, traffic: Arc<Traff
                 Message::Text(t) => match serde_json::from_str::<TerminalMessage>(t.as_str()) {
                     Ok(TerminalMessage::Input { data }) => data.into_bytes(),
                     Ok(TerminalMessage::Resize { cols, rows }) => {
-                        let _ = svc.runtime().resize_tty(&exec_id, cols, rows).await;
+                        let _ = engine.resize_tty(&exec_id, cols, rows).await;
                         continue;
                     }
                     Err(_) => continue,

@@ -72,8 +72,8 @@ async fn terminal(
     // who may, and whether it runs, before whether it is a WebSocket
     apps::running_check(&ctx, &user, &id).await?;
     let ws = ws.map_err(|e| ApiError::BadRequest(format!("The terminal is a WebSocket: {e}")))?;
-    let (tty, traffic) = apps::terminal::open(&ctx, &user, &id, q.cols, q.rows).await?;
-    Ok(ws.on_upgrade(move |socket| apps::terminal::bridge(ctx, socket, tty, traffic)))
+    let terminal = apps::terminal::open(&ctx, &user, &id, q.cols, q.rows).await?;
+    Ok(ws.on_upgrade(move |socket| apps::terminal::bridge(socket, terminal)))
 }
 
 #[cfg(test)]

@@ -2,11 +2,12 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
+use axum::routing::{delete, get, patch};
 use axum::Router;
+use berth_shared::agents::{RegisterAgent, UpdateAgent};
 use berth_shared::resources::{
-    AgentList, GroupsQuery, PolicyQuery, PutResourceGroup, ResourceGroup, ResourceGroupList,
-    ResourcePolicy, ResourcePolicyList, ResourcePreset, ResourcePresetList,
+    AgentInfo, AgentList, GroupsQuery, PolicyQuery, PutResourceGroup, ResourceGroup,
+    ResourceGroupList, ResourcePolicy, ResourcePolicyList, ResourcePreset, ResourcePresetList,
 };
 
 use super::error::{ApiError, ApiResult};
@@ -26,7 +27,8 @@ pub fn router() -> Router<ApiContext> {
         .route("/resource-policies", get(list_policies).post(put_policy))
         .route("/resource-policies/{name}", delete(delete_policy))
         .route("/resource-policy", get(policy_of_owner))
-        .route("/agents", get(list_agents))
+        .route("/agents", get(list_agents).post(register_agent))
+        .route("/agents/{id}", patch(update_agent).delete(remove_agent))
 }
 
 async fn list_groups(
@@ -69,6 +71,33 @@ async fn list_agents(
     AuthUser(user): AuthUser,
 ) -> ApiResult<ApiJson<AgentList>> {
     Ok(ApiJson(agents::list(ctx.store(), &user).await?))
+}
+
+async fn register_agent(
+    State(ctx): State<ApiContext>,
+    AdminUser(_): AdminUser,
+    ApiJson(req): ApiJson<RegisterAgent>,
+) -> ApiResult<(StatusCode, ApiJson<AgentInfo>)> {
+    let made = agents::register(&ctx, &req).await?;
+    Ok((StatusCode::CREATED, ApiJson(made)))
+}
+
+async fn update_agent(
+    State(ctx): State<ApiContext>,
+    AdminUser(_): AdminUser,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<UpdateAgent>,
+) -> ApiResult<ApiJson<AgentInfo>> {
+    Ok(ApiJson(agents::update(&ctx, &id, &req).await?))
+}
+
+async fn remove_agent(
+    State(ctx): State<ApiContext>,
+    AdminUser(_): AdminUser,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    agents::remove(&ctx, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn list_presets(

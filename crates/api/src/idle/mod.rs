@@ -282,16 +282,16 @@ async fn round(svc: &Shared, counting_since: i64) -> Result<(), StoreError> {
     let store = svc.store();
     let rows = store.sessions_in(&[SessionStatus::Running]).await?;
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let containers: Vec<(String, String)> = store
+    let containers: Vec<(String, String, Option<String>)> = store
         .kernels_of_many(&ids)
         .await?
         .into_iter()
         .filter(|k| k.role == MAIN_ROLE)
-        .filter_map(|k| k.container_id.map(|c| (k.session_id, c)))
+        .filter_map(|k| k.container_id.map(|c| (k.session_id, c, k.agent)))
         .collect();
     let sampled: Vec<(String, String, Option<Usage>)> = futures_util::stream::iter(containers)
-        .map(|(sid, cid)| async move {
-            let u = svc.runtime().usage(&cid).await.ok();
+        .map(|(sid, cid, agent)| async move {
+            let u = svc.runtime_of(agent.as_deref()).usage(&cid).await.ok();
             (sid, cid, u)
         })
         .buffer_unordered(SAMPLE_CONCURRENCY)

@@ -1,62 +1,291 @@
-//! Agents: the local engine registered as agent `local`, its liveness, the
-//! list users see, and the recount of what sessions hold after a start.
+//! Agents: the local engine registered as agent `local`, the engines
+//! admins register (a unix socket or `tcp://` with TLS client
+//! certificates), their liveness (`check`: ALIVE with the capacity the
+//! engine reports less the reserve, or LOST since a time), drain, removal,
+//! the list, and the recount of what sessions hold after a start.
 
 use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
 
+use berth_shared::agents::{RegisterAgent, UpdateAgent};
 use berth_shared::auth::UserInfo;
 use berth_shared::bytes::ByteSize;
 use berth_shared::resources::{AgentInfo, AgentList, AgentStatus};
+use berth_shared::FieldError;
 
-use super::{groups, ResourceResult};
+use super::{groups, ResourceError, ResourceResult};
+use crate::runtime::{Runtime, TLS_FILES};
 use crate::services::Services;
-use crate::store::{AgentRow, Held, Store, StoreResult};
+use crate::store::{now_ms, AgentChange, AgentRow, Held, Store, StoreResult};
 
 /// The agent of the local engine.
 pub const LOCAL: &str = "local";
-/// The resource group the local agent is in.
+/// The resource group the local agent is in at first.
 pub const DEFAULT_GROUP: &str = "default";
 
 /// Registers or refreshes the local agent from the engine: capacity (or
 /// the configured override), declared accelerators, and ALIVE, or LOST
 /// when the engine does not answer (keeping the last known capacity).
+/// Admins' settings (group, drain, reserve) stay.
 pub async fn refresh_local(svc: &Services) {
     let cfg = svc.config();
     let probed = svc.runtime().capacity().await.ok();
+    let existing = svc.store().agents().await.unwrap_or_default();
+    let prev = existing.iter().find(|a| a.id == LOCAL);
+    let (cpu, mem) = probed.unwrap_or_else(|| {
+        prev.map_or((0.0, 0), |p| {
+            (p.cpu_total + p.reserve_cpu, p.mem_total + p.reserve_mem)
+        })
+    });
+    let (reserve_cpu, reserve_mem) = prev.map_or((0.0, 0), |p| (p.reserve_cpu, p.reserve_mem));
     let status = if probed.is_some() {
         AgentStatus::Alive
     } else {
         AgentStatus::Lost
     };
-    let existing = svc.store().agents().await.unwrap_or_default();
-    let prev = existing.iter().find(|a| a.id == LOCAL);
-    let (cpu, mem) =
-        probed.unwrap_or_else(|| prev.map_or((0.0, 0), |p| (p.cpu_total, p.mem_total)));
     let row = AgentRow {
         id: LOCAL.into(),
         resource_group: DEFAULT_GROUP.into(),
         docker_host: cfg.docker_host.clone(),
         status: status.as_str().into(),
-        cpu_total: cfg.agent_cpu.unwrap_or(cpu),
-        mem_total: cfg.agent_mem.map_or(mem, |m| m.0 as i64),
+        cpu_total: (cfg.agent_cpu.unwrap_or(cpu) - reserve_cpu).max(0.0),
+        mem_total: (cfg.agent_mem.map_or(mem, |m| m.0 as i64) - reserve_mem).max(0),
         cpu_used: 0.0,
         mem_used: 0,
+        schedulable: 1,
+        tls_cert_dir: None,
+        reserve_cpu,
+        reserve_mem,
+        lost_at: match (status, prev) {
+            (AgentStatus::Lost, Some(p)) => p.lost_at.or(Some(now_ms())),
+            (AgentStatus::Lost, None) => Some(now_ms()),
+            (AgentStatus::Alive, _) => None,
+        },
         accel_total: cfg.agent_accelerators.clone(),
         accel_used: Default::default(),
     };
-    let changed = prev.is_none_or(|p| p.status() != status);
     if let Err(e) = svc.store().upsert_agent(&row).await {
         tracing::error!(error = %e, "could not register the local agent");
     }
-    if changed {
+    if prev.is_none_or(|p| p.status() != status) {
         tracing::info!(agent = LOCAL, status = status.as_str(), "agent status");
         svc.wake_scheduler();
     }
 }
 
-/// An agent as the API shows it.
-fn info(a: AgentRow) -> AgentInfo {
+/// The engine of a registered agent row.
+pub fn engine_for(row: &AgentRow) -> Runtime {
+    match row.tls_cert_dir.as_deref().filter(|d| !d.is_empty()) {
+        Some(dir) => Runtime::with_tls(&row.docker_host, dir),
+        None => Runtime::new(&row.docker_host),
+    }
+}
+
+/// At start: an engine for every registered agent but the local one.
+pub async fn load_engines(svc: &Services) -> StoreResult<()> {
+    for row in svc.store().agents().await? {
+        if row.id != LOCAL {
+            svc.engines().insert(&row.id, engine_for(&row));
+        }
+    }
+    Ok(())
+}
+
+/// Asks one agent's engine whether it answers and what it has, and records
+/// what changed: ALIVE with its capacity (less the reserve; the local
+/// agent's configured override first), or LOST since now (keeping the
+/// capacity). On a change of status, the scheduler wakes and the live
+/// sessions on the agent are told (`sessions::status::note_agent`). True
+/// when the engine answered.
+pub async fn check(svc: &Services, row: &AgentRow, engine: &Runtime) -> bool {
+    let probed = engine.capacity().await.ok();
+    let cfg = svc.config();
+    let local = row.id == LOCAL;
+    let (status, cpu, mem, lost_at) = match probed {
+        Some((cpu, mem)) => {
+            let cpu = if local {
+                cfg.agent_cpu.unwrap_or(cpu)
+            } else {
+                cpu
+            };
+            let mem = match (local, cfg.agent_mem) {
+                (true, Some(m)) => m.0 as i64,
+                _ => mem,
+            };
+            (
+                AgentStatus::Alive,
+                (cpu - row.reserve_cpu).max(0.0),
+                (mem - row.reserve_mem).max(0),
+                None,
+            )
+        }
+        None => (
+            AgentStatus::Lost,
+            row.cpu_total,
+            row.mem_total,
+            row.lost_at.or(Some(now_ms())),
+        ),
+    };
+    let was = row.status();
+    let same = was == status
+        && (row.cpu_total - cpu).abs() < 1e-9
+        && row.mem_total == mem
+        && row.lost_at == lost_at;
+    if !same {
+        if let Err(e) = svc
+            .store()
+            .set_agent_state(&row.id, status, cpu, mem, lost_at)
+            .await
+        {
+            tracing::error!(agent = %row.id, error = %e, "could not record an agent's state");
+            return probed.is_some();
+        }
+    }
+    if was != status {
+        tracing::info!(agent = %row.id, status = status.as_str(), "agent status");
+        crate::sessions::note_agent(svc, &row.id, lost_at).await;
+        svc.wake_scheduler();
+    }
+    probed.is_some()
+}
+
+/// `POST /agents` (admin): registers an engine as an agent. Its engine
+/// must answer now (what it reports is its capacity, less the reserve).
+pub async fn register(svc: &Services, req: &RegisterAgent) -> ResourceResult<AgentInfo> {
+    req.validate().map_err(ResourceError::Invalid)?;
+    let invalid = |field: &str, code: &str, msg: String| {
+        ResourceError::Invalid(vec![FieldError::new(field, code, msg)])
+    };
+    group_exists(svc.store(), &req.resource_group).await?;
+    let tls = req.tls_cert_dir.as_deref().filter(|d| !d.is_empty());
+    if let Some(dir) = tls {
+        let missing: Vec<&str> = TLS_FILES
+            .into_iter()
+            .filter(|f| !Path::new(dir).join(f).is_file())
+            .collect();
+        if !missing.is_empty() {
+            return Err(invalid(
+                "tls_cert_dir",
+                "missing_files",
+                format!("{dir} has no {} on the server.", missing.join(", ")),
+            ));
+        }
+    }
+    let engine = match tls {
+        Some(dir) => Runtime::with_tls(&req.docker_host, dir),
+        None => Runtime::new(&req.docker_host),
+    };
+    let (cpu, mem) = engine.capacity().await.map_err(|e| {
+        invalid(
+            "docker_host",
+            "unreachable",
+            format!("No Docker engine answers there: {e}"),
+        )
+    })?;
+    let reserve_mem = req.reserve_mem.0.min(i64::MAX as u64) as i64;
+    let row = AgentRow {
+        id: req.id.clone(),
+        resource_group: req.resource_group.clone(),
+        docker_host: req.docker_host.clone(),
+        status: AgentStatus::Alive.as_str().into(),
+        cpu_total: (cpu - req.reserve_cpu).max(0.0),
+        mem_total: (mem - reserve_mem).max(0),
+        cpu_used: 0.0,
+        mem_used: 0,
+        schedulable: 1,
+        tls_cert_dir: tls.map(str::to_string),
+        reserve_cpu: req.reserve_cpu,
+        reserve_mem,
+        lost_at: None,
+        accel_total: req.accelerators.clone(),
+        accel_used: Default::default(),
+    };
+    if req.id == LOCAL || !svc.store().insert_agent(&row).await? {
+        return Err(ResourceError::Conflict(format!(
+            "An agent named {} is already registered.",
+            req.id
+        )));
+    }
+    svc.engines().insert(&row.id, engine);
+    tracing::info!(agent = %row.id, host = %row.docker_host, "agent registered");
+    svc.wake_scheduler();
+    one(svc.store(), &req.id).await
+}
+
+/// `PATCH /agents/{id}` (admin): group, drain, accelerators, reserve.
+pub async fn update(svc: &Services, id: &str, req: &UpdateAgent) -> ResourceResult<AgentInfo> {
+    req.validate().map_err(ResourceError::Invalid)?;
+    one(svc.store(), id).await?;
+    if let Some(g) = &req.resource_group {
+        group_exists(svc.store(), g).await?;
+    }
+    let change = AgentChange {
+        resource_group: req.resource_group.clone(),
+        schedulable: req.schedulable,
+        accelerators: req.accelerators.clone(),
+        reserve_cpu: req.reserve_cpu,
+        reserve_mem: req.reserve_mem.map(|m| m.0.min(i64::MAX as u64) as i64),
+    };
+    if !svc.store().update_agent(id, &change).await? {
+        return Err(ResourceError::Conflict(format!(
+            "Sessions run on {id}; it changes group only when none does (drain it first)."
+        )));
+    }
+    svc.wake_scheduler();
+    one(svc.store(), id).await
+}
+
+/// `DELETE /agents/{id}` (admin): only when no session holds it; the
+/// local agent is the server's own engine and stays.
+pub async fn remove(svc: &Services, id: &str) -> ResourceResult<()> {
+    one(svc.store(), id).await?;
+    if id == LOCAL {
+        return Err(ResourceError::Conflict(
+            "The local agent is the server's own engine; drain it instead.".into(),
+        ));
+    }
+    if !svc.store().delete_agent(id).await? {
+        return Err(ResourceError::Conflict(format!(
+            "Sessions still run on {id}; drain it and wait for them to end."
+        )));
+    }
+    svc.engines().remove(id);
+    tracing::info!(agent = %id, "agent removed");
+    Ok(())
+}
+
+async fn group_exists(store: &Store, name: &str) -> ResourceResult<()> {
+    if store.resource_groups().await?.iter().any(|g| g.0 == name) {
+        Ok(())
+    } else {
+        Err(ResourceError::Invalid(vec![FieldError::new(
+            "resource_group",
+            "not_found",
+            format!("There is no resource group {name}."),
+        )]))
+    }
+}
+
+/// One agent as admins see it.
+async fn one(store: &Store, id: &str) -> ResourceResult<AgentInfo> {
+    store
+        .agents()
+        .await?
+        .into_iter()
+        .find(|a| a.id == id)
+        .map(|a| info(a, true))
+        .ok_or(ResourceError::NotFound("agent"))
+}
+
+/// An agent as the API shows it (its engine's address to admins only).
+fn info(a: AgentRow, admin: bool) -> AgentInfo {
     AgentInfo {
         status: a.status(),
+        schedulable: a.schedulable != 0,
+        reserve_cpu: a.reserve_cpu,
+        reserve_mem: ByteSize(a.reserve_mem.max(0) as u64),
+        lost_since: a.lost_at.and_then(chrono::DateTime::from_timestamp_millis),
+        docker_host: admin.then(|| a.docker_host.clone()),
         cpu_total: a.cpu_total,
         cpu_used: a.cpu_used,
         mem_total: ByteSize(a.mem_total.max(0) as u64),
@@ -77,7 +306,7 @@ pub async fn list(store: &Store, user: &UserInfo) -> ResourceResult<AgentList> {
         .await?
         .into_iter()
         .filter(|a| user.role.is_admin() || allowed.contains(&a.resource_group))
-        .map(info)
+        .map(|a| info(a, user.role.is_admin()))
         .collect();
     Ok(AgentList { items })
 }

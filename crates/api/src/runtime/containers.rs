@@ -128,7 +128,10 @@ pub(super) fn is_404(e: &bollard::errors::Error) -> bool {
 impl Runtime {
     /// CPU cores and memory bytes of the engine's machine.
     pub async fn capacity(&self) -> Result<(f64, i64), RuntimeError> {
-        let info = self.client().await?.info().await?;
+        // a probe: an engine that hangs counts as not answering
+        let info = tokio::time::timeout(super::PROBE_TIMEOUT, self.client().await?.info())
+            .await
+            .map_err(|_| self.unreachable("timed out"))??;
         Ok((info.ncpu.unwrap_or(1) as f64, info.mem_total.unwrap_or(0)))
     }
 
@@ -387,6 +390,7 @@ impl Runtime {
                     .filter(|t| t != "<none>:<none>")
                     .collect(),
                 labels: i.labels,
+                size: i.size.max(0) as u64,
             })
             .collect())
     }

@@ -1,10 +1,13 @@
 //! Images made from containers: commit (a container's file system, minus
-//! its volumes and bind mounts, as a new image) and removal.
+//! its volumes and bind mounts, as a new image) and removal; and copying
+//! an image from one engine to another (`docker save | docker load`
+//! through this process, streamed).
 
 use std::collections::HashMap;
 
 use bollard::models::ContainerConfig;
 use bollard::query_parameters::{CommitContainerOptionsBuilder, RemoveImageOptionsBuilder};
+use futures_util::{StreamExt, TryStreamExt};
 
 use super::{Runtime, RuntimeError};
 
@@ -49,5 +52,34 @@ impl Runtime {
             }) => Ok(()),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Copies `reference` from this engine to `to`, streamed (never whole
+    /// in memory); `progress` hears the bytes sent so far.
+    pub async fn copy_image_to(
+        &self,
+        to: &Runtime,
+        reference: &str,
+        progress: impl Fn(u64) + Send + Sync + 'static,
+    ) -> Result<(), RuntimeError> {
+        let from = self.client().await?.clone();
+        let into = to.client().await?;
+        let mut sent = 0u64;
+        let tar = from.export_image(reference).map_ok(move |chunk| {
+            sent += chunk.len() as u64;
+            progress(sent);
+            chunk
+        });
+        let mut loading = into.import_image_stream(
+            bollard::query_parameters::ImportImageOptionsBuilder::default()
+                .quiet(true)
+                .build(),
+            tar,
+            None,
+        );
+        while let Some(step) = loading.next().await {
+            step?;
+        }
+        Ok(())
     }
 }

@@ -6,6 +6,7 @@
 //! as the ids in its labels: callers hand it a `ContainerSpec`.
 
 mod containers;
+mod engines;
 mod exec;
 mod images;
 mod logs;
@@ -13,6 +14,7 @@ mod networks;
 mod stats;
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use berth_shared::health::DockerHealth;
@@ -20,6 +22,7 @@ use bollard::Docker;
 use tokio::sync::OnceCell;
 
 pub use containers::*;
+pub use engines::Engines;
 pub use exec::{ExecOutput, Tty};
 pub use logs::{tail_of, LogTail, KEPT_LOG_BYTES};
 pub use networks::{free_subnet, network_name, SESSION_PREFIX};
@@ -88,6 +91,8 @@ pub struct ImageInfo {
     pub tags: Vec<String>,
     /// All its labels.
     pub labels: HashMap<String, String>,
+    /// Bytes (unpacked), as the engine reports them.
+    pub size: u64,
 }
 
 /// A lazily connected, version-negotiated client of one engine. The server
@@ -95,15 +100,42 @@ pub struct ImageInfo {
 #[derive(Debug)]
 pub struct Runtime {
     host: String,
+    /// Docker's TLS folder (`ca.pem`, `cert.pem`, `key.pem`) for `tcp://`.
+    tls: Option<PathBuf>,
+    /// No engine: every call answers "unreachable" (an agent not registered).
+    absent: bool,
     client: OnceCell<Docker>,
 }
+
+/// The files of a Docker TLS folder, as `DOCKER_CERT_PATH` holds them.
+pub const TLS_FILES: [&str; 3] = ["ca.pem", "cert.pem", "key.pem"];
 
 impl Runtime {
     /// A runtime for the engine at `host` (`unix:///…` or `tcp://…`).
     pub fn new(host: impl Into<String>) -> Self {
         Self {
             host: host.into(),
+            tls: None,
+            absent: false,
             client: OnceCell::new(),
+        }
+    }
+
+    /// A runtime for a `tcp://` engine that wants TLS client certificates:
+    /// `dir` holds `ca.pem`, `cert.pem` and `key.pem`.
+    pub fn with_tls(host: impl Into<String>, dir: impl Into<PathBuf>) -> Self {
+        Self {
+            tls: Some(dir.into()),
+            ..Self::new(host)
+        }
+    }
+
+    /// A runtime with no engine behind it, named `what`: for an agent that
+    /// is not (or no longer) registered. Every call is "unreachable".
+    pub fn absent(what: impl Into<String>) -> Self {
+        Self {
+            absent: true,
+            ..Self::new(what)
         }
     }
 
@@ -124,7 +156,19 @@ impl Runtime {
     pub async fn client(&self) -> Result<&Docker, RuntimeError> {
         self.client
             .get_or_try_init(|| async {
-                let docker = if self.host.starts_with("unix://") || self.host.starts_with('/') {
+                if self.absent {
+                    return Err(self.unreachable("no such agent is registered"));
+                }
+                let docker = if let Some(dir) = &self.tls {
+                    Docker::connect_with_ssl(
+                        &self.host,
+                        &dir.join("key.pem"),
+                        &dir.join("cert.pem"),
+                        &dir.join("ca.pem"),
+                        REQUEST_TIMEOUT_SECS,
+                        bollard::API_DEFAULT_VERSION,
+                    )
+                } else if self.host.starts_with("unix://") || self.host.starts_with('/') {
                     Docker::connect_with_unix(
                         &self.host,
                         REQUEST_TIMEOUT_SECS,
@@ -178,6 +222,7 @@ impl Runtime {
                 id: img.id.unwrap_or_default(),
                 tags: img.repo_tags.unwrap_or_default(),
                 labels: img.config.and_then(|c| c.labels).unwrap_or_default(),
+                size: img.size.unwrap_or(0).max(0) as u64,
             }),
             Err(bollard::errors::Error::DockerResponseServerError {
                 status_code: 404, ..

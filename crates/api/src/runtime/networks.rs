@@ -66,6 +66,9 @@ impl Runtime {
                 .filter_map(|n| n.ipam.and_then(|i| i.config))
                 .flatten()
                 .filter_map(|c| c.subnet.and_then(|s| s.parse().ok()))
+                // another engine on this host (a second agent) has bridges
+                // too; the app proxy must reach every session by address
+                .chain(host_subnets())
                 .collect();
             let Some(subnet) = free_subnet(pool, &used, rand::random()) else {
                 return Err(RuntimeError::NoSubnet {
@@ -142,6 +145,35 @@ impl Runtime {
     }
 }
 
+/// The subnets this host reaches directly (its interfaces' routes), from
+/// `/proc/net/route`; none where that cannot be read.
+fn host_subnets() -> Vec<IpNet> {
+    std::fs::read_to_string("/proc/net/route")
+        .map(|t| connected_routes(&t))
+        .unwrap_or_default()
+}
+
+/// The directly connected (no gateway), non-default routes of a
+/// `/proc/net/route` table. Its addresses are little-endian hex.
+fn connected_routes(table: &str) -> Vec<IpNet> {
+    let hex = |s: &str| u32::from_str_radix(s, 16).ok().map(u32::from_be);
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            let (dest, gateway, mask) = (hex(f.get(1)?)?, hex(f.get(2)?)?, hex(f.get(7)?)?);
+            if gateway != 0 || mask == 0 {
+                return None;
+            }
+            let prefix = mask.leading_ones() as u8;
+            Ipv4Net::new(Ipv4Addr::from(dest), prefix)
+                .ok()
+                .map(IpNet::V4)
+        })
+        .collect()
+}
+
 /// The subnet's first host address, the bridge's own.
 fn gateway(subnet: Ipv4Net) -> Ipv4Addr {
     Ipv4Addr::from(u32::from(subnet.network()) + 1)
@@ -180,6 +212,20 @@ mod tests {
         assert_eq!(free_subnet(pool, &used, 0), Some(net("10.213.0.64/27")));
         let all = [IpNet::V4(net("10.0.0.0/8"))];
         assert_eq!(free_subnet(pool, &all, 0), None);
+    }
+
+    #[test]
+    fn only_directly_connected_routes_are_host_subnets() {
+        let table =
+            "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n\
+            eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n\
+            docker0\t000011AC\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0\n\
+            br1\t00D5000A\t00000000\t0001\t0\t0\t0\tE0FFFFFF\t0\t0\t0\n";
+        let nets: Vec<String> = connected_routes(table)
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        assert_eq!(nets, ["172.17.0.0/16", "10.0.213.0/27"]);
     }
 
     #[test]

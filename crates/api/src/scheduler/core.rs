@@ -63,6 +63,8 @@ pub struct Agent {
     pub resource_group: String,
     /// Reachable.
     pub alive: bool,
+    /// Not drained: new sessions may go there.
+    pub schedulable: bool,
     /// Free cores.
     pub cpu_free: f64,
     /// Free bytes.
@@ -137,11 +139,18 @@ pub enum Decision {
 fn fits(p: &Pending, a: &Agent) -> bool {
     const EPS: f64 = 1e-6;
     a.alive
+        && a.schedulable
         && p.cpu <= a.cpu_free + EPS
         && p.mem <= a.mem_free
         && p.accelerators
             .iter()
             .all(|(slot, want)| *want <= a.accel_free.get(slot).copied().unwrap_or(0.0) + EPS)
+}
+
+/// How open an agent is to new sessions, for choosing which one explains
+/// a wait: one that answers and is not drained first, then the freest.
+fn open(a: &Agent) -> (bool, bool, f64) {
+    (a.alive, a.schedulable, a.cpu_free)
 }
 
 /// What is missing on `a` for `p`. Only written for the one agent that
@@ -156,6 +165,11 @@ fn shortfall(p: &Pending, a: &Agent) -> CheckFailure {
     };
     if !a.alive {
         return CheckFailure::AgentUnreachable {
+            agent: a.id.clone(),
+        };
+    }
+    if !a.schedulable {
+        return CheckFailure::AgentDraining {
             agent: a.id.clone(),
         };
     }
@@ -267,9 +281,7 @@ pub fn schedule(snapshot: &Snapshot, strategy: Strategy) -> Vec<Decision> {
                 if better {
                     chosen = Some(i);
                 }
-            } else if closest
-                .is_none_or(|c| (a.alive, a.cpu_free) > (agents[c].alive, agents[c].cpu_free))
-            {
+            } else if closest.is_none_or(|c| open(a) > open(&agents[c])) {
                 closest = Some(i);
             }
         }
@@ -349,6 +361,7 @@ mod tests {
             id: id.into(),
             resource_group: "default".into(),
             alive: true,
+            schedulable: true,
             cpu_free: cpu,
             mem_free: mem_gib * GIB,
             accel_free: BTreeMap::new(),
@@ -595,16 +608,44 @@ mod tests {
         );
     }
 
+    #[test]
+    fn drained_agents_get_nothing_and_say_so() {
+        let mut a = agent("big", 8.0, 8);
+        a.schedulable = false;
+        let d = schedule(
+            &snap(vec![pending("p", 1.0, 1)], vec![a.clone()]),
+            Strategy::Dispersed,
+        );
+        assert_eq!(
+            failed_of(&d[0]),
+            [(
+                "capacity",
+                "agent big is drained: it takes no new sessions".to_string()
+            )]
+        );
+        // an open agent beside it takes the session, though it has less
+        let d = schedule(
+            &snap(vec![pending("p", 1.0, 1)], vec![a, agent("small", 2.0, 8)]),
+            Strategy::Dispersed,
+        );
+        assert!(matches!(&d[0], Decision::Place { agent, .. } if agent == "small"));
+    }
+
     proptest! {
-        /// Whatever the input, no agent is given more than it has, and every
-        /// pending session gets exactly one decision.
+        /// Whatever the input, no agent is given more than it has, nothing
+        /// goes to a LOST or drained agent, and every pending session gets
+        /// exactly one decision.
         #[test]
         fn never_overcommits(
-            agents in prop::collection::vec((0.0f64..16.0, 0u64..64), 1..6),
+            agents in prop::collection::vec((0.0f64..16.0, 0u64..64, 0u8..4), 1..6),
             pend in prop::collection::vec((0.1f64..8.0, 0u64..32), 0..40),
             concentrated in any::<bool>(),
         ) {
-            let agents: Vec<Agent> = agents.iter().enumerate().map(|(i, (c, m))| agent(&format!("a{i}"), *c, *m)).collect();
+            let agents: Vec<Agent> = agents.iter().enumerate().map(|(i, (c, m, state))| Agent {
+                alive: *state != 1,
+                schedulable: *state != 2,
+                ..agent(&format!("a{i}"), *c, *m)
+            }).collect();
             let pending: Vec<Pending> = pend.iter().enumerate().map(|(i, (c, m))| pending(&format!("p{i}"), *c, *m)).collect();
             let s = snap(pending.clone(), agents.clone());
             let st = if concentrated { Strategy::Concentrated } else { Strategy::Dispersed };
@@ -620,6 +661,9 @@ mod tests {
                 }
                 prop_assert!(c <= a.cpu_free + 1e-6);
                 prop_assert!(m <= a.mem_free);
+                if !a.alive || !a.schedulable {
+                    prop_assert_eq!(c, 0.0, "placed on a lost or drained agent");
+                }
             }
             // the waiting ones are numbered 1, 2, … in creation order
             let positions: Vec<u32> = d.iter().filter_map(|x| match x {

@@ -20,8 +20,6 @@ use crate::sessions::status::{self, Change};
 use crate::sessions::{self, SessionResult};
 use crate::store::{now_ms, AgentRow, Hold, SessionRow};
 
-/// How often agent liveness is re-checked.
-const LIVENESS_EVERY: Duration = Duration::from_secs(5);
 /// The shortest tick, whatever the configuration says.
 const MIN_TICK: Duration = Duration::from_millis(10);
 
@@ -29,12 +27,7 @@ const MIN_TICK: Duration = Duration::from_millis(10);
 pub fn spawn(svc: Shared) {
     tokio::spawn(async move {
         let tick = Duration::from_millis(svc.config().scheduler_tick_ms).max(MIN_TICK);
-        let mut last_liveness = tokio::time::Instant::now() - LIVENESS_EVERY;
         loop {
-            if last_liveness.elapsed() >= LIVENESS_EVERY {
-                resources::agents::refresh_local(&svc).await;
-                last_liveness = tokio::time::Instant::now();
-            }
             if let Err(e) = round(&svc).await {
                 tracing::error!(error = %e, "scheduler round failed");
             }
@@ -61,6 +54,7 @@ fn free(a: AgentRow) -> Agent {
         .collect();
     Agent {
         alive: a.status() == AgentStatus::Alive,
+        schedulable: a.schedulable != 0,
         cpu_free: (a.cpu_total - a.cpu_used).max(0.0),
         mem_free: (a.mem_total - a.mem_used).max(0) as u64,
         accel_free,

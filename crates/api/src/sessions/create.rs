@@ -610,6 +610,11 @@ mod tests {
             mem_total: mem_gib << 30,
             cpu_used: 0.0,
             mem_used: 0,
+            schedulable: 1,
+            tls_cert_dir: None,
+            reserve_cpu: 0.0,
+            reserve_mem: 0,
+            lost_at: None,
             accel_total: accel.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
             accel_used: BTreeMap::new(),
         }

@@ -43,9 +43,11 @@ pub(super) async fn finish(svc: &Services, s: &SessionRow, end: Change<'_>) {
     let mut networks = Vec::new();
     for k in &kernels {
         if let Some(cid) = &k.container_id {
-            let network = svc.runtime().network_of(cid).await.ok().flatten();
-            let logs = svc.runtime().logs_to_keep(cid).await;
-            let code = match svc.runtime().state(cid).await {
+            let agent = k.agent.as_deref().or(s.agent.as_deref());
+            let rt = svc.runtime_of(agent);
+            let network = rt.network_of(cid).await.ok().flatten();
+            let logs = rt.logs_to_keep(cid).await;
+            let code = match rt.state(cid).await {
                 Ok(Some((false, code))) => code,
                 _ => None,
             };
@@ -56,8 +58,8 @@ pub(super) async fn finish(svc: &Services, s: &SessionRow, end: Change<'_>) {
             {
                 tracing::warn!(kernel = %k.id, error = %e, "could not keep logs");
             }
-            match svc.runtime().remove(cid).await {
-                Ok(()) => networks.extend(network),
+            match rt.remove(cid).await {
+                Ok(()) => networks.extend(network.map(|n| (agent.map(str::to_string), n))),
                 Err(e) => {
                     tracing::warn!(container = %cid, error = %e, "could not remove container; the session ends when the engine answers");
                     kept += 1;
@@ -74,7 +76,9 @@ pub(super) async fn finish(svc: &Services, s: &SessionRow, end: Change<'_>) {
         tracing::error!(session = %s.id, error = %e, "could not record the end of a session");
     }
     // last, off the user's wait: the network goes back for the next launch
-    for n in networks {
-        svc.networks().give_back(svc, n, &s.id).await;
+    for (agent, n) in networks {
+        svc.networks()
+            .give_back(svc, agent.as_deref(), n, &s.id)
+            .await;
     }
 }

@@ -12,8 +12,10 @@ use serde_json::json;
 use super::finish::finish;
 use super::status::{self, error_data, Change};
 use super::tasks::Task;
+use crate::resources::agents::LOCAL;
 use crate::runtime::{
-    Bind, ContainerSpec, Exit, LABEL_INSTANCE, LABEL_KERNEL, LABEL_SESSION, WORK_DIR,
+    Bind, ContainerSpec, Exit, Runtime, RuntimeError, LABEL_INSTANCE, LABEL_KERNEL, LABEL_SESSION,
+    WORK_DIR,
 };
 use crate::services::{Services, Shared};
 use crate::store::{KernelRow, SessionRow, StoreError};
@@ -109,10 +111,13 @@ async fn binds(svc: &Services, s: &SessionRow) -> Result<Vec<Bind>, StoreError> 
 }
 
 /// Whether the session's image offers an SSH server (`sshd` service port).
-async fn has_ssh(svc: &Services, s: &SessionRow) -> bool {
-    crate::environments::labels_of(svc, &s.image)
-        .await
-        .is_ok_and(|l| l.service_ports.iter().any(|p| p.name == "sshd"))
+async fn has_ssh(rt: &Runtime, s: &SessionRow) -> bool {
+    rt.inspect_image(&s.image).await.is_ok_and(|i| {
+        crate::environments::ImageLabels::read(&i.labels)
+            .service_ports
+            .iter()
+            .any(|p| p.name == "sshd")
+    })
 }
 
 /// Interactive or batch; an unreadable type runs as interactive (logged).
@@ -163,31 +168,80 @@ pub async fn launch(svc: Shared, session_id: String) {
     };
     let session_type = type_of(&s);
     let pids = svc.config().pids_limit;
-    let network = match svc.networks().take(&svc, &s.id).await {
+    let agent = k.agent.as_deref().or(s.agent.as_deref());
+    let rt = svc.runtime_of(agent);
+    let network = match svc.networks().take(&svc, agent, &s.id).await {
         Ok(id) => id,
         Err(e) => {
             tracing::warn!(session = %s.id, error = %e, "no network for the session");
             return failed_to_start(&svc, &s, "agent", e.to_string()).await;
         }
     };
+    if let Err(e) = ensure_image(&svc, &s, agent, &rt).await {
+        tracing::warn!(session = %s.id, error = %e, "the image could not be brought to the agent");
+        svc.networks().discard(&svc, agent, network).await;
+        return failed_to_start(&svc, &s, "agent", e.to_string()).await;
+    }
     let mut spec = spec(svc.instance(), pids, &s, session_type, &env, &k, binds);
     spec.network = Some(network.clone());
-    match svc.runtime().run_container(&spec).await {
+    match rt.run_container(&spec).await {
         Ok(cid) => {
             // a resumed launch may take over a container made on another network
-            if resumed
-                && !matches!(svc.runtime().network_of(&cid).await, Ok(Some(n)) if n == network)
-            {
-                svc.networks().give_back(&svc, network, &s.id).await;
+            if resumed && !matches!(rt.network_of(&cid).await, Ok(Some(n)) if n == network) {
+                svc.networks().give_back(&svc, agent, network, &s.id).await;
             }
             started(&svc, &s, &k, cid).await
         }
         Err(e) => {
             tracing::warn!(session = %s.id, error = %e, "session failed to start");
-            svc.networks().discard(&svc, network).await;
+            svc.networks().discard(&svc, agent, network).await;
             failed_to_start(&svc, &s, "agent", e.to_string()).await;
         }
     }
+}
+
+/// Makes sure the agent's engine has the session's image: when it does
+/// not, copies it from another engine that has it (the local one first),
+/// streamed through this process, with the progress announced as the
+/// `pulling` phase of PREPARING (at most every 5% or so).
+async fn ensure_image(
+    svc: &Shared,
+    s: &SessionRow,
+    agent: Option<&str>,
+    rt: &Runtime,
+) -> Result<(), RuntimeError> {
+    match rt.inspect_image(&s.image).await {
+        Ok(_) => return Ok(()),
+        Err(RuntimeError::ImageNotFound(_)) => {}
+        Err(e) => return Err(e),
+    }
+    let target = agent.unwrap_or(LOCAL).to_string();
+    for (source, engine) in svc.engines().all() {
+        if source == target {
+            continue;
+        }
+        let Ok(found) = engine.inspect_image(&s.image).await else {
+            continue;
+        };
+        let total = found.size;
+        let facts = move |bytes: u64| json!({"agent": target, "source": source, "image": found.tags.first().cloned().unwrap_or_default(), "bytes": bytes, "total": total});
+        status::note_pulling(svc, s, Some(facts(0))).await;
+        let step = (total / 20).max(1 << 20);
+        let told = std::sync::atomic::AtomicU64::new(0);
+        let (task_svc, row, facts_at) = (svc.clone(), s.clone(), facts.clone());
+        let copied = engine
+            .copy_image_to(rt, &s.image, move |bytes| {
+                use std::sync::atomic::Ordering::Relaxed;
+                if bytes >= told.load(Relaxed) + step {
+                    told.store(bytes, Relaxed);
+                    status::announce_pulling(&task_svc, &row, facts_at(bytes));
+                }
+            })
+            .await;
+        status::note_pulling(svc, s, None).await;
+        return copied;
+    }
+    Err(RuntimeError::ImageNotFound(s.image.clone()))
 }
 
 /// A PREPARING session's container runs: record it, make the SSH key,
@@ -197,9 +251,10 @@ pub(super) async fn started(svc: &Shared, s: &SessionRow, k: &KernelRow, cid: St
     if let Err(e) = svc.store().set_kernel_container(&k.id, &cid).await {
         tracing::error!(error = %e, "could not record a container");
     }
-    if has_ssh(svc, s).await {
+    let rt = super::engine_of(svc, s, k);
+    if has_ssh(&rt, s).await {
         let keygen = ["/bin/sh".to_string(), "-c".into(), SSH_KEYGEN.into()];
-        match svc.runtime().exec_output(&cid, &keygen).await {
+        match rt.exec_output(&cid, &keygen).await {
             Ok(out) if out.code == Some(0) => {}
             // the session still works without SSH; the output may hold no key, but is not logged
             Ok(out) => {
@@ -219,10 +274,11 @@ pub(super) async fn started(svc: &Shared, s: &SessionRow, k: &KernelRow, cid: St
         }
         // terminated while starting: whoever ended it cleans up; make sure the container goes
         _ => {
-            let network = svc.runtime().network_of(&cid).await.ok().flatten();
-            if svc.runtime().remove(&cid).await.is_ok() {
+            let network = rt.network_of(&cid).await.ok().flatten();
+            if rt.remove(&cid).await.is_ok() {
                 if let Some(n) = network {
-                    svc.networks().give_back(svc, n, &s.id).await;
+                    let agent = k.agent.as_deref().or(s.agent.as_deref());
+                    svc.networks().give_back(svc, agent, n, &s.id).await;
                 }
             }
         }
@@ -253,16 +309,15 @@ fn end_of_exit(session_type: SessionType, code: i64) -> (SessionStatus, &'static
 /// when the server shuts down first.
 async fn wait_for_end(
     svc: &Services,
+    rt: &Runtime,
     cid: &str,
     deadline: Option<tokio::time::Instant>,
 ) -> Option<Outcome> {
     loop {
         let waited = async {
             match deadline {
-                Some(d) => tokio::time::timeout_at(d, svc.runtime().wait(cid))
-                    .await
-                    .ok(),
-                None => Some(svc.runtime().wait(cid).await),
+                Some(d) => tokio::time::timeout_at(d, rt.wait(cid)).await.ok(),
+                None => Some(rt.wait(cid).await),
             }
         };
         let outcome = tokio::select! {
@@ -273,7 +328,7 @@ async fn wait_for_end(
             None => return Some(Outcome::TimedOut),
             // `docker rm -f` also ends a wait, with the kill's exit code: tell the two apart
             Some(Ok(Exit::Code(code))) => {
-                return Some(match svc.runtime().state(cid).await {
+                return Some(match rt.state(cid).await {
                     Ok(None) => Outcome::Vanished,
                     _ => Outcome::Exited(code),
                 })
@@ -298,7 +353,9 @@ pub(super) async fn watch(svc: Shared, s: SessionRow, cid: String, timeout: Opti
     };
     // checked: a limit past the clock's range means no deadline, not a panic
     let deadline = timeout.and_then(|t| tokio::time::Instant::now().checked_add(t));
-    let Some(outcome) = wait_for_end(&svc, &cid, deadline).await else {
+    // the main kernel's agent is the session's
+    let rt = svc.runtime_of(s.agent.as_deref());
+    let Some(outcome) = wait_for_end(&svc, &rt, &cid, deadline).await else {
         return;
     };
     match outcome {
@@ -306,7 +363,7 @@ pub(super) async fn watch(svc: Shared, s: SessionRow, cid: String, timeout: Opti
             let secs = timeout.map(|t| t.as_secs()).unwrap_or(0);
             let stopping = Change::new(&[Running], Terminating).because(reason::BATCH_TIMEOUT);
             if matches!(status::change(&svc, &s, stopping).await, Ok(true)) {
-                let _ = svc.runtime().kill(&cid).await;
+                let _ = rt.kill(&cid).await;
                 let end = Change::new(&[Terminating], SessionStatus::Terminated)
                     .because(reason::BATCH_TIMEOUT)
                     .with_data(json!({"batch_timeout": secs}));

@@ -35,6 +35,7 @@ pub use launch::launch;
 pub use read::{get, list_json, log_download, logs, usage, LogDownload};
 pub use reconcile::recover;
 pub use rename::rename;
+pub use status::note_agent;
 pub use tasks::{Task, Tasks};
 pub use terminate::{reclaim, terminate};
 
@@ -120,4 +121,14 @@ fn status_of(row: &SessionRow) -> SessionStatus {
         tracing::warn!(error = %e, "treating a session with an unknown status as ERROR");
         SessionStatus::Error
     })
+}
+
+/// The engine a kernel's container is on: its agent's (set when the
+/// session is placed).
+pub fn engine_of(
+    svc: &Services,
+    s: &SessionRow,
+    k: &crate::store::KernelRow,
+) -> std::sync::Arc<crate::runtime::Runtime> {
+    svc.runtime_of(k.agent.as_deref().or(s.agent.as_deref()))
 }

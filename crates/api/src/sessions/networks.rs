@@ -25,8 +25,9 @@ pub const KEEP_FREE: usize = 4;
 
 #[derive(Debug, Default)]
 struct State {
-    /// Empty networks waiting for a launch.
-    free: Vec<String>,
+    /// Empty networks waiting for a launch, with their agent (`None`: the
+    /// local engine).
+    free: Vec<(Option<String>, String)>,
     /// Networks a launch took, with the session they serve, until it ends.
     lent: HashMap<String, String>,
     /// Creates under way (their id is not known yet).
@@ -51,25 +52,27 @@ enum Back {
 }
 
 impl State {
-    fn take_free(&mut self, session: &str) -> Option<String> {
-        let id = self.free.pop()?;
+    fn take_free(&mut self, agent: Option<&str>, session: &str) -> Option<String> {
+        let at = self.free.iter().rposition(|(a, _)| a.as_deref() == agent)?;
+        let (_, id) = self.free.remove(at);
         self.lent.insert(id.clone(), session.to_string());
         Some(id)
     }
 
-    fn give_back(&mut self, id: &str, session: &str) -> Back {
+    fn give_back(&mut self, agent: Option<&str>, id: &str, session: &str) -> Back {
         match self.lent.get(id) {
             Some(owner) if owner == session => {
                 self.lent.remove(id);
-                if self.free.len() < KEEP_FREE {
-                    self.free.push(id.to_string());
+                let waiting = self.free.iter().filter(|(a, _)| a.as_deref() == agent);
+                if waiting.count() < KEEP_FREE {
+                    self.free.push((agent.map(str::to_string), id.to_string()));
                     Back::Kept
                 } else {
                     Back::Remove
                 }
             }
             Some(_) => Back::Ignored,
-            None if self.free.iter().any(|f| f == id) => Back::Ignored,
+            None if self.free.iter().any(|(_, f)| f == id) => Back::Ignored,
             None => Back::Remove,
         }
     }
@@ -82,16 +85,21 @@ impl Networks {
     }
 
     /// A network for `session`'s launch: a free one, or a new one.
-    pub async fn take(&self, svc: &Services, session: &str) -> Result<String, RuntimeError> {
+    pub async fn take(
+        &self,
+        svc: &Services,
+        agent: Option<&str>,
+        session: &str,
+    ) -> Result<String, RuntimeError> {
         {
             let mut st = self.lock();
-            if let Some(id) = st.take_free(session) {
+            if let Some(id) = st.take_free(agent, session) {
                 return Ok(id);
             }
             st.creating += 1;
         }
         let made = svc
-            .runtime()
+            .runtime_of(agent)
             .create_network(svc.instance(), svc.config().session_subnets)
             .await;
         let mut st = self.lock();
@@ -106,11 +114,11 @@ impl Networks {
     /// kept for the next launch, or removed when enough wait already. A
     /// network lent to another session since, or already back, is left
     /// alone; one from before a restart is removed.
-    pub async fn give_back(&self, svc: &Services, id: String, session: &str) {
-        let back = self.lock().give_back(&id, session);
+    pub async fn give_back(&self, svc: &Services, agent: Option<&str>, id: String, session: &str) {
+        let back = self.lock().give_back(agent, &id, session);
         if back == Back::Remove {
             // one that will not go now is removed by a later reconcile pass
-            if let Err(e) = svc.runtime().remove_network(&id).await {
+            if let Err(e) = svc.runtime_of(agent).remove_network(&id).await {
                 tracing::warn!(network = %id, error = %e, "could not remove a network");
             }
         }
@@ -118,9 +126,9 @@ impl Networks {
 
     /// Drops a network a failed launch took (it may be what failed):
     /// removed, never lent again.
-    pub async fn discard(&self, svc: &Services, id: String) {
+    pub async fn discard(&self, svc: &Services, agent: Option<&str>, id: String) {
         self.lock().lent.remove(&id);
-        if let Err(e) = svc.runtime().remove_network(&id).await {
+        if let Err(e) = svc.runtime_of(agent).remove_network(&id).await {
             tracing::warn!(network = %id, error = %e, "could not remove a network");
         }
     }
@@ -128,8 +136,8 @@ impl Networks {
     /// Removes the networks waiting for a launch (at shutdown).
     pub async fn remove_free(&self, svc: &Services) {
         let free = std::mem::take(&mut self.lock().free);
-        for id in free {
-            if let Err(e) = svc.runtime().remove_network(&id).await {
+        for (agent, id) in free {
+            if let Err(e) = svc.runtime_of(agent.as_deref()).remove_network(&id).await {
                 tracing::warn!(network = %id, error = %e, "could not remove a network");
             }
         }
@@ -139,7 +147,7 @@ impl Networks {
     /// about to (a create under way): the reconciler leaves those alone.
     pub fn is_known(&self, id: &str) -> bool {
         let st = self.lock();
-        st.creating > 0 || st.lent.contains_key(id) || st.free.iter().any(|f| f == id)
+        st.creating > 0 || st.lent.contains_key(id) || st.free.iter().any(|(_, f)| f == id)
     }
 }
 
@@ -152,16 +160,18 @@ mod tests {
         let mut st = State::default();
         st.lent.insert("n1".into(), "s1".into());
         // another session's end never touches it
-        assert_eq!(st.give_back("n1", "s2"), Back::Ignored);
-        assert_eq!(st.give_back("n1", "s1"), Back::Kept);
+        assert_eq!(st.give_back(None, "n1", "s2"), Back::Ignored);
+        assert_eq!(st.give_back(None, "n1", "s1"), Back::Kept);
         // a second hand-back (two ends racing) changes nothing
-        assert_eq!(st.give_back("n1", "s1"), Back::Ignored);
+        assert_eq!(st.give_back(None, "n1", "s1"), Back::Ignored);
+        // a launch on another agent cannot use it
+        assert_eq!(st.take_free(Some("two"), "s3"), None);
         // the next launch gets it; the old session's late hand-back cannot take it away
-        assert_eq!(st.take_free("s3").as_deref(), Some("n1"));
-        assert_eq!(st.give_back("n1", "s1"), Back::Ignored);
+        assert_eq!(st.take_free(None, "s3").as_deref(), Some("n1"));
+        assert_eq!(st.give_back(None, "n1", "s1"), Back::Ignored);
         assert_eq!(st.lent.get("n1").map(String::as_str), Some("s3"));
         // one this process never lent (a previous run's) is removed
-        assert_eq!(st.give_back("n9", "s1"), Back::Remove);
+        assert_eq!(st.give_back(None, "n9", "s1"), Back::Remove);
     }
 
     #[test]
@@ -171,7 +181,7 @@ mod tests {
             st.lent.insert(format!("n{i}"), format!("s{i}"));
         }
         let backs: Vec<Back> = (0..KEEP_FREE + 2)
-            .map(|i| st.give_back(&format!("n{i}"), &format!("s{i}")))
+            .map(|i| st.give_back(None, &format!("n{i}"), &format!("s{i}")))
             .collect();
         assert_eq!(
             backs.iter().filter(|b| **b == Back::Kept).count(),

@@ -172,7 +172,7 @@ pub async fn usage(svc: &Services, caller: &UserInfo, id: &str) -> SessionResult
         // the idle task samples every running container: watchers share it
         let sampled = match svc.idle().usage(cid) {
             Some(u) => Ok(u),
-            None => svc.runtime().usage(cid).await,
+            None => super::engine_of(svc, &row, &k).usage(cid).await,
         };
         match sampled {
             Ok(u) => kernels.push(KernelUsage {
@@ -224,9 +224,12 @@ pub async fn logs(
     kernel: Option<&str>,
     lines: u32,
 ) -> SessionResult<SessionLogs> {
-    let (_, k) = kernel_of(svc, caller, id, kernel).await?;
+    let (row, k) = kernel_of(svc, caller, id, kernel).await?;
     let live = match &k.container_id {
-        Some(cid) => match svc.runtime().log_tail(cid, lines, LOG_BYTES_MAX).await {
+        Some(cid) => match super::engine_of(svc, &row, &k)
+            .log_tail(cid, lines, LOG_BYTES_MAX)
+            .await
+        {
             Ok(l) => Some(l),
             Err(RuntimeError::ContainerNotFound(_)) => None,
             Err(e) => return Err(e.into()),
@@ -260,7 +263,7 @@ pub async fn log_download(
     let (row, k) = kernel_of(svc, caller, id, kernel).await?;
     let file = format!("{}.log", row.name);
     if let Some(cid) = &k.container_id {
-        match svc.runtime().log_stream(cid, None).await {
+        match super::engine_of(svc, &row, &k).log_stream(cid, None).await {
             Ok(s) => return Ok((file, LogDownload::Live(s.boxed()))),
             Err(RuntimeError::ContainerNotFound(_)) => {}
             Err(e) => return Err(e.into()),

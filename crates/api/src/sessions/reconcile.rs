@@ -34,7 +34,8 @@ use super::status::{error_data, Change};
 use super::tasks::Task;
 use super::terminate::stop_and_finish;
 use super::{status_of, SessionResult};
-use crate::runtime::{OurContainer, RuntimeError};
+use crate::resources::agents::{self, LOCAL};
+use crate::runtime::{OurContainer, Runtime, RuntimeError};
 use crate::services::Shared;
 use crate::store::{now_ms, SessionRow};
 
@@ -73,11 +74,30 @@ impl From<crate::store::StoreError> for ReconcileError {
     }
 }
 
-/// One pass (see the module doc).
+/// One pass over every agent (see the module doc). An agent whose engine
+/// cannot tell is left as it is; the first such error is the answer, after
+/// the other agents were reconciled.
 pub async fn reconcile(svc: &Shared) -> Result<(), ReconcileError> {
+    let mut failed = None;
+    for (agent, engine) in svc.engines().all() {
+        if let Err(e) = reconcile_agent(svc, &agent, &engine).await {
+            tracing::debug!(agent, error = %e, "agent not reconciled");
+            failed.get_or_insert(e);
+        }
+    }
+    failed.map_or(Ok(()), Err)
+}
+
+/// One pass over one agent: its engine's containers and networks against
+/// the sessions placed on it.
+pub async fn reconcile_agent(
+    svc: &Shared,
+    agent: &str,
+    engine: &Runtime,
+) -> Result<(), ReconcileError> {
     let store = svc.store();
-    let containers = svc.runtime().our_containers(svc.instance()).await?;
-    let networks = svc.runtime().our_networks(svc.instance()).await?;
+    let containers = engine.our_containers(svc.instance()).await?;
+    let networks = engine.our_networks(svc.instance()).await?;
     let mut by_kernel: HashMap<&str, &OurContainer> = HashMap::new();
     for c in &containers {
         if let Some(k) = &c.kernel {
@@ -86,6 +106,9 @@ pub async fn reconcile(svc: &Shared) -> Result<(), ReconcileError> {
     }
     let mut owned: HashSet<String> = HashSet::new();
     for s in store.sessions_in(&SessionStatus::HOLDING_CAPACITY).await? {
+        if s.agent.as_deref().unwrap_or(LOCAL) != agent {
+            continue;
+        }
         let kernels = store.kernels_of(&s.id).await?;
         owned.extend(kernels.iter().map(|k| k.id.clone()));
         let tasks = svc.tasks();
@@ -111,7 +134,7 @@ pub async fn reconcile(svc: &Shared) -> Result<(), ReconcileError> {
             (Running, None) => {
                 // started after the listing? ask about its own container
                 if let Some(cid) = &k.container_id {
-                    match svc.runtime().state(cid).await {
+                    match engine.state(cid).await {
                         Ok(None) => {}
                         Ok(Some(_)) => continue,
                         Err(e) => return Err(e.into()),
@@ -122,7 +145,7 @@ pub async fn reconcile(svc: &Shared) -> Result<(), ReconcileError> {
                     .with_data(error_data("agent", "its container is gone from the engine"));
                 finish(svc, &s, end).await;
             }
-            (Scheduled | Preparing, Some(c)) => adopt(svc, s, k, c).await,
+            (Scheduled | Preparing, Some(c)) => adopt(svc, engine, s, k, c).await,
             // nothing was started yet (at most its network made): start it again
             (Scheduled | Preparing, None) => {
                 tracing::info!(session = %s.id, "launching a session again after an interrupted start");
@@ -146,7 +169,7 @@ pub async fn reconcile(svc: &Shared) -> Result<(), ReconcileError> {
             .is_some_and(|s| svc.tasks().runs(Task::Launching, s));
         if !live && !launching {
             tracing::info!(container = %c.id, "removing a container no live session owns");
-            if let Err(e) = svc.runtime().remove(&c.id).await {
+            if let Err(e) = engine.remove(&c.id).await {
                 tracing::warn!(container = %c.id, error = %e, "could not remove an orphan container");
             }
         }
@@ -159,7 +182,7 @@ pub async fn reconcile(svc: &Shared) -> Result<(), ReconcileError> {
     for n in &networks {
         if !attached.contains(n.as_str()) && !svc.networks().is_known(n) {
             tracing::info!(network = %n, "removing a network no session uses");
-            if let Err(e) = svc.runtime().remove_network(n).await {
+            if let Err(e) = engine.remove_network(n).await {
                 tracing::warn!(network = %n, error = %e, "could not remove an orphan network");
             }
         }
@@ -169,7 +192,13 @@ pub async fn reconcile(svc: &Shared) -> Result<(), ReconcileError> {
 
 /// A SCHEDULED/PREPARING session whose container exists: make it RUNNING
 /// (starting the container first if the launch only created it).
-async fn adopt(svc: &Shared, s: SessionRow, k: &crate::store::KernelRow, c: &OurContainer) {
+async fn adopt(
+    svc: &Shared,
+    engine: &Runtime,
+    s: SessionRow,
+    k: &crate::store::KernelRow,
+    c: &OurContainer,
+) {
     if status_of(&s) == Scheduled {
         let preparing = Change::new(&[Scheduled], Preparing).because(reason::PREPARING);
         if !matches!(super::status::change(svc, &s, preparing).await, Ok(true)) {
@@ -181,8 +210,8 @@ async fn adopt(svc: &Shared, s: SessionRow, k: &crate::store::KernelRow, c: &Our
         _ => s,
     };
     if !c.running {
-        if let Err(e) = svc.runtime().start(&c.id).await {
-            let _ = svc.runtime().remove(&c.id).await;
+        if let Err(e) = engine.start(&c.id).await {
+            let _ = engine.remove(&c.id).await;
             return failed_to_start(svc, &s, "agent", e.to_string()).await;
         }
     }
@@ -204,37 +233,65 @@ pub async fn recover(svc: &Shared) -> SessionResult<bool> {
     }
 }
 
-/// Asks the engine every [`PROBE_EVERY`] whether it answers, and runs a pass
-/// whenever it answers after it did not (or after a failed pass), and every
-/// [`PASS_EVERY`] besides.
+/// Every [`PROBE_EVERY`], asks each agent's engine whether it answers
+/// (`agents::check` records ALIVE/LOST and what it has; the local
+/// engine's answer is also what `/healthz` reports), and reconciles an
+/// agent whenever it answers after it did not (or after a failed pass),
+/// and every [`PASS_EVERY`] besides. Agents are asked side by side, so a
+/// silent one (up to the probe's timeout) holds up no other.
 pub fn spawn(svc: Shared, reconciled: bool) {
     tokio::spawn(async move {
-        let mut due = !reconciled;
-        let mut last_pass = tokio::time::Instant::now();
+        // per agent: a pass is due, and when the last one ran
+        let mut due: HashMap<String, bool> = HashMap::new();
+        let mut last_pass: HashMap<String, tokio::time::Instant> = HashMap::new();
         loop {
             tokio::select! {
                 _ = svc.shutdown().cancelled() => return,
                 _ = tokio::time::sleep(PROBE_EVERY) => {}
             }
-            let health = svc.runtime().health().await;
-            let up = health.ok;
-            svc.remember_engine(health);
-            if !up {
-                due = true;
-                continue;
-            }
-            let periodic = last_pass.elapsed() >= PASS_EVERY;
-            if due || periodic {
-                last_pass = tokio::time::Instant::now();
-                match reconcile(&svc).await {
-                    Ok(()) if due => {
-                        tracing::info!("the engine answers again; state reconciled");
-                        due = false;
+            let rows = match svc.store().agents().await {
+                Ok(rows) => rows,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not read the agents");
+                    continue;
+                }
+            };
+            let engines = svc.engines().all();
+            let answers = futures_util::future::join_all(engines.iter().map(|(id, engine)| {
+                let row = rows.iter().find(|r| &r.id == id);
+                let svc = &svc;
+                async move {
+                    if id == LOCAL {
+                        svc.remember_engine(engine.health().await);
                     }
-                    Ok(()) => {}
-                    Err(e) => {
-                        due = true;
-                        tracing::warn!(error = %e, "reconciling failed; retrying");
+                    match row {
+                        Some(row) => agents::check(svc, row, engine).await,
+                        None => false,
+                    }
+                }
+            }))
+            .await;
+            for ((agent, engine), up) in engines.iter().zip(answers) {
+                let due = due.entry(agent.clone()).or_insert(!reconciled);
+                if !up {
+                    *due = true;
+                    continue;
+                }
+                let last = last_pass
+                    .entry(agent.clone())
+                    .or_insert_with(tokio::time::Instant::now);
+                if *due || last.elapsed() >= PASS_EVERY {
+                    *last = tokio::time::Instant::now();
+                    match reconcile_agent(&svc, agent, engine).await {
+                        Ok(()) if *due => {
+                            tracing::info!(agent, "the engine answers; state reconciled");
+                            *due = false;
+                        }
+                        Ok(()) => {}
+                        Err(e) => {
+                            *due = true;
+                            tracing::warn!(agent, error = %e, "reconciling failed; retrying");
+                        }
                     }
                 }
             }

@@ -139,6 +139,108 @@ pub async fn explain_wait(
     Ok(())
 }
 
+/// Where a live session's `status_data` says its agent stopped answering.
+pub const AGENT_LOST: &str = "agent_lost";
+
+/// Tells each session on `agent` that still holds capacity there that its
+/// agent stopped answering (`lost_since`: when) or answers again (`None`):
+/// `status_data.agent_lost` is set or cleared, the status stays, and the
+/// event goes out. Nothing ends here: the reconciler looks at them when
+/// the agent answers.
+pub async fn note_agent(svc: &Services, agent: &str, lost_since: Option<i64>) {
+    let rows = match svc
+        .store()
+        .sessions_in(&SessionStatus::HOLDING_CAPACITY)
+        .await
+    {
+        Ok(rows) => rows,
+        Err(e) => {
+            tracing::error!(agent, error = %e, "could not tell sessions about their agent");
+            return;
+        }
+    };
+    for row in rows.iter().filter(|r| r.agent.as_deref() == Some(agent)) {
+        let Ok(status) = row.status() else { continue };
+        let mut data = match row
+            .status_data
+            .as_deref()
+            .map(serde_json::from_str::<Value>)
+        {
+            Some(Ok(Value::Object(m))) => m,
+            _ => serde_json::Map::new(),
+        };
+        match lost_since {
+            Some(at) => {
+                data.insert(
+                    AGENT_LOST.into(),
+                    serde_json::json!({"agent": agent, "since": ms_to_time(at)}),
+                );
+            }
+            None if data.remove(AGENT_LOST).is_none() => continue,
+            None => {}
+        }
+        let value = (!data.is_empty()).then_some(Value::Object(data));
+        let text = value.as_ref().map(encode);
+        match svc
+            .store()
+            .note_status_data(&row.id, status, text.as_deref())
+            .await
+        {
+            Ok(true) => svc.events().publish(event(
+                row,
+                status,
+                row.status_info.as_deref(),
+                value,
+                now_ms(),
+            )),
+            Ok(false) => {}
+            Err(e) => tracing::error!(session = %row.id, error = %e, "could not note its agent"),
+        }
+    }
+}
+
+/// Where a PREPARING session's `status_data` holds its image copy's
+/// progress.
+pub const PULLING: &str = "pulling";
+
+/// Records that a PREPARING session's image is being copied to its agent
+/// (`Some`: `{agent, source, image, bytes, total}`), or that the copy is
+/// over (`None`), with the event.
+pub async fn note_pulling(svc: &Services, row: &SessionRow, progress: Option<Value>) {
+    let (info, data) = match progress {
+        Some(p) => (reason::PULLING, Some(serde_json::json!({ PULLING: p }))),
+        None => (reason::PREPARING, None),
+    };
+    let text = data.as_ref().map(encode);
+    match svc
+        .store()
+        .note_status_data(&row.id, SessionStatus::Preparing, text.as_deref())
+        .await
+    {
+        Ok(true) => svc.events().publish(event(
+            row,
+            SessionStatus::Preparing,
+            Some(info),
+            data,
+            now_ms(),
+        )),
+        Ok(false) => {}
+        Err(e) => tracing::error!(session = %row.id, error = %e, "could not note the image copy"),
+    }
+}
+
+/// Tells the owner how far a copy of its session's image has come (the
+/// event only: the stored `status_data` keeps the start of the copy).
+pub fn announce_pulling(svc: &Services, row: &SessionRow, progress: Value) {
+    svc.events().publish(event(
+        row,
+        SessionStatus::Preparing,
+        Some(reason::PULLING),
+        Some(serde_json::json!({ PULLING: progress })),
+        now_ms(),
+    ));
+}
+
 /// `status_data` of an error: where it happened (`agent` for the engine,
 /// `other` for the rest) and what.
 pub fn error_data(src: &str, repr: impl Into<String>) -> Value {

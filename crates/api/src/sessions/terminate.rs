@@ -125,7 +125,7 @@ pub(super) async fn stop_and_finish(
         if force {
             for k in svc.store().kernels_of(&s.id).await.unwrap_or_default() {
                 if let Some(cid) = &k.container_id {
-                    let _ = svc.runtime().kill(cid).await;
+                    let _ = super::engine_of(&svc, &s, &k).kill(cid).await;
                 }
             }
         }
@@ -136,14 +136,15 @@ pub(super) async fn stop_and_finish(
     let grace = svc.config().stop_grace_secs.min(i32::MAX as u32) as i32;
     for k in svc.store().kernels_of(&s.id).await.unwrap_or_default() {
         if let Some(cid) = &k.container_id {
+            let rt = super::engine_of(&svc, &s, &k);
             let stopped = if force {
-                svc.runtime().kill(cid).await
+                rt.kill(cid).await
             } else {
-                svc.runtime().stop(cid, grace).await
+                rt.stop(cid, grace).await
             };
             if let Err(e) = stopped {
                 tracing::warn!(container = %cid, error = %e, "stopping failed; killing");
-                let _ = svc.runtime().kill(cid).await;
+                let _ = rt.kill(cid).await;
             }
         }
     }

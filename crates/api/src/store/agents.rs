@@ -27,6 +27,16 @@ pub struct AgentRow {
     pub cpu_used: f64,
     /// Bytes held.
     pub mem_used: i64,
+    /// 0 while drained (nothing new is placed on it).
+    pub schedulable: i64,
+    /// Docker's TLS folder for a `tcp://` engine.
+    pub tls_cert_dir: Option<String>,
+    /// Cores kept back from what the engine reports.
+    pub reserve_cpu: f64,
+    /// Bytes kept back.
+    pub reserve_mem: i64,
+    /// Since when its engine has not answered (ms), while LOST.
+    pub lost_at: Option<i64>,
     /// Declared accelerators: slot → amount.
     #[sqlx(skip)]
     pub accel_total: BTreeMap<String, f64>,
@@ -56,10 +66,26 @@ struct SlotRow {
 }
 
 const AGENT_COLUMNS: &str =
-    "id, resource_group, docker_host, status, cpu_total, mem_total, cpu_used, mem_used";
+    "id, resource_group, docker_host, status, cpu_total, mem_total, cpu_used, mem_used, \
+     schedulable, tls_cert_dir, reserve_cpu, reserve_mem, lost_at";
 
 /// Tolerance for summed fractional CPUs and accelerator shares.
 const EPSILON: f64 = 1e-6;
+
+/// What admins change on an agent (`None`: unchanged).
+#[derive(Debug, Clone, Default)]
+pub struct AgentChange {
+    /// Its group.
+    pub resource_group: Option<String>,
+    /// Drained or not.
+    pub schedulable: Option<bool>,
+    /// Declared accelerators.
+    pub accelerators: Option<BTreeMap<String, f64>>,
+    /// Cores kept back.
+    pub reserve_cpu: Option<f64>,
+    /// Bytes kept back.
+    pub reserve_mem: Option<i64>,
+}
 
 /// What one session holds on its agent.
 #[derive(Debug, Clone, Copy)]
@@ -73,63 +99,144 @@ pub struct Hold<'a> {
 }
 
 impl Store {
-    /// Registers or refreshes an agent's capacity, status and declared
-    /// accelerators (keeps what is held). A slot no longer declared keeps
-    /// a total of 0 while sessions still hold some of it.
+    /// Registers or refreshes an agent's address, capacity, status and
+    /// declared accelerators (keeps what is held, and what admins set: its
+    /// group, drain and reserve).
     pub async fn upsert_agent(&self, row: &AgentRow) -> StoreResult<()> {
+        self.write_agent(row, true).await.map(|_| ())
+    }
+
+    /// Registers a new agent; false when the id is taken.
+    pub async fn insert_agent(&self, row: &AgentRow) -> StoreResult<bool> {
+        self.write_agent(row, false).await
+    }
+
+    async fn write_agent(&self, row: &AgentRow, refresh: bool) -> StoreResult<bool> {
         let mut tx = self.pool().begin().await?;
+        let on_conflict = if refresh {
+            "ON CONFLICT (id) DO UPDATE SET docker_host = $3, status = $4, cpu_total = $5,
+               mem_total = $6, updated_at = $7, lost_at = $12"
+        } else {
+            "ON CONFLICT (id) DO NOTHING"
+        };
+        let sql = format!(
+            "INSERT INTO agents (id, resource_group, docker_host, status, cpu_total, mem_total, updated_at,
+               schedulable, tls_cert_dir, reserve_cpu, reserve_mem, lost_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) {on_conflict}"
+        );
+        let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(&row.id)
+            .bind(&row.resource_group)
+            .bind(&row.docker_host)
+            .bind(&row.status)
+            .bind(row.cpu_total)
+            .bind(row.mem_total)
+            .bind(now_ms())
+            .bind(row.schedulable)
+            .bind(&row.tls_cert_dir)
+            .bind(row.reserve_cpu)
+            .bind(row.reserve_mem)
+            .bind(row.lost_at)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sync_accelerators(&mut tx, &row.id, &row.accel_total).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Records what a liveness check found: status, capacity, and since
+    /// when it is lost.
+    pub async fn set_agent_state(
+        &self,
+        id: &str,
+        status: AgentStatus,
+        cpu_total: f64,
+        mem_total: i64,
+        lost_at: Option<i64>,
+    ) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO agents (id, resource_group, docker_host, status, cpu_total, mem_total, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)
-             ON CONFLICT (id) DO UPDATE SET resource_group = $2, docker_host = $3, status = $4,
-               cpu_total = $5, mem_total = $6, updated_at = $7",
+            "UPDATE agents SET status = $2, cpu_total = $3, mem_total = $4, lost_at = $5, updated_at = $6
+             WHERE id = $1",
         )
-        .bind(&row.id)
-        .bind(&row.resource_group)
-        .bind(&row.docker_host)
-        .bind(&row.status)
-        .bind(row.cpu_total)
-        .bind(row.mem_total)
+        .bind(id)
+        .bind(status.as_str())
+        .bind(cpu_total)
+        .bind(mem_total)
+        .bind(lost_at)
         .bind(now_ms())
-        .execute(&mut *tx)
+        .execute(self.pool())
         .await?;
-        let existing: Vec<(String,)> =
-            sqlx::query_as("SELECT slot FROM agent_accelerators WHERE agent_id = $1")
-                .bind(&row.id)
-                .fetch_all(&mut *tx)
-                .await?;
-        for (slot,) in existing {
-            if !row.accel_total.contains_key(&slot) {
-                sqlx::query(
-                    "UPDATE agent_accelerators SET total = 0 WHERE agent_id = $1 AND slot = $2",
-                )
-                .bind(&row.id)
-                .bind(&slot)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query(
-                    "DELETE FROM agent_accelerators WHERE agent_id = $1 AND slot = $2 AND used <= $3",
-                )
-                .bind(&row.id)
-                .bind(&slot)
-                .bind(EPSILON)
-                .execute(&mut *tx)
-                .await?;
+        Ok(())
+    }
+
+    /// Changes what admins set. A new group only while the agent holds
+    /// nothing (the sessions on it belong to its group): `Ok(false)` then.
+    /// A new reserve moves the total by the difference.
+    pub async fn update_agent(&self, id: &str, change: &AgentChange) -> StoreResult<bool> {
+        let mut tx = self.pool().begin().await?;
+        if let Some(group) = &change.resource_group {
+            let moved = sqlx::query(
+                "UPDATE agents SET resource_group = $2 WHERE id = $1
+                   AND (resource_group = $2 OR (cpu_used <= $3 AND mem_used = 0))",
+            )
+            .bind(id)
+            .bind(group)
+            .bind(EPSILON)
+            .execute(&mut *tx)
+            .await?;
+            if moved.rows_affected() != 1 {
+                return Ok(false);
             }
         }
-        for (slot, total) in &row.accel_total {
+        if let Some(on) = change.schedulable {
+            sqlx::query("UPDATE agents SET schedulable = $2 WHERE id = $1")
+                .bind(id)
+                .bind(i64::from(on))
+                .execute(&mut *tx)
+                .await?;
+        }
+        if let Some(cpu) = change.reserve_cpu {
             sqlx::query(
-                "INSERT INTO agent_accelerators (agent_id, slot, total, used) VALUES ($1, $2, $3, 0)
-                 ON CONFLICT (agent_id, slot) DO UPDATE SET total = $3",
+                "UPDATE agents SET cpu_total = CASE WHEN cpu_total + reserve_cpu - $2 < 0 THEN 0
+                   ELSE cpu_total + reserve_cpu - $2 END, reserve_cpu = $2 WHERE id = $1",
             )
-            .bind(&row.id)
-            .bind(slot)
-            .bind(*total)
+            .bind(id)
+            .bind(cpu)
             .execute(&mut *tx)
             .await?;
         }
+        if let Some(mem) = change.reserve_mem {
+            sqlx::query(
+                "UPDATE agents SET mem_total = CASE WHEN mem_total + reserve_mem - $2 < 0 THEN 0
+                   ELSE mem_total + reserve_mem - $2 END, reserve_mem = $2 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(mem)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if let Some(acc) = &change.accelerators {
+            sync_accelerators(&mut tx, id, acc).await?;
+        }
         tx.commit().await?;
-        Ok(())
+        Ok(true)
+    }
+
+    /// Removes an agent that holds nothing and that no session still
+    /// holding capacity was placed on; false when something still does.
+    pub async fn delete_agent(&self, id: &str) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "DELETE FROM agents WHERE id = $1 AND cpu_used <= $2 AND mem_used = 0
+               AND NOT EXISTS (SELECT 1 FROM sessions WHERE agent = $1 AND allocated = 1)",
+        )
+        .bind(id)
+        .bind(EPSILON)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Every agent with its accelerators.
@@ -164,7 +271,8 @@ impl Store {
         let mut tx = self.pool().begin().await?;
         let done = sqlx::query(
             "UPDATE agents SET cpu_used = cpu_used + $1, mem_used = mem_used + $2
-             WHERE id = $3 AND status = $4 AND cpu_used + $1 <= cpu_total + $5 AND mem_used + $2 <= mem_total",
+             WHERE id = $3 AND status = $4 AND schedulable = 1
+               AND cpu_used + $1 <= cpu_total + $5 AND mem_used + $2 <= mem_total",
         )
         .bind(hold.cpu)
         .bind(hold.mem)
@@ -256,6 +364,51 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Sets an agent's declared accelerators to `accel` (a slot no longer
+/// declared keeps a total of 0 while sessions still hold some of it).
+async fn sync_accelerators(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: &str,
+    accel: &BTreeMap<String, f64>,
+) -> StoreResult<()> {
+    let existing: Vec<(String,)> =
+        sqlx::query_as("SELECT slot FROM agent_accelerators WHERE agent_id = $1")
+            .bind(id)
+            .fetch_all(&mut **tx)
+            .await?;
+    for (slot,) in existing {
+        if !accel.contains_key(&slot) {
+            sqlx::query(
+                "UPDATE agent_accelerators SET total = 0 WHERE agent_id = $1 AND slot = $2",
+            )
+            .bind(id)
+            .bind(&slot)
+            .execute(&mut **tx)
+            .await?;
+            sqlx::query(
+                "DELETE FROM agent_accelerators WHERE agent_id = $1 AND slot = $2 AND used <= $3",
+            )
+            .bind(id)
+            .bind(&slot)
+            .bind(EPSILON)
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
+    for (slot, total) in accel {
+        sqlx::query(
+            "INSERT INTO agent_accelerators (agent_id, slot, total, used) VALUES ($1, $2, $3, 0)
+             ON CONFLICT (agent_id, slot) DO UPDATE SET total = $3",
+        )
+        .bind(id)
+        .bind(slot)
+        .bind(*total)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }
 
 /// The sum of what an agent's sessions hold.

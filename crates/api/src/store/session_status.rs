@@ -214,6 +214,24 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Replaces a session's `status_data` while its status is `status`
+    /// (no status change); false when it is not.
+    pub async fn note_status_data(
+        &self,
+        id: &str,
+        status: SessionStatus,
+        data: Option<&str>,
+    ) -> StoreResult<bool> {
+        let done =
+            sqlx::query("UPDATE sessions SET status_data = $1 WHERE id = $2 AND status = $3")
+                .bind(data)
+                .bind(id)
+                .bind(status.as_str())
+                .execute(self.pool())
+                .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Status history of sessions, oldest first.
     pub async fn history_of_many(&self, session_ids: &[String]) -> StoreResult<Vec<HistoryRow>> {
         if session_ids.is_empty() {

@@ -771,6 +771,11 @@ mod tests {
             mem_used: ByteSize(0),
             accelerators_total: BTreeMap::new(),
             accelerators_used: BTreeMap::new(),
+            schedulable: true,
+            reserve_cpu: 0.0,
+            reserve_mem: ByteSize(0),
+            lost_since: None,
+            docker_host: None,
         };
         let agents = [agent("a", "default", 4.0), agent("b", "gpu", 16.0)];
         let version = EnvironmentVersion {

@@ -59,6 +59,12 @@ pub enum CheckFailure {
         /// The agent.
         agent: String,
     },
+    /// The agent that came closest is drained by an admin: nothing new
+    /// goes there.
+    AgentDraining {
+        /// The agent.
+        agent: String,
+    },
     /// An older session of its group has waited too long for room: later
     /// ones no longer overtake it.
     BehindOlder {
@@ -177,6 +183,9 @@ impl CheckFailure {
                 format!("agent {agent} is not in resource group {group}")
             }
             Self::AgentUnreachable { agent } => format!("agent {agent} is not reachable"),
+            Self::AgentDraining { agent } => {
+                format!("agent {agent} is drained: it takes no new sessions")
+            }
             Self::BehindOlder { waited_secs } => format!(
                 "an older session of its group has waited {waited_secs} s for room and goes first"
             ),

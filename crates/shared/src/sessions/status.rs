@@ -153,6 +153,9 @@ pub mod reason {
     pub const SCHEDULED: &str = "scheduled";
     /// Its containers are being created.
     pub const PREPARING: &str = "preparing";
+    /// PREPARING: its image is being copied to its agent (progress in
+    /// `status_data.pulling`: `agent`, `source`, `bytes`, `total`).
+    pub const PULLING: &str = "pulling";
     /// PENDING: no agent has room for it (or the designated agent has none).
     pub const NO_AVAILABLE_INSTANCES: &str = "no-available-instances";
     /// PENDING: another scheduler check failed (start time, policy).

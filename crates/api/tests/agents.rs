@@ -1,0 +1,396 @@
+//! Agents on real engines: each test starts a private `dockerd` beside the
+//! shared one and registers it as a second agent. Registering (unix socket,
+//! and `tcp://` with TLS client certificates the test makes), placement by
+//! strategy and by designation, the image copied to an agent that lacks it
+//! (the `pulling` phase with its progress), drain, removal only when empty,
+//! and LOST/ALIVE when the engine stops and comes back — its sessions kept.
+
+use std::time::Duration;
+
+use berth_testkit::{field_errors, problem, Api, PrivateEngine, TestServer};
+use futures_util::StreamExt;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+const BUSYBOX: &str = "berth/busybox:latest";
+
+async fn agents(c: &Api) -> Vec<Value> {
+    c.get_json("/api/v1/agents").await["items"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+async fn agent(c: &Api, id: &str) -> Value {
+    agents(c)
+        .await
+        .into_iter()
+        .find(|a| a["id"] == id)
+        .unwrap_or_else(|| panic!("no agent {id}"))
+}
+
+/// Polls the agent list until `done` holds for agent `id` (a bound keeps a
+/// broken build from hanging; not a timed assertion).
+async fn wait_agent(c: &Api, id: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let mut last = Value::Null;
+    for _ in 0..600 {
+        last = agent(c, id).await;
+        if done(&last) {
+            return last;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("agent {id} never became {what}; last: {last:#}");
+}
+
+fn session(name: &str, agent: Option<&str>) -> Value {
+    let mut s = json!({
+        "name": name,
+        "type": "batch",
+        "image": BUSYBOX,
+        "resources": {"cpu": 0.5, "mem": "64m"},
+        "startup_command": "echo hello from $(hostname); sleep 600",
+    });
+    if let Some(a) = agent {
+        s["agent"] = json!(a);
+    }
+    s
+}
+
+fn kernel_agent(s: &Value) -> String {
+    s["kernels"][0]["agent"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The checks a PENDING session reports, as `kind`s.
+fn failed_kinds(s: &Value) -> Vec<String> {
+    s["status_data"]["scheduler"]["failed_predicates"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|c| c["kind"].as_str().unwrap_or_default().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn admins_register_drain_and_remove_a_second_engine_that_gets_the_image_copied() {
+    let engine = PrivateEngine::start(&[]).await;
+    let srv = TestServer::start_with(|c| c.agent_cpu = Some(1.0)).await;
+    let admin = srv.admin().await;
+    let (user, _) = srv.new_user("agent-user@test.berth", "user").await;
+    let register = json!({"id": "two", "docker_host": engine.host(), "resource_group": "default"});
+
+    // only admins register
+    let res = user.post("/api/v1/agents", &register).await;
+    problem(res, StatusCode::FORBIDDEN).await;
+    // each bad field is named
+    let res = admin
+        .post(
+            "/api/v1/agents",
+            &json!({"id": "a b", "docker_host": "http://x", "resource_group": "nope"}),
+        )
+        .await;
+    let body = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let fields: Vec<String> = field_errors(&body).into_iter().map(|f| f.0).collect();
+    assert_eq!(fields, ["id", "docker_host"]);
+    let res = admin
+        .post(
+            "/api/v1/agents",
+            &json!({"id": "x", "docker_host": engine.host(), "resource_group": "nope"}),
+        )
+        .await;
+    let body = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(
+        field_errors(&body),
+        [("resource_group".to_string(), "not_found".to_string())]
+    );
+    // an engine must answer to be registered
+    let res = admin
+        .post(
+            "/api/v1/agents",
+            &json!({"id": "x", "docker_host": "unix:///tmp/no-engine-here.sock", "resource_group": "default"}),
+        )
+        .await;
+    let body = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(
+        field_errors(&body),
+        [("docker_host".to_string(), "unreachable".to_string())]
+    );
+
+    let res = admin.post("/api/v1/agents", &register).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let two: Value = res.json().await.unwrap();
+    assert_eq!(two["status"], "ALIVE");
+    assert_eq!(two["schedulable"], true);
+    assert_eq!(two["docker_host"], engine.host());
+    let cores: f64 = std::thread::available_parallelism().unwrap().get() as f64;
+    assert_eq!(two["cpu_total"].as_f64(), Some(cores), "{two}");
+    let res = admin.post("/api/v1/agents", &register).await;
+    problem(res, StatusCode::CONFLICT).await;
+    // users see the agents of their groups, without the engines' addresses
+    let seen = agents(&user).await;
+    assert_eq!(seen.len(), 2);
+    assert!(
+        seen.iter().all(|a| a.get("docker_host").is_none()),
+        "{seen:?}"
+    );
+
+    // dispersed: the freer agent (two) gets it, though it lacks the image:
+    // the image is copied there first, and the copy is announced
+    let mut stream = admin.get("/api/v1/events").await.bytes_stream();
+    let s = admin.launch(session("on-two", None)).await;
+    let id = s["id"].as_str().unwrap().to_string();
+    let pulling = events_until(&mut stream, &id, |ev| ev["status"] == "RUNNING").await;
+    let copy = pulling
+        .iter()
+        .find(|ev| ev["status_info"] == "pulling")
+        .unwrap_or_else(|| panic!("no pulling phase in {pulling:#?}"));
+    assert_eq!(copy["status"], "PREPARING");
+    assert_eq!(copy["status_data"]["pulling"]["agent"], "two");
+    assert_eq!(copy["status_data"]["pulling"]["source"], "local");
+    assert!(copy["status_data"]["pulling"]["total"].as_u64().unwrap() > 0);
+    let s = admin.wait_status(&id, "RUNNING").await;
+    assert_eq!(kernel_agent(&s), "two");
+    assert!(s["status_data"].get("pulling").is_none(), "{s}");
+    assert!(engine.docker(&["images", "-q", BUSYBOX]).len() > 5);
+    // its container is on the second engine, and its log is read from there
+    let cid = s["kernels"][0]["container_id"].as_str().unwrap();
+    assert_eq!(
+        engine.docker(&["inspect", "-f", "{{.State.Running}}", cid]),
+        "true"
+    );
+    let mut text = String::new();
+    for _ in 0..100 {
+        text = admin.get_json(&format!("/api/v1/sessions/{id}/logs")).await["logs"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        if text.contains("hello from") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(text.contains("hello from"), "{text}");
+    assert_eq!(agent(&admin, "two").await["cpu_used"].as_f64(), Some(0.5));
+
+    // a designated agent is honoured
+    let local = admin.launch(session("on-local", Some("local"))).await;
+    let local_id = local["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        kernel_agent(&admin.wait_status(&local_id, "RUNNING").await),
+        "local"
+    );
+
+    // drained: nothing new goes there, what runs stays, and the reason says so
+    let res = admin
+        .patch("/api/v1/agents/two", &json!({"schedulable": false}))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = user
+        .patch("/api/v1/agents/two", &json!({"schedulable": true}))
+        .await;
+    problem(res, StatusCode::FORBIDDEN).await;
+    let waiting = admin.launch(session("wants-two", Some("two"))).await;
+    let waiting_id = waiting["id"].as_str().unwrap().to_string();
+    let w = admin
+        .wait_for(&waiting_id, "explained", |s| !failed_kinds(s).is_empty())
+        .await;
+    assert_eq!(w["status"], "PENDING");
+    assert_eq!(failed_kinds(&w), ["agent_draining"]);
+    assert_eq!(
+        admin.get_json(&format!("/api/v1/sessions/{id}")).await["status"],
+        "RUNNING"
+    );
+    // moving an agent that holds sessions to another group is refused
+    admin
+        .post("/api/v1/resource-groups", &json!({"name": "spare"}))
+        .await;
+    let res = admin
+        .patch("/api/v1/agents/two", &json!({"resource_group": "spare"}))
+        .await;
+    problem(res, StatusCode::CONFLICT).await;
+    // and so is removing it, or the local agent
+    let res = admin.delete("/api/v1/agents/two").await;
+    problem(res, StatusCode::CONFLICT).await;
+    let res = admin.delete("/api/v1/agents/local").await;
+    problem(res, StatusCode::CONFLICT).await;
+
+    // undrained, the waiting session starts there
+    let res = admin
+        .patch(
+            "/api/v1/agents/two",
+            &json!({"schedulable": true, "reserve_cpu": 0.25}),
+        )
+        .await;
+    let two: Value = res.json().await.unwrap();
+    assert_eq!(two["reserve_cpu"].as_f64(), Some(0.25));
+    assert_eq!(two["cpu_total"].as_f64(), Some(cores - 0.25));
+    assert_eq!(
+        kernel_agent(&admin.wait_status(&waiting_id, "RUNNING").await),
+        "two"
+    );
+
+    for sid in [&id, &waiting_id, &local_id] {
+        admin.delete(&format!("/api/v1/sessions/{sid}")).await;
+        admin.wait_status(sid, "TERMINATED").await;
+    }
+    assert_eq!(engine.docker(&["ps", "-aq"]), "", "its containers are gone");
+    let res = admin.delete("/api/v1/agents/two").await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let ids: Vec<Value> = agents(&admin)
+        .await
+        .into_iter()
+        .map(|a| a["id"].clone())
+        .collect();
+    assert_eq!(ids, [json!("local")]);
+    let res = admin.delete("/api/v1/agents/two").await;
+    problem(res, StatusCode::NOT_FOUND).await;
+}
+
+#[tokio::test]
+async fn an_agent_whose_engine_stops_is_lost_then_alive_with_its_sessions_kept() {
+    let engine = PrivateEngine::start(&[BUSYBOX]).await;
+    let srv = TestServer::start().await;
+    let admin = srv.admin().await;
+    let res = admin
+        .post(
+            "/api/v1/agents",
+            &json!({"id": "far", "docker_host": engine.host(), "resource_group": "default"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let s = admin.launch(session("far-away", Some("far"))).await;
+    let id = s["id"].as_str().unwrap().to_string();
+    admin.wait_status(&id, "RUNNING").await;
+
+    engine.stop().await;
+    let far = wait_agent(&admin, "far", "LOST", |a| a["status"] == "LOST").await;
+    assert!(far["lost_since"].is_string(), "{far}");
+    // its session is not lost: it says why it cannot be reached
+    let s = admin
+        .wait_for(&id, "told", |s| s["status_data"]["agent_lost"].is_object())
+        .await;
+    assert_eq!(s["status"], "RUNNING");
+    assert_eq!(s["status_data"]["agent_lost"]["agent"], "far");
+    // nothing new is placed there meanwhile
+    let later = admin.launch(session("meanwhile", Some("far"))).await;
+    let later_id = later["id"].as_str().unwrap().to_string();
+    let w = admin
+        .wait_for(&later_id, "explained", |s| !failed_kinds(s).is_empty())
+        .await;
+    assert_eq!(failed_kinds(&w), ["agent_unreachable"]);
+
+    engine.start_again().await;
+    let far = wait_agent(&admin, "far", "ALIVE", |a| a["status"] == "ALIVE").await;
+    assert!(far["lost_since"].is_null(), "{far}");
+    let s = admin
+        .wait_for(&id, "cleared", |s| {
+            s["status_data"].get("agent_lost").is_none()
+        })
+        .await;
+    assert_eq!(s["status"], "RUNNING", "reconciled, still running: {s}");
+    admin.wait_status(&later_id, "RUNNING").await;
+    // and it is still driven: ending it removes its container there
+    for sid in [&id, &later_id] {
+        admin.delete(&format!("/api/v1/sessions/{sid}")).await;
+        admin.wait_status(sid, "TERMINATED").await;
+    }
+    assert_eq!(engine.docker(&["ps", "-aq"]), "");
+}
+
+#[tokio::test]
+async fn a_tls_engine_is_registered_with_client_certificates() {
+    let engine = PrivateEngine::start_tls(&[BUSYBOX]).await;
+    let srv = TestServer::start().await;
+    let admin = srv.admin().await;
+    let host = engine.tls_host().unwrap();
+    let certs = engine.client_certs().display().to_string();
+    // without certificates the engine refuses us
+    let res = admin
+        .post(
+            "/api/v1/agents",
+            &json!({"id": "tls", "docker_host": host, "resource_group": "default"}),
+        )
+        .await;
+    let body = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(
+        field_errors(&body),
+        [("docker_host".to_string(), "unreachable".to_string())]
+    );
+    // a folder without the files is named
+    let res = admin
+        .post(
+            "/api/v1/agents",
+            &json!({"id": "tls", "docker_host": host, "tls_cert_dir": "/tmp", "resource_group": "default"}),
+        )
+        .await;
+    let body = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(
+        field_errors(&body),
+        [("tls_cert_dir".to_string(), "missing_files".to_string())]
+    );
+    let res = admin
+        .post(
+            "/api/v1/agents",
+            &json!({"id": "tls", "docker_host": host, "tls_cert_dir": certs, "resource_group": "default"}),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::CREATED,
+        "{}",
+        res.text().await.unwrap()
+    );
+    let s = admin.launch(session("over-tls", Some("tls"))).await;
+    let id = s["id"].as_str().unwrap().to_string();
+    let s = admin.wait_status(&id, "RUNNING").await;
+    assert_eq!(kernel_agent(&s), "tls");
+    let cid = s["kernels"][0]["container_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        engine.docker(&["inspect", "-f", "{{.State.Running}}", &cid]),
+        "true"
+    );
+    admin.delete(&format!("/api/v1/sessions/{id}")).await;
+    admin.wait_status(&id, "TERMINATED").await;
+    assert_eq!(engine.docker(&["ps", "-aq"]), "");
+}
+
+/// Reads the event stream until `done` holds for an event of `id`; the
+/// events seen for it, in order.
+async fn events_until<B: AsRef<[u8]>, E: std::fmt::Debug>(
+    stream: &mut (impl futures_util::Stream<Item = Result<B, E>> + Unpin),
+    id: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Vec<Value> {
+    let mut buf = String::new();
+    let mut seen = Vec::new();
+    loop {
+        // a bound so a broken build fails instead of hanging; not a timing assertion
+        let chunk = tokio::time::timeout(Duration::from_secs(120), stream.next())
+            .await
+            .expect("events keep coming")
+            .expect("stream open")
+            .unwrap();
+        buf.push_str(&String::from_utf8_lossy(chunk.as_ref()));
+        while let Some(end) = buf.find("\n\n") {
+            let frame: String = buf.drain(..end + 2).collect();
+            if let Some(data) = frame.lines().find_map(|l| l.strip_prefix("data: ")) {
+                let ev: Value = serde_json::from_str(data).unwrap();
+                if ev["session_id"] == id {
+                    let stop = done(&ev);
+                    seen.push(ev);
+                    if stop {
+                        return seen;
+                    }
+                }
+            }
+        }
+    }
+}

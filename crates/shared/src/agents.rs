@@ -1,0 +1,297 @@
+//! What admins send to register, change and drain agents (Docker engines),
+//! and the rules for it. The agent as everyone sees it is
+//! [`crate::resources::AgentInfo`].
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::bytes::ByteSize;
+use crate::sessions::limits;
+use crate::validate::{self, Errors, Invalid};
+use crate::FieldError;
+
+/// An agent id: letters, digits, `-`, `_`, `.`; at most this many.
+pub const AGENT_ID_MAX: usize = 64;
+
+/// `POST /api/v1/agents` (admin): register a Docker engine as an agent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterAgent {
+    /// Id, unique.
+    pub id: String,
+    /// `unix:///path/docker.sock` or `tcp://host:port`.
+    pub docker_host: String,
+    /// For `tcp://` with TLS: a folder on the server holding `ca.pem`,
+    /// `cert.pem` and `key.pem` (Docker's `DOCKER_CERT_PATH` layout).
+    #[serde(default)]
+    pub tls_cert_dir: Option<String>,
+    /// Its resource group.
+    pub resource_group: String,
+    /// Declared accelerators: slot (`cuda.device`, or a test kind such as
+    /// `fake.device`) → how many devices.
+    #[serde(default)]
+    pub accelerators: BTreeMap<String, f64>,
+    /// CPU cores kept back from what the engine reports.
+    #[serde(default)]
+    pub reserve_cpu: f64,
+    /// Memory kept back from what the engine reports.
+    #[serde(default)]
+    pub reserve_mem: ByteSize,
+}
+
+/// `PATCH /api/v1/agents/{id}` (admin): what is absent stays.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateAgent {
+    /// Move it to this group (only while no session holds it).
+    #[serde(default)]
+    pub resource_group: Option<String>,
+    /// `false` drains it: nothing new is placed; what runs stays.
+    #[serde(default)]
+    pub schedulable: Option<bool>,
+    /// Declared accelerators (replaces the set).
+    #[serde(default)]
+    pub accelerators: Option<BTreeMap<String, f64>>,
+    /// CPU cores kept back.
+    #[serde(default)]
+    pub reserve_cpu: Option<f64>,
+    /// Memory kept back.
+    #[serde(default)]
+    pub reserve_mem: Option<ByteSize>,
+}
+
+/// An agent id (also a resource group's name rule).
+pub fn agent_id(id: &str) -> Result<(), Invalid> {
+    validate::required(id)?;
+    validate::max_chars(id, AGENT_ID_MAX)?;
+    if id
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        Ok(())
+    } else {
+        Err(Invalid::new(
+            "invalid_name",
+            "Letters, digits, '-', '_' and '.' only.",
+        ))
+    }
+}
+
+/// An engine address berth can speak to.
+pub fn docker_host(host: &str, tls: bool) -> Result<(), Invalid> {
+    validate::required(host)?;
+    validate::max_chars(host, 1000)?;
+    let rest = if let Some(path) = host.strip_prefix("unix://") {
+        if !path.starts_with('/') {
+            return Err(Invalid::new(
+                "invalid_host",
+                "A socket path is absolute: unix:///var/run/docker.sock.",
+            ));
+        }
+        if tls {
+            return Err(Invalid::new(
+                "invalid_host",
+                "TLS certificates are for tcp:// engines only.",
+            ));
+        }
+        return Ok(());
+    } else if let Some(rest) = host.strip_prefix("tcp://") {
+        rest
+    } else {
+        return Err(Invalid::new(
+            "invalid_host",
+            "Use unix:///path/to/docker.sock or tcp://host:port.",
+        ));
+    };
+    let port_ok = rest
+        .rsplit_once(':')
+        .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok_and(|p| p > 0));
+    if port_ok && !rest.contains('/') {
+        Ok(())
+    } else {
+        Err(Invalid::new(
+            "invalid_host",
+            "A TCP engine needs a host and a port: tcp://10.0.0.5:2376.",
+        ))
+    }
+}
+
+fn accelerators(errs: &mut Errors, field: &str, acc: &BTreeMap<String, f64>) {
+    for (slot, n) in acc {
+        let slot_ok = !slot.is_empty()
+            && slot.len() <= 64
+            && slot
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+        if !slot_ok {
+            errs.check(
+                &format!("{field}.{slot}"),
+                Err(Invalid::new(
+                    "invalid_name",
+                    "A slot name is letters, digits, '.', '-' and '_', like cuda.device.",
+                )),
+            );
+        } else if !(n.is_finite() && (0.0..=limits::MAX_ACCELERATOR).contains(n)) {
+            errs.check(
+                &format!("{field}.{slot}"),
+                Err(Invalid::new(
+                    "out_of_range",
+                    format!("Between 0 and {}.", limits::MAX_ACCELERATOR),
+                )),
+            );
+        }
+    }
+}
+
+fn reserve(errs: &mut Errors, cpu: Option<f64>, mem: Option<ByteSize>) {
+    if let Some(cpu) = cpu {
+        if !(cpu.is_finite() && (0.0..=limits::MAX_CPU).contains(&cpu)) {
+            errs.check(
+                "reserve_cpu",
+                Err(Invalid::new(
+                    "out_of_range",
+                    format!("Between 0 and {} cores.", limits::MAX_CPU),
+                )),
+            );
+        }
+    }
+    if mem.is_some_and(|m| m > limits::MAX_MEM) {
+        errs.check(
+            "reserve_mem",
+            Err(Invalid::new(
+                "out_of_range",
+                format!("At most {}.", limits::MAX_MEM),
+            )),
+        );
+    }
+}
+
+impl RegisterAgent {
+    /// The rules that need no server state.
+    pub fn validate(&self) -> Result<(), Vec<FieldError>> {
+        let mut errs = Errors::new();
+        errs.check("id", agent_id(&self.id));
+        let tls = self.tls_cert_dir.as_deref().is_some_and(|d| !d.is_empty());
+        errs.check("docker_host", docker_host(&self.docker_host, tls));
+        if let Some(dir) = self.tls_cert_dir.as_deref().filter(|d| !d.is_empty()) {
+            if !dir.starts_with('/') {
+                errs.check(
+                    "tls_cert_dir",
+                    Err(Invalid::new(
+                        "invalid_path",
+                        "An absolute folder on the server, like /etc/berth/agents/gpu1.",
+                    )),
+                );
+            }
+        }
+        errs.check("resource_group", validate::required(&self.resource_group));
+        accelerators(&mut errs, "accelerators", &self.accelerators);
+        reserve(&mut errs, Some(self.reserve_cpu), Some(self.reserve_mem));
+        errs.finish()
+    }
+}
+
+impl UpdateAgent {
+    /// The rules that need no server state.
+    pub fn validate(&self) -> Result<(), Vec<FieldError>> {
+        let mut errs = Errors::new();
+        if let Some(g) = &self.resource_group {
+            errs.check("resource_group", validate::required(g));
+        }
+        if let Some(acc) = &self.accelerators {
+            accelerators(&mut errs, "accelerators", acc);
+        }
+        reserve(&mut errs, self.reserve_cpu, self.reserve_mem);
+        errs.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(r: Result<(), Vec<FieldError>>) -> Vec<String> {
+        r.err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| e.field)
+            .collect()
+    }
+
+    fn register() -> RegisterAgent {
+        RegisterAgent {
+            id: "gpu-1".into(),
+            docker_host: "tcp://10.0.0.5:2376".into(),
+            tls_cert_dir: Some("/etc/berth/gpu-1".into()),
+            resource_group: "default".into(),
+            accelerators: BTreeMap::from([("cuda.device".into(), 2.0)]),
+            reserve_cpu: 1.0,
+            reserve_mem: ByteSize(1 << 30),
+        }
+    }
+
+    #[test]
+    fn a_good_registration_passes() {
+        assert_eq!(register().validate(), Ok(()));
+        let unix = RegisterAgent {
+            docker_host: "unix:///run/docker2.sock".into(),
+            tls_cert_dir: None,
+            ..register()
+        };
+        assert_eq!(unix.validate(), Ok(()));
+    }
+
+    #[test]
+    fn each_bad_field_is_named() {
+        let bad = RegisterAgent {
+            id: "a b".into(),
+            docker_host: "http://x".into(),
+            tls_cert_dir: Some("relative".into()),
+            resource_group: " ".into(),
+            accelerators: BTreeMap::from([
+                ("cuda device".into(), 1.0),
+                ("fake.device".into(), -1.0),
+            ]),
+            reserve_cpu: f64::NAN,
+            reserve_mem: ByteSize(u64::MAX),
+        };
+        assert_eq!(
+            fields(bad.validate()),
+            [
+                "id",
+                "docker_host",
+                "tls_cert_dir",
+                "resource_group",
+                "accelerators.cuda device",
+                "accelerators.fake.device",
+                "reserve_cpu",
+                "reserve_mem"
+            ]
+        );
+    }
+
+    #[test]
+    fn engine_addresses() {
+        assert!(docker_host("unix:///var/run/docker.sock", false).is_ok());
+        assert!(docker_host("unix://relative.sock", false).is_err());
+        assert!(docker_host("unix:///var/run/docker.sock", true).is_err());
+        assert!(docker_host("tcp://127.0.0.1:2376", true).is_ok());
+        assert!(docker_host("tcp://[::1]:2376", false).is_ok());
+        assert!(docker_host("tcp://host", false).is_err());
+        assert!(docker_host("tcp://host:0", false).is_err());
+        assert!(docker_host("tcp://host:2376/x", false).is_err());
+        assert!(docker_host("ssh://host", false).is_err());
+    }
+
+    #[test]
+    fn an_empty_update_is_valid_and_bad_values_are_named() {
+        assert_eq!(UpdateAgent::default().validate(), Ok(()));
+        let bad = UpdateAgent {
+            resource_group: Some(String::new()),
+            reserve_cpu: Some(-1.0),
+            ..Default::default()
+        };
+        assert_eq!(fields(bad.validate()), ["resource_group", "reserve_cpu"]);
+    }
+}
