@@ -1,6 +1,7 @@
 //! The one HTTP client of the UI: wraps gloo-net and returns `berth-shared`
 //! types. The browser sends the HttpOnly login cookie by itself.
 
+use berth_shared::agents::{RegisterAgent, UpdateAgent};
 use berth_shared::apps::{AppList, AppOpened, OpenAppRequest};
 use berth_shared::auth::{LoginRequest, UpdateMeRequest, UserInfo};
 use berth_shared::folders::{
@@ -9,7 +10,8 @@ use berth_shared::folders::{
 use berth_shared::history::{HistoryEntry, HistoryList, UpdateHistoryRequest};
 use berth_shared::images::{CommitRequest, CustomizedImageList};
 use berth_shared::resources::{
-    AgentList, EnvironmentList, ResourceGroupList, ResourcePolicy, ResourcePresetList,
+    AgentInfo, AgentList, EnvironmentList, PutResourceGroup, ResourceGroup, ResourceGroupList,
+    ResourcePolicy, ResourcePresetList,
 };
 pub use berth_shared::sessions::LOG_TAIL_DEFAULT;
 use berth_shared::sessions::{
@@ -126,6 +128,39 @@ pub async fn resource_groups(project: Option<String>) -> Result<ResourceGroupLis
         }
         None => get("/resource-groups").await,
     }
+}
+
+/// `GET /resource-groups?all=true` (admin): every group with its projects.
+pub async fn all_resource_groups() -> Result<ResourceGroupList, ApiError> {
+    get("/resource-groups?all=true").await
+}
+
+/// `POST /resource-groups` (admin): create or replace a group.
+pub async fn put_resource_group(g: &PutResourceGroup) -> Result<ResourceGroup, ApiError> {
+    post("/resource-groups", g).await
+}
+
+/// `DELETE /resource-groups/{name}` (admin).
+pub async fn delete_resource_group(name: &str) -> Result<(), ApiError> {
+    let n: String = js_sys::encode_uri_component(name).into();
+    send_empty(Request::delete(&format!("{BASE}/resource-groups/{n}")).build()).await
+}
+
+/// `POST /agents` (admin): register an engine.
+pub async fn register_agent(req: &RegisterAgent) -> Result<AgentInfo, ApiError> {
+    post("/agents", req).await
+}
+
+/// `PATCH /agents/{id}` (admin): drain, group, reserve, accelerators.
+pub async fn update_agent(id: &str, req: &UpdateAgent) -> Result<AgentInfo, ApiError> {
+    let i: String = js_sys::encode_uri_component(id).into();
+    patch(&format!("/agents/{i}"), req).await
+}
+
+/// `DELETE /agents/{id}` (admin).
+pub async fn delete_agent(id: &str) -> Result<(), ApiError> {
+    let i: String = js_sys::encode_uri_component(id).into();
+    send_empty(Request::delete(&format!("{BASE}/agents/{i}")).build()).await
 }
 
 /// `GET /resource-presets`.

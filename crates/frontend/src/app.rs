@@ -8,8 +8,8 @@ use crate::auth::{use_auth, AuthCtx};
 use crate::components::shell::Shell;
 use crate::i18n::*;
 use crate::pages::{
-    data::DataPage, launch::LaunchPage, login::LoginPage, not_found::NotFound,
-    sessions::SessionsPage,
+    agents::AgentsPage, data::DataPage, groups::GroupsPage, launch::LaunchPage, login::LoginPage,
+    not_found::NotFound, sessions::SessionsPage,
 };
 
 /// The application.
@@ -25,6 +25,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/sessions") view=SessionsPage />
                         <Route path=path!("/launch") view=LaunchPage />
                         <Route path=path!("/data") view=DataPage />
+                        <Route path=path!("/agents") view=AgentsPage />
+                        <Route path=path!("/resource-groups") view=GroupsPage />
                         <Route path=path!("") view=|| view! { <Redirect path="/sessions" /> } />
                     </ParentRoute>
                 </Routes>

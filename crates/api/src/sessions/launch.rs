@@ -203,7 +203,7 @@ pub async fn launch(svc: Shared, session_id: String) {
 /// Makes sure the agent's engine has the session's image: when it does
 /// not, copies it from another engine that has it (the local one first),
 /// streamed through this process, with the progress announced as the
-/// `pulling` phase of PREPARING (at most every 5% or so).
+/// `pulling` phase of PREPARING (stored and announced at most every 5%).
 async fn ensure_image(
     svc: &Shared,
     s: &SessionRow,
@@ -226,18 +226,28 @@ async fn ensure_image(
         let total = found.size;
         let facts = move |bytes: u64| json!({"agent": target, "source": source, "image": found.tags.first().cloned().unwrap_or_default(), "bytes": bytes, "total": total});
         status::note_pulling(svc, s, Some(facts(0))).await;
+        // progress is written in order by one task; it ends with the copy
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<u64>();
+        let writer = {
+            let (svc, row) = (svc.clone(), s.clone());
+            tokio::spawn(async move {
+                while let Some(bytes) = rx.recv().await {
+                    status::note_pulling(&svc, &row, Some(facts(bytes))).await;
+                }
+            })
+        };
         let step = (total / 20).max(1 << 20);
         let told = std::sync::atomic::AtomicU64::new(0);
-        let (task_svc, row, facts_at) = (svc.clone(), s.clone(), facts.clone());
         let copied = engine
             .copy_image_to(rt, &s.image, move |bytes| {
                 use std::sync::atomic::Ordering::Relaxed;
                 if bytes >= told.load(Relaxed) + step {
                     told.store(bytes, Relaxed);
-                    status::announce_pulling(&task_svc, &row, facts_at(bytes));
+                    let _ = tx.send(bytes);
                 }
             })
             .await;
+        let _ = writer.await;
         status::note_pulling(svc, s, None).await;
         return copied;
     }

@@ -229,18 +229,6 @@ pub async fn note_pulling(svc: &Services, row: &SessionRow, progress: Option<Val
     }
 }
 
-/// Tells the owner how far a copy of its session's image has come (the
-/// event only: the stored `status_data` keeps the start of the copy).
-pub fn announce_pulling(svc: &Services, row: &SessionRow, progress: Value) {
-    svc.events().publish(event(
-        row,
-        SessionStatus::Preparing,
-        Some(reason::PULLING),
-        Some(serde_json::json!({ PULLING: progress })),
-        now_ms(),
-    ));
-}
-
 /// `status_data` of an error: where it happened (`agent` for the engine,
 /// `other` for the rest) and what.
 pub fn error_data(src: &str, repr: impl Into<String>) -> Value {

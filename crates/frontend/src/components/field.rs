@@ -67,6 +67,12 @@ pub fn field_message(i18n: I18nContext<Locale>, code: &str) -> String {
         "service_port" => t_string!(i18n, field_service_port).to_string(),
         "too_many" => t_string!(i18n, field_too_many).to_string(),
         "unsupported_field" => t_string!(i18n, field_unsupported_field).to_string(),
+        "invalid_name" => t_string!(i18n, field_invalid_name).to_string(),
+        "invalid_host" => t_string!(i18n, field_invalid_host).to_string(),
+        "missing_files" => t_string!(i18n, field_missing_files).to_string(),
+        "unreachable" => t_string!(i18n, field_unreachable).to_string(),
+        "not_found" => t_string!(i18n, field_not_found).to_string(),
+        "unknown_project" => t_string!(i18n, field_unknown_project).to_string(),
         _ => t_string!(i18n, field_invalid).to_string(),
     }
 }

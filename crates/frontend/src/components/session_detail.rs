@@ -1,6 +1,7 @@
 //! The session detail panel: every fact about one session, its live
 //! resource use, its kernels, and the actions on it.
 
+use berth_shared::bytes::ByteSize;
 use berth_shared::sessions::{
     session_name, status_details, IdleChecks, SessionInfo, SessionStatus, SessionType, StatusDetail,
 };
@@ -160,6 +161,27 @@ fn DetailBody(s: SessionInfo, now: RwSignal<chrono::DateTime<chrono::Utc>>) -> i
             StatusDetail::BatchTimeout(secs) => {
                 t_string!(i18n, info_batch_timeout, secs = secs).to_string()
             }
+            StatusDetail::AgentLost { agent, since } => {
+                let since = chrono::DateTime::parse_from_rfc3339(&since)
+                    .map(|t| local_datetime(i18n, t.with_timezone(&chrono::Utc)))
+                    .unwrap_or(since);
+                t_string!(i18n, info_agent_lost, agent = agent, since = since).to_string()
+            }
+            StatusDetail::Pulling {
+                agent,
+                source,
+                bytes,
+                total,
+            } => t_string!(
+                i18n,
+                info_pulling,
+                agent = agent,
+                source = source,
+                done = unbroken(ByteSize(bytes).human()),
+                total = unbroken(ByteSize(total).human()),
+                percent = (bytes.saturating_mul(100) / total.max(1)).min(100)
+            )
+            .to_string(),
             StatusDetail::Other(t) => t,
         })
         .collect::<Vec<_>>();

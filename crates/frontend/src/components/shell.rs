@@ -26,6 +26,10 @@ pub fn Shell(children: Children) -> impl IntoView {
         Signal::derive(move || auth.user.with(|u| u.as_ref().map(|u| u.id.clone()))),
         notices,
     );
+    let is_admin = move || {
+        auth.user
+            .with(|u| u.as_ref().is_some_and(|u| u.role.is_admin()))
+    };
     view! {
         <a class="skip-link" href="#main">{t!(i18n, skip_to_content)}</a>
         <header class="app-header">
@@ -33,6 +37,10 @@ pub fn Shell(children: Children) -> impl IntoView {
             <nav class="app-nav" aria-label=move || t_string!(i18n, nav_main).to_string()>
                 <A href="/sessions">{t!(i18n, nav_sessions)}</A>
                 <A href="/data" attr:id="nav-data">{t!(i18n, nav_data)}</A>
+                <Show when=is_admin>
+                    <A href="/agents" attr:id="nav-agents">{t!(i18n, nav_agents)}</A>
+                    <A href="/resource-groups" attr:id="nav-groups">{t!(i18n, nav_groups)}</A>
+                </Show>
             </nav>
             <div class="header-actions">
                 <NotificationBell />

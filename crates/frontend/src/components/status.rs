@@ -47,6 +47,7 @@ pub fn reason_text(i18n: leptos_i18n::I18nContext<Locale>, code: &str) -> String
         reason::FAILED_TO_START => t_string!(i18n, reason_failed_to_start).to_string(),
         reason::SCHEDULED => t_string!(i18n, reason_scheduled).to_string(),
         reason::PREPARING => t_string!(i18n, reason_preparing).to_string(),
+        reason::PULLING => t_string!(i18n, reason_pulling).to_string(),
         reason::NO_AVAILABLE_INSTANCES => t_string!(i18n, reason_no_room).to_string(),
         reason::PREDICATE_CHECKS_FAILED => t_string!(i18n, reason_checks_failed).to_string(),
         other => other.to_string(),

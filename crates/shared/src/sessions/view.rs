@@ -228,6 +228,25 @@ pub enum StatusDetail {
     },
     /// The batch run time limit (seconds) that ended it.
     BatchTimeout(u64),
+    /// Its agent's engine has not answered since `since` (the session is
+    /// kept, and checked when it answers).
+    AgentLost {
+        /// The agent.
+        agent: String,
+        /// Since when (RFC 3339), as the server wrote it.
+        since: String,
+    },
+    /// Its image is being copied to its agent from another.
+    Pulling {
+        /// Where it goes.
+        agent: String,
+        /// Where it comes from.
+        source: String,
+        /// Bytes sent so far.
+        bytes: u64,
+        /// The image's size.
+        total: u64,
+    },
     /// Anything else, as compact JSON.
     Other(String),
 }
@@ -281,6 +300,16 @@ pub fn status_details(data: &serde_json::Value) -> Vec<StatusDetail> {
                     repr: text(Some(other)),
                 }),
             },
+            "agent_lost" => out.push(StatusDetail::AgentLost {
+                agent: text(v.get("agent")),
+                since: text(v.get("since")),
+            }),
+            "pulling" => out.push(StatusDetail::Pulling {
+                agent: text(v.get("agent")),
+                source: text(v.get("source")),
+                bytes: v.get("bytes").and_then(Value::as_u64).unwrap_or(0),
+                total: v.get("total").and_then(Value::as_u64).unwrap_or(0),
+            }),
             _ => out.push(StatusDetail::Other(format!("{key}: {v}"))),
         }
     }

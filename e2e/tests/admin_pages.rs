@@ -1,0 +1,136 @@
+//! The admin pages in real Chromium, with a second real engine: register
+//! it as an agent (a wrong address is refused under its field), see both
+//! agents with what they have free in the launcher's selector and the
+//! prediction follow the choice, drain it, remove it; create, edit and
+//! delete a resource group.
+
+use berth_e2e::{Browser, Server, ADMIN_EMAIL, ADMIN_PASSWORD};
+use berth_testkit::PrivateEngine;
+
+async fn click(b: &Browser, css: &str) {
+    b.el(css)
+        .await
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_register_drain_and_remove_an_agent_and_the_launcher_sees_both() {
+    let engine = PrivateEngine::start(&["berth/busybox:latest"]).await;
+    let srv = Server::start_with_ui(|c| c.agent_cpu = Some(1.0)).await;
+    let b = Browser::start().await;
+    b.login(&srv, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    click(&b, "#nav-agents").await;
+    b.wait_for_path("/agents").await;
+    b.wait_contains("#agent-local", "ALIVE").await;
+
+    click(&b, "#register-agent-button").await;
+    b.fill("#agent-id", "two").await;
+    b.fill("#agent-host", "unix:///tmp/no-engine-here.sock")
+        .await;
+    click(&b, "#register-agent-submit").await;
+    b.wait_contains("#agent-host-error", "No Docker engine answers")
+        .await;
+    b.shot("50-admin-register-agent-error").await;
+    b.fill("#agent-host", &engine.host()).await;
+    b.fill("#agent-reserve-mem", "256m").await;
+    click(&b, "#register-agent-submit").await;
+    b.wait_gone("#register-agent-dialog").await;
+    let row = b.wait_contains("#agent-two", "ALIVE").await;
+    assert!(
+        row.text().await.unwrap().contains("256 MiB"),
+        "the reserve shows"
+    );
+    b.shot("51-admin-agents").await;
+
+    // the launcher lists both agents of the group with what each has free
+    let cores = std::thread::available_parallelism().unwrap().get();
+    b.driver.goto(srv.url("/launch")).await.unwrap();
+    click(&b, "#step-environment").await;
+    b.wait_contains("#agent", "local — free: 1 CPU").await;
+    b.wait_contains("#agent", &format!("two — free: {cores} CPU"))
+        .await;
+    b.shot("52-launcher-two-agents").await;
+    // automatic: spread out, so the freer agent
+    click(&b, "#step-review").await;
+    b.wait_contains("#prediction-text", "Starts now on agent two.")
+        .await;
+    // a chosen agent is honoured
+    click(&b, "#step-environment").await;
+    click(&b, "#agent option[value='local']").await;
+    click(&b, "#step-review").await;
+    b.wait_contains("#prediction-text", "Starts now on agent local.")
+        .await;
+
+    // drained from the agents page: automatic now goes to local
+    b.driver.goto(srv.url("/agents")).await.unwrap();
+    click(&b, "#drain-two").await;
+    b.wait_contains("#agent-two", "Drained").await;
+    b.shot("53-admin-agent-drained").await;
+    b.driver.goto(srv.url("/launch")).await.unwrap();
+    click(&b, "#step-review").await;
+    b.wait_contains("#prediction-text", "Starts now on agent local.")
+        .await;
+
+    // removed
+    b.driver.goto(srv.url("/agents")).await.unwrap();
+    click(&b, "#remove-two").await;
+    b.wait_contains("#remove-agent-body", "Agent two").await;
+    b.shot("54-admin-remove-agent").await;
+    click(&b, "#remove-agent-confirm").await;
+    b.wait_gone("#agent-two").await;
+    // the local agent is the server's own engine: refused, with the reason
+    click(&b, "#remove-local").await;
+    click(&b, "#remove-agent-confirm").await;
+    b.wait_contains("#remove-agent-error", "drain it instead")
+        .await;
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_create_edit_and_delete_a_resource_group() {
+    let srv = Server::start_ui().await;
+    let b = Browser::start().await;
+    b.login(&srv, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    click(&b, "#nav-groups").await;
+    b.wait_for_path("/resource-groups").await;
+    b.wait_contains("#group-default", "local").await;
+
+    click(&b, "#new-group-button").await;
+    b.fill("#group-name", "gpu").await;
+    b.fill("#group-description", "GPU nodes").await;
+    click(&b, "#group-strategy option[value='concentrated']").await;
+    b.fill("#group-projects", "no-such-project").await;
+    click(&b, "#group-save").await;
+    // an unknown project is named under its field
+    b.wait_contains(
+        "#group-projects-error",
+        "There is no project with this name.",
+    )
+    .await;
+    b.fill("#group-projects", "default").await;
+    click(&b, "#group-save").await;
+    b.wait_gone("#group-dialog").await;
+    let row = b.wait_contains("#group-gpu", "Concentrated").await;
+    assert!(row.text().await.unwrap().contains("GPU nodes"));
+    b.shot("55-admin-groups").await;
+
+    click(&b, "#edit-group-gpu").await;
+    b.wait_prop("#group-name", "value", "gpu").await;
+    b.fill("#group-description", "Fast GPUs").await;
+    b.shot("56-admin-edit-group").await;
+    click(&b, "#group-save").await;
+    b.wait_contains("#group-gpu", "Fast GPUs").await;
+
+    // the default group has an agent: refused, with the reason
+    click(&b, "#delete-group-default").await;
+    click(&b, "#delete-group-confirm").await;
+    b.wait_contains("#delete-group-error", "still has 1 agents")
+        .await;
+    click(&b, "#delete-group-cancel").await;
+    click(&b, "#delete-group-gpu").await;
+    click(&b, "#delete-group-confirm").await;
+    b.wait_gone("#group-gpu").await;
+    b.close().await;
+}
