@@ -181,6 +181,8 @@ async fn raw_starts(rt: &Runtime, instance: &str, network: Option<String>) -> Ve
             pids_limit: 2048,
             binds: vec![],
             network: network.clone(),
+            address: None,
+            hosts: vec![],
         };
         let t0 = Instant::now();
         let id = rt.run_container(&spec).await.expect("raw create+start");
@@ -215,6 +217,9 @@ fn scheduler_core() {
                 cpu: 0.5 + (i % 4) as f64,
                 mem: (1u64 + (i % 8) as u64) << 30,
                 accelerators: BTreeMap::new(),
+                // a few clusters among them, some spread over agents
+                kernels: if i % 50 == 0 { 4 } else { 1 },
+                multi_node: i % 100 == 0,
                 agent: None,
                 starts_at: None,
                 // the oldest tenth has waited past the aging limit

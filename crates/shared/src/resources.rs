@@ -370,6 +370,27 @@ impl ResourceBounds {
         }
     }
 
+    /// These bounds for each kernel of a cluster of `kernels`: the
+    /// policy's totals are shared by all kernels; an agent's capacity too
+    /// when all are on one agent (single-node), while a multi-node kernel
+    /// needs one agent's room for itself only.
+    pub fn per_kernel(self, kernels: u32, single_node: bool) -> Self {
+        let n = kernels.max(1);
+        let nf = f64::from(n);
+        let div = |b: ByteSize| ByteSize(b.0 / u64::from(n));
+        Self {
+            capacity_cpu: self
+                .capacity_cpu
+                .map(|c| if single_node { c / nf } else { c }),
+            capacity_mem: self
+                .capacity_mem
+                .map(|m| if single_node { div(m) } else { m }),
+            policy_cpu: self.policy_cpu.map(|c| c / nf),
+            policy_mem: self.policy_mem.map(div),
+            ..self
+        }
+    }
+
     /// The most CPU one session may ask for, if anything bounds it.
     pub fn max_cpu(&self) -> Option<f64> {
         match (self.capacity_cpu, self.policy_cpu) {
@@ -536,6 +557,25 @@ mod tests {
 
     fn gib(n: u64) -> ByteSize {
         ByteSize(n << 30)
+    }
+
+    #[test]
+    fn a_cluster_shares_the_policy_and_one_agent_when_single_node() {
+        let b = ResourceBounds {
+            capacity_cpu: Some(8.0),
+            capacity_mem: Some(gib(16)),
+            policy_cpu: Some(4.0),
+            policy_mem: Some(gib(8)),
+            ..Default::default()
+        };
+        let single = b.per_kernel(4, true);
+        assert_eq!(single.capacity_cpu, Some(2.0));
+        assert_eq!(single.capacity_mem, Some(gib(4)));
+        assert_eq!(single.max_cpu(), Some(1.0));
+        let multi = b.per_kernel(4, false);
+        assert_eq!(multi.capacity_cpu, Some(8.0));
+        assert_eq!(multi.policy_mem, Some(gib(2)));
+        assert_eq!(b.per_kernel(1, true), b);
     }
 
     fn codes(b: &ResourceBounds, cpu: f64, mem: ByteSize) -> Vec<(String, String)> {

@@ -326,18 +326,32 @@ pub async fn in_group(store: &Store, group: &str) -> StoreResult<Vec<AgentRow>> 
 /// accelerators are unreadable counts with its CPU and memory only.
 pub async fn recount_usage(store: &Store) -> StoreResult<()> {
     let mut usage: HashMap<String, Held> = HashMap::new();
-    for s in store.allocated_sessions().await? {
+    let sessions = store.allocated_sessions().await?;
+    let ids: Vec<String> = sessions.iter().map(|s| s.id.clone()).collect();
+    let mut kernels: HashMap<String, Vec<Option<String>>> = HashMap::new();
+    for k in store.kernels_of_many(&ids).await? {
+        kernels.entry(k.session_id).or_default().push(k.agent);
+    }
+    for s in sessions {
         let Some(agent) = &s.agent else { continue };
-        let held = usage.entry(agent.clone()).or_default();
-        held.cpu += s.cpu;
-        held.mem += s.mem;
-        match s.accelerators() {
-            Ok(acc) => {
-                for (slot, v) in acc {
-                    *held.accelerators.entry(slot).or_default() += v;
-                }
+        let acc = s.accelerators().unwrap_or_else(|e| {
+            tracing::error!(error = %e, "its accelerators are not counted");
+            Default::default()
+        });
+        // each kernel on its agent (the session's when not recorded)
+        let on: Vec<&str> = match kernels.get(&s.id) {
+            Some(ks) if !ks.is_empty() => {
+                ks.iter().map(|k| k.as_deref().unwrap_or(agent)).collect()
             }
-            Err(e) => tracing::error!(error = %e, "its accelerators are not counted"),
+            _ => vec![agent.as_str()],
+        };
+        for (a, h) in Held::per_agent(on, s.cpu, s.mem, &acc) {
+            let held = usage.entry(a).or_default();
+            held.cpu += h.cpu;
+            held.mem += h.mem;
+            for (slot, v) in h.accelerators {
+                *held.accelerators.entry(slot).or_default() += v;
+            }
         }
     }
     store.set_agent_usage(&usage).await

@@ -3,7 +3,10 @@
 
 use std::collections::HashMap;
 
-use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountType};
+use bollard::models::{
+    ContainerCreateBody, EndpointIpamConfig, EndpointSettings, HostConfig, Mount, MountType,
+    NetworkingConfig,
+};
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, KillContainerOptionsBuilder, ListContainersOptionsBuilder,
     ListImagesOptionsBuilder, RemoveContainerOptionsBuilder, StopContainerOptionsBuilder,
@@ -76,6 +79,11 @@ pub struct ContainerSpec {
     pub binds: Vec<Bind>,
     /// The network (id or name) it joins; `None`: the engine's default.
     pub network: Option<String>,
+    /// Its fixed address on that network (a cluster's kernels know each
+    /// other's before they start); `None`: the engine picks one.
+    pub address: Option<std::net::Ipv4Addr>,
+    /// `/etc/hosts` entries (`name:address`): its cluster's other kernels.
+    pub hosts: Vec<String>,
 }
 
 /// A host directory mounted into a container.
@@ -165,6 +173,7 @@ impl Runtime {
                 shm_size: Some(spec.shmem),
                 init: Some(true),
                 network_mode: spec.network.clone(),
+                extra_hosts: (!spec.hosts.is_empty()).then(|| spec.hosts.clone()),
                 // scratch: an anonymous volume, removed with the container;
                 // storage folders are bind-mounted inside it
                 mounts: Some(
@@ -184,6 +193,21 @@ impl Runtime {
                 ),
                 ..Default::default()
             }),
+            networking_config: match (&spec.network, spec.address) {
+                (Some(network), Some(ip)) => Some(NetworkingConfig {
+                    endpoints_config: Some(HashMap::from([(
+                        network.clone(),
+                        EndpointSettings {
+                            ipam_config: Some(EndpointIpamConfig {
+                                ipv4_address: Some(ip.to_string()),
+                                ..Default::default()
+                            }),
+                            ..Default::default()
+                        },
+                    )])),
+                }),
+                _ => None,
+            },
             ..Default::default()
         };
         let opts = CreateContainerOptionsBuilder::default()

@@ -115,6 +115,19 @@ impl Runtime {
         ))
     }
 
+    /// The IPv4 subnet of a network, if it has one.
+    pub async fn network_subnet(&self, id: &str) -> Result<Option<Ipv4Net>, RuntimeError> {
+        let docker = self.client().await?;
+        let n = docker
+            .inspect_network(id, None::<bollard::query_parameters::InspectNetworkOptions>)
+            .await?;
+        Ok(n.ipam
+            .and_then(|i| i.config)
+            .unwrap_or_default()
+            .into_iter()
+            .find_map(|c| c.subnet.and_then(|s| s.parse().ok())))
+    }
+
     /// Removes a network by id (gone already is fine). The engine refuses
     /// while a running container is attached.
     pub async fn remove_network(&self, id: &str) -> Result<(), RuntimeError> {

@@ -40,12 +40,17 @@ pub struct Pending {
     pub resource_group: String,
     /// Access key whose policy applies.
     pub access_key: String,
-    /// CPU cores.
+    /// CPU cores, per kernel.
     pub cpu: f64,
-    /// Memory bytes.
+    /// Memory bytes, per kernel.
     pub mem: u64,
-    /// Accelerators by slot.
+    /// Accelerators by slot, per kernel.
     pub accelerators: BTreeMap<String, f64>,
+    /// How many kernels (containers): 1, or a cluster's size.
+    pub kernels: u32,
+    /// A cluster whose kernels may go to different agents (each kernel
+    /// must fit where it goes); otherwise all go to one agent.
+    pub multi_node: bool,
     /// Designated agent.
     pub agent: Option<String>,
     /// Not before (epoch ms).
@@ -115,12 +120,15 @@ pub type Failed = FailedCheck;
 /// One session's outcome.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decision {
-    /// Run it on this agent.
+    /// Run it: its main kernel on `agent`, every kernel where `kernels`
+    /// says (main first; all `agent` unless multi-node).
     Place {
         /// Session.
         session: String,
-        /// Agent.
+        /// Agent of the main kernel.
         agent: String,
+        /// Agent of each kernel, main first.
+        kernels: Vec<String>,
     },
     /// Keep it PENDING, with the reasons.
     Wait {
@@ -134,17 +142,98 @@ pub enum Decision {
     },
 }
 
-/// Whether `p` fits on `a`. Cheap: a message is only written (by
-/// `shortfall`) for the one agent that ends up explaining a wait.
-fn fits(p: &Pending, a: &Agent) -> bool {
+/// Whether `n` kernels of `p` fit on `a`. Cheap: a message is only
+/// written (by `shortfall`) for the one agent that ends up explaining a
+/// wait.
+fn fits(p: &Pending, n: u32, a: &Agent) -> bool {
     const EPS: f64 = 1e-6;
+    let n64 = u64::from(n);
+    let nf = f64::from(n);
     a.alive
         && a.schedulable
-        && p.cpu <= a.cpu_free + EPS
-        && p.mem <= a.mem_free
+        && p.cpu * nf <= a.cpu_free + EPS
+        && p.mem.saturating_mul(n64) <= a.mem_free
         && p.accelerators
             .iter()
-            .all(|(slot, want)| *want <= a.accel_free.get(slot).copied().unwrap_or(0.0) + EPS)
+            .all(|(slot, want)| want * nf <= a.accel_free.get(slot).copied().unwrap_or(0.0) + EPS)
+}
+
+/// Takes (`sign` 1) or gives back (`sign` -1) `n` kernels of `p` on `a`.
+fn hold(p: &Pending, n: u32, a: &mut Agent, sign: f64) {
+    let nf = f64::from(n) * sign;
+    a.cpu_free -= p.cpu * nf;
+    let mem = p.mem.saturating_mul(u64::from(n));
+    a.mem_free = if sign > 0.0 {
+        a.mem_free.saturating_sub(mem)
+    } else {
+        a.mem_free.saturating_add(mem)
+    };
+    for (slot, v) in &p.accelerators {
+        *a.accel_free.entry(slot.clone()).or_default() -= v * nf;
+    }
+}
+
+/// Places `p` among `candidates` (taking what it holds from `agents`): the
+/// agent of each kernel, main first; or, when it does not fit, the agent
+/// that came closest (to explain the wait), with nothing taken.
+///
+/// Single-node: all kernels on the best agent that has room for all.
+/// Multi-node: kernel by kernel, each on the best agent that has room for
+/// one, preferring agents that hold fewer of its kernels so far (so they
+/// spread over agents); all or nothing.
+fn place(
+    p: &Pending,
+    candidates: &[usize],
+    agents: &mut [Agent],
+    strategy: Strategy,
+) -> Result<Vec<usize>, Option<usize>> {
+    let (steps, per_step) = if p.multi_node {
+        (p.kernels.max(1), 1)
+    } else {
+        (1, p.kernels.max(1))
+    };
+    let mut picked: Vec<usize> = Vec::with_capacity(steps as usize);
+    for _ in 0..steps {
+        let mut chosen: Option<usize> = None;
+        let mut closest: Option<usize> = None;
+        let used = |i: usize, picked: &[usize]| picked.iter().filter(|&&j| j == i).count();
+        for &i in candidates {
+            let a = &agents[i];
+            if fits(p, per_step, a) {
+                let better = chosen.is_none_or(|c| {
+                    let (mine, theirs) = (used(i, &picked), used(c, &picked));
+                    mine < theirs
+                        || (mine == theirs
+                            && match strategy {
+                                Strategy::Dispersed => a.cpu_free > agents[c].cpu_free,
+                                Strategy::Concentrated => a.cpu_free < agents[c].cpu_free,
+                            })
+                });
+                if better {
+                    chosen = Some(i);
+                }
+            } else if closest.is_none_or(|c| open(a) > open(&agents[c])) {
+                closest = Some(i);
+            }
+        }
+        match chosen {
+            Some(i) => {
+                hold(p, per_step, &mut agents[i], 1.0);
+                picked.push(i);
+            }
+            None => {
+                for &i in &picked {
+                    hold(p, per_step, &mut agents[i], -1.0);
+                }
+                return Err(closest);
+            }
+        }
+    }
+    Ok(if p.multi_node {
+        picked
+    } else {
+        vec![picked[0]; p.kernels.max(1) as usize]
+    })
 }
 
 /// How open an agent is to new sessions, for choosing which one explains
@@ -153,10 +242,11 @@ fn open(a: &Agent) -> (bool, bool, f64) {
     (a.alive, a.schedulable, a.cpu_free)
 }
 
-/// What is missing on `a` for `p`. Only written for the one agent that
-/// ends up explaining a wait.
-fn shortfall(p: &Pending, a: &Agent) -> CheckFailure {
+/// What is missing on `a` for `n` kernels of `p`. Only written for the
+/// one agent that ends up explaining a wait.
+fn shortfall(p: &Pending, n: u32, a: &Agent) -> CheckFailure {
     const EPS: f64 = 1e-6;
+    let nf = f64::from(n);
     let short = |resource: &str, needs: f64, free: f64| CheckFailure::Short {
         agent: a.id.clone(),
         resource: resource.to_string(),
@@ -173,20 +263,21 @@ fn shortfall(p: &Pending, a: &Agent) -> CheckFailure {
             agent: a.id.clone(),
         };
     }
-    if p.cpu > a.cpu_free + EPS {
-        return short("cpu", p.cpu, a.cpu_free);
+    if p.cpu * nf > a.cpu_free + EPS {
+        return short("cpu", p.cpu * nf, a.cpu_free);
     }
-    if p.mem > a.mem_free {
-        return short("mem", p.mem as f64, a.mem_free as f64);
+    let mem = p.mem.saturating_mul(u64::from(n));
+    if mem > a.mem_free {
+        return short("mem", mem as f64, a.mem_free as f64);
     }
     for (slot, want) in &p.accelerators {
         let free = a.accel_free.get(slot).copied().unwrap_or(0.0);
-        if *want > free + EPS {
-            return short(slot, *want, free);
+        if want * nf > free + EPS {
+            return short(slot, want * nf, free);
         }
     }
     // `fits` said no within EPS: report the CPU it came closest on
-    short("cpu", p.cpu, a.cpu_free)
+    short("cpu", p.cpu * nf, a.cpu_free)
 }
 
 /// Decides a round: which pending sessions go where, and why the others wait.
@@ -225,6 +316,9 @@ pub fn schedule(snapshot: &Snapshot, strategy: Strategy) -> Vec<Decision> {
                 failed.push(Failed::new("reserved_time", CheckFailure::StartTime { at }));
             }
         }
+        // a cluster counts against its owner's policy with all its kernels
+        let all = f64::from(p.kernels.max(1));
+        let all_mem = p.mem.saturating_mul(u64::from(p.kernels.max(1)));
         let kp = keypairs.get(&p.access_key).unwrap_or(&no_limits);
         if kp.max_sessions > 0 && kp.sessions >= kp.max_sessions {
             failed.push(Failed::new(
@@ -234,58 +328,50 @@ pub fn schedule(snapshot: &Snapshot, strategy: Strategy) -> Vec<Decision> {
                 },
             ));
         }
-        if kp.max_cpu > 0.0 && kp.cpu + p.cpu > kp.max_cpu + 1e-6 {
+        if kp.max_cpu > 0.0 && kp.cpu + p.cpu * all > kp.max_cpu + 1e-6 {
             failed.push(Failed::new(
                 "keypair_resource_limit",
                 CheckFailure::PolicyCpu {
                     max: kp.max_cpu,
                     held: kp.cpu,
-                    asked: p.cpu,
+                    asked: p.cpu * all,
                 },
             ));
         }
-        if kp.max_mem > 0 && kp.mem + p.mem > kp.max_mem {
+        if kp.max_mem > 0 && kp.mem + all_mem > kp.max_mem {
             failed.push(Failed::new(
                 "keypair_resource_limit",
                 CheckFailure::PolicyMemory {
                     max: kp.max_mem,
                     held: kp.mem,
-                    asked: p.mem,
+                    asked: all_mem,
                 },
             ));
         }
-        let candidates = by_group
+        let group_agents: &[usize] = by_group
             .get(p.resource_group.as_str())
             .map(Vec::as_slice)
-            .unwrap_or_default()
-            .iter()
-            .copied()
-            .filter(|&i| p.agent.as_ref().is_none_or(|d| *d == agents[i].id));
-        // best fitting agent by strategy; closest non-fitting one to explain a wait
-        let mut chosen: Option<usize> = None;
-        let mut closest: Option<usize> = None;
-        let mut any = false;
-        for i in candidates {
-            any = true;
-            let a = &agents[i];
-            if fits(p, a) {
-                let strategy = snapshot
-                    .strategies
-                    .get(&p.resource_group)
+            .unwrap_or_default();
+        let designated: Vec<usize>;
+        let candidates: &[usize] = match &p.agent {
+            Some(d) => {
+                designated = group_agents
+                    .iter()
                     .copied()
-                    .unwrap_or(strategy);
-                let better = chosen.is_none_or(|c| match strategy {
-                    Strategy::Dispersed => a.cpu_free > agents[c].cpu_free,
-                    Strategy::Concentrated => a.cpu_free < agents[c].cpu_free,
-                });
-                if better {
-                    chosen = Some(i);
-                }
-            } else if closest.is_none_or(|c| open(a) > open(&agents[c])) {
-                closest = Some(i);
+                    .filter(|&i| agents[i].id == *d)
+                    .collect();
+                &designated
             }
-        }
-        if !any {
+            None => group_agents,
+        };
+        let strategy = snapshot
+            .strategies
+            .get(&p.resource_group)
+            .copied()
+            .unwrap_or(strategy);
+        let per_step = if p.multi_node { 1 } else { p.kernels.max(1) };
+        let mut placed = None;
+        if candidates.is_empty() {
             let group = p.resource_group.clone();
             failed.push(match &p.agent {
                 Some(d) => Failed::new(
@@ -297,29 +383,41 @@ pub fn schedule(snapshot: &Snapshot, strategy: Strategy) -> Vec<Decision> {
                 ),
                 None => Failed::new("capacity", CheckFailure::NoAgents { group }),
             });
-        } else if let (None, Some(c)) = (chosen, closest) {
-            let name = if p.agent.is_some() {
-                "designated_agent"
-            } else {
-                "capacity"
-            };
-            failed.push(Failed::new(name, shortfall(p, &agents[c])));
-        }
-        match (failed.is_empty(), chosen) {
-            (true, Some(i)) => {
-                let a = &mut agents[i];
-                a.cpu_free -= p.cpu;
-                a.mem_free -= p.mem;
-                for (slot, v) in &p.accelerators {
-                    *a.accel_free.entry(slot.clone()).or_default() -= v;
+        } else {
+            match place(p, candidates, &mut agents, strategy) {
+                Ok(kernels) if failed.is_empty() => placed = Some(kernels),
+                // it would fit, but another check holds it: give it back
+                Ok(kernels) => {
+                    if p.multi_node {
+                        for i in kernels {
+                            hold(p, 1, &mut agents[i], -1.0);
+                        }
+                    } else {
+                        hold(p, per_step, &mut agents[kernels[0]], -1.0);
+                    }
                 }
+                Err(closest) => {
+                    let name = if p.agent.is_some() {
+                        "designated_agent"
+                    } else {
+                        "capacity"
+                    };
+                    if let Some(c) = closest {
+                        failed.push(Failed::new(name, shortfall(p, per_step, &agents[c])));
+                    }
+                }
+            }
+        }
+        match placed {
+            Some(kernels) => {
                 let k = keypairs.entry(p.access_key.clone()).or_default();
                 k.sessions += 1;
-                k.cpu += p.cpu;
-                k.mem += p.mem;
+                k.cpu += p.cpu * all;
+                k.mem += p.mem.saturating_mul(u64::from(p.kernels.max(1)));
                 out.push(Decision::Place {
                     session: p.id.clone(),
-                    agent: a.id.clone(),
+                    agent: agents[kernels[0]].id.clone(),
+                    kernels: kernels.iter().map(|&i| agents[i].id.clone()).collect(),
                 });
             }
             _ => {
@@ -376,10 +474,70 @@ mod tests {
             cpu,
             mem: mem_gib * GIB,
             accelerators: BTreeMap::new(),
+            kernels: 1,
+            multi_node: false,
             agent: None,
             starts_at: None,
             created_at: 0,
         }
+    }
+
+    fn cluster(id: &str, cpu: f64, kernels: u32, multi_node: bool) -> Pending {
+        Pending {
+            kernels,
+            multi_node,
+            ..pending(id, cpu, 1)
+        }
+    }
+
+    fn kernels_of(d: &Decision) -> Vec<String> {
+        match d {
+            Decision::Place { kernels, .. } => kernels.clone(),
+            other => panic!("not placed: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_single_node_cluster_needs_room_for_all_its_kernels_on_one_agent() {
+        let agents = vec![agent("a", 2.0, 8), agent("b", 2.0, 8)];
+        // 3 × 1 CPU fits on neither agent alone
+        let d = schedule(
+            &snap(vec![cluster("c", 1.0, 3, false)], agents.clone()),
+            Strategy::Dispersed,
+        );
+        assert_eq!(
+            failed_of(&d[0]),
+            [("capacity", "needs 3 CPU, agent a has 2 free".to_string())]
+        );
+        let d = schedule(
+            &snap(vec![cluster("c", 1.0, 2, false)], agents),
+            Strategy::Dispersed,
+        );
+        assert_eq!(kernels_of(&d[0]), ["a", "a"]);
+    }
+
+    #[test]
+    fn a_multi_node_cluster_spreads_and_is_placed_all_or_nothing() {
+        let agents = vec![agent("a", 2.0, 8), agent("b", 2.0, 8), agent("c", 1.0, 8)];
+        // spread over agents, even when packing is the strategy
+        let d = schedule(
+            &snap(vec![cluster("m", 1.0, 3, true)], agents.clone()),
+            Strategy::Concentrated,
+        );
+        let mut on = kernels_of(&d[0]);
+        on.sort();
+        assert_eq!(on, ["a", "b", "c"]);
+        // 6 kernels of 1 CPU do not fit in 5 free: nothing is taken, so a
+        // smaller session behind it gets the room
+        let d = schedule(
+            &snap(
+                vec![cluster("big", 1.0, 6, true), pending("small", 2.0, 1)],
+                agents,
+            ),
+            Strategy::Dispersed,
+        );
+        assert!(matches!(d[0], Decision::Wait { .. }), "{d:?}");
+        assert_eq!(kernels_of(&d[1]), ["a"]);
     }
 
     fn snap(pending: Vec<Pending>, agents: Vec<Agent>) -> Snapshot {
@@ -501,7 +659,8 @@ mod tests {
             d[0],
             Decision::Place {
                 session: "a".into(),
-                agent: "local".into()
+                agent: "local".into(),
+                kernels: vec!["local".into()],
             }
         );
         assert_eq!(
@@ -516,7 +675,8 @@ mod tests {
             d[2],
             Decision::Place {
                 session: "b".into(),
-                agent: "local".into()
+                agent: "local".into(),
+                kernels: vec!["local".into()],
             }
         );
     }
@@ -638,7 +798,7 @@ mod tests {
         #[test]
         fn never_overcommits(
             agents in prop::collection::vec((0.0f64..16.0, 0u64..64, 0u8..4), 1..6),
-            pend in prop::collection::vec((0.1f64..8.0, 0u64..32), 0..40),
+            pend in prop::collection::vec((0.1f64..8.0, 0u64..32, 1u32..4, any::<bool>()), 0..40),
             concentrated in any::<bool>(),
         ) {
             let agents: Vec<Agent> = agents.iter().enumerate().map(|(i, (c, m, state))| Agent {
@@ -646,7 +806,11 @@ mod tests {
                 schedulable: *state != 2,
                 ..agent(&format!("a{i}"), *c, *m)
             }).collect();
-            let pending: Vec<Pending> = pend.iter().enumerate().map(|(i, (c, m))| pending(&format!("p{i}"), *c, *m)).collect();
+            let pending: Vec<Pending> = pend.iter().enumerate().map(|(i, (c, m, k, multi))| Pending {
+                kernels: *k,
+                multi_node: *multi,
+                ..pending(&format!("p{i}"), *c, *m)
+            }).collect();
             let s = snap(pending.clone(), agents.clone());
             let st = if concentrated { Strategy::Concentrated } else { Strategy::Dispersed };
             let d = schedule(&s, st);
@@ -654,9 +818,16 @@ mod tests {
             for a in &agents {
                 let (mut c, mut m) = (0.0, 0u64);
                 for (dec, p) in d.iter().zip(&pending) {
-                    if let Decision::Place { agent, session } = dec {
+                    if let Decision::Place { agent, session, kernels } = dec {
                         prop_assert_eq!(session, &p.id);
-                        if *agent == a.id { c += p.cpu; m += p.mem; }
+                        prop_assert_eq!(kernels.len() as u32, p.kernels);
+                        prop_assert_eq!(&kernels[0], agent);
+                        if !p.multi_node {
+                            prop_assert!(kernels.iter().all(|k| k == agent), "single-node on one agent");
+                        }
+                        for k in kernels {
+                            if *k == a.id { c += p.cpu; m += p.mem; }
+                        }
                     }
                 }
                 prop_assert!(c <= a.cpu_free + 1e-6);

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use berth_shared::resources::AgentStatus;
-use berth_shared::sessions::{reason, SessionStatus};
+use berth_shared::sessions::{reason, ClusterMode, SessionStatus};
 use serde_json::json;
 
 use self::core::{Agent, Decision, Failed, Keypair, Pending, Snapshot};
@@ -18,7 +18,7 @@ use crate::resources;
 use crate::services::{Services, Shared};
 use crate::sessions::status::{self, Change};
 use crate::sessions::{self, SessionResult};
-use crate::store::{now_ms, AgentRow, Hold, SessionRow};
+use crate::store::{now_ms, AgentRow, Held, SessionRow};
 
 /// The shortest tick, whatever the configuration says.
 const MIN_TICK: Duration = Duration::from_millis(10);
@@ -85,6 +85,8 @@ pub fn as_pending(s: &SessionRow) -> Result<Pending, crate::store::json::Corrupt
         cpu: s.cpu,
         mem: s.mem.max(0) as u64,
         accelerators: s.accelerators()?,
+        kernels: s.cluster_size.clamp(1, i64::from(u32::MAX)) as u32,
+        multi_node: s.cluster_mode == ClusterMode::MultiNode.as_str(),
         agent: s.designated_agent.clone(),
         starts_at: s.starts_at,
         created_at: s.created_at,
@@ -192,21 +194,29 @@ async fn round(svc: &Shared) -> SessionResult<()> {
         .collect();
     for d in decisions {
         match d {
-            Decision::Place { session, agent } => {
+            Decision::Place {
+                session,
+                agent,
+                kernels,
+            } => {
                 let (Some(s), Some(p)) = (by_id.get(session.as_str()), asked.get(session.as_str()))
                 else {
                     continue;
                 };
-                let hold = Hold {
-                    cpu: s.cpu,
-                    mem: s.mem,
-                    accelerators: &p.accelerators,
-                };
-                if !store.take_capacity(&agent, hold).await? {
+                // every kernel holds the asked resources where it goes
+                let holds = Held::per_agent(
+                    kernels.iter().map(String::as_str),
+                    s.cpu,
+                    s.mem,
+                    &p.accelerators,
+                );
+                if !store.take_capacity_all(&holds).await? {
                     continue; // someone else took it; next round
                 }
-                if !status::place(svc, s, &agent).await? {
-                    store.give_back_capacity(&agent, hold).await?;
+                if !status::place(svc, s, &agent, &kernels).await? {
+                    for (a, h) in &holds {
+                        store.give_back_capacity(a, h.hold()).await?;
+                    }
                     continue;
                 }
                 tokio::spawn(sessions::launch(svc.clone(), s.id.clone()));

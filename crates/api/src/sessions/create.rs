@@ -13,8 +13,9 @@ use berth_shared::auth::UserInfo;
 use berth_shared::bytes::ByteSize;
 use berth_shared::resources::{ResourceBounds, ResourcePolicy};
 use berth_shared::sessions::{
-    limits, preopen_ports_allowed, session_name, CreateSessionRequest, DryRun, Mount, PortRules,
-    Prediction, SessionInfo, SessionType, DEFAULT_CPU, DEFAULT_MEM, DEFAULT_SHMEM,
+    kernel_hostname, limits, preopen_ports_allowed, session_name, ClusterMode,
+    CreateSessionRequest, DryRun, Mount, PortRules, Prediction, SessionInfo, SessionType,
+    DEFAULT_CPU, DEFAULT_MEM, DEFAULT_SHMEM,
 };
 use berth_shared::FieldError;
 use rand::distributions::{Alphanumeric, DistString};
@@ -29,13 +30,9 @@ use crate::scheduler::core::Decision;
 use crate::services::Services;
 use crate::store::json::encode;
 use crate::store::{
-    now_ms, AgentRow, FolderRow, KernelRow, MountRow, NewSession, SessionRow, StoreError, MAIN_ROLE,
+    now_ms, AgentRow, FolderRow, KernelRow, MountRow, NewSession, SessionRow, StoreError,
+    MAIN_ROLE, SUB_ROLE,
 };
-
-/// Hostname of a session's first kernel.
-const MAIN_HOSTNAME: &str = "main1";
-/// The only cluster mode so far.
-const SINGLE_NODE: &str = "single-node";
 
 /// Creates `count` sessions (PENDING) and wakes the scheduler.
 pub async fn create(
@@ -401,6 +398,10 @@ fn resources_for(
     if let Some(p) = policy {
         bounds = bounds.with_policy(p);
     }
+    let bounds = bounds.per_kernel(
+        req.cluster_size.unwrap_or(1),
+        req.cluster_mode == ClusterMode::SingleNode,
+    );
     errors.extend(bounds.check(cpu, mem));
     for (slot, want) in &r.accelerators {
         let most = agents
@@ -498,18 +499,21 @@ impl Plan<'_> {
             .iter()
             .map(|name| {
                 let id = new_id();
-                let kernel = KernelRow {
-                    id: new_id(),
-                    session_id: id.clone(),
-                    role: MAIN_ROLE.into(),
-                    hostname: MAIN_HOSTNAME.into(),
-                    agent: None,
-                    container_id: None,
-                    status: first.into(),
-                    exit_code: None,
-                    logs: None,
-                    created_at: now,
-                };
+                let size = req.cluster_size.unwrap_or(1).max(1);
+                let kernels: Vec<KernelRow> = (0..size as usize)
+                    .map(|i| KernelRow {
+                        id: new_id(),
+                        session_id: id.clone(),
+                        role: if i == 0 { MAIN_ROLE } else { SUB_ROLE }.into(),
+                        hostname: kernel_hostname(i),
+                        agent: None,
+                        container_id: None,
+                        status: first.into(),
+                        exit_code: None,
+                        logs: None,
+                        created_at: now,
+                    })
+                    .collect();
                 let row = SessionRow {
                     id,
                     name: name.clone(),
@@ -535,8 +539,8 @@ impl Plan<'_> {
                     batch_timeout: req.batch_timeout.map(|t| t.min(i64::MAX as u64) as i64),
                     designated_agent: req.agent.clone(),
                     agent: None,
-                    cluster_mode: SINGLE_NODE.into(),
-                    cluster_size: 1,
+                    cluster_mode: req.cluster_mode.as_str().into(),
+                    cluster_size: i64::from(size),
                     status: first.into(),
                     status_info: None,
                     status_data: None,
@@ -559,7 +563,7 @@ impl Plan<'_> {
                     .collect();
                 NewSession {
                     row,
-                    kernels: vec![kernel],
+                    kernels,
                     mounts,
                 }
             })

@@ -5,9 +5,10 @@
 
 use super::status::{self, Change};
 use crate::services::Services;
-use crate::store::{Hold, SessionRow};
+use crate::store::{Held, SessionRow};
 
-/// Gives a session's capacity back, exactly once.
+/// Gives a session's capacity back, exactly once: each kernel's on its
+/// agent.
 pub(super) async fn release(svc: &Services, s: &SessionRow) {
     let Some(agent) = &s.agent else { return };
     match svc.store().clear_allocation(&s.id).await {
@@ -18,13 +19,19 @@ pub(super) async fn release(svc: &Services, s: &SessionRow) {
                 tracing::error!(error = %e, "giving back CPU and memory only");
                 Default::default()
             });
-            let hold = Hold {
-                cpu: s.cpu,
-                mem: s.mem,
-                accelerators: &accelerators,
+            let kernels = svc.store().kernels_of(&s.id).await.unwrap_or_default();
+            let on: Vec<&str> = if kernels.is_empty() {
+                vec![agent.as_str()]
+            } else {
+                kernels
+                    .iter()
+                    .map(|k| k.agent.as_deref().unwrap_or(agent))
+                    .collect()
             };
-            if let Err(e) = svc.store().give_back_capacity(agent, hold).await {
-                tracing::error!(session = %s.id, error = %e, "could not give capacity back");
+            for (a, held) in Held::per_agent(on, s.cpu, s.mem, &accelerators) {
+                if let Err(e) = svc.store().give_back_capacity(&a, held.hold()).await {
+                    tracing::error!(session = %s.id, error = %e, "could not give capacity back");
+                }
             }
             svc.wake_scheduler();
         }

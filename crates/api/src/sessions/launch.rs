@@ -18,7 +18,7 @@ use crate::runtime::{
     WORK_DIR,
 };
 use crate::services::{Services, Shared};
-use crate::store::{KernelRow, SessionRow, StoreError};
+use crate::store::{KernelRow, SessionRow, StoreError, MAIN_ROLE};
 
 use SessionStatus::{Preparing, Running, Scheduled, Terminating};
 
@@ -66,8 +66,9 @@ fn spec(
     }
     env.push(format!("BERTH_SESSION_ID={}", s.id));
     env.push(format!("BERTH_SESSION_NAME={}", s.name));
+    // a batch command runs on the main kernel; a cluster's subs wait for it
     let cmd = match (session_type, &s.startup_command) {
-        (SessionType::Batch, Some(c)) => c.clone(),
+        (SessionType::Batch, Some(c)) if k.role == MAIN_ROLE => c.clone(),
         _ => KEEP_ALIVE.to_string(),
     };
     ContainerSpec {
@@ -88,6 +89,8 @@ fn spec(
         binds,
         // the launch joins it to the session's own network
         network: None,
+        address: None,
+        hosts: vec![],
     }
 }
 
@@ -155,9 +158,9 @@ pub async fn launch(svc: Shared, session_id: String) {
         }
     }
     let kernels = svc.store().kernels_of(&s.id).await.unwrap_or_default();
-    let Some(k) = kernels.into_iter().next() else {
+    if kernels.is_empty() {
         return failed_to_start(&svc, &s, "other", "the session has no kernel".into()).await;
-    };
+    }
     let env = match s.env() {
         Ok(env) => env,
         Err(e) => return failed_to_start(&svc, &s, "other", e.to_string()).await,
@@ -168,35 +171,177 @@ pub async fn launch(svc: Shared, session_id: String) {
     };
     let session_type = type_of(&s);
     let pids = svc.config().pids_limit;
-    let agent = k.agent.as_deref().or(s.agent.as_deref());
-    let rt = svc.runtime_of(agent);
-    let network = match svc.networks().take(&svc, agent, &s.id).await {
-        Ok(id) => id,
-        Err(e) => {
-            tracing::warn!(session = %s.id, error = %e, "no network for the session");
+    let agent_of = |k: &KernelRow| k.agent.clone().or_else(|| s.agent.clone());
+    // one network of the session on each agent its kernels are on, and the image there
+    let mut nets = Nets::default();
+    for k in &kernels {
+        let agent = agent_of(k);
+        if nets.of(&agent).is_some() {
+            continue;
+        }
+        let rt = svc.runtime_of(agent.as_deref());
+        let network = match svc.networks().take(&svc, agent.as_deref(), &s.id).await {
+            Ok(id) => id,
+            Err(e) => {
+                tracing::warn!(session = %s.id, error = %e, "no network for the session");
+                nets.discard_unused(&svc).await;
+                return failed_to_start(&svc, &s, "agent", e.to_string()).await;
+            }
+        };
+        nets.taken.push((agent.clone(), network, false));
+        if let Err(e) = ensure_image(&svc, &s, agent.as_deref(), &rt).await {
+            tracing::warn!(session = %s.id, error = %e, "the image could not be brought to the agent");
+            nets.discard_unused(&svc).await;
             return failed_to_start(&svc, &s, "agent", e.to_string()).await;
         }
-    };
-    if let Err(e) = ensure_image(&svc, &s, agent, &rt).await {
-        tracing::warn!(session = %s.id, error = %e, "the image could not be brought to the agent");
-        svc.networks().discard(&svc, agent, network).await;
-        return failed_to_start(&svc, &s, "agent", e.to_string()).await;
     }
-    let mut spec = spec(svc.instance(), pids, &s, session_type, &env, &k, binds);
-    spec.network = Some(network.clone());
-    match rt.run_container(&spec).await {
-        Ok(cid) => {
-            // a resumed launch may take over a container made on another network
-            if resumed && !matches!(rt.network_of(&cid).await, Ok(Some(n)) if n == network) {
-                svc.networks().give_back(&svc, agent, network, &s.id).await;
+    // a cluster's kernels get fixed addresses, so each is told the others'
+    // (on one agent or across several) before any starts
+    let mut addresses: HashMap<String, std::net::Ipv4Addr> = HashMap::new();
+    if kernels.len() > 1 {
+        for (agent, network, _) in &nets.taken {
+            let subnet = match svc
+                .runtime_of(agent.as_deref())
+                .network_subnet(network)
+                .await
+            {
+                Ok(Some(net)) => net,
+                other => {
+                    let why = other
+                        .err()
+                        .map_or("the session network has no subnet".into(), |e| {
+                            e.to_string()
+                        });
+                    nets.discard_unused(&svc).await;
+                    return failed_to_start(&svc, &s, "agent", why).await;
+                }
+            };
+            for k in kernels.iter().filter(|k| agent_of(k) == *agent) {
+                // .1 is the bridge's own; the main kernel gets .2
+                if let Some(ip) = subnet.hosts().nth(k.index() + 1) {
+                    addresses.insert(k.id.clone(), ip);
+                }
             }
-            started(&svc, &s, &k, cid).await
         }
-        Err(e) => {
-            tracing::warn!(session = %s.id, error = %e, "session failed to start");
-            svc.networks().discard(&svc, agent, network).await;
-            failed_to_start(&svc, &s, "agent", e.to_string()).await;
+    }
+    let hosts: Vec<(String, String)> = kernels
+        .iter()
+        .filter_map(|k| {
+            addresses
+                .get(&k.id)
+                .map(|ip| (k.id.clone(), format!("{}:{ip}", k.hostname)))
+        })
+        .collect();
+    let cluster = cluster_env(&s, &kernels);
+    // the subs first: the main kernel's start makes the session RUNNING
+    let main = &kernels[0];
+    for k in kernels.iter().skip(1).chain(std::iter::once(main)) {
+        let agent = agent_of(k);
+        let rt = svc.runtime_of(agent.as_deref());
+        let Some(network) = nets.of(&agent) else {
+            continue;
+        };
+        let mut spec = spec(
+            svc.instance(),
+            pids,
+            &s,
+            session_type,
+            &env,
+            k,
+            binds.clone(),
+        );
+        spec.network = Some(network.clone());
+        spec.address = addresses.get(&k.id).copied();
+        spec.hosts = hosts
+            .iter()
+            .filter(|(id, _)| *id != k.id)
+            .map(|(_, h)| h.clone())
+            .collect();
+        spec.env.extend(cluster(k));
+        let cid = match rt.run_container(&spec).await {
+            Ok(cid) => cid,
+            Err(e) => {
+                tracing::warn!(session = %s.id, kernel = %k.hostname, error = %e, "session failed to start");
+                // what started is removed by the end (its containers are recorded)
+                nets.discard_unused(&svc).await;
+                return failed_to_start(&svc, &s, "agent", e.to_string()).await;
+            }
+        };
+        nets.used(&agent);
+        if k.id != main.id {
+            if let Err(e) = svc.store().set_kernel_container(&k.id, &cid).await {
+                tracing::error!(error = %e, "could not record a container");
+            }
+            continue;
         }
+        // a resumed launch may take over a container made on another network
+        if resumed && !matches!(rt.network_of(&cid).await, Ok(Some(n)) if n == network) {
+            svc.networks()
+                .give_back(&svc, agent.as_deref(), network, &s.id)
+                .await;
+        }
+        started(&svc, &s, k, cid).await;
+    }
+}
+
+/// The session networks a launch took, per agent, and whether a container
+/// of it joined each.
+#[derive(Default)]
+struct Nets {
+    taken: Vec<(Option<String>, String, bool)>,
+}
+
+impl Nets {
+    fn of(&self, agent: &Option<String>) -> Option<String> {
+        self.taken
+            .iter()
+            .find(|(a, _, _)| a == agent)
+            .map(|(_, n, _)| n.clone())
+    }
+
+    fn used(&mut self, agent: &Option<String>) {
+        if let Some(t) = self.taken.iter_mut().find(|(a, _, _)| a == agent) {
+            t.2 = true;
+        }
+    }
+
+    /// Drops the networks no container joined (they may be what failed);
+    /// the others go back when the session ends.
+    async fn discard_unused(&mut self, svc: &Services) {
+        for (agent, network, used) in std::mem::take(&mut self.taken) {
+            if !used {
+                svc.networks().discard(svc, agent.as_deref(), network).await;
+            }
+        }
+    }
+}
+
+/// What each kernel is told about its cluster, with Backend.AI's names:
+/// its hostname and role, its index (1-based within its role) and rank
+/// (0-based overall), the cluster's size, mode and every hostname.
+fn cluster_env<'a>(
+    s: &'a SessionRow,
+    kernels: &'a [KernelRow],
+) -> impl Fn(&KernelRow) -> Vec<String> + 'a {
+    let hostnames = kernels
+        .iter()
+        .map(|k| k.hostname.clone())
+        .collect::<Vec<_>>()
+        .join(",");
+    move |k: &KernelRow| {
+        let rank = k.index();
+        let idx = if rank == 0 { 1 } else { rank };
+        vec![
+            format!("BACKENDAI_SESSION_ID={}", s.id),
+            format!("BACKENDAI_KERNEL_ID={}", k.id),
+            format!("BACKENDAI_CLUSTER_MODE={}", s.cluster_mode),
+            format!("BACKENDAI_CLUSTER_SIZE={}", kernels.len()),
+            format!("BACKENDAI_CLUSTER_HOSTS={hostnames}"),
+            format!("BACKENDAI_CLUSTER_HOST={}", k.hostname),
+            format!("BACKENDAI_CLUSTER_ROLE={}", k.role),
+            format!("BACKENDAI_CLUSTER_IDX={idx}"),
+            format!("BACKENDAI_CLUSTER_LOCAL_RANK={rank}"),
+        ]
     }
 }
 

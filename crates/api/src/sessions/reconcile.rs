@@ -106,11 +106,13 @@ pub async fn reconcile_agent(
     }
     let mut owned: HashSet<String> = HashSet::new();
     for s in store.sessions_in(&SessionStatus::HOLDING_CAPACITY).await? {
+        // a cluster's kernels may be on other agents than its main one:
+        // every live session's containers are owned here
+        let kernels = store.kernels_of(&s.id).await?;
+        owned.extend(kernels.iter().map(|k| k.id.clone()));
         if s.agent.as_deref().unwrap_or(LOCAL) != agent {
             continue;
         }
-        let kernels = store.kernels_of(&s.id).await?;
-        owned.extend(kernels.iter().map(|k| k.id.clone()));
         let tasks = svc.tasks();
         if tasks.runs(Task::Launching, &s.id) || tasks.runs(Task::Stopping, &s.id) {
             continue;

@@ -72,19 +72,25 @@ pub async fn change(svc: &Services, row: &SessionRow, change: Change<'_>) -> Ses
     write(svc, row, change, None).await
 }
 
-/// PENDING → SCHEDULED: the session now holds capacity on `agent` (the
-/// scheduler took it first). False when it was no longer PENDING.
-pub async fn place(svc: &Services, row: &SessionRow, agent: &str) -> SessionResult<bool> {
+/// PENDING → SCHEDULED: the session now holds capacity on `agent` (its
+/// main kernel's) and each kernel on its agent in `kernels` (main first;
+/// the scheduler took it all first). False when it was no longer PENDING.
+pub async fn place(
+    svc: &Services,
+    row: &SessionRow,
+    agent: &str,
+    kernels: &[String],
+) -> SessionResult<bool> {
     let change =
         Change::new(&[SessionStatus::Pending], SessionStatus::Scheduled).because(reason::SCHEDULED);
-    write(svc, row, change, Some(agent)).await
+    write(svc, row, change, Some((agent, kernels))).await
 }
 
 async fn write(
     svc: &Services,
     row: &SessionRow,
     change: Change<'_>,
-    placed_on: Option<&str>,
+    placed: Option<(&str, &[String])>,
 ) -> SessionResult<bool> {
     change.check()?;
     let now = now_ms();
@@ -93,7 +99,8 @@ async fn write(
         to: change.to,
         info: change.info,
         data: change.data.as_ref().map(encode),
-        placed_on,
+        placed_on: placed.map(|p| p.0),
+        kernel_agents: placed.map(|p| p.1).unwrap_or_default(),
     };
     if !svc.store().change_status(&row.id, &w, now).await? {
         return Ok(false);

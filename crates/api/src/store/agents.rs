@@ -269,33 +269,19 @@ impl Store {
     /// several replicas on one PostgreSQL) never over-commit.
     pub async fn take_capacity(&self, agent: &str, hold: Hold<'_>) -> StoreResult<bool> {
         let mut tx = self.pool().begin().await?;
-        let done = sqlx::query(
-            "UPDATE agents SET cpu_used = cpu_used + $1, mem_used = mem_used + $2
-             WHERE id = $3 AND status = $4 AND schedulable = 1
-               AND cpu_used + $1 <= cpu_total + $5 AND mem_used + $2 <= mem_total",
-        )
-        .bind(hold.cpu)
-        .bind(hold.mem)
-        .bind(agent)
-        .bind(AgentStatus::Alive.as_str())
-        .bind(EPSILON)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() != 1 {
-            return Ok(false);
+        if !take_in(&mut tx, agent, hold).await? {
+            return Ok(false); // dropping the transaction rolls it back
         }
-        for (slot, amount) in hold.accelerators.iter().filter(|(_, v)| **v > 0.0) {
-            let done = sqlx::query(
-                "UPDATE agent_accelerators SET used = used + $1
-                 WHERE agent_id = $2 AND slot = $3 AND used + $1 <= total + $4",
-            )
-            .bind(*amount)
-            .bind(agent)
-            .bind(slot)
-            .bind(EPSILON)
-            .execute(&mut *tx)
-            .await?;
-            if done.rows_affected() != 1 {
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Takes what a session holds on each of its agents (a cluster's
+    /// kernels may be on several), all or nothing, in one transaction.
+    pub async fn take_capacity_all(&self, holds: &[(String, Held)]) -> StoreResult<bool> {
+        let mut tx = self.pool().begin().await?;
+        for (agent, held) in holds {
+            if !take_in(&mut tx, agent, held.hold()).await? {
                 return Ok(false); // dropping the transaction rolls it back
             }
         }
@@ -366,6 +352,46 @@ impl Store {
     }
 }
 
+/// The guarded updates of one agent's take, inside `tx`; false when it
+/// would over-commit (the caller drops the transaction).
+async fn take_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    agent: &str,
+    hold: Hold<'_>,
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE agents SET cpu_used = cpu_used + $1, mem_used = mem_used + $2
+         WHERE id = $3 AND status = $4 AND schedulable = 1
+           AND cpu_used + $1 <= cpu_total + $5 AND mem_used + $2 <= mem_total",
+    )
+    .bind(hold.cpu)
+    .bind(hold.mem)
+    .bind(agent)
+    .bind(AgentStatus::Alive.as_str())
+    .bind(EPSILON)
+    .execute(&mut **tx)
+    .await?;
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    for (slot, amount) in hold.accelerators.iter().filter(|(_, v)| **v > 0.0) {
+        let done = sqlx::query(
+            "UPDATE agent_accelerators SET used = used + $1
+             WHERE agent_id = $2 AND slot = $3 AND used + $1 <= total + $4",
+        )
+        .bind(*amount)
+        .bind(agent)
+        .bind(slot)
+        .bind(EPSILON)
+        .execute(&mut **tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Ok(false); // dropping the transaction rolls it back
+        }
+    }
+    Ok(true)
+}
+
 /// Sets an agent's declared accelerators to `accel` (a slot no longer
 /// declared keeps a total of 0 while sessions still hold some of it).
 async fn sync_accelerators(
@@ -420,4 +446,43 @@ pub struct Held {
     pub mem: i64,
     /// Accelerators by slot.
     pub accelerators: BTreeMap<String, f64>,
+}
+
+impl Held {
+    /// What a session whose kernels are on `agents` (one entry per kernel)
+    /// holds on each of them, each kernel holding `cpu`, `mem` and
+    /// `accelerators`; agents in first-seen order.
+    pub fn per_agent<'a>(
+        agents: impl IntoIterator<Item = &'a str>,
+        cpu: f64,
+        mem: i64,
+        accelerators: &BTreeMap<String, f64>,
+    ) -> Vec<(String, Held)> {
+        let mut out: Vec<(String, Held)> = Vec::new();
+        for agent in agents {
+            let at = match out.iter().position(|(a, _)| a == agent) {
+                Some(i) => i,
+                None => {
+                    out.push((agent.to_string(), Held::default()));
+                    out.len() - 1
+                }
+            };
+            let h = &mut out[at].1;
+            h.cpu += cpu;
+            h.mem = h.mem.saturating_add(mem);
+            for (slot, v) in accelerators {
+                *h.accelerators.entry(slot.clone()).or_default() += v;
+            }
+        }
+        out
+    }
+
+    /// As a [`Hold`] to take or give back.
+    pub fn hold(&self) -> Hold<'_> {
+        Hold {
+            cpu: self.cpu,
+            mem: self.mem,
+            accelerators: &self.accelerators,
+        }
+    }
 }

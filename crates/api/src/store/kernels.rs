@@ -25,6 +25,21 @@ pub struct KernelRow {
 
 /// Role of a session's first kernel.
 pub const MAIN_ROLE: &str = "main";
+/// Role of a cluster's other kernels.
+pub const SUB_ROLE: &str = "sub";
+
+impl KernelRow {
+    /// Its place in the cluster: 0 for the main kernel, N for `subN`.
+    pub fn index(&self) -> usize {
+        if self.role == MAIN_ROLE {
+            return 0;
+        }
+        self.hostname
+            .trim_start_matches(|c: char| !c.is_ascii_digit())
+            .parse()
+            .unwrap_or(usize::MAX)
+    }
+}
 
 pub(super) const KERNEL_COLUMNS: &str =
     "id, session_id, role, hostname, agent, container_id, status, exit_code, logs, created_at";
@@ -35,10 +50,12 @@ impl Store {
         let sql = format!(
             "SELECT {KERNEL_COLUMNS} FROM kernels WHERE session_id = $1 ORDER BY role, hostname"
         );
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let mut rows: Vec<KernelRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(session_id)
             .fetch_all(self.pool())
-            .await?)
+            .await?;
+        rows.sort_by_key(KernelRow::index);
+        Ok(rows)
     }
 
     /// Kernels of several sessions.

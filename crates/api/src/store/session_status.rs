@@ -46,6 +46,9 @@ pub struct StatusWrite<'a> {
     /// The agent it is placed on (PENDING → SCHEDULED): the session and
     /// its kernels record it, and the session is marked as holding capacity.
     pub placed_on: Option<&'a str>,
+    /// With `placed_on`: the agent of each kernel, in kernel order (main
+    /// first); a kernel not named is on `placed_on`.
+    pub kernel_agents: &'a [String],
 }
 
 impl Store {
@@ -195,6 +198,18 @@ impl Store {
         .bind(id)
         .execute(&mut *tx)
         .await?;
+        for (i, agent) in w.kernel_agents.iter().enumerate() {
+            if Some(agent.as_str()) != w.placed_on {
+                sqlx::query(
+                    "UPDATE kernels SET agent = $1 WHERE session_id = $2 AND hostname = $3",
+                )
+                .bind(agent)
+                .bind(id)
+                .bind(berth_shared::sessions::kernel_hostname(i))
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
         tx.commit().await?;
         Ok(true)
     }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use berth_shared::bytes::{ByteSize, MIB};
 use berth_shared::resources::ResourcePreset;
-use berth_shared::sessions::MIN_MEM;
+use berth_shared::sessions::{ClusterMode, MIN_MEM};
 use leptos::prelude::*;
 
 use super::ctx::{Ctx, FieldMessage, Help};
@@ -256,7 +256,7 @@ pub fn EnvironmentPage(ctx: Ctx, sources: Sources) -> impl IntoView {
                 // the guide: an agent is chosen only for one single-node,
                 // single-kernel session; the others are placed automatically
                 <select id="agent" aria-describedby="agent-help agent-error"
-                    disabled=move || state.with(|s| s.count > 1)
+                    disabled=move || state.with(|s| s.count > 1 || s.cluster_size > 1 || s.cluster_mode == ClusterMode::MultiNode)
                     on:change=move |ev| {
                         let v = event_target_value(&ev);
                         state.update(|s| s.agent = (!v.is_empty()).then_some(v));
@@ -332,6 +332,31 @@ pub fn EnvironmentPage(ctx: Ctx, sources: Sources) -> impl IntoView {
                         aria-describedby="nthreads-error" />
                     <FieldMessage ctx=ctx field="nthreads" id="nthreads-error" />
                 </div>
+            <div class="field-row">
+                <div class="field">
+                    <label for="cluster-mode">{t!(i18n, cluster_mode)}
+                        <Help ctx=ctx id="cluster-mode" label=Signal::derive(move || t_string!(i18n, cluster_mode).to_string()) text=Signal::derive(move || t_string!(i18n, cluster_help).to_string()) />
+                    </label>
+                    <select id="cluster-mode" aria-describedby="cluster-mode-error"
+                        on:change=move |ev| {
+                            let v = event_target_value(&ev);
+                            state.update(|s| s.cluster_mode = ClusterMode::parse(&v).unwrap_or_default());
+                        }>
+                        <option value="single-node" selected=move || state.with(|s| s.cluster_mode == ClusterMode::SingleNode)>{t!(i18n, cluster_single_node)}</option>
+                        <option value="multi-node" selected=move || state.with(|s| s.cluster_mode == ClusterMode::MultiNode)>{t!(i18n, cluster_multi_node)}</option>
+                    </select>
+                    <FieldMessage ctx=ctx field="cluster_mode" id="cluster-mode-error" />
+                </div>
+                <div class="field">
+                    <label for="cluster-size">{t!(i18n, cluster_size)}</label>
+                    <input id="cluster-size" type="text" inputmode="numeric" autocomplete="off"
+                        prop:value=move || state.with(|s| s.whole_text("cluster_size"))
+                        on:input=move |ev| state.update(|s| s.type_whole("cluster_size", &event_target_value(&ev)))
+                        aria-invalid=move || ctx.error.run("cluster_size".into()).is_some().to_string()
+                        aria-describedby="cluster-size-error" />
+                    <FieldMessage ctx=ctx field="cluster_size" id="cluster-size-error" />
+                </div>
+            </div>
             </div>
         </fieldset>
     }

@@ -1,7 +1,7 @@
 //! Page 5: a card per page (or its errors) with Edit, and Launch, which
 //! asks first when no folder is mounted.
 
-use berth_shared::sessions::SessionType;
+use berth_shared::sessions::{ClusterMode, SessionType};
 use berth_shared::FieldError;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
@@ -139,6 +139,17 @@ pub fn ReviewPage(
                         t_string!(i18n, session_count).to_string(),
                         s.count.to_string(),
                     ));
+                    if s.cluster_size > 1 {
+                        let mode = match s.cluster_mode {
+                            ClusterMode::SingleNode => t_string!(i18n, cluster_single_node),
+                            ClusterMode::MultiNode => t_string!(i18n, cluster_multi_node),
+                        };
+                        lines.push((
+                            t_string!(i18n, cluster).to_string(),
+                            t_string!(i18n, cluster_review, mode = mode, size = s.cluster_size)
+                                .to_string(),
+                        ));
+                    }
                     lines
                         .extend(s.nthreads.map(|n| {
                             (t_string!(i18n, review_nthreads).to_string(), n.to_string())

@@ -174,6 +174,11 @@ impl Sources {
                         s.agent.as_deref(),
                         &agents,
                         policy.as_ref(),
+                    )
+                    // the sliders bound each kernel of a cluster
+                    .per_kernel(
+                        s.cluster_size,
+                        s.cluster_mode == berth_shared::sessions::ClusterMode::SingleNode,
                     ),
                     rules,
                 )

@@ -10,8 +10,9 @@ use std::collections::BTreeMap;
 use berth_shared::bytes::{ByteSize, MIB};
 use berth_shared::resources::{AgentInfo, EnvironmentVersion, ResourceBounds, ResourcePolicy};
 use berth_shared::sessions::{
-    env_rows, parse_port_list, preopen_ports_allowed, session_name, CreateSessionRequest, Mount,
-    PortRules, ResourceRequest, SessionType, DEFAULT_CPU, DEFAULT_MEM, DEFAULT_SHMEM,
+    env_rows, parse_port_list, preopen_ports_allowed, session_name, ClusterMode,
+    CreateSessionRequest, Mount, PortRules, ResourceRequest, SessionType, DEFAULT_CPU, DEFAULT_MEM,
+    DEFAULT_SHMEM,
 };
 use berth_shared::validate::{required, whole_number};
 use berth_shared::FieldError;
@@ -141,6 +142,10 @@ pub struct WizardState {
     pub accelerators: BTreeMap<String, f64>,
     /// How many sessions.
     pub count: u32,
+    /// All kernels on one agent, or over several.
+    pub cluster_mode: ClusterMode,
+    /// Kernels of each session (1 = no cluster).
+    pub cluster_size: u32,
     /// Threads for OpenMP & co. (none = the CPU count).
     pub nthreads: Option<u32>,
     /// Storage folders to mount, in the order chosen.
@@ -183,6 +188,8 @@ impl Default for WizardState {
             shmem: DEFAULT_SHMEM,
             accelerators: BTreeMap::new(),
             count: 1,
+            cluster_mode: ClusterMode::SingleNode,
+            cluster_size: 1,
             nthreads: None,
             mounts: Vec::new(),
             preopen: String::new(),
@@ -260,6 +267,8 @@ impl WizardState {
                 .collect(),
             nthreads: self.nthreads,
             count: (self.count != 1).then_some(self.count),
+            cluster_mode: self.cluster_mode,
+            cluster_size: (self.cluster_size != 1).then_some(self.cluster_size),
             agent: self.agent.clone(),
             owner_email: self.owner_email.clone(),
             project: self.project.clone(),
@@ -304,6 +313,8 @@ impl WizardState {
             shmem: req.resources.shmem.unwrap_or(d.shmem),
             accelerators: req.resources.accelerators.clone(),
             count: req.count.unwrap_or(1),
+            cluster_mode: req.cluster_mode,
+            cluster_size: req.cluster_size.unwrap_or(1),
             nthreads: req.nthreads,
             mounts: req.mounts.clone(),
             preopen: req
@@ -327,6 +338,7 @@ impl WizardState {
         let small = n.map(u32::try_from);
         match (field, small) {
             ("count", Some(Ok(c))) => self.count = c,
+            ("cluster_size", Some(Ok(c))) => self.cluster_size = c,
             ("nthreads", None) => self.nthreads = None,
             ("nthreads", Some(Ok(t))) => self.nthreads = Some(t),
             ("batch_timeout", _) => {
@@ -343,6 +355,7 @@ impl WizardState {
         }
         match field {
             "count" => self.count.to_string(),
+            "cluster_size" => self.cluster_size.to_string(),
             "nthreads" => self.nthreads.map(|n| n.to_string()).unwrap_or_default(),
             "batch_timeout" => self
                 .batch_timeout
@@ -361,7 +374,9 @@ impl WizardState {
             .filter(|(field, _)| batch || **field != "batch_timeout")
             .filter_map(|(field, text)| match whole_number(text) {
                 Err(e) => Some(e.at(field)),
-                Ok(None) if *field == "count" => required(text).err().map(|e| e.at(field)),
+                Ok(None) if *field == "count" || *field == "cluster_size" => {
+                    required(text).err().map(|e| e.at(field))
+                }
                 Ok(Some(n)) if *field != "batch_timeout" && u32::try_from(n).is_err() => {
                     Some(FieldError::new(*field, "out_of_range", "Too large."))
                 }
@@ -753,6 +768,8 @@ mod tests {
         }];
         s.count = 3;
         s.nthreads = Some(2);
+        s.cluster_mode = ClusterMode::MultiNode;
+        s.cluster_size = 3;
         s.owner_email = Some("u@x.io".into());
         s.owner_text = "u@x.io".into();
         assert_eq!(WizardState::from_request(&s.to_request()), s);

@@ -32,6 +32,9 @@ pub const MAX_STARTUP_COMMAND_BYTES: usize = 64 * 1024;
 /// Longest image reference (Docker's own limit for a name is 255).
 pub const MAX_IMAGE_REFERENCE: usize = 255;
 
+/// Most kernels of one cluster session (a session network's /27 holds
+/// them with room to spare).
+pub const MAX_CLUSTER_SIZE: u32 = 8;
 /// A CPU amount within [`MIN_CPU`]..=[`MAX_CPU`].
 pub fn cpu_amount(cpu: f64) -> Result<(), Invalid> {
     if cpu.is_finite() && (MIN_CPU..=MAX_CPU).contains(&cpu) {

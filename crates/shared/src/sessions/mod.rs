@@ -31,6 +31,45 @@ pub enum SessionType {
     Batch,
 }
 
+/// How a session's kernels (containers) are spread: all on one agent, or
+/// over several.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClusterMode {
+    /// Every kernel on one agent.
+    #[default]
+    SingleNode,
+    /// Kernels over agents (each where it fits), placed all or nothing.
+    MultiNode,
+}
+
+impl ClusterMode {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClusterMode::SingleNode => "single-node",
+            ClusterMode::MultiNode => "multi-node",
+        }
+    }
+
+    /// Parses the wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::SingleNode, Self::MultiNode]
+            .into_iter()
+            .find(|m| m.as_str() == s)
+    }
+}
+
+/// The hostname of a session's kernel `index` (0 = main): `main1`,
+/// `sub1`, `sub2`, …
+pub fn kernel_hostname(index: usize) -> String {
+    if index == 0 {
+        "main1".into()
+    } else {
+        format!("sub{index}")
+    }
+}
+
 impl SessionType {
     /// Lowercase name.
     pub fn as_str(self) -> &'static str {

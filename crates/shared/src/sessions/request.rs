@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{limits, SessionType};
+use super::{limits, ClusterMode, SessionType};
 use crate::bytes::{ByteSize, MIB};
 use crate::folders::folder_name;
 use crate::validate::{Errors, Invalid};
@@ -65,6 +65,10 @@ pub struct Resources {
     pub accelerators: BTreeMap<String, f64>,
 }
 
+fn is_single_node(m: &ClusterMode) -> bool {
+    *m == ClusterMode::SingleNode
+}
+
 /// `POST /api/v1/sessions`. The field names are an interface scripts rely
 /// on: extend, don't rename.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -100,6 +104,13 @@ pub struct CreateSessionRequest {
     /// How many identical sessions (extra ones queue).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<u32>,
+    /// `single-node` (default: every kernel on one agent) or `multi-node`.
+    #[serde(default, skip_serializing_if = "is_single_node")]
+    pub cluster_mode: ClusterMode,
+    /// Kernels of each session: one main and `cluster_size − 1` subs
+    /// (1 when absent; at most [`limits::MAX_CLUSTER_SIZE`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_size: Option<u32>,
     /// Pin to this agent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent: Option<String>,
@@ -373,13 +384,28 @@ impl CreateSessionRequest {
                 );
             }
         }
+        if let Some(n) = self.cluster_size {
+            if n == 0 || n > limits::MAX_CLUSTER_SIZE {
+                errs.check(
+                    "cluster_size",
+                    Err(Invalid::new(
+                        "out_of_range",
+                        format!("Between 1 and {} kernels.", limits::MAX_CLUSTER_SIZE),
+                    )),
+                );
+            }
+        }
         // an agent is chosen for one single-node, single-kernel session
-        if self.agent.is_some() && self.count.unwrap_or(1) > 1 {
+        if self.agent.is_some()
+            && (self.count.unwrap_or(1) > 1
+                || self.cluster_size.unwrap_or(1) > 1
+                || self.cluster_mode == ClusterMode::MultiNode)
+        {
             errs.check(
                 "agent",
                 Err(Invalid::new(
                     "agent_single_only",
-                    "Choose an agent only when launching one session; leave it automatic for several.",
+                    "Choose an agent only for one single-node, single-kernel session; leave it automatic otherwise.",
                 )),
             );
         }
