@@ -183,6 +183,7 @@ async fn raw_starts(rt: &Runtime, instance: &str, network: Option<String>) -> Ve
             network: network.clone(),
             address: None,
             hosts: vec![],
+            gpus: vec![],
         };
         let t0 = Instant::now();
         let id = rt.run_container(&spec).await.expect("raw create+start");

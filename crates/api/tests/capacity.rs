@@ -61,6 +61,82 @@ async fn accelerators_are_held_like_cpu_and_memory() {
     assert_eq!(fake_gpus(&c).await, (1.0, 0.0));
 }
 
+/// The `FAKE_VISIBLE_DEVICES` a kernel's container was given.
+async fn visible(s: &Value, hostname: &str) -> String {
+    let k = s["kernels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["hostname"] == hostname)
+        .unwrap();
+    let cid = k["container_id"].as_str().unwrap();
+    let env = berth_testkit::docker(&["inspect", "-f", "{{json .Config.Env}}", cid]).await;
+    let env: Vec<String> = serde_json::from_str(&env).unwrap();
+    env.into_iter()
+        .find_map(|e| e.strip_prefix("FAKE_VISIBLE_DEVICES=").map(str::to_string))
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn device_indices_are_handed_out_per_kernel_and_never_shared() {
+    let srv = TestServer::start_with(|c| {
+        c.agent_accelerators.insert("fake.device".into(), 3.0);
+    })
+    .await;
+    let c = srv.admin().await;
+    let body = |name: &str, n: u32, size: u32| {
+        json!({"name": name, "image": IMAGE, "cluster_size": size,
+               "resources": {"cpu": 0.25, "mem": "64m", "accelerators": {"fake.device": n}}})
+    };
+    // devices are whole
+    let res = c
+        .post(
+            "/api/v1/sessions",
+            &json!({"image": IMAGE, "resources": {"accelerators": {"fake.device": 0.5}}}),
+        )
+        .await;
+    let p = berth_testkit::problem(res, reqwest::StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(
+        berth_testkit::field_errors(&p),
+        [(
+            "resources.accelerators.fake.device".to_string(),
+            "whole_devices".to_string()
+        )]
+    );
+    // a cluster of two kernels with one device each: two different devices
+    let pair = c.launch(body("pair", 1, 2)).await;
+    let pair = pair["id"].as_str().unwrap().to_string();
+    let p = c.wait_status(&pair, "RUNNING").await;
+    let main_dev = p["kernels"][0]["devices"]["fake.device"].clone();
+    let sub_dev = p["kernels"][1]["devices"]["fake.device"].clone();
+    assert_eq!(main_dev, json!([0]), "{p:#}");
+    assert_eq!(sub_dev, json!([1]));
+    assert_eq!(visible(&p, "main1").await, "0");
+    assert_eq!(visible(&p, "sub1").await, "1");
+    // the last device goes to the next session; then none is left
+    let one = c.launch(body("single", 1, 1)).await;
+    let one = one["id"].as_str().unwrap().to_string();
+    let o = c.wait_status(&one, "RUNNING").await;
+    assert_eq!(o["kernels"][0]["devices"]["fake.device"], json!([2]));
+    assert_eq!(visible(&o, "main1").await, "2");
+    let two = c.launch(body("double", 2, 1)).await;
+    let two = two["id"].as_str().unwrap().to_string();
+    c.wait_for(&two, "explained", |s| {
+        s["status_info"] == "no-available-instances"
+    })
+    .await;
+    // the pair ends: its two devices go to the waiting session
+    c.delete(&format!("/api/v1/sessions/{pair}")).await;
+    c.wait_status(&pair, "TERMINATED").await;
+    let t = c.wait_status(&two, "RUNNING").await;
+    assert_eq!(t["kernels"][0]["devices"]["fake.device"], json!([0, 1]));
+    assert_eq!(visible(&t, "main1").await, "0,1");
+    for id in [&one, &two] {
+        c.delete(&format!("/api/v1/sessions/{id}")).await;
+        c.wait_status(id, "TERMINATED").await;
+    }
+}
+
 #[tokio::test]
 async fn unreadable_stored_configuration_ends_the_session_with_the_reason() {
     let srv = TestServer::start().await;

@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use bollard::models::{
-    ContainerCreateBody, EndpointIpamConfig, EndpointSettings, HostConfig, Mount, MountType,
-    NetworkingConfig,
+    ContainerCreateBody, DeviceRequest, EndpointIpamConfig, EndpointSettings, HostConfig, Mount,
+    MountType, NetworkingConfig,
 };
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, KillContainerOptionsBuilder, ListContainersOptionsBuilder,
@@ -84,6 +84,9 @@ pub struct ContainerSpec {
     pub address: Option<std::net::Ipv4Addr>,
     /// `/etc/hosts` entries (`name:address`): its cluster's other kernels.
     pub hosts: Vec<String>,
+    /// NVIDIA GPUs it is given (device indices), through the engine's
+    /// `nvidia` runtime.
+    pub gpus: Vec<String>,
 }
 
 /// A host directory mounted into a container.
@@ -134,6 +137,13 @@ pub(super) fn is_404(e: &bollard::errors::Error) -> bool {
 }
 
 impl Runtime {
+    /// Whether the engine has the `nvidia` runtime (GPUs can be handed to
+    /// containers).
+    pub async fn has_nvidia(&self) -> Result<bool, RuntimeError> {
+        let info = self.client().await?.info().await?;
+        Ok(info.runtimes.is_some_and(|r| r.contains_key("nvidia")))
+    }
+
     /// CPU cores and memory bytes of the engine's machine.
     pub async fn capacity(&self) -> Result<(f64, i64), RuntimeError> {
         // a probe: an engine that hangs counts as not answering
@@ -174,6 +184,14 @@ impl Runtime {
                 init: Some(true),
                 network_mode: spec.network.clone(),
                 extra_hosts: (!spec.hosts.is_empty()).then(|| spec.hosts.clone()),
+                device_requests: (!spec.gpus.is_empty()).then(|| {
+                    vec![DeviceRequest {
+                        driver: Some("nvidia".into()),
+                        device_ids: Some(spec.gpus.clone()),
+                        capabilities: Some(vec![vec!["gpu".into()]]),
+                        ..Default::default()
+                    }]
+                }),
                 // scratch: an anonymous volume, removed with the container;
                 // storage folders are bind-mounted inside it
                 mounts: Some(

@@ -512,6 +512,7 @@ impl Plan<'_> {
                         exit_code: None,
                         logs: None,
                         created_at: now,
+                        devices: Default::default(),
                     })
                     .collect();
                 let row = SessionRow {

@@ -28,6 +28,9 @@ pub(super) async fn release(svc: &Services, s: &SessionRow) {
                     .map(|k| k.agent.as_deref().unwrap_or(agent))
                     .collect()
             };
+            if let Err(e) = svc.store().free_devices(&s.id).await {
+                tracing::error!(session = %s.id, error = %e, "could not free its devices");
+            }
             for (a, held) in Held::per_agent(on, s.cpu, s.mem, &accelerators) {
                 if let Err(e) = svc.store().give_back_capacity(&a, held.hold()).await {
                     tracing::error!(session = %s.id, error = %e, "could not give capacity back");

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-use berth_shared::sessions::{reason, SessionStatus, SessionType};
+use berth_shared::sessions::{is_device_slot, reason, SessionStatus, SessionType};
 use serde_json::json;
 
 use super::finish::finish;
@@ -91,6 +91,7 @@ fn spec(
         network: None,
         address: None,
         hosts: vec![],
+        gpus: vec![],
     }
 }
 
@@ -233,6 +234,31 @@ pub async fn launch(svc: Shared, session_id: String) {
         })
         .collect();
     let cluster = cluster_env(&s, &kernels);
+    let asked = s.accelerators().unwrap_or_default();
+    let declared: HashMap<String, BTreeMap<String, f64>> = svc
+        .store()
+        .agents()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|a| (a.id, a.accel_total))
+        .collect();
+    // devices in kernel order (main first), before anything starts
+    let mut devices: HashMap<String, (Vec<String>, Vec<String>)> = HashMap::new();
+    for k in &kernels {
+        let agent = agent_of(k).unwrap_or_else(|| LOCAL.to_string());
+        let totals = declared.get(&agent).cloned().unwrap_or_default();
+        let rt = svc.runtime_of(Some(&agent));
+        match give_devices(&svc, &rt, k, &agent, &asked, &totals).await {
+            Ok(given) => {
+                devices.insert(k.id.clone(), given);
+            }
+            Err(why) => {
+                nets.discard_unused(&svc).await;
+                return failed_to_start(&svc, &s, "agent", why).await;
+            }
+        }
+    }
     // the subs first: the main kernel's start makes the session RUNNING
     let main = &kernels[0];
     for k in kernels.iter().skip(1).chain(std::iter::once(main)) {
@@ -258,6 +284,10 @@ pub async fn launch(svc: Shared, session_id: String) {
             .map(|(_, h)| h.clone())
             .collect();
         spec.env.extend(cluster(k));
+        if let Some((env, gpus)) = devices.remove(&k.id) {
+            spec.env.extend(env);
+            spec.gpus = gpus;
+        }
         let cid = match rt.run_container(&spec).await {
             Ok(cid) => cid,
             Err(e) => {
@@ -282,6 +312,43 @@ pub async fn launch(svc: Shared, session_id: String) {
         }
         started(&svc, &s, k, cid).await;
     }
+}
+
+/// Gives kernel `k` the devices of each `*.device` slot it asks for (the
+/// lowest free indices of its agent, recorded so no other kernel gets
+/// them): NVIDIA GPUs (returned second) through the engine's `nvidia`
+/// runtime when it has one, and for every other kind (a declared test kind
+/// like `fake.device`) the indices in `<KIND>_VISIBLE_DEVICES` (returned
+/// first, as env entries).
+async fn give_devices(
+    svc: &Services,
+    rt: &Runtime,
+    k: &KernelRow,
+    agent: &str,
+    asked: &BTreeMap<String, f64>,
+    totals: &BTreeMap<String, f64>,
+) -> Result<(Vec<String>, Vec<String>), String> {
+    let (mut env, mut gpus) = (Vec::new(), Vec::new());
+    for (slot, n) in asked
+        .iter()
+        .filter(|(slot, n)| is_device_slot(slot) && **n > 0.0)
+    {
+        let total = totals.get(slot).copied().unwrap_or(0.0).max(0.0) as u32;
+        let picked = svc
+            .store()
+            .assign_devices(&k.id, agent, slot, *n as u32, total)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("agent {agent} has no {n} free {slot}"))?;
+        let list: Vec<String> = picked.iter().map(u32::to_string).collect();
+        if slot == "cuda.device" && rt.has_nvidia().await.unwrap_or(false) {
+            gpus.extend(list);
+        } else {
+            let kind = slot.split('.').next().unwrap_or(slot).to_ascii_uppercase();
+            env.push(format!("{kind}_VISIBLE_DEVICES={}", list.join(",")));
+        }
+    }
+    Ok((env, gpus))
 }
 
 /// The session networks a launch took, per agent, and whether a container

@@ -11,13 +11,20 @@ use crate::accounts::ms_to_time;
 use crate::store::json::OrLogged;
 use crate::store::{KernelRow, SessionRow, Store, StoreResult};
 
-/// Builds the API view of many sessions with four extra queries in all
+/// Builds the API view of many sessions with five extra queries in all
 /// (plus one per distinct user and project).
 pub async fn infos(store: &Store, rows: Vec<SessionRow>) -> StoreResult<Vec<SessionInfo>> {
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let mut kernels: HashMap<String, Vec<KernelRow>> = HashMap::new();
-    for k in store.kernels_of_many(&ids).await? {
+    let kernel_rows = store.kernels_of_many(&ids).await?;
+    let kernel_ids: Vec<String> = kernel_rows.iter().map(|k| k.id.clone()).collect();
+    let mut devices = store.devices_of_many(&kernel_ids).await?;
+    for mut k in kernel_rows {
+        k.devices = devices.remove(&k.id).unwrap_or_default();
         kernels.entry(k.session_id.clone()).or_default().push(k);
+    }
+    for ks in kernels.values_mut() {
+        ks.sort_by_key(KernelRow::index);
     }
     let mut history: HashMap<String, Vec<StatusChange>> = HashMap::new();
     for h in store.history_of_many(&ids).await? {
@@ -122,6 +129,7 @@ fn info(
                 container_id: k.container_id,
                 agent: k.agent,
                 exit_code: k.exit_code,
+                devices: k.devices,
             })
             .collect(),
         status_history: history,

@@ -21,6 +21,9 @@ pub struct KernelRow {
     pub exit_code: Option<i64>,
     pub logs: Option<String>,
     pub created_at: i64,
+    /// Its devices by slot (filled by the view, not a column).
+    #[sqlx(skip)]
+    pub devices: std::collections::BTreeMap<String, Vec<u32>>,
 }
 
 /// Role of a session's first kernel.

@@ -6,6 +6,7 @@
 //! through `Any`: TEXT ids, BIGINT epoch-millisecond timestamps, INTEGER flags.
 
 mod agents;
+mod devices;
 mod folders;
 mod groups;
 mod history;

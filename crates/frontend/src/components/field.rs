@@ -73,6 +73,7 @@ pub fn field_message(i18n: I18nContext<Locale>, code: &str) -> String {
         "unreachable" => t_string!(i18n, field_unreachable).to_string(),
         "not_found" => t_string!(i18n, field_not_found).to_string(),
         "unknown_project" => t_string!(i18n, field_unknown_project).to_string(),
+        "whole_devices" => t_string!(i18n, field_whole_devices).to_string(),
         _ => t_string!(i18n, field_invalid).to_string(),
     }
 }

@@ -295,7 +295,14 @@ fn DetailBody(s: SessionInfo, now: RwSignal<chrono::DateTime<chrono::Utc>>) -> i
             {cell(t_string!(i18n, detail_reserved).to_string(), view! { <span id="detail-created">{local_datetime(i18n, created)}</span> }.into_any(), "created")}
             {cell(t_string!(i18n, detail_elapsed).to_string(), view! { <span id="detail-elapsed">{ticking}</span> }.into_any(), "elapsed")}
             {cell(t_string!(i18n, detail_agent).to_string(), view! { <span id="detail-agent">{s.with_value(|s| s.agent.clone()).unwrap_or_else(|| "—".into())}</span> }.into_any(), "agent")}
-            {cell(t_string!(i18n, detail_cluster).to_string(), view! { <span id="detail-cluster">{s.with_value(|s| format!("{} × {}", s.cluster_mode, s.cluster_size))}</span> }.into_any(), "cluster")}
+            {cell(t_string!(i18n, detail_cluster).to_string(), view! { <span id="detail-cluster">{s.with_value(|s| {
+                let mode = match berth_shared::sessions::ClusterMode::parse(&s.cluster_mode) {
+                    Some(berth_shared::sessions::ClusterMode::MultiNode) => t_string!(i18n, cluster_multi_node).to_string(),
+                    Some(berth_shared::sessions::ClusterMode::SingleNode) => t_string!(i18n, cluster_single_node).to_string(),
+                    None => s.cluster_mode.clone(),
+                };
+                t_string!(i18n, cluster_review, mode = mode, size = s.cluster_size).to_string()
+            })}</span> }.into_any(), "cluster")}
         </dl>
         {(st == SessionStatus::Running).then(|| view! { <UsageBox id=id.clone() now=now /> })}
         <h3 class="detail-sub">{t!(i18n, detail_kernels)}</h3>
@@ -303,16 +310,29 @@ fn DetailBody(s: SessionInfo, now: RwSignal<chrono::DateTime<chrono::Utc>>) -> i
             <thead><tr>
                 <th scope="col">{t!(i18n, kernel_hostname)}</th>
                 <th scope="col">{t!(i18n, kernel_role)}</th>
+                <th scope="col">{t!(i18n, col_agent)}</th>
+                <th scope="col">{t!(i18n, kernel_devices)}</th>
                 <th scope="col">{t!(i18n, col_status)}</th>
                 <th scope="col"><span class="sr-only">{t!(i18n, action_logs)}</span></th>
             </tr></thead>
             <tbody>
                 {kernels.into_iter().map(|k| {
                     let (sid, sname, kid) = (id.clone(), name.clone(), k.id.clone());
+                    let devices = k
+                        .devices
+                        .iter()
+                        .map(|(slot, ids)| {
+                            let ids: Vec<String> = ids.iter().map(u32::to_string).collect();
+                            unbroken(format!("{slot} {}", ids.join(",")))
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" · ");
                     view! {
                         <tr>
                             <td>{k.hostname.clone()}</td>
                             <td>{k.role.clone()}</td>
+                            <td>{k.agent.clone().unwrap_or_else(|| "—".into())}</td>
+                            <td>{devices}</td>
                             <td><StatusBadge status=k.status /></td>
                             <td><button type="button" class="btn btn-small kernel-logs"
                                 on:click=move |_| dialogs.show_logs(sid.clone(), sname.clone(), Some(kid.clone()))>

@@ -65,6 +65,12 @@ pub struct Resources {
     pub accelerators: BTreeMap<String, f64>,
 }
 
+/// A slot of whole devices (`cuda.device`, `fake.device`): each kernel is
+/// given device indices of it; other slots (`cuda.shares`) are amounts.
+pub fn is_device_slot(slot: &str) -> bool {
+    slot.ends_with(".device")
+}
+
 fn is_single_node(m: &ClusterMode) -> bool {
     *m == ClusterMode::SingleNode
 }
@@ -321,6 +327,14 @@ impl CreateSessionRequest {
                     Err(Invalid::new(
                         "out_of_range",
                         format!("Between 0 and {}.", limits::MAX_ACCELERATOR),
+                    )),
+                );
+            } else if is_device_slot(slot) && v.fract() != 0.0 {
+                errs.check(
+                    &format!("resources.accelerators.{slot}"),
+                    Err(Invalid::new(
+                        "whole_devices",
+                        "Devices are whole: ask for 1, 2, … (shares are a separate slot).",
                     )),
                 );
             }

@@ -27,6 +27,9 @@ pub struct KernelInfo {
     pub status: SessionStatus,
     /// Exit code of its main process, once it exited.
     pub exit_code: Option<i64>,
+    /// The devices it holds, by accelerator slot (`cuda.device` → `[0, 1]`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub devices: BTreeMap<String, Vec<u32>>,
 }
 
 /// One status change, for the history.
