@@ -7,7 +7,10 @@
 //!    the same container in the same run, on the default bridge and on a
 //!    user-defined bridge network like each session's own. Target: median
 //!    ratio ≤ 1.15.
-//! 2. The scheduler's pure core on 10,000 pending sessions and 1,000 agents.
+//! 2. A 4-kernel multi-node cluster (2 kernels on the local engine, 2 on a
+//!    second `dockerd` registered as an agent): `POST` to the RUNNING
+//!    event, against four raw create+start calls on one own bridge network.
+//! 3. The scheduler's pure core at three sizes.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
@@ -57,7 +60,186 @@ async fn main() {
         "  ratio berth / raw on an own bridge network (what a session gets) = {:.3}",
         mo / median(raw_net).as_secs_f64()
     );
+    cluster_latency().await;
     scheduler_core();
+}
+
+/// Kernels of the benchmarked cluster.
+const KERNELS: usize = 4;
+/// Cluster launches measured (after one warm-up).
+const CLUSTER_RUNS: usize = 5;
+
+/// POST → RUNNING of a 4-kernel multi-node session over two engines.
+async fn cluster_latency() {
+    let engine = berth_testkit::PrivateEngine::start(&[IMAGE]).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let mut config = Config::for_data_dir(dir.path(), addr);
+    config.admin_email = "bench@berth.local".into();
+    config.admin_password = Some("bench-password".into());
+    config.stop_grace_secs = 1;
+    let app = berth_api::server::build(config).await.expect("server");
+    let instance = app.ctx.instance().to_string();
+    tokio::spawn(berth_api::server::serve(
+        listener,
+        app.router,
+        std::future::pending(),
+    ));
+    let base = format!("http://{addr}");
+    let c = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let res = c
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"email": "bench@berth.local", "password": "bench-password"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success());
+    let res = c
+        .post(format!("{base}/api/v1/agents"))
+        .json(&json!({"id": "two", "docker_host": engine.host(), "resource_group": "default"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    let mut events = c
+        .get(format!("{base}/api/v1/events"))
+        .send()
+        .await
+        .unwrap()
+        .bytes_stream();
+    let mut buf = String::new();
+    let mut wait_for = async |id: &str, status: &str| loop {
+        if let Some(end) = buf.find("\n\n") {
+            let frame: String = buf.drain(..end + 2).collect();
+            if let Some(data) = frame.lines().find_map(|l| l.strip_prefix("data: ")) {
+                let ev: Value = serde_json::from_str(data).unwrap();
+                if ev["session_id"] == id && ev["status"] == status {
+                    return;
+                }
+            }
+            continue;
+        }
+        let chunk = events.next().await.expect("event stream").unwrap();
+        buf.push_str(&String::from_utf8_lossy(&chunk));
+    };
+    let body = json!({"image": IMAGE, "cluster_mode": "multi-node", "cluster_size": KERNELS,
+                      "resources": {"cpu": 0.25, "mem": "64m", "shmem": "16m"}});
+    let mut ours = Vec::new();
+    let mut spread = String::new();
+    for i in 0..=CLUSTER_RUNS {
+        let t0 = Instant::now();
+        let created: Value = c
+            .post(format!("{base}/api/v1/sessions"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = created["items"][0]["id"].as_str().unwrap().to_string();
+        wait_for(&id, "RUNNING").await;
+        if i > 0 {
+            ours.push(t0.elapsed());
+        }
+        let s: Value = c
+            .get(format!("{base}/api/v1/sessions/{id}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        spread = s["kernels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| {
+                format!(
+                    "{}@{}",
+                    k["hostname"].as_str().unwrap(),
+                    k["agent"].as_str().unwrap()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        c.delete(format!("{base}/api/v1/sessions/{id}"))
+            .send()
+            .await
+            .unwrap();
+        wait_for(&id, "TERMINATED").await;
+    }
+    // four raw create+start calls, one after the other, on an own network
+    let rt = Runtime::new("unix:///var/run/docker.sock");
+    let raw_instance = format!("{instance}-raw4");
+    let pool = "10.217.0.0/24".parse().expect("pool");
+    let net = rt
+        .create_network(&raw_instance, pool)
+        .await
+        .expect("network");
+    let mut raw = Vec::new();
+    for run in 0..=CLUSTER_RUNS {
+        let t0 = Instant::now();
+        let mut made = Vec::new();
+        for k in 0..KERNELS {
+            let spec = raw_spec(
+                &format!("berth-bench-raw4-{raw_instance}-{run}-{k}"),
+                &raw_instance,
+                Some(net.clone()),
+            );
+            made.push(rt.run_container(&spec).await.expect("raw start"));
+        }
+        if run > 0 {
+            raw.push(t0.elapsed());
+        }
+        for id in made {
+            rt.remove(&id).await.expect("remove");
+        }
+    }
+    rt.remove_network(&net).await.expect("remove network");
+    app.ctx.networks().remove_free(&app.ctx).await;
+    let (mo, mr) = (median(ours.clone()), median(raw.clone()));
+    println!("a {KERNELS}-kernel multi-node cluster over two engines ({spread}), {CLUSTER_RUNS} launches:");
+    println!("  berth  POST -> RUNNING event: median {:7.1} ms", ms(mo));
+    println!(
+        "  {KERNELS} x docker create + start (bollard), one engine, own network: median {:7.1} ms",
+        ms(mr)
+    );
+    println!(
+        "  ratio berth / raw = {:.3}",
+        mo.as_secs_f64() / mr.as_secs_f64()
+    );
+}
+
+/// A session-like container spec for the raw baselines.
+fn raw_spec(name: &str, instance: &str, network: Option<String>) -> ContainerSpec {
+    ContainerSpec {
+        name: name.to_string(),
+        hostname: "main1".into(),
+        image: IMAGE.into(),
+        cmd: vec![
+            "/bin/sh".into(),
+            "-c".into(),
+            "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done".into(),
+        ],
+        env: vec!["OMP_NUM_THREADS=1".into()],
+        labels: HashMap::from([(LABEL_INSTANCE.to_string(), instance.to_string())]),
+        cpu: 0.25,
+        mem: 64 << 20,
+        shmem: 16 << 20,
+        pids_limit: 2048,
+        binds: vec![],
+        network,
+        address: None,
+        hosts: vec![],
+        gpus: vec![],
+    }
 }
 
 async fn launch_latency() -> (Vec<Duration>, Vec<Duration>, Vec<Duration>) {
@@ -164,27 +346,11 @@ async fn launch_latency() -> (Vec<Duration>, Vec<Duration>, Vec<Duration>) {
 async fn raw_starts(rt: &Runtime, instance: &str, network: Option<String>) -> Vec<Duration> {
     let mut raw = Vec::new();
     for i in 0..=RUNS {
-        let spec = ContainerSpec {
-            name: format!("berth-bench-raw-{instance}-{i}"),
-            hostname: "main1".into(),
-            image: IMAGE.into(),
-            cmd: vec![
-                "/bin/sh".into(),
-                "-c".into(),
-                "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done".into(),
-            ],
-            env: vec!["OMP_NUM_THREADS=1".into()],
-            labels: HashMap::from([(LABEL_INSTANCE.to_string(), instance.to_string())]),
-            cpu: 0.25,
-            mem: 64 << 20,
-            shmem: 16 << 20,
-            pids_limit: 2048,
-            binds: vec![],
-            network: network.clone(),
-            address: None,
-            hosts: vec![],
-            gpus: vec![],
-        };
+        let spec = raw_spec(
+            &format!("berth-bench-raw-{instance}-{i}"),
+            instance,
+            network.clone(),
+        );
         let t0 = Instant::now();
         let id = rt.run_container(&spec).await.expect("raw create+start");
         if i > 0 {
