@@ -387,6 +387,7 @@ fn scheduler_core() {
                 // a few clusters among them, some spread over agents
                 kernels: if i % 50 == 0 { 4 } else { 1 },
                 multi_node: i % 100 == 0,
+                image: IMAGE.into(),
                 agent: None,
                 starts_at: None,
                 // the oldest tenth has waited past the aging limit
@@ -400,6 +401,7 @@ fn scheduler_core() {
             keypairs: HashMap::new(),
             aging_ms: 300_000,
             strategies: HashMap::new(),
+            missing_images: Default::default(),
         };
         for strategy in [Strategy::Dispersed, Strategy::Concentrated] {
             let mut times = Vec::new();

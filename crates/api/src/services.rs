@@ -38,6 +38,7 @@ pub struct Services {
     pages: Pages,
     accounts_changed: tokio::sync::watch::Sender<u64>,
     engine: std::sync::RwLock<Option<DockerHealth>>,
+    images_seen: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, bool)>>,
     instance: String,
     shutdown: CancellationToken,
 }
@@ -70,6 +71,7 @@ impl Services {
             pages: Pages::default(),
             accounts_changed: tokio::sync::watch::Sender::new(0),
             engine: Default::default(),
+            images_seen: Default::default(),
             instance,
             shutdown: CancellationToken::new(),
         })
@@ -88,6 +90,25 @@ impl Services {
     /// The local Docker engine.
     pub fn runtime(&self) -> &Runtime {
         self.engines.local()
+    }
+
+    /// Whether some engine had `image` when last asked, if that was less
+    /// than `fresh` ago.
+    pub fn images_seen(&self, image: &str, fresh: std::time::Duration) -> Option<bool> {
+        let seen = self.images_seen.lock().unwrap_or_else(|e| e.into_inner());
+        seen.get(image)
+            .filter(|(at, _)| at.elapsed() < fresh)
+            .map(|(_, present)| *present)
+    }
+
+    /// Remembers whether some engine has `image` (for `images_seen`).
+    pub fn remember_image(&self, image: &str, present: bool) {
+        let mut seen = self.images_seen.lock().unwrap_or_else(|e| e.into_inner());
+        // a bounded memory: the images of waiting sessions are few
+        if seen.len() > 1000 {
+            seen.clear();
+        }
+        seen.insert(image.to_string(), (std::time::Instant::now(), present));
     }
 
     /// The engines by agent id.

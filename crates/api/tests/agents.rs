@@ -394,3 +394,50 @@ async fn events_until<B: AsRef<[u8]>, E: std::fmt::Debug>(
         }
     }
 }
+
+#[tokio::test]
+async fn a_session_whose_image_is_on_no_agent_waits_and_says_so() {
+    let srv = TestServer::start_with(|c| c.agent_cpu = Some(1.0)).await;
+    let admin = srv.admin().await;
+    // an image of its own, so removing it touches no other test
+    let image = format!(
+        "berth/gone-{}:latest",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
+    berth_testkit::docker(&["tag", BUSYBOX, &image]).await;
+    // the agent is full: the session waits for room first
+    let filler = admin.launch(session("filler", None)).await;
+    let filler = filler["id"].as_str().unwrap().to_string();
+    admin.wait_status(&filler, "RUNNING").await;
+    let mut req = session("orphan", None);
+    req["image"] = json!(image);
+    req["resources"]["cpu"] = json!(1.0);
+    let s = admin.launch(req).await;
+    let id = s["id"].as_str().unwrap().to_string();
+    admin
+        .wait_for(&id, "waiting for room", |s| failed_kinds(s) == ["short"])
+        .await;
+    // its image goes from every engine: the reason says so
+    berth_testkit::docker(&["rmi", &image]).await;
+    let w = admin
+        .wait_for(&id, "told the image is gone", |s| {
+            failed_kinds(s).contains(&"image_missing".to_string())
+        })
+        .await;
+    assert_eq!(w["status"], "PENDING");
+    let check = &w["status_data"]["scheduler"]["failed_predicates"][0];
+    assert_eq!(check["name"], "image");
+    assert_eq!(check["image"], image.as_str());
+    // it comes back, room frees: the session starts
+    berth_testkit::docker(&["tag", BUSYBOX, &image]).await;
+    admin
+        .wait_for(&id, "image found again", |s| {
+            !failed_kinds(s).contains(&"image_missing".to_string())
+        })
+        .await;
+    admin.delete(&format!("/api/v1/sessions/{filler}")).await;
+    admin.wait_status(&id, "RUNNING").await;
+    admin.delete(&format!("/api/v1/sessions/{id}")).await;
+    admin.wait_status(&id, "TERMINATED").await;
+    berth_testkit::docker(&["rmi", &image]).await;
+}

@@ -66,6 +66,8 @@ pub struct Notice {
     pub warning: Option<IdleWarning>,
     /// Set when saving the session as an image ended.
     pub commit: Option<CommitOutcome>,
+    /// While its image is copied to its agent: bytes sent, and of how many.
+    pub pulling: Option<(u64, u64)>,
 }
 
 /// The store, shared through the component tree.
@@ -139,6 +141,16 @@ impl Notices {
             at: ev.at,
             warning: ev.warning.clone(),
             commit: ev.commit.clone(),
+            pulling: ev.status_data.as_ref().and_then(|d| {
+                berth_shared::sessions::status_details(d)
+                    .into_iter()
+                    .find_map(|x| match x {
+                        berth_shared::sessions::StatusDetail::Pulling { bytes, total, .. } => {
+                            Some((bytes, total))
+                        }
+                        _ => None,
+                    })
+            }),
         };
         self.notices.update(|n| {
             n.push(notice.clone());

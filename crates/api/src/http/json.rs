@@ -153,7 +153,7 @@ mod tests {
                 r#"{"image": "x", "resources": {"cpu": 1, "gpu": 1}}"#,
                 "resources.gpu",
             ),
-            (r#"{"image": "x", "cluster_size": 2}"#, "cluster_size"),
+            (r#"{"image": "x", "cluster_sizes": 2}"#, "cluster_sizes"),
         ] {
             match parse::<CreateSessionRequest>(body.as_bytes()) {
                 Err(ApiError::Invalid(errs)) => {

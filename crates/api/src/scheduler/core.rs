@@ -14,7 +14,7 @@
 //! Over 500 lines only because its unit tests sit below the code (about
 //! 310 lines of code, the rest tests).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use berth_shared::sessions::{CheckFailure, FailedCheck};
 
@@ -51,6 +51,8 @@ pub struct Pending {
     /// A cluster whose kernels may go to different agents (each kernel
     /// must fit where it goes); otherwise all go to one agent.
     pub multi_node: bool,
+    /// Its image (see `Snapshot::missing_images`).
+    pub image: String,
     /// Designated agent.
     pub agent: Option<String>,
     /// Not before (epoch ms).
@@ -111,6 +113,8 @@ pub struct Snapshot {
     pub aging_ms: i64,
     /// Groups with a strategy of their own (others use the default).
     pub strategies: HashMap<String, Strategy>,
+    /// Images no engine has now (a session of one waits, saying so).
+    pub missing_images: HashSet<String>,
 }
 
 /// A failed check, for `status_data` (the shared shape: name, English
@@ -319,6 +323,14 @@ pub fn schedule(snapshot: &Snapshot, strategy: Strategy) -> Vec<Decision> {
         // a cluster counts against its owner's policy with all its kernels
         let all = f64::from(p.kernels.max(1));
         let all_mem = p.mem.saturating_mul(u64::from(p.kernels.max(1)));
+        if snapshot.missing_images.contains(&p.image) {
+            failed.push(Failed::new(
+                "image",
+                CheckFailure::ImageMissing {
+                    image: p.image.clone(),
+                },
+            ));
+        }
         let kp = keypairs.get(&p.access_key).unwrap_or(&no_limits);
         if kp.max_sessions > 0 && kp.sessions >= kp.max_sessions {
             failed.push(Failed::new(
@@ -476,6 +488,7 @@ mod tests {
             accelerators: BTreeMap::new(),
             kernels: 1,
             multi_node: false,
+            image: "img".into(),
             agent: None,
             starts_at: None,
             created_at: 0,
@@ -548,6 +561,7 @@ mod tests {
             keypairs: HashMap::new(),
             aging_ms: 0,
             strategies: HashMap::new(),
+            missing_images: HashSet::new(),
         }
     }
 
@@ -766,6 +780,25 @@ mod tests {
             failed_of(&d[0]),
             [("capacity", "agent local is not reachable".to_string())]
         );
+    }
+
+    #[test]
+    fn a_session_whose_image_no_engine_has_waits_and_says_so() {
+        let mut s = snap(
+            vec![pending("gone", 1.0, 1), pending("here", 1.0, 1)],
+            vec![agent("a", 8.0, 8)],
+        );
+        s.pending[0].image = "lost:1".into();
+        s.missing_images.insert("lost:1".into());
+        let d = schedule(&s, Strategy::Dispersed);
+        assert_eq!(
+            failed_of(&d[0]),
+            [(
+                "image",
+                "image lost:1 is on no agent; it waits until one has it".to_string()
+            )]
+        );
+        assert_eq!(kernels_of(&d[1]), ["a"]);
     }
 
     #[test]

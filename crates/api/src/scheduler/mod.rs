@@ -6,7 +6,7 @@
 
 pub mod core;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
 use berth_shared::resources::AgentStatus;
@@ -87,6 +87,7 @@ pub fn as_pending(s: &SessionRow) -> Result<Pending, crate::store::json::Corrupt
         accelerators: s.accelerators()?,
         kernels: s.cluster_size.clamp(1, i64::from(u32::MAX)) as u32,
         multi_node: s.cluster_mode == ClusterMode::MultiNode.as_str(),
+        image: s.image.clone(),
         agent: s.designated_agent.clone(),
         starts_at: s.starts_at,
         created_at: s.created_at,
@@ -140,7 +141,6 @@ async fn snapshot(svc: &Services, pending: Vec<Pending>) -> SessionResult<Snapsh
     }
     Ok(Snapshot {
         now: now_ms(),
-        pending,
         agents,
         keypairs,
         aging_ms: (svc
@@ -149,7 +149,47 @@ async fn snapshot(svc: &Services, pending: Vec<Pending>) -> SessionResult<Snapsh
             .min(i64::MAX as u64 / 1000)
             * 1000) as i64,
         strategies: resources::groups::strategies(store).await?,
+        missing_images: missing_images(svc, &pending).await,
+        pending,
     })
+}
+
+/// How long an image's presence on the engines is trusted before they are
+/// asked again (rounds run every tick).
+const IMAGES_FRESH: Duration = Duration::from_secs(5);
+
+/// The images of `pending` that no engine that answers has. An engine that
+/// cannot be asked counts as having them: only a real absence holds a
+/// session back.
+async fn missing_images(svc: &Services, pending: &[Pending]) -> HashSet<String> {
+    let images: HashSet<&str> = pending.iter().map(|p| p.image.as_str()).collect();
+    let mut missing = HashSet::new();
+    for image in images {
+        if let Some(present) = svc.images_seen(image, IMAGES_FRESH) {
+            if !present {
+                missing.insert(image.to_string());
+            }
+            continue;
+        }
+        let mut present = false;
+        let mut asked = 0;
+        for (_, engine) in svc.engines().all() {
+            match engine.inspect_image(image).await {
+                Ok(_) => {
+                    present = true;
+                    break;
+                }
+                Err(crate::runtime::RuntimeError::ImageNotFound(_)) => asked += 1,
+                Err(_) => {}
+            }
+        }
+        let present = present || asked == 0;
+        svc.remember_image(image, present);
+        if !present {
+            missing.insert(image.to_string());
+        }
+    }
+    missing
 }
 
 /// What a round would decide now for `extra`, queued after every session

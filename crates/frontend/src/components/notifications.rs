@@ -37,6 +37,7 @@ fn Toast(notice: Notice) -> impl IntoView {
         status_info,
         warning,
         commit,
+        pulling,
         ..
     } = notice;
     let id = StoredValue::new(session_id);
@@ -89,6 +90,22 @@ fn Toast(notice: Notice) -> impl IntoView {
                     on:click=move |_| notices.close_toast(&id.get_value())>"×"</button>
             </div>
             {status_info.map(|i| view! { <p class="toast-info muted" title=i.clone()>{reason_text(i18n, &i)}</p> })}
+            {pulling.map(|(bytes, total)| {
+                let text = move || t_string!(
+                    i18n,
+                    toast_pulling_progress,
+                    done = crate::format::unbroken(berth_shared::bytes::ByteSize(bytes).human()),
+                    total = crate::format::unbroken(berth_shared::bytes::ByteSize(total).human()),
+                    percent = (bytes.saturating_mul(100) / total.max(1)).min(100)
+                )
+                .to_string();
+                view! {
+                    <p class="toast-progress">
+                        <progress max=total.max(1).to_string() value=bytes.min(total).to_string() aria-label=text></progress>
+                        <span class="muted">{text}</span>
+                    </p>
+                }
+            })}
             <div class="toast-bottom">
                 <div class="toast-session">
                     <strong class="toast-name" title=name.get_value()>{name.get_value()}</strong>

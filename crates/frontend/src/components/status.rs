@@ -99,6 +99,9 @@ pub fn check_text(i18n: leptos_i18n::I18nContext<Locale>, why: &CheckFailure) ->
         CheckFailure::AgentUnreachable { agent } => {
             t_string!(i18n, check_agent_unreachable, agent = agent.clone()).to_string()
         }
+        CheckFailure::ImageMissing { image } => {
+            t_string!(i18n, check_image_missing, image = image.clone()).to_string()
+        }
         CheckFailure::AgentDraining { agent } => {
             t_string!(i18n, check_agent_draining, agent = agent.clone()).to_string()
         }

@@ -65,6 +65,12 @@ pub enum CheckFailure {
         /// The agent.
         agent: String,
     },
+    /// No engine berth drives has its image (removed since it was asked
+    /// for): it waits until one has.
+    ImageMissing {
+        /// The image.
+        image: String,
+    },
     /// An older session of its group has waited too long for room: later
     /// ones no longer overtake it.
     BehindOlder {
@@ -183,6 +189,9 @@ impl CheckFailure {
                 format!("agent {agent} is not in resource group {group}")
             }
             Self::AgentUnreachable { agent } => format!("agent {agent} is not reachable"),
+            Self::ImageMissing { image } => {
+                format!("image {image} is on no agent; it waits until one has it")
+            }
             Self::AgentDraining { agent } => {
                 format!("agent {agent} is drained: it takes no new sessions")
             }
