@@ -72,34 +72,8 @@ const CLUSTER_RUNS: usize = 5;
 /// POST → RUNNING of a 4-kernel multi-node session over two engines.
 async fn cluster_latency() {
     let engine = berth_testkit::PrivateEngine::start(&[IMAGE]).await;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let mut config = Config::for_data_dir(dir.path(), addr);
-    config.admin_email = "bench@berth.local".into();
-    config.admin_password = Some("bench-password".into());
-    config.stop_grace_secs = 1;
-    let app = berth_api::server::build(config).await.expect("server");
-    let instance = app.ctx.instance().to_string();
-    tokio::spawn(berth_api::server::serve(
-        listener,
-        app.router,
-        std::future::pending(),
-    ));
-    let base = format!("http://{addr}");
-    let c = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    let res = c
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"email": "bench@berth.local", "password": "bench-password"}))
-        .send()
-        .await
-        .unwrap();
-    assert!(res.status().is_success());
+    let Bench { ctx, base, c, _dir } = start_server().await;
+    let instance = ctx.instance().to_string();
     let res = c
         .post(format!("{base}/api/v1/agents"))
         .json(&json!({"id": "two", "docker_host": engine.host(), "resource_group": "default"}))
@@ -203,7 +177,7 @@ async fn cluster_latency() {
         }
     }
     rt.remove_network(&net).await.expect("remove network");
-    app.ctx.networks().remove_free(&app.ctx).await;
+    ctx.networks().remove_free(&ctx).await;
     let (mo, mr) = (median(ours.clone()), median(raw.clone()));
     println!("a {KERNELS}-kernel multi-node cluster over two engines ({spread}), {CLUSTER_RUNS} launches:");
     println!("  berth  POST -> RUNNING event: median {:7.1} ms", ms(mo));
@@ -242,7 +216,17 @@ fn raw_spec(name: &str, instance: &str, network: Option<String>) -> ContainerSpe
     }
 }
 
-async fn launch_latency() -> (Vec<Duration>, Vec<Duration>, Vec<Duration>) {
+/// A benchmarked server: its state, its address and a signed-in client.
+struct Bench {
+    ctx: berth_api::services::Shared,
+    base: String,
+    c: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+/// Starts a real server (own data dir and SQLite, the real engine) and
+/// signs in as its first superadmin.
+async fn start_server() -> Bench {
     let dir = tempfile::tempdir().expect("temp dir");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -253,7 +237,6 @@ async fn launch_latency() -> (Vec<Duration>, Vec<Duration>, Vec<Duration>) {
     config.admin_password = Some("bench-password".into());
     config.stop_grace_secs = 1;
     let app = berth_api::server::build(config).await.expect("server");
-    let instance = app.ctx.instance().to_string();
     tokio::spawn(berth_api::server::serve(
         listener,
         app.router,
@@ -271,6 +254,17 @@ async fn launch_latency() -> (Vec<Duration>, Vec<Duration>, Vec<Duration>) {
         .await
         .unwrap();
     assert!(res.status().is_success());
+    Bench {
+        ctx: app.ctx,
+        base,
+        c,
+        _dir: dir,
+    }
+}
+
+async fn launch_latency() -> (Vec<Duration>, Vec<Duration>, Vec<Duration>) {
+    let Bench { ctx, base, c, _dir } = start_server().await;
+    let instance = ctx.instance().to_string();
     let mut events = c
         .get(format!("{base}/api/v1/events"))
         .send()
@@ -337,7 +331,7 @@ async fn launch_latency() -> (Vec<Duration>, Vec<Duration>, Vec<Duration>) {
     let raw_net = raw_starts(&rt, &instance, Some(net.clone())).await;
     rt.remove_network(&net).await.expect("remove network");
     // the networks the server kept for further launches
-    app.ctx.networks().remove_free(&app.ctx).await;
+    ctx.networks().remove_free(&ctx).await;
     (ours, raw, raw_net)
 }
 

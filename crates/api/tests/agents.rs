@@ -7,8 +7,7 @@
 
 use std::time::Duration;
 
-use berth_testkit::{field_errors, problem, Api, PrivateEngine, TestServer};
-use futures_util::StreamExt;
+use berth_testkit::{events_until, field_errors, problem, Api, PrivateEngine, TestServer};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -360,39 +359,6 @@ async fn a_tls_engine_is_registered_with_client_certificates() {
     admin.delete(&format!("/api/v1/sessions/{id}")).await;
     admin.wait_status(&id, "TERMINATED").await;
     assert_eq!(engine.docker(&["ps", "-aq"]), "");
-}
-
-/// Reads the event stream until `done` holds for an event of `id`; the
-/// events seen for it, in order.
-async fn events_until<B: AsRef<[u8]>, E: std::fmt::Debug>(
-    stream: &mut (impl futures_util::Stream<Item = Result<B, E>> + Unpin),
-    id: &str,
-    done: impl Fn(&Value) -> bool,
-) -> Vec<Value> {
-    let mut buf = String::new();
-    let mut seen = Vec::new();
-    loop {
-        // a bound so a broken build fails instead of hanging; not a timing assertion
-        let chunk = tokio::time::timeout(Duration::from_secs(120), stream.next())
-            .await
-            .expect("events keep coming")
-            .expect("stream open")
-            .unwrap();
-        buf.push_str(&String::from_utf8_lossy(chunk.as_ref()));
-        while let Some(end) = buf.find("\n\n") {
-            let frame: String = buf.drain(..end + 2).collect();
-            if let Some(data) = frame.lines().find_map(|l| l.strip_prefix("data: ")) {
-                let ev: Value = serde_json::from_str(data).unwrap();
-                if ev["session_id"] == id {
-                    let stop = done(&ev);
-                    seen.push(ev);
-                    if stop {
-                        return seen;
-                    }
-                }
-            }
-        }
-    }
 }
 
 #[tokio::test]

@@ -319,7 +319,7 @@ async fn mounted_data_outlives_sessions_and_symlinks_stay_inside() {
     );
     // fields that are not implemented are refused, not ignored
     let mut body = batch("ports", "true", json!([]));
-    body["cluster_size"] = json!(2);
+    body["gpu_count"] = json!(2);
     let p = problem(
         c.post("/api/v1/sessions", &body).await,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -327,7 +327,7 @@ async fn mounted_data_outlives_sessions_and_symlinks_stay_inside() {
     .await;
     assert_eq!(
         field_errors(&p),
-        [("cluster_size".to_string(), "unsupported_field".to_string())]
+        [("gpu_count".to_string(), "unsupported_field".to_string())]
     );
 
     // the first session writes into the folder and into scratch, and makes

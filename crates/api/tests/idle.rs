@@ -8,8 +8,7 @@
 
 use std::time::Duration;
 
-use berth_testkit::{Api, TestServer};
-use futures_util::StreamExt;
+use berth_testkit::{events_until, Api, TestServer};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -32,39 +31,6 @@ async fn status(c: &Api, id: &str) -> Value {
 async fn reported(c: &Api, id: &str) -> Value {
     c.wait_for(id, "an idle report", |s| s["idle_checks"].is_object())
         .await
-}
-
-/// Reads the event stream until `done` holds for an event; returns the
-/// events seen for `id`, in order.
-async fn events_until<B: AsRef<[u8]>, E: std::fmt::Debug>(
-    stream: &mut (impl futures_util::Stream<Item = Result<B, E>> + Unpin),
-    id: &str,
-    done: impl Fn(&Value) -> bool,
-) -> Vec<Value> {
-    let mut buf = String::new();
-    let mut seen = Vec::new();
-    loop {
-        // a bound so a broken build fails instead of hanging; not a timing assertion
-        let chunk = tokio::time::timeout(Duration::from_secs(90), stream.next())
-            .await
-            .expect("events keep coming")
-            .expect("stream open")
-            .unwrap();
-        buf.push_str(&String::from_utf8_lossy(chunk.as_ref()));
-        while let Some(end) = buf.find("\n\n") {
-            let frame: String = buf.drain(..end + 2).collect();
-            if let Some(data) = frame.lines().find_map(|l| l.strip_prefix("data: ")) {
-                let ev: Value = serde_json::from_str(data).unwrap();
-                if ev["session_id"] == id {
-                    let stop = done(&ev);
-                    seen.push(ev);
-                    if stop {
-                        return seen;
-                    }
-                }
-            }
-        }
-    }
 }
 
 #[tokio::test]

@@ -193,3 +193,38 @@ pub fn field_errors(body: &Value) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+/// Reads an event stream (`/api/v1/events`, as `bytes_stream()`) until
+/// `done` holds for an event of session `id`; the events seen for it, in
+/// order. A bound keeps a broken build from hanging (not a timed
+/// assertion).
+pub async fn events_until<B: AsRef<[u8]>, E: std::fmt::Debug>(
+    stream: &mut (impl futures_util::Stream<Item = Result<B, E>> + Unpin),
+    id: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Vec<Value> {
+    use futures_util::StreamExt;
+    let mut buf = String::new();
+    let mut seen = Vec::new();
+    loop {
+        let chunk = tokio::time::timeout(Duration::from_secs(120), stream.next())
+            .await
+            .expect("events keep coming")
+            .expect("stream open")
+            .expect("stream chunk");
+        buf.push_str(&String::from_utf8_lossy(chunk.as_ref()));
+        while let Some(end) = buf.find("\n\n") {
+            let frame: String = buf.drain(..end + 2).collect();
+            if let Some(data) = frame.lines().find_map(|l| l.strip_prefix("data: ")) {
+                let ev: Value = serde_json::from_str(data).expect("event json");
+                if ev["session_id"] == id {
+                    let stop = done(&ev);
+                    seen.push(ev);
+                    if stop {
+                        return seen;
+                    }
+                }
+            }
+        }
+    }
+}

@@ -12,7 +12,7 @@ mod engine_proxy;
 mod process;
 mod server;
 
-pub use client::{field_errors, problem, Api};
+pub use client::{events_until, field_errors, problem, Api};
 pub use docker::{containers_of, docker, networks_settle, remove_containers};
 pub use engine::PrivateEngine;
 pub use engine_proxy::EngineProxy;
