@@ -235,14 +235,19 @@ pub async fn launch(svc: Shared, session_id: String) {
         .collect();
     let cluster = cluster_env(&s, &kernels);
     let asked = s.accelerators().unwrap_or_default();
-    let declared: HashMap<String, BTreeMap<String, f64>> = svc
-        .store()
-        .agents()
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .map(|a| (a.id, a.accel_total))
-        .collect();
+    // what each agent declares matters only to a session that asks for devices
+    let declared: HashMap<String, BTreeMap<String, f64>> =
+        if asked.keys().any(|k| is_device_slot(k)) {
+            svc.store()
+                .agents()
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .map(|a| (a.id, a.accel_total))
+                .collect()
+        } else {
+            HashMap::new()
+        };
     // devices in kernel order (main first), before anything starts
     let mut devices: HashMap<String, (Vec<String>, Vec<String>)> = HashMap::new();
     for k in &kernels {
@@ -412,8 +417,9 @@ fn cluster_env<'a>(
     }
 }
 
-/// Makes sure the agent's engine has the session's image: when it does
-/// not, copies it from another engine that has it (the local one first),
+/// Makes sure another agent's engine has the session's image (the local
+/// engine is the catalogue creation checked): when it does not, copies it
+/// from an engine that has it (the local one first),
 /// streamed through this process, with the progress announced as the
 /// `pulling` phase of PREPARING (stored and announced at most every 5%).
 async fn ensure_image(
@@ -422,12 +428,17 @@ async fn ensure_image(
     agent: Option<&str>,
     rt: &Runtime,
 ) -> Result<(), RuntimeError> {
+    let target = agent.unwrap_or(LOCAL).to_string();
+    // the local engine is the catalogue: creating the session checked it
+    // has the image (a launch there asks no more; one gone since fails it)
+    if target == LOCAL {
+        return Ok(());
+    }
     match rt.inspect_image(&s.image).await {
         Ok(_) => return Ok(()),
         Err(RuntimeError::ImageNotFound(_)) => {}
         Err(e) => return Err(e),
     }
-    let target = agent.unwrap_or(LOCAL).to_string();
     for (source, engine) in svc.engines().all() {
         if source == target {
             continue;
