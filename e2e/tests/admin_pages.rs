@@ -63,6 +63,22 @@ async fn admins_register_drain_and_remove_an_agent_and_the_launcher_sees_both() 
     b.wait_contains("#prediction-text", "Starts now on agent local.")
         .await;
 
+    // a cluster: the agent is chosen automatically, the review says how
+    click(&b, "#step-environment").await;
+    click(&b, "#agent option[value='']").await;
+    b.fill("#cluster-size", "2").await;
+    click(&b, "#cluster-mode option[value='multi-node']").await;
+    b.wait_prop("#agent", "disabled", "true").await;
+    b.shot("57-launcher-cluster").await;
+    click(&b, "#step-review").await;
+    b.wait_contains("#review-environment", "Multi-node × 2")
+        .await;
+    b.wait_contains("#prediction-text", "Starts now on agent")
+        .await;
+    click(&b, "#step-environment").await;
+    b.fill("#cluster-size", "1").await;
+    click(&b, "#cluster-mode option[value='single-node']").await;
+
     // drained from the agents page: automatic now goes to local
     b.driver.goto(srv.url("/agents")).await.unwrap();
     click(&b, "#drain-two").await;

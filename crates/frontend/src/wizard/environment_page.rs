@@ -332,6 +332,7 @@ pub fn EnvironmentPage(ctx: Ctx, sources: Sources) -> impl IntoView {
                         aria-describedby="nthreads-error" />
                     <FieldMessage ctx=ctx field="nthreads" id="nthreads-error" />
                 </div>
+            </div>
             <div class="field-row">
                 <div class="field">
                     <label for="cluster-mode">{t!(i18n, cluster_mode)}
@@ -356,7 +357,6 @@ pub fn EnvironmentPage(ctx: Ctx, sources: Sources) -> impl IntoView {
                         aria-describedby="cluster-size-error" />
                     <FieldMessage ctx=ctx field="cluster_size" id="cluster-size-error" />
                 </div>
-            </div>
             </div>
         </fieldset>
     }
