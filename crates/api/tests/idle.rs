@@ -117,7 +117,7 @@ async fn the_owners_policy_sets_a_lifetime_for_interactive_and_batch_sessions() 
         .post(
             "/api/v1/resource-policies",
             &json!({"name": "short", "max_concurrent_sessions": 0, "max_total_cpu": 0,
-                    "max_total_mem": 0, "max_session_lifetime": 3, "idle_timeout": 0}),
+                    "max_total_mem": 0, "max_session_lifetime": 6, "idle_timeout": 0}),
         )
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
@@ -131,7 +131,7 @@ async fn the_owners_policy_sets_a_lifetime_for_interactive_and_batch_sessions() 
     // idle_timeout 0 turns the server's network rule off for this policy
     let interactive = launch(&ana, "short-lived").await;
     let checks = reported(&ana, &interactive).await["idle_checks"].clone();
-    assert_eq!(checks["session_lifetime"]["threshold"], 3);
+    assert_eq!(checks["session_lifetime"]["threshold"], 6);
     assert!(checks.get("network_timeout").is_none(), "{checks}");
     let batch = ana
         .launch(
@@ -145,7 +145,7 @@ async fn the_owners_policy_sets_a_lifetime_for_interactive_and_batch_sessions() 
     for id in [&interactive, &batch] {
         let ended = ana.wait_status(id, "TERMINATED").await;
         assert_eq!(ended["status_info"], "max-lifetime-exceeded", "{ended}");
-        assert_eq!(ended["status_data"]["idle"]["threshold"], 3);
+        assert_eq!(ended["status_data"]["idle"]["threshold"], 6);
     }
 }
 
@@ -181,7 +181,8 @@ async fn the_utilization_rule_ends_an_idle_session_after_grace_and_spares_a_busy
         c.idle_check_interval_ms = 250;
         c.idle_utilization = [("cpu_util".to_string(), 10.0)].into();
         c.idle_utilization_window_secs = 3;
-        c.idle_grace_period_secs = 2;
+        // long enough that its first report is read before it can end
+        c.idle_grace_period_secs = 4;
         c.idle_warn_before_secs = 1;
     })
     .await;

@@ -361,7 +361,15 @@ async fn round(svc: &Shared, counting_since: i64) -> Result<(), StoreError> {
                 inner.reports.insert(row.id.clone(), j.report.clone());
             }
             if let Some(r) = j.reclaim {
-                verdicts.push((row.clone(), r));
+                // nothing ends unwarned: a round that came late (a busy
+                // engine) warns now and ends it at the next round
+                if s.warn_ms > 0 && inner.warned.get(&row.id) != Some(&r.0) {
+                    inner.warned.insert(row.id.clone(), r.0);
+                    let next = svc.config().idle_check_interval_ms.min(i64::MAX as u64) as i64;
+                    warnings.push((row.clone(), r.0, next));
+                } else {
+                    verdicts.push((row.clone(), r));
+                }
             }
         }
     }
