@@ -66,6 +66,12 @@ fn parse_role(s: &str) -> Result<Role, String> {
 /// Parses the command line and runs it; the process's exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // what the server writes (database, uploads before they are handed to
+    // the session's user) is its own account's alone
+    // SAFETY: umask only sets this process's file-creation mask.
+    unsafe {
+        libc::umask(0o077);
+    }
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_new(&cli.log).unwrap_or_else(|_| EnvFilter::new("info")))
         .init();
@@ -82,6 +88,9 @@ pub fn main() -> ExitCode {
             Command::User { command } => run_user(command).await,
         }
     });
+    // blocking work a container can hold (a read of a FIFO, an engine that
+    // hangs) must not hold the exit: the grace was `serve`'s
+    rt.shutdown_timeout(std::time::Duration::from_millis(500));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

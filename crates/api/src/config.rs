@@ -84,6 +84,31 @@ fn parse_port_range(s: &str) -> Result<(u16, u16), String> {
     Ok((lo, hi))
 }
 
+/// `--trusted-proxy`: a network (`10.0.0.0/8`) or one address.
+fn parse_net(s: &str) -> Result<ipnet::IpNet, String> {
+    let s = s.trim();
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map(|n| n.trunc())
+        .map_err(|_| format!("{s:?} is not a network like 10.0.0.0/8 or an address"))
+}
+
+/// `--apps-domain`: a DNS name (labels of letters, digits and `-`).
+fn parse_domain(s: &str) -> Result<String, String> {
+    let d = s.trim().trim_end_matches('.').to_ascii_lowercase();
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    };
+    if d.len() > 200 || !d.split('.').all(label_ok) {
+        return Err(format!("{s:?} is not a domain name like apps.example.org"));
+    }
+    Ok(d)
+}
+
 /// Where the database lives.
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
@@ -219,6 +244,45 @@ pub struct Config {
     /// How long before a rule ends a session its owner is warned (seconds).
     #[arg(long, env = "BERTH_IDLE_WARN_BEFORE_SECS", default_value_t = 600)]
     pub idle_warn_before_secs: u64,
+    /// Addresses of reverse proxies (CIDRs, comma-separated) whose
+    /// `X-Forwarded-For` names the real client (the login throttle counts
+    /// that address). Empty: the peer's own address is the client.
+    #[arg(long, env = "BERTH_TRUSTED_PROXY", value_delimiter = ',', value_parser = parse_net)]
+    pub trusted_proxy: Vec<ipnet::IpNet>,
+    /// Accept agents on plain `tcp://` engines off this host (unencrypted,
+    /// unauthenticated: whoever reaches the port owns the engine).
+    #[arg(long, env = "BERTH_ALLOW_INSECURE_ENGINES")]
+    pub allow_insecure_engines: bool,
+    /// The domain open web apps are served under: each gets the host name
+    /// `<random id>.<domain>` on this server's port, so an app never sees
+    /// the UI's login and cannot set its cookies. `localhost` needs no DNS
+    /// (browsers and curl resolve every `*.localhost` to the loopback); in
+    /// production, a wildcard DNS name pointing at berth (or its proxy).
+    #[arg(long, env = "BERTH_APPS_DOMAIN", default_value = "localhost", value_parser = parse_domain)]
+    pub apps_domain: String,
+    /// UNSAFE between users: serve web apps on ports of `--app-ports` on the
+    /// UI's own host name instead of host names of their own. Every app then
+    /// shares the UI's origin and cookie jar; only for one-user servers.
+    #[arg(long, env = "BERTH_APPS_BY_PORT")]
+    pub apps_by_port: bool,
+    /// Most personal API tokens one user may hold.
+    #[arg(long, env = "BERTH_MAX_TOKENS_PER_USER", default_value_t = 50)]
+    pub max_tokens_per_user: u32,
+    /// Most event streams one user may hold open at once.
+    #[arg(long, env = "BERTH_MAX_STREAMS_PER_USER", default_value_t = 16)]
+    pub max_streams_per_user: u32,
+    /// Most terminals one user may hold open at once.
+    #[arg(long, env = "BERTH_MAX_TERMINALS_PER_USER", default_value_t = 16)]
+    pub max_terminals_per_user: u32,
+    /// Most uploads into folders one user may run at once.
+    #[arg(long, env = "BERTH_MAX_PARALLEL_UPLOADS", default_value_t = 4)]
+    pub max_parallel_uploads: u32,
+    /// An upload whose body sends nothing for this long is cut off (seconds).
+    #[arg(long, env = "BERTH_UPLOAD_STALL_SECS", default_value_t = 60)]
+    pub upload_stall_secs: u64,
+    /// Most entries a folder listing returns (then `truncated`).
+    #[arg(long, env = "BERTH_MAX_DIR_ENTRIES", default_value_t = 10_000)]
+    pub max_dir_entries: usize,
     /// Email of the first superadmin, created when no superadmin exists.
     #[arg(long, env = "BERTH_ADMIN_EMAIL", default_value = "admin@berth.local")]
     pub admin_email: String,
@@ -269,6 +333,16 @@ impl Config {
             idle_grace_period_secs: 300,
             idle_operator: Operator::And,
             idle_warn_before_secs: 600,
+            trusted_proxy: vec![],
+            allow_insecure_engines: false,
+            apps_domain: "localhost".into(),
+            apps_by_port: false,
+            max_tokens_per_user: 50,
+            max_streams_per_user: 16,
+            max_terminals_per_user: 16,
+            max_parallel_uploads: 4,
+            upload_stall_secs: 60,
+            max_dir_entries: 10_000,
             admin_email: "admin@berth.local".into(),
             admin_password: None,
         }
@@ -315,6 +389,10 @@ mod tests {
         assert_eq!(c.agent_mem, Some(ByteSize(2 << 30)));
         assert!(c.secure_cookies);
         assert_eq!(c.shutdown_grace_secs, 4);
+        let c = parse(&["--trusted-proxy", "10.0.0.0/8,::1", "--apps-domain", "Apps.Example.org."]).unwrap();
+        assert_eq!(c.trusted_proxy.len(), 2);
+        assert_eq!(c.trusted_proxy[1].to_string(), "::1/128");
+        assert_eq!(c.apps_domain, "apps.example.org");
         // defaults
         assert_eq!(c.pids_limit, 2048);
         assert_eq!(c.session_subnets.to_string(), "10.213.0.0/16");
@@ -330,6 +408,8 @@ mod tests {
             (&["--scheduler-strategy", "random"][..], "random"),
             (&["--session-subnets", "10.213.0.0/28"][..], "smaller than"),
             (&["--session-subnets", "fe80::/64"][..], "not an IPv4"),
+            (&["--trusted-proxy", "10.0.0.0/33"][..], "not a network"),
+            (&["--apps-domain", "a_b.example"][..], "not a domain"),
         ] {
             let err = parse(args).unwrap_err().to_string();
             assert!(err.contains(says), "{args:?}: {err}");

@@ -33,6 +33,7 @@ pub struct Services {
     events: Events,
     wake: Notify,
     login_throttle: std::sync::Mutex<Throttle>,
+    held: crate::held::Held,
     tasks: Tasks,
     networks: Networks,
     pages: Pages,
@@ -66,6 +67,7 @@ impl Services {
             events: Events::default(),
             wake: Notify::new(),
             login_throttle: Default::default(),
+            held: Default::default(),
             tasks: Tasks::default(),
             networks: Networks::default(),
             pages: Pages::default(),
@@ -192,6 +194,11 @@ impl Services {
     /// Failed-login counts (see `accounts::throttle`).
     pub fn login_throttle(&self) -> &std::sync::Mutex<Throttle> {
         &self.login_throttle
+    }
+
+    /// What each user holds open (event streams, terminals, uploads).
+    pub fn held(&self) -> &crate::held::Held {
+        &self.held
     }
 
     /// This server's instance id (label `berth.instance` on its containers).

@@ -238,7 +238,7 @@ async fn the_explorer_uploads_lists_moves_downloads_and_deletes() {
     problem(res, StatusCode::PAYLOAD_TOO_LARGE).await;
     let root = c.get_json(&format!("{base}/entries")).await;
     assert!(!names(&root).iter().any(|(n, _)| n == "huge.bin"));
-    let uploads = srv.dir.path().join("uploads");
+    let uploads = srv.dir.path().join("folders/.uploads");
     assert_eq!(
         std::fs::read_dir(uploads).unwrap().count(),
         0,

@@ -78,6 +78,24 @@ pub fn agent_id(id: &str) -> Result<(), Invalid> {
     }
 }
 
+/// Whether an engine address is on this host: a unix socket, or `tcp://`
+/// to a loopback address or `localhost` (plain TCP there crosses no
+/// network).
+pub fn is_local_engine(host: &str) -> bool {
+    if host.starts_with("unix://") {
+        return true;
+    }
+    let Some(rest) = host.strip_prefix("tcp://") else {
+        return false;
+    };
+    let name = rest.rsplit_once(':').map_or(rest, |(h, _)| h);
+    let name = name.trim_start_matches('[').trim_end_matches(']');
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// An engine address berth can speak to.
 pub fn docker_host(host: &str, tls: bool) -> Result<(), Invalid> {
     validate::required(host)?;
@@ -274,6 +292,18 @@ mod tests {
     #[test]
     fn engine_addresses() {
         assert!(docker_host("unix:///var/run/docker.sock", false).is_ok());
+        for (host, local) in [
+            ("unix:///run/d.sock", true),
+            ("tcp://127.0.0.1:2375", true),
+            ("tcp://127.9.9.9:2375", true),
+            ("tcp://localhost:2375", true),
+            ("tcp://[::1]:2375", true),
+            ("tcp://10.0.0.5:2375", false),
+            ("tcp://localhost.evil.example:2375", false),
+            ("tcp://[2001:db8::1]:2375", false),
+        ] {
+            assert_eq!(is_local_engine(host), local, "{host}");
+        }
         assert!(docker_host("unix://relative.sock", false).is_err());
         assert!(docker_host("unix:///var/run/docker.sock", true).is_err());
         assert!(docker_host("tcp://127.0.0.1:2376", true).is_ok());

@@ -44,9 +44,12 @@ pub enum AppKind {
 /// An app as it is open now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpenedApp {
-    /// Where to open it (a browser URL; for TCP apps the host and port).
+    /// Where it is (a web app: a browser URL on a host name of its own;
+    /// a TCP app: the host and port). A browser that is not signed in to
+    /// the app yet enters through [`AppOpened::launch_url`].
     pub url: String,
-    /// The proxy port it is served on.
+    /// The port it is reached on (a TCP app's proxy port; a web app's is
+    /// the server's own).
     pub port: u16,
     /// Anyone with the URL may use it (no login).
     pub public: bool,
@@ -63,6 +66,12 @@ pub struct AppInfo {
     pub kind: AppKind,
     /// Its port inside the container (none for the terminal).
     pub port: Option<u16>,
+    /// A TCP app the proxy forwards with no login and no key: whoever
+    /// reaches its port reaches the service (sshd is not one: it asks for
+    /// the session's key; web apps are not: the proxy checks the login and
+    /// adds the session's secret).
+    #[serde(default)]
+    pub unauthenticated: bool,
     /// Set while it is open.
     pub open: Option<OpenedApp>,
 }
@@ -102,6 +111,14 @@ pub struct OpenAppRequest {
     pub preferred_port: Option<u16>,
 }
 
+/// How long the one-time code in [`AppOpened::launch_url`] may wait to be
+/// used, in seconds.
+pub const LAUNCH_CODE_SECS: u64 = 60;
+
+/// The path on a web app's host where a launch code is exchanged for the
+/// app's cookie (no app is served there).
+pub const LAUNCH_PATH: &str = "/.berth/launch";
+
 /// The answer to opening an app.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppOpened {
@@ -109,6 +126,11 @@ pub struct AppOpened {
     pub app: AppInfo,
     /// Whether the preferred port was used (`None` when none was asked).
     pub preferred_port_used: Option<bool>,
+    /// For a web app that needs a login: the app's URL with a one-time
+    /// code (good once, for [`LAUNCH_CODE_SECS`]) that signs this browser
+    /// in to the app's own host. Open it, don't share it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub launch_url: Option<String>,
     /// For sshd: the command that logs in with the session's key.
     pub ssh_command: Option<String>,
     /// For sshd: the command that opens an SFTP session.

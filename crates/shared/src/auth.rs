@@ -9,6 +9,20 @@ use crate::FieldError;
 /// The name of the HttpOnly cookie that carries a browser's login session.
 pub const SESSION_COOKIE: &str = "berth_session";
 
+/// Its name where the UI is served over HTTPS: browsers take a `__Host-`
+/// cookie only from that very host, over HTTPS, for every path, so no
+/// sibling host (an app) can set or shadow it.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-berth_session";
+
+/// The login cookie's name: [`SECURE_SESSION_COOKIE`] over HTTPS.
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        SECURE_SESSION_COOKIE
+    } else {
+        SESSION_COOKIE
+    }
+}
+
 /// `POST /api/v1/auth/login`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -129,7 +143,14 @@ pub struct CreateTokenRequest {
     /// What the token is for ("CI", "laptop"), shown in the token list.
     #[serde(default)]
     pub name: String,
+    /// Days until the token stops working on its own (1 to
+    /// [`TOKEN_MAX_DAYS`]); absent: until revoked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in_days: Option<u32>,
 }
+
+/// The longest a token's `expires_in_days` may be (ten years).
+pub const TOKEN_MAX_DAYS: u32 = 3650;
 
 impl CreateTokenRequest {
     /// A token needs a name of at most [`validate::TOKEN_NAME_MAX_CHARS`].
@@ -140,6 +161,17 @@ impl CreateTokenRequest {
             "name",
             validate::max_chars(&self.name, validate::TOKEN_NAME_MAX_CHARS),
         );
+        if let Some(days) = self.expires_in_days {
+            if !(1..=TOKEN_MAX_DAYS).contains(&days) {
+                errs.check(
+                    "expires_in_days",
+                    Err(validate::Invalid::new(
+                        "out_of_range",
+                        format!("From 1 to {TOKEN_MAX_DAYS} days (or leave it out: no end)."),
+                    )),
+                );
+            }
+        }
         errs.finish()
     }
 }
@@ -157,6 +189,9 @@ pub struct TokenInfo {
     pub created_at: DateTime<Utc>,
     /// When it last authenticated a request.
     pub last_used_at: Option<DateTime<Utc>>,
+    /// When it stops working on its own (`None`: when revoked).
+    #[serde(default)]
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// The answer to creating a token: the only time its secret is shown.
@@ -211,7 +246,15 @@ mod tests {
         );
         let long = CreateTokenRequest {
             name: "x".repeat(65),
+            ..Default::default()
         };
         assert_eq!(long.validate().unwrap_err()[0].code, "too_long");
+        for (days, ok) in [(0, false), (1, true), (TOKEN_MAX_DAYS, true), (TOKEN_MAX_DAYS + 1, false)] {
+            let r = CreateTokenRequest {
+                name: "ci".into(),
+                expires_in_days: Some(days),
+            };
+            assert_eq!(r.validate().is_ok(), ok, "{days}");
+        }
     }
 }

@@ -170,8 +170,11 @@ pub struct FolderEntry {
 pub struct FolderListing {
     /// The directory, as normalised (`""` is the folder itself).
     pub path: String,
-    /// Its entries.
+    /// Its entries (at most the server's listing cap).
     pub items: Vec<FolderEntry>,
+    /// The directory holds more entries than `items` shows.
+    #[serde(default)]
+    pub truncated: bool,
 }
 
 /// Query of the explorer's routes: a path inside the folder.

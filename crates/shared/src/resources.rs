@@ -261,6 +261,10 @@ pub struct ResourcePolicy {
     /// limit).
     #[serde(default = "default_max_pending_sessions")]
     pub max_pending_sessions: u32,
+    /// Bytes a user's storage folders may hold together (0 = no limit);
+    /// an upload that would pass it is refused.
+    #[serde(default)]
+    pub max_folder_bytes: ByteSize,
 }
 
 fn default_max_customized_images() -> u32 {
@@ -594,6 +598,7 @@ mod tests {
             max_total_mem: ByteSize(0),
             max_session_lifetime: 0,
             max_folders: 0,
+            max_folder_bytes: Default::default(),
             idle_timeout: None,
             max_customized_images: 0,
             max_pending_sessions: 0,

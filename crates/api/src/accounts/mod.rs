@@ -11,7 +11,7 @@ use std::net::IpAddr;
 use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
-use berth_shared::auth::{Role, TokenCreated, TokenInfo, UserInfo};
+use berth_shared::auth::{CreateTokenRequest, Role, TokenCreated, TokenInfo, UserInfo};
 use berth_shared::users::{CreateUserRequest, UpdateUserRequest};
 use berth_shared::FieldError;
 use chrono::{DateTime, TimeZone, Utc};
@@ -234,7 +234,8 @@ pub async fn authenticate(
 }
 
 /// [`authenticate`] for a client at `addr`, refused before any hashing
-/// when it failed too often (see [`throttle`]).
+/// when it failed too often or has too many attempts in flight (see
+/// [`throttle`]).
 pub async fn authenticate_throttled(
     store: &Store,
     throttle: &Mutex<Throttle>,
@@ -245,15 +246,40 @@ pub async fn authenticate_throttled(
     let email = normalise_email(email);
     let locked = || throttle.lock().unwrap_or_else(PoisonError::into_inner);
     locked()
-        .check(&email, addr, Instant::now())
+        .begin(&email, addr, Instant::now())
         .map_err(AccountError::Throttled)?;
+    // the place is given back however this ends, a dropped request included
+    let mut attempt = Attempt {
+        throttle,
+        email: &email,
+        addr,
+        outcome: throttle::Outcome::Undecided,
+    };
     let outcome = authenticate(store, &email, password).await;
-    match &outcome {
-        Ok(_) => locked().succeeded(&email, addr),
-        Err(AccountError::Unauthenticated) => locked().failed(&email, addr, Instant::now()),
-        Err(_) => {}
-    }
+    attempt.outcome = match &outcome {
+        Ok(_) => throttle::Outcome::Succeeded,
+        Err(AccountError::Unauthenticated) => throttle::Outcome::Failed,
+        Err(_) => throttle::Outcome::Undecided,
+    };
+    drop(attempt);
     outcome
+}
+
+/// A login attempt in flight; ends it in the throttle when dropped.
+struct Attempt<'a> {
+    throttle: &'a Mutex<Throttle>,
+    email: &'a str,
+    addr: IpAddr,
+    outcome: throttle::Outcome,
+}
+
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        self.throttle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .end(self.email, self.addr, Instant::now(), self.outcome);
+    }
 }
 
 /// Starts a browser login; the cookie token (shown only here).
@@ -336,26 +362,43 @@ fn token_info(row: TokenRow) -> TokenInfo {
         prefix: row.prefix,
         created_at: ms_to_time(row.created_at),
         last_used_at: row.last_used_at.map(ms_to_time),
+        expires_at: row.expires_at.map(ms_to_time),
     }
 }
 
-/// Creates a personal API token.
+/// Creates a personal API token, ending after `expires_in_days` when
+/// given; refused when the user already holds `max_tokens` live ones.
 pub async fn create_token(
     store: &Store,
     user_id: &str,
-    name: &str,
+    req: &CreateTokenRequest,
+    max_tokens: u32,
 ) -> Result<TokenCreated, AccountError> {
+    req.validate().map_err(AccountError::Invalid)?;
+    let now = now_ms();
+    let held = store.tokens_of(user_id, now).await?.len();
+    if held >= max_tokens as usize {
+        return Err(AccountError::Invalid(vec![FieldError::new(
+            "name",
+            "too_many",
+            format!("You hold {held} tokens, the most this server allows: revoke one first."),
+        )
+        .with("limit", max_tokens)]));
+    }
     let token = secrets::api_token();
     let row = TokenRow {
         id: uuid::Uuid::new_v4().to_string(),
         user_id: user_id.to_string(),
-        name: name.trim().to_string(),
+        name: req.name.trim().to_string(),
         prefix: token
             .chars()
             .take(secrets::TOKEN_PREFIX.len() + 6)
             .collect(),
-        created_at: now_ms(),
+        created_at: now,
         last_used_at: None,
+        expires_at: req
+            .expires_in_days
+            .map(|d| now.saturating_add(i64::from(d) * 86_400_000)),
     };
     store
         .insert_token(&row, &secrets::token_hash(&token))
@@ -369,7 +412,7 @@ pub async fn create_token(
 /// A user's live tokens.
 pub async fn list_tokens(store: &Store, user_id: &str) -> Result<Vec<TokenInfo>, AccountError> {
     Ok(store
-        .tokens_of(user_id)
+        .tokens_of(user_id, now_ms())
         .await?
         .into_iter()
         .map(token_info)

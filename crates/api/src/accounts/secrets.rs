@@ -21,6 +21,17 @@ pub fn login_token() -> String {
     alnum(43)
 }
 
+/// A web app's host label: 20 lower-case letters and digits (a DNS label,
+/// unguessable, telling nothing of the session).
+pub fn host_label() -> String {
+    alnum(20).to_ascii_lowercase()
+}
+
+/// A session's service secret (Jupyter's token).
+pub fn service_secret() -> String {
+    alnum(43)
+}
+
 /// A personal API token.
 pub fn api_token() -> String {
     format!("{TOKEN_PREFIX}{}", alnum(40))
@@ -60,6 +71,8 @@ mod tests {
         assert_eq!(secret_key().len(), 40);
         assert!(api_token().starts_with(TOKEN_PREFIX));
         assert_ne!(login_token(), login_token());
+        let label = host_label();
+        assert!(label.len() == 20 && label.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
         assert_eq!(token_hash("a"), token_hash("a"));
         assert_eq!(token_hash("a").len(), 64);
     }

@@ -1,10 +1,11 @@
 //! A session's apps: the catalogue (the image's service ports, the
-//! session's preopen ports, the built-in terminal) and opening one —
-//! starting its service in the container if the image says how
+//! session's preopen ports, the built-in terminal), opening one — starting
+//! its service in the container if the image says how
 //! (`/etc/backend.ai/service-defs/<name>.json`, the reference product's
-//! convention) and serving it on a port of the proxy pool
-//! (`--app-ports`): the preferred port when it is free, else the first
-//! free one. Apps close, and their ports return, when the session ends.
+//! convention) and serving it through the proxy: a web app on a host name
+//! of its own (`<label>.<--apps-domain>`), a TCP app on a port of the pool
+//! (`--app-ports`, the preferred one when it is free) — and closing one.
+//! Apps close when their session ends, and a disabled owner's close.
 
 pub mod proxy;
 pub mod registry;
@@ -14,7 +15,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use berth_shared::apps::{
-    AppInfo, AppKind, AppList, AppOpened, AppProtocol, OpenAppRequest, OpenedApp,
+    AppInfo, AppKind, AppList, AppOpened, AppProtocol, OpenAppRequest, OpenedApp, LAUNCH_PATH,
 };
 use berth_shared::auth::UserInfo;
 use berth_shared::resources::ServicePort;
@@ -22,10 +23,11 @@ use berth_shared::sessions::SessionStatus;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use self::registry::OpenEntry;
+use self::registry::{Address, OpenEntry};
+use crate::accounts::{self, OwnedCredential};
 use crate::environments;
-use crate::runtime::{Runtime, RuntimeError};
-use crate::services::Services;
+use crate::runtime::{ExecLimits, Runtime, RuntimeError};
+use crate::services::{Services, Shared};
 use crate::sessions::{self, SessionError};
 use crate::store::SessionRow;
 
@@ -56,6 +58,9 @@ pub enum AppError {
     /// An option the server turned off.
     #[error("options this server turned off")]
     Invalid(Vec<berth_shared::FieldError>),
+    /// The user already holds as many terminals as allowed.
+    #[error("too many terminals at once (at most {0})")]
+    Busy(u32),
 }
 
 impl From<RuntimeError> for AppError {
@@ -108,12 +113,50 @@ fn pool(svc: &Services) -> (u16, u16) {
     svc.config().app_ports
 }
 
-/// The URL of an open app as `host` sees it.
-fn url_of(protocol: AppProtocol, host: &str, port: u16) -> String {
-    match protocol {
-        AppProtocol::Tcp => format!("{host}:{port}"),
-        _ => format!("http://{host}:{port}/"),
+/// How the caller reached this server: what app addresses are built from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reach {
+    /// `http` or `https`.
+    pub scheme: &'static str,
+    /// The host name the caller used, without its port (TCP apps and the
+    /// SSH commands use it).
+    pub host: String,
+    /// The port the caller used, when it gave one.
+    pub port: Option<u16>,
+}
+
+/// Where an open app is, for someone who reached the server by `reach`.
+fn address_of(svc: &Services, entry: &OpenEntry, reach: &Reach) -> OpenedApp {
+    let (url, port) = match &entry.address {
+        Address::Host(label) => {
+            let default = if reach.scheme == "https" { 443 } else { 80 };
+            let port = reach.port.unwrap_or(default);
+            let suffix = if port == default {
+                String::new()
+            } else {
+                format!(":{port}")
+            };
+            (
+                format!(
+                    "{}://{label}.{}{suffix}/",
+                    reach.scheme,
+                    svc.config().apps_domain
+                ),
+                port,
+            )
+        }
+        Address::Port(port) => (format!("{}:{port}", reach.host), *port),
+    };
+    OpenedApp {
+        url,
+        port,
+        public: entry.public,
     }
+}
+
+/// Whether a TCP app is forwarded with nothing in front of it.
+fn unauthenticated(name: &str, protocol: AppProtocol) -> bool {
+    protocol == AppProtocol::Tcp && name != "sshd"
 }
 
 pub(crate) async fn running(
@@ -154,18 +197,23 @@ async fn service_ports(svc: &Services, row: &SessionRow) -> AppResult<Vec<Servic
         })?)
 }
 
-/// A session's apps (`host`: how the caller reaches this server).
-pub async fn list(svc: &Services, caller: &UserInfo, id: &str, host: &str) -> AppResult<AppList> {
+/// A session's apps (`reach`: how the caller reaches this server).
+pub async fn list(
+    svc: &Services,
+    caller: &UserInfo,
+    id: &str,
+    reach: &Reach,
+) -> AppResult<AppList> {
     let row = sessions::visible_row(svc, caller, id).await?;
     let items = apps_of(svc, &row)
         .await?
         .into_iter()
         .map(|(name, protocol, kind, port)| AppInfo {
-            open: svc.apps().get(&row.id, &name).map(|e| OpenedApp {
-                url: url_of(protocol, host, e.port),
-                port: e.port,
-                public: e.public,
-            }),
+            open: svc
+                .apps()
+                .get(&row.id, &name)
+                .map(|e| address_of(svc, &e, reach)),
+            unauthenticated: unauthenticated(&name, protocol),
             name,
             protocol,
             kind,
@@ -200,7 +248,18 @@ async fn start_command(
     port: u16,
 ) -> AppResult<Option<Vec<String>>> {
     let file = format!("{SERVICE_DEFS}/{name}.json");
-    let out = rt.exec_output(cid, &["cat".to_string(), file]).await?;
+    let out = match rt
+        .exec_output(cid, &["cat".to_string(), file], ExecLimits::SMALL_FILE)
+        .await
+    {
+        Ok(out) => out,
+        Err(e @ (RuntimeError::ExecOutputTooLarge(_) | RuntimeError::ExecTimedOut(_))) => {
+            return Err(AppError::Unavailable(format!(
+                "The image's {name} service definition could not be read: {e}."
+            )))
+        }
+        Err(e) => return Err(e.into()),
+    };
     if out.code != Some(0) {
         return Ok(None);
     }
@@ -223,17 +282,24 @@ async fn start_command(
 }
 
 /// Starts the app's service unless it already listens, and waits for it.
+/// The service gets the session's secret as `JUPYTER_TOKEN` (Jupyter's
+/// token: nothing that reaches the container's address without it is let
+/// in) and `BERTH_SERVICE_SECRET` (for any other service that wants one).
 async fn ensure_started(
     rt: &Runtime,
     cid: &str,
     name: &str,
     upstream: SocketAddr,
+    secret: Option<&str>,
 ) -> AppResult<()> {
     if listening(upstream).await {
         return Ok(());
     }
     if let Some(cmd) = start_command(rt, cid, name, upstream.port()).await? {
-        rt.exec_detached(cid, &cmd, None).await?;
+        let env: Vec<String> = secret
+            .map(|s| vec![format!("JUPYTER_TOKEN={s}"), format!("BERTH_SERVICE_SECRET={s}")])
+            .unwrap_or_default();
+        rt.exec_detached(cid, &cmd, &env).await?;
     }
     let deadline = tokio::time::Instant::now() + START_WAIT;
     while tokio::time::Instant::now() < deadline {
@@ -250,14 +316,14 @@ async fn ensure_started(
 }
 
 /// A listener on the preferred port when it is in the pool and free, else
-/// on the first free port of the pool; and whether it is the preferred one.
-async fn bind_pool(svc: &Services, preferred: Option<u16>) -> AppResult<(TcpListener, bool)> {
+/// on the first free port of the pool.
+async fn bind_pool(svc: &Services, preferred: Option<u16>) -> AppResult<TcpListener> {
     let (lo, hi) = pool(svc);
     let ip = svc.config().app_host;
     if let Some(p) = preferred.filter(|p| (lo..=hi).contains(p)) {
         if !svc.apps().port_taken(p) {
             if let Ok(l) = TcpListener::bind((ip, p)).await {
-                return Ok((l, true));
+                return Ok(l);
             }
         }
     }
@@ -266,7 +332,7 @@ async fn bind_pool(svc: &Services, preferred: Option<u16>) -> AppResult<(TcpList
             continue;
         }
         if let Ok(l) = TcpListener::bind((ip, p)).await {
-            return Ok((l, false));
+            return Ok(l);
         }
     }
     Err(AppError::Unavailable(format!(
@@ -299,14 +365,17 @@ fn refuse_disabled_options(svc: &Services, req: &OpenAppRequest) -> AppResult<()
 }
 
 /// Opens an app: starts its service if needed and serves it through the
-/// proxy. Opening an open app returns it as it is.
+/// proxy. Opening an open app returns it as it is (with a fresh launch
+/// code). `credential` is the caller's login, which the launch code stands
+/// for.
 pub async fn open(
     svc: &Services,
     caller: &UserInfo,
+    credential: &OwnedCredential,
     id: &str,
     name: &str,
     req: &OpenAppRequest,
-    host: &str,
+    reach: &Reach,
 ) -> AppResult<AppOpened> {
     refuse_disabled_options(svc, req)?;
     let (row, cid) = running(svc, caller, id).await?;
@@ -316,26 +385,37 @@ pub async fn open(
         .find(|(n, ..)| n == name)
         .map(|(_, p, k, port)| (p, k, port))
         .ok_or_else(|| AppError::NoApp(name.to_string()))?;
-    let answer = |entry: &OpenEntry, preferred_used: Option<bool>| {
+    let answer = |entry: &OpenEntry| {
+        let opened = address_of(svc, entry, reach);
         let ssh = (name == "sshd").then(|| {
             (
-                format!("ssh -i id_container -p {} work@{host}", entry.port),
-                format!("sftp -i id_container -P {} work@{host}", entry.port),
+                format!("ssh -i id_container -p {} work@{}", opened.port, reach.host),
+                format!("sftp -i id_container -P {} work@{}", opened.port, reach.host),
             )
         });
+        let launch_url = match (&entry.address, entry.public) {
+            (Address::Host(label), false) => {
+                let code = svc.apps().mint_code(label, credential.clone());
+                Some(format!("{}{}?code={code}", opened.url.trim_end_matches('/'), LAUNCH_PATH))
+            }
+            _ => None,
+        };
+        // a preferred port applies to TCP apps; a web app has a host name
+        let preferred_port_used = match entry.address {
+            Address::Port(p) => req.preferred_port.map(|want| want == p),
+            Address::Host(_) => None,
+        };
         AppOpened {
             app: AppInfo {
                 name: name.to_string(),
                 protocol,
                 kind,
                 port,
-                open: Some(OpenedApp {
-                    url: url_of(protocol, host, entry.port),
-                    port: entry.port,
-                    public: entry.public,
-                }),
+                unauthenticated: unauthenticated(name, protocol),
+                open: Some(opened),
             },
-            preferred_port_used: preferred_used,
+            preferred_port_used,
+            launch_url,
             ssh_command: ssh.as_ref().map(|s| s.0.clone()),
             sftp_command: ssh.map(|s| s.1),
         }
@@ -346,8 +426,7 @@ pub async fn open(
         )));
     };
     if let Some(existing) = svc.apps().get(&row.id, name) {
-        let used = req.preferred_port.map(|p| p == existing.port);
-        return Ok(answer(&existing, used));
+        return Ok(answer(&existing));
     }
     let rt = svc.runtime_of(row.agent.as_deref());
     let ip: IpAddr = rt
@@ -355,41 +434,81 @@ pub async fn open(
         .await?
         .ok_or_else(|| AppError::Unavailable("The container has no address.".into()))?;
     let upstream = SocketAddr::new(ip, container_port);
+    let secret = (kind == AppKind::Service)
+        .then(|| row.service_secret.clone())
+        .flatten();
     // a preopen port is the user's to serve: it may open before anything listens
     if kind == AppKind::Service {
-        ensure_started(&rt, &cid, name, upstream).await?;
+        ensure_started(&rt, &cid, name, upstream, secret.as_deref()).await?;
     }
-    let (listener, preferred_used) = bind_pool(svc, req.preferred_port).await?;
+    let (address, listener) = match protocol {
+        AppProtocol::Tcp => {
+            let listener = bind_pool(svc, req.preferred_port).await?;
+            let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
+            (Address::Port(port), Some(listener))
+        }
+        _ => (Address::Host(svc.apps().new_label()), None),
+    };
     let entry = OpenEntry {
-        port: listener.local_addr().map(|a| a.port()).unwrap_or_default(),
+        session_id: row.id.clone(),
+        owner_id: row.owner_id.clone(),
+        upstream,
+        address,
         public: req.open_to_public,
+        secret,
         cancel: CancellationToken::new(),
+        grants: Default::default(),
     };
     // two opens at once: the first one's proxy stays
-    if let Err(existing) = svc.apps().insert(&row.id, name, entry.clone()) {
-        return Ok(answer(
-            &existing,
-            req.preferred_port.map(|p| p == existing.port),
+    if let Err(existing) = svc.apps().insert(name, entry.clone()) {
+        return Ok(answer(&existing));
+    }
+    if let Some(listener) = listener {
+        let traffic = svc.apps().traffic(&row.id);
+        proxy::serve_tcp(listener, upstream, traffic, entry.cancel.clone());
+    }
+    // the session may have ended while its service started: its end closed
+    // the apps it saw, and removed the container before; an app recorded
+    // after that must not stay (its address may soon be another session's)
+    if !matches!(rt.state(&cid).await, Ok(Some((true, _)))) {
+        svc.apps().close(&row.id, name);
+        return Err(AppError::Conflict(
+            "The session ended while the app was opening.".into(),
         ));
     }
-    let traffic = svc.apps().traffic(&row.id);
-    match protocol {
-        AppProtocol::Http => proxy::serve_http(
-            listener,
-            proxy::HttpTarget {
-                store: svc.store().clone(),
-                owner_id: row.owner_id.clone(),
-                upstream,
-                public: req.open_to_public,
-                traffic,
-                client: proxy::client(),
-                grants: proxy::Grants::default(),
-            },
-            entry.cancel.clone(),
-        ),
-        _ => proxy::serve_tcp(listener, upstream, traffic, entry.cancel.clone()),
+    Ok(answer(&entry))
+}
+
+/// Closes an open app: its address stops answering, its sockets close,
+/// and a TCP app's port returns to the pool.
+pub async fn close(svc: &Services, caller: &UserInfo, id: &str, name: &str) -> AppResult<()> {
+    let row = sessions::visible_row(svc, caller, id).await?;
+    if svc.apps().close(&row.id, name) {
+        Ok(())
+    } else {
+        Err(AppError::NoApp(format!("{name} (it is not open)")))
     }
-    Ok(answer(&entry, req.preferred_port.map(|_| preferred_used)))
+}
+
+/// Resolves when the login behind `credential` no longer stands for
+/// `user_id` (logged out, token revoked, account disabled or gone), or the
+/// server stops. Sockets that must not outlive their login wait on it.
+pub async fn until_login_ends(svc: &Shared, credential: &OwnedCredential, user_id: &str) {
+    let mut changes = svc.watch_accounts();
+    loop {
+        tokio::select! {
+            _ = svc.shutdown().cancelled() => return,
+            changed = changes.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+            }
+        }
+        match accounts::resolve(svc.store(), credential.as_credential()).await {
+            Ok(user) if user.id == user_id => {}
+            _ => return,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -431,7 +550,8 @@ mod tests {
                 ),
             ]
         );
-        assert_eq!(url_of(AppProtocol::Http, "h", 30001), "http://h:30001/");
-        assert_eq!(url_of(AppProtocol::Tcp, "h", 30002), "h:30002");
+        assert!(unauthenticated("redis", AppProtocol::Tcp));
+        assert!(!unauthenticated("sshd", AppProtocol::Tcp));
+        assert!(!unauthenticated("jupyter", AppProtocol::Http));
     }
 }

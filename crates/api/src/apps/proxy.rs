@@ -1,25 +1,38 @@
-//! The app proxy: one listener per open app on a port of the pool. HTTP
-//! apps are served by a reverse proxy (requests and WebSocket upgrades go
-//! to the container's address; the caller must be the session's owner or
-//! an admin unless the app is public); TCP apps (sshd) are forwarded as
-//! they are. Every byte is counted as the session's traffic. Nothing of
-//! the container is published on the host. A login that passed is trusted
-//! for [`GRANT_TTL`] without asking the database again (a page load is
-//! dozens of requests), so a logout reaches an open app within that time.
+//! The app proxy. A web app is served on a host name of its own,
+//! `<label>.<apps domain>`, by this server's own listener ([`serve`]): the
+//! browser keeps its cookies per host, so the UI's login never reaches an
+//! app and nothing an app sets reaches the UI or another app. A TCP app
+//! (sshd) gets a port of the pool and is forwarded as it is
+//! ([`serve_tcp`]). Every byte is counted as the session's traffic, and
+//! nothing of the container is published on the host.
+//!
+//! Who may use a web app: anyone when it is public; else its session's
+//! owner or an admin, proven by the app's own cookie (a *pass*, set when
+//! the browser brings the one-time code of an open: [`launch`]) or by an
+//! API token. The login behind it is checked again every [`GRANT_TTL`]
+//! (a page load is dozens of requests), and sockets through the proxy
+//! close when that login ends, the app closes or the session ends.
+//!
+//! What passes, both ways: berth's own cookies are cut from what goes to
+//! the app (on bytes: a header that is not UTF-8 is no way around it), an
+//! app's `Set-Cookie` for them is dropped, hop-by-hop headers go, and the
+//! session's service secret is added for the image's services. A request
+//! that changes state or opens a socket must come from the app's own
+//! origin.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::extract::Request;
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::Router;
-use berth_shared::auth::SESSION_COOKIE;
+use berth_shared::apps::LAUNCH_PATH;
+use berth_shared::auth::{SECURE_SESSION_COOKIE, SESSION_COOKIE};
 use futures_util::StreamExt;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
@@ -28,102 +41,317 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
-use super::registry::TrafficCounter;
-use crate::accounts;
-use crate::http::error::ApiError;
-use crate::http::extract::credential_of;
-use crate::store::Store;
-
-/// What one HTTP app's proxy needs.
-#[derive(Clone)]
-pub struct HttpTarget {
-    /// The database (for logins).
-    pub store: Store,
-    /// The session's owner: may pass.
-    pub owner_id: String,
-    /// The container's service.
-    pub upstream: SocketAddr,
-    /// Anyone may pass.
-    pub public: bool,
-    /// Counts the bytes.
-    pub traffic: Arc<TrafficCounter>,
-    /// One client, reused.
-    pub client: Client<HttpConnector, Body>,
-    /// Logins that passed lately.
-    pub grants: Grants,
-}
+use super::registry::{OpenEntry, TrafficCounter};
+use crate::accounts::{self, OwnedCredential};
+use crate::origin;
+use crate::services::Shared;
 
 /// How long a login that passed is trusted without asking again.
 pub const GRANT_TTL: Duration = Duration::from_secs(5);
 /// Most remembered logins per app (then all are forgotten).
 const GRANTS_MAX: usize = 1024;
 
-/// Logins (by token hash) that passed an app's check, and when.
-#[derive(Clone, Default)]
-pub struct Grants(Arc<Mutex<HashMap<String, Instant>>>);
+/// The app's own cookie (a pass), host-only on the app's host.
+pub const APP_COOKIE: &str = "berth_app";
+/// Its name over HTTPS.
+pub const SECURE_APP_COOKIE: &str = "__Host-berth_app";
+
+/// Cookies an app never sees and may never set.
+const BERTH_COOKIES: [&str; 4] = [
+    SESSION_COOKIE,
+    SECURE_SESSION_COOKIE,
+    APP_COOKIE,
+    SECURE_APP_COOKIE,
+];
+
+/// Headers that belong to one connection, not to the message.
+const HOP_BY_HOP: [&str; 8] = [
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+];
+
+/// Logins (by credential cache key) that passed an app's check: when, and
+/// whose they are.
+#[derive(Debug, Clone, Default)]
+pub struct Grants(Arc<Mutex<HashMap<String, (Instant, String)>>>);
 
 impl Grants {
-    fn fresh(&self, key: &str) -> bool {
-        self.0
-            .lock()
-            .map(|g| g.get(key).is_some_and(|t| t.elapsed() < GRANT_TTL))
-            .unwrap_or(false)
+    fn fresh(&self, key: &str) -> Option<String> {
+        let g = self.0.lock().ok()?;
+        g.get(key)
+            .filter(|(t, _)| t.elapsed() < GRANT_TTL)
+            .map(|(_, uid)| uid.clone())
     }
 
-    fn remember(&self, key: String) {
+    fn remember(&self, key: String, user_id: String) {
         if let Ok(mut g) = self.0.lock() {
             if g.len() >= GRANTS_MAX {
                 g.clear();
             }
-            g.insert(key, Instant::now());
+            g.insert(key, (Instant::now(), user_id));
         }
     }
 }
 
-/// A client for upstream requests.
-pub fn client() -> Client<HttpConnector, Body> {
-    Client::builder(TokioExecutor::new()).build(HttpConnector::new())
+/// The upstream client, shared by every app.
+fn client() -> &'static Client<HttpConnector, Body> {
+    static CLIENT: OnceLock<Client<HttpConnector, Body>> = OnceLock::new();
+    CLIENT.get_or_init(|| Client::builder(TokioExecutor::new()).build(HttpConnector::new()))
 }
 
-/// Serves an HTTP app on `listener` until `cancel`.
-pub fn serve_http(listener: TcpListener, target: HttpTarget, cancel: CancellationToken) {
-    let app = Router::new().fallback(forward).with_state(target);
-    tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(cancel.cancelled_owned())
-            .await;
-        if let Err(e) = served {
-            tracing::warn!(error = %e, "an app proxy stopped");
-        }
-    });
+/// The app label of a request addressed to `host` (`Host` header, port
+/// and all), when it is `<label>.<domain>`.
+pub fn label_of<'a>(host: &'a str, domain: &str) -> Option<&'a str> {
+    let name = match host.rfind(':') {
+        Some(i) if !host.ends_with(']') => &host[..i],
+        _ => host,
+    };
+    let name = name.strip_suffix('.').unwrap_or(name);
+    let cut = name.len().checked_sub(domain.len() + 1)?;
+    let (label, rest) = name.split_at(cut);
+    (rest[1..].eq_ignore_ascii_case(domain)
+        && rest.starts_with('.')
+        && !label.is_empty()
+        && !label.contains('.'))
+    .then_some(label)
 }
 
-/// 401 without a valid login; 404 for anyone but the owner or an admin.
-async fn authorize(t: &HttpTarget, headers: &HeaderMap) -> Result<(), ApiError> {
-    let credential = credential_of(headers)?;
-    let key = credential.cache_key();
-    if t.grants.fresh(&key) {
-        return Ok(());
-    }
-    let user = accounts::resolve(&t.store, credential.as_credential())
-        .await
-        .map_err(|_| ApiError::Unauthorized)?;
-    if user.id == t.owner_id || user.role.is_admin() {
-        t.grants.remember(key);
-        Ok(())
-    } else {
-        Err(ApiError::NotFound("app"))
-    }
+/// The name of a cookie as a `Cookie` or `Set-Cookie` piece spells it.
+fn cookie_name(piece: &[u8]) -> &[u8] {
+    let end = piece.iter().position(|b| *b == b'=').unwrap_or(piece.len());
+    piece[..end].trim_ascii()
 }
 
-/// The Cookie header without berth's login: the app never sees it.
-fn without_login(cookies: &str) -> Option<String> {
-    let kept: Vec<&str> = cookies
-        .split(';')
-        .map(str::trim)
-        .filter(|c| !c.is_empty() && !c.starts_with(&format!("{SESSION_COOKIE}=")))
+fn is_berth_cookie(name: &[u8]) -> bool {
+    BERTH_COOKIES
+        .iter()
+        .any(|c| name.eq_ignore_ascii_case(c.as_bytes()))
+}
+
+/// A `Cookie` header without berth's cookies, on its bytes; `None` when
+/// nothing is left.
+fn without_berth_cookies(value: &[u8]) -> Option<HeaderValue> {
+    let kept: Vec<&[u8]> = value
+        .split(|b| *b == b';')
+        .map(<[u8]>::trim_ascii)
+        .filter(|p| !p.is_empty() && !is_berth_cookie(cookie_name(p)))
         .collect();
-    (!kept.is_empty()).then(|| kept.join("; "))
+    (!kept.is_empty())
+        .then(|| HeaderValue::from_bytes(&kept.join(&b"; "[..])).ok())
+        .flatten()
+}
+
+/// Removes berth's cookies from every `Cookie` header.
+fn strip_cookies(headers: &mut HeaderMap) {
+    let values: Vec<HeaderValue> = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| without_berth_cookies(v.as_bytes()))
+        .collect();
+    headers.remove(header::COOKIE);
+    for v in values {
+        headers.append(header::COOKIE, v);
+    }
+}
+
+/// Removes every `Set-Cookie` of an app's answer that names one of
+/// berth's cookies.
+fn drop_berth_set_cookies(headers: &mut HeaderMap) {
+    let kept: Vec<HeaderValue> = headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter(|v| {
+            let first = v.as_bytes().split(|b| *b == b';').next().unwrap_or(&[]);
+            !is_berth_cookie(cookie_name(first))
+        })
+        .cloned()
+        .collect();
+    headers.remove(header::SET_COOKIE);
+    for v in kept {
+        headers.append(header::SET_COOKIE, v);
+    }
+}
+
+/// Removes hop-by-hop headers (and those `Connection` names), keeping
+/// `Connection: upgrade` and `Upgrade` on an upgrade.
+fn strip_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
+    let named: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|n| HeaderName::from_bytes(n.trim().as_bytes()).ok())
+        .filter(|n| *n != header::UPGRADE)
+        .collect();
+    for n in named {
+        headers.remove(n);
+    }
+    for n in HOP_BY_HOP {
+        headers.remove(n);
+    }
+    if upgrade {
+        headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+    } else {
+        headers.remove(header::UPGRADE);
+    }
+}
+
+/// The pass cookie's name on this server.
+fn app_cookie(secure: bool) -> &'static str {
+    if secure {
+        SECURE_APP_COOKIE
+    } else {
+        APP_COOKIE
+    }
+}
+
+/// The values of every cookie named `name`.
+fn cookie_values<'a>(headers: &'a HeaderMap, name: &'a str) -> impl Iterator<Item = String> + 'a {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .flat_map(|v| v.as_bytes().split(|b| *b == b';'))
+        .map(<[u8]>::trim_ascii)
+        .filter(move |p| cookie_name(p) == name.as_bytes())
+        .filter_map(|p| {
+            let i = p.iter().position(|b| *b == b'=')?;
+            std::str::from_utf8(&p[i + 1..]).ok().map(str::to_string)
+        })
+}
+
+/// A berth API token in `Authorization: Bearer …`.
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    (scheme.eq_ignore_ascii_case("bearer")
+        && token.trim().starts_with(accounts::secrets::TOKEN_PREFIX))
+    .then(|| token.trim().to_string())
+}
+
+fn plain(status: StatusCode, text: &'static str) -> Response {
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        text,
+    )
+        .into_response()
+}
+
+/// Serves a request addressed to the web app on host label `label`
+/// (`host`: the request's authority).
+pub async fn serve(ctx: Shared, label: &str, host: &str, req: Request) -> Response {
+    let Some(entry) = ctx.apps().by_label(label) else {
+        return plain(StatusCode::NOT_FOUND, "No app is open at this address.\n");
+    };
+    if req.uri().path() == LAUNCH_PATH {
+        return launch(&ctx, label, &req);
+    }
+    let upgrade = origin::is_upgrade(req.headers());
+    if upgrade || origin::changes_state(req.method()) {
+        if let Some(why) = origin::foreign(req.headers(), host) {
+            tracing::info!(app = %label, why, "refused a request from another origin");
+            return plain(
+                StatusCode::FORBIDDEN,
+                "This app takes changes and sockets from its own pages only.\n",
+            );
+        }
+    }
+    let login = if entry.public {
+        None
+    } else {
+        match authorize(&ctx, &entry, label, req.headers()).await {
+            Ok(login) => Some(login),
+            Err(res) => return res,
+        }
+    };
+    forward(ctx, entry, login, req).await
+}
+
+/// `GET <LAUNCH_PATH>?code=…[&next=/path]`: a one-time code for a host-only
+/// cookie on this app's host, then on to `next` (a path of this host).
+fn launch(ctx: &Shared, label: &str, req: &Request) -> Response {
+    let query = req.uri().query().unwrap_or("");
+    let pairs: HashMap<String, String> = form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    let Some(login) = pairs
+        .get("code")
+        .and_then(|code| ctx.apps().redeem(code, label))
+    else {
+        return plain(
+            StatusCode::UNAUTHORIZED,
+            "This link was used already or has expired: open the app again from its session in berth.\n",
+        );
+    };
+    let next = pairs
+        .get("next")
+        .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+        .cloned()
+        .unwrap_or_else(|| "/".into());
+    let secure = ctx.config().secure_cookies;
+    let pass = ctx.apps().new_pass(label, login);
+    let cookie = format!(
+        "{}={pass}; Path=/; HttpOnly; SameSite=Lax{}",
+        app_cookie(secure),
+        if secure { "; Secure" } else { "" }
+    );
+    let mut res = StatusCode::SEE_OTHER.into_response();
+    let headers = res.headers_mut();
+    if let (Ok(c), Ok(l)) = (HeaderValue::from_str(&cookie), HeaderValue::from_str(&next)) {
+        headers.insert(header::SET_COOKIE, c);
+        headers.insert(header::LOCATION, l);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    res
+}
+
+/// The login of a request to a non-public app, when it is the session's
+/// owner's or an admin's: its pass for this app, else its API token. 401
+/// without one that stands, 404 for anyone else.
+async fn authorize(
+    ctx: &Shared,
+    entry: &OpenEntry,
+    label: &str,
+    headers: &HeaderMap,
+) -> Result<(OwnedCredential, String), Response> {
+    let secure = ctx.config().secure_cookies;
+    let credential = cookie_values(headers, app_cookie(secure))
+        .find_map(|pass| ctx.apps().pass(label, &pass))
+        .or_else(|| bearer(headers).map(OwnedCredential::Bearer))
+        .ok_or_else(|| {
+            plain(
+                StatusCode::UNAUTHORIZED,
+                "Open this app from its session in berth (it signs this browser in).\n",
+            )
+        })?;
+    let key = credential.cache_key();
+    if let Some(uid) = entry.grants.fresh(&key) {
+        return Ok((credential, uid));
+    }
+    let user = accounts::resolve(ctx.store(), credential.as_credential())
+        .await
+        .map_err(|_| {
+            plain(
+                StatusCode::UNAUTHORIZED,
+                "Your berth login has ended: sign in and open the app again.\n",
+            )
+        })?;
+    if user.id == entry.owner_id || user.role.is_admin() {
+        entry.grants.remember(key, user.id.clone());
+        Ok((credential, user.id))
+    } else {
+        Err(plain(StatusCode::NOT_FOUND, "No app is open at this address.\n"))
+    }
 }
 
 /// Counts a body's bytes as they pass.
@@ -136,13 +364,14 @@ fn counted(body: Body, traffic: Arc<TrafficCounter>) -> Body {
     }))
 }
 
-async fn forward(State(t): State<HttpTarget>, mut req: Request) -> Response {
-    if !t.public {
-        if let Err(e) = authorize(&t, req.headers()).await {
-            return e.into_response();
-        }
-    }
-    let upgrade = req.headers().contains_key(header::UPGRADE);
+async fn forward(
+    ctx: Shared,
+    entry: OpenEntry,
+    login: Option<(OwnedCredential, String)>,
+    mut req: Request,
+) -> Response {
+    let traffic = ctx.apps().traffic(&entry.session_id);
+    let upgrade = origin::is_upgrade(req.headers());
     let client_upgrade = upgrade.then(|| hyper::upgrade::on(&mut req));
     let path = req
         .uri()
@@ -150,55 +379,60 @@ async fn forward(State(t): State<HttpTarget>, mut req: Request) -> Response {
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "/".into());
     let (mut parts, body) = req.into_parts();
-    parts.uri = match format!("http://{}{path}", t.upstream).parse::<Uri>() {
+    parts.uri = match format!("http://{}{path}", entry.upstream).parse::<Uri>() {
         Ok(u) => u,
-        Err(e) => return ApiError::BadRequest(e.to_string()).into_response(),
+        Err(_) => return plain(StatusCode::BAD_REQUEST, "The request's path is unusable.\n"),
     };
-    match parts
-        .headers
-        .get(header::COOKIE)
-        .and_then(|v| v.to_str().ok())
-        .map(without_login)
-    {
-        Some(Some(rest)) => {
-            if let Ok(v) = HeaderValue::from_str(&rest) {
-                parts.headers.insert(header::COOKIE, v);
-            }
-        }
-        Some(None) => {
-            parts.headers.remove(header::COOKIE);
-        }
-        None => {}
-    }
-    if !t.public {
+    strip_cookies(&mut parts.headers);
+    strip_hop_by_hop(&mut parts.headers, upgrade);
+    if !entry.public || bearer(&parts.headers).is_some() {
         parts.headers.remove(header::AUTHORIZATION);
     }
-    let upstream_req = Request::from_parts(parts, counted(body, t.traffic.clone()));
-    let mut res = match t.client.request(upstream_req).await {
+    if let Some(secret) = &entry.secret {
+        if let Ok(v) = HeaderValue::from_str(&format!("token {secret}")) {
+            parts.headers.insert(header::AUTHORIZATION, v);
+        }
+    }
+    let upstream_req = Request::from_parts(parts, counted(body, traffic.clone()));
+    let mut res = match client().request(upstream_req).await {
         Ok(r) => r,
         Err(e) => {
-            return (
-                StatusCode::BAD_GATEWAY,
-                format!("The app does not answer: {e}"),
-            )
-                .into_response()
+            tracing::debug!(error = %e, "an app does not answer");
+            return plain(StatusCode::BAD_GATEWAY, "The app does not answer.\n");
         }
     };
-    if res.status() == StatusCode::SWITCHING_PROTOCOLS {
+    let switched = res.status() == StatusCode::SWITCHING_PROTOCOLS;
+    if switched {
         if let Some(client_upgrade) = client_upgrade {
             let server_upgrade = hyper::upgrade::on(&mut res);
-            let traffic = t.traffic.clone();
+            let traffic = traffic.clone();
             tokio::spawn(async move {
-                if let (Ok(a), Ok(b)) = (client_upgrade.await, server_upgrade.await) {
-                    let mut a = Counted::new(TokioIo::new(a), traffic.clone());
-                    let mut b = Counted::new(TokioIo::new(b), traffic);
-                    let _ = tokio::io::copy_bidirectional(&mut a, &mut b).await;
+                let (Ok(a), Ok(b)) = (client_upgrade.await, server_upgrade.await) else {
+                    return;
+                };
+                let mut a = Counted::new(TokioIo::new(a), traffic.clone());
+                let mut b = Counted::new(TokioIo::new(b), traffic);
+                let login_ended = async {
+                    match &login {
+                        Some((credential, uid)) => {
+                            super::until_login_ends(&ctx, credential, uid).await
+                        }
+                        None => std::future::pending().await,
+                    }
+                };
+                tokio::select! {
+                    _ = tokio::io::copy_bidirectional(&mut a, &mut b) => {}
+                    _ = entry.cancel.cancelled() => {}
+                    _ = ctx.shutdown().cancelled() => {}
+                    _ = login_ended => {}
                 }
             });
         }
     }
-    let (parts, body) = res.into_parts();
-    Response::from_parts(parts, counted(Body::new(body), t.traffic.clone()))
+    let (mut parts, body) = res.into_parts();
+    drop_berth_set_cookies(&mut parts.headers);
+    strip_hop_by_hop(&mut parts.headers, switched);
+    Response::from_parts(parts, counted(Body::new(body), traffic))
 }
 
 /// Forwards TCP connections on `listener` to `upstream` until `cancel`.
@@ -282,25 +516,96 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_login_cookie_never_reaches_the_app() {
+    fn berth_cookies_never_reach_the_app_whatever_the_bytes() {
+        let v = |b: &[u8]| without_berth_cookies(b).map(|h| h.as_bytes().to_vec());
         assert_eq!(
-            without_login("a=1; berth_session=secret; _xsrf=x"),
-            Some("a=1; _xsrf=x".into())
+            v(b"a=1; berth_session=secret; _xsrf=x"),
+            Some(b"a=1; _xsrf=x".to_vec())
         );
-        assert_eq!(without_login("berth_session=secret"), None);
-        assert_eq!(without_login("x=y"), Some("x=y".into()));
+        assert_eq!(v(b"berth_session=secret"), None);
+        // a byte >= 0x80 elsewhere in the header once let the whole header through
+        assert_eq!(
+            v(b"z=\xc3\xa9; berth_session=secret; berth_app=p"),
+            Some(b"z=\xc3\xa9".to_vec())
+        );
+        assert_eq!(v(b"__Host-berth_session=s;BERTH_APP=p; x=y"), Some(b"x=y".to_vec()));
+        let mut h = HeaderMap::new();
+        h.append(header::COOKIE, HeaderValue::from_static("berth_session=a"));
+        h.append(header::COOKIE, HeaderValue::from_bytes(b"k=\xff; berth_session=b").unwrap());
+        strip_cookies(&mut h);
+        let all: Vec<_> = h.get_all(header::COOKIE).iter().map(|v| v.as_bytes().to_vec()).collect();
+        assert_eq!(all, vec![b"k=\xff".to_vec()]);
+    }
+
+    #[test]
+    fn an_app_cannot_set_berth_cookies() {
+        let mut h = HeaderMap::new();
+        for c in [
+            "berth_session=x; Path=/api",
+            " Berth_Session =y",
+            "__Host-berth_session=z; Secure; Path=/",
+            "berth_app=w",
+            "theirs=1; Path=/",
+        ] {
+            h.append(header::SET_COOKIE, HeaderValue::from_static(c));
+        }
+        drop_berth_set_cookies(&mut h);
+        let left: Vec<_> = h.get_all(header::SET_COOKIE).iter().collect();
+        assert_eq!(left, ["theirs=1; Path=/"]);
+    }
+
+    #[test]
+    fn hop_by_hop_headers_go_but_an_upgrade_stays() {
+        let mut h = HeaderMap::new();
+        h.insert(header::CONNECTION, HeaderValue::from_static("keep-alive, x-secret, Upgrade"));
+        h.insert("x-secret", HeaderValue::from_static("1"));
+        h.insert("keep-alive", HeaderValue::from_static("timeout=5"));
+        h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+        h.insert("x-kept", HeaderValue::from_static("1"));
+        let mut plain_req = h.clone();
+        strip_hop_by_hop(&mut h, true);
+        assert!(h.get("x-secret").is_none() && h.get("keep-alive").is_none());
+        assert_eq!(h.get(header::CONNECTION).unwrap(), "upgrade");
+        assert_eq!(h.get(header::UPGRADE).unwrap(), "websocket");
+        strip_hop_by_hop(&mut plain_req, false);
+        assert!(plain_req.get(header::CONNECTION).is_none() && plain_req.get(header::UPGRADE).is_none());
+        assert!(plain_req.get("x-kept").is_some());
+    }
+
+    #[test]
+    fn app_labels_are_read_from_the_host() {
+        assert_eq!(label_of("abc123.localhost:8080", "localhost"), Some("abc123"));
+        assert_eq!(label_of("ABC.apps.example.org", "apps.example.org"), Some("ABC"));
+        assert_eq!(label_of("abc.apps.example.org.", "apps.example.org"), Some("abc"));
+        assert_eq!(label_of("localhost:8080", "localhost"), None, "the domain itself");
+        assert_eq!(label_of("a.b.localhost", "localhost"), None, "one label only");
+        assert_eq!(label_of("127.0.0.1:8080", "localhost"), None);
+        assert_eq!(label_of("evillocalhost:8080", "localhost"), None);
+        assert_eq!(label_of("[::1]:8080", "localhost"), None);
     }
 
     #[test]
     fn grants_are_per_login_and_bounded() {
         let g = Grants::default();
-        assert!(!g.fresh("c1"));
-        g.remember("c1".into());
-        assert!(g.fresh("c1") && !g.fresh("b1"));
+        assert!(g.fresh("c1").is_none());
+        g.remember("c1".into(), "u".into());
+        assert_eq!(g.fresh("c1").as_deref(), Some("u"));
+        assert!(g.fresh("b1").is_none());
         for i in 0..GRANTS_MAX {
-            g.remember(format!("x{i}"));
+            g.remember(format!("x{i}"), "u".into());
         }
-        assert!(!g.fresh("c1"), "a full table starts over");
+        assert!(g.fresh("c1").is_none(), "a full table starts over");
         assert!(g.0.lock().unwrap().len() <= GRANTS_MAX);
+    }
+
+    #[test]
+    fn only_berth_tokens_count_as_bearers() {
+        let mut h = HeaderMap::new();
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer berth_abc"));
+        assert_eq!(bearer(&h).as_deref(), Some("berth_abc"));
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer someone-elses"));
+        assert_eq!(bearer(&h), None);
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("token abc"));
+        assert_eq!(bearer(&h), None);
     }
 }

@@ -1,16 +1,28 @@
-//! The open apps, their proxy ports, and each session's traffic. Kept in
-//! memory: a restart closes every app (the next open starts it again, or
-//! finds its service still running).
+//! The open apps, how each is reached (a host name of its own for a web
+//! app, a proxy port for a TCP app), the one-time codes and passes that
+//! let a browser into a web app's host, and each session's traffic. Kept
+//! in memory: a restart closes every app (the next open starts it again,
+//! or finds its service still running).
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use berth_shared::apps::Traffic;
 use tokio_util::sync::CancellationToken;
 
-use crate::accounts::ms_to_time;
+use super::proxy::Grants;
+use crate::accounts::{ms_to_time, secrets, OwnedCredential};
 use crate::store::now_ms;
+
+/// How long a launch code may wait to be used.
+pub const CODE_TTL: Duration = Duration::from_secs(berth_shared::apps::LAUNCH_CODE_SECS);
+/// Most codes waiting at once (then the expired go, then the oldest).
+const CODES_MAX: usize = 10_000;
+/// Most passes per app (then the oldest goes).
+const PASSES_PER_APP: usize = 256;
 
 /// Bytes and last activity of one session's traffic.
 #[derive(Debug, Default)]
@@ -36,27 +48,92 @@ impl TrafficCounter {
     }
 }
 
+/// Where an open app is reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Address {
+    /// A web app: `<label>.<apps domain>` on the server's own port.
+    Host(String),
+    /// A TCP app: this port of `--app-ports` on `--app-host`.
+    Port(u16),
+}
+
 /// One open app.
 #[derive(Debug, Clone)]
 pub struct OpenEntry {
-    /// The proxy port it is served on.
-    pub port: u16,
+    /// Its session.
+    pub session_id: String,
+    /// The session's owner (and admins) may use it.
+    pub owner_id: String,
+    /// The container's service.
+    pub upstream: SocketAddr,
+    /// Where it is reached.
+    pub address: Address,
     /// No login needed.
     pub public: bool,
-    /// Ends its proxy.
+    /// The session's service secret, sent upstream as
+    /// `Authorization: token <secret>` (the image's services only).
+    pub secret: Option<String>,
+    /// Ends its proxy and every socket through it.
     pub cancel: CancellationToken,
+    /// Logins that passed its check lately.
+    pub grants: Grants,
+}
+
+impl OpenEntry {
+    /// Its proxy port, for a TCP app.
+    pub fn port(&self) -> Option<u16> {
+        match self.address {
+            Address::Port(p) => Some(p),
+            Address::Host(_) => None,
+        }
+    }
+
+    /// Its host label, for a web app.
+    pub fn label(&self) -> Option<&str> {
+        match &self.address {
+            Address::Host(l) => Some(l),
+            Address::Port(_) => None,
+        }
+    }
+}
+
+/// A launch code: good once, for [`CODE_TTL`], on one app's host.
+#[derive(Debug)]
+struct Code {
+    label: String,
+    credential: OwnedCredential,
+    made: Instant,
 }
 
 #[derive(Debug, Default)]
 struct Inner {
     open: HashMap<(String, String), OpenEntry>,
+    hosts: HashMap<String, (String, String)>,
+    codes: HashMap<String, Code>,
+    /// An app's passes: the cookie's value → the login it stands for.
+    passes: HashMap<String, HashMap<String, (OwnedCredential, Instant)>>,
     traffic: HashMap<String, Arc<TrafficCounter>>,
+    /// Cancelled when the session ends (its terminals close on it).
+    ended: HashMap<String, CancellationToken>,
 }
 
 /// Every open app of this server.
 #[derive(Debug, Default)]
 pub struct Registry {
     inner: Mutex<Inner>,
+}
+
+impl Inner {
+    fn remove(&mut self, key: &(String, String)) -> Option<OpenEntry> {
+        let e = self.open.remove(key)?;
+        e.cancel.cancel();
+        if let Some(label) = e.label() {
+            self.hosts.remove(label);
+            self.passes.remove(label);
+            self.codes.retain(|_, c| c.label != label);
+        }
+        Some(e)
+    }
 }
 
 impl Registry {
@@ -73,13 +150,34 @@ impl Registry {
             .cloned()
     }
 
+    /// The web app served on host label `label`.
+    pub fn by_label(&self, label: &str) -> Option<OpenEntry> {
+        let inner = self.lock();
+        let key = inner.hosts.get(label)?;
+        inner.open.get(key).cloned()
+    }
+
+    /// A fresh host label no open app has.
+    pub fn new_label(&self) -> String {
+        let inner = self.lock();
+        loop {
+            let label = secrets::host_label();
+            if !inner.hosts.contains_key(&label) {
+                return label;
+            }
+        }
+    }
+
     /// Records an open app; when one was recorded meanwhile (two opens at
     /// once), that one stays and is returned instead.
-    pub fn insert(&self, session_id: &str, name: &str, entry: OpenEntry) -> Result<(), OpenEntry> {
+    pub fn insert(&self, name: &str, entry: OpenEntry) -> Result<(), OpenEntry> {
         let mut inner = self.lock();
-        let key = (session_id.to_string(), name.to_string());
+        let key = (entry.session_id.clone(), name.to_string());
         if let Some(existing) = inner.open.get(&key) {
             return Err(existing.clone());
+        }
+        if let Some(label) = entry.label() {
+            inner.hosts.insert(label.to_string(), key.clone());
         }
         inner.open.insert(key, entry);
         Ok(())
@@ -87,21 +185,122 @@ impl Registry {
 
     /// Whether a proxy port is taken by an open app.
     pub fn port_taken(&self, port: u16) -> bool {
-        self.lock().open.values().any(|e| e.port == port)
+        self.lock().open.values().any(|e| e.port() == Some(port))
+    }
+
+    /// Closes one app (its proxy, sockets, codes and passes); whether it was
+    /// open.
+    pub fn close(&self, session_id: &str, name: &str) -> bool {
+        self.lock()
+            .remove(&(session_id.to_string(), name.to_string()))
+            .is_some()
     }
 
     /// Closes every app of a session (their ports return to the pool).
     pub fn close_session(&self, session_id: &str) {
         let mut inner = self.lock();
-        inner.open.retain(|(sid, _), e| {
-            if sid == session_id {
-                e.cancel.cancel();
-                false
-            } else {
-                true
-            }
-        });
+        let keys: Vec<_> = inner
+            .open
+            .keys()
+            .filter(|(sid, _)| sid == session_id)
+            .cloned()
+            .collect();
+        for k in keys {
+            inner.remove(&k);
+        }
         inner.traffic.remove(session_id);
+        if let Some(t) = inner.ended.remove(session_id) {
+            t.cancel();
+        }
+    }
+
+    /// Cancelled when the session's apps close with its end.
+    pub fn session_ended(&self, session_id: &str) -> CancellationToken {
+        self.lock()
+            .ended
+            .entry(session_id.to_string())
+            .or_default()
+            .clone()
+    }
+
+    /// Closes every app of sessions `owner_id` owns (a disabled account's
+    /// public apps must not stay reachable).
+    pub fn close_owner(&self, owner_id: &str) -> usize {
+        let mut inner = self.lock();
+        let keys: Vec<_> = inner
+            .open
+            .iter()
+            .filter(|(_, e)| e.owner_id == owner_id)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in &keys {
+            inner.remove(k);
+        }
+        keys.len()
+    }
+
+    /// A one-time code that lets the bearer of `credential`'s login into
+    /// the app on `label`.
+    pub fn mint_code(&self, label: &str, credential: OwnedCredential) -> String {
+        let mut inner = self.lock();
+        let now = Instant::now();
+        if inner.codes.len() >= CODES_MAX {
+            inner.codes.retain(|_, c| now.duration_since(c.made) < CODE_TTL);
+            if inner.codes.len() >= CODES_MAX {
+                if let Some(oldest) = inner
+                    .codes
+                    .iter()
+                    .min_by_key(|(_, c)| c.made)
+                    .map(|(k, _)| k.clone())
+                {
+                    inner.codes.remove(&oldest);
+                }
+            }
+        }
+        let code = secrets::login_token();
+        inner.codes.insert(
+            code.clone(),
+            Code {
+                label: label.to_string(),
+                credential,
+                made: now,
+            },
+        );
+        code
+    }
+
+    /// Uses a code on `label`: the login it stands for, once, while fresh.
+    pub fn redeem(&self, code: &str, label: &str) -> Option<OwnedCredential> {
+        let mut inner = self.lock();
+        let c = inner.codes.remove(code)?;
+        (c.label == label && c.made.elapsed() < CODE_TTL).then_some(c.credential)
+    }
+
+    /// A pass (the app cookie's value) for `label`, standing for `credential`.
+    pub fn new_pass(&self, label: &str, credential: OwnedCredential) -> String {
+        let mut inner = self.lock();
+        let pass = secrets::login_token();
+        let passes = inner.passes.entry(label.to_string()).or_default();
+        if passes.len() >= PASSES_PER_APP {
+            if let Some(oldest) = passes
+                .iter()
+                .min_by_key(|(_, (_, t))| *t)
+                .map(|(k, _)| k.clone())
+            {
+                passes.remove(&oldest);
+            }
+        }
+        passes.insert(pass.clone(), (credential, Instant::now()));
+        pass
+    }
+
+    /// The login a pass stands for on `label`.
+    pub fn pass(&self, label: &str, pass: &str) -> Option<OwnedCredential> {
+        self.lock()
+            .passes
+            .get(label)?
+            .get(pass)
+            .map(|(c, _)| c.clone())
     }
 
     /// The session's traffic counter (made on first use).
@@ -116,10 +315,13 @@ impl Registry {
     /// Closes everything (server shutdown).
     pub fn close_all(&self) {
         let mut inner = self.lock();
-        for e in inner.open.values() {
-            e.cancel.cancel();
+        let keys: Vec<_> = inner.open.keys().cloned().collect();
+        for k in keys {
+            inner.remove(&k);
         }
-        inner.open.clear();
+        for (_, t) in inner.ended.drain() {
+            t.cancel();
+        }
     }
 }
 
@@ -127,30 +329,75 @@ impl Registry {
 mod tests {
     use super::*;
 
-    fn entry(port: u16) -> OpenEntry {
+    fn entry(session: &str, address: Address) -> OpenEntry {
         OpenEntry {
-            port,
+            session_id: session.into(),
+            owner_id: "o".into(),
+            upstream: "10.0.0.2:8000".parse().unwrap(),
+            address,
             public: false,
+            secret: None,
             cancel: CancellationToken::new(),
+            grants: Grants::default(),
         }
     }
 
     #[test]
-    fn the_first_open_wins_and_closing_frees_ports() {
+    fn the_first_open_wins_and_closing_frees_ports_and_hosts() {
         let r = Registry::default();
-        assert!(r.insert("s1", "jupyter", entry(30000)).is_ok());
+        assert!(r.insert("sshd", entry("s1", Address::Port(30000))).is_ok());
         assert_eq!(
-            r.insert("s1", "jupyter", entry(30001)).unwrap_err().port,
-            30000
+            r.insert("sshd", entry("s1", Address::Port(30001)))
+                .unwrap_err()
+                .port(),
+            Some(30000)
         );
-        assert!(r.insert("s2", "jupyter", entry(30001)).is_ok());
+        assert!(r.insert("sshd", entry("s2", Address::Port(30001))).is_ok());
+        let label = r.new_label();
+        assert!(r
+            .insert("jupyter", entry("s1", Address::Host(label.clone())))
+            .is_ok());
+        assert_eq!(r.by_label(&label).unwrap().session_id, "s1");
         assert!(r.port_taken(30000));
-        let token = r.get("s1", "jupyter").unwrap().cancel;
+        let token = r.get("s1", "sshd").unwrap().cancel;
+        let ended = r.session_ended("s1");
         r.traffic("s1").add(10);
         assert_eq!(r.traffic("s1").read().bytes, 10);
         r.close_session("s1");
-        assert!(token.is_cancelled());
+        assert!(token.is_cancelled() && ended.is_cancelled());
+        assert!(r.by_label(&label).is_none());
         assert!(!r.port_taken(30000) && r.port_taken(30001));
         assert_eq!(r.traffic("s1").read(), Traffic::default());
+    }
+
+    #[test]
+    fn codes_are_one_time_and_bound_to_their_host_and_passes_end_with_the_app() {
+        let r = Registry::default();
+        let label = r.new_label();
+        r.insert("jupyter", entry("s1", Address::Host(label.clone())))
+            .unwrap();
+        let login = OwnedCredential::Login("t".into());
+        let code = r.mint_code(&label, login.clone());
+        assert_eq!(r.redeem(&code, "other"), None, "another host");
+        let code = r.mint_code(&label, login.clone());
+        assert_eq!(r.redeem(&code, &label), Some(login.clone()));
+        assert_eq!(r.redeem(&code, &label), None, "used once");
+        let pass = r.new_pass(&label, login.clone());
+        assert_eq!(r.pass(&label, &pass), Some(login.clone()));
+        assert_eq!(r.pass("other", &pass), None);
+        assert!(r.close("s1", "jupyter"));
+        assert_eq!(r.pass(&label, &pass), None);
+        assert!(!r.close("s1", "jupyter"));
+    }
+
+    #[test]
+    fn closing_an_owner_closes_all_their_apps() {
+        let r = Registry::default();
+        let mut other = entry("s2", Address::Port(30002));
+        other.owner_id = "p".into();
+        r.insert("a", entry("s1", Address::Port(30001))).unwrap();
+        r.insert("b", other).unwrap();
+        assert_eq!(r.close_owner("o"), 1);
+        assert!(r.get("s1", "a").is_none() && r.get("s2", "b").is_some());
     }
 }

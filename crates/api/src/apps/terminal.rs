@@ -3,6 +3,8 @@
 //! session, `main`, that a reconnect rejoins) and sh otherwise. Text frames
 //! carry typed keys and resizes (`TerminalMessage`); the TTY's output goes
 //! back as binary frames. Bytes both ways count as the session's traffic.
+//! A user holds at most `--max-terminals-per-user` at once, and a terminal
+//! closes when its login ends, its session ends or the server stops.
 
 use std::sync::Arc;
 
@@ -12,10 +14,14 @@ use berth_shared::auth::UserInfo;
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::AsyncWriteExt;
 
+use tokio_util::sync::CancellationToken;
+
 use super::registry::TrafficCounter;
-use super::{running, AppResult};
+use super::{running, AppError, AppResult};
+use crate::accounts::OwnedCredential;
+use crate::held::{Kind, Slot};
 use crate::runtime::{Runtime, Tty};
-use crate::services::Services;
+use crate::services::{Services, Shared};
 
 /// What the terminal runs: tmux when there is one, else a shell.
 const SHELL: &str = "if command -v tmux >/dev/null 2>&1; then exec tmux new-session -A -s main; \
@@ -24,11 +30,14 @@ const SHELL: &str = "if command -v tmux >/dev/null 2>&1; then exec tmux new-sess
 /// The terminal's environment.
 const ENV: [&str; 3] = ["TERM=xterm-256color", "LANG=C.UTF-8", "HOME=/home/work"];
 
-/// An open terminal: the TTY, the engine it runs on, its traffic counter.
+/// An open terminal: the TTY, the engine it runs on, its traffic counter,
+/// its place among the user's terminals and its session's end.
 pub struct Terminal {
     tty: Tty,
     engine: Arc<Runtime>,
     traffic: Arc<TrafficCounter>,
+    _slot: Slot,
+    ended: CancellationToken,
 }
 
 /// An attached TTY in the session's container.
@@ -40,6 +49,11 @@ pub async fn open(
     rows: u16,
 ) -> AppResult<Terminal> {
     let (row, cid) = running(svc, caller, id).await?;
+    let max = svc.config().max_terminals_per_user;
+    let slot = svc
+        .held()
+        .take(Kind::Terminal, &caller.id, max)
+        .ok_or(AppError::Busy(max))?;
     let cmd = ["/bin/sh".to_string(), "-c".into(), SHELL.into()];
     let env: Vec<String> = ENV.iter().map(|e| e.to_string()).collect();
     let engine = svc.runtime_of(row.agent.as_deref());
@@ -48,15 +62,27 @@ pub async fn open(
         tty,
         engine,
         traffic: svc.apps().traffic(&row.id),
+        _slot: slot,
+        ended: svc.apps().session_ended(&row.id),
     })
 }
 
-/// Bridges `socket` and the terminal until either side ends.
-pub async fn bridge(socket: WebSocket, terminal: Terminal) {
+/// Bridges `socket` and the terminal until either side ends, the login
+/// behind `credential` stops standing for `user_id`, the session ends or
+/// the server stops.
+pub async fn bridge(
+    socket: WebSocket,
+    terminal: Terminal,
+    svc: Shared,
+    credential: OwnedCredential,
+    user_id: String,
+) {
     let Terminal {
         tty,
         engine,
         traffic,
+        _slot,
+        ended,
     } = terminal;
     let Tty {
         exec_id,
@@ -98,5 +124,7 @@ pub async fn bridge(socket: WebSocket, terminal: Terminal) {
     tokio::select! {
         _ = down => {}
         _ = up => {}
+        _ = ended.cancelled() => {}
+        _ = super::until_login_ends(&svc, &credential, &user_id) => {}
     }
 }

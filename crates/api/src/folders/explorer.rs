@@ -7,7 +7,9 @@ use berth_shared::folders::{entry_path, FolderListing, MkdirRequest, MoveRequest
 use bytes::Bytes;
 use futures_util::Stream;
 
-use super::{owned, parts, FolderError, FolderResult};
+use super::fs::Limit;
+use super::{owned, parts, quota_of, FolderError, FolderResult};
+use crate::held::Kind;
 use crate::services::Services;
 
 /// A path that names an entry (not the folder itself), as parts.
@@ -26,13 +28,14 @@ pub async fn list(
 ) -> FolderResult<FolderListing> {
     let f = owned(svc, caller, id).await?;
     let parts = parts(path)?;
-    let items = svc
+    let (items, truncated) = svc
         .storage()
-        .list(&f.owner_id, &f.id, parts.clone())
+        .list(&f.owner_id, &f.id, parts.clone(), svc.config().max_dir_entries)
         .await?;
     Ok(FolderListing {
         path: parts.join("/"),
         items,
+        truncated,
     })
 }
 
@@ -88,8 +91,9 @@ pub async fn download(
     Ok(svc.storage().open_file(&f.owner_id, &f.id, parts).await?)
 }
 
-/// Writes an upload to `path` (at most the configured upload size); the
-/// bytes written.
+/// Writes an upload to `path` (at most the configured upload size, within
+/// the owner's folder quota, at most `--max-parallel-uploads` of one user
+/// at once, cut off when its body stalls); the bytes written.
 pub async fn upload<S, E>(
     svc: &Services,
     caller: &UserInfo,
@@ -104,9 +108,26 @@ where
 {
     let f = owned(svc, caller, id).await?;
     let parts = entry_parts(path)?;
-    let limit = svc.config().max_upload_bytes.0;
-    if declared_len.is_some_and(|n| n > limit) {
-        return Err(FolderError::TooLarge(limit));
+    let max = svc.config().max_parallel_uploads;
+    let _slot = svc
+        .held()
+        .take(Kind::Upload, &caller.id, max)
+        .ok_or(FolderError::Busy {
+            kind: Kind::Upload,
+            max,
+        })?;
+    let quota = quota_of(svc, caller).await?;
+    let quota = match quota {
+        Some(q) => Some((q, svc.storage().used_bytes(&f.owner_id).await?)),
+        None => None,
+    };
+    let limit = Limit {
+        max: svc.config().max_upload_bytes.0,
+        quota,
+        stall: std::time::Duration::from_secs(svc.config().upload_stall_secs.max(1)),
+    };
+    if let Some(n) = declared_len {
+        limit.check(n)?;
     }
     Ok(svc
         .storage()

@@ -6,8 +6,18 @@
 //! symlinks that lead outside it at every step (openat-style, so a session
 //! swapping a directory for a symlink cannot race a check). The explorer's
 //! paths are also checked by the shared rule first, so what is refused is
-//! named clearly. Uploads are written to `<data dir>/uploads/` and renamed
-//! into place when complete, so a partial upload leaves no file behind.
+//! named clearly. Uploads are written to `<data dir>/folders/.uploads/` and renamed
+//! into place when complete, so a partial upload leaves no file behind (a
+//! crash's leftovers are swept at the next start).
+//!
+//! A folder is also written by its sessions, which are their users': a
+//! download opens without blocking and refuses anything but a regular file
+//! (a FIFO would hold a thread forever), a listing stops at its cap, and
+//! what the server writes belongs to the sessions' user ([`WORK_UID`]), so
+//! the explorer, SFTP, Jupyter and the terminal can change each other's
+//! files. When the server runs as root, `<data dir>/folders` is mounted
+//! `nosuid,nodev` on itself: every session's bind mount of a folder
+//! inherits it, so no file a session leaves there raises anyone's rights.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -41,6 +51,14 @@ pub enum FsError {
     /// The upload's body broke off.
     #[error("the upload broke off: {0}")]
     Aborted(String),
+    /// The upload would take the owner's folders past their quota.
+    #[error("the folders may hold {quota} bytes together and hold {used}")]
+    OverQuota {
+        /// The policy's `max_folder_bytes`.
+        quota: u64,
+        /// What the folders hold now.
+        used: u64,
+    },
     /// Anything else.
     #[error(transparent)]
     Io(#[from] io::Error),
@@ -84,6 +102,75 @@ fn meaning(e: io::Error, parts: &[String]) -> FsError {
     }
 }
 
+/// What an upload may be: its size cap, the room left under the owner's
+/// quota, and how long its body may send nothing.
+#[derive(Debug, Clone, Copy)]
+pub struct Limit {
+    /// The server's largest upload (bytes).
+    pub max: u64,
+    /// `(quota, used)` when the owner's policy sets `max_folder_bytes`.
+    pub quota: Option<(u64, u64)>,
+    /// A body silent this long is cut off.
+    pub stall: std::time::Duration,
+}
+
+impl Limit {
+    /// Whether `n` bytes may be written.
+    pub fn check(&self, n: u64) -> Result<(), FsError> {
+        if n > self.max {
+            return Err(FsError::TooLarge(self.max));
+        }
+        match self.quota {
+            Some((quota, used)) if used.saturating_add(n) > quota => {
+                Err(FsError::OverQuota { quota, used })
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Bytes in the regular files under `dir` (symlinks not followed; what
+/// cannot be read counts as nothing).
+fn tree_bytes(dir: &Path) -> u64 {
+    let mut total = 0u64;
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let Ok(meta) = entry.path().symlink_metadata() else {
+                continue;
+            };
+            if meta.is_dir() {
+                todo.push(entry.path());
+            } else if meta.is_file() {
+                total = total.saturating_add(meta.len());
+            }
+        }
+    }
+    total
+}
+
+/// Removes what uploads a crash cut short left in `uploads` (at start,
+/// when none can be running).
+fn sweep_uploads(uploads: &Path) {
+    let Ok(entries) = std::fs::read_dir(uploads) else {
+        return;
+    };
+    let mut swept = 0;
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().ends_with(".part")
+            && std::fs::remove_file(entry.path()).is_ok()
+        {
+            swept += 1;
+        }
+    }
+    if swept > 0 {
+        tracing::info!(files = swept, "swept uploads a stop cut short");
+    }
+}
+
 /// Runs blocking file work off the async threads.
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, FsError> + Send + 'static,
@@ -93,25 +180,102 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| FsError::Io(io::Error::other(e.to_string())))?
 }
 
+/// Where uploads are written until complete: `<data dir>/folders/.uploads`
+/// (no owner id starts with a dot).
+const UPLOADS: &str = ".uploads";
+
+/// The user every session runs as (`work`), who owns the folders' files.
+pub const WORK_UID: u32 = 1000;
+/// `work`'s group.
+pub const WORK_GID: u32 = 1000;
+
 /// The folders' root on disk.
 #[derive(Debug, Clone)]
 pub struct Storage {
     folders: PathBuf,
     uploads: PathBuf,
+    /// Who what the server writes is handed to: `work`, when the server
+    /// can give files away (it runs as root); else it keeps them (a server
+    /// running as uid 1000 writes them as `work` anyway).
+    owner: Option<(u32, u32)>,
+    /// The `nosuid,nodev` mount this start made, undone when dropped.
+    _mount: Option<std::sync::Arc<super::mount::Guard>>,
 }
 
 impl Storage {
-    /// Prepares `<data dir>/folders` and `<data dir>/uploads` (absolute:
-    /// the engine bind-mounts from here).
+    /// Prepares `<data dir>/folders` (absolute: the engine bind-mounts from
+    /// here) and its `.uploads`: both 0700, what a crash left in `.uploads`
+    /// swept, and `folders` mounted `nosuid,nodev` when the server runs as
+    /// root.
     pub fn open(data_dir: &Path) -> io::Result<Storage> {
         let folders = data_dir.join("folders");
-        let uploads = data_dir.join("uploads");
-        std::fs::create_dir_all(&folders)?;
-        std::fs::create_dir_all(&uploads)?;
+        crate::store::private_dir(&folders)?;
+        let folders = folders.canonicalize()?;
+        // SAFETY: geteuid only reads this process's effective user id.
+        let root = unsafe { libc::geteuid() } == 0;
+        let mount = if root {
+            match super::mount::nosuid_nodev(&folders) {
+                Ok(guard) => guard.map(std::sync::Arc::new),
+                Err(e) => {
+                    tracing::warn!(path = %folders.display(), error = %e,
+                        "could not mount the folders nosuid,nodev; files sessions leave there keep their set-uid bits");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        // inside the mount: an upload is renamed into place, which cannot
+        // cross mounts
+        let uploads = folders.join(UPLOADS);
+        crate::store::private_dir(&uploads)?;
+        sweep_uploads(&uploads);
         Ok(Storage {
-            folders: folders.canonicalize()?,
-            uploads: uploads.canonicalize()?,
+            folders,
+            uploads,
+            owner: root.then_some((WORK_UID, WORK_GID)),
+            _mount: mount,
         })
+    }
+
+    /// Hands a file or directory the server made to the sessions' user.
+    fn give(&self, file: &impl std::os::fd::AsFd) -> io::Result<()> {
+        match self.owner {
+            Some((uid, gid)) => std::os::unix::fs::fchown(file, Some(uid), Some(gid)),
+            None => Ok(()),
+        }
+    }
+
+    /// Hands `name` in `dir` to the sessions' user (not following a
+    /// symlink there).
+    fn give_at(&self, dir: &Dir, name: &str) -> io::Result<()> {
+        use std::os::fd::AsRawFd;
+        let Some((uid, gid)) = self.owner else {
+            return Ok(());
+        };
+        let name = std::ffi::CString::new(name).map_err(io::Error::other)?;
+        // SAFETY: a live directory fd and a NUL-terminated name.
+        let r = unsafe {
+            libc::fchownat(
+                dir.as_raw_fd(),
+                name.as_ptr(),
+                uid,
+                gid,
+                libc::AT_SYMLINK_NOFOLLOW,
+            )
+        };
+        if r == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
+    }
+
+    /// Bytes in every regular file of `owner_id`'s folders (symlinks are
+    /// not followed).
+    pub async fn used_bytes(&self, owner_id: &str) -> Result<u64, FsError> {
+        let dir = self.folders.join(owner_id);
+        blocking(move || Ok(tree_bytes(&dir))).await
     }
 
     /// A folder's directory on the host (built from ids, never names).
@@ -135,10 +299,18 @@ impl Storage {
         blocking(move || f(root)).await
     }
 
-    /// Makes a new folder's directory.
+    /// Makes a new folder's directory, the sessions' user's.
     pub async fn create(&self, owner_id: &str, folder_id: &str) -> Result<(), FsError> {
         let path = self.host_path(owner_id, folder_id);
-        blocking(move || Ok(std::fs::create_dir_all(path)?)).await
+        let owner = self.folders.join(owner_id);
+        let this = self.clone();
+        blocking(move || {
+            crate::store::private_dir(&owner)?;
+            std::fs::create_dir_all(&path)?;
+            this.give(&std::fs::File::open(&path)?)?;
+            Ok(())
+        })
+        .await
     }
 
     /// Deletes a folder's directory and everything in it (symlinks are
@@ -152,18 +324,25 @@ impl Storage {
         .await
     }
 
-    /// A directory's entries: directories first, then by name. Symlinks
-    /// are listed as such, not followed.
+    /// A directory's entries, at most `max` of them (and whether there
+    /// were more): directories first, then by name. Symlinks are listed as
+    /// such, not followed.
     pub async fn list(
         &self,
         owner_id: &str,
         folder_id: &str,
         parts: Parts,
-    ) -> Result<Vec<FolderEntry>, FsError> {
+        max: usize,
+    ) -> Result<(Vec<FolderEntry>, bool), FsError> {
         self.in_folder(owner_id, folder_id, move |root| {
             let dir = root.open_dir(rel(&parts)).map_err(|e| meaning(e, &parts))?;
             let mut out = Vec::new();
+            let mut truncated = false;
             for entry in dir.entries()? {
+                if out.len() >= max {
+                    truncated = true;
+                    break;
+                }
                 let entry = entry?;
                 let meta = entry.metadata()?;
                 let ft = meta.file_type();
@@ -195,7 +374,7 @@ impl Storage {
                     .cmp(&(a.kind == EntryKind::Dir))
                     .then_with(|| a.name.cmp(&b.name))
             });
-            Ok(out)
+            Ok((out, truncated))
         })
         .await
     }
@@ -207,8 +386,12 @@ impl Storage {
         folder_id: &str,
         parts: Parts,
     ) -> Result<(), FsError> {
+        let this = self.clone();
         self.in_folder(owner_id, folder_id, move |root| {
-            root.create_dir(rel(&parts)).map_err(|e| meaning(e, &parts))
+            root.create_dir(rel(&parts)).map_err(|e| meaning(e, &parts))?;
+            let (parent, name) = parts.split_at(parts.len().saturating_sub(1));
+            let parent = root.open_dir(rel(parent)).map_err(|e| meaning(e, &parts))?;
+            Ok(this.give_at(&parent, name.first().map_or(".", String::as_str))?)
         })
         .await
     }
@@ -266,8 +449,16 @@ impl Storage {
         parts: Parts,
     ) -> Result<(tokio::fs::File, u64, String), FsError> {
         self.in_folder(owner_id, folder_id, move |root| {
+            use cap_std::fs::OpenOptionsExt;
             let name = parts.last().cloned().unwrap_or_default();
-            let file = root.open(rel(&parts)).map_err(|e| meaning(e, &parts))?;
+            // a FIFO a session made would block an ordinary open until a
+            // writer comes, holding this thread: never wait, and refuse
+            // anything but a regular file before reading
+            let mut options = cap_std::fs::OpenOptions::new();
+            options.read(true).custom_flags(libc::O_NONBLOCK);
+            let file = root
+                .open_with(rel(&parts), &options)
+                .map_err(|e| meaning(e, &parts))?;
             let meta = file.metadata()?;
             if !meta.is_file() {
                 return Err(FsError::WrongKind(format!(
@@ -290,7 +481,7 @@ impl Storage {
         folder_id: &str,
         parts: Parts,
         mut body: S,
-        limit: u64,
+        limit: Limit,
     ) -> Result<u64, FsError>
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin,
@@ -320,16 +511,24 @@ impl Storage {
                 tokio::fs::File::create(&temp).await?,
             );
             let mut n: u64 = 0;
-            while let Some(chunk) = body.next().await {
+            loop {
+                let next = tokio::time::timeout(limit.stall, body.next())
+                    .await
+                    .map_err(|_| {
+                        FsError::Aborted(format!(
+                            "no data came for {} s",
+                            limit.stall.as_secs()
+                        ))
+                    })?;
+                let Some(chunk) = next else { break };
                 let chunk = chunk.map_err(|e| FsError::Aborted(e.to_string()))?;
                 n += chunk.len() as u64;
-                if n > limit {
-                    return Err(FsError::TooLarge(limit));
-                }
+                limit.check(n)?;
                 file.write_all(&chunk).await?;
             }
             file.flush().await?;
             file.get_ref().sync_all().await?;
+            self.give(file.get_ref())?;
             Ok::<u64, FsError>(n)
         }
         .await;
@@ -361,6 +560,14 @@ mod tests {
         p.split('/').map(String::from).collect()
     }
 
+    fn lim(max: u64) -> Limit {
+        Limit {
+            max,
+            quota: None,
+            stall: std::time::Duration::from_secs(5),
+        }
+    }
+
     #[tokio::test]
     async fn files_stay_inside_their_folder() {
         let data = tempfile::tempdir().unwrap();
@@ -374,7 +581,7 @@ mod tests {
         std::fs::create_dir(root.join("sub")).unwrap();
         std::os::unix::fs::symlink("sub", root.join("inside")).unwrap();
 
-        let listed = st.list("u", "f", vec![]).await.unwrap();
+        let listed = st.list("u", "f", vec![], 100).await.unwrap().0;
         let names: Vec<_> = listed.iter().map(|e| (e.name.as_str(), e.kind)).collect();
         assert_eq!(
             names,
@@ -386,7 +593,7 @@ mod tests {
             ]
         );
         assert!(matches!(
-            st.list("u", "f", parts("escape")).await,
+            st.list("u", "f", parts("escape"), 100).await,
             Err(FsError::Outside(_))
         ));
         assert!(matches!(
@@ -399,7 +606,7 @@ mod tests {
         ));
         let body = futures_util::stream::iter([Ok::<_, io::Error>(Bytes::from("x"))]);
         assert!(matches!(
-            st.upload("u", "f", parts("escape/new"), body, 10).await,
+            st.upload("u", "f", parts("escape/new"), body, lim(10)).await,
             Err(FsError::Outside(_))
         ));
         assert!(
@@ -426,7 +633,7 @@ mod tests {
             ])
         };
         assert_eq!(
-            st.upload("u", "f", parts("a.txt"), chunks(), 100)
+            st.upload("u", "f", parts("a.txt"), chunks(), lim(100))
                 .await
                 .unwrap(),
             11
@@ -437,7 +644,7 @@ mod tests {
             "hello world"
         );
         assert!(matches!(
-            st.upload("u", "f", parts("b.txt"), chunks(), 8).await,
+            st.upload("u", "f", parts("b.txt"), chunks(), lim(8)).await,
             Err(FsError::TooLarge(8))
         ));
         let broken = futures_util::stream::iter(vec![
@@ -445,22 +652,22 @@ mod tests {
             Err(io::Error::other("connection reset")),
         ]);
         assert!(matches!(
-            st.upload("u", "f", parts("c.txt"), broken, 100).await,
+            st.upload("u", "f", parts("c.txt"), broken, lim(100)).await,
             Err(FsError::Aborted(_))
         ));
         assert!(!root.join("b.txt").exists() && !root.join("c.txt").exists());
         assert_eq!(
-            std::fs::read_dir(data.path().join("uploads"))
+            std::fs::read_dir(data.path().join("folders/.uploads"))
                 .unwrap()
                 .count(),
             0
         );
         assert!(matches!(
-            st.upload("u", "f", parts("nodir/x"), chunks(), 100).await,
+            st.upload("u", "f", parts("nodir/x"), chunks(), lim(100)).await,
             Err(FsError::NotFound(_))
         ));
         // moves refuse to overwrite
-        st.upload("u", "f", parts("b.txt"), chunks(), 100)
+        st.upload("u", "f", parts("b.txt"), chunks(), lim(100))
             .await
             .unwrap();
         assert!(matches!(
@@ -472,5 +679,86 @@ mod tests {
             .unwrap();
         let (_, size, name) = st.open_file("u", "f", parts("renamed.txt")).await.unwrap();
         assert_eq!((size, name.as_str()), (11, "renamed.txt"));
+    }
+
+    #[tokio::test]
+    async fn a_fifo_is_refused_without_waiting_for_a_writer() {
+        let data = tempfile::tempdir().unwrap();
+        let st = Storage::open(data.path()).unwrap();
+        st.create("u", "f").await.unwrap();
+        let fifo = st.host_path("u", "f").join("pipe");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        // an ordinary open would block this test forever
+        let opened = tokio::time::timeout(
+            std::time::Duration::from_secs(20),
+            st.open_file("u", "f", parts("pipe")),
+        )
+        .await
+        .expect("the open must not wait for a writer");
+        assert!(matches!(opened, Err(FsError::WrongKind(_))), "{opened:?}");
+    }
+
+    #[tokio::test]
+    async fn listings_stop_at_their_cap_and_say_so() {
+        let data = tempfile::tempdir().unwrap();
+        let st = Storage::open(data.path()).unwrap();
+        st.create("u", "f").await.unwrap();
+        for i in 0..5 {
+            std::fs::write(st.host_path("u", "f").join(format!("f{i}")), "x").unwrap();
+        }
+        let (items, truncated) = st.list("u", "f", vec![], 3).await.unwrap();
+        assert_eq!((items.len(), truncated), (3, true));
+        let (items, truncated) = st.list("u", "f", vec![], 5).await.unwrap();
+        assert_eq!((items.len(), truncated), (5, false));
+    }
+
+    #[tokio::test]
+    async fn the_quota_counts_every_folder_of_the_owner_and_a_stalled_body_ends() {
+        let data = tempfile::tempdir().unwrap();
+        let st = Storage::open(data.path()).unwrap();
+        st.create("u", "f").await.unwrap();
+        st.create("u", "g").await.unwrap();
+        std::fs::write(st.host_path("u", "f").join("a"), [0u8; 600]).unwrap();
+        std::fs::create_dir(st.host_path("u", "g").join("d")).unwrap();
+        std::fs::write(st.host_path("u", "g").join("d/b"), [0u8; 300]).unwrap();
+        std::os::unix::fs::symlink("/usr/bin", st.host_path("u", "g").join("link")).unwrap();
+        let used = st.used_bytes("u").await.unwrap();
+        assert_eq!(used, 900, "symlinks are not followed");
+        let limit = Limit {
+            max: 10_000,
+            quota: Some((1000, used)),
+            stall: std::time::Duration::from_secs(5),
+        };
+        let body = futures_util::stream::iter([Ok::<_, io::Error>(Bytes::from(vec![1u8; 200]))]);
+        assert!(matches!(
+            st.upload("u", "f", parts("big"), body, limit).await,
+            Err(FsError::OverQuota { quota: 1000, used: 900 })
+        ));
+        let body = futures_util::stream::iter([Ok::<_, io::Error>(Bytes::from(vec![1u8; 100]))]);
+        assert_eq!(st.upload("u", "f", parts("fits"), body, limit).await.unwrap(), 100);
+        let stalled = futures_util::stream::iter([Ok::<_, io::Error>(Bytes::from("a"))])
+            .chain(futures_util::stream::pending());
+        let limit = Limit {
+            stall: std::time::Duration::from_millis(50),
+            ..lim(100)
+        };
+        assert!(matches!(
+            st.upload("u", "f", parts("slow"), Box::pin(stalled), limit).await,
+            Err(FsError::Aborted(_))
+        ));
+        assert!(!st.host_path("u", "f").join("slow").exists());
+    }
+
+    #[test]
+    fn a_start_sweeps_what_a_crash_left_in_uploads() {
+        let data = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(data.path().join("folders/.uploads")).unwrap();
+        std::fs::write(data.path().join("folders/.uploads/abc.part"), "half").unwrap();
+        let _st = Storage::open(data.path()).unwrap();
+        assert_eq!(std::fs::read_dir(data.path().join("folders/.uploads")).unwrap().count(), 0);
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(data.path().join("folders")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod explorer;
 pub mod fs;
+pub mod mount;
 
 use std::collections::HashMap;
 
@@ -43,6 +44,22 @@ pub enum FolderError {
     /// An upload over the limit.
     #[error("the upload is larger than {0} bytes")]
     TooLarge(u64),
+    /// An upload past the owner's folder quota.
+    #[error("the folders may hold {quota} bytes together and hold {used}")]
+    OverQuota {
+        /// The policy's `max_folder_bytes`.
+        quota: u64,
+        /// What they hold.
+        used: u64,
+    },
+    /// The user already runs as many of these as allowed.
+    #[error("too many {} at once (at most {max})", .kind.noun())]
+    Busy {
+        /// What.
+        kind: crate::held::Kind,
+        /// The cap.
+        max: u32,
+    },
     /// Storage failure.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -59,6 +76,7 @@ impl From<FsError> for FolderError {
             FsError::Exists(what) => FolderError::Conflict(format!("{what} already exists.")),
             FsError::WrongKind(what) => FolderError::Conflict(format!("{what}.")),
             FsError::TooLarge(limit) => FolderError::TooLarge(limit),
+            FsError::OverQuota { quota, used } => FolderError::OverQuota { quota, used },
             e @ FsError::Aborted(_) => FolderError::Io(std::io::Error::other(e.to_string())),
             FsError::Io(e) => FolderError::Io(e),
         }
@@ -96,6 +114,16 @@ async fn max_folders(svc: &Services, user: &UserInfo) -> FolderResult<u32> {
         .map_or(DEFAULT_MAX_FOLDERS, |p| {
             p.max_folders.clamp(0, i64::from(u32::MAX)) as u32
         }))
+}
+
+/// The bytes `user`'s folders may hold together, when their policy says.
+pub(crate) async fn quota_of(svc: &Services, user: &UserInfo) -> FolderResult<Option<u64>> {
+    Ok(svc
+        .store()
+        .policy_of(&user.access_key)
+        .await?
+        .map(|p| p.max_folder_bytes.max(0) as u64)
+        .filter(|q| *q > 0))
 }
 
 /// Folders as the API shows them, with the live sessions they are in.

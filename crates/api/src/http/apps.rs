@@ -1,40 +1,67 @@
-//! `/api/v1/sessions/{id}/apps`: a session's apps, and opening one through
-//! the proxy.
+//! `/api/v1/sessions/{id}/apps`: a session's apps, opening one through the
+//! proxy and closing it; the terminal's WebSocket.
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::Router;
 use berth_shared::apps::{AppList, AppOpened, OpenAppRequest, TerminalQuery};
 
 use super::error::{ApiError, ApiResult};
-use super::extract::AuthUser;
+use super::extract::{AuthUser, Caller};
 use super::json::ApiJson;
 use super::query::ApiQuery;
 use super::ApiContext;
-use crate::apps;
+use crate::apps::{self, Reach};
+use crate::origin;
 
 /// The routes of this resource.
 pub fn router() -> Router<ApiContext> {
     Router::new()
         .route("/sessions/{id}/apps", get(list))
-        .route("/sessions/{id}/apps/{app}", post(open))
+        .route(
+            "/sessions/{id}/apps/{app}",
+            axum::routing::post(open).delete(close),
+        )
         .route("/sessions/{id}/terminal", get(terminal))
 }
 
-/// The host name the caller reached this server by (app URLs use it).
-fn host_of(headers: &HeaderMap, fallback: &str) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or(fallback);
-    if let Some(v6) = host.strip_prefix('[') {
-        return format!("[{}]", v6.split(']').next().unwrap_or(v6));
+/// How the caller reached this server (app addresses are built from it):
+/// the `Host` header's name and port, HTTPS when `--secure-cookies` says
+/// users reach it so.
+fn reach_of(headers: &HeaderMap, uri: &axum::http::Uri, ctx: &ApiContext) -> Reach {
+    let authority = origin::host_of(headers, uri);
+    let (host, port) = split_host(&authority, &ctx.config().app_host.to_string());
+    Reach {
+        scheme: if ctx.config().secure_cookies {
+            "https"
+        } else {
+            "http"
+        },
+        host,
+        port,
     }
-    host.rsplit_once(':').map_or(host, |(h, _)| h).to_string()
+}
+
+/// `host[:port]` as its name and port (IPv6 names keep their brackets).
+fn split_host(authority: &str, fallback: &str) -> (String, Option<u16>) {
+    let authority = if authority.is_empty() {
+        fallback
+    } else {
+        authority
+    };
+    if let Some(v6) = authority.strip_prefix('[') {
+        let (name, rest) = v6.split_once(']').unwrap_or((v6, ""));
+        let port = rest.strip_prefix(':').and_then(|p| p.parse().ok());
+        return (format!("[{name}]"), port);
+    }
+    match authority.rsplit_once(':') {
+        Some((name, port)) => (name.to_string(), port.parse().ok()),
+        None => (authority.to_string(), None),
+    }
 }
 
 async fn list(
@@ -42,38 +69,61 @@ async fn list(
     AuthUser(user): AuthUser,
     Path(id): Path<String>,
     headers: HeaderMap,
+    uri: axum::http::Uri,
 ) -> ApiResult<ApiJson<AppList>> {
-    let host = host_of(&headers, &ctx.config().app_host.to_string());
-    Ok(ApiJson(apps::list(&ctx, &user, &id, &host).await?))
+    let reach = reach_of(&headers, &uri, &ctx);
+    Ok(ApiJson(apps::list(&ctx, &user, &id, &reach).await?))
 }
 
 async fn open(
     State(ctx): State<ApiContext>,
-    AuthUser(user): AuthUser,
+    Caller { user, credential }: Caller,
     Path((id, app)): Path<(String, String)>,
     headers: HeaderMap,
+    uri: axum::http::Uri,
     ApiJson(req): ApiJson<OpenAppRequest>,
 ) -> ApiResult<ApiJson<AppOpened>> {
-    let host = host_of(&headers, &ctx.config().app_host.to_string());
+    let reach = reach_of(&headers, &uri, &ctx);
     Ok(ApiJson(
-        apps::open(&ctx, &user, &id, &app, &req, &host).await?,
+        apps::open(&ctx, &user, &credential, &id, &app, &req, &reach).await?,
     ))
+}
+
+/// `DELETE …/apps/{app}`: closes and unpublishes an open app.
+async fn close(
+    State(ctx): State<ApiContext>,
+    AuthUser(user): AuthUser,
+    Path((id, app)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    apps::close(&ctx, &user, &id, &app).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The terminal: a WebSocket to a TTY in the session's container (the
 /// session is checked before the upgrade, so refusals are problem+json).
+/// Only the UI's own pages may open it.
 async fn terminal(
     State(ctx): State<ApiContext>,
-    AuthUser(user): AuthUser,
+    Caller { user, credential }: Caller,
     Path(id): Path<String>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
     ApiQuery(q): ApiQuery<TerminalQuery>,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> ApiResult<Response> {
+    if origin::foreign(&headers, &origin::host_of(&headers, &uri)).is_some() {
+        return Err(ApiError::Forbidden(
+            "The terminal opens from berth's own pages only.",
+        ));
+    }
     // who may, and whether it runs, before whether it is a WebSocket
     apps::running_check(&ctx, &user, &id).await?;
     let ws = ws.map_err(|e| ApiError::BadRequest(format!("The terminal is a WebSocket: {e}")))?;
     let terminal = apps::terminal::open(&ctx, &user, &id, q.cols, q.rows).await?;
-    Ok(ws.on_upgrade(move |socket| apps::terminal::bridge(socket, terminal)))
+    let svc = ctx.clone();
+    Ok(ws.on_upgrade(move |socket| {
+        apps::terminal::bridge(socket, terminal, svc, credential, user.id)
+    }))
 }
 
 #[cfg(test)]
@@ -81,15 +131,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_host_is_taken_from_the_request_without_its_port() {
-        let h = |v: &str| {
-            let mut m = HeaderMap::new();
-            m.insert(header::HOST, v.parse().unwrap());
-            host_of(&m, "fallback")
-        };
-        assert_eq!(h("127.0.0.1:8080"), "127.0.0.1");
-        assert_eq!(h("berth.example.org"), "berth.example.org");
-        assert_eq!(h("[::1]:8080"), "[::1]");
-        assert_eq!(host_of(&HeaderMap::new(), "10.0.0.1"), "10.0.0.1");
+    fn the_host_is_split_from_its_port() {
+        assert_eq!(
+            split_host("127.0.0.1:8080", "f"),
+            ("127.0.0.1".into(), Some(8080))
+        );
+        assert_eq!(
+            split_host("berth.example.org", "f"),
+            ("berth.example.org".into(), None)
+        );
+        assert_eq!(split_host("[::1]:8080", "f"), ("[::1]".into(), Some(8080)));
+        assert_eq!(split_host("", "10.0.0.1"), ("10.0.0.1".into(), None));
     }
 }

@@ -1,9 +1,7 @@
 //! `/api/v1/auth/*`: login, logout, me (and the UI language), personal API
 //! tokens.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -11,12 +9,12 @@ use axum::routing::{delete, get, post};
 use axum::Router;
 use berth_shared::auth::{
     CreateTokenRequest, LoginRequest, TokenCreated, TokenList, UpdateMeRequest, UserInfo,
-    SESSION_COOKIE,
+    session_cookie_name,
 };
 use cookie::{Cookie, SameSite};
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{login_cookie, AuthUser};
+use super::extract::{login_cookie, AuthUser, ClientAddr};
 use super::json::ApiJson;
 use super::ApiContext;
 use crate::accounts::{self, AccountError};
@@ -31,10 +29,10 @@ pub fn router() -> Router<ApiContext> {
         .route("/auth/tokens/{id}", delete(revoke_token))
 }
 
-/// The login cookie; `Secure` when the server is reached over HTTPS
-/// (`--secure-cookies`, behind a TLS proxy).
+/// The login cookie; `Secure` and `__Host-` prefixed when the server is
+/// reached over HTTPS (`--secure-cookies`, behind a TLS proxy).
 fn session_cookie(value: String, max_age_secs: i64, secure: bool) -> HeaderValue {
-    let cookie = Cookie::build((SESSION_COOKIE, value))
+    let cookie = Cookie::build((session_cookie_name(secure), value))
         .http_only(true)
         .secure(secure)
         .same_site(SameSite::Strict)
@@ -47,14 +45,14 @@ fn session_cookie(value: String, max_age_secs: i64, secure: bool) -> HeaderValue
 
 async fn login(
     State(ctx): State<ApiContext>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
     req.validate().map_err(ApiError::Invalid)?;
     let user = match accounts::authenticate_throttled(
         ctx.store(),
         ctx.login_throttle(),
-        peer.ip(),
+        client,
         &req.email,
         &req.password,
     )
@@ -79,7 +77,7 @@ async fn login(
 }
 
 async fn logout(State(ctx): State<ApiContext>, parts: Parts) -> ApiResult<Response> {
-    if let Some(token) = login_cookie(&parts.headers) {
+    if let Some(token) = login_cookie(&parts.headers, ctx.config().secure_cookies) {
         accounts::end_login(ctx.store(), &token).await?;
         ctx.accounts_changed();
     }
@@ -112,8 +110,8 @@ async fn create_token(
     AuthUser(user): AuthUser,
     ApiJson(req): ApiJson<CreateTokenRequest>,
 ) -> ApiResult<(StatusCode, ApiJson<TokenCreated>)> {
-    req.validate().map_err(ApiError::Invalid)?;
-    let created = accounts::create_token(ctx.store(), &user.id, &req.name).await?;
+    let max = ctx.config().max_tokens_per_user;
+    let created = accounts::create_token(ctx.store(), &user.id, &req, max).await?;
     Ok((StatusCode::CREATED, ApiJson(created)))
 }
 

@@ -48,6 +48,14 @@ pub enum ApiError {
     /// An upload over the upload limit (bytes): 413.
     #[error("upload too large")]
     UploadTooLarge(u64),
+    /// An upload past the owner's folder quota (bytes): 413.
+    #[error("folder quota exceeded")]
+    OverQuota {
+        /// The policy's `max_folder_bytes`.
+        quota: u64,
+        /// What the folders hold.
+        used: u64,
+    },
     /// Not JSON: 415.
     #[error("expected application/json")]
     UnsupportedMediaType,
@@ -137,6 +145,18 @@ impl ApiError {
                 Some(format!(
                     "An upload may be at most {} (the server's limit).",
                     berth_shared::bytes::ByteSize(*limit)
+                )),
+            ),
+            OverQuota { quota, used } => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "quota-exceeded",
+                "Folder quota exceeded",
+                Some(format!(
+                    "Your folders may hold {} together (your resource policy's \
+                     max_folder_bytes) and hold {} now: delete files, or ask an admin \
+                     for a larger quota.",
+                    berth_shared::bytes::ByteSize(*quota),
+                    berth_shared::bytes::ByteSize(*used)
                 )),
             ),
             UnsupportedMediaType => (
@@ -284,6 +304,15 @@ impl From<FolderError> for ApiError {
             }
             FolderError::Conflict(d) => ApiError::Conflict(d),
             FolderError::TooLarge(limit) => ApiError::UploadTooLarge(limit),
+            FolderError::OverQuota { quota, used } => ApiError::OverQuota { quota, used },
+            FolderError::Busy { kind, max } => ApiError::TooManyRequests {
+                retry_after_secs: 5,
+                detail: format!(
+                    "You already run {max} {} at once, the most this server allows; \
+                     wait for one to end.",
+                    kind.noun()
+                ),
+            },
             FolderError::Store(e) => e.into(),
             FolderError::Io(e) => ApiError::Internal(e.to_string()),
         }
@@ -318,6 +347,13 @@ impl From<AppError> for ApiError {
             AppError::Conflict(d) => ApiError::Conflict(d),
             AppError::Unavailable(d) => ApiError::Unavailable(d),
             AppError::Invalid(errs) => ApiError::Invalid(errs),
+            AppError::Busy(max) => ApiError::TooManyRequests {
+                retry_after_secs: 5,
+                detail: format!(
+                    "You already have {max} terminals open, the most this server allows; \
+                     close one first."
+                ),
+            },
         }
     }
 }

@@ -15,13 +15,13 @@ use futures_util::stream::{self, Stream};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{credential_of, AuthUser};
+use super::extract::Caller;
 use super::query::ApiQuery;
 use super::ApiContext;
-use axum::http::HeaderMap;
 use berth_shared::sessions::{EventsQuery, SessionEvent};
 
 use crate::accounts::{self, OwnedCredential};
+use crate::held::{Kind, Slot};
 
 /// The routes of this resource.
 pub fn router() -> Router<ApiContext> {
@@ -30,8 +30,7 @@ pub fn router() -> Router<ApiContext> {
 
 async fn events(
     State(ctx): State<ApiContext>,
-    AuthUser(user): AuthUser,
-    headers: HeaderMap,
+    Caller { user, credential }: Caller,
     ApiQuery(q): ApiQuery<EventsQuery>,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     if q.all && !user.role.is_admin() {
@@ -39,13 +38,25 @@ async fn events(
             "Only admins can follow every user's sessions.",
         ));
     }
+    let max = ctx.config().max_streams_per_user;
+    let slot = ctx
+        .held()
+        .take(Kind::Stream, &user.id, max)
+        .ok_or_else(|| ApiError::TooManyRequests {
+            retry_after_secs: 5,
+            detail: format!(
+                "You already follow events in {max} streams at once, the most this server \
+                 allows; close a tab or two."
+            ),
+        })?;
     let follow = Follow {
         rx: ctx.events().subscribe(),
         accounts: ctx.watch_accounts(),
-        credential: credential_of(&headers)?,
+        credential,
         uid: user.id,
         all: q.all,
         ctx: ctx.clone(),
+        _slot: slot,
     };
     let stream = stream::unfold(follow, |mut f| async move {
         loop {
@@ -88,6 +99,8 @@ struct Follow {
     uid: String,
     all: bool,
     ctx: ApiContext,
+    /// Its place among the user's streams, given back when it ends.
+    _slot: Slot,
 }
 
 impl Follow {

@@ -1,5 +1,5 @@
 //! Security headers on every answer: no framing (clickjacking), no MIME
-//! sniffing, no referrer leaks, and a Content-Security-Policy that lets the
+//! sniffing, no referrer leaks, no opener shared with other origins, and a Content-Security-Policy that lets the
 //! UI run (its own scripts, its wasm, Trunk's inline start-up script by
 //! hash) and nothing else.
 
@@ -48,7 +48,7 @@ pub fn content_security_policy(static_dir: &Path) -> String {
 }
 
 /// The layers that set the headers (they keep a header a handler set).
-pub fn layers(static_dir: &Path) -> [SetResponseHeaderLayer<HeaderValue>; 4] {
+pub fn layers(static_dir: &Path) -> [SetResponseHeaderLayer<HeaderValue>; 5] {
     let csp = HeaderValue::from_str(&content_security_policy(static_dir))
         .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'"));
     let set =
@@ -62,6 +62,12 @@ pub fn layers(static_dir: &Path) -> [SetResponseHeaderLayer<HeaderValue>; 4] {
         ),
         set(
             header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ),
+        // an app's tab (another origin) can never reach back into the UI's
+        // window, whatever opened it
+        set(
+            HeaderName::from_static("cross-origin-opener-policy"),
             HeaderValue::from_static("same-origin"),
         ),
     ]

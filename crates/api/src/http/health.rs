@@ -19,7 +19,7 @@ pub async fn healthz(
     headers: HeaderMap,
     ApiQuery(q): ApiQuery<HealthQuery>,
 ) -> (StatusCode, ApiJson<Health>) {
-    let admin = match credential_of(&headers) {
+    let admin = match credential_of(&headers, ctx.config().secure_cookies) {
         Ok(c) => accounts::resolve(ctx.store(), c.as_credential())
             .await
             .is_ok_and(|u| u.role.is_admin()),

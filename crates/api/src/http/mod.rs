@@ -20,7 +20,9 @@ pub mod resources;
 pub mod sessions;
 pub mod users;
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::Router;
 use tower_http::compression::predicate::{NotForContentType, Predicate};
@@ -29,6 +31,37 @@ use tower_http::trace::TraceLayer;
 
 /// Shared state of every handler: the server's services.
 pub type ApiContext = crate::services::Shared;
+
+/// Requests addressed to a web app's host (`<label>.<apps domain>`) go to
+/// the app proxy before anything of the UI or the API sees them (and
+/// without the UI's headers: the app is another origin with its own).
+async fn apps_by_host(State(ctx): State<ApiContext>, req: Request, next: Next) -> Response {
+    let host = crate::origin::host_of(req.headers(), req.uri());
+    match crate::apps::proxy::label_of(&host, &ctx.config().apps_domain) {
+        Some(label) => {
+            let label = label.to_string();
+            crate::apps::proxy::serve(ctx.clone(), &label, &host, req).await
+        }
+        None => next.run(req).await,
+    }
+}
+
+/// A request that changes state must come from the UI's own pages when a
+/// browser sends it (see `crate::origin`): a page elsewhere, an app on a
+/// sibling host among them, cannot act with the user's login.
+async fn same_origin_only(req: Request, next: Next) -> Response {
+    if crate::origin::changes_state(req.method()) {
+        let host = crate::origin::host_of(req.headers(), req.uri());
+        if let Some(why) = crate::origin::foreign(req.headers(), &host) {
+            tracing::info!(why, path = %req.uri().path(), "refused a request from another origin");
+            return error::ApiError::Forbidden(
+                "This request comes from another site or origin; berth takes changes from its own pages only.",
+            )
+            .into_response();
+        }
+    }
+    next.run(req).await
+}
 
 /// `/api/v1`: the route table of the API.
 fn api_router() -> Router<ApiContext> {
@@ -44,6 +77,7 @@ fn api_router() -> Router<ApiContext> {
         .merge(history::router())
         .merge(images::router())
         .fallback(error::api_not_found)
+        .layer(middleware::from_fn(same_origin_only))
 }
 
 /// The whole application: API, health, and the web UI with SPA fallback.
@@ -62,11 +96,13 @@ pub fn router(ctx: ApiContext) -> Router {
             DefaultPredicate::new().and(NotForContentType::const_new("application/octet-stream")),
         ))
         .layer(TraceLayer::new_for_http());
-    let [csp, frame, sniff, referrer] = headers::layers(&static_dir);
+    let [csp, frame, sniff, referrer, opener] = headers::layers(&static_dir);
     router
         .layer(csp)
         .layer(frame)
         .layer(sniff)
         .layer(referrer)
+        .layer(opener)
+        .layer(middleware::from_fn_with_state(ctx.clone(), apps_by_host))
         .with_state(ctx)
 }

@@ -75,6 +75,13 @@ async fn update(
         ));
     }
     let user = accounts::update_user(ctx.store(), &id, &req).await?;
+    if !user.is_active {
+        // a disabled account's apps, public ones included, stop answering
+        let closed = ctx.apps().close_owner(&user.id);
+        if closed > 0 {
+            tracing::info!(user = %user.id, apps = closed, "closed a disabled account's apps");
+        }
+    }
     ctx.accounts_changed();
     Ok(ApiJson(user))
 }

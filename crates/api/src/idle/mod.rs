@@ -477,6 +477,7 @@ mod tests {
             max_total_mem: 0,
             max_session_lifetime: 3600,
             max_folders: 0,
+            max_folder_bytes: Default::default(),
             idle_timeout: idle,
             max_customized_images: 0,
             max_pending_sessions: 0,

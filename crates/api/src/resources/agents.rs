@@ -171,15 +171,31 @@ pub async fn register(svc: &Services, req: &RegisterAgent) -> ResourceResult<Age
             ));
         }
     }
+    if tls.is_none()
+        && !berth_shared::agents::is_local_engine(&req.docker_host)
+        && !svc.config().allow_insecure_engines
+    {
+        return Err(invalid(
+            "docker_host",
+            "insecure_engine",
+            "A tcp:// engine off this host needs TLS client certificates (tls_cert_dir): \
+             without them anyone who reaches its port owns it. The server's \
+             --allow-insecure-engines accepts it anyway."
+                .into(),
+        ));
+    }
     let engine = match tls {
         Some(dir) => Runtime::with_tls(&req.docker_host, dir),
         None => Runtime::new(&req.docker_host),
     };
     let (cpu, mem) = engine.capacity().await.map_err(|e| {
+        // the engine's own words stay in the log: they can tell an admin's
+        // browser what lives at addresses the server reaches
+        tracing::info!(host = %req.docker_host, error = %e, "an agent to register does not answer");
         invalid(
             "docker_host",
             "unreachable",
-            format!("No Docker engine answers there: {e}"),
+            "No Docker engine answers there (the server's log says why).".into(),
         )
     })?;
     let reserve_mem = req.reserve_mem.0.min(i64::MAX as u64) as i64;

@@ -33,6 +33,7 @@ pub async fn put(svc: &Services, p: &ResourcePolicy) -> ResourceResult<ResourceP
         idle_timeout: p.idle_timeout.map(|t| t.min(i64::MAX as u64) as i64),
         max_customized_images: i64::from(p.max_customized_images),
         max_pending_sessions: i64::from(p.max_pending_sessions),
+        max_folder_bytes: p.max_folder_bytes.0.min(i64::MAX as u64) as i64,
     };
     svc.store().put_policy(&row).await?;
     svc.wake_scheduler();

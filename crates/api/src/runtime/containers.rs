@@ -30,22 +30,11 @@ pub const LABEL_NETWORK: &str = "berth.network";
 /// A kernel's home and working directory: scratch, gone with the container.
 pub const WORK_DIR: &str = "/home/work";
 
-/// Capabilities a kernel keeps (everything else is dropped): enough for
-/// ownership and permission fixes, switching users (sshd, `su`), low
-/// ports, sshd's chroot and its audit records. Gone, among others: raw
-/// sockets (`NET_RAW`), device nodes (`MKNOD`), file capabilities.
-const KEPT_CAPABILITIES: [&str; 10] = [
-    "CHOWN",
-    "DAC_OVERRIDE",
-    "FOWNER",
-    "FSETID",
-    "KILL",
-    "SETGID",
-    "SETUID",
-    "NET_BIND_SERVICE",
-    "SYS_CHROOT",
-    "AUDIT_WRITE",
-];
+/// The user every process of a kernel runs as — the main process, the
+/// terminal, Jupyter, sshd, every service the server starts — so they can
+/// all change each other's files: `work`, uid and gid 1000. Images must
+/// give it `/home/work`.
+pub const KERNEL_USER: &str = "1000:1000";
 
 /// How often, and how long apart, a name held by a container still being
 /// created is looked up again.
@@ -169,6 +158,7 @@ impl Runtime {
             env: Some(spec.env.clone()),
             labels: Some(labels),
             working_dir: Some(WORK_DIR.into()),
+            user: Some(KERNEL_USER.into()),
             host_config: Some(HostConfig {
                 // the shared rule keeps cpu >= 0.01, so this is never 0 (= unlimited)
                 nano_cpus: Some((spec.cpu * 1e9).round().max(1e7) as i64),
@@ -176,9 +166,9 @@ impl Runtime {
                 // no swap on top of the memory limit
                 memory_swap: Some(spec.mem),
                 pids_limit: Some(spec.pids_limit),
+                // nothing runs as root, and nothing can become root:
+                // no capabilities, and setuid binaries raise nothing
                 cap_drop: Some(vec!["ALL".into()]),
-                cap_add: Some(KEPT_CAPABILITIES.iter().map(|c| c.to_string()).collect()),
-                // setuid binaries cannot raise privileges
                 security_opt: Some(vec!["no-new-privileges:true".into()]),
                 shm_size: Some(spec.shmem),
                 init: Some(true),

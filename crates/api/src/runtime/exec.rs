@@ -1,6 +1,9 @@
 //! Commands run inside a running container (`docker exec`): in the
 //! background (an app's service), for their output (reading a file of the
-//! image), and the container's address for the proxy.
+//! image, making the SSH key), and the container's address for the proxy.
+//! A container is its user's: what it prints is read up to a cap and for a
+//! bounded time ([`ExecLimits`]), so no container can make the server hold
+//! its memory or a task.
 
 use std::net::IpAddr;
 
@@ -25,6 +28,24 @@ pub struct Tty {
     pub input: Pin<Box<dyn AsyncWrite + Send>>,
 }
 
+/// How much of a command's output the server reads, and for how long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExecLimits {
+    /// Most bytes read; past it the command fails with
+    /// [`RuntimeError::ExecOutputTooLarge`].
+    pub max_output: usize,
+    /// Longest wait for its end; past it [`RuntimeError::ExecTimedOut`].
+    pub timeout: std::time::Duration,
+}
+
+impl ExecLimits {
+    /// A small file of the image (a service definition): 64 KiB, 10 s.
+    pub const SMALL_FILE: ExecLimits = ExecLimits {
+        max_output: 64 * 1024,
+        timeout: std::time::Duration::from_secs(10),
+    };
+}
+
 /// What a finished command printed, and how it exited.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExecOutput {
@@ -43,13 +64,13 @@ impl Runtime {
         }
     }
 
-    /// Starts `cmd` in the container and returns at once (as `user`, the
-    /// image's user when `None`).
+    /// Starts `cmd` in the container with `env` added and returns at once
+    /// (as the container's user).
     pub async fn exec_detached(
         &self,
         id: &str,
         cmd: &[String],
-        user: Option<&str>,
+        env: &[String],
     ) -> Result<(), RuntimeError> {
         let docker = self.client().await?;
         let exec = docker
@@ -57,7 +78,7 @@ impl Runtime {
                 id,
                 CreateExecOptions {
                     cmd: Some(cmd.to_vec()),
-                    user: user.map(str::to_string),
+                    env: (!env.is_empty()).then(|| env.to_vec()),
                     attach_stdout: Some(false),
                     attach_stderr: Some(false),
                     ..Default::default()
@@ -77,8 +98,26 @@ impl Runtime {
         Ok(())
     }
 
-    /// Runs `cmd` to its end; what it printed and its exit code.
-    pub async fn exec_output(&self, id: &str, cmd: &[String]) -> Result<ExecOutput, RuntimeError> {
+    /// Runs `cmd` to its end; what it printed and its exit code, within
+    /// `limits` (the command itself may run on in the container: the
+    /// engine has no way to stop one exec).
+    pub async fn exec_output(
+        &self,
+        id: &str,
+        cmd: &[String],
+        limits: ExecLimits,
+    ) -> Result<ExecOutput, RuntimeError> {
+        tokio::time::timeout(limits.timeout, self.exec_output_unbounded_time(id, cmd, limits))
+            .await
+            .map_err(|_| RuntimeError::ExecTimedOut(limits.timeout.as_secs()))?
+    }
+
+    async fn exec_output_unbounded_time(
+        &self,
+        id: &str,
+        cmd: &[String],
+        limits: ExecLimits,
+    ) -> Result<ExecOutput, RuntimeError> {
         let docker = self.client().await?;
         let exec = docker
             .create_exec(
@@ -97,7 +136,11 @@ impl Runtime {
             docker.start_exec(&exec.id, None).await?
         {
             while let Some(chunk) = output.next().await {
-                out.extend_from_slice(&chunk?.into_bytes());
+                let chunk = chunk?.into_bytes();
+                if out.len() + chunk.len() > limits.max_output {
+                    return Err(RuntimeError::ExecOutputTooLarge(limits.max_output));
+                }
+                out.extend_from_slice(&chunk);
             }
         }
         let code = docker.inspect_exec(&exec.id).await?.exit_code;

@@ -23,7 +23,7 @@ use tokio::sync::OnceCell;
 
 pub use containers::*;
 pub use engines::Engines;
-pub use exec::{ExecOutput, Tty};
+pub use exec::{ExecLimits, ExecOutput, Tty};
 pub use logs::{tail_of, LogTail, KEPT_LOG_BYTES};
 pub use networks::{free_subnet, network_name, SESSION_PREFIX};
 pub use stats::{usage_of, Usage};
@@ -58,6 +58,12 @@ pub enum RuntimeError {
         /// Networks using it.
         in_use: usize,
     },
+    /// A command the server ran in a container printed more than it reads.
+    #[error("the command printed more than {0} bytes, the most the server reads")]
+    ExecOutputTooLarge(usize),
+    /// A command the server ran in a container did not end in time.
+    #[error("the command did not end within {0} s")]
+    ExecTimedOut(u64),
     /// The engine refused or failed a request.
     #[error("Docker engine error: {0}")]
     Engine(#[from] bollard::errors::Error),

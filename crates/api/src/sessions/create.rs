@@ -551,6 +551,7 @@ impl Plan<'_> {
                     terminated_at: None,
                     allocated: 0,
                     preopen_ports: preopen_ports.clone(),
+                    service_secret: Some(crate::accounts::secrets::service_secret()),
                 };
                 let mounts = self
                     .mounts
@@ -711,6 +712,7 @@ mod tests {
             max_total_mem: ByteSize(512 << 20),
             max_session_lifetime: 0,
             max_folders: 0,
+            max_folder_bytes: Default::default(),
             idle_timeout: None,
             max_customized_images: 0,
             max_pending_sessions: 0,

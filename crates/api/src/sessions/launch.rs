@@ -14,7 +14,7 @@ use super::status::{self, error_data, Change};
 use super::tasks::Task;
 use crate::resources::agents::LOCAL;
 use crate::runtime::{
-    Bind, ContainerSpec, Exit, Runtime, RuntimeError, LABEL_INSTANCE, LABEL_KERNEL, LABEL_SESSION,
+    Bind, ContainerSpec, ExecLimits, Exit, Runtime, RuntimeError, LABEL_INSTANCE, LABEL_KERNEL, LABEL_SESSION,
     WORK_DIR,
 };
 use crate::services::{Services, Shared};
@@ -44,8 +44,18 @@ const SSH_KEYGEN: &str = "command -v ssh-keygen >/dev/null 2>&1 || exit 0; \
     ssh-keygen -q -t ed25519 -N '' -C berth-session -f /home/work/id_container && \
     mkdir -p /home/work/.ssh && cat /home/work/id_container.pub >> /home/work/.ssh/authorized_keys && \
     rm -f /home/work/id_container.pub && \
-    chown -R work:work /home/work/.ssh /home/work/id_container && \
     chmod 700 /home/work/.ssh && chmod 600 /home/work/.ssh/authorized_keys /home/work/id_container";
+
+/// `NVIDIA_VISIBLE_DEVICES` of a kernel given no GPU: the nvidia runtime
+/// then exposes none.
+pub const NO_GPUS: &str = "void";
+
+/// The SSH key step reads little and must end before the session counts
+/// as RUNNING: an image whose `ssh-keygen` hangs loses SSH, not its launch.
+const SSH_KEYGEN_LIMITS: ExecLimits = ExecLimits {
+    max_output: 16 * 1024,
+    timeout: Duration::from_secs(30),
+};
 
 /// How long a watcher waits before asking the engine again after a failure.
 const WAIT_RETRY: Duration = Duration::from_secs(2);
@@ -293,6 +303,11 @@ pub async fn launch(svc: Shared, session_id: String) {
             spec.env.extend(env);
             spec.gpus = gpus;
         }
+        if spec.gpus.is_empty() {
+            // an engine whose default runtime is nvidia would otherwise hand
+            // every GPU to a kernel that was given none
+            spec.env.push(format!("NVIDIA_VISIBLE_DEVICES={NO_GPUS}"));
+        }
         let cid = match rt.run_container(&spec).await {
             Ok(cid) => cid,
             Err(e) => {
@@ -487,7 +502,7 @@ pub(super) async fn started(svc: &Shared, s: &SessionRow, k: &KernelRow, cid: St
     let rt = super::engine_of(svc, s, k);
     if has_ssh(&rt, s).await {
         let keygen = ["/bin/sh".to_string(), "-c".into(), SSH_KEYGEN.into()];
-        match rt.exec_output(&cid, &keygen).await {
+        match rt.exec_output(&cid, &keygen, SSH_KEYGEN_LIMITS).await {
             Ok(out) if out.code == Some(0) => {}
             // the session still works without SSH; the output may hold no key, but is not logged
             Ok(out) => {

@@ -100,7 +100,7 @@ impl Store {
     /// Opens (creating if needed) and migrates the database.
     pub async fn open(args: &DatabaseArgs) -> StoreResult<Store> {
         sqlx::any::install_default_drivers();
-        std::fs::create_dir_all(&args.data_dir).map_err(|e| StoreError::Open {
+        private_dir(&args.data_dir).map_err(|e| StoreError::Open {
             url: args.data_dir.display().to_string(),
             source: sqlx::Error::Io(e),
         })?;
@@ -137,6 +137,15 @@ impl Store {
             .await
             .map_err(open_err)?;
         sqlx::migrate!("src/store/migrations").run(&pool).await?;
+        if let Some(path) = sqlite_path(&url) {
+            // the database holds password hashes and every session's kept
+            // output: only the server's own account reads it
+            for suffix in ["", "-wal", "-shm"] {
+                let mut file = path.clone().into_os_string();
+                file.push(suffix);
+                owner_only(std::path::Path::new(&file), 0o600);
+            }
+        }
         Ok(Store { pool, backend })
     }
 
@@ -154,6 +163,29 @@ impl Store {
     pub async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+}
+
+/// Makes `dir` (and missing parents) and keeps it to the server's own
+/// account (0700): the database, the folders and uploads live there.
+pub fn private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    owner_only(dir, 0o700);
+    Ok(())
+}
+
+/// Sets `mode` on a file of the server's own (a missing one is skipped; a
+/// failure is logged, as the server still works).
+fn owner_only(path: &std::path::Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    match std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => tracing::warn!(path = %path.display(), error = %e, "could not restrict permissions"),
     }
 }
 
@@ -249,6 +281,7 @@ pub(crate) mod tests_support {
             terminated_at: None,
             allocated: 0,
             preopen_ports: "[8000]".into(),
+            service_secret: None,
         }
     }
 }

@@ -64,7 +64,7 @@ impl Store {
         {
             let sql = format!(
                 "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ({})",
-                placeholders(1, 31)
+                placeholders(1, 32)
             );
             sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(&s.id)
@@ -98,6 +98,7 @@ impl Store {
                 .bind(s.terminated_at)
                 .bind(s.allocated)
                 .bind(&s.preopen_ports)
+                .bind(&s.service_secret)
                 .execute(&mut *tx)
                 .await?;
             for k in kernels {

@@ -19,6 +19,8 @@ pub struct TokenRow {
     pub created_at: i64,
     /// Epoch ms.
     pub last_used_at: Option<i64>,
+    /// Epoch ms; `None`: until revoked.
+    pub expires_at: Option<i64>,
 }
 
 /// How stale a token's `last_used_at` may get before a use writes it.
@@ -28,8 +30,8 @@ impl Store {
     /// Stores a new token.
     pub async fn insert_token(&self, row: &TokenRow, token_hash: &str) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO api_tokens (id, user_id, name, prefix, token_hash, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO api_tokens (id, user_id, name, prefix, token_hash, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&row.id)
         .bind(&row.user_id)
@@ -37,18 +39,21 @@ impl Store {
         .bind(&row.prefix)
         .bind(token_hash)
         .bind(row.created_at)
+        .bind(row.expires_at)
         .execute(self.pool())
         .await?;
         Ok(())
     }
 
-    /// A user's unrevoked tokens, newest first.
-    pub async fn tokens_of(&self, user_id: &str) -> StoreResult<Vec<TokenRow>> {
+    /// A user's live tokens (not revoked, not expired at `now`), newest first.
+    pub async fn tokens_of(&self, user_id: &str, now: i64) -> StoreResult<Vec<TokenRow>> {
         Ok(sqlx::query_as(
-            "SELECT id, user_id, name, prefix, created_at, last_used_at FROM api_tokens
-             WHERE user_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC, id",
+            "SELECT id, user_id, name, prefix, created_at, last_used_at, expires_at FROM api_tokens
+             WHERE user_id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)
+             ORDER BY created_at DESC, id",
         )
         .bind(user_id)
+        .bind(now)
         .fetch_all(self.pool())
         .await?)
     }
@@ -70,9 +75,11 @@ impl Store {
     /// minute, so a busy script does not turn every read into a write.
     pub async fn use_token(&self, token_hash: &str, now: i64) -> StoreResult<Option<String>> {
         let row: Option<(String, Option<i64>)> = sqlx::query_as(
-            "SELECT user_id, last_used_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+            "SELECT user_id, last_used_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL
+             AND (expires_at IS NULL OR expires_at > $2)",
         )
         .bind(token_hash)
+        .bind(now)
         .fetch_optional(self.pool())
         .await?;
         let Some((user_id, last_used)) = row else {

@@ -103,7 +103,10 @@ pub fn AppLauncher(target: AppsTarget) -> impl IntoView {
             match api::open_app(&id, &app.name, &req).await {
                 Ok(answer) => {
                     if let (Some(tab), Some(o)) = (&tab, &answer.app.open) {
-                        let _ = tab.location().set_href(&o.url);
+                        // the app (another origin) gets no handle on this window
+                        let _ = tab.set_opener(&wasm_bindgen::JsValue::NULL);
+                        let url = answer.launch_url.as_deref().unwrap_or(&o.url);
+                        let _ = tab.location().set_href(url);
                     }
                     opened.try_set(Some(answer));
                     list.refetch();

@@ -826,6 +826,7 @@ mod tests {
             max_total_mem: ByteSize(0),
             max_session_lifetime: 0,
             max_folders: 0,
+            max_folder_bytes: Default::default(),
             idle_timeout: None,
             max_customized_images: 0,
             max_pending_sessions: 0,

@@ -229,9 +229,29 @@ pub fn env_name(name: &str) -> Result<(), Invalid> {
             "invalid_env_name",
             "Use letters, digits and _, not starting with a digit.",
         ))
+    } else if reserved_env_name(name) {
+        Err(Invalid::new(
+            "reserved_env_name",
+            format!(
+                "{name} is set by berth itself (NVIDIA_*, *_VISIBLE_DEVICES, BERTH_* and \
+                 BACKENDAI_* choose devices and describe the session)."
+            ),
+        ))
     } else {
         Ok(())
     }
+}
+
+/// Names berth sets itself: device selection (`NVIDIA_*`,
+/// `*_VISIBLE_DEVICES`, which would hand a session devices it was not
+/// given) and the session's own description (`BERTH_*`, `BACKENDAI_*`).
+/// Compared without case, as some runtimes read them.
+pub fn reserved_env_name(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    ["NVIDIA_", "BERTH_", "BACKENDAI_"]
+        .iter()
+        .any(|p| upper.starts_with(p))
+        || upper.ends_with("_VISIBLE_DEVICES")
 }
 
 /// Env var rows (as the launcher edits them): valid names, no duplicates.
@@ -589,6 +609,18 @@ mod tests {
         assert_eq!(env_name("1X").unwrap_err().code, "invalid_env_name");
         assert_eq!(env_name("A-B").unwrap_err().code, "invalid_env_name");
         assert_eq!(env_name("").unwrap_err().code, "required");
+        for reserved in [
+            "NVIDIA_VISIBLE_DEVICES",
+            "nvidia_driver_capabilities",
+            "CUDA_VISIBLE_DEVICES",
+            "BERTH_X",
+            "BACKENDAI_CLUSTER_HOST",
+        ] {
+            let e = env_name(reserved).unwrap_err();
+            assert_eq!(e.code, "reserved_env_name", "{reserved}");
+            assert!(e.message.contains(reserved), "{}", e.message);
+        }
+        assert!(env_name("VISIBLE").is_ok() && env_name("MY_BERTH").is_ok());
         let rows = vec![
             ("A".into(), "1".into()),
             ("B".into(), "2".into()),
