@@ -1,8 +1,9 @@
 //! A session's apps through the proxy, on the real engine: the catalogue,
-//! busybox httpd served on a pool port to its owner (401 without a login,
-//! 404 for anyone else), open to public, the preferred port honoured when
-//! free and another one when taken, traffic counted, the port closed when
-//! the session ends; Jupyter in the Python image started on first open.
+//! busybox httpd on a host name of its own for its owner (a one-time code
+//! becomes the app's cookie; 401 without, 404 for anyone else), open to
+//! public, closed by DELETE and when the session ends, traffic counted;
+//! Jupyter in the Python image started on first open; sshd on a pool port
+//! (the preferred one when free); the terminal; preopen ports.
 
 use berth_testkit::{problem, Api, TestServer};
 use futures_util::{SinkExt, StreamExt};
@@ -27,8 +28,17 @@ async fn open(c: &Api, id: &str, app: &str, body: Value) -> Value {
         .await
 }
 
+/// Follows an open's launch URL (the one-time code becomes the app's own
+/// cookie in `c`'s jar); the app's URL.
+async fn enter(c: &Api, opened: &Value) -> String {
+    let launch = opened["launch_url"].as_str().expect("a launch URL");
+    let res = c.http().get(launch).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "{launch}");
+    opened["app"]["open"]["url"].as_str().unwrap().to_string()
+}
+
 #[tokio::test]
-async fn httpd_through_the_proxy_for_its_owner_only() {
+async fn httpd_on_a_host_of_its_own_for_its_owner_only() {
     let srv = TestServer::start_with(|c| c.app_ports = (31000, 31019)).await;
     let c = srv.admin().await;
     let (ana, _) = srv.new_user("ana@test.berth", "user").await;
@@ -44,6 +54,7 @@ async fn httpd_through_the_proxy_for_its_owner_only() {
         .collect();
     assert_eq!(names, [("httpd", "http"), ("terminal", "pty")]);
     assert_eq!(apps["items"][0]["open"], Value::Null);
+    assert_eq!(apps["items"][0]["unauthenticated"], false);
     assert_eq!(apps["preferred_ports"], json!([31000, 31019]));
     problem(
         bo.get(&format!("/api/v1/sessions/{id}/apps")).await,
@@ -51,73 +62,97 @@ async fn httpd_through_the_proxy_for_its_owner_only() {
     )
     .await;
 
-    // the preferred port is used when free
+    // a web app gets a host name of its own on the server's port; a
+    // preferred port is for TCP apps and is not said to be used
     let opened = open(&ana, &id, "httpd", json!({"preferred_port": 31007})).await;
-    assert_eq!(opened["preferred_port_used"], true);
+    assert_eq!(opened["preferred_port_used"], Value::Null);
     let url = opened["app"]["open"]["url"].as_str().unwrap().to_string();
-    assert_eq!(url, "http://127.0.0.1:31007/");
-    // opening again reuses it
-    let again = open(&ana, &id, "httpd", json!({})).await;
-    assert_eq!(again["app"]["open"]["port"], 31007);
-
-    let page = ana.http().get(&url).send().await.unwrap();
+    let port = srv.config().listen.port();
+    let label = url
+        .strip_prefix("http://")
+        .and_then(|u| u.strip_suffix(&format!(".localhost:{port}/")))
+        .unwrap_or_else(|| panic!("{url}"));
+    assert!(label.len() == 20 && label.chars().all(|c| c.is_ascii_alphanumeric()), "{label}");
+    assert_eq!(opened["app"]["open"]["port"], port);
+    // nobody gets in without the launch code's cookie or a token
+    problem_text(ana.http().get(&url).send().await.unwrap(), StatusCode::UNAUTHORIZED).await;
+    let launch = opened["launch_url"].as_str().unwrap().to_string();
+    assert!(launch.starts_with(&format!("{}.berth/launch?code=", &url)), "{launch}");
+    let page = ana.http().get(&launch).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     assert!(
         page.text().await.unwrap().contains("berth"),
-        "busybox httpd's page"
+        "busybox httpd's page, after the launch redirect"
     );
-    // an admin may look; another user may not; nobody without a login
-    assert_eq!(
-        c.http().get(&url).send().await.unwrap().status(),
-        StatusCode::OK
-    );
-    problem(
-        bo.http().get(&url).send().await.unwrap(),
+    assert_eq!(ana.http().get(&url).send().await.unwrap().status(), StatusCode::OK);
+    // the code was good once: whoever copies it later gets nothing
+    problem_text(bo.http().get(&launch).send().await.unwrap(), StatusCode::UNAUTHORIZED).await;
+    problem_text(bo.http().get(&url).send().await.unwrap(), StatusCode::UNAUTHORIZED).await;
+    // opening again reuses the host, with a fresh code
+    let again = open(&ana, &id, "httpd", json!({})).await;
+    assert_eq!(again["app"]["open"]["url"], url.as_str());
+    assert_ne!(again["launch_url"], opened["launch_url"]);
+    // an admin may look; another user's token may not; nobody without one
+    let admin_url = enter(&c, &open(&c, &id, "httpd", json!({})).await).await;
+    assert_eq!(admin_url, url);
+    assert_eq!(c.http().get(&url).send().await.unwrap().status(), StatusCode::OK);
+    let bo_token = bo.post_json("/api/v1/auth/tokens", &json!({"name": "t"})).await["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    problem_text(
+        bo.http().get(&url).bearer_auth(&bo_token).send().await.unwrap(),
         StatusCode::NOT_FOUND,
     )
     .await;
-    problem(
-        srv.client().http().get(&url).send().await.unwrap(),
-        StatusCode::UNAUTHORIZED,
-    )
-    .await;
+    let ana_token = ana.post_json("/api/v1/auth/tokens", &json!({"name": "t"})).await["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let scripted = srv.client().http().get(&url).bearer_auth(&ana_token).send().await.unwrap();
+    assert_eq!(scripted.status(), StatusCode::OK, "a script with the owner's token");
+    // the UI's API is not served on an app's host
+    let api_there = ana.http().get(format!("{url}api/v1/auth/me")).send().await.unwrap();
+    assert_ne!(api_there.status(), StatusCode::OK);
 
     // traffic is counted per session
     let apps = ana.get_json(&format!("/api/v1/sessions/{id}/apps")).await;
     assert!(apps["traffic"]["bytes"].as_u64().unwrap() > 0, "{apps}");
     assert!(!apps["traffic"]["last_activity"].is_null());
-    assert_eq!(apps["items"][0]["open"]["port"], 31007);
+    assert_eq!(apps["items"][0]["open"]["url"], url.as_str());
 
-    // a second session asking for the same port gets another, and is told
+    // open to public: no code, no login
     let other = running_busybox(&ana, "web-two").await;
-    let second = open(
-        &ana,
-        &other,
-        "httpd",
-        json!({"preferred_port": 31007, "open_to_public": true}),
-    )
-    .await;
-    assert_eq!(second["preferred_port_used"], false);
+    let second = open(&ana, &other, "httpd", json!({"open_to_public": true})).await;
+    assert_eq!(second["launch_url"], Value::Null);
     let public_url = second["app"]["open"]["url"].as_str().unwrap().to_string();
     assert_ne!(public_url, url);
-    // open to public: no login needed
     let anon = srv.client().http().get(&public_url).send().await.unwrap();
     assert_eq!(anon.status(), StatusCode::OK);
 
-    // the app closes and its port returns when the session ends
+    // closing an app unpublishes it; it can be opened again elsewhere
+    assert_eq!(
+        ana.delete(&format!("/api/v1/sessions/{other}/apps/httpd")).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    problem_text(srv.client().http().get(&public_url).send().await.unwrap(), StatusCode::NOT_FOUND).await;
+    problem(
+        ana.delete(&format!("/api/v1/sessions/{other}/apps/httpd")).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    problem(
+        bo.delete(&format!("/api/v1/sessions/{id}/apps/httpd")).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let reopened = open(&ana, &other, "httpd", json!({})).await;
+    assert_ne!(reopened["app"]["open"]["url"], public_url.as_str(), "a new host");
+
+    // the app closes when the session ends
     ana.delete(&format!("/api/v1/sessions/{id}")).await;
     ana.wait_status(&id, "TERMINATED").await;
-    assert!(
-        tokio::net::TcpStream::connect(("127.0.0.1", 31007))
-            .await
-            .is_err(),
-        "the proxy port is closed"
-    );
-    let reopened = open(&ana, &other, "httpd", json!({})).await;
-    assert_eq!(reopened["app"]["open"]["url"], public_url.as_str());
-    let third = running_busybox(&ana, "web-three").await;
-    let third = open(&ana, &third, "httpd", json!({"preferred_port": 31007})).await;
-    assert_eq!(third["preferred_port_used"], true, "the port came back");
+    problem_text(ana.http().get(&url).send().await.unwrap(), StatusCode::NOT_FOUND).await;
 
     // unknown apps and sessions that do not run
     problem(
@@ -134,18 +169,32 @@ async fn httpd_through_the_proxy_for_its_owner_only() {
     .await;
 }
 
+/// The app proxy's own refusals are short plain texts (the browser shows
+/// them as they are).
+async fn problem_text(res: reqwest::Response, status: StatusCode) -> String {
+    assert_eq!(res.status(), status, "{}", res.url());
+    res.text().await.unwrap()
+}
+
 #[tokio::test]
 async fn jupyter_starts_on_first_open_in_the_python_image() {
     let srv = TestServer::start_with(|c| c.app_ports = (31020, 31039)).await;
     let c = srv.admin().await;
+    let folder = c
+        .post_json("/api/v1/folders", &json!({"name": "notes"}))
+        .await;
     let s = c
         .launch(
             json!({"name": "notebook", "environment": "berth/python", "version": "3.11",
-                       "resources": {"cpu": 1, "mem": "512m"}}),
+                       "resources": {"cpu": 1, "mem": "512m"}, "mounts": ["notes"]}),
         )
         .await;
     let id = s["id"].as_str().unwrap().to_string();
-    c.wait_status(&id, "RUNNING").await;
+    let running = c.wait_status(&id, "RUNNING").await;
+    let cid = running["kernels"][0]["container_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let apps = c.get_json(&format!("/api/v1/sessions/{id}/apps")).await;
     let names: Vec<_> = apps["items"]
         .as_array()
@@ -155,7 +204,7 @@ async fn jupyter_starts_on_first_open_in_the_python_image() {
         .collect();
     assert_eq!(names, ["jupyter", "sshd", "terminal"]);
     let opened = open(&c, &id, "jupyter", json!({})).await;
-    let url = opened["app"]["open"]["url"].as_str().unwrap().to_string();
+    let url = enter(&c, &opened).await;
     let status = c
         .http()
         .get(format!("{url}api/status"))
@@ -167,6 +216,48 @@ async fn jupyter_starts_on_first_open_in_the_python_image() {
     assert!(body.get("kernels").is_some(), "{body}");
     let tree = c.http().get(format!("{url}tree")).send().await.unwrap();
     assert!(tree.text().await.unwrap().contains("Jupyter"));
+
+    // what Jupyter writes into a mounted folder is work's
+    let saved = c
+        .http()
+        .put(format!("{url}api/contents/notes/from-jupyter.txt"))
+        .json(&json!({"type": "file", "format": "text", "content": "42"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(saved.status().is_success(), "{}", saved.status());
+    let me = c.get_json("/api/v1/auth/me").await;
+    let on_disk = srv
+        .dir
+        .path()
+        .join("folders")
+        .join(me["id"].as_str().unwrap())
+        .join(folder["id"].as_str().unwrap())
+        .join("from-jupyter.txt");
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(&on_disk).expect("Jupyter's file is in the folder");
+    assert_eq!((meta.uid(), meta.gid()), (1000, 1000));
+
+    // from the host, straight to the container: Jupyter wants the secret
+    let inspect = tokio::process::Command::new("docker")
+        .args(["inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", &cid])
+        .output()
+        .await
+        .unwrap();
+    let ip = String::from_utf8_lossy(&inspect.stdout).trim().to_string();
+    let direct = reqwest::get(format!("http://{ip}:8081/api/kernels")).await.unwrap();
+    assert_eq!(direct.status(), StatusCode::FORBIDDEN, "no secret, no notebook");
+    let guessed = reqwest::Client::new()
+        .get(format!("http://{ip}:8081/api/kernels"))
+        .header("authorization", "token guessed")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(guessed.status(), StatusCode::FORBIDDEN);
+    // and the secret is in no answer of the API
+    let listed = c.get_json(&format!("/api/v1/sessions/{id}")).await.to_string()
+        + &c.get_json(&format!("/api/v1/sessions/{id}/apps")).await.to_string();
+    assert!(!listed.to_lowercase().contains("secret"), "{listed}");
 }
 
 type Ws =
@@ -253,10 +344,13 @@ async fn the_terminal_is_a_tty_in_the_container_and_resizes() {
 async fn ssh_and_sftp_reach_the_container_with_the_session_key() {
     let srv = TestServer::start_with(|c| c.app_ports = (31050, 31059)).await;
     let c = srv.admin().await;
+    let folder = c
+        .post_json("/api/v1/folders", &json!({"name": "shared"}))
+        .await;
     let s = c
         .launch(
             json!({"name": "ssh-box", "environment": "berth/python", "version": "3.11",
-                       "resources": {"cpu": 0.5, "mem": "256m"}}),
+                       "resources": {"cpu": 0.5, "mem": "256m"}, "mounts": ["shared"]}),
         )
         .await;
     let id = s["id"].as_str().unwrap().to_string();
@@ -265,8 +359,12 @@ async fn ssh_and_sftp_reach_the_container_with_the_session_key() {
         .as_str()
         .unwrap()
         .to_string();
-    let opened = open(&c, &id, "sshd", json!({})).await;
+    // a TCP app takes the preferred port of the pool when it is free
+    let opened = open(&c, &id, "sshd", json!({"preferred_port": 31055})).await;
+    assert_eq!(opened["preferred_port_used"], true);
+    assert_eq!(opened["launch_url"], Value::Null, "sshd checks its key itself");
     let port = opened["app"]["open"]["port"].as_u64().unwrap();
+    assert_eq!(port, 31055);
     assert_eq!(
         opened["ssh_command"],
         format!("ssh -i id_container -p {port} work@127.0.0.1").as_str()
@@ -315,7 +413,7 @@ async fn ssh_and_sftp_reach_the_container_with_the_session_key() {
     std::fs::write(
         &batch,
         format!(
-            "put {} /home/work/hello.txt\n",
+            "put {0} /home/work/hello.txt\nput {0} /home/work/shared/hello.txt\n",
             dir.path().join("hello.txt").display()
         ),
     )
@@ -339,6 +437,18 @@ async fn ssh_and_sftp_reach_the_container_with_the_session_key() {
         "{}",
         String::from_utf8_lossy(&sftp.stderr)
     );
+    // the upload into the mounted folder is work's, on the server's disk too
+    let me = c.get_json("/api/v1/auth/me").await;
+    let on_disk = srv
+        .dir
+        .path()
+        .join("folders")
+        .join(me["id"].as_str().unwrap())
+        .join(folder["id"].as_str().unwrap())
+        .join("hello.txt");
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(&on_disk).expect("the sftp upload is in the folder");
+    assert_eq!((meta.uid(), meta.gid()), (1000, 1000));
     let token = c
         .post_json("/api/v1/auth/tokens", &json!({"name": "tty"}))
         .await["token"]
@@ -430,7 +540,7 @@ async fn preopen_ports_follow_the_rules_and_reach_what_the_user_serves() {
     );
     // it opens before anything listens (the guide's blank page) …
     let opened = open(&c, &id, "8090", json!({})).await;
-    let url = opened["app"]["open"]["url"].as_str().unwrap().to_string();
+    let url = enter_unchecked(&c, &opened).await;
     let nothing = c.http().get(&url).send().await.unwrap();
     assert_eq!(nothing.status(), StatusCode::BAD_GATEWAY);
     // … and reaches the server the user starts on that port
@@ -452,7 +562,26 @@ async fn preopen_ports_follow_the_rules_and_reach_what_the_user_serves() {
     .await;
     c.delete(&format!("/api/v1/sessions/{id}")).await;
     c.wait_status(&id, "TERMINATED").await;
-    assert!(c.http().get(&url).send().await.is_err(), "the port closed");
+    problem_text(c.http().get(&url).send().await.unwrap(), StatusCode::NOT_FOUND).await;
+}
+
+/// [`enter`] for an app that may not answer yet (the code still becomes
+/// the cookie: the launch answers before the app is asked).
+async fn enter_unchecked(c: &Api, opened: &Value) -> String {
+    let launch = opened["launch_url"].as_str().expect("a launch URL");
+    let res = c
+        .http()
+        .get(launch)
+        .send()
+        .await
+        .unwrap();
+    // the redirect's target is the app itself, which may not listen yet
+    assert!(
+        [StatusCode::OK, StatusCode::BAD_GATEWAY].contains(&res.status()),
+        "{}",
+        res.status()
+    );
+    opened["app"]["open"]["url"].as_str().unwrap().to_string()
 }
 
 #[tokio::test]

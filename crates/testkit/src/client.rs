@@ -6,6 +6,30 @@ use reqwest::{Client, Response, StatusCode};
 use serde::Serialize;
 use serde_json::Value;
 
+/// Resolves every `*.localhost` name to the loopback address, as browsers
+/// and curl do (the system resolver here knows only `localhost`): the apps
+/// of a test server live at `<label>.localhost:<port>`.
+struct LocalhostNames;
+
+impl reqwest::dns::Resolve for LocalhostNames {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let name = name.as_str().to_ascii_lowercase();
+        Box::pin(async move {
+            if name == "localhost" || name.ends_with(".localhost") {
+                let addrs: reqwest::dns::Addrs = Box::new(
+                    vec![std::net::SocketAddr::from(([127, 0, 0, 1], 0))].into_iter(),
+                );
+                return Ok(addrs);
+            }
+            let found: Vec<std::net::SocketAddr> = tokio::net::lookup_host((name.as_str(), 0))
+                .await?
+                .collect();
+            let addrs: reqwest::dns::Addrs = Box::new(found.into_iter());
+            Ok(addrs)
+        })
+    }
+}
+
 /// An HTTP client of one test server with its own cookie jar (signed in
 /// or not). Paths are relative to the server (`/api/v1/…`).
 #[derive(Debug, Clone)]
@@ -31,6 +55,7 @@ impl Api {
             http: Client::builder()
                 .cookie_store(true)
                 .default_headers(map)
+                .dns_resolver(std::sync::Arc::new(LocalhostNames))
                 .build()
                 .expect("client"),
             base: base.to_string(),
