@@ -1,6 +1,7 @@
 //! `make bench` (cargo bench -p berth-api --bench apps): figures, not
 //! assertions. Requests per second and latency (median, p99) of busybox
-//! httpd reached through the app proxy (login checked on every request)
+//! httpd reached through the app proxy on its own host name (the app's
+//! cookie checked on every request, its login every 5 s)
 //! against the same server reached straight at the container's address,
 //! as ratios (goal: p99 ≤ 1.5× direct); and the round trip of one key
 //! through the web terminal's WebSocket (typed, echoed by the TTY).
@@ -79,6 +80,14 @@ async fn main() {
     let opened = c
         .post_json(&format!("/api/v1/sessions/{id}/apps/httpd"), &json!({}))
         .await;
+    // the launch code becomes the app's cookie in this client
+    let launched = c
+        .http()
+        .get(opened["launch_url"].as_str().expect("a launch URL"))
+        .send()
+        .await
+        .expect("launch");
+    assert!(launched.status().is_success());
     let proxied = opened["app"]["open"]["url"]
         .as_str()
         .expect("url")

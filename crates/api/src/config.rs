@@ -260,11 +260,11 @@ pub struct Config {
     /// production, a wildcard DNS name pointing at berth (or its proxy).
     #[arg(long, env = "BERTH_APPS_DOMAIN", default_value = "localhost", value_parser = parse_domain)]
     pub apps_domain: String,
-    /// UNSAFE between users: serve web apps on ports of `--app-ports` on the
-    /// UI's own host name instead of host names of their own. Every app then
-    /// shares the UI's origin and cookie jar; only for one-user servers.
-    #[arg(long, env = "BERTH_APPS_BY_PORT")]
-    pub apps_by_port: bool,
+    /// Longest the server waits for a command it runs in a container (a
+    /// service definition read, the SSH key step), in seconds; the session
+    /// goes on without it.
+    #[arg(long, env = "BERTH_EXEC_TIMEOUT_SECS", default_value_t = 30)]
+    pub exec_timeout_secs: u64,
     /// Most personal API tokens one user may hold.
     #[arg(long, env = "BERTH_MAX_TOKENS_PER_USER", default_value_t = 50)]
     pub max_tokens_per_user: u32,
@@ -336,7 +336,7 @@ impl Config {
             trusted_proxy: vec![],
             allow_insecure_engines: false,
             apps_domain: "localhost".into(),
-            apps_by_port: false,
+            exec_timeout_secs: 30,
             max_tokens_per_user: 50,
             max_streams_per_user: 16,
             max_terminals_per_user: 16,

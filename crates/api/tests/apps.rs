@@ -138,7 +138,7 @@ async fn httpd_on_a_host_of_its_own_for_its_owner_only() {
     problem_text(srv.client().http().get(&public_url).send().await.unwrap(), StatusCode::NOT_FOUND).await;
     problem(
         ana.delete(&format!("/api/v1/sessions/{other}/apps/httpd")).await,
-        StatusCode::NOT_FOUND,
+        StatusCode::CONFLICT,
     )
     .await;
     problem(

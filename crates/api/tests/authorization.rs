@@ -330,6 +330,13 @@ fn table() -> Vec<Row> {
         // deletions, refused callers first (see `ORDER`)
         row(
             M::DELETE,
+            "/sessions/{id}/apps/{app}",
+            "/api/v1/sessions/{S}/apps/httpd",
+            None,
+            "uonoo",
+        ),
+        row(
+            M::DELETE,
             "/launcher-history/{id}",
             "/api/v1/launcher-history/{H}",
             None,

@@ -46,12 +46,18 @@ async fn the_network_rule_warns_then_ends_an_idle_session_and_spares_a_used_one(
     let mut stream = c.get("/api/v1/events").await.bytes_stream();
     let idle = launch(&c, "left-alone").await;
     let used = launch(&c, "kept-busy").await;
-    let url = c
+    let opened = c
         .post_json(&format!("/api/v1/sessions/{used}/apps/httpd"), &json!({}))
-        .await["app"]["open"]["url"]
-        .as_str()
-        .unwrap()
-        .to_string();
+        .await;
+    // the launch code becomes the app's cookie in this client
+    let launched = c
+        .http()
+        .get(opened["launch_url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert!(launched.status().is_success());
+    let url = opened["app"]["open"]["url"].as_str().unwrap().to_string();
     // the report: the network rule with its threshold and time left
     let checks = reported(&c, &idle).await["idle_checks"].clone();
     assert_eq!(checks["network_timeout"]["threshold"], 4);

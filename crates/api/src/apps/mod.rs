@@ -23,7 +23,7 @@ use berth_shared::sessions::SessionStatus;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use self::registry::{Address, OpenEntry};
+use self::registry::{Address, NotRecorded, OpenEntry};
 use crate::accounts::{self, OwnedCredential};
 use crate::environments;
 use crate::runtime::{ExecLimits, Runtime, RuntimeError};
@@ -35,6 +35,8 @@ use crate::store::SessionRow;
 pub const TERMINAL: &str = "terminal";
 /// Where an image describes how to start a service.
 const SERVICE_DEFS: &str = "/etc/backend.ai/service-defs";
+/// The largest service definition the server reads.
+const SERVICE_DEF_MAX: usize = 64 * 1024;
 /// How long a service gets to start listening.
 const START_WAIT: Duration = Duration::from_secs(60);
 /// How often a starting service is tried.
@@ -246,10 +248,16 @@ async fn start_command(
     cid: &str,
     name: &str,
     port: u16,
+    timeout: Duration,
 ) -> AppResult<Option<Vec<String>>> {
+    // the container is its user's, `cat` in it too: read a little, briefly
+    let limits = ExecLimits {
+        max_output: SERVICE_DEF_MAX,
+        timeout,
+    };
     let file = format!("{SERVICE_DEFS}/{name}.json");
     let out = match rt
-        .exec_output(cid, &["cat".to_string(), file], ExecLimits::SMALL_FILE)
+        .exec_output(cid, &["cat".to_string(), file], limits)
         .await
     {
         Ok(out) => out,
@@ -291,11 +299,12 @@ async fn ensure_started(
     name: &str,
     upstream: SocketAddr,
     secret: Option<&str>,
+    exec_timeout: Duration,
 ) -> AppResult<()> {
     if listening(upstream).await {
         return Ok(());
     }
-    if let Some(cmd) = start_command(rt, cid, name, upstream.port()).await? {
+    if let Some(cmd) = start_command(rt, cid, name, upstream.port(), exec_timeout).await? {
         let env: Vec<String> = secret
             .map(|s| vec![format!("JUPYTER_TOKEN={s}"), format!("BERTH_SERVICE_SECRET={s}")])
             .unwrap_or_default();
@@ -378,6 +387,8 @@ pub async fn open(
     reach: &Reach,
 ) -> AppResult<AppOpened> {
     refuse_disabled_options(svc, req)?;
+    // before the check that it runs: an end from here on voids this open
+    let _opening = svc.apps().opening(id);
     let (row, cid) = running(svc, caller, id).await?;
     let (protocol, kind, port) = apps_of(svc, &row)
         .await?
@@ -439,7 +450,8 @@ pub async fn open(
         .flatten();
     // a preopen port is the user's to serve: it may open before anything listens
     if kind == AppKind::Service {
-        ensure_started(&rt, &cid, name, upstream, secret.as_deref()).await?;
+        let exec_timeout = Duration::from_secs(svc.config().exec_timeout_secs.max(1));
+        ensure_started(&rt, &cid, name, upstream, secret.as_deref(), exec_timeout).await?;
     }
     let (address, listener) = match protocol {
         AppProtocol::Tcp => {
@@ -459,22 +471,22 @@ pub async fn open(
         cancel: CancellationToken::new(),
         grants: Default::default(),
     };
-    // two opens at once: the first one's proxy stays
-    if let Err(existing) = svc.apps().insert(name, entry.clone()) {
-        return Ok(answer(&existing));
+    match svc.apps().insert(name, entry.clone()) {
+        Ok(()) => {}
+        // two opens at once: the first one's proxy stays
+        Err(NotRecorded::Exists(existing)) => return Ok(answer(&existing)),
+        // the session ended while its service started: nothing may stay
+        // (the listener goes with this function; the address may soon be
+        // another session's)
+        Err(NotRecorded::Ended) => {
+            return Err(AppError::Conflict(
+                "The session ended while the app was opening.".into(),
+            ))
+        }
     }
     if let Some(listener) = listener {
         let traffic = svc.apps().traffic(&row.id);
         proxy::serve_tcp(listener, upstream, traffic, entry.cancel.clone());
-    }
-    // the session may have ended while its service started: its end closed
-    // the apps it saw, and removed the container before; an app recorded
-    // after that must not stay (its address may soon be another session's)
-    if !matches!(rt.state(&cid).await, Ok(Some((true, _)))) {
-        svc.apps().close(&row.id, name);
-        return Err(AppError::Conflict(
-            "The session ended while the app was opening.".into(),
-        ));
     }
     Ok(answer(&entry))
 }
@@ -486,7 +498,7 @@ pub async fn close(svc: &Services, caller: &UserInfo, id: &str, name: &str) -> A
     if svc.apps().close(&row.id, name) {
         Ok(())
     } else {
-        Err(AppError::NoApp(format!("{name} (it is not open)")))
+        Err(AppError::Conflict(format!("{name} is not open.")))
     }
 }
 

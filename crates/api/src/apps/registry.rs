@@ -115,6 +115,37 @@ struct Inner {
     traffic: HashMap<String, Arc<TrafficCounter>>,
     /// Cancelled when the session ends (its terminals close on it).
     ended: HashMap<String, CancellationToken>,
+    /// Opens in flight per session, and whether the session's apps were
+    /// closed meanwhile (then what they would record is refused).
+    opening: HashMap<String, (u32, bool)>,
+}
+
+/// Why an app was not recorded.
+#[derive(Debug, Clone)]
+pub enum NotRecorded {
+    /// Another open recorded it first: that one stays.
+    Exists(OpenEntry),
+    /// The session's apps were closed (its end) while this open ran.
+    Ended,
+}
+
+/// An open in flight (see [`Registry::opening`]); ends when dropped.
+#[derive(Debug)]
+pub struct Opening<'a> {
+    registry: &'a Registry,
+    session_id: String,
+}
+
+impl Drop for Opening<'_> {
+    fn drop(&mut self) {
+        let mut inner = self.registry.lock();
+        if let Some((n, _)) = inner.opening.get_mut(&self.session_id) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                inner.opening.remove(&self.session_id);
+            }
+        }
+    }
 }
 
 /// Every open app of this server.
@@ -168,13 +199,38 @@ impl Registry {
         }
     }
 
+    /// Says an open of an app of `session_id` has begun; until the guard
+    /// drops, closing the session's apps (its end) makes [`Registry::insert`]
+    /// refuse what this open would record, so nothing opened while the
+    /// session ended outlives it. Taken before the open checks that the
+    /// session runs.
+    pub fn opening(&self, session_id: &str) -> Opening<'_> {
+        self.lock()
+            .opening
+            .entry(session_id.to_string())
+            .or_insert((0, false))
+            .0 += 1;
+        Opening {
+            registry: self,
+            session_id: session_id.to_string(),
+        }
+    }
+
     /// Records an open app; when one was recorded meanwhile (two opens at
-    /// once), that one stays and is returned instead.
-    pub fn insert(&self, name: &str, entry: OpenEntry) -> Result<(), OpenEntry> {
+    /// once), that one stays and is returned instead; when the session's
+    /// apps were closed since the open began, nothing is recorded.
+    pub fn insert(&self, name: &str, entry: OpenEntry) -> Result<(), NotRecorded> {
         let mut inner = self.lock();
+        if inner
+            .opening
+            .get(&entry.session_id)
+            .is_some_and(|(_, ended)| *ended)
+        {
+            return Err(NotRecorded::Ended);
+        }
         let key = (entry.session_id.clone(), name.to_string());
         if let Some(existing) = inner.open.get(&key) {
-            return Err(existing.clone());
+            return Err(NotRecorded::Exists(existing.clone()));
         }
         if let Some(label) = entry.label() {
             inner.hosts.insert(label.to_string(), key.clone());
@@ -211,6 +267,9 @@ impl Registry {
         inner.traffic.remove(session_id);
         if let Some(t) = inner.ended.remove(session_id) {
             t.cancel();
+        }
+        if let Some((_, ended)) = inner.opening.get_mut(session_id) {
+            *ended = true;
         }
     }
 
@@ -346,12 +405,10 @@ mod tests {
     fn the_first_open_wins_and_closing_frees_ports_and_hosts() {
         let r = Registry::default();
         assert!(r.insert("sshd", entry("s1", Address::Port(30000))).is_ok());
-        assert_eq!(
-            r.insert("sshd", entry("s1", Address::Port(30001)))
-                .unwrap_err()
-                .port(),
-            Some(30000)
-        );
+        match r.insert("sshd", entry("s1", Address::Port(30001))) {
+            Err(NotRecorded::Exists(e)) => assert_eq!(e.port(), Some(30000)),
+            other => panic!("{other:?}"),
+        }
         assert!(r.insert("sshd", entry("s2", Address::Port(30001))).is_ok());
         let label = r.new_label();
         assert!(r
@@ -388,6 +445,34 @@ mod tests {
         assert!(r.close("s1", "jupyter"));
         assert_eq!(r.pass(&label, &pass), None);
         assert!(!r.close("s1", "jupyter"));
+    }
+
+    #[test]
+    fn an_open_that_outlives_its_sessions_end_records_nothing() {
+        let r = Registry::default();
+        let opening = r.opening("s1");
+        // the end closes the session's apps while the open still runs
+        r.close_session("s1");
+        assert!(matches!(
+            r.insert("httpd", entry("s1", Address::Host("l1".into()))),
+            Err(NotRecorded::Ended)
+        ));
+        assert!(r.by_label("l1").is_none());
+        drop(opening);
+        // an open that began after the end is refused by the session check
+        // the open makes; the registry itself forgets the end
+        assert!(r.insert("httpd", entry("s1", Address::Host("l2".into()))).is_ok());
+        assert!(r.lock().opening.is_empty());
+        // two opens: both see the end
+        let a = r.opening("s2");
+        let b = r.opening("s2");
+        r.close_session("s2");
+        drop(a);
+        assert!(matches!(
+            r.insert("x", entry("s2", Address::Port(1))),
+            Err(NotRecorded::Ended)
+        ));
+        drop(b);
     }
 
     #[test]

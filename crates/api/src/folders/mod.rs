@@ -60,6 +60,9 @@ pub enum FolderError {
         /// The cap.
         max: u32,
     },
+    /// The upload's body broke off or stalled.
+    #[error("the upload broke off: {0}")]
+    Aborted(String),
     /// Storage failure.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -77,7 +80,7 @@ impl From<FsError> for FolderError {
             FsError::WrongKind(what) => FolderError::Conflict(format!("{what}.")),
             FsError::TooLarge(limit) => FolderError::TooLarge(limit),
             FsError::OverQuota { quota, used } => FolderError::OverQuota { quota, used },
-            e @ FsError::Aborted(_) => FolderError::Io(std::io::Error::other(e.to_string())),
+            FsError::Aborted(why) => FolderError::Aborted(why),
             FsError::Io(e) => FolderError::Io(e),
         }
     }

@@ -6,7 +6,7 @@ use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use berth_shared::apps::{AppList, AppOpened, OpenAppRequest, TerminalQuery};
 
@@ -22,10 +22,7 @@ use crate::origin;
 pub fn router() -> Router<ApiContext> {
     Router::new()
         .route("/sessions/{id}/apps", get(list))
-        .route(
-            "/sessions/{id}/apps/{app}",
-            axum::routing::post(open).delete(close),
-        )
+        .route("/sessions/{id}/apps/{app}", post(open).delete(close))
         .route("/sessions/{id}/terminal", get(terminal))
 }
 

@@ -38,13 +38,6 @@ pub struct ExecLimits {
     pub timeout: std::time::Duration,
 }
 
-impl ExecLimits {
-    /// A small file of the image (a service definition): 64 KiB, 10 s.
-    pub const SMALL_FILE: ExecLimits = ExecLimits {
-        max_output: 64 * 1024,
-        timeout: std::time::Duration::from_secs(10),
-    };
-}
 
 /// What a finished command printed, and how it exited.
 #[derive(Debug, Clone, PartialEq, Eq)]

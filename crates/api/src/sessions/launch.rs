@@ -50,12 +50,10 @@ const SSH_KEYGEN: &str = "command -v ssh-keygen >/dev/null 2>&1 || exit 0; \
 /// then exposes none.
 pub const NO_GPUS: &str = "void";
 
-/// The SSH key step reads little and must end before the session counts
-/// as RUNNING: an image whose `ssh-keygen` hangs loses SSH, not its launch.
-const SSH_KEYGEN_LIMITS: ExecLimits = ExecLimits {
-    max_output: 16 * 1024,
-    timeout: Duration::from_secs(30),
-};
+/// The most the SSH key step may print. It must also end within
+/// `--exec-timeout-secs` before the session counts as RUNNING: an image
+/// whose `ssh-keygen` hangs loses SSH, not its launch.
+const SSH_KEYGEN_OUTPUT_MAX: usize = 16 * 1024;
 
 /// How long a watcher waits before asking the engine again after a failure.
 const WAIT_RETRY: Duration = Duration::from_secs(2);
@@ -502,7 +500,11 @@ pub(super) async fn started(svc: &Shared, s: &SessionRow, k: &KernelRow, cid: St
     let rt = super::engine_of(svc, s, k);
     if has_ssh(&rt, s).await {
         let keygen = ["/bin/sh".to_string(), "-c".into(), SSH_KEYGEN.into()];
-        match rt.exec_output(&cid, &keygen, SSH_KEYGEN_LIMITS).await {
+        let limits = ExecLimits {
+            max_output: SSH_KEYGEN_OUTPUT_MAX,
+            timeout: Duration::from_secs(svc.config().exec_timeout_secs.max(1)),
+        };
+        match rt.exec_output(&cid, &keygen, limits).await {
             Ok(out) if out.code == Some(0) => {}
             // the session still works without SSH; the output may hold no key, but is not logged
             Ok(out) => {

@@ -144,6 +144,11 @@ pub fn Explorer(target: ExplorerTarget) -> impl IntoView {
                 {if l.items.is_empty() {
                     view! { <p class="empty" id="explorer-empty">{t!(i18n, explorer_empty)}</p> }.into_any()
                 } else { view! {
+                    {l.truncated.then(|| view! {
+                        <p class="alert alert-warning" id="explorer-truncated" role="status">
+                            {t_string!(i18n, explorer_truncated, count = l.items.len()).to_string()}
+                        </p>
+                    })}
                     <table class="explorer-table" id="explorer-entries">
                         <thead><tr>
                             <th scope="col">{t!(i18n, col_name)}</th>
