@@ -213,7 +213,7 @@ async fn an_ssh_key_step_that_hangs_costs_ssh_not_the_launch() {
     assert_eq!(res.status(), StatusCode::ACCEPTED);
     let mut reference = None;
     for _ in 0..600 {
-        let images = c.get_json("/api/v1/images/customized").await;
+        let images = c.get_json("/api/v1/customized-images").await;
         reference = images["items"]
             .as_array()
             .unwrap()
@@ -557,9 +557,12 @@ async fn an_app_opened_while_its_session_ends_leaves_nothing_behind() {
         let mut body = busybox(&format!("race-{round}"));
         body["preopen_ports"] = json!([8090]);
         let (id, _) = running(&c, body).await;
-        let open = c.post(&format!("/api/v1/sessions/{id}/apps/8090"), &json!({}));
-        let end = c.delete(&format!("/api/v1/sessions/{id}"));
-        let (opened, _) = tokio::join!(open, end);
+        let (app_path, session_path, empty) = (
+            format!("/api/v1/sessions/{id}/apps/8090"),
+            format!("/api/v1/sessions/{id}"),
+            json!({}),
+        );
+        let (opened, _) = tokio::join!(c.post(&app_path, &empty), c.delete(&session_path));
         let url = if opened.status() == StatusCode::OK {
             let v: Value = opened.json().await.unwrap();
             v["app"]["open"]["url"].as_str().map(str::to_string)
@@ -718,16 +721,17 @@ async fn uploads_meet_the_quota_the_cap_and_the_stall_limit_and_listings_are_cap
         .body(body)
         .send();
     let slow = tokio::spawn(slow);
-    let mut busy = false;
-    for _ in 0..100 {
-        let res = put("d.bin", 1).await;
-        if res.status() == StatusCode::TOO_MANY_REQUESTS {
-            busy = true;
+    // once the slow upload holds its place, a second one is refused
+    let held = || srv.ctx.held().count(berth_api::held::Kind::Upload, uid);
+    for _ in 0..200 {
+        if held() == 1 {
             break;
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    assert!(busy, "a second upload at once is refused");
+    assert_eq!(held(), 1, "the slow upload started");
+    let p = problem(put("d.bin", 1).await, StatusCode::TOO_MANY_REQUESTS).await;
+    assert!(p["detail"].as_str().unwrap().contains("uploads"), "{p}");
     // the stalled body is cut off: answered 400, or the connection dropped
     // while the client still meant to send
     if let Ok(slow) = slow.await.unwrap() {
