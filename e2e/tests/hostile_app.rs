@@ -172,6 +172,7 @@ async fn a_hostile_public_app_gets_nothing_from_its_visitors() {
         .unwrap();
     let result = b.wait_contains("#result", "done ").await.text().await.unwrap();
     let out: Value = serde_json::from_str(result.trim_start_matches("done ")).unwrap();
+    eprintln!("the hostile page reports: {out}");
     b.shot_foreign("60-hostile-app").await;
 
     // 1. the login: not readable, not received

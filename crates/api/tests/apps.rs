@@ -111,6 +111,28 @@ async fn httpd_on_a_host_of_its_own_for_its_owner_only() {
         .to_string();
     let scripted = srv.client().http().get(&url).bearer_auth(&ana_token).send().await.unwrap();
     assert_eq!(scripted.status(), StatusCode::OK, "a script with the owner's token");
+    // changes and sockets come from the app's own pages only
+    let own = url.trim_end_matches('/').to_string();
+    for (name, value) in [
+        ("origin", "http://evil.example"),
+        ("origin", srv.base.as_str()),
+        ("sec-fetch-site", "same-site"),
+    ] {
+        let res = ana.http().post(&url).header(name, value).send().await.unwrap();
+        problem_text(res, StatusCode::FORBIDDEN).await;
+    }
+    let upgrade = ana
+        .http()
+        .get(&url)
+        .header("origin", "http://evil.example")
+        .header("connection", "upgrade")
+        .header("upgrade", "websocket")
+        .send()
+        .await
+        .unwrap();
+    problem_text(upgrade, StatusCode::FORBIDDEN).await;
+    let res = ana.http().post(&url).header("origin", &own).send().await.unwrap();
+    assert_ne!(res.status(), StatusCode::FORBIDDEN, "the app's own page passes");
     // the UI's API is not served on an app's host
     let api_there = ana.http().get(format!("{url}api/v1/auth/me")).send().await.unwrap();
     assert_ne!(api_there.status(), StatusCode::OK);
