@@ -6,9 +6,6 @@
 //! open a terminal in the visitor's Jupyter (a cross-origin POST with a
 //! planted `_xsrf`, and a cross-origin WebSocket).
 
-use std::time::Duration;
-
-use berth_e2e::thirtyfour::prelude::*;
 use berth_e2e::{docker, Api, Browser, Server};
 use serde_json::{json, Value};
 
@@ -70,7 +67,10 @@ async fn running(c: &Api, body: Value) -> (String, String) {
     let r = c.wait_status(&id, "RUNNING").await;
     (
         id,
-        r["kernels"][0]["container_id"].as_str().unwrap().to_string(),
+        r["kernels"][0]["container_id"]
+            .as_str()
+            .unwrap()
+            .to_string(),
     )
 }
 
@@ -129,9 +129,7 @@ async fn a_hostile_public_app_gets_nothing_from_its_visitors() {
         ("/home/work/www/index.html", PAGE, "644"),
         ("/home/work/www/cgi-bin/seen", SEEN_CGI, "755"),
     ] {
-        let script = format!(
-            "cat > {path} <<'BERTH_EOF'\n{body}\nBERTH_EOF\nchmod {mode} {path}"
-        );
+        let script = format!("cat > {path} <<'BERTH_EOF'\n{body}\nBERTH_EOF\nchmod {mode} {path}");
         sh(&cid, &script).await;
     }
     sh(&cid, "httpd -p 8090 -h /home/work/www").await;
@@ -170,7 +168,12 @@ async fn a_hostile_public_app_gets_nothing_from_its_visitors() {
         .goto(format!("{hostile_url}?target={jupyter_url}&ui={ui}"))
         .await
         .unwrap();
-    let result = b.wait_contains("#result", "done ").await.text().await.unwrap();
+    let result = b
+        .wait_contains("#result", "done ")
+        .await
+        .text()
+        .await
+        .unwrap();
     let out: Value = serde_json::from_str(result.trim_start_matches("done ")).unwrap();
     eprintln!("the hostile page reports: {out}");
     b.shot_foreign("60-hostile-app").await;
@@ -181,8 +184,14 @@ async fn a_hostile_public_app_gets_nothing_from_its_visitors() {
     assert!(!seen_cookie.contains(&bo_login), "{out}");
     assert!(!out["me"].as_str().unwrap().starts_with("200"), "{out}");
     let seen = sh(&cid, "cat /home/work/www/seen.log").await;
-    assert!(!seen.contains(&bo_login), "the app received the login: {seen}");
-    assert!(!seen.contains("berth_"), "the app received berth's cookies: {seen}");
+    assert!(
+        !seen.contains(&bo_login),
+        "the app received the login: {seen}"
+    );
+    assert!(
+        !seen.contains("berth_"),
+        "the app received berth's cookies: {seen}"
+    );
     // 2. no terminal in bo's Jupyter, by POST or by WebSocket
     assert_ne!(out["ws"], "open", "{out}");
     let terminals: Value = bo

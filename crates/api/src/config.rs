@@ -389,7 +389,13 @@ mod tests {
         assert_eq!(c.agent_mem, Some(ByteSize(2 << 30)));
         assert!(c.secure_cookies);
         assert_eq!(c.shutdown_grace_secs, 4);
-        let c = parse(&["--trusted-proxy", "10.0.0.0/8,::1", "--apps-domain", "Apps.Example.org."]).unwrap();
+        let c = parse(&[
+            "--trusted-proxy",
+            "10.0.0.0/8,::1",
+            "--apps-domain",
+            "Apps.Example.org.",
+        ])
+        .unwrap();
         assert_eq!(c.trusted_proxy.len(), 2);
         assert_eq!(c.trusted_proxy[1].to_string(), "::1/128");
         assert_eq!(c.apps_domain, "apps.example.org");

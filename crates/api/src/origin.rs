@@ -28,7 +28,11 @@ fn authority(host: &str, scheme: &str) -> String {
     if has_port {
         host
     } else {
-        let port = if scheme == "https" || scheme == "wss" { 443 } else { 80 };
+        let port = if scheme == "https" || scheme == "wss" {
+            443
+        } else {
+            80
+        };
         format!("{host}:{port}")
     }
 }
@@ -86,7 +90,10 @@ mod tests {
         );
         assert_eq!(
             foreign(
-                &headers(&[("origin", "http://127.0.0.1:8080"), ("sec-fetch-site", "same-origin")]),
+                &headers(&[
+                    ("origin", "http://127.0.0.1:8080"),
+                    ("sec-fetch-site", "same-origin")
+                ]),
                 host
             ),
             None
@@ -98,21 +105,37 @@ mod tests {
             vec![("origin", "http://abc.localhost:8080")],
             vec![("sec-fetch-site", "same-site")],
             vec![("sec-fetch-site", "cross-site")],
-            vec![("origin", "http://127.0.0.1:8080"), ("sec-fetch-site", "same-site")],
+            vec![
+                ("origin", "http://127.0.0.1:8080"),
+                ("sec-fetch-site", "same-site"),
+            ],
         ] {
             assert!(foreign(&headers(&bad), host).is_some(), "{bad:?}");
         }
         // default ports are the same origin with or without them
         assert_eq!(
-            foreign(&headers(&[("origin", "https://berth.example.org")]), "berth.example.org:443"),
+            foreign(
+                &headers(&[("origin", "https://berth.example.org")]),
+                "berth.example.org:443"
+            ),
             None
         );
         assert_eq!(
-            foreign(&headers(&[("origin", "https://Berth.example.org:443")]), "berth.example.org"),
+            foreign(
+                &headers(&[("origin", "https://Berth.example.org:443")]),
+                "berth.example.org"
+            ),
             None
         );
-        assert!(foreign(&headers(&[("origin", "https://berth.example.org")]), "berth.example.org:80").is_some());
-        assert_eq!(foreign(&headers(&[("origin", "http://[::1]:8080")]), "[::1]:8080"), None);
+        assert!(foreign(
+            &headers(&[("origin", "https://berth.example.org")]),
+            "berth.example.org:80"
+        )
+        .is_some());
+        assert_eq!(
+            foreign(&headers(&[("origin", "http://[::1]:8080")]), "[::1]:8080"),
+            None
+        );
         assert!(changes_state(&Method::POST) && !changes_state(&Method::GET));
     }
 }

@@ -72,22 +72,43 @@ async fn httpd_on_a_host_of_its_own_for_its_owner_only() {
         .strip_prefix("http://")
         .and_then(|u| u.strip_suffix(&format!(".localhost:{port}/")))
         .unwrap_or_else(|| panic!("{url}"));
-    assert!(label.len() == 20 && label.chars().all(|c| c.is_ascii_alphanumeric()), "{label}");
+    assert!(
+        label.len() == 20 && label.chars().all(|c| c.is_ascii_alphanumeric()),
+        "{label}"
+    );
     assert_eq!(opened["app"]["open"]["port"], port);
     // nobody gets in without the launch code's cookie or a token
-    problem_text(ana.http().get(&url).send().await.unwrap(), StatusCode::UNAUTHORIZED).await;
+    problem_text(
+        ana.http().get(&url).send().await.unwrap(),
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
     let launch = opened["launch_url"].as_str().unwrap().to_string();
-    assert!(launch.starts_with(&format!("{}.berth/launch?code=", &url)), "{launch}");
+    assert!(
+        launch.starts_with(&format!("{}.berth/launch?code=", &url)),
+        "{launch}"
+    );
     let page = ana.http().get(&launch).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     assert!(
         page.text().await.unwrap().contains("berth"),
         "busybox httpd's page, after the launch redirect"
     );
-    assert_eq!(ana.http().get(&url).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        ana.http().get(&url).send().await.unwrap().status(),
+        StatusCode::OK
+    );
     // the code was good once: whoever copies it later gets nothing
-    problem_text(bo.http().get(&launch).send().await.unwrap(), StatusCode::UNAUTHORIZED).await;
-    problem_text(bo.http().get(&url).send().await.unwrap(), StatusCode::UNAUTHORIZED).await;
+    problem_text(
+        bo.http().get(&launch).send().await.unwrap(),
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    problem_text(
+        bo.http().get(&url).send().await.unwrap(),
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
     // opening again reuses the host, with a fresh code
     let again = open(&ana, &id, "httpd", json!({})).await;
     assert_eq!(again["app"]["open"]["url"], url.as_str());
@@ -95,22 +116,45 @@ async fn httpd_on_a_host_of_its_own_for_its_owner_only() {
     // an admin may look; another user's token may not; nobody without one
     let admin_url = enter(&c, &open(&c, &id, "httpd", json!({})).await).await;
     assert_eq!(admin_url, url);
-    assert_eq!(c.http().get(&url).send().await.unwrap().status(), StatusCode::OK);
-    let bo_token = bo.post_json("/api/v1/auth/tokens", &json!({"name": "t"})).await["token"]
+    assert_eq!(
+        c.http().get(&url).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    let bo_token = bo
+        .post_json("/api/v1/auth/tokens", &json!({"name": "t"}))
+        .await["token"]
         .as_str()
         .unwrap()
         .to_string();
     problem_text(
-        bo.http().get(&url).bearer_auth(&bo_token).send().await.unwrap(),
+        bo.http()
+            .get(&url)
+            .bearer_auth(&bo_token)
+            .send()
+            .await
+            .unwrap(),
         StatusCode::NOT_FOUND,
     )
     .await;
-    let ana_token = ana.post_json("/api/v1/auth/tokens", &json!({"name": "t"})).await["token"]
+    let ana_token = ana
+        .post_json("/api/v1/auth/tokens", &json!({"name": "t"}))
+        .await["token"]
         .as_str()
         .unwrap()
         .to_string();
-    let scripted = srv.client().http().get(&url).bearer_auth(&ana_token).send().await.unwrap();
-    assert_eq!(scripted.status(), StatusCode::OK, "a script with the owner's token");
+    let scripted = srv
+        .client()
+        .http()
+        .get(&url)
+        .bearer_auth(&ana_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        scripted.status(),
+        StatusCode::OK,
+        "a script with the owner's token"
+    );
     // changes and sockets come from the app's own pages only
     let own = url.trim_end_matches('/').to_string();
     for (name, value) in [
@@ -118,7 +162,13 @@ async fn httpd_on_a_host_of_its_own_for_its_owner_only() {
         ("origin", srv.base.as_str()),
         ("sec-fetch-site", "same-site"),
     ] {
-        let res = ana.http().post(&url).header(name, value).send().await.unwrap();
+        let res = ana
+            .http()
+            .post(&url)
+            .header(name, value)
+            .send()
+            .await
+            .unwrap();
         problem_text(res, StatusCode::FORBIDDEN).await;
     }
     let upgrade = ana
@@ -131,10 +181,25 @@ async fn httpd_on_a_host_of_its_own_for_its_owner_only() {
         .await
         .unwrap();
     problem_text(upgrade, StatusCode::FORBIDDEN).await;
-    let res = ana.http().post(&url).header("origin", &own).send().await.unwrap();
-    assert_ne!(res.status(), StatusCode::FORBIDDEN, "the app's own page passes");
+    let res = ana
+        .http()
+        .post(&url)
+        .header("origin", &own)
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(
+        res.status(),
+        StatusCode::FORBIDDEN,
+        "the app's own page passes"
+    );
     // the UI's API is not served on an app's host
-    let api_there = ana.http().get(format!("{url}api/v1/auth/me")).send().await.unwrap();
+    let api_there = ana
+        .http()
+        .get(format!("{url}api/v1/auth/me"))
+        .send()
+        .await
+        .unwrap();
     assert_ne!(api_there.status(), StatusCode::OK);
 
     // traffic is counted per session
@@ -154,27 +219,43 @@ async fn httpd_on_a_host_of_its_own_for_its_owner_only() {
 
     // closing an app unpublishes it; it can be opened again elsewhere
     assert_eq!(
-        ana.delete(&format!("/api/v1/sessions/{other}/apps/httpd")).await.status(),
+        ana.delete(&format!("/api/v1/sessions/{other}/apps/httpd"))
+            .await
+            .status(),
         StatusCode::NO_CONTENT
     );
-    problem_text(srv.client().http().get(&public_url).send().await.unwrap(), StatusCode::NOT_FOUND).await;
+    problem_text(
+        srv.client().http().get(&public_url).send().await.unwrap(),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
     problem(
-        ana.delete(&format!("/api/v1/sessions/{other}/apps/httpd")).await,
+        ana.delete(&format!("/api/v1/sessions/{other}/apps/httpd"))
+            .await,
         StatusCode::CONFLICT,
     )
     .await;
     problem(
-        bo.delete(&format!("/api/v1/sessions/{id}/apps/httpd")).await,
+        bo.delete(&format!("/api/v1/sessions/{id}/apps/httpd"))
+            .await,
         StatusCode::NOT_FOUND,
     )
     .await;
     let reopened = open(&ana, &other, "httpd", json!({})).await;
-    assert_ne!(reopened["app"]["open"]["url"], public_url.as_str(), "a new host");
+    assert_ne!(
+        reopened["app"]["open"]["url"],
+        public_url.as_str(),
+        "a new host"
+    );
 
     // the app closes when the session ends
     ana.delete(&format!("/api/v1/sessions/{id}")).await;
     ana.wait_status(&id, "TERMINATED").await;
-    problem_text(ana.http().get(&url).send().await.unwrap(), StatusCode::NOT_FOUND).await;
+    problem_text(
+        ana.http().get(&url).send().await.unwrap(),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
 
     // unknown apps and sessions that do not run
     problem(
@@ -262,13 +343,24 @@ async fn jupyter_starts_on_first_open_in_the_python_image() {
 
     // from the host, straight to the container: Jupyter wants the secret
     let inspect = tokio::process::Command::new("docker")
-        .args(["inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", &cid])
+        .args([
+            "inspect",
+            "-f",
+            "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+            &cid,
+        ])
         .output()
         .await
         .unwrap();
     let ip = String::from_utf8_lossy(&inspect.stdout).trim().to_string();
-    let direct = reqwest::get(format!("http://{ip}:8081/api/kernels")).await.unwrap();
-    assert_eq!(direct.status(), StatusCode::FORBIDDEN, "no secret, no notebook");
+    let direct = reqwest::get(format!("http://{ip}:8081/api/kernels"))
+        .await
+        .unwrap();
+    assert_eq!(
+        direct.status(),
+        StatusCode::FORBIDDEN,
+        "no secret, no notebook"
+    );
     let guessed = reqwest::Client::new()
         .get(format!("http://{ip}:8081/api/kernels"))
         .header("authorization", "token guessed")
@@ -277,8 +369,13 @@ async fn jupyter_starts_on_first_open_in_the_python_image() {
         .unwrap();
     assert_eq!(guessed.status(), StatusCode::FORBIDDEN);
     // and the secret is in no answer of the API
-    let listed = c.get_json(&format!("/api/v1/sessions/{id}")).await.to_string()
-        + &c.get_json(&format!("/api/v1/sessions/{id}/apps")).await.to_string();
+    let listed = c
+        .get_json(&format!("/api/v1/sessions/{id}"))
+        .await
+        .to_string()
+        + &c.get_json(&format!("/api/v1/sessions/{id}/apps"))
+            .await
+            .to_string();
     assert!(!listed.to_lowercase().contains("secret"), "{listed}");
 }
 
@@ -384,7 +481,11 @@ async fn ssh_and_sftp_reach_the_container_with_the_session_key() {
     // a TCP app takes the preferred port of the pool when it is free
     let opened = open(&c, &id, "sshd", json!({"preferred_port": 31055})).await;
     assert_eq!(opened["preferred_port_used"], true);
-    assert_eq!(opened["launch_url"], Value::Null, "sshd checks its key itself");
+    assert_eq!(
+        opened["launch_url"],
+        Value::Null,
+        "sshd checks its key itself"
+    );
     let port = opened["app"]["open"]["port"].as_u64().unwrap();
     assert_eq!(port, 31055);
     assert_eq!(
@@ -584,19 +685,18 @@ async fn preopen_ports_follow_the_rules_and_reach_what_the_user_serves() {
     .await;
     c.delete(&format!("/api/v1/sessions/{id}")).await;
     c.wait_status(&id, "TERMINATED").await;
-    problem_text(c.http().get(&url).send().await.unwrap(), StatusCode::NOT_FOUND).await;
+    problem_text(
+        c.http().get(&url).send().await.unwrap(),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
 }
 
 /// [`enter`] for an app that may not answer yet (the code still becomes
 /// the cookie: the launch answers before the app is asked).
 async fn enter_unchecked(c: &Api, opened: &Value) -> String {
     let launch = opened["launch_url"].as_str().expect("a launch URL");
-    let res = c
-        .http()
-        .get(launch)
-        .send()
-        .await
-        .unwrap();
+    let res = c.http().get(launch).send().await.unwrap();
     // the redirect's target is the app itself, which may not listen yet
     assert!(
         [StatusCode::OK, StatusCode::BAD_GATEWAY].contains(&res.status()),

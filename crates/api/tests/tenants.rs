@@ -108,11 +108,19 @@ chmod +x /home/work/www/cgi-bin/echo && httpd -p 8090 -h /home/work/www"#,
         .collect();
     assert_eq!(set, ["theirs=1"], "berth's cookies cannot be set by an app");
     let text = res.text().await.unwrap();
-    assert!(text.contains("kept=1"), "the app's own cookies pass: {text}");
+    assert!(
+        text.contains("kept=1"),
+        "the app's own cookies pass: {text}"
+    );
     assert!(!text.contains(&bo_login), "the login leaked: {text}");
-    assert!(!text.contains("berth_session") && !text.contains("berth_app"), "{text}");
+    assert!(
+        !text.contains("berth_session") && !text.contains("berth_app"),
+        "{text}"
+    );
     // and bo's login still works: nothing was planted
-    let bo = srv.login("bo@test.berth", berth_testkit::USER_PASSWORD).await;
+    let bo = srv
+        .login("bo@test.berth", berth_testkit::USER_PASSWORD)
+        .await;
     assert_eq!(bo.get("/api/v1/auth/me").await.status(), StatusCode::OK);
 }
 
@@ -154,7 +162,10 @@ async fn a_service_definition_that_never_ends_is_cut_and_memory_stays_bounded() 
     )
     .await;
     assert!(
-        p["detail"].as_str().unwrap().contains("more than 65536 bytes"),
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("more than 65536 bytes"),
         "{p}"
     );
     let grown = rss().saturating_sub(before);
@@ -171,7 +182,13 @@ async fn a_service_definition_that_never_ends_is_cut_and_memory_stays_bounded() 
         StatusCode::SERVICE_UNAVAILABLE,
     )
     .await;
-    assert!(p["detail"].as_str().unwrap().contains("did not end within 3 s"), "{p}");
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("did not end within 3 s"),
+        "{p}"
+    );
     // what a user installs goes to /opt/python, theirs, which a commit keeps
     let pip = sh(
         &cid,
@@ -315,8 +332,8 @@ async fn a_parallel_flood_of_wrong_passwords_is_throttled_like_a_sequential_one(
 
 #[tokio::test]
 async fn behind_a_trusted_proxy_each_forwarded_client_is_counted_apart() {
-    let srv = TestServer::start_with(|c| c.trusted_proxy = vec!["127.0.0.1/32".parse().unwrap()])
-        .await;
+    let srv =
+        TestServer::start_with(|c| c.trusted_proxy = vec!["127.0.0.1/32".parse().unwrap()]).await;
     srv.new_user("ana@test.berth", "user").await;
     let from = |addr: &str| srv.client_with(&[("x-forwarded-for", addr)]);
     let a = from("198.51.100.7");
@@ -328,7 +345,9 @@ async fn behind_a_trusted_proxy_each_forwarded_client_is_counted_apart() {
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     // another client behind the same proxy is not locked out
     let b = from("198.51.100.8");
-    let res = b.try_login("ana@test.berth", berth_testkit::USER_PASSWORD).await;
+    let res = b
+        .try_login("ana@test.berth", berth_testkit::USER_PASSWORD)
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     // the same /64 of IPv6 is one client
     let v6 = from("2001:db8:1:2::1");
@@ -363,7 +382,11 @@ async fn device_variables_are_refused_and_a_kernel_runs_as_work_on_nosuid_folder
         .as_str()
         .unwrap()
         .contains("NVIDIA_VISIBLE_DEVICES"));
-    for name in ["CUDA_VISIBLE_DEVICES", "BERTH_SESSION_ID", "BACKENDAI_CLUSTER_HOST"] {
+    for name in [
+        "CUDA_VISIBLE_DEVICES",
+        "BERTH_SESSION_ID",
+        "BACKENDAI_CLUSTER_HOST",
+    ] {
         body["env"] = json!({ name: "x" });
         let p = problem(
             c.post("/api/v1/sessions", &body).await,
@@ -372,13 +395,20 @@ async fn device_variables_are_refused_and_a_kernel_runs_as_work_on_nosuid_folder
         .await;
         assert_eq!(p["errors"][0]["code"], "reserved_env_name", "{name}");
     }
-    c.post_json("/api/v1/folders", &json!({"name": "data"})).await;
+    c.post_json("/api/v1/folders", &json!({"name": "data"}))
+        .await;
     body["env"] = json!({"OK_NAME": "1"});
     body["mounts"] = json!(["data"]);
     let (_, cid) = running(&c, body).await;
     let env = docker(&["inspect", "-f", "{{json .Config.Env}}", &cid]).await;
     assert!(env.contains("NVIDIA_VISIBLE_DEVICES=void"), "{env}");
-    assert_eq!(sh(&cid, "id -u; id -g").await.split_whitespace().collect::<Vec<_>>(), ["1000", "1000"]);
+    assert_eq!(
+        sh(&cid, "id -u; id -g")
+            .await
+            .split_whitespace()
+            .collect::<Vec<_>>(),
+        ["1000", "1000"]
+    );
     let mount = sh(&cid, "grep ' /home/work/data ' /proc/mounts").await;
     assert!(
         mount.contains("nosuid") && mount.contains("nodev"),
@@ -485,7 +515,10 @@ async fn foreign_origins_are_refused_and_sockets_end_with_their_login() {
     let refused = terminal(
         &srv,
         &id,
-        &[("cookie", cookie.clone()), ("origin", "http://evil.example".into())],
+        &[
+            ("cookie", cookie.clone()),
+            ("origin", "http://evil.example".into()),
+        ],
     )
     .await;
     assert_eq!(refused.err(), Some(403));
@@ -516,7 +549,9 @@ async fn foreign_origins_are_refused_and_sockets_end_with_their_login() {
         .unwrap()
         .to_string();
     assert_eq!(
-        ana.delete(&format!("/api/v1/auth/tokens/{tid}")).await.status(),
+        ana.delete(&format!("/api/v1/auth/tokens/{tid}"))
+            .await
+            .status(),
         StatusCode::NO_CONTENT
     );
     assert!(closes(&mut ws).await, "the terminal outlived its token");
@@ -529,7 +564,13 @@ async fn foreign_origins_are_refused_and_sockets_end_with_their_login() {
         .await;
     let public_url = opened["app"]["open"]["url"].as_str().unwrap().to_string();
     assert_eq!(
-        srv.client().http().get(&public_url).send().await.unwrap().status(),
+        srv.client()
+            .http()
+            .get(&public_url)
+            .send()
+            .await
+            .unwrap()
+            .status(),
         StatusCode::OK
     );
     let login = login_token(&srv, "ana@test.berth", berth_testkit::USER_PASSWORD).await;
@@ -538,12 +579,21 @@ async fn foreign_origins_are_refused_and_sockets_end_with_their_login() {
         .expect("the terminal opens");
     let uid = ana_user["id"].as_str().unwrap();
     let res = admin
-        .patch(&format!("/api/v1/users/{uid}"), &json!({"is_active": false}))
+        .patch(
+            &format!("/api/v1/users/{uid}"),
+            &json!({"is_active": false}),
+        )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(closes(&mut ws).await, "the terminal outlived the account");
     assert_eq!(
-        srv.client().http().get(&public_url).send().await.unwrap().status(),
+        srv.client()
+            .http()
+            .get(&public_url)
+            .send()
+            .await
+            .unwrap()
+            .status(),
         StatusCode::NOT_FOUND,
         "a disabled account's public app closes"
     );
@@ -572,11 +622,19 @@ async fn an_app_opened_while_its_session_ends_leaves_nothing_behind() {
         c.wait_status(&id, "TERMINATED").await;
         if let Some(url) = url {
             let res = c.http().get(&url).send().await.unwrap();
-            assert_eq!(res.status(), StatusCode::NOT_FOUND, "round {round}: {url} answers");
+            assert_eq!(
+                res.status(),
+                StatusCode::NOT_FOUND,
+                "round {round}: {url} answers"
+            );
         }
         let apps = c.get_json(&format!("/api/v1/sessions/{id}/apps")).await;
         assert!(
-            apps["items"].as_array().unwrap().iter().all(|a| a["open"].is_null()),
+            apps["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|a| a["open"].is_null()),
             "round {round}: {apps}"
         );
     }
@@ -625,7 +683,11 @@ async fn tokens_streams_and_terminals_are_capped_per_user() {
         &[first["id"].as_str().unwrap()],
     )
     .await;
-    problem(script.get("/api/v1/auth/me").await, StatusCode::UNAUTHORIZED).await;
+    problem(
+        script.get("/api/v1/auth/me").await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
     assert_eq!(
         ana.get_json("/api/v1/auth/tokens").await["items"]
             .as_array()
@@ -642,7 +704,11 @@ async fn tokens_streams_and_terminals_are_capped_per_user() {
     let s1 = ana.get("/api/v1/events").await;
     let s2 = ana.get("/api/v1/events").await;
     assert_eq!((s1.status(), s2.status()), (StatusCode::OK, StatusCode::OK));
-    problem(ana.get("/api/v1/events").await, StatusCode::TOO_MANY_REQUESTS).await;
+    problem(
+        ana.get("/api/v1/events").await,
+        StatusCode::TOO_MANY_REQUESTS,
+    )
+    .await;
     drop(s1);
     let mut again = None;
     for _ in 0..100 {
@@ -692,7 +758,9 @@ async fn uploads_meet_the_quota_the_cap_and_the_stall_limit_and_listings_are_cap
         )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
-    let f = ana.post_json("/api/v1/folders", &json!({"name": "q"})).await;
+    let f = ana
+        .post_json("/api/v1/folders", &json!({"name": "q"}))
+        .await;
     let fid = f["id"].as_str().unwrap().to_string();
     let put = |path: &str, bytes: usize| {
         let url = format!("/api/v1/folders/{fid}/files?path={path}");
@@ -703,10 +771,22 @@ async fn uploads_meet_the_quota_the_cap_and_the_stall_limit_and_listings_are_cap
     let p = problem(put("b.bin", 600).await, StatusCode::PAYLOAD_TOO_LARGE).await;
     assert_eq!(p["type"], "/problems/quota-exceeded");
     let detail = p["detail"].as_str().unwrap();
-    assert!(detail.contains("max_folder_bytes") && detail.contains("1000"), "{detail}");
-    assert!(put("c.bin", 300).await.status().is_success(), "what fits still fits");
+    assert!(
+        detail.contains("max_folder_bytes") && detail.contains("1000"),
+        "{detail}"
+    );
+    assert!(
+        put("c.bin", 300).await.status().is_success(),
+        "what fits still fits"
+    );
     // what the server wrote belongs to the sessions' user
-    let on_disk = srv.dir.path().join("folders").join(uid).join(&fid).join("a.bin");
+    let on_disk = srv
+        .dir
+        .path()
+        .join("folders")
+        .join(uid)
+        .join(&fid)
+        .join("a.bin");
     use std::os::unix::fs::MetadataExt;
     let meta = std::fs::metadata(on_disk).unwrap();
     assert_eq!((meta.uid(), meta.gid()), (1000, 1000));
@@ -736,7 +816,10 @@ async fn uploads_meet_the_quota_the_cap_and_the_stall_limit_and_listings_are_cap
     // while the client still meant to send
     if let Ok(slow) = slow.await.unwrap() {
         let p = problem(slow, StatusCode::BAD_REQUEST).await;
-        assert!(p["detail"].as_str().unwrap().contains("no data came"), "{p}");
+        assert!(
+            p["detail"].as_str().unwrap().contains("no data came"),
+            "{p}"
+        );
     }
     drop(tx);
     // and its place came back

@@ -249,7 +249,12 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(long.validate().unwrap_err()[0].code, "too_long");
-        for (days, ok) in [(0, false), (1, true), (TOKEN_MAX_DAYS, true), (TOKEN_MAX_DAYS + 1, false)] {
+        for (days, ok) in [
+            (0, false),
+            (1, true),
+            (TOKEN_MAX_DAYS, true),
+            (TOKEN_MAX_DAYS + 1, false),
+        ] {
             let r = CreateTokenRequest {
                 name: "ci".into(),
                 expires_in_days: Some(days),

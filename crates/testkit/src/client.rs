@@ -16,14 +16,12 @@ impl reqwest::dns::Resolve for LocalhostNames {
         let name = name.as_str().to_ascii_lowercase();
         Box::pin(async move {
             if name == "localhost" || name.ends_with(".localhost") {
-                let addrs: reqwest::dns::Addrs = Box::new(
-                    vec![std::net::SocketAddr::from(([127, 0, 0, 1], 0))].into_iter(),
-                );
+                let addrs: reqwest::dns::Addrs =
+                    Box::new(vec![std::net::SocketAddr::from(([127, 0, 0, 1], 0))].into_iter());
                 return Ok(addrs);
             }
-            let found: Vec<std::net::SocketAddr> = tokio::net::lookup_host((name.as_str(), 0))
-                .await?
-                .collect();
+            let found: Vec<std::net::SocketAddr> =
+                tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
             let addrs: reqwest::dns::Addrs = Box::new(found.into_iter());
             Ok(addrs)
         })

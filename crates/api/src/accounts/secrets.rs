@@ -72,7 +72,12 @@ mod tests {
         assert!(api_token().starts_with(TOKEN_PREFIX));
         assert_ne!(login_token(), login_token());
         let label = host_label();
-        assert!(label.len() == 20 && label.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+        assert!(
+            label.len() == 20
+                && label
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        );
         assert_eq!(token_hash("a"), token_hash("a"));
         assert_eq!(token_hash("a").len(), 64);
     }

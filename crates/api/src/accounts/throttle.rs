@@ -194,8 +194,14 @@ mod tests {
         }
         let wait = t.begin("alice@x.org", ip(1), now).unwrap_err();
         assert_eq!(wait, WINDOW);
-        assert!(fail(&mut t, "alice@x.org", ip(2), now).is_ok(), "another address");
-        assert!(fail(&mut t, "bob@x.org", ip(1), now).is_ok(), "another account");
+        assert!(
+            fail(&mut t, "alice@x.org", ip(2), now).is_ok(),
+            "another address"
+        );
+        assert!(
+            fail(&mut t, "bob@x.org", ip(1), now).is_ok(),
+            "another account"
+        );
         assert!(
             fail(&mut t, "alice@x.org", ip(1), now + WINDOW).is_ok(),
             "it ends, and a new window starts"

@@ -306,7 +306,12 @@ async fn ensure_started(
     }
     if let Some(cmd) = start_command(rt, cid, name, upstream.port(), exec_timeout).await? {
         let env: Vec<String> = secret
-            .map(|s| vec![format!("JUPYTER_TOKEN={s}"), format!("BERTH_SERVICE_SECRET={s}")])
+            .map(|s| {
+                vec![
+                    format!("JUPYTER_TOKEN={s}"),
+                    format!("BERTH_SERVICE_SECRET={s}"),
+                ]
+            })
             .unwrap_or_default();
         rt.exec_detached(cid, &cmd, &env).await?;
     }
@@ -401,13 +406,20 @@ pub async fn open(
         let ssh = (name == "sshd").then(|| {
             (
                 format!("ssh -i id_container -p {} work@{}", opened.port, reach.host),
-                format!("sftp -i id_container -P {} work@{}", opened.port, reach.host),
+                format!(
+                    "sftp -i id_container -P {} work@{}",
+                    opened.port, reach.host
+                ),
             )
         });
         let launch_url = match (&entry.address, entry.public) {
             (Address::Host(label), false) => {
                 let code = svc.apps().mint_code(label, credential.clone());
-                Some(format!("{}{}?code={code}", opened.url.trim_end_matches('/'), LAUNCH_PATH))
+                Some(format!(
+                    "{}{}?code={code}",
+                    opened.url.trim_end_matches('/'),
+                    LAUNCH_PATH
+                ))
             }
             _ => None,
         };

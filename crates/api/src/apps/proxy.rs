@@ -311,7 +311,10 @@ fn launch(ctx: &Shared, label: &str, req: &Request) -> Response {
         headers.insert(header::LOCATION, l);
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     res
 }
 
@@ -350,7 +353,10 @@ async fn authorize(
         entry.grants.remember(key, user.id.clone());
         Ok((credential, user.id))
     } else {
-        Err(plain(StatusCode::NOT_FOUND, "No app is open at this address.\n"))
+        Err(plain(
+            StatusCode::NOT_FOUND,
+            "No app is open at this address.\n",
+        ))
     }
 }
 
@@ -528,12 +534,22 @@ mod tests {
             v(b"z=\xc3\xa9; berth_session=secret; berth_app=p"),
             Some(b"z=\xc3\xa9".to_vec())
         );
-        assert_eq!(v(b"__Host-berth_session=s;BERTH_APP=p; x=y"), Some(b"x=y".to_vec()));
+        assert_eq!(
+            v(b"__Host-berth_session=s;BERTH_APP=p; x=y"),
+            Some(b"x=y".to_vec())
+        );
         let mut h = HeaderMap::new();
         h.append(header::COOKIE, HeaderValue::from_static("berth_session=a"));
-        h.append(header::COOKIE, HeaderValue::from_bytes(b"k=\xff; berth_session=b").unwrap());
+        h.append(
+            header::COOKIE,
+            HeaderValue::from_bytes(b"k=\xff; berth_session=b").unwrap(),
+        );
         strip_cookies(&mut h);
-        let all: Vec<_> = h.get_all(header::COOKIE).iter().map(|v| v.as_bytes().to_vec()).collect();
+        let all: Vec<_> = h
+            .get_all(header::COOKIE)
+            .iter()
+            .map(|v| v.as_bytes().to_vec())
+            .collect();
         assert_eq!(all, vec![b"k=\xff".to_vec()]);
     }
 
@@ -557,7 +573,10 @@ mod tests {
     #[test]
     fn hop_by_hop_headers_go_but_an_upgrade_stays() {
         let mut h = HeaderMap::new();
-        h.insert(header::CONNECTION, HeaderValue::from_static("keep-alive, x-secret, Upgrade"));
+        h.insert(
+            header::CONNECTION,
+            HeaderValue::from_static("keep-alive, x-secret, Upgrade"),
+        );
         h.insert("x-secret", HeaderValue::from_static("1"));
         h.insert("keep-alive", HeaderValue::from_static("timeout=5"));
         h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
@@ -568,17 +587,36 @@ mod tests {
         assert_eq!(h.get(header::CONNECTION).unwrap(), "upgrade");
         assert_eq!(h.get(header::UPGRADE).unwrap(), "websocket");
         strip_hop_by_hop(&mut plain_req, false);
-        assert!(plain_req.get(header::CONNECTION).is_none() && plain_req.get(header::UPGRADE).is_none());
+        assert!(
+            plain_req.get(header::CONNECTION).is_none() && plain_req.get(header::UPGRADE).is_none()
+        );
         assert!(plain_req.get("x-kept").is_some());
     }
 
     #[test]
     fn app_labels_are_read_from_the_host() {
-        assert_eq!(label_of("abc123.localhost:8080", "localhost"), Some("abc123"));
-        assert_eq!(label_of("ABC.apps.example.org", "apps.example.org"), Some("ABC"));
-        assert_eq!(label_of("abc.apps.example.org.", "apps.example.org"), Some("abc"));
-        assert_eq!(label_of("localhost:8080", "localhost"), None, "the domain itself");
-        assert_eq!(label_of("a.b.localhost", "localhost"), None, "one label only");
+        assert_eq!(
+            label_of("abc123.localhost:8080", "localhost"),
+            Some("abc123")
+        );
+        assert_eq!(
+            label_of("ABC.apps.example.org", "apps.example.org"),
+            Some("ABC")
+        );
+        assert_eq!(
+            label_of("abc.apps.example.org.", "apps.example.org"),
+            Some("abc")
+        );
+        assert_eq!(
+            label_of("localhost:8080", "localhost"),
+            None,
+            "the domain itself"
+        );
+        assert_eq!(
+            label_of("a.b.localhost", "localhost"),
+            None,
+            "one label only"
+        );
         assert_eq!(label_of("127.0.0.1:8080", "localhost"), None);
         assert_eq!(label_of("evillocalhost:8080", "localhost"), None);
         assert_eq!(label_of("[::1]:8080", "localhost"), None);
@@ -601,9 +639,15 @@ mod tests {
     #[test]
     fn only_berth_tokens_count_as_bearers() {
         let mut h = HeaderMap::new();
-        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer berth_abc"));
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer berth_abc"),
+        );
         assert_eq!(bearer(&h).as_deref(), Some("berth_abc"));
-        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer someone-elses"));
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer someone-elses"),
+        );
         assert_eq!(bearer(&h), None);
         h.insert(header::AUTHORIZATION, HeaderValue::from_static("token abc"));
         assert_eq!(bearer(&h), None);

@@ -124,7 +124,7 @@ struct Inner {
 #[derive(Debug, Clone)]
 pub enum NotRecorded {
     /// Another open recorded it first: that one stays.
-    Exists(OpenEntry),
+    Exists(Box<OpenEntry>),
     /// The session's apps were closed (its end) while this open ran.
     Ended,
 }
@@ -230,7 +230,7 @@ impl Registry {
         }
         let key = (entry.session_id.clone(), name.to_string());
         if let Some(existing) = inner.open.get(&key) {
-            return Err(NotRecorded::Exists(existing.clone()));
+            return Err(NotRecorded::Exists(Box::new(existing.clone())));
         }
         if let Some(label) = entry.label() {
             inner.hosts.insert(label.to_string(), key.clone());
@@ -304,7 +304,9 @@ impl Registry {
         let mut inner = self.lock();
         let now = Instant::now();
         if inner.codes.len() >= CODES_MAX {
-            inner.codes.retain(|_, c| now.duration_since(c.made) < CODE_TTL);
+            inner
+                .codes
+                .retain(|_, c| now.duration_since(c.made) < CODE_TTL);
             if inner.codes.len() >= CODES_MAX {
                 if let Some(oldest) = inner
                     .codes
@@ -461,7 +463,9 @@ mod tests {
         drop(opening);
         // an open that began after the end is refused by the session check
         // the open makes; the registry itself forgets the end
-        assert!(r.insert("httpd", entry("s1", Address::Host("l2".into()))).is_ok());
+        assert!(r
+            .insert("httpd", entry("s1", Address::Host("l2".into())))
+            .is_ok());
         assert!(r.lock().opening.is_empty());
         // two opens: both see the end
         let a = r.opening("s2");

@@ -30,7 +30,12 @@ pub async fn list(
     let parts = parts(path)?;
     let (items, truncated) = svc
         .storage()
-        .list(&f.owner_id, &f.id, parts.clone(), svc.config().max_dir_entries)
+        .list(
+            &f.owner_id,
+            &f.id,
+            parts.clone(),
+            svc.config().max_dir_entries,
+        )
         .await?;
     Ok(FolderListing {
         path: parts.join("/"),

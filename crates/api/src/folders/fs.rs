@@ -388,7 +388,8 @@ impl Storage {
     ) -> Result<(), FsError> {
         let this = self.clone();
         self.in_folder(owner_id, folder_id, move |root| {
-            root.create_dir(rel(&parts)).map_err(|e| meaning(e, &parts))?;
+            root.create_dir(rel(&parts))
+                .map_err(|e| meaning(e, &parts))?;
             let (parent, name) = parts.split_at(parts.len().saturating_sub(1));
             let parent = root.open_dir(rel(parent)).map_err(|e| meaning(e, &parts))?;
             Ok(this.give_at(&parent, name.first().map_or(".", String::as_str))?)
@@ -515,10 +516,7 @@ impl Storage {
                 let next = tokio::time::timeout(limit.stall, body.next())
                     .await
                     .map_err(|_| {
-                        FsError::Aborted(format!(
-                            "no data came for {} s",
-                            limit.stall.as_secs()
-                        ))
+                        FsError::Aborted(format!("no data came for {} s", limit.stall.as_secs()))
                     })?;
                 let Some(chunk) = next else { break };
                 let chunk = chunk.map_err(|e| FsError::Aborted(e.to_string()))?;
@@ -606,7 +604,8 @@ mod tests {
         ));
         let body = futures_util::stream::iter([Ok::<_, io::Error>(Bytes::from("x"))]);
         assert!(matches!(
-            st.upload("u", "f", parts("escape/new"), body, lim(10)).await,
+            st.upload("u", "f", parts("escape/new"), body, lim(10))
+                .await,
             Err(FsError::Outside(_))
         ));
         assert!(
@@ -663,7 +662,8 @@ mod tests {
             0
         );
         assert!(matches!(
-            st.upload("u", "f", parts("nodir/x"), chunks(), lim(100)).await,
+            st.upload("u", "f", parts("nodir/x"), chunks(), lim(100))
+                .await,
             Err(FsError::NotFound(_))
         ));
         // moves refuse to overwrite
@@ -733,10 +733,18 @@ mod tests {
         let body = futures_util::stream::iter([Ok::<_, io::Error>(Bytes::from(vec![1u8; 200]))]);
         assert!(matches!(
             st.upload("u", "f", parts("big"), body, limit).await,
-            Err(FsError::OverQuota { quota: 1000, used: 900 })
+            Err(FsError::OverQuota {
+                quota: 1000,
+                used: 900
+            })
         ));
         let body = futures_util::stream::iter([Ok::<_, io::Error>(Bytes::from(vec![1u8; 100]))]);
-        assert_eq!(st.upload("u", "f", parts("fits"), body, limit).await.unwrap(), 100);
+        assert_eq!(
+            st.upload("u", "f", parts("fits"), body, limit)
+                .await
+                .unwrap(),
+            100
+        );
         let stalled = futures_util::stream::iter([Ok::<_, io::Error>(Bytes::from("a"))])
             .chain(futures_util::stream::pending());
         let limit = Limit {
@@ -744,7 +752,8 @@ mod tests {
             ..lim(100)
         };
         assert!(matches!(
-            st.upload("u", "f", parts("slow"), Box::pin(stalled), limit).await,
+            st.upload("u", "f", parts("slow"), Box::pin(stalled), limit)
+                .await,
             Err(FsError::Aborted(_))
         ));
         assert!(!st.host_path("u", "f").join("slow").exists());
@@ -756,9 +765,17 @@ mod tests {
         std::fs::create_dir_all(data.path().join("folders/.uploads")).unwrap();
         std::fs::write(data.path().join("folders/.uploads/abc.part"), "half").unwrap();
         let _st = Storage::open(data.path()).unwrap();
-        assert_eq!(std::fs::read_dir(data.path().join("folders/.uploads")).unwrap().count(), 0);
+        assert_eq!(
+            std::fs::read_dir(data.path().join("folders/.uploads"))
+                .unwrap()
+                .count(),
+            0
+        );
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(data.path().join("folders")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(data.path().join("folders"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o700);
     }
 }

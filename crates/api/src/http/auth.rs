@@ -8,8 +8,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::Router;
 use berth_shared::auth::{
-    CreateTokenRequest, LoginRequest, TokenCreated, TokenList, UpdateMeRequest, UserInfo,
-    session_cookie_name,
+    session_cookie_name, CreateTokenRequest, LoginRequest, TokenCreated, TokenList,
+    UpdateMeRequest, UserInfo,
 };
 use cookie::{Cookie, SameSite};
 

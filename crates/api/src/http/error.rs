@@ -313,9 +313,9 @@ impl From<FolderError> for ApiError {
                     kind.noun()
                 ),
             },
-            FolderError::Aborted(why) => ApiError::BadRequest(format!(
-                "The upload broke off ({why}); nothing was kept."
-            )),
+            FolderError::Aborted(why) => {
+                ApiError::BadRequest(format!("The upload broke off ({why}); nothing was kept."))
+            }
             FolderError::Store(e) => e.into(),
             FolderError::Io(e) => ApiError::Internal(e.to_string()),
         }

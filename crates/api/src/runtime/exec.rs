@@ -38,7 +38,6 @@ pub struct ExecLimits {
     pub timeout: std::time::Duration,
 }
 
-
 /// What a finished command printed, and how it exited.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExecOutput {
@@ -100,9 +99,12 @@ impl Runtime {
         cmd: &[String],
         limits: ExecLimits,
     ) -> Result<ExecOutput, RuntimeError> {
-        tokio::time::timeout(limits.timeout, self.exec_output_unbounded_time(id, cmd, limits))
-            .await
-            .map_err(|_| RuntimeError::ExecTimedOut(limits.timeout.as_secs()))?
+        tokio::time::timeout(
+            limits.timeout,
+            self.exec_output_unbounded_time(id, cmd, limits),
+        )
+        .await
+        .map_err(|_| RuntimeError::ExecTimedOut(limits.timeout.as_secs()))?
     }
 
     async fn exec_output_unbounded_time(

@@ -14,8 +14,8 @@ use super::status::{self, error_data, Change};
 use super::tasks::Task;
 use crate::resources::agents::LOCAL;
 use crate::runtime::{
-    Bind, ContainerSpec, ExecLimits, Exit, Runtime, RuntimeError, LABEL_INSTANCE, LABEL_KERNEL, LABEL_SESSION,
-    WORK_DIR,
+    Bind, ContainerSpec, ExecLimits, Exit, Runtime, RuntimeError, LABEL_INSTANCE, LABEL_KERNEL,
+    LABEL_SESSION, WORK_DIR,
 };
 use crate::services::{Services, Shared};
 use crate::store::{KernelRow, SessionRow, StoreError, MAIN_ROLE};

@@ -185,7 +185,9 @@ fn owner_only(path: &std::path::Path, mode: u32) {
     match std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => tracing::warn!(path = %path.display(), error = %e, "could not restrict permissions"),
+        Err(e) => {
+            tracing::warn!(path = %path.display(), error = %e, "could not restrict permissions")
+        }
     }
 }
 
