@@ -92,19 +92,7 @@ async fn main() {
         .as_str()
         .expect("url")
         .to_string();
-    let ip = std::process::Command::new("docker")
-        .args([
-            "inspect",
-            "-f",
-            "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
-            &cid,
-        ])
-        .output()
-        .expect("docker inspect");
-    let direct = format!(
-        "http://{}:8000/",
-        String::from_utf8_lossy(&ip.stdout).trim()
-    );
+    let direct = format!("http://{}:8000/", berth_testkit::container_ip(&cid).await);
 
     // the same app open to public: the proxy without the login check
     let s2 = c

@@ -272,6 +272,21 @@ async fn httpd_on_a_host_of_its_own_for_its_owner_only() {
     .await;
 }
 
+/// Who owns `name` in `folder` on the server's disk (uid, gid).
+async fn owner_on_disk(srv: &TestServer, c: &Api, folder: &Value, name: &str) -> (u32, u32) {
+    use std::os::unix::fs::MetadataExt;
+    let me = c.get_json("/api/v1/auth/me").await;
+    let path = srv
+        .dir
+        .path()
+        .join("folders")
+        .join(me["id"].as_str().unwrap())
+        .join(folder["id"].as_str().unwrap())
+        .join(name);
+    let meta = std::fs::metadata(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    (meta.uid(), meta.gid())
+}
+
 /// The app proxy's own refusals are short plain texts (the browser shows
 /// them as they are).
 async fn problem_text(res: reqwest::Response, status: StatusCode) -> String {
@@ -329,30 +344,13 @@ async fn jupyter_starts_on_first_open_in_the_python_image() {
         .await
         .unwrap();
     assert!(saved.status().is_success(), "{}", saved.status());
-    let me = c.get_json("/api/v1/auth/me").await;
-    let on_disk = srv
-        .dir
-        .path()
-        .join("folders")
-        .join(me["id"].as_str().unwrap())
-        .join(folder["id"].as_str().unwrap())
-        .join("from-jupyter.txt");
-    use std::os::unix::fs::MetadataExt;
-    let meta = std::fs::metadata(&on_disk).expect("Jupyter's file is in the folder");
-    assert_eq!((meta.uid(), meta.gid()), (1000, 1000));
+    assert_eq!(
+        owner_on_disk(&srv, &c, &folder, "from-jupyter.txt").await,
+        (1000, 1000)
+    );
 
     // from the host, straight to the container: Jupyter wants the secret
-    let inspect = tokio::process::Command::new("docker")
-        .args([
-            "inspect",
-            "-f",
-            "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
-            &cid,
-        ])
-        .output()
-        .await
-        .unwrap();
-    let ip = String::from_utf8_lossy(&inspect.stdout).trim().to_string();
+    let ip = berth_testkit::container_ip(&cid).await;
     let direct = reqwest::get(format!("http://{ip}:8081/api/kernels"))
         .await
         .unwrap();
@@ -561,17 +559,10 @@ async fn ssh_and_sftp_reach_the_container_with_the_session_key() {
         String::from_utf8_lossy(&sftp.stderr)
     );
     // the upload into the mounted folder is work's, on the server's disk too
-    let me = c.get_json("/api/v1/auth/me").await;
-    let on_disk = srv
-        .dir
-        .path()
-        .join("folders")
-        .join(me["id"].as_str().unwrap())
-        .join(folder["id"].as_str().unwrap())
-        .join("hello.txt");
-    use std::os::unix::fs::MetadataExt;
-    let meta = std::fs::metadata(&on_disk).expect("the sftp upload is in the folder");
-    assert_eq!((meta.uid(), meta.gid()), (1000, 1000));
+    assert_eq!(
+        owner_on_disk(&srv, &c, &folder, "hello.txt").await,
+        (1000, 1000)
+    );
     let token = c
         .post_json("/api/v1/auth/tokens", &json!({"name": "tty"}))
         .await["token"]

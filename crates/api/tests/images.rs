@@ -37,22 +37,6 @@ async fn sh(cid: &str, script: &str) -> String {
 }
 
 /// Waits until the caller's customized images hold `name`.
-async fn wait_image(c: &Api, name: &str) -> Value {
-    for _ in 0..600 {
-        let list = c.get_json("/api/v1/customized-images").await;
-        if let Some(i) = list["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|i| i["name"] == name)
-        {
-            return i.clone();
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("image {name} never appeared");
-}
-
 #[tokio::test]
 async fn a_saved_session_launches_with_its_files_but_not_home_or_folders_and_only_for_its_owner() {
     let srv = TestServer::start().await;
@@ -90,7 +74,7 @@ async fn a_saved_session_launches_with_its_files_but_not_home_or_folders_and_onl
     assert_eq!(res.status(), StatusCode::ACCEPTED);
     let started: Value = res.json().await.unwrap();
     assert_eq!(started["commit"]["name"], "my-env");
-    let image = wait_image(&ana, "my-env").await;
+    let image = Api::wait_customized_image(&ana, "my-env").await;
     let reference = image["reference"].as_str().unwrap().to_string();
     assert_eq!(image["from_image"], BUSYBOX);
     assert_eq!(image["from_session"], "to-save");
@@ -206,7 +190,7 @@ async fn a_saved_session_launches_with_its_files_but_not_home_or_folders_and_onl
         &json!({"name": "first"}),
     )
     .await;
-    wait_image(&ana, "first").await;
+    Api::wait_customized_image(&ana, "first").await;
     let p = problem(
         ana.post(
             &format!("/api/v1/sessions/{id}/commit"),

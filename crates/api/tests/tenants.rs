@@ -228,21 +228,10 @@ async fn an_ssh_key_step_that_hangs_costs_ssh_not_the_launch() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::ACCEPTED);
-    let mut reference = None;
-    for _ in 0..600 {
-        let images = c.get_json("/api/v1/customized-images").await;
-        reference = images["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|i| i["name"] == "hangs")
-            .map(|i| i["reference"].as_str().unwrap().to_string());
-        if reference.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let reference = reference.expect("the commit finished");
+    let reference = c.wait_customized_image("hangs").await["reference"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let (second, _) = running(
         &c,
         json!({"image": reference, "resources": {"cpu": 0.5, "mem": "256m"}}),

@@ -76,6 +76,24 @@ impl Api {
         self.http.get(self.url(path)).send().await.expect("GET")
     }
 
+    /// The caller's customized image called `name`, once its commit has
+    /// finished (polled; a bound against hangs, not a timed assertion).
+    pub async fn wait_customized_image(&self, name: &str) -> Value {
+        for _ in 0..600 {
+            let list = self.get_json("/api/v1/customized-images").await;
+            if let Some(i) = list["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .find(|i| i["name"] == name)
+            {
+                return i.clone();
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("image {name} never appeared");
+    }
+
     /// `GET path` as JSON, asserting 200.
     pub async fn get_json(&self, path: &str) -> Value {
         let res = self.get(path).await;

@@ -127,3 +127,14 @@ pub async fn docker(args: &[&str]) -> String {
     );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
+
+/// A container's address on its (first) network.
+pub async fn container_ip(cid: &str) -> String {
+    docker(&[
+        "inspect",
+        "-f",
+        "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+        cid,
+    ])
+    .await
+}

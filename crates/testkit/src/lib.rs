@@ -13,7 +13,7 @@ mod process;
 mod server;
 
 pub use client::{events_until, field_errors, problem, Api};
-pub use docker::{containers_of, docker, networks_settle, remove_containers};
+pub use docker::{container_ip, containers_of, docker, networks_settle, remove_containers};
 pub use engine::PrivateEngine;
 pub use engine_proxy::EngineProxy;
 pub use process::ServerProcess;
