@@ -131,6 +131,14 @@ pub async fn serve(
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    use axum::serve::ListenerExt;
+    // small answers (and the app proxy's relayed ones) go out at once,
+    // not after the peer's delayed ACK
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY");
+        }
+    });
     // The peer address feeds the login throttle.
     axum::serve(
         listener,
