@@ -112,6 +112,9 @@ fn client() -> &'static Client<HttpConnector, Body> {
 /// The app label of a request addressed to `host` (`Host` header, port
 /// and all), when it is `<label>.<domain>`.
 pub fn label_of<'a>(host: &'a str, domain: &str) -> Option<&'a str> {
+    if !host.is_ascii() {
+        return None;
+    }
     let name = match host.rfind(':') {
         Some(i) if !host.ends_with(']') => &host[..i],
         _ => host,
@@ -624,6 +627,8 @@ mod tests {
         assert_eq!(label_of("127.0.0.1:8080", "localhost"), None);
         assert_eq!(label_of("evillocalhost:8080", "localhost"), None);
         assert_eq!(label_of("[::1]:8080", "localhost"), None);
+        assert_eq!(label_of("\u{e9}\u{e9}.localhost", "localhost"), None);
+        assert_eq!(label_of("\u{e9}localhost", "localhost"), None);
     }
 
     #[test]
