@@ -152,15 +152,15 @@ fn tree_bytes(dir: &Path) -> u64 {
     total
 }
 
-/// Marks that every folder's files were handed to the sessions' user.
-const HANDED_OVER: &str = ".owned-by-work";
+/// Marks (in the data dir) that every folder's files were handed to the
+/// sessions' user.
+const HANDED_OVER: &str = ".folders-owned-by-work";
 
 /// Once per data dir: hands everything in the folders to `owner` (not
 /// following symlinks). Folders kept by a berth whose sessions ran as root
 /// hold root's files, which sessions running as `work` could not change;
 /// `chown` also clears the set-uid bits such files may carry.
-fn hand_over_once(folders: &Path, (uid, gid): (u32, u32)) {
-    let mark = folders.join(HANDED_OVER);
+fn hand_over_once(folders: &Path, mark: &Path, (uid, gid): (u32, u32)) {
     if mark.exists() {
         return;
     }
@@ -204,7 +204,7 @@ fn hand_over_once(folders: &Path, (uid, gid): (u32, u32)) {
             "handed the folders' files to the sessions' user (uid 1000)"
         );
     }
-    if let Err(e) = std::fs::write(&mark, b"") {
+    if let Err(e) = std::fs::write(mark, b"") {
         tracing::warn!(error = %e, "could not mark the folders as handed over");
     }
 }
@@ -283,7 +283,7 @@ impl Storage {
             None
         };
         if root {
-            hand_over_once(&folders, (WORK_UID, WORK_GID));
+            hand_over_once(&folders, &data_dir.join(HANDED_OVER), (WORK_UID, WORK_GID));
         }
         // inside the mount: an upload is renamed into place, which cannot
         // cross mounts
@@ -861,6 +861,6 @@ mod tests {
         assert_eq!(std::fs::metadata("/etc/passwd").unwrap().uid(), 0);
         let owner = std::fs::metadata(data.path().join("folders/owner")).unwrap();
         assert_eq!(owner.uid(), 0, "the owner directory stays the server's");
-        assert!(data.path().join("folders").join(HANDED_OVER).exists());
+        assert!(data.path().join(HANDED_OVER).exists());
     }
 }
