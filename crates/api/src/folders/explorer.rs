@@ -1,6 +1,6 @@
 //! The folder explorer's operations: list a directory, make one, upload,
 //! download, rename or move, delete — always inside one of the caller's
-//! folders (see `fs.rs` for how paths are kept inside).
+//! folders (see `fs/` for how paths are kept inside).
 
 use berth_shared::auth::UserInfo;
 use berth_shared::folders::{entry_path, FolderListing, MkdirRequest, MoveRequest};

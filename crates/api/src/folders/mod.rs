@@ -1,7 +1,7 @@
 //! Storage folders: a user's directories that outlive sessions. Create,
 //! list, rename and delete them (`mod.rs`); browse and change what is in
 //! them (`explorer.rs`); resolve the folders a session mounts
-//! (`for_mounts`). `fs.rs` is the only code that touches their files.
+//! (`for_mounts`). `fs/` is the only code that touches their files.
 
 pub mod explorer;
 pub mod fs;

@@ -5,9 +5,12 @@
 //! gives nobody anything, in any container or on the host.
 
 use std::ffi::CString;
-use std::io;
+use std::io::{self, Read};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
+
+/// The most of `/proc/self/mountinfo` that is read.
+const MOUNTINFO_MAX: u64 = 4 << 20;
 
 /// The mount this process made; undone (lazily) when dropped.
 #[derive(Debug)]
@@ -33,9 +36,14 @@ fn c_path(path: &Path) -> io::Result<CString> {
 /// mount point (octal escapes for spaces and the like), the sixth its
 /// options.
 fn already(path: &Path) -> bool {
-    let Ok(info) = std::fs::read_to_string("/proc/self/mountinfo") else {
+    // the kernel writes it, but a host with very many mounts makes it long:
+    // read a bounded prefix (past it, a mount is made again, which is harmless)
+    let mut info = String::new();
+    let read = std::fs::File::open("/proc/self/mountinfo")
+        .and_then(|f| f.take(MOUNTINFO_MAX).read_to_string(&mut info));
+    if read.is_err() {
         return false;
-    };
+    }
     let wanted = escape(&path.to_string_lossy());
     info.lines().any(|line| {
         let fields: Vec<&str> = line.split(' ').collect();

@@ -131,6 +131,9 @@ impl Runtime {
             docker.start_exec(&exec.id, None).await?
         {
             while let Some(chunk) = output.next().await {
+                // one frame of the engine's stream: the engine copies an
+                // exec's output through a 32 KiB buffer, so a frame is never
+                // larger; the total is capped here
                 let chunk = chunk?.into_bytes();
                 if out.len() + chunk.len() > limits.max_output {
                     return Err(RuntimeError::ExecOutputTooLarge(limits.max_output));

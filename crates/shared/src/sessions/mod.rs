@@ -3,9 +3,11 @@
 //! the server), and the session as the API shows it.
 
 mod checks;
+mod env;
 mod idle;
 pub mod limits;
 mod ports;
+mod queries;
 mod request;
 mod status;
 mod view;
@@ -13,8 +15,10 @@ mod view;
 use serde::{Deserialize, Serialize};
 
 pub use checks::*;
+pub use env::*;
 pub use idle::*;
 pub use ports::*;
+pub use queries::*;
 pub use request::*;
 pub use status::*;
 pub use view::*;

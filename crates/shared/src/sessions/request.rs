@@ -1,15 +1,16 @@
-//! What a client asks of sessions: the create body and its rules, rename,
-//! and the queries of the list, logs and terminate routes.
+//! What a client asks of sessions: the create body and its rules (the env
+//! rules are `env.rs`; rename and the queries of the logs and terminate
+//! routes are `queries.rs`).
 //!
 //! Over 500 lines only because its unit tests sit below the code (about
-//! 360 lines of code, the rest tests).
+//! 440 lines of code, the rest tests).
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{limits, ClusterMode, SessionType};
+use super::{env_name, limits, ClusterMode, SessionType};
 use crate::bytes::{ByteSize, MIB};
 use crate::folders::folder_name;
 use crate::validate::{Errors, Invalid};
@@ -213,65 +214,6 @@ pub fn session_name(name: &str) -> Result<(), Invalid> {
         ));
     }
     Ok(())
-}
-
-/// An environment variable name: `^[A-Za-z_][A-Za-z0-9_]*$`.
-pub fn env_name(name: &str) -> Result<(), Invalid> {
-    let mut chars = name.chars();
-    let ok = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if name.is_empty() {
-        Err(Invalid::new("required", "A variable needs a name."))
-    } else if !ok {
-        Err(Invalid::new(
-            "invalid_env_name",
-            "Use letters, digits and _, not starting with a digit.",
-        ))
-    } else if reserved_env_name(name) {
-        Err(Invalid::new(
-            "reserved_env_name",
-            format!(
-                "{name} is set by berth itself (NVIDIA_*, *_VISIBLE_DEVICES, BERTH_* and \
-                 BACKENDAI_* choose devices and describe the session)."
-            ),
-        ))
-    } else {
-        Ok(())
-    }
-}
-
-/// Names berth sets itself: device selection (`NVIDIA_*`,
-/// `*_VISIBLE_DEVICES`, which would hand a session devices it was not
-/// given) and the session's own description (`BERTH_*`, `BACKENDAI_*`).
-/// Compared without case, as some runtimes read them.
-pub fn reserved_env_name(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
-    ["NVIDIA_", "BERTH_", "BACKENDAI_"]
-        .iter()
-        .any(|p| upper.starts_with(p))
-        || upper.ends_with("_VISIBLE_DEVICES")
-}
-
-/// Env var rows (as the launcher edits them): valid names, no duplicates.
-pub fn env_rows(rows: &[(String, String)]) -> Result<(), Vec<FieldError>> {
-    let mut errs = Errors::new();
-    for (i, (name, _)) in rows.iter().enumerate() {
-        let field = format!("env[{i}].name");
-        if let Err(e) = env_name(name) {
-            errs.check(&field, Err(e));
-        } else if rows[..i].iter().any(|(n, _)| n == name) {
-            errs.check(
-                &field,
-                Err(Invalid::new(
-                    "duplicate",
-                    format!("{name} is already set above."),
-                )),
-            );
-        }
-    }
-    errs.finish()
 }
 
 impl CreateSessionRequest {
@@ -496,69 +438,6 @@ impl CreateSessionRequest {
     }
 }
 
-/// `POST /api/v1/sessions/{id}/rename`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RenameRequest {
-    /// The new name (same rule as at creation).
-    #[serde(default)]
-    pub name: String,
-}
-
-impl RenameRequest {
-    /// The name rule.
-    pub fn validate(&self) -> Result<(), Vec<FieldError>> {
-        let mut errs = Errors::new();
-        errs.check("name", session_name(&self.name));
-        errs.finish()
-    }
-}
-
-/// Query of `DELETE /api/v1/sessions/{id}`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TerminateQuery {
-    /// Kill at once and forget the containers, for stuck sessions.
-    #[serde(default)]
-    pub force: bool,
-}
-
-/// Lines `GET …/logs` returns when no `tail` is asked for.
-pub const LOG_TAIL_DEFAULT: u32 = 1_000;
-/// Most lines `GET …/logs` returns; the whole log is a download.
-pub const LOG_TAIL_MAX: u32 = 10_000;
-/// Most bytes `GET …/logs` returns (the end of the tail is kept).
-pub const LOG_BYTES_MAX: usize = 1024 * 1024;
-
-/// Query of `GET /api/v1/sessions/{id}/logs`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LogsQuery {
-    /// Kernel id; the main kernel when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kernel: Option<String>,
-    /// Only the last N lines (1 ..= [`LOG_TAIL_MAX`]; [`LOG_TAIL_DEFAULT`]
-    /// when absent).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tail: Option<u32>,
-}
-
-impl LogsQuery {
-    /// The lines to return, or the field error.
-    pub fn lines(&self) -> Result<u32, Vec<FieldError>> {
-        let mut errs = Errors::new();
-        let n = self.tail.unwrap_or(LOG_TAIL_DEFAULT);
-        let in_range = if (1..=LOG_TAIL_MAX).contains(&n) {
-            Ok(())
-        } else {
-            Err(Invalid::new(
-                "out_of_range",
-                format!("Between 1 and {LOG_TAIL_MAX} lines; download the whole log instead."),
-            ))
-        };
-        errs.check("tail", in_range);
-        errs.finish().map(|()| n)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -601,44 +480,6 @@ mod tests {
                 "{bad}"
             );
         }
-    }
-
-    #[test]
-    fn env_rules() {
-        assert!(env_name("PATH").is_ok() && env_name("_x1").is_ok());
-        assert_eq!(env_name("1X").unwrap_err().code, "invalid_env_name");
-        assert_eq!(env_name("A-B").unwrap_err().code, "invalid_env_name");
-        assert_eq!(env_name("").unwrap_err().code, "required");
-        for reserved in [
-            "NVIDIA_VISIBLE_DEVICES",
-            "nvidia_driver_capabilities",
-            "CUDA_VISIBLE_DEVICES",
-            "BERTH_X",
-            "BACKENDAI_CLUSTER_HOST",
-        ] {
-            let e = env_name(reserved).unwrap_err();
-            assert_eq!(e.code, "reserved_env_name", "{reserved}");
-            assert!(e.message.contains(reserved), "{}", e.message);
-        }
-        assert!(env_name("VISIBLE").is_ok() && env_name("MY_BERTH").is_ok());
-        let rows = vec![
-            ("A".into(), "1".into()),
-            ("B".into(), "2".into()),
-            ("A".into(), "3".into()),
-            ("9".into(), "".into()),
-        ];
-        let errs = env_rows(&rows).unwrap_err();
-        let got: Vec<_> = errs
-            .iter()
-            .map(|e| (e.field.as_str(), e.code.as_str()))
-            .collect();
-        assert_eq!(
-            got,
-            [
-                ("env[2].name", "duplicate"),
-                ("env[3].name", "invalid_env_name")
-            ]
-        );
     }
 
     #[test]

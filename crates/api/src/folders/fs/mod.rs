@@ -23,12 +23,14 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use berth_shared::folders::{EntryKind, FolderEntry};
-use bytes::Bytes;
 use cap_std::ambient_authority;
 use cap_std::fs::Dir;
 use chrono::{DateTime, Utc};
-use futures_util::{Stream, StreamExt};
-use tokio::io::AsyncWriteExt;
+
+mod handover;
+mod upload;
+
+pub use upload::Limit;
 
 /// Why a file operation failed, in the terms the API answers with.
 #[derive(Debug, thiserror::Error)]
@@ -102,132 +104,6 @@ fn meaning(e: io::Error, parts: &[String]) -> FsError {
     }
 }
 
-/// What an upload may be: its size cap, the room left under the owner's
-/// quota, and how long its body may send nothing.
-#[derive(Debug, Clone, Copy)]
-pub struct Limit {
-    /// The server's largest upload (bytes).
-    pub max: u64,
-    /// `(quota, used)` when the owner's policy sets `max_folder_bytes`.
-    pub quota: Option<(u64, u64)>,
-    /// A body silent this long is cut off.
-    pub stall: std::time::Duration,
-}
-
-impl Limit {
-    /// Whether `n` bytes may be written.
-    pub fn check(&self, n: u64) -> Result<(), FsError> {
-        if n > self.max {
-            return Err(FsError::TooLarge(self.max));
-        }
-        match self.quota {
-            Some((quota, used)) if used.saturating_add(n) > quota => {
-                Err(FsError::OverQuota { quota, used })
-            }
-            _ => Ok(()),
-        }
-    }
-}
-
-/// Bytes in the regular files under `dir` (symlinks not followed; what
-/// cannot be read counts as nothing).
-fn tree_bytes(dir: &Path) -> u64 {
-    let mut total = 0u64;
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let Ok(meta) = entry.path().symlink_metadata() else {
-                continue;
-            };
-            if meta.is_dir() {
-                todo.push(entry.path());
-            } else if meta.is_file() {
-                total = total.saturating_add(meta.len());
-            }
-        }
-    }
-    total
-}
-
-/// Marks (in the data dir) that every folder's files were handed to the
-/// sessions' user.
-const HANDED_OVER: &str = ".folders-owned-by-work";
-
-/// Once per data dir: hands everything in the folders to `owner` (not
-/// following symlinks). Folders kept by a berth whose sessions ran as root
-/// hold root's files, which sessions running as `work` could not change;
-/// `chown` also clears the set-uid bits such files may carry.
-fn hand_over_once(folders: &Path, mark: &Path, (uid, gid): (u32, u32)) {
-    if mark.exists() {
-        return;
-    }
-    let mut todo: Vec<PathBuf> = std::fs::read_dir(folders)
-        .map(|entries| {
-            entries
-                .flatten()
-                .map(|e| e.path())
-                .filter(|p| p.file_name().is_some_and(|n| n != UPLOADS))
-                .collect()
-        })
-        .unwrap_or_default();
-    let (mut handed, mut failed) = (0u64, 0u64);
-    while let Some(path) = todo.pop() {
-        let Ok(meta) = path.symlink_metadata() else {
-            continue;
-        };
-        if meta.is_dir() {
-            if let Ok(entries) = std::fs::read_dir(&path) {
-                todo.extend(entries.flatten().map(|e| e.path()));
-            }
-        }
-        use std::os::unix::fs::MetadataExt;
-        // the owner directories stay the server's (0700)
-        let owner_dir = path.parent() == Some(folders);
-        if owner_dir || (meta.uid() == uid && meta.gid() == gid) {
-            continue;
-        }
-        match std::os::unix::fs::lchown(&path, Some(uid), Some(gid)) {
-            Ok(()) => handed += 1,
-            Err(_) => failed += 1,
-        }
-    }
-    if failed > 0 {
-        tracing::warn!(handed, failed, "could not hand every folder file to the sessions' user; trying again at the next start");
-        return;
-    }
-    if handed > 0 {
-        tracing::info!(
-            files = handed,
-            "handed the folders' files to the sessions' user (uid 1000)"
-        );
-    }
-    if let Err(e) = std::fs::write(mark, b"") {
-        tracing::warn!(error = %e, "could not mark the folders as handed over");
-    }
-}
-
-/// Removes what uploads a crash cut short left in `uploads` (at start,
-/// when none can be running).
-fn sweep_uploads(uploads: &Path) {
-    let Ok(entries) = std::fs::read_dir(uploads) else {
-        return;
-    };
-    let mut swept = 0;
-    for entry in entries.flatten() {
-        if entry.file_name().to_string_lossy().ends_with(".part")
-            && std::fs::remove_file(entry.path()).is_ok()
-        {
-            swept += 1;
-        }
-    }
-    if swept > 0 {
-        tracing::info!(files = swept, "swept uploads a stop cut short");
-    }
-}
-
 /// Runs blocking file work off the async threads.
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, FsError> + Send + 'static,
@@ -236,10 +112,6 @@ async fn blocking<T: Send + 'static>(
         .await
         .map_err(|e| FsError::Io(io::Error::other(e.to_string())))?
 }
-
-/// Where uploads are written until complete: `<data dir>/folders/.uploads`
-/// (no owner id starts with a dot).
-const UPLOADS: &str = ".uploads";
 
 /// The user every session runs as (`work`), who owns the folders' files.
 pub const WORK_UID: u32 = 1000;
@@ -283,13 +155,17 @@ impl Storage {
             None
         };
         if root {
-            hand_over_once(&folders, &data_dir.join(HANDED_OVER), (WORK_UID, WORK_GID));
+            handover::hand_over_once(
+                &folders,
+                &data_dir.join(handover::HANDED_OVER),
+                (WORK_UID, WORK_GID),
+            );
         }
         // inside the mount: an upload is renamed into place, which cannot
         // cross mounts
-        let uploads = folders.join(UPLOADS);
+        let uploads = folders.join(upload::UPLOADS);
         crate::store::private_dir(&uploads)?;
-        sweep_uploads(&uploads);
+        upload::sweep_uploads(&uploads);
         Ok(Storage {
             folders,
             uploads,
@@ -329,13 +205,6 @@ impl Storage {
         } else {
             Err(io::Error::last_os_error())
         }
-    }
-
-    /// Bytes in every regular file of `owner_id`'s folders (symlinks are
-    /// not followed).
-    pub async fn used_bytes(&self, owner_id: &str) -> Result<u64, FsError> {
-        let dir = self.folders.join(owner_id);
-        blocking(move || Ok(tree_bytes(&dir))).await
     }
 
     /// A folder's directory on the host (built from ids, never names).
@@ -531,99 +400,16 @@ impl Storage {
         })
         .await
     }
-
-    /// Writes `body` to the file at `parts` (replacing a file that is
-    /// there), at most `limit` bytes. The bytes go to a file of their own
-    /// first and are renamed into place only once complete: a broken or
-    /// refused upload leaves nothing behind. The bytes written.
-    pub async fn upload<S, E>(
-        &self,
-        owner_id: &str,
-        folder_id: &str,
-        parts: Parts,
-        mut body: S,
-        limit: Limit,
-    ) -> Result<u64, FsError>
-    where
-        S: Stream<Item = Result<Bytes, E>> + Unpin,
-        E: std::fmt::Display,
-    {
-        let root = self.root(owner_id, folder_id)?;
-        // the target's directory must exist (inside the folder) before any byte is taken
-        let parent: Parts = parts[..parts.len().saturating_sub(1)].to_vec();
-        let check = root.try_clone()?;
-        let p2 = parent.clone();
-        blocking(move || match check.metadata(rel(&p2)) {
-            Ok(m) if m.is_dir() => Ok(()),
-            Ok(_) => Err(FsError::WrongKind(format!(
-                "{} is not a directory",
-                display(&p2)
-            ))),
-            Err(e) => Err(meaning(e, &p2)),
-        })
-        .await?;
-        let temp_name = format!("{}.part", uuid::Uuid::new_v4().simple());
-        let temp = self.uploads.join(&temp_name);
-        let written = async {
-            // tokio's File hops to a blocking thread per write: buffer the
-            // body's small frames into large writes
-            let mut file = tokio::io::BufWriter::with_capacity(
-                IO_BUFFER,
-                tokio::fs::File::create(&temp).await?,
-            );
-            let mut n: u64 = 0;
-            loop {
-                let next = tokio::time::timeout(limit.stall, body.next())
-                    .await
-                    .map_err(|_| {
-                        FsError::Aborted(format!("no data came for {} s", limit.stall.as_secs()))
-                    })?;
-                let Some(chunk) = next else { break };
-                let chunk = chunk.map_err(|e| FsError::Aborted(e.to_string()))?;
-                n += chunk.len() as u64;
-                limit.check(n)?;
-                file.write_all(&chunk).await?;
-            }
-            file.flush().await?;
-            file.get_ref().sync_all().await?;
-            self.give(file.get_ref())?;
-            Ok::<u64, FsError>(n)
-        }
-        .await;
-        let uploads = Dir::open_ambient_dir(&self.uploads, ambient_authority())?;
-        let outcome = match written {
-            Ok(n) => {
-                blocking(move || {
-                    uploads
-                        .rename(&temp_name, &root, rel(&parts))
-                        .map_err(|e| meaning(e, &parts))
-                        .map(|()| n)
-                })
-                .await
-            }
-            Err(e) => Err(e),
-        };
-        if outcome.is_err() {
-            let _ = tokio::fs::remove_file(&temp).await;
-        }
-        outcome
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::folders::fs::upload::tests::lim;
+    use bytes::Bytes;
 
-    fn parts(p: &str) -> Parts {
+    pub(crate) fn parts(p: &str) -> Parts {
         p.split('/').map(String::from).collect()
-    }
-
-    fn lim(max: u64) -> Limit {
-        Limit {
-            max,
-            quota: None,
-            stall: std::time::Duration::from_secs(5),
-        }
     }
 
     #[tokio::test]
@@ -681,67 +467,6 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn uploads_are_all_or_nothing() {
-        let data = tempfile::tempdir().unwrap();
-        let st = Storage::open(data.path()).unwrap();
-        st.create("u", "f").await.unwrap();
-        let chunks = || {
-            futures_util::stream::iter(vec![
-                Ok::<_, io::Error>(Bytes::from("hello ")),
-                Ok(Bytes::from("world")),
-            ])
-        };
-        assert_eq!(
-            st.upload("u", "f", parts("a.txt"), chunks(), lim(100))
-                .await
-                .unwrap(),
-            11
-        );
-        let root = st.host_path("u", "f");
-        assert_eq!(
-            std::fs::read_to_string(root.join("a.txt")).unwrap(),
-            "hello world"
-        );
-        assert!(matches!(
-            st.upload("u", "f", parts("b.txt"), chunks(), lim(8)).await,
-            Err(FsError::TooLarge(8))
-        ));
-        let broken = futures_util::stream::iter(vec![
-            Ok(Bytes::from("part")),
-            Err(io::Error::other("connection reset")),
-        ]);
-        assert!(matches!(
-            st.upload("u", "f", parts("c.txt"), broken, lim(100)).await,
-            Err(FsError::Aborted(_))
-        ));
-        assert!(!root.join("b.txt").exists() && !root.join("c.txt").exists());
-        assert_eq!(
-            std::fs::read_dir(data.path().join("folders/.uploads"))
-                .unwrap()
-                .count(),
-            0
-        );
-        assert!(matches!(
-            st.upload("u", "f", parts("nodir/x"), chunks(), lim(100))
-                .await,
-            Err(FsError::NotFound(_))
-        ));
-        // moves refuse to overwrite
-        st.upload("u", "f", parts("b.txt"), chunks(), lim(100))
-            .await
-            .unwrap();
-        assert!(matches!(
-            st.rename("u", "f", parts("a.txt"), parts("b.txt")).await,
-            Err(FsError::Exists(_))
-        ));
-        st.rename("u", "f", parts("a.txt"), parts("renamed.txt"))
-            .await
-            .unwrap();
-        let (_, size, name) = st.open_file("u", "f", parts("renamed.txt")).await.unwrap();
-        assert_eq!((size, name.as_str()), (11, "renamed.txt"));
-    }
-
-    #[tokio::test]
     async fn a_fifo_is_refused_without_waiting_for_a_writer() {
         let data = tempfile::tempdir().unwrap();
         let st = Storage::open(data.path()).unwrap();
@@ -771,96 +496,5 @@ mod tests {
         assert_eq!((items.len(), truncated), (3, true));
         let (items, truncated) = st.list("u", "f", vec![], 5).await.unwrap();
         assert_eq!((items.len(), truncated), (5, false));
-    }
-
-    #[tokio::test]
-    async fn the_quota_counts_every_folder_of_the_owner_and_a_stalled_body_ends() {
-        let data = tempfile::tempdir().unwrap();
-        let st = Storage::open(data.path()).unwrap();
-        st.create("u", "f").await.unwrap();
-        st.create("u", "g").await.unwrap();
-        std::fs::write(st.host_path("u", "f").join("a"), [0u8; 600]).unwrap();
-        std::fs::create_dir(st.host_path("u", "g").join("d")).unwrap();
-        std::fs::write(st.host_path("u", "g").join("d/b"), [0u8; 300]).unwrap();
-        std::os::unix::fs::symlink("/usr/bin", st.host_path("u", "g").join("link")).unwrap();
-        let used = st.used_bytes("u").await.unwrap();
-        assert_eq!(used, 900, "symlinks are not followed");
-        let limit = Limit {
-            max: 10_000,
-            quota: Some((1000, used)),
-            stall: std::time::Duration::from_secs(5),
-        };
-        let body = futures_util::stream::iter([Ok::<_, io::Error>(Bytes::from(vec![1u8; 200]))]);
-        assert!(matches!(
-            st.upload("u", "f", parts("big"), body, limit).await,
-            Err(FsError::OverQuota {
-                quota: 1000,
-                used: 900
-            })
-        ));
-        let body = futures_util::stream::iter([Ok::<_, io::Error>(Bytes::from(vec![1u8; 100]))]);
-        assert_eq!(
-            st.upload("u", "f", parts("fits"), body, limit)
-                .await
-                .unwrap(),
-            100
-        );
-        let stalled = futures_util::stream::iter([Ok::<_, io::Error>(Bytes::from("a"))])
-            .chain(futures_util::stream::pending());
-        let limit = Limit {
-            stall: std::time::Duration::from_millis(50),
-            ..lim(100)
-        };
-        assert!(matches!(
-            st.upload("u", "f", parts("slow"), Box::pin(stalled), limit)
-                .await,
-            Err(FsError::Aborted(_))
-        ));
-        assert!(!st.host_path("u", "f").join("slow").exists());
-    }
-
-    #[test]
-    fn a_start_sweeps_what_a_crash_left_in_uploads() {
-        let data = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(data.path().join("folders/.uploads")).unwrap();
-        std::fs::write(data.path().join("folders/.uploads/abc.part"), "half").unwrap();
-        let _st = Storage::open(data.path()).unwrap();
-        assert_eq!(
-            std::fs::read_dir(data.path().join("folders/.uploads"))
-                .unwrap()
-                .count(),
-            0
-        );
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(data.path().join("folders"))
-            .unwrap()
-            .permissions()
-            .mode();
-        assert_eq!(mode & 0o777, 0o700);
-    }
-
-    #[test]
-    fn folders_kept_by_a_root_berth_are_handed_to_work_once() {
-        use std::os::unix::fs::MetadataExt;
-        // SAFETY: reads this process's effective user id.
-        if unsafe { libc::geteuid() } != 0 {
-            return; // only root can hand files away
-        }
-        let data = tempfile::tempdir().unwrap();
-        let folder = data.path().join("folders/owner/f1");
-        std::fs::create_dir_all(folder.join("sub")).unwrap();
-        std::fs::write(folder.join("sub/old.txt"), "root's").unwrap();
-        std::os::unix::fs::symlink("/etc/passwd", folder.join("link")).unwrap();
-        let _st = Storage::open(data.path()).unwrap();
-        for p in ["", "sub", "sub/old.txt"] {
-            let m = std::fs::symlink_metadata(folder.join(p)).unwrap();
-            assert_eq!((m.uid(), m.gid()), (WORK_UID, WORK_GID), "{p}");
-        }
-        let link = std::fs::symlink_metadata(folder.join("link")).unwrap();
-        assert_eq!(link.uid(), WORK_UID, "the link itself, not its target");
-        assert_eq!(std::fs::metadata("/etc/passwd").unwrap().uid(), 0);
-        let owner = std::fs::metadata(data.path().join("folders/owner")).unwrap();
-        assert_eq!(owner.uid(), 0, "the owner directory stays the server's");
-        assert!(data.path().join(HANDED_OVER).exists());
     }
 }

@@ -1,0 +1,115 @@
+//! What a kernel's container runs: its image, main process, environment,
+//! labels, limits and the folders bound into it.
+
+use super::*;
+
+/// Environment variables that tell numeric libraries how many threads to use.
+pub(super) const THREAD_VARS: [&str; 5] = [
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+];
+
+/// An interactive kernel's main process: sleeps until told to stop (the
+/// image's CMD, often a shell, would exit at once without a TTY).
+pub(super) const KEEP_ALIVE: &str =
+    "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done";
+
+/// `NVIDIA_VISIBLE_DEVICES` of a kernel given no GPU: the nvidia runtime
+/// then exposes none.
+pub const NO_GPUS: &str = "void";
+
+/// What `k` of session `s` runs: image, command, env, labels, limits.
+pub(super) fn spec(
+    instance: &str,
+    pids_limit: u32,
+    s: &SessionRow,
+    session_type: SessionType,
+    user_env: &BTreeMap<String, String>,
+    k: &KernelRow,
+    binds: Vec<Bind>,
+) -> ContainerSpec {
+    let mut env: Vec<String> = user_env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    for var in THREAD_VARS {
+        env.push(format!("{var}={}", s.nthreads));
+    }
+    env.push(format!("BERTH_SESSION_ID={}", s.id));
+    env.push(format!("BERTH_SESSION_NAME={}", s.name));
+    // a batch command runs on the main kernel; a cluster's subs wait for it
+    let cmd = match (session_type, &s.startup_command) {
+        (SessionType::Batch, Some(c)) if k.role == MAIN_ROLE => c.clone(),
+        _ => KEEP_ALIVE.to_string(),
+    };
+    ContainerSpec {
+        name: format!("berth-{}", k.id),
+        hostname: k.hostname.clone(),
+        image: s.image.clone(),
+        cmd: vec!["/bin/sh".into(), "-c".into(), cmd],
+        env,
+        labels: HashMap::from([
+            (LABEL_SESSION.to_string(), s.id.clone()),
+            (LABEL_KERNEL.to_string(), k.id.clone()),
+            (LABEL_INSTANCE.to_string(), instance.to_string()),
+        ]),
+        cpu: s.cpu,
+        mem: s.mem,
+        shmem: s.shmem,
+        pids_limit: pids_limit.into(),
+        binds,
+        // the launch joins it to the session's own network
+        network: None,
+        address: None,
+        hosts: vec![],
+        gpus: vec![],
+    }
+}
+
+/// The session's storage folders as bind mounts at `/home/work/<name>`.
+pub(super) async fn binds(svc: &Services, s: &SessionRow) -> Result<Vec<Bind>, StoreError> {
+    Ok(svc
+        .store()
+        .mounts_of_many(std::slice::from_ref(&s.id))
+        .await?
+        .into_iter()
+        .map(|m| Bind {
+            source: svc
+                .storage()
+                .host_path(&s.owner_id, &m.folder_id)
+                .to_string_lossy()
+                .into_owned(),
+            target: format!("{WORK_DIR}/{}", m.name),
+            read_only: m.read_only != 0,
+        })
+        .collect())
+}
+
+/// What each kernel is told about its cluster, with Backend.AI's names:
+/// its hostname and role, its index (1-based within its role) and rank
+/// (0-based overall), the cluster's size, mode and every hostname.
+pub(super) fn cluster_env<'a>(
+    s: &'a SessionRow,
+    kernels: &'a [KernelRow],
+) -> impl Fn(&KernelRow) -> Vec<String> + 'a {
+    let hostnames = kernels
+        .iter()
+        .map(|k| k.hostname.clone())
+        .collect::<Vec<_>>()
+        .join(",");
+    move |k: &KernelRow| {
+        let rank = k.index();
+        let idx = if rank == 0 { 1 } else { rank };
+        vec![
+            format!("BACKENDAI_SESSION_ID={}", s.id),
+            format!("BACKENDAI_KERNEL_ID={}", k.id),
+            format!("BACKENDAI_CLUSTER_MODE={}", s.cluster_mode),
+            format!("BACKENDAI_CLUSTER_SIZE={}", kernels.len()),
+            format!("BACKENDAI_CLUSTER_HOSTS={hostnames}"),
+            format!("BACKENDAI_CLUSTER_HOST={}", k.hostname),
+            format!("BACKENDAI_CLUSTER_ROLE={}", k.role),
+            format!("BACKENDAI_CLUSTER_IDX={idx}"),
+            format!("BACKENDAI_CLUSTER_LOCAL_RANK={rank}"),
+        ]
+    }
+}
