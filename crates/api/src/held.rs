@@ -45,14 +45,10 @@ impl Held {
     pub fn take(&self, kind: Kind, user: &str, max: u32) -> Option<Slot> {
         let mut counts = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         let key = (kind, user.to_string());
-        let n = counts.entry(key.clone()).or_insert(0);
-        if *n >= max {
-            if *n == 0 {
-                counts.remove(&key);
-            }
+        if counts.get(&key).copied().unwrap_or(0) >= max {
             return None;
         }
-        *n += 1;
+        *counts.entry(key.clone()).or_insert(0) += 1;
         Some(Slot {
             counts: self.0.clone(),
             key,
