@@ -177,7 +177,7 @@ async fn cluster_latency() {
         }
     }
     rt.remove_network(&net).await.expect("remove network");
-    ctx.networks().remove_free(&ctx).await;
+    ctx.networks().remove_free(ctx.engines()).await;
     let (mo, mr) = (median(ours.clone()), median(raw.clone()));
     println!("a {KERNELS}-kernel multi-node cluster over two engines ({spread}), {CLUSTER_RUNS} launches:");
     println!("  berth  POST -> RUNNING event: median {:7.1} ms", ms(mo));
@@ -331,7 +331,7 @@ async fn launch_latency() -> (Vec<Duration>, Vec<Duration>, Vec<Duration>) {
     let raw_net = raw_starts(&rt, &instance, Some(net.clone())).await;
     rt.remove_network(&net).await.expect("remove network");
     // the networks the server kept for further launches
-    ctx.networks().remove_free(&ctx).await;
+    ctx.networks().remove_free(ctx.engines()).await;
     (ours, raw, raw_net)
 }
 

@@ -190,7 +190,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     // engine that hangs must not hold the exit; the next start removes them)
     let svc = app.ctx.clone();
     let _ = tokio::time::timeout(Duration::from_secs(5), async move {
-        svc.networks().remove_free(&svc).await
+        svc.networks().remove_free(svc.engines()).await
     })
     .await;
     Ok(())

@@ -12,12 +12,12 @@ use crate::apps::registry::Registry;
 use crate::config::Config;
 use crate::events::Events;
 use crate::folders::fs::Storage;
-use crate::idle::Monitor;
-use crate::images::Commits;
+use crate::idle::monitor::Monitor;
+use crate::images::commits::Commits;
 use crate::runtime::{Engines, Runtime};
 use crate::sessions::networks::Networks;
 use crate::sessions::pages::Pages;
-use crate::sessions::Tasks;
+use crate::sessions::tasks::Tasks;
 use crate::store::Store;
 
 /// Everything a request or a background task may need.
@@ -56,10 +56,11 @@ impl Services {
         storage: Storage,
         instance: String,
     ) -> Shared {
+        let networks = Networks::new(&instance, config.session_subnets);
         Arc::new(Services {
             config,
             store,
-            engines: Engines::new(crate::resources::agents::LOCAL, runtime),
+            engines: Engines::new(crate::runtime::LOCAL, runtime),
             storage,
             apps: Registry::default(),
             idle: Monitor::default(),
@@ -69,7 +70,7 @@ impl Services {
             login_throttle: Default::default(),
             held: Default::default(),
             tasks: Tasks::default(),
-            networks: Networks::default(),
+            networks,
             pages: Pages::default(),
             accounts_changed: tokio::sync::watch::Sender::new(0),
             engine: Default::default(),

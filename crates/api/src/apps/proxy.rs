@@ -9,7 +9,7 @@
 //! Who may use a web app: anyone when it is public; else its session's
 //! owner or an admin, proven by the app's own cookie (a *pass*, set when
 //! the browser brings the one-time code of an open: [`launch`]) or by an
-//! API token. The login behind it is checked again every [`GRANT_TTL`]
+//! API token. The login behind it is checked again every [`super::registry::GRANT_TTL`]
 //! (a page load is dozens of requests), and sockets through the proxy
 //! close when that login ends, the app closes or the session ends.
 //!
@@ -23,9 +23,8 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -45,11 +44,6 @@ use super::registry::{OpenEntry, TrafficCounter};
 use crate::accounts::{self, OwnedCredential};
 use crate::origin;
 use crate::services::Shared;
-
-/// How long a login that passed is trusted without asking again.
-pub const GRANT_TTL: Duration = Duration::from_secs(5);
-/// Most remembered logins per app (then all are forgotten).
-const GRANTS_MAX: usize = 1024;
 
 /// The app's own cookie (a pass), host-only on the app's host.
 pub const APP_COOKIE: &str = "berth_app";
@@ -75,29 +69,6 @@ const HOP_BY_HOP: [&str; 8] = [
     "trailer",
     "transfer-encoding",
 ];
-
-/// Logins (by credential cache key) that passed an app's check: when, and
-/// whose they are.
-#[derive(Debug, Clone, Default)]
-pub struct Grants(Arc<Mutex<HashMap<String, (Instant, String)>>>);
-
-impl Grants {
-    fn fresh(&self, key: &str) -> Option<String> {
-        let g = self.0.lock().ok()?;
-        g.get(key)
-            .filter(|(t, _)| t.elapsed() < GRANT_TTL)
-            .map(|(_, uid)| uid.clone())
-    }
-
-    fn remember(&self, key: String, user_id: String) {
-        if let Ok(mut g) = self.0.lock() {
-            if g.len() >= GRANTS_MAX {
-                g.clear();
-            }
-            g.insert(key, (Instant::now(), user_id));
-        }
-    }
-}
 
 /// The upstream client, shared by every app.
 fn client() -> &'static Client<HttpConnector, Body> {
@@ -629,20 +600,6 @@ mod tests {
         assert_eq!(label_of("[::1]:8080", "localhost"), None);
         assert_eq!(label_of("\u{e9}\u{e9}.localhost", "localhost"), None);
         assert_eq!(label_of("\u{e9}localhost", "localhost"), None);
-    }
-
-    #[test]
-    fn grants_are_per_login_and_bounded() {
-        let g = Grants::default();
-        assert!(g.fresh("c1").is_none());
-        g.remember("c1".into(), "u".into());
-        assert_eq!(g.fresh("c1").as_deref(), Some("u"));
-        assert!(g.fresh("b1").is_none());
-        for i in 0..GRANTS_MAX {
-            g.remember(format!("x{i}"), "u".into());
-        }
-        assert!(g.fresh("c1").is_none(), "a full table starts over");
-        assert!(g.0.lock().unwrap().len() <= GRANTS_MAX);
     }
 
     #[test]

@@ -13,16 +13,42 @@ use std::time::{Duration, Instant};
 use berth_shared::apps::Traffic;
 use tokio_util::sync::CancellationToken;
 
-use super::proxy::Grants;
 use crate::accounts::{ms_to_time, secrets, OwnedCredential};
 use crate::store::now_ms;
 
+/// How long a login that passed is trusted without asking again.
+pub const GRANT_TTL: Duration = Duration::from_secs(5);
+/// Most remembered logins per app (then all are forgotten).
+const GRANTS_MAX: usize = 1024;
 /// How long a launch code may wait to be used.
 pub const CODE_TTL: Duration = Duration::from_secs(berth_shared::apps::LAUNCH_CODE_SECS);
 /// Most codes waiting at once (then the expired go, then the oldest).
 const CODES_MAX: usize = 10_000;
 /// Most passes per app (then the oldest goes).
 const PASSES_PER_APP: usize = 256;
+
+/// Logins (by credential cache key) that passed an app's check: when, and
+/// whose they are.
+#[derive(Debug, Clone, Default)]
+pub struct Grants(Arc<Mutex<HashMap<String, (Instant, String)>>>);
+
+impl Grants {
+    pub(super) fn fresh(&self, key: &str) -> Option<String> {
+        let g = self.0.lock().ok()?;
+        g.get(key)
+            .filter(|(t, _)| t.elapsed() < GRANT_TTL)
+            .map(|(_, uid)| uid.clone())
+    }
+
+    pub(super) fn remember(&self, key: String, user_id: String) {
+        if let Ok(mut g) = self.0.lock() {
+            if g.len() >= GRANTS_MAX {
+                g.clear();
+            }
+            g.insert(key, (Instant::now(), user_id));
+        }
+    }
+}
 
 /// Bytes and last activity of one session's traffic.
 #[derive(Debug, Default)]
@@ -488,5 +514,19 @@ mod tests {
         r.insert("b", other).unwrap();
         assert_eq!(r.close_owner("o"), 1);
         assert!(r.get("s1", "a").is_none() && r.get("s2", "b").is_some());
+    }
+
+    #[test]
+    fn grants_are_per_login_and_bounded() {
+        let g = Grants::default();
+        assert!(g.fresh("c1").is_none());
+        g.remember("c1".into(), "u".into());
+        assert_eq!(g.fresh("c1").as_deref(), Some("u"));
+        assert!(g.fresh("b1").is_none());
+        for i in 0..GRANTS_MAX {
+            g.remember(format!("x{i}"), "u".into());
+        }
+        assert!(g.fresh("c1").is_none(), "a full table starts over");
+        assert!(g.0.lock().unwrap().len() <= GRANTS_MAX);
     }
 }

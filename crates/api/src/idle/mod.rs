@@ -8,10 +8,10 @@
 //! reason code and the numbers that decided it. Samples older than the
 //! longest window are dropped, so memory stays bounded.
 
+pub mod monitor;
 pub mod rules;
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use std::collections::HashMap;
 use std::time::Duration;
 
 use berth_shared::sessions::{
@@ -227,39 +227,6 @@ pub fn sample_of(u: &Usage, cpu: f64, at_ms: i64) -> Sample {
     Sample { at_ms, values }
 }
 
-/// What the task keeps between rounds (in memory: a restart starts the
-/// windows and the network count afresh, from its own start).
-#[derive(Debug, Default)]
-pub struct Monitor {
-    inner: Mutex<Inner>,
-}
-
-#[derive(Debug, Default)]
-struct Inner {
-    samples: HashMap<String, VecDeque<Sample>>,
-    reports: HashMap<String, IdleChecks>,
-    usage: HashMap<String, Usage>,
-    warned: HashMap<String, IdleRule>,
-}
-
-impl Monitor {
-    /// A running session's latest report.
-    pub fn report(&self, session_id: &str) -> Option<IdleChecks> {
-        self.inner
-            .lock()
-            .ok()
-            .and_then(|i| i.reports.get(session_id).cloned())
-    }
-
-    /// A container's latest sampled use.
-    pub fn usage(&self, container_id: &str) -> Option<Usage> {
-        self.inner
-            .lock()
-            .ok()
-            .and_then(|i| i.usage.get(container_id).copied())
-    }
-}
-
 /// Starts the task.
 pub fn spawn(svc: Shared) {
     tokio::spawn(async move {
@@ -307,7 +274,7 @@ async fn round(svc: &Shared, counting_since: i64) -> Result<(), StoreError> {
     let mut verdicts = Vec::new();
     let mut warnings = Vec::new();
     {
-        let Ok(mut inner) = svc.idle().inner.lock() else {
+        let Ok(mut inner) = svc.idle().lock() else {
             return Ok(());
         };
         let inner = &mut *inner;

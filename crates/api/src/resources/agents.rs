@@ -19,7 +19,7 @@ use crate::services::Services;
 use crate::store::{now_ms, AgentChange, AgentRow, Held, Store, StoreResult};
 
 /// The agent of the local engine.
-pub const LOCAL: &str = "local";
+pub use crate::runtime::LOCAL;
 /// The resource group the local agent is in at first.
 pub const DEFAULT_GROUP: &str = "default";
 
@@ -94,10 +94,10 @@ pub async fn load_engines(svc: &Services) -> StoreResult<()> {
 /// Asks one agent's engine whether it answers and what it has, and records
 /// what changed: ALIVE with its capacity (less the reserve; the local
 /// agent's configured override first), or LOST since now (keeping the
-/// capacity). On a change of status, the scheduler wakes and the live
-/// sessions on the agent are told (`sessions::status::note_agent`). True
-/// when the engine answered.
-pub async fn check(svc: &Services, row: &AgentRow, engine: &Runtime) -> bool {
+/// capacity). On a change of status, the scheduler wakes; telling the
+/// live sessions on the agent is the caller's (the reconciler's), so this
+/// module never calls back into `sessions`.
+pub async fn check(svc: &Services, row: &AgentRow, engine: &Runtime) -> Probe {
     let probed = engine.capacity().await.ok();
     let cfg = svc.config();
     let local = row.id == LOCAL;
@@ -138,15 +138,30 @@ pub async fn check(svc: &Services, row: &AgentRow, engine: &Runtime) -> bool {
             .await
         {
             tracing::error!(agent = %row.id, error = %e, "could not record an agent's state");
-            return probed.is_some();
+            return Probe {
+                answered: probed.is_some(),
+                changed: None,
+            };
         }
     }
     if was != status {
         tracing::info!(agent = %row.id, status = status.as_str(), "agent status");
-        crate::sessions::note_agent(svc, &row.id, lost_at).await;
         svc.wake_scheduler();
     }
-    probed.is_some()
+    Probe {
+        answered: probed.is_some(),
+        changed: (was != status).then_some(lost_at),
+    }
+}
+
+/// What one probe of an agent found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Probe {
+    /// The engine answered.
+    pub answered: bool,
+    /// The agent's status changed (and was recorded): since when it is
+    /// lost (epoch ms), or `None` when it is alive again.
+    pub changed: Option<Option<i64>>,
 }
 
 /// `POST /agents` (admin): registers an engine as an agent. Its engine

@@ -8,6 +8,9 @@ use std::sync::{Arc, RwLock};
 
 use super::Runtime;
 
+/// The agent id of the local engine.
+pub const LOCAL: &str = "local";
+
 /// Runtimes by agent id.
 #[derive(Debug)]
 pub struct Engines {

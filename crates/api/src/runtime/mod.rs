@@ -22,7 +22,7 @@ use bollard::Docker;
 use tokio::sync::OnceCell;
 
 pub use containers::*;
-pub use engines::Engines;
+pub use engines::{Engines, LOCAL};
 pub use exec::{ExecLimits, ExecOutput, Tty};
 pub use logs::{tail_of, LogTail, KEPT_LOG_BYTES};
 pub use networks::{free_subnet, network_name, SESSION_PREFIX};

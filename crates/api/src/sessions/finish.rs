@@ -88,7 +88,7 @@ pub(super) async fn finish(svc: &Services, s: &SessionRow, end: Change<'_>) {
     // last, off the user's wait: the network goes back for the next launch
     for (agent, n) in networks {
         svc.networks()
-            .give_back(svc, agent.as_deref(), n, &s.id)
+            .give_back(svc.engines(), agent.as_deref(), n, &s.id)
             .await;
     }
 }

@@ -22,7 +22,7 @@ mod read;
 pub mod reconcile;
 mod rename;
 pub mod status;
-mod tasks;
+pub mod tasks;
 mod terminate;
 pub mod view;
 

@@ -17,8 +17,8 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use crate::runtime::Engines;
 use crate::runtime::RuntimeError;
-use crate::services::Services;
 
 /// Networks kept waiting for the next launch.
 pub const KEEP_FREE: usize = 4;
@@ -35,9 +35,13 @@ struct State {
 }
 
 /// The session networks of this server.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Networks {
     state: Mutex<State>,
+    /// This server's instance id (the networks' label).
+    instance: String,
+    /// The range session networks are carved from.
+    subnets: ipnet::Ipv4Net,
 }
 
 /// What a session's end does with its network.
@@ -79,6 +83,16 @@ impl State {
 }
 
 impl Networks {
+    /// No networks yet; new ones are labelled `instance` and carved from
+    /// `subnets`.
+    pub fn new(instance: &str, subnets: ipnet::Ipv4Net) -> Self {
+        Self {
+            state: Mutex::default(),
+            instance: instance.to_string(),
+            subnets,
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         // the state stays consistent even if a holder panicked
         self.state.lock().unwrap_or_else(|e| e.into_inner())
@@ -87,7 +101,7 @@ impl Networks {
     /// A network for `session`'s launch: a free one, or a new one.
     pub async fn take(
         &self,
-        svc: &Services,
+        engines: &Engines,
         agent: Option<&str>,
         session: &str,
     ) -> Result<String, RuntimeError> {
@@ -98,9 +112,9 @@ impl Networks {
             }
             st.creating += 1;
         }
-        let made = svc
-            .runtime_of(agent)
-            .create_network(svc.instance(), svc.config().session_subnets)
+        let made = engines
+            .of(agent)
+            .create_network(&self.instance, self.subnets)
             .await;
         let mut st = self.lock();
         st.creating -= 1;
@@ -114,11 +128,17 @@ impl Networks {
     /// kept for the next launch, or removed when enough wait already. A
     /// network lent to another session since, or already back, is left
     /// alone; one from before a restart is removed.
-    pub async fn give_back(&self, svc: &Services, agent: Option<&str>, id: String, session: &str) {
+    pub async fn give_back(
+        &self,
+        engines: &Engines,
+        agent: Option<&str>,
+        id: String,
+        session: &str,
+    ) {
         let back = self.lock().give_back(agent, &id, session);
         if back == Back::Remove {
             // one that will not go now is removed by a later reconcile pass
-            if let Err(e) = svc.runtime_of(agent).remove_network(&id).await {
+            if let Err(e) = engines.of(agent).remove_network(&id).await {
                 tracing::warn!(network = %id, error = %e, "could not remove a network");
             }
         }
@@ -126,18 +146,18 @@ impl Networks {
 
     /// Drops a network a failed launch took (it may be what failed):
     /// removed, never lent again.
-    pub async fn discard(&self, svc: &Services, agent: Option<&str>, id: String) {
+    pub async fn discard(&self, engines: &Engines, agent: Option<&str>, id: String) {
         self.lock().lent.remove(&id);
-        if let Err(e) = svc.runtime_of(agent).remove_network(&id).await {
+        if let Err(e) = engines.of(agent).remove_network(&id).await {
             tracing::warn!(network = %id, error = %e, "could not remove a network");
         }
     }
 
     /// Removes the networks waiting for a launch (at shutdown).
-    pub async fn remove_free(&self, svc: &Services) {
+    pub async fn remove_free(&self, engines: &Engines) {
         let free = std::mem::take(&mut self.lock().free);
         for (agent, id) in free {
-            if let Err(e) = svc.runtime_of(agent.as_deref()).remove_network(&id).await {
+            if let Err(e) = engines.of(agent.as_deref()).remove_network(&id).await {
                 tracing::warn!(network = %id, error = %e, "could not remove a network");
             }
         }

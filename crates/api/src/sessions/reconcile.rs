@@ -236,7 +236,8 @@ pub async fn recover(svc: &Shared) -> SessionResult<bool> {
 }
 
 /// Every [`PROBE_EVERY`], asks each agent's engine whether it answers
-/// (`agents::check` records ALIVE/LOST and what it has; the local
+/// (`agents::check` records ALIVE/LOST and what it has, and a change is
+/// told to the sessions there, `note_agent`; the local
 /// engine's answer is also what `/healthz` reports), and reconciles an
 /// agent whenever it answers after it did not (or after a failed pass),
 /// and every [`PASS_EVERY`] besides. Agents are asked side by side, so a
@@ -266,10 +267,12 @@ pub fn spawn(svc: Shared, reconciled: bool) {
                     if id == LOCAL {
                         svc.remember_engine(engine.health().await);
                     }
-                    match row {
-                        Some(row) => agents::check(svc, row, engine).await,
-                        None => false,
+                    let Some(row) = row else { return false };
+                    let probe = agents::check(svc, row, engine).await;
+                    if let Some(lost_at) = probe.changed {
+                        super::note_agent(svc, id, lost_at).await;
                     }
+                    probe.answered
                 }
             }))
             .await;

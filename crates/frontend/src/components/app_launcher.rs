@@ -10,8 +10,8 @@ use leptos_i18n::I18nContext;
 
 use crate::api;
 use crate::components::customized_images::copy_text;
+use crate::components::dialog_targets::{open_terminal, use_dialogs, AppsTarget};
 use crate::components::field::error_message;
-use crate::components::session_dialogs::{open_terminal, use_dialogs, AppsTarget};
 use crate::i18n::*;
 
 /// What an app is called on its tile.

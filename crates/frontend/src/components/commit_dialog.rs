@@ -7,8 +7,8 @@ use berth_shared::images::image_name;
 use leptos::prelude::*;
 
 use crate::api::{self, ApiError};
+use crate::components::dialog_targets::use_dialogs;
 use crate::components::field::{error_message, field_message};
-use crate::components::session_dialogs::use_dialogs;
 use crate::i18n::*;
 use crate::live::use_live;
 

@@ -9,21 +9,12 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::api;
+use crate::components::dialog_targets::{use_dialogs, ExplorerTarget};
 use crate::components::field::error_message;
 use crate::components::loaded::Loaded;
-use crate::components::session_dialogs::use_dialogs;
 use crate::format::local_datetime;
 use crate::i18n::*;
 use crate::upload::{self, Upload, UploadState};
-
-/// A folder the explorer shows.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ExplorerTarget {
-    /// Folder id.
-    pub id: String,
-    /// Folder name (the breadcrumb's root).
-    pub name: String,
-}
 
 /// `dir/name` inside the folder.
 fn join(dir: &[String], name: &str) -> String {

@@ -6,23 +6,12 @@ use leptos::html::Pre;
 use leptos::prelude::*;
 
 use crate::api;
+use crate::components::dialog_targets::{use_dialogs, LogTarget};
 use crate::components::field::error_message;
-use crate::components::session_dialogs::use_dialogs;
 use crate::i18n::*;
 
 /// How often "follow" fetches the log again.
 const FOLLOW_MS: u64 = 2_000;
-
-/// A session the log viewer shows.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LogTarget {
-    /// Session id.
-    pub session_id: String,
-    /// Session name (the title and the file name).
-    pub name: String,
-    /// Kernel id; the main kernel when `None`.
-    pub kernel: Option<String>,
-}
 
 /// The viewer's content for `target`.
 #[component]

@@ -5,6 +5,7 @@ pub mod commit_dialog;
 pub mod create_folder;
 pub mod customized_images;
 pub mod dialog;
+pub mod dialog_targets;
 pub mod explorer;
 pub mod field;
 pub mod idle_checks;

@@ -4,8 +4,8 @@
 use berth_shared::sessions::SessionStatus;
 use leptos::prelude::*;
 
+use crate::components::dialog_targets::{open_terminal, use_dialogs};
 use crate::components::idle_checks::rule_name;
-use crate::components::session_dialogs::{open_terminal, use_dialogs};
 use crate::components::status::{reason_text, StatusBadge};
 use crate::i18n::*;
 use crate::notices::{use_notices, Notice};

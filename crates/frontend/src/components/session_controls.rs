@@ -5,7 +5,7 @@
 use berth_shared::sessions::{SessionInfo, SessionStatus};
 use leptos::prelude::*;
 
-use crate::components::session_dialogs::{open_terminal, use_dialogs};
+use crate::components::dialog_targets::{open_terminal, use_dialogs};
 use crate::i18n::*;
 
 /// One icon button (decorative glyph; the name is its ARIA label).

@@ -8,10 +8,10 @@ use berth_shared::sessions::{
 use leptos::prelude::*;
 
 use crate::api::{self, ApiError};
+use crate::components::dialog_targets::{open_terminal, use_dialogs, CommitTarget};
 use crate::components::field::field_message;
 use crate::components::idle_checks::IdleSection;
 use crate::components::loaded::Loaded;
-use crate::components::session_dialogs::{open_terminal, use_dialogs, CommitTarget};
 use crate::components::status::{check_text, reason_text, StatusBadge};
 use crate::format::{elapsed, local_datetime, unbroken};
 use crate::i18n::*;

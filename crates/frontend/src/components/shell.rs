@@ -7,9 +7,10 @@ use leptos_router::components::A;
 
 use crate::api;
 use crate::auth::use_auth;
+use crate::components::dialog_targets::Dialogs;
 use crate::components::notifications::{NotificationBell, Toasts};
 use crate::components::popups::{use_popups, Popups};
-use crate::components::session_dialogs::{Dialogs, SessionDialogs};
+use crate::components::session_dialogs::SessionDialogs;
 use crate::i18n::*;
 use crate::live::Live;
 use crate::notices::Notices;

@@ -4,8 +4,8 @@
 use leptos::prelude::*;
 
 use crate::api;
+use crate::components::dialog_targets::use_dialogs;
 use crate::components::field::error_message;
-use crate::components::session_dialogs::use_dialogs;
 use crate::i18n::*;
 use crate::live::use_live;
 

@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use super::ctx::{Ctx, FieldMessage};
 use super::sources::{loaded, Sources};
 use crate::components::create_folder::CreateFolderDialog;
-use crate::components::session_dialogs::use_dialogs;
+use crate::components::dialog_targets::use_dialogs;
 use crate::i18n::*;
 
 /// The page.

@@ -116,7 +116,11 @@ pub async fn launch(svc: Shared, session_id: String) {
             continue;
         }
         let rt = svc.runtime_of(agent.as_deref());
-        let network = match svc.networks().take(&svc, agent.as_deref(), &s.id).await {
+        let network = match svc
+            .networks()
+            .take(svc.engines(), agent.as_deref(), &s.id)
+            .await
+        {
             Ok(id) => id,
             Err(e) => {
                 tracing::warn!(session = %s.id, error = %e, "no network for the session");
@@ -252,7 +256,7 @@ pub async fn launch(svc: Shared, session_id: String) {
         // a resumed launch may take over a container made on another network
         if resumed && !matches!(rt.network_of(&cid).await, Ok(Some(n)) if n == network) {
             svc.networks()
-                .give_back(&svc, agent.as_deref(), network, &s.id)
+                .give_back(svc.engines(), agent.as_deref(), network, &s.id)
                 .await;
         }
         started(&svc, &s, k, cid).await;
@@ -285,7 +289,9 @@ impl Nets {
     async fn discard_unused(&mut self, svc: &Services) {
         for (agent, network, used) in std::mem::take(&mut self.taken) {
             if !used {
-                svc.networks().discard(svc, agent.as_deref(), network).await;
+                svc.networks()
+                    .discard(svc.engines(), agent.as_deref(), network)
+                    .await;
             }
         }
     }
@@ -329,7 +335,9 @@ pub(super) async fn started(svc: &Shared, s: &SessionRow, k: &KernelRow, cid: St
             if rt.remove(&cid).await.is_ok() {
                 if let Some(n) = network {
                     let agent = k.agent.as_deref().or(s.agent.as_deref());
-                    svc.networks().give_back(svc, agent, n, &s.id).await;
+                    svc.networks()
+                        .give_back(svc.engines(), agent, n, &s.id)
+                        .await;
                 }
             }
         }

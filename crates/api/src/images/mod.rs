@@ -9,9 +9,10 @@
 //! image with the job's label), and only then kills the container — so
 //! nothing half-made, and nothing made late, remains.
 
-use std::collections::HashMap;
+pub mod commits;
+
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use berth_shared::auth::UserInfo;
 use berth_shared::images::{
@@ -20,6 +21,7 @@ use berth_shared::images::{
 use berth_shared::sessions::{SessionInfo, SessionStatus, SessionType};
 use berth_shared::FieldError;
 
+use self::commits::Job;
 use crate::accounts::ms_to_time;
 use crate::environments::{CUSTOMIZED_NAME, CUSTOMIZED_OWNER};
 use crate::runtime::RuntimeError;
@@ -37,8 +39,6 @@ const CUSTOMIZED_AT: &str = "berth.customized.at";
 const COMMIT_JOB: &str = "berth.commit";
 /// Repository prefix of customized images.
 const REPO: &str = "customized";
-/// How often a stop looks whether the commit it waits for has returned.
-const COMMIT_POLL: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// Why an image operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -66,69 +66,6 @@ impl From<RuntimeError> for ImageError {
 impl From<StoreError> for ImageError {
     fn from(e: StoreError) -> Self {
         ImageError::Session(e.into())
-    }
-}
-
-/// A commit in progress.
-#[derive(Debug, Clone)]
-struct Job {
-    name: String,
-    started_ms: i64,
-    cancelled: Arc<AtomicBool>,
-}
-
-/// Commits in progress, by session id.
-#[derive(Debug, Default)]
-pub struct Commits(Mutex<HashMap<String, Job>>);
-
-impl Commits {
-    /// The session's commit in progress, if any.
-    pub fn progress(&self, session_id: &str) -> Option<CommitProgress> {
-        let jobs = self.0.lock().ok()?;
-        jobs.get(session_id).map(|j| CommitProgress {
-            name: j.name.clone(),
-            started_at: ms_to_time(j.started_ms),
-        })
-    }
-
-    /// Cancels the session's commit (its image is removed when the engine
-    /// finishes it); false when none runs.
-    pub fn cancel(&self, session_id: &str) -> bool {
-        let Ok(jobs) = self.0.lock() else {
-            return false;
-        };
-        match jobs.get(session_id) {
-            Some(j) => {
-                j.cancelled.store(true, Ordering::SeqCst);
-                true
-            }
-            None => false,
-        }
-    }
-
-    fn start(&self, session_id: &str, job: Job) -> bool {
-        let Ok(mut jobs) = self.0.lock() else {
-            return false;
-        };
-        if jobs.contains_key(session_id) {
-            return false;
-        }
-        jobs.insert(session_id.to_string(), job);
-        true
-    }
-
-    /// Waits until the session has no commit in progress (a forced stop
-    /// waits for the cancelled commit to be cleaned away).
-    pub async fn wait_done(&self, session_id: &str) {
-        while self.progress(session_id).is_some() {
-            tokio::time::sleep(COMMIT_POLL).await;
-        }
-    }
-
-    fn finish(&self, session_id: &str) {
-        if let Ok(mut jobs) = self.0.lock() {
-            jobs.remove(session_id);
-        }
     }
 }
 
