@@ -265,6 +265,20 @@ async fn an_agent_whose_engine_stops_is_lost_then_alive_with_its_sessions_kept()
     let s = admin.launch(session("far-away", Some("far"))).await;
     let id = s["id"].as_str().unwrap().to_string();
     admin.wait_status(&id, "RUNNING").await;
+    // a second one whose stored details are corrupt: they are not replaced
+    // by a guess (invariant 10), only logged
+    let odd = admin.launch(session("far-odd", Some("far"))).await;
+    let odd_id = odd["id"].as_str().unwrap().to_string();
+    admin.wait_status(&odd_id, "RUNNING").await;
+    let store = srv.ctx.store();
+    assert!(store
+        .note_status_data(
+            &odd_id,
+            berth_shared::sessions::SessionStatus::Running,
+            Some("{")
+        )
+        .await
+        .unwrap());
 
     engine.stop().await;
     let far = wait_agent(&admin, "far", "LOST", |a| a["status"] == "LOST").await;
@@ -292,9 +306,12 @@ async fn an_agent_whose_engine_stops_is_lost_then_alive_with_its_sessions_kept()
         })
         .await;
     assert_eq!(s["status"], "RUNNING", "reconciled, still running: {s}");
+    // both notes (lost, then alive) have gone over every session there
+    let odd = store.session(&odd_id).await.unwrap().unwrap();
+    assert_eq!(odd.status_data.as_deref(), Some("{"), "left as it was");
     admin.wait_status(&later_id, "RUNNING").await;
     // and it is still driven: ending it removes its container there
-    for sid in [&id, &later_id] {
+    for sid in [&id, &later_id, &odd_id] {
         admin.delete(&format!("/api/v1/sessions/{sid}")).await;
         admin.wait_status(sid, "TERMINATED").await;
     }

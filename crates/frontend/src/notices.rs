@@ -141,16 +141,11 @@ impl Notices {
             at: ev.at,
             warning: ev.warning.clone(),
             commit: ev.commit.clone(),
-            pulling: ev.status_data.as_ref().and_then(|d| {
-                berth_shared::sessions::status_details(d)
-                    .into_iter()
-                    .find_map(|x| match x {
-                        berth_shared::sessions::StatusDetail::Pulling { bytes, total, .. } => {
-                            Some((bytes, total))
-                        }
-                        _ => None,
-                    })
-            }),
+            pulling: ev
+                .status_data
+                .as_ref()
+                .and_then(|d| d.pulling.as_ref())
+                .map(|p| (p.bytes, p.total)),
         };
         self.notices.update(|n| {
             n.push(notice.clone());

@@ -15,11 +15,10 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use berth_shared::sessions::{
-    reason, IdleChecks, IdleRule, IdleWarning, RemainingType, ResourceUtilization, SessionStatus,
-    SessionType, TimerCheck, UtilizationCheck,
+    reason, IdleChecks, IdleRule, IdleVerdict, IdleWarning, RemainingType, ResourceUtilization,
+    SessionStatus, SessionType, StatusData, TimerCheck, UtilizationCheck,
 };
 use futures_util::StreamExt;
-use serde_json::json;
 
 use self::rules::{Operator, Sample, UtilizationRule};
 use crate::config::Config;
@@ -85,7 +84,7 @@ pub struct Judgement {
     /// The report for the API.
     pub report: IdleChecks,
     /// The rule that ends it now, its reason code and numbers.
-    pub reclaim: Option<(IdleRule, &'static str, serde_json::Value)>,
+    pub reclaim: Option<(IdleRule, &'static str, StatusData)>,
     /// The rule closest to ending it, with its time left.
     pub closest: Option<(IdleRule, i64)>,
 }
@@ -113,8 +112,7 @@ pub fn judge(
             closest = Some((rule, remaining));
         }
     };
-    // the two timer rules: (rule, counted from, limit, reason, what the
-    // elapsed time is called in the numbers)
+    // the two timer rules: (rule, counted from, limit, reason)
     let timers = [
         s.lifetime_ms.map(|l| {
             (
@@ -122,35 +120,35 @@ pub fn judge(
                 created_ms,
                 l,
                 reason::MAX_LIFETIME_EXCEEDED,
-                "age",
             )
         }),
         s.network_ms.map(|l| {
             let since = last_traffic_ms.max(started_ms);
-            (
-                IdleRule::Network,
-                since,
-                l,
-                reason::IDLE_TIMEOUT,
-                "idle_for",
-            )
+            (IdleRule::Network, since, l, reason::IDLE_TIMEOUT)
         }),
     ];
-    for (rule, since, limit, info, elapsed_key) in timers.into_iter().flatten() {
+    for (rule, since, limit, info) in timers.into_iter().flatten() {
         let left = rules::timer_remaining(since, now_ms, limit);
         let check = TimerCheck {
             threshold: (limit / 1000) as u64,
             remaining: secs(left),
             remaining_time_type: RemainingType::ExpireAfter,
         };
-        let key = match rule {
+        let (threshold, elapsed) = (limit / 1000, (now_ms - since) / 1000);
+        let verdict = match rule {
             IdleRule::Lifetime => {
                 report.session_lifetime = Some(check);
-                "session_lifetime"
+                IdleVerdict::SessionLifetime {
+                    threshold,
+                    age: elapsed,
+                }
             }
             _ => {
                 report.network_timeout = Some(check);
-                "network_timeout"
+                IdleVerdict::NetworkTimeout {
+                    threshold,
+                    idle_for: elapsed,
+                }
             }
         };
         consider(rule, left);
@@ -158,14 +156,16 @@ pub fn judge(
             reclaim = Some((
                 rule,
                 info,
-                json!({"idle": {"rule": key, "threshold": limit / 1000,
-                                 elapsed_key: (now_ms - since) / 1000}}),
+                StatusData {
+                    idle: Some(verdict),
+                    ..Default::default()
+                },
             ));
         }
     }
     if let Some(rule) = &s.utilization {
         let c = rules::utilization(samples, started_ms, now_ms, rule, s.warn_ms);
-        let resources = c
+        let resources: std::collections::BTreeMap<_, _> = c
             .resources
             .iter()
             .map(|(k, (avg, thr))| {
@@ -195,8 +195,14 @@ pub fn judge(
             reclaim = Some((
                 IdleRule::Utilization,
                 reason::IDLE_UTILIZATION,
-                json!({"idle": {"rule": "utilization", "operator": operator,
-                                 "window": rule.window_ms / 1000, "resources": &resources}}),
+                StatusData {
+                    idle: Some(IdleVerdict::Utilization {
+                        operator: operator.into(),
+                        window: (rule.window_ms / 1000) as u64,
+                        resources: resources.clone(),
+                    }),
+                    ..Default::default()
+                },
             ));
         }
         report.utilization = Some(UtilizationCheck {
@@ -400,7 +406,13 @@ mod tests {
         let j = judge(&s, 0, 0, 50 * S, &busy(0, 110), 110 * S);
         let (rule, info, data) = j.reclaim.unwrap();
         assert_eq!((rule, info), (IdleRule::Network, reason::IDLE_TIMEOUT));
-        assert_eq!(data["idle"]["idle_for"], 60);
+        assert_eq!(
+            data.idle,
+            Some(IdleVerdict::NetworkTimeout {
+                threshold: 60,
+                idle_for: 60
+            })
+        );
     }
 
     #[test]
@@ -412,7 +424,13 @@ mod tests {
             (rule, info),
             (IdleRule::Lifetime, reason::MAX_LIFETIME_EXCEEDED)
         );
-        assert_eq!(data["idle"]["threshold"], 600);
+        assert_eq!(
+            data.idle,
+            Some(IdleVerdict::SessionLifetime {
+                threshold: 600,
+                age: 600
+            })
+        );
     }
 
     #[test]

@@ -10,8 +10,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
 use berth_shared::resources::AgentStatus;
-use berth_shared::sessions::{reason, ClusterMode, SessionStatus};
-use serde_json::json;
+use berth_shared::sessions::{reason, ClusterMode, SchedulerWait, SessionStatus, StatusData};
 
 use self::core::{Agent, Decision, Failed, Keypair, Pending, Snapshot};
 use crate::resources;
@@ -106,7 +105,7 @@ async fn pending(svc: &Services, rows: &[SessionRow]) -> SessionResult<Vec<Pendi
                 tracing::error!(error = %e, "a pending session cannot be placed");
                 let end = Change::new(&[SessionStatus::Pending], SessionStatus::Error)
                     .because(reason::FAILED_TO_START)
-                    .with_data(status::error_data("other", e.to_string()));
+                    .with_data(StatusData::error("other", e.to_string()));
                 status::change(svc, s, end).await?;
             }
         }
@@ -212,8 +211,15 @@ pub async fn predict(svc: &Services, extra: Vec<Pending>) -> SessionResult<Vec<D
 
 /// `status_data` of a wait: the failed checks, and the session's place in
 /// its group's queue.
-pub fn wait_data(group: &str, position: u32, failed: &[Failed]) -> serde_json::Value {
-    json!({"scheduler": {"failed_predicates": failed, "resource_group": group, "position": position}})
+pub fn wait_data(group: &str, position: u32, failed: &[Failed]) -> StatusData {
+    StatusData {
+        scheduler: Some(SchedulerWait {
+            failed_predicates: failed.to_vec(),
+            resource_group: group.to_string(),
+            position: Some(position),
+        }),
+        ..Default::default()
+    }
 }
 
 /// One round: snapshot, decide, apply.

@@ -26,11 +26,11 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use berth_shared::sessions::{reason, SessionStatus};
+use berth_shared::sessions::{reason, SessionStatus, StatusData};
 
 use super::finish::finish;
 use super::launch::{failed_to_start, launch, started, watch};
-use super::status::{error_data, Change};
+use super::status::Change;
 use super::tasks::Task;
 use super::terminate::stop_and_finish;
 use super::{status_of, SessionResult};
@@ -144,7 +144,10 @@ pub async fn reconcile_agent(
                 }
                 let end = Change::new(&[Running], Error)
                     .because(reason::CONTAINER_LOST)
-                    .with_data(error_data("agent", "its container is gone from the engine"));
+                    .with_data(StatusData::error(
+                        "agent",
+                        "its container is gone from the engine",
+                    ));
                 finish(svc, &s, end).await;
             }
             (Scheduled | Preparing, Some(c)) => adopt(svc, engine, s, k, c).await,

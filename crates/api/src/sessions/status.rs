@@ -7,8 +7,9 @@
 //! the session first, nothing is written and the caller hears `false`.
 
 use berth_shared::images::CommitOutcome;
-use berth_shared::sessions::{reason, IdleWarning, SessionEvent, SessionStatus};
-use serde_json::Value;
+use berth_shared::sessions::{
+    reason, AgentLost, IdleWarning, Pulling, SessionEvent, SessionStatus, StatusData,
+};
 
 use super::{SessionError, SessionResult};
 use crate::accounts::ms_to_time;
@@ -26,7 +27,7 @@ pub struct Change<'a> {
     from: &'a [SessionStatus],
     to: SessionStatus,
     info: Option<&'a str>,
-    data: Option<Value>,
+    data: Option<StatusData>,
 }
 
 impl<'a> Change<'a> {
@@ -47,7 +48,7 @@ impl<'a> Change<'a> {
     }
 
     /// The details (`status_data`).
-    pub fn with_data(mut self, data: Value) -> Self {
+    pub fn with_data(mut self, data: StatusData) -> Self {
         self.data = Some(data);
         self
     }
@@ -128,7 +129,7 @@ pub async fn explain_wait(
     svc: &Services,
     row: &SessionRow,
     info: &str,
-    data: Value,
+    data: StatusData,
 ) -> SessionResult<()> {
     let text = encode(&data);
     if row.status_data.as_deref() == Some(text.as_str()) {
@@ -146,14 +147,12 @@ pub async fn explain_wait(
     Ok(())
 }
 
-/// Where a live session's `status_data` says its agent stopped answering.
-pub const AGENT_LOST: &str = "agent_lost";
-
 /// Tells each session on `agent` that still holds capacity there that its
 /// agent stopped answering (`lost_since`: when) or answers again (`None`):
 /// `status_data.agent_lost` is set or cleared, the status stays, and the
 /// event goes out. Nothing ends here: the reconciler looks at them when
-/// the agent answers.
+/// the agent answers. A session whose stored `status_data` is corrupt is
+/// left as it is (logged): what is there is not overwritten by a guess.
 pub async fn note_agent(svc: &Services, agent: &str, lost_since: Option<i64>) {
     let rows = match svc
         .store()
@@ -168,25 +167,24 @@ pub async fn note_agent(svc: &Services, agent: &str, lost_since: Option<i64>) {
     };
     for row in rows.iter().filter(|r| r.agent.as_deref() == Some(agent)) {
         let Ok(status) = row.status() else { continue };
-        let mut data = match row
-            .status_data
-            .as_deref()
-            .map(serde_json::from_str::<Value>)
-        {
-            Some(Ok(Value::Object(m))) => m,
-            _ => serde_json::Map::new(),
+        let mut data = match row.status_data() {
+            Ok(d) => d.unwrap_or_default(),
+            Err(e) => {
+                tracing::error!(session = %row.id, error = %e, "not noting its agent");
+                continue;
+            }
         };
         match lost_since {
             Some(at) => {
-                data.insert(
-                    AGENT_LOST.into(),
-                    serde_json::json!({"agent": agent, "since": ms_to_time(at)}),
-                );
+                data.agent_lost = Some(AgentLost {
+                    agent: agent.to_string(),
+                    since: ms_to_time(at),
+                });
             }
-            None if data.remove(AGENT_LOST).is_none() => continue,
+            None if data.agent_lost.take().is_none() => continue,
             None => {}
         }
-        let value = (!data.is_empty()).then_some(Value::Object(data));
+        let value = (!data.is_empty()).then_some(data);
         let text = value.as_ref().map(encode);
         match svc
             .store()
@@ -206,16 +204,18 @@ pub async fn note_agent(svc: &Services, agent: &str, lost_since: Option<i64>) {
     }
 }
 
-/// Where a PREPARING session's `status_data` holds its image copy's
-/// progress.
-pub const PULLING: &str = "pulling";
-
 /// Records that a PREPARING session's image is being copied to its agent
-/// (`Some`: `{agent, source, image, bytes, total}`), or that the copy is
-/// over (`None`), with the event.
-pub async fn note_pulling(svc: &Services, row: &SessionRow, progress: Option<Value>) {
+/// (`Some`: its progress), or that the copy is over (`None`), with the
+/// event.
+pub async fn note_pulling(svc: &Services, row: &SessionRow, progress: Option<Pulling>) {
     let (info, data) = match progress {
-        Some(p) => (reason::PULLING, Some(serde_json::json!({ PULLING: p }))),
+        Some(p) => (
+            reason::PULLING,
+            Some(StatusData {
+                pulling: Some(p),
+                ..Default::default()
+            }),
+        ),
         None => (reason::PREPARING, None),
     };
     let text = data.as_ref().map(encode);
@@ -234,12 +234,6 @@ pub async fn note_pulling(svc: &Services, row: &SessionRow, progress: Option<Val
         Ok(false) => {}
         Err(e) => tracing::error!(session = %row.id, error = %e, "could not note the image copy"),
     }
-}
-
-/// `status_data` of an error: where it happened (`agent` for the engine,
-/// `other` for the rest) and what.
-pub fn error_data(src: &str, repr: impl Into<String>) -> Value {
-    serde_json::json!({"error": {"src": src, "repr": repr.into()}})
 }
 
 /// Tells the owner of a running session that an idle rule will end it
@@ -264,7 +258,7 @@ fn event(
     row: &SessionRow,
     status: SessionStatus,
     info: Option<&str>,
-    data: Option<Value>,
+    data: Option<StatusData>,
     at_ms: i64,
 ) -> SessionEvent {
     SessionEvent {

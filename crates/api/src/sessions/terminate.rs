@@ -4,7 +4,7 @@
 //! (`reclaim`).
 
 use berth_shared::auth::UserInfo;
-use berth_shared::sessions::{reason, SessionInfo, SessionStatus};
+use berth_shared::sessions::{reason, SessionInfo, SessionStatus, StatusData};
 
 use super::finish::finish;
 use super::status::{self, Change};
@@ -93,7 +93,7 @@ pub async fn reclaim(
     svc: &Shared,
     s: &SessionRow,
     info: &'static str,
-    data: serde_json::Value,
+    data: StatusData,
 ) -> SessionResult<bool> {
     let stopping = Change::new(&[Running], Terminating)
         .because(info)
@@ -118,7 +118,7 @@ pub(super) async fn stop_and_finish(
     s: SessionRow,
     force: bool,
     info: String,
-    data: Option<serde_json::Value>,
+    data: Option<StatusData>,
 ) {
     let Some(_claim) = svc.tasks().claim(Task::Stopping, &s.id) else {
         // another stop runs; a forced one still kills at once

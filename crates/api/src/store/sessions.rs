@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use berth_shared::sessions::StatusData;
 use berth_shared::sessions::{SessionStatus, SessionType};
 use sqlx::FromRow;
 
@@ -100,7 +101,7 @@ impl SessionRow {
     }
 
     /// The details of its status. Corrupt: views show none.
-    pub fn status_data(&self) -> Result<Option<serde_json::Value>, Corrupt> {
+    pub fn status_data(&self) -> Result<Option<StatusData>, Corrupt> {
         self.status_data
             .as_deref()
             .map(|d| decode("sessions", "status_data", &self.id, d))

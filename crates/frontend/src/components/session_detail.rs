@@ -12,7 +12,7 @@ use crate::components::dialog_targets::{open_terminal, use_dialogs, CommitTarget
 use crate::components::field::field_message;
 use crate::components::idle_checks::IdleSection;
 use crate::components::loaded::Loaded;
-use crate::components::status::{check_text, reason_text, StatusBadge};
+use crate::components::status::{check_text, idle_verdict_text, reason_text, StatusBadge};
 use crate::format::{elapsed, local_datetime, unbroken};
 use crate::i18n::*;
 use crate::live::use_live;
@@ -161,12 +161,14 @@ fn DetailBody(s: SessionInfo, now: RwSignal<chrono::DateTime<chrono::Utc>>) -> i
             StatusDetail::BatchTimeout(secs) => {
                 t_string!(i18n, info_batch_timeout, secs = secs).to_string()
             }
-            StatusDetail::AgentLost { agent, since } => {
-                let since = chrono::DateTime::parse_from_rfc3339(&since)
-                    .map(|t| local_datetime(i18n, t.with_timezone(&chrono::Utc)))
-                    .unwrap_or(since);
-                t_string!(i18n, info_agent_lost, agent = agent, since = since).to_string()
-            }
+            StatusDetail::AgentLost { agent, since } => t_string!(
+                i18n,
+                info_agent_lost,
+                agent = agent,
+                since = local_datetime(i18n, since)
+            )
+            .to_string(),
+            StatusDetail::Idle(verdict) => idle_verdict_text(i18n, &verdict),
             StatusDetail::Pulling {
                 agent,
                 source,

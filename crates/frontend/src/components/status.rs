@@ -1,6 +1,6 @@
 //! A session status as a coloured badge.
 
-use berth_shared::sessions::{reason, CheckFailure, SessionStatus};
+use berth_shared::sessions::{reason, CheckFailure, IdleVerdict, SessionStatus};
 use leptos::prelude::*;
 
 use crate::i18n::*;
@@ -51,6 +51,45 @@ pub fn reason_text(i18n: leptos_i18n::I18nContext<Locale>, code: &str) -> String
         reason::NO_AVAILABLE_INSTANCES => t_string!(i18n, reason_no_room).to_string(),
         reason::PREDICATE_CHECKS_FAILED => t_string!(i18n, reason_checks_failed).to_string(),
         other => other.to_string(),
+    }
+}
+
+/// The idle rule that ended a session, with the numbers that decided it,
+/// as a sentence in the chosen language.
+pub fn idle_verdict_text(i18n: leptos_i18n::I18nContext<Locale>, verdict: &IdleVerdict) -> String {
+    match verdict {
+        IdleVerdict::SessionLifetime { threshold, age } => {
+            t_string!(i18n, info_idle_lifetime, age = age, threshold = threshold).to_string()
+        }
+        IdleVerdict::NetworkTimeout {
+            threshold,
+            idle_for,
+        } => t_string!(
+            i18n,
+            info_idle_network,
+            idle_for = idle_for,
+            threshold = threshold
+        )
+        .to_string(),
+        IdleVerdict::Utilization {
+            window, resources, ..
+        } => {
+            let resources = resources
+                .iter()
+                .map(|(name, r)| match r.average {
+                    Some(avg) => format!("{name} {avg}% < {}%", r.threshold),
+                    None => format!("{name} < {}%", r.threshold),
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            t_string!(
+                i18n,
+                info_idle_utilization,
+                window = window,
+                resources = resources
+            )
+            .to_string()
+        }
     }
 }
 

@@ -66,7 +66,10 @@ pub fn PredictionBox(ctx: Ctx) -> impl IntoView {
                     group = resource_group.clone()
                 )
                 .to_string()];
-                out.extend(failed_predicates.iter().map(|f| check_text(i18n, &f.why)));
+                out.extend(failed_predicates.iter().map(|f| match &f.why {
+                    Some(why) => check_text(i18n, why),
+                    None => f.msg.clone(),
+                }));
                 out
             }
         }

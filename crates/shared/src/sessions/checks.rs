@@ -99,9 +99,10 @@ pub struct FailedCheck {
     pub name: String,
     /// For people reading the API: "needs 4 CPU, agent local has 1.5 free".
     pub msg: String,
-    /// The facts, flattened beside `name` and `msg` with a `kind` tag.
+    /// The facts, flattened beside `name` and `msg` with a `kind` tag
+    /// (none in what an older server stored: then `msg` is all there is).
     #[serde(flatten)]
-    pub why: CheckFailure,
+    pub why: Option<CheckFailure>,
 }
 
 impl FailedCheck {
@@ -110,7 +111,7 @@ impl FailedCheck {
         FailedCheck {
             name: name.to_string(),
             msg: why.english(),
-            why,
+            why: Some(why),
         }
     }
 }

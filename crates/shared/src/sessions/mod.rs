@@ -10,6 +10,7 @@ mod ports;
 mod queries;
 mod request;
 mod status;
+mod status_data;
 mod view;
 
 use serde::{Deserialize, Serialize};
@@ -21,6 +22,7 @@ pub use ports::*;
 pub use queries::*;
 pub use request::*;
 pub use status::*;
+pub use status_data::*;
 pub use view::*;
 
 /// Interactive sessions live until someone ends them; batch sessions run a

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Mount, Resources, SessionStatus, SessionType};
+use super::{Mount, Resources, SessionStatus, SessionType, StatusData};
 use crate::bytes::ByteSize;
 
 /// One container of a session.
@@ -59,7 +59,7 @@ pub struct SessionInfo {
     /// Reason code of the status (`user-requested`, `self-terminated`, …).
     pub status_info: Option<String>,
     /// Details: scheduler checks that failed, exit code, error.
-    pub status_data: Option<serde_json::Value>,
+    pub status_data: Option<StatusData>,
     /// Owner's email.
     pub owner_email: String,
     /// Email of who created it (an admin may create for someone else).
@@ -236,9 +236,11 @@ pub enum StatusDetail {
     AgentLost {
         /// The agent.
         agent: String,
-        /// Since when (RFC 3339), as the server wrote it.
-        since: String,
+        /// Since when.
+        since: DateTime<Utc>,
     },
+    /// The idle rule that ended it.
+    Idle(super::IdleVerdict),
     /// Its image is being copied to its agent from another.
     Pulling {
         /// Where it goes.
@@ -254,68 +256,61 @@ pub enum StatusDetail {
     Other(String),
 }
 
-/// `status_data` as a list of readable facts, in a stable order.
-pub fn status_details(data: &serde_json::Value) -> Vec<StatusDetail> {
-    use serde_json::Value;
-    let Value::Object(map) = data else {
-        return match data {
-            Value::Null => vec![],
-            v => vec![StatusDetail::Other(v.to_string())],
-        };
-    };
-    let text = |v: Option<&Value>| match v {
-        Some(Value::String(s)) => s.clone(),
-        Some(v) => v.to_string(),
-        None => String::new(),
-    };
+/// `status_data` as a list of readable facts, in a stable order: the
+/// queue position, the failed checks, then the other keys by name.
+pub fn status_details(data: &StatusData) -> Vec<StatusDetail> {
     let mut out = Vec::new();
-    for (key, v) in map {
-        match key.as_str() {
-            "scheduler" => {
-                let checks = v
-                    .get("failed_predicates")
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default();
-                if let Some(position) = v.get("position").and_then(Value::as_u64) {
-                    out.push(StatusDetail::QueuePosition {
-                        group: text(v.get("resource_group")),
-                        position,
-                    });
-                }
-                out.extend(checks.iter().map(|c| StatusDetail::FailedCheck {
-                    name: text(c.get("name")),
-                    msg: text(c.get("msg")),
-                    why: serde_json::from_value(c.clone()).ok(),
-                }));
-            }
-            "exit_code" if v.is_i64() => out.push(StatusDetail::ExitCode(v.as_i64().unwrap_or(0))),
-            "batch_timeout" if v.is_u64() => {
-                out.push(StatusDetail::BatchTimeout(v.as_u64().unwrap_or(0)))
-            }
-            "error" => match v {
-                Value::Object(e) => out.push(StatusDetail::Error {
-                    src: text(e.get("src")),
-                    repr: text(e.get("repr")),
-                }),
-                other => out.push(StatusDetail::Error {
-                    src: String::new(),
-                    repr: text(Some(other)),
-                }),
-            },
-            "agent_lost" => out.push(StatusDetail::AgentLost {
-                agent: text(v.get("agent")),
-                since: text(v.get("since")),
-            }),
-            "pulling" => out.push(StatusDetail::Pulling {
-                agent: text(v.get("agent")),
-                source: text(v.get("source")),
-                bytes: v.get("bytes").and_then(Value::as_u64).unwrap_or(0),
-                total: v.get("total").and_then(Value::as_u64).unwrap_or(0),
-            }),
-            _ => out.push(StatusDetail::Other(format!("{key}: {v}"))),
-        }
+    if let Some(agent_lost) = &data.agent_lost {
+        out.push(StatusDetail::AgentLost {
+            agent: agent_lost.agent.clone(),
+            since: agent_lost.since,
+        });
     }
+    if let Some(secs) = data.batch_timeout {
+        out.push(StatusDetail::BatchTimeout(secs));
+    }
+    if let Some(e) = &data.error {
+        out.push(StatusDetail::Error {
+            src: e.src.clone(),
+            repr: e.repr.clone(),
+        });
+    }
+    if let Some(code) = data.exit_code {
+        out.push(StatusDetail::ExitCode(code));
+    }
+    if let Some(idle) = &data.idle {
+        out.push(StatusDetail::Idle(idle.clone()));
+    }
+    if let Some(p) = &data.pulling {
+        out.push(StatusDetail::Pulling {
+            agent: p.agent.clone(),
+            source: p.source.clone(),
+            bytes: p.bytes,
+            total: p.total,
+        });
+    }
+    if let Some(wait) = &data.scheduler {
+        if let Some(position) = wait.position {
+            out.push(StatusDetail::QueuePosition {
+                group: wait.resource_group.clone(),
+                position: u64::from(position),
+            });
+        }
+        out.extend(
+            wait.failed_predicates
+                .iter()
+                .map(|c| StatusDetail::FailedCheck {
+                    name: c.name.clone(),
+                    msg: c.msg.clone(),
+                    why: c.why.clone(),
+                }),
+        );
+    }
+    out.extend(
+        data.other
+            .iter()
+            .map(|(k, v)| StatusDetail::Other(format!("{k}: {v}"))),
+    );
     out
 }
 
@@ -343,7 +338,7 @@ pub struct SessionEvent {
     /// Reason code.
     pub status_info: Option<String>,
     /// Details.
-    pub status_data: Option<serde_json::Value>,
+    pub status_data: Option<StatusData>,
     /// When.
     pub at: DateTime<Utc>,
     /// Set on a warning that an idle rule will end the session soon (the
@@ -362,10 +357,11 @@ mod tests {
 
     #[test]
     fn status_data_reads_as_facts() {
-        let d = serde_json::json!({"scheduler": {"position": 2, "resource_group": "default", "failed_predicates": [
+        let d: super::super::StatusData = serde_json::from_value(serde_json::json!({"scheduler": {"position": 2, "resource_group": "default", "failed_predicates": [
             {"name": "capacity", "msg": "needs 4 CPU, agent local has 1 free",
              "kind": "short", "agent": "local", "resource": "cpu", "needs": 4, "free": 1},
-            {"name": "concurrency", "msg": "1 of 1 sessions"}]}});
+            {"name": "concurrency", "msg": "1 of 1 sessions"}]}}))
+        .unwrap();
         assert_eq!(
             status_details(&d),
             vec![
@@ -390,24 +386,25 @@ mod tests {
                 }
             ]
         );
+        let read = |v| status_details(&serde_json::from_value(v).unwrap());
         assert_eq!(
-            status_details(&serde_json::json!({"exit_code": 3})),
+            read(serde_json::json!({"exit_code": 3})),
             vec![StatusDetail::ExitCode(3)]
         );
         assert_eq!(
-            status_details(&serde_json::json!({"error": {"src": "agent", "repr": "gone"}})),
+            read(serde_json::json!({"error": {"src": "agent", "repr": "gone"}})),
             vec![StatusDetail::Error {
                 src: "agent".into(),
                 repr: "gone".into()
             }]
         );
         assert_eq!(
-            status_details(&serde_json::json!({"batch_timeout": 60, "x": [1]})),
+            read(serde_json::json!({"batch_timeout": 60, "x": [1]})),
             vec![
                 StatusDetail::BatchTimeout(60),
                 StatusDetail::Other("x: [1]".into())
             ]
         );
-        assert!(status_details(&serde_json::Value::Null).is_empty());
+        assert!(read(serde_json::json!({})).is_empty());
     }
 }

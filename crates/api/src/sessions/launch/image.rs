@@ -2,6 +2,7 @@
 //! engine when that one lacks it (the `pulling` phase).
 
 use super::*;
+use berth_shared::sessions::Pulling;
 
 /// Makes sure another agent's engine has the session's image (the local
 /// engine is the catalogue creation checked): when it does not, copies it
@@ -33,7 +34,14 @@ pub(super) async fn ensure_image(
             continue;
         };
         let total = found.size;
-        let facts = move |bytes: u64| json!({"agent": target, "source": source, "image": found.tags.first().cloned().unwrap_or_default(), "bytes": bytes, "total": total});
+        let image = found.tags.first().cloned().unwrap_or_default();
+        let facts = move |bytes: u64| Pulling {
+            agent: target.clone(),
+            source: source.clone(),
+            image: image.clone(),
+            bytes,
+            total,
+        };
         status::note_pulling(svc, s, Some(facts(0))).await;
         // progress is written in order by one task; it ends with the copy
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<u64>();

@@ -17,11 +17,10 @@ pub(super) use self::watch::watch;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-use berth_shared::sessions::{is_device_slot, reason, SessionStatus, SessionType};
-use serde_json::json;
+use berth_shared::sessions::{is_device_slot, reason, SessionStatus, SessionType, StatusData};
 
 use super::finish::finish;
-use super::status::{self, error_data, Change};
+use super::status::{self, Change};
 use super::tasks::Task;
 use crate::resources::agents::LOCAL;
 use crate::runtime::{
@@ -71,7 +70,7 @@ fn type_of(s: &SessionRow) -> SessionType {
 pub(super) async fn failed_to_start(svc: &Services, s: &SessionRow, src: &str, repr: String) {
     let end = Change::new(&[Preparing], SessionStatus::Error)
         .because(reason::FAILED_TO_START)
-        .with_data(error_data(src, repr));
+        .with_data(StatusData::error(src, repr));
     finish(svc, s, end).await;
 }
 

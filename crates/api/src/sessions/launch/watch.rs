@@ -3,6 +3,7 @@
 //! time limit passes.
 
 use super::*;
+use berth_shared::sessions::StatusData;
 
 /// How long a watcher waits before asking the engine again after a failure.
 pub(super) const WAIT_RETRY: Duration = Duration::from_secs(2);
@@ -82,14 +83,17 @@ pub(in crate::sessions) async fn watch(
                 let _ = rt.kill(&cid).await;
                 let end = Change::new(&[Terminating], SessionStatus::Terminated)
                     .because(reason::BATCH_TIMEOUT)
-                    .with_data(json!({"batch_timeout": secs}));
+                    .with_data(StatusData {
+                        batch_timeout: Some(secs),
+                        ..Default::default()
+                    });
                 finish(&svc, &s, end).await;
             }
         }
         Outcome::Vanished => {
             let end = Change::new(&[Running], SessionStatus::Error)
                 .because(reason::CONTAINER_LOST)
-                .with_data(error_data(
+                .with_data(StatusData::error(
                     "agent",
                     "the container was removed outside berth",
                 ));
@@ -109,7 +113,10 @@ pub(in crate::sessions) async fn watch(
                 }
                 let end = Change::new(&[Terminating], to)
                     .because(info)
-                    .with_data(json!({"exit_code": code}));
+                    .with_data(StatusData {
+                        exit_code: Some(code),
+                        ..Default::default()
+                    });
                 finish(&svc, &s, end).await;
             }
         }
