@@ -12,7 +12,9 @@ const IMAGE: &str = "berth/busybox:latest";
 
 #[tokio::test]
 async fn sigterm_with_open_event_streams_exits_within_the_grace() {
-    let mut srv = ServerProcess::start(BIN, &["--shutdown-grace-secs", "3"]).await;
+    // a grace far longer than a clean stop takes: a stream that held the
+    // shutdown would keep the process until the grace ends
+    let mut srv = ServerProcess::start(BIN, &["--shutdown-grace-secs", "120"]).await;
     let c = srv.admin().await;
     let s = c
         .launch(json!({"image": IMAGE, "resources": {"cpu": 0.25, "mem": "64m"}}))
@@ -39,9 +41,15 @@ async fn sigterm_with_open_event_streams_exits_within_the_grace() {
     }
     srv.signal("TERM").await;
     let status = srv
-        .wait_exit(Duration::from_secs(30))
+        .wait_exit(Duration::from_secs(60))
         .await
-        .unwrap_or_else(|| panic!("still running 30 s after SIGTERM:\n{}", srv.output()));
+        .unwrap_or_else(|| {
+            panic!(
+                "still running 60 s after SIGTERM (the grace is 120 s): \
+             the open event streams hold the shutdown\n{}",
+                srv.output()
+            )
+        });
     assert!(status.success(), "a clean exit: {status}\n{}", srv.output());
     for mut s in streams {
         // the stream ends (the server is gone); never hangs
@@ -203,8 +211,44 @@ async fn kill_9_while_twenty_sessions_launch_leaves_nothing_behind() {
         )
         .await;
     assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
-    // somewhere in the middle of the launches (not a timed assertion)
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    // Kill at a proven point: freeze the server mid-launch (creates it sent
+    // still reach the engine, but it cannot record them) and kill it only
+    // once a container exists whose kernel has no recorded container id;
+    // else let it go on and look again.
+    let label = format!("label=berth.instance={}", srv.instance());
+    let mut proven = None;
+    for _ in 0..300 {
+        srv.signal("STOP").await;
+        for _ in 0..10 {
+            let made = berth_testkit::docker(&[
+                "ps",
+                "-a",
+                "--filter",
+                &label,
+                "--format",
+                "{{.Label \"berth.kernel\"}}",
+            ])
+            .await;
+            let unrecorded = srv
+                .sql_strings("SELECT id FROM kernels WHERE container_id IS NULL")
+                .await;
+            proven = made
+                .lines()
+                .find(|k| unrecorded.iter().any(|u| u == k))
+                .map(String::from);
+            if proven.is_some() || unrecorded.is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        if proven.is_some() {
+            break;
+        }
+        srv.signal("CONT").await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let kernel = proven.expect("a launch caught between its container's create and its record");
+    println!("killed with kernel {kernel}'s container made but not recorded");
     srv.signal("KILL").await;
     srv.wait_exit(Duration::from_secs(30))
         .await

@@ -62,13 +62,16 @@ pub async fn networks_settle(label: &str, at_most: usize) -> Vec<String> {
 }
 
 /// Removes every container labelled with this server instance, also when
-/// its test failed. A launch still in flight when the test ends can create
-/// its container just after the first look (the test runtime then drops
-/// the task before it starts it), so a second look follows shortly.
-pub fn remove_containers(instance: &str) {
+/// its test failed. When something was `in_flight` (a launch or a commit:
+/// the engine can finish making its container, network or image just after
+/// the first look, once the test runtime dropped the task), a second look
+/// follows shortly; otherwise nothing more can appear.
+pub fn remove_containers(instance: &str, in_flight: bool) {
     remove_once(instance);
-    std::thread::sleep(Duration::from_secs(1));
-    remove_once(instance);
+    if in_flight {
+        std::thread::sleep(Duration::from_secs(1));
+        remove_once(instance);
+    }
 }
 
 fn remove_once(instance: &str) {

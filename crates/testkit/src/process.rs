@@ -131,6 +131,21 @@ impl ServerProcess {
         v
     }
 
+    /// The first column of `sql`'s rows, read from its database behind its
+    /// back (also while it is stopped: SQLite's WAL lets a reader in).
+    pub async fn sql_strings(&self, sql: &str) -> Vec<String> {
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(&self.database_url())
+            .await
+            .expect("its database opens");
+        let rows: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(sql.to_string()))
+            .fetch_all(&mut conn)
+            .await
+            .expect("the query runs");
+        rows.into_iter().map(|(v,)| v).collect()
+    }
+
     /// The instance id labelling its containers.
     pub fn instance(&self) -> String {
         self.instance.clone().expect("started once")
@@ -183,7 +198,7 @@ impl Drop for ServerProcess {
             let _ = c.start_kill();
         }
         if let Some(i) = &self.instance {
-            remove_containers(i);
+            remove_containers(i, true);
         }
     }
 }

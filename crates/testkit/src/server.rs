@@ -216,7 +216,9 @@ impl Drop for TestServer {
     fn drop(&mut self) {
         self.halt();
         if !self.keep_containers {
-            remove_containers(&self.instance());
+            let in_flight = self.ctx.tasks().any(berth_api::sessions::Task::Launching)
+                || self.ctx.commits().any();
+            remove_containers(&self.instance(), in_flight);
         }
     }
 }

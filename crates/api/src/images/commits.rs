@@ -35,6 +35,11 @@ impl Commits {
         })
     }
 
+    /// Whether any commit is in progress.
+    pub fn any(&self) -> bool {
+        self.0.lock().map_or(true, |jobs| !jobs.is_empty())
+    }
+
     /// Cancels the session's commit (its image is removed when the engine
     /// finishes it); false when none runs.
     pub fn cancel(&self, session_id: &str) -> bool {

@@ -62,6 +62,15 @@ impl Tasks {
         })
     }
 
+    /// Whether a `task` runs for any session.
+    pub fn any(&self, task: Task) -> bool {
+        !self
+            .set(task)
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_empty()
+    }
+
     /// Whether a `task` runs for `session`.
     pub fn runs(&self, task: Task, session: &str) -> bool {
         self.set(task)
@@ -85,8 +94,10 @@ mod tests {
             "kinds are separate"
         );
         assert!(t.runs(Task::Watching, "s1"));
+        assert!(t.any(Task::Watching));
         drop(c);
         assert!(!t.runs(Task::Watching, "s1"));
+        assert!(!t.any(Task::Watching));
         assert!(t.claim(Task::Watching, "s1").is_some());
     }
 }
