@@ -195,12 +195,16 @@ async fn two_hundred_concurrent_creates_never_overcommit_and_all_end_cleanly() {
     for i in 0..20 {
         clients.push(srv.new_user(&format!("load{i}@test.berth"), "user").await.0);
     }
-    // sample what the agent holds, and what RUNNING sessions hold, while it runs
+    // While it runs, sample what the agent says it holds and, on the
+    // engine, the CPU of the containers that really run: a capacity given
+    // back twice would let the scheduler start more than fits, which the
+    // engine shows even though the server's own count cannot go below 0.
     let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let sampler = {
         let (root, done) = (root.clone(), done.clone());
+        let label = format!("label=berth.instance={}", srv.instance());
         tokio::spawn(async move {
-            let mut samples = 0;
+            let (mut samples, mut most) = (0, 0i64);
             while !done.load(std::sync::atomic::Ordering::SeqCst) {
                 let a = root.get_json("/api/v1/agents").await["items"][0].clone();
                 let (used, total) = (
@@ -216,10 +220,43 @@ async fn two_hundred_concurrent_creates_never_overcommit_and_all_end_cleanly() {
                     a["mem_total"].as_u64().unwrap(),
                 );
                 assert!(mem.0 <= mem.1, "memory over-committed: {mem:?}");
+                let running = berth_testkit::docker(&[
+                    "ps",
+                    "-q",
+                    "--filter",
+                    &label,
+                    "--filter",
+                    "status=running",
+                ])
+                .await;
+                let ids: Vec<&str> = running.split_whitespace().collect();
+                if !ids.is_empty() {
+                    // a container may end between the two calls
+                    let out = tokio::process::Command::new("docker")
+                        .args([
+                            "inspect",
+                            "-f",
+                            "{{.State.Running}} {{.HostConfig.NanoCpus}}",
+                        ])
+                        .args(&ids)
+                        .output()
+                        .await
+                        .unwrap();
+                    let nano: i64 = String::from_utf8_lossy(&out.stdout)
+                        .lines()
+                        .filter_map(|l| l.strip_prefix("true "))
+                        .map(|n| n.trim().parse::<i64>().unwrap())
+                        .sum();
+                    assert!(
+                        nano <= 1_000_000_000,
+                        "the engine runs {nano} nano-CPUs of a 1-CPU agent"
+                    );
+                    most = most.max(nano);
+                }
                 samples += 1;
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             }
-            samples
+            (samples, most)
         })
     };
     let creates: Vec<_> = clients
@@ -247,18 +284,47 @@ async fn two_hundred_concurrent_creates_never_overcommit_and_all_end_cleanly() {
         assert_eq!(status, 201);
         sessions.push((id.unwrap(), c));
     }
-    // some run (never more than fit), the rest wait; then everything ends
-    // (which ones is the scheduler's choice: wait until the agent holds any)
-    let mut placed = false;
-    for _ in 0..600 {
-        let a = root.get_json("/api/v1/agents").await["items"][0].clone();
-        if a["cpu_used"].as_f64().unwrap() > 0.0 {
-            placed = true;
+    // some run (never more than fit), the rest wait. Turn them over: end
+    // one that runs, so a waiting one takes its place, until 40 have ended
+    // that way; then end everything.
+    let owner_of: std::collections::HashMap<String, Api> = sessions.iter().cloned().collect();
+    let mut ran = std::collections::HashSet::new();
+    for _ in 0..1200 {
+        if ran.len() >= 40 {
             break;
+        }
+        let mut live = Vec::new();
+        for page in [1, 2] {
+            let list = root
+                .get_json(&format!(
+                    "/api/v1/sessions?all=true&status=running&page_size=100&page={page}"
+                ))
+                .await;
+            live.extend(list["items"].as_array().unwrap().clone());
+        }
+        // one at a time, once the agent is full: what is given back is
+        // taken again at once, so a double give-back shows as one too many
+        let running: Vec<String> = live
+            .iter()
+            .filter(|s| s["status"] == "RUNNING")
+            .map(|s| s["id"].as_str().unwrap().to_string())
+            .filter(|id| !ran.contains(id))
+            .collect();
+        if running.len() >= 9 {
+            let id = running[0].clone();
+            ran.insert(id.clone());
+            let res = owner_of[&id]
+                .delete(&format!("/api/v1/sessions/{id}"))
+                .await;
+            assert_eq!(res.status(), 202, "ending {id}");
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert!(placed, "no session was ever placed");
+    assert!(
+        ran.len() >= 40,
+        "only {} sessions were turned over",
+        ran.len()
+    );
     for (id, c) in &sessions {
         let res = c.delete(&format!("/api/v1/sessions/{id}")).await;
         assert!(
@@ -274,8 +340,12 @@ async fn two_hundred_concurrent_creates_never_overcommit_and_all_end_cleanly() {
         .await;
     }
     done.store(true, std::sync::atomic::Ordering::SeqCst);
-    let samples = sampler.await.unwrap();
-    println!("200 concurrent creates: {samples} capacity samples, none over");
+    let (samples, most) = sampler.await.unwrap();
+    println!(
+        "200 concurrent creates, 40 turned over: {samples} samples, none over; \
+         at most {most} nano-CPUs ran at once"
+    );
+    assert!(most > 0, "the sampler saw containers run");
     let a = root.get_json("/api/v1/agents").await["items"][0].clone();
     assert_eq!(a["cpu_used"], 0.0);
     for _ in 0..100 {
