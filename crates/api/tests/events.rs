@@ -74,8 +74,9 @@ async fn a_stream_never_carries_another_users_events() {
             .any(|e| e["session_id"] == id && e["status"] == "TERMINATED"),
         "alice sees her session: {seen:?}"
     );
-    let (leaked, _) = drain(&mut bob_stream, Duration::from_secs(2)).await;
+    let (leaked, ended) = drain(&mut bob_stream, Duration::from_secs(2)).await;
     assert!(leaked.is_empty(), "bob's stream carried {leaked:?}");
+    assert!(!ended, "bob's stream is still open (it saw nothing, not nothing at all)");
 }
 
 #[tokio::test]

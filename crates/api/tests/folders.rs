@@ -421,9 +421,16 @@ async fn mounted_data_outlives_sessions_and_symlinks_stay_inside() {
     c.delete(&format!("/api/v1/sessions/{live_id}")).await;
     c.wait_status(&live_id, "TERMINATED").await;
     assert_eq!(c.get_json(&base).await["mounted_in"], json!([]));
+    // out.txt is on disk under the folders directory before the delete
+    let host_dirs = srv.dir.path().join("folders");
+    let before: Vec<_> = walk(&host_dirs);
+    assert!(
+        before.iter().any(|p| p.ends_with("out.txt") && p.is_file()),
+        "the walk sees the folder's files: {before:?}"
+    );
     let res = c.delete(&base).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    let host_dirs = srv.dir.path().join("folders");
+    assert!(host_dirs.is_dir(), "the folders directory itself stays");
     let left: Vec<_> = walk(&host_dirs);
     assert!(
         left.iter().all(|p| p.is_dir()),

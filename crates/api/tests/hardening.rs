@@ -306,9 +306,10 @@ async fn a_waiting_session_keeps_its_reason_and_waiting_is_capped() {
             .matches("event: session")
             .count();
     }
-    // 2 × (created + first explanation), none per tick
+    // 2 × (created + first explanation), none per tick; and the stream
+    // did carry them (a dead stream would count 0)
     assert!(
-        frames <= 4,
+        (2..=4).contains(&frames),
         "{frames} session events for two waiting sessions"
     );
 }
