@@ -140,21 +140,51 @@ impl Browser {
         );
     }
 
+    /// Sizes the window so the page itself (`window.innerWidth`) is
+    /// `width` CSS px wide, and checks that it is: a window manager or a
+    /// minimum window size must not turn a phone-width test into a wider
+    /// one unseen.
+    pub async fn set_viewport(&self, width: i64, height: i64) {
+        let inner = || async {
+            self.driver
+                .execute("return window.innerWidth;", vec![])
+                .await
+                .expect("innerWidth")
+                .convert::<i64>()
+                .expect("a number")
+        };
+        self.driver
+            .set_window_rect(0, 0, width as u32, height as u32)
+            .await
+            .expect("window size");
+        let seen = inner().await;
+        if seen != width {
+            // the window's frame takes some: ask for that much more
+            let outer = (2 * width - seen).max(1) as u32;
+            self.driver
+                .set_window_rect(0, 0, outer, height as u32)
+                .await
+                .expect("window size");
+        }
+        assert_eq!(inner().await, width, "the page is not {width} px wide");
+    }
+
     /// Whether the first elements matching `a` and `b` overlap on screen
-    /// (false when either is absent).
+    /// (panics when either is absent: a missing element proves nothing).
     pub async fn overlap(&self, a: &str, b: &str) -> bool {
         self.driver
             .execute(
                 "const a = document.querySelector(arguments[0]), b = document.querySelector(arguments[1]);
-                 if (!a || !b) return false;
+                 if (!a || !b) return null;
                  const r = a.getBoundingClientRect(), s = b.getBoundingClientRect();
                  return r.left < s.right && s.left < r.right && r.top < s.bottom && s.top < r.bottom;",
                 vec![serde_json::json!(a), serde_json::json!(b)],
             )
             .await
             .expect("overlap script")
-            .convert()
+            .convert::<Option<bool>>()
             .expect("a boolean")
+            .unwrap_or_else(|| panic!("{a} or {b} is not on the page: nothing to compare"))
     }
 
     /// Waits until the page's path is `path` (the app navigates client-side).
@@ -280,8 +310,11 @@ impl Browser {
 
     async fn wait_gone_xpath(&self, xpath: &str) {
         for _ in 0..240 {
-            if self.driver.find(By::XPath(xpath)).await.is_err() {
-                return;
+            // an empty match is gone; a WebDriver error is not
+            match self.driver.find_all(By::XPath(xpath)).await {
+                Ok(found) if found.is_empty() => return,
+                Ok(_) => {}
+                Err(e) => panic!("looking for {xpath}: {e}"),
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
@@ -367,8 +400,11 @@ impl Browser {
     /// Waits until no element matches `css`.
     pub async fn wait_gone(&self, css: &str) {
         for _ in 0..300 {
-            if self.driver.find(By::Css(css)).await.is_err() {
-                return;
+            // an empty match is gone; a WebDriver error is not
+            match self.driver.find_all(By::Css(css)).await {
+                Ok(found) if found.is_empty() => return,
+                Ok(_) => {}
+                Err(e) => panic!("looking for {css}: {e}"),
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }

@@ -523,7 +523,7 @@ async fn a_phone_sized_screen_never_scrolls_sideways() {
         .await;
     let id = s["id"].as_str().unwrap().to_string();
     let b = Browser::start().await;
-    b.driver.set_window_rect(0, 0, 390, 844).await.unwrap();
+    b.set_viewport(390, 844).await;
     b.login(&srv, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     b.wait_session("narrow-one", "RUNNING").await;
     let (wide, what) = overflows(&b).await;

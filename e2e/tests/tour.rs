@@ -120,7 +120,7 @@ async fn a_tour_of_the_first_views_in_both_languages_and_sizes() {
     );
 
     // phone-sized
-    b.driver.set_window_rect(0, 0, 390, 844).await.unwrap();
+    b.set_viewport(390, 844).await;
     b.shot("tour-07-narrow-launcher").await;
     b.driver.back().await.unwrap();
     b.el("#sessions-table").await;

@@ -76,7 +76,10 @@ async fn a_stream_never_carries_another_users_events() {
     );
     let (leaked, ended) = drain(&mut bob_stream, Duration::from_secs(2)).await;
     assert!(leaked.is_empty(), "bob's stream carried {leaked:?}");
-    assert!(!ended, "bob's stream is still open (it saw nothing, not nothing at all)");
+    assert!(
+        !ended,
+        "bob's stream is still open (it saw nothing, not nothing at all)"
+    );
 }
 
 #[tokio::test]

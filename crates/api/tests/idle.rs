@@ -38,13 +38,23 @@ async fn the_network_rule_warns_then_ends_an_idle_session_and_spares_a_used_one(
     let srv = TestServer::start_with(|c| {
         c.app_ports = (31300, 31309);
         c.idle_check_interval_ms = 250;
-        c.idle_network_timeout_secs = 4;
+        // long against what it races: the first report (one check, 250 ms
+        // after RUNNING) and opening the other session's app
+        c.idle_network_timeout_secs = 8;
         c.idle_warn_before_secs = 2;
     })
     .await;
     let c = srv.admin().await;
     let mut stream = c.get("/api/v1/events").await.bytes_stream();
     let idle = launch(&c, "left-alone").await;
+    // the report, read first: the network rule with its threshold and time left
+    let checks = reported(&c, &idle).await["idle_checks"].clone();
+    assert_eq!(checks["network_timeout"]["threshold"], 8);
+    assert_eq!(
+        checks["network_timeout"]["remaining_time_type"],
+        "expire_after"
+    );
+    assert!(checks.get("utilization").is_none() && checks.get("session_lifetime").is_none());
     let used = launch(&c, "kept-busy").await;
     let opened = c
         .post_json(&format!("/api/v1/sessions/{used}/apps/httpd"), &json!({}))
@@ -58,14 +68,6 @@ async fn the_network_rule_warns_then_ends_an_idle_session_and_spares_a_used_one(
         .unwrap();
     assert!(launched.status().is_success());
     let url = opened["app"]["open"]["url"].as_str().unwrap().to_string();
-    // the report: the network rule with its threshold and time left
-    let checks = reported(&c, &idle).await["idle_checks"].clone();
-    assert_eq!(checks["network_timeout"]["threshold"], 4);
-    assert_eq!(
-        checks["network_timeout"]["remaining_time_type"],
-        "expire_after"
-    );
-    assert!(checks.get("utilization").is_none() && checks.get("session_lifetime").is_none());
 
     // traffic through the proxy keeps one alive while the other is left alone
     let keep = {
@@ -95,14 +97,14 @@ async fn the_network_rule_warns_then_ends_an_idle_session_and_spares_a_used_one(
     let ended = c.wait_status(&idle, "TERMINATED").await;
     assert_eq!(ended["status_info"], "idle-timeout");
     assert_eq!(ended["status_data"]["idle"]["rule"], "network_timeout");
-    assert_eq!(ended["status_data"]["idle"]["threshold"], 4);
+    assert_eq!(ended["status_data"]["idle"]["threshold"], 8);
     assert_eq!(
         ended["idle_checks"],
         Value::Null,
         "ended sessions report nothing"
     );
 
-    // the used one has outlived the idle one by two more timeouts
+    // the used one has outlived the idle one by one more timeout
     tokio::time::sleep(Duration::from_secs(8)).await;
     assert_eq!(status(&c, &used).await["status"], "RUNNING");
     keep.abort();
@@ -115,15 +117,17 @@ async fn the_owners_policy_sets_a_lifetime_for_interactive_and_batch_sessions() 
     let srv = TestServer::start_with(|c| {
         c.idle_check_interval_ms = 250;
         c.idle_network_timeout_secs = 1;
+        c.idle_warn_before_secs = 3;
     })
     .await;
     let admin = srv.admin().await;
     let (ana, user) = srv.new_user("ana@test.berth", "user").await;
+    let mut stream = ana.get("/api/v1/events").await.bytes_stream();
     let res = admin
         .post(
             "/api/v1/resource-policies",
             &json!({"name": "short", "max_concurrent_sessions": 0, "max_total_cpu": 0,
-                    "max_total_mem": 0, "max_session_lifetime": 6, "idle_timeout": 0}),
+                    "max_total_mem": 0, "max_session_lifetime": 8, "idle_timeout": 0}),
         )
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
@@ -137,7 +141,7 @@ async fn the_owners_policy_sets_a_lifetime_for_interactive_and_batch_sessions() 
     // idle_timeout 0 turns the server's network rule off for this policy
     let interactive = launch(&ana, "short-lived").await;
     let checks = reported(&ana, &interactive).await["idle_checks"].clone();
-    assert_eq!(checks["session_lifetime"]["threshold"], 6);
+    assert_eq!(checks["session_lifetime"]["threshold"], 8);
     assert!(checks.get("network_timeout").is_none(), "{checks}");
     let batch = ana
         .launch(
@@ -148,10 +152,25 @@ async fn the_owners_policy_sets_a_lifetime_for_interactive_and_batch_sessions() 
         .as_str()
         .unwrap()
         .to_string();
+    // the owner is warned before the lifetime ends it
+    let seen = events_until(&mut stream, &interactive, |e| e["status"] == "TERMINATED").await;
+    let warning = seen
+        .iter()
+        .position(|e| e["warning"]["rule"] == "session_lifetime")
+        .unwrap_or_else(|| panic!("a lifetime warning: {seen:?}"));
+    let terminating = seen
+        .iter()
+        .position(|e| e["status"] == "TERMINATING")
+        .expect("TERMINATING");
+    assert!(warning < terminating, "{seen:?}");
     for id in [&interactive, &batch] {
         let ended = ana.wait_status(id, "TERMINATED").await;
         assert_eq!(ended["status_info"], "max-lifetime-exceeded", "{ended}");
-        assert_eq!(ended["status_data"]["idle"]["threshold"], 6);
+        assert_eq!(ended["status_data"]["idle"]["threshold"], 8);
+        assert!(
+            ended["status_data"]["idle"]["age"].as_i64().unwrap() >= 8,
+            "{ended}"
+        );
     }
 }
 
@@ -187,12 +206,13 @@ async fn the_utilization_rule_ends_an_idle_session_after_grace_and_spares_a_busy
         c.idle_check_interval_ms = 250;
         c.idle_utilization = [("cpu_util".to_string(), 10.0)].into();
         c.idle_utilization_window_secs = 3;
-        // long enough that its first report is read before it can end
-        c.idle_grace_period_secs = 4;
-        c.idle_warn_before_secs = 1;
+        // long against its first report (one check, 250 ms after RUNNING)
+        c.idle_grace_period_secs = 6;
+        c.idle_warn_before_secs = 2;
     })
     .await;
     let c = srv.admin().await;
+    let mut stream = c.get("/api/v1/events").await.bytes_stream();
     let busy = launch(&c, "spinning").await;
     let cid = status(&c, &busy).await["kernels"][0]["container_id"]
         .as_str()
@@ -209,6 +229,17 @@ async fn the_utilization_rule_ends_an_idle_session_after_grace_and_spares_a_busy
     assert_eq!(first["operator"], "and");
     assert_eq!(first["window"], 3);
     assert_eq!(first["resources"]["cpu_util"]["threshold"], 10.0);
+    // the owner is warned before the rule ends it
+    let seen = events_until(&mut stream, &idle, |e| e["status"] == "TERMINATED").await;
+    let warning = seen
+        .iter()
+        .position(|e| e["warning"]["rule"] == "utilization")
+        .unwrap_or_else(|| panic!("a utilization warning: {seen:?}"));
+    let terminating = seen
+        .iter()
+        .position(|e| e["status"] == "TERMINATING")
+        .expect("TERMINATING");
+    assert!(warning < terminating, "{seen:?}");
     let ended = c.wait_status(&idle, "TERMINATED").await;
     assert_eq!(ended["status_info"], "idle-utilization");
     let decided = &ended["status_data"]["idle"];
