@@ -423,9 +423,18 @@ async fn a_session_waiting_for_its_start_time_counts_down_without_new_notices() 
     // PENDING, then once why it waits; many scheduler passes later (one
     // per 200 ms here) still the same: the server says the start time once
     // (before: an event, and a bell entry, every pass)
-    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-    let settled = text(&b, "#notification-count").await;
-    assert!(settled == "1" || settled == "2", "{settled}");
+    api.wait_for(&id, "explained", |s| s["status_data"]["scheduler"].is_object())
+        .await;
+    // the explanation's event has been sent: wait for the bell to show it
+    let mut settled = String::new();
+    for _ in 0..100 {
+        settled = text(&b, "#notification-count").await;
+        if settled == "2" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(settled, "2", "created, then why it waits");
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
     assert_eq!(text(&b, "#notification-count").await, settled);
 

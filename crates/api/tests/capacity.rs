@@ -141,8 +141,9 @@ async fn device_indices_are_handed_out_per_kernel_and_never_shared() {
 async fn unreadable_stored_configuration_ends_the_session_with_the_reason() {
     let srv = TestServer::start().await;
     let c = srv.admin().await;
-    // both wait for a start time, so the data is broken before they run
-    let later = (chrono::Utc::now() + chrono::Duration::seconds(3)).to_rfc3339();
+    // both wait for a start time an hour ahead, so the data is broken
+    // before they can run; then the start time is moved to now
+    let later = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
     let launch = |name: &str| {
         json!({"type": "batch", "name": name, "image": IMAGE, "startup_command": "true",
                "starts_at": later, "resources": {"cpu": 0.25, "mem": "64m"}})
@@ -154,6 +155,8 @@ async fn unreadable_stored_configuration_ends_the_session_with_the_reason() {
     let sql = |column: &str| format!("UPDATE sessions SET {column} = '{{oops' WHERE id = $1");
     assert_eq!(srv.execute_sql(&sql("env"), &[bad_env]).await, 1);
     assert_eq!(srv.execute_sql(&sql("accelerators"), &[bad_accel]).await, 1);
+    let now = "UPDATE sessions SET starts_at = 0 WHERE id = $1";
+    assert_eq!(srv.execute_sql(now, &[bad_env]).await, 1);
 
     // unreadable accelerators: never placed, ended at once
     let done = c.wait_status(bad_accel, "ERROR").await;

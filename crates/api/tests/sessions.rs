@@ -190,6 +190,9 @@ async fn start_time_in_the_future_waits_then_runs() {
     let srv = TestServer::start().await;
     let c = srv.admin().await;
     let starts_at = chrono::Utc::now() + chrono::Duration::seconds(3);
+    // the wait is read from its event, not polled: however slow the
+    // machine, the explanation was announced while it waited
+    let mut stream = c.get("/api/v1/events").await.bytes_stream();
     let s = c
         .launch(
             json!({"type": "batch", "image": IMAGE, "resources": {"cpu": 0.25, "mem": "64m"},
@@ -197,9 +200,11 @@ async fn start_time_in_the_future_waits_then_runs() {
         )
         .await;
     let id = s["id"].as_str().unwrap();
-    let waiting = c
-        .wait_for(id, "explained", |s| !s["status_data"].is_null())
-        .await;
+    let seen = berth_testkit::events_until(&mut stream, id, |e| {
+        e["status_data"]["scheduler"].is_object()
+    })
+    .await;
+    let waiting = seen.last().unwrap();
     assert_eq!(waiting["status"], "PENDING");
     assert_eq!(waiting["status_info"], "predicate-checks-failed");
     let failed = &waiting["status_data"]["scheduler"]["failed_predicates"][0];
