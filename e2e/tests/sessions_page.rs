@@ -423,8 +423,10 @@ async fn a_session_waiting_for_its_start_time_counts_down_without_new_notices() 
     // PENDING, then once why it waits; many scheduler passes later (one
     // per 200 ms here) still the same: the server says the start time once
     // (before: an event, and a bell entry, every pass)
-    api.wait_for(&id, "explained", |s| s["status_data"]["scheduler"].is_object())
-        .await;
+    api.wait_for(&id, "explained", |s| {
+        s["status_data"]["scheduler"].is_object()
+    })
+    .await;
     // the explanation's event has been sent: wait for the bell to show it
     let mut settled = String::new();
     for _ in 0..100 {

@@ -730,3 +730,111 @@ async fn options_the_server_turned_off_are_hidden_and_refused() {
     let opened = open(&c, &id, "httpd", json!({})).await;
     assert_eq!(opened["app"]["open"]["public"], false);
 }
+
+/// A WebSocket server for one connection at a time, in busybox sh: the
+/// handshake (with the real `Sec-WebSocket-Accept`), a `hello` frame, then
+/// `got` once the client's 8-byte text frame has arrived.
+const WS_SERVER: &str = r#"#!/bin/sh
+while read -r line; do
+  line=$(printf '%s' "$line" | tr -d '\r')
+  case "$line" in
+    [Ss]ec-[Ww]eb[Ss]ocket-[Kk]ey:*) key=$(printf '%s' "${line#*:}" | tr -d ' ') ;;
+    "") break ;;
+  esac
+done
+accept=$(printf '%s258EAFA5-E914-47DA-95CA-C5AB0DC85B11' "$key" | sha1sum | cut -d' ' -f1 | xxd -r -p | base64)
+printf 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n' "$accept"
+printf '\201\005hello'
+dd bs=1 count=14 >/dev/null 2>&1
+printf '\201\003got'
+sleep 2
+"#;
+
+/// Opens a WebSocket to an app's `url` (its own host name, resolved to
+/// this machine) with a bearer token; the handshake's refusal as an error.
+async fn app_socket(
+    url: &str,
+    token: &str,
+) -> Result<tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>, String> {
+    let ws_url = url.replace("http://", "ws://");
+    let port = reqwest::Url::parse(url).unwrap().port().unwrap();
+    let mut req = ws_url.into_client_request().unwrap();
+    req.headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    tokio_tungstenite::client_async(req, tcp)
+        .await
+        .map(|(ws, _)| ws)
+        .map_err(|e| e.to_string())
+}
+
+#[tokio::test]
+async fn a_websocket_passes_the_app_proxy_for_its_owner_only() {
+    let srv = TestServer::start_with(|c| c.app_ports = (31070, 31079)).await;
+    let (ana, _) = srv.new_user("ana@test.berth", "user").await;
+    let (bo, _) = srv.new_user("bo@test.berth", "user").await;
+    let token = |c: Api| async move {
+        c.post_json("/api/v1/auth/tokens", &json!({"name": "ws"}))
+            .await["token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (ana_token, bo_token) = (token(ana.clone()).await, token(bo.clone()).await);
+    let s = ana
+        .launch(json!({"name": "ws-box", "image": BUSYBOX,
+                       "resources": {"cpu": 0.25, "mem": "64m"}, "preopen_ports": [8090]}))
+        .await;
+    let id = s["id"].as_str().unwrap().to_string();
+    let running = ana.wait_status(&id, "RUNNING").await;
+    let cid = running["kernels"][0]["container_id"].as_str().unwrap();
+    let script = format!(
+        "printf '%s' '{}' > /tmp/ws.sh && chmod +x /tmp/ws.sh",
+        WS_SERVER.replace('\'', r"'\''")
+    );
+    berth_testkit::docker(&["exec", cid, "sh", "-c", &script]).await;
+    berth_testkit::docker(&[
+        "exec",
+        "-d",
+        cid,
+        "nc",
+        "-ll",
+        "-p",
+        "8090",
+        "-e",
+        "/tmp/ws.sh",
+    ])
+    .await;
+    let opened = open(&ana, &id, "8090", json!({})).await;
+    let url = opened["app"]["open"]["url"].as_str().unwrap().to_string();
+
+    // another user's token is refused before any upgrade
+    let refused = app_socket(&url, &bo_token).await.unwrap_err();
+    assert!(refused.contains("40"), "{refused}");
+
+    // the owner's socket carries frames both ways (the server may still be
+    // starting: it is retried until it answers)
+    let mut ws = None;
+    for _ in 0..100 {
+        if let Ok(s) = app_socket(&url, &ana_token).await {
+            ws = Some(s);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let mut ws = ws.expect("the owner's WebSocket opens");
+    let first = ws.next().await.unwrap().unwrap();
+    assert_eq!(first, Message::Text("hello".into()));
+    ws.send(Message::Text("ping-123".into())).await.unwrap();
+    let second = ws.next().await.unwrap().unwrap();
+    assert_eq!(
+        second,
+        Message::Text("got".into()),
+        "the server read the client's frame"
+    );
+    drop(ws);
+    ana.delete(&format!("/api/v1/sessions/{id}")).await;
+    ana.wait_status(&id, "TERMINATED").await;
+}

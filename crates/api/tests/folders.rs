@@ -457,3 +457,61 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[tokio::test]
+async fn an_upload_cut_off_midway_leaves_nothing_and_gives_its_place_back() {
+    let srv = TestServer::start_with(|c| c.max_parallel_uploads = 1).await;
+    let (c, user) = srv.new_user("cut@test.berth", "user").await;
+    let uid = user["id"].as_str().unwrap().to_string();
+    let f = c
+        .post_json("/api/v1/folders", &json!({"name": "cut"}))
+        .await;
+    let fid = f["id"].as_str().unwrap().to_string();
+    let url = c.url(&format!("/api/v1/folders/{fid}/files?path=half.bin"));
+
+    // 64 KiB arrive, then the client's body fails: the request is aborted
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(1);
+    let body =
+        reqwest::Body::wrap_stream(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)));
+    let sent = tokio::spawn(c.http().put(url).body(body).send());
+    tx.send(Ok(vec![7u8; 64 * 1024])).await.unwrap();
+    let held = || srv.ctx.held().count(berth_api::held::Kind::Upload, &uid);
+    for _ in 0..200 {
+        if held() == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(held(), 1, "the upload is under way");
+    let uploads = srv.dir.path().join("folders/.uploads");
+    let parts = || {
+        std::fs::read_dir(&uploads)
+            .map(|d| d.flatten().count())
+            .unwrap_or(0)
+    };
+    assert_eq!(parts(), 1, "its bytes go to a .part file first");
+    tx.send(Err(std::io::Error::other("the client gave up")))
+        .await
+        .unwrap();
+    assert!(
+        sent.await.unwrap().is_err(),
+        "the client saw its request fail"
+    );
+
+    // the server notices: its place is given back, and nothing is left
+    for _ in 0..200 {
+        if held() == 0 && parts() == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(held(), 0, "the upload's place is given back");
+    assert_eq!(parts(), 0, "no .part file is left");
+    let listed = c.get_json(&format!("/api/v1/folders/{fid}/entries")).await;
+    assert_eq!(listed["items"], json!([]), "no half file: {listed}");
+    // and the next upload goes through
+    let res = c
+        .put_bytes(&format!("/api/v1/folders/{fid}/files?path=whole.bin"), "ok")
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+}
