@@ -266,10 +266,33 @@ async fn a_session_that_does_not_fit_waits_and_starts_when_capacity_frees() {
         [("resources.cpu".into(), "exceeds_capacity".into())]
     );
 
+    // a third waits behind it: its place in the queue moves up as the
+    // queue moves
+    let third = c
+        .launch(json!({"image": IMAGE, "resources": {"cpu": 1, "mem": "64m"}}))
+        .await;
+    let third_id = third["id"].as_str().unwrap();
+    let position = |s: &serde_json::Value| s["status_data"]["scheduler"]["position"].as_u64();
+    let behind = c
+        .wait_for(third_id, "second in the queue", |s| position(s) == Some(2))
+        .await;
+    assert_eq!(
+        behind["status_data"]["scheduler"]["resource_group"],
+        "default"
+    );
+    assert_eq!(
+        position(&c.get_json(&format!("/api/v1/sessions/{second_id}")).await),
+        Some(1)
+    );
+
     c.delete(&format!("/api/v1/sessions/{first_id}")).await;
     c.wait_status(first_id, "TERMINATED").await;
     let started = c.wait_status(second_id, "RUNNING").await;
     assert!(started["status_data"].is_null());
+    c.wait_for(third_id, "next in the queue", |s| position(s) == Some(1))
+        .await;
+    c.delete(&format!("/api/v1/sessions/{third_id}")).await;
+    c.wait_status(third_id, "CANCELLED").await;
 }
 
 #[tokio::test]
