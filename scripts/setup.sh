@@ -51,6 +51,11 @@ if ! trunk --version 2>/dev/null | grep -q "$TRUNK_VERSION"; then
   step "installing trunk $TRUNK_VERSION (a few minutes the first time)"
   "${tool_profile[@]}" cargo install --force trunk --version "$TRUNK_VERSION" --locked
 fi
+# the test runner (make test); machines of this kind come with it
+if ! cargo nextest --version >/dev/null 2>&1; then
+  step "installing cargo-nextest (a few minutes the first time)"
+  "${tool_profile[@]}" cargo install --locked cargo-nextest
+fi
 if [ -n "$wb_pid" ]; then
   wait "$wb_pid" || { tail -40 /tmp/berth-wasm-bindgen-install.log; echo "installing wasm-bindgen-cli failed"; exit 1; }
   echo "wasm-bindgen-cli $wb_version installed"

@@ -1,28 +1,44 @@
 #!/usr/bin/env bash
-# make test (after make setup): every test of the workspace. API integration
-# tests start real servers on random ports against real SQLite files and the
-# real Docker engine; the e2e crate drives headless Chromium against them.
-# Then the API integration suite runs again on PostgreSQL (one throwaway
-# database per test), since the schema must hold on both.
+# make test (after make setup): formatting, lints, that the benches build,
+# then every test of the workspace with cargo-nextest (.config/nextest.toml:
+# a process per test, all binaries in one pool). API integration tests
+# start real servers on random ports against real SQLite files and the
+# real Docker engine; the browser tests drive headless Chromium against
+# them. Then the API suites that touch the database run again on
+# PostgreSQL (one throwaway database per test), since the schema must hold
+# on both. Last, nothing a test server made may be left on the engine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 rm -rf target/e2e-shots
-BERTH_TEST_EXPECT_BACKEND=sqlite cargo test --workspace --locked
-echo "==> API integration tests on PostgreSQL"
-# The binaries the first pass built, run again as they are: asking cargo for
-# only the API's tests would resolve features for fewer packages and build
-# berth-shared, berth-api and every suite a second time (minutes on 2 cores).
-api_bins=()
-while IFS= read -r line; do
-  case $line in
-    *'"kind":["test"]'*'/crates/api/tests/'*'"executable":"'*)
-      exe=${line##*\"executable\":\"}
-      api_bins+=("${exe%%\"*}")
-      ;;
-  esac
-done < <(cargo test --workspace --locked --no-run --message-format=json 2>/dev/null)
-[ ${#api_bins[@]} -gt 0 ] || { echo "no API test binaries found"; exit 1; }
+step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+t0=$(date +%s)
+took() { echo "    ($(( $(date +%s) - t0 )) s so far)"; }
+
+step "formatting and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+took
+
+# What test servers leave on the engine is checked against what was there
+# before (a developer's own `make run` may have sessions running).
+labelled() {
+  {
+    docker ps -aq --no-trunc --filter label=berth.instance | sed 's/^/container /'
+    docker network ls -q --no-trunc --filter label=berth.instance | sed 's/^/network /'
+    docker images -q --no-trunc --filter label=berth.customized.owner | sort -u | sed 's/^/image /'
+  } | sort
+}
+before=$(mktemp)
+labelled >"$before"
+
+step "tests on SQLite"
+status=0
+BERTH_TEST_EXPECT_BACKEND=sqlite cargo nextest run --workspace --locked || status=$?
+cp target/nextest/default/junit.xml target/nextest/junit-sqlite.xml 2>/dev/null || true
+took
+
+step "API tests on PostgreSQL"
 pg=$(scripts/pg-up.sh)
 drop_test_dbs() {
   psql "$pg/postgres" -qtAc "SELECT datname FROM pg_database WHERE datname LIKE 'berth_test_%'" |
@@ -30,15 +46,44 @@ drop_test_dbs() {
 }
 drop_test_dbs
 trap drop_test_dbs EXIT
-failed=()
-for bin in "${api_bins[@]}"; do
-  name=$(basename "$bin"); name=${name%-*}
-  echo "     Running $name on PostgreSQL"
-  # as cargo runs them: from the package's folder
-  (cd crates/api && BERTH_TEST_EXPECT_BACKEND=postgres BERTH_TEST_POSTGRES=$pg "$bin") || failed+=("$name")
-done
-if [ ${#failed[@]} -gt 0 ]; then
-  echo "failed on PostgreSQL: ${failed[*]}"
-  exit 1
+# the same binaries (no rebuild); without the suites that never open the
+# server's database: the binary as a process (always SQLite), the source
+# checks, the engine's own checks, the UI's files
+pg_filter='binary(api) & !(test(/^process::/) | test(/^architecture::/) | test(/^docker::/) | test(/^ui_assets::/))'
+BERTH_TEST_EXPECT_BACKEND=postgres BERTH_TEST_POSTGRES=$pg \
+  cargo nextest run --workspace --locked -E "$pg_filter" || status=$?
+cp target/nextest/default/junit.xml target/nextest/junit-postgres.xml 2>/dev/null || true
+took
+
+step "the ten slowest tests"
+python3 scripts/slowest.py target/nextest/junit-sqlite.xml target/nextest/junit-postgres.xml || true
+
+step "what the tests left on the engine"
+after=$(mktemp)
+labelled >"$after"
+left=$(comm -13 "$before" "$after")
+if [ -n "$left" ]; then
+  echo "left behind by a test server (a killed test cannot clean up):"
+  while read -r kind id; do
+    case $kind in
+      container) docker inspect -f '  container {{.Name}} instance={{index .Config.Labels "berth.instance"}} session={{index .Config.Labels "berth.session"}}' "$id" ;;
+      network) docker network inspect -f '  network {{.Name}} instance={{index .Labels "berth.instance"}}' "$id" ;;
+      image) docker image inspect -f '  image {{index .RepoTags 0}} owner={{index .Config.Labels "berth.customized.owner"}}' "$id" ;;
+    esac
+  done <<<"$left"
+  # removed now, so the next run starts clean; the run still fails
+  while read -r kind id; do
+    case $kind in
+      container) docker rm -f -v "$id" >/dev/null ;;
+      network) docker network rm "$id" >/dev/null ;;
+      image) docker rmi -f "$id" >/dev/null ;;
+    esac
+  done <<<"$left"
+  status=1
+else
+  echo "nothing: every container, network and image a test made is gone"
 fi
-echo "screenshots: target/e2e-shots/"
+rm -f "$before" "$after"
+echo "screenshots: target/e2e-shots/; per-test timings: target/nextest/junit-*.xml"
+echo "make test took $(( $(date +%s) - t0 )) s"
+exit $status

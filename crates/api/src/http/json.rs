@@ -194,6 +194,10 @@ mod tests {
                 Just(json!(u64::MAX)),
                 Just(json!(-1)),
                 Just(json!("")),
+                // values the cluster fields take (random ones rarely hit them)
+                (0i64..10).prop_map(Value::from),
+                Just(json!("single-node")),
+                Just(json!("multi-node")),
             ];
             leaf.prop_recursive(3, 24, 6, |inner| {
                 prop_oneof![
@@ -204,7 +208,7 @@ mod tests {
             })
         }
 
-        const FIELDS: [&str; 20] = [
+        const FIELDS: [&str; 22] = [
             "name",
             "type",
             "image",
@@ -223,9 +227,25 @@ mod tests {
             "mounts",
             "preopen_ports",
             "resource_group",
+            "cluster_mode",
+            "cluster_size",
             "cpu",
             "bootstrap_script",
         ];
+
+        /// The fields above are every field of the create body (and two
+        /// it does not have): a new field joins the property test.
+        #[test]
+        fn the_generated_fields_cover_the_create_body() {
+            let req: CreateSessionRequest =
+                serde_json::from_str(r#"{"image": "x", "cluster_size": 2}"#).unwrap();
+            let Value::Object(fields) = serde_json::to_value(req).unwrap() else {
+                panic!("an object")
+            };
+            for name in fields.keys() {
+                assert!(FIELDS.contains(&name.as_str()), "{name} is never generated");
+            }
+        }
 
         /// A create body: known field names (and a few unknown ones) with
         /// values of any shape, resources included.

@@ -1,11 +1,13 @@
 //! What a launch can choose from: environments, presets, groups and policies,
 //! and typed image names only where allowed.
 
-use berth_testkit::{containers_of, field_errors, problem, Api, TestServer};
+use std::process::Command;
+
+use berth_testkit::{field_errors, problem, Api, TestServer};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use super::{container_exists, inspect, statuses, IMAGE};
+use super::IMAGE;
 
 #[tokio::test]
 async fn environments_presets_groups_policies() {

@@ -2,7 +2,9 @@
 //! batch exit codes and logs, the batch time limit, the event stream of a
 //! launch, and a restart that keeps running sessions.
 
-use berth_testkit::{containers_of, field_errors, problem, Api, TestServer};
+use std::process::Command;
+
+use berth_testkit::{containers_of, problem, TestServer};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 

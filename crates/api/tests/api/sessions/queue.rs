@@ -2,11 +2,11 @@
 //! (and its place in the queue), and the dry run that predicts with the
 //! scheduler's own decision.
 
-use berth_testkit::{containers_of, field_errors, problem, Api, TestServer};
+use berth_testkit::{field_errors, problem, TestServer};
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::json;
 
-use super::{container_exists, inspect, statuses, IMAGE};
+use super::IMAGE;
 
 #[tokio::test]
 async fn start_time_in_the_future_waits_then_runs() {

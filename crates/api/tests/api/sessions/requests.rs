@@ -1,11 +1,11 @@
 //! What a create, rename or list asks, and who may: 422s with fields, rename
 //! rules, users kept apart, admins launching for a user, filters and pages.
 
-use berth_testkit::{containers_of, field_errors, problem, Api, TestServer};
+use berth_testkit::{field_errors, problem, TestServer};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use super::{container_exists, inspect, statuses, IMAGE};
+use super::IMAGE;
 
 #[tokio::test]
 async fn invalid_requests_are_422_with_fields() {
