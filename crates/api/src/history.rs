@@ -61,6 +61,9 @@ pub enum Updated {
     Forgotten,
     /// The user has no such entry.
     NotFound,
+    /// The request breaks a rule (judged once the entry is known to be
+    /// the user's: someone else's is `NotFound` whatever was asked).
+    Invalid(Vec<berth_shared::FieldError>),
 }
 
 /// Renames or (un)pins an entry.
@@ -70,6 +73,12 @@ pub async fn update(
     id: &str,
     req: &UpdateHistoryRequest,
 ) -> StoreResult<Updated> {
+    if !list(store, user_id).await?.iter().any(|e| e.id == id) {
+        return Ok(Updated::NotFound);
+    }
+    if let Err(errors) = req.validate() {
+        return Ok(Updated::Invalid(errors));
+    }
     let name = req.name.as_deref().map(str::trim);
     if !store
         .update_history(user_id, id, name, req.pinned, KEEP_RECENT)

@@ -51,7 +51,9 @@ pub async fn mkdir(
     id: &str,
     req: &MkdirRequest,
 ) -> FolderResult<()> {
+    // the folder before the request: someone else's stays a 404
     let f = owned(svc, caller, id).await?;
+    req.validate().map_err(FolderError::Invalid)?;
     let parts = entry_parts(&req.path)?;
     Ok(svc.storage().mkdir(&f.owner_id, &f.id, parts).await?)
 }
@@ -63,7 +65,9 @@ pub async fn move_entry(
     id: &str,
     req: &MoveRequest,
 ) -> FolderResult<()> {
+    // the folder before the request: someone else's stays a 404
     let f = owned(svc, caller, id).await?;
+    req.validate().map_err(FolderError::Invalid)?;
     let from = entry_parts(&req.from)?;
     let to = entry_parts(&req.to)?;
     if to.starts_with(&from) {

@@ -93,9 +93,6 @@ async fn mkdir(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<MkdirRequest>,
 ) -> ApiResult<StatusCode> {
-    // 404 before 422: someone else's folder stays invisible
-    folders::get(&ctx, &user, &id).await?;
-    req.validate().map_err(ApiError::Invalid)?;
     explorer::mkdir(&ctx, &user, &id, &req).await?;
     Ok(StatusCode::CREATED)
 }
@@ -106,8 +103,6 @@ async fn move_entry(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<MoveRequest>,
 ) -> ApiResult<StatusCode> {
-    folders::get(&ctx, &user, &id).await?;
-    req.validate().map_err(ApiError::Invalid)?;
     explorer::move_entry(&ctx, &user, &id, &req).await?;
     Ok(StatusCode::NO_CONTENT)
 }

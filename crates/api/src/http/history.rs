@@ -36,19 +36,11 @@ async fn update(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<UpdateHistoryRequest>,
 ) -> ApiResult<Response> {
-    // 404 before 422, like every route on someone's object
-    if !history::list(ctx.store(), &user.id)
-        .await?
-        .iter()
-        .any(|e| e.id == id)
-    {
-        return Err(ApiError::NotFound("history entry"));
-    }
-    req.validate().map_err(ApiError::Invalid)?;
     match history::update(ctx.store(), &user.id, &id, &req).await? {
         Updated::Kept(e) => Ok(ApiJson(*e).into_response()),
         Updated::Forgotten => Ok(StatusCode::NO_CONTENT.into_response()),
         Updated::NotFound => Err(ApiError::NotFound("history entry")),
+        Updated::Invalid(errors) => Err(ApiError::Invalid(errors)),
     }
 }
 

@@ -74,12 +74,7 @@ async fn rename(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<RenameRequest>,
 ) -> ApiResult<ApiJson<SessionInfo>> {
-    // 404 before 422: nobody learns about someone else's session from a bad name
-    sessions::get(&ctx, &user, &id).await?;
-    req.validate().map_err(ApiError::Invalid)?;
-    Ok(ApiJson(
-        sessions::rename(&ctx, &user, &id, &req.name).await?,
-    ))
+    Ok(ApiJson(sessions::rename(&ctx, &user, &id, &req).await?))
 }
 
 async fn logs(

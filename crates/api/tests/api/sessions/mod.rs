@@ -50,4 +50,3 @@ pub(super) fn statuses(s: &Value) -> Vec<String> {
         .map(|h| h["status"].as_str().unwrap().to_string())
         .collect()
 }
-
