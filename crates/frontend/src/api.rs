@@ -55,7 +55,10 @@ async fn read<T: DeserializeOwned>(res: Response) -> Result<T, ApiError> {
         errors: vec![],
     });
     Err(match status {
-        401 => ApiError::Unauthorized,
+        401 => {
+            crate::auth::login_lost();
+            ApiError::Unauthorized
+        }
         422 if !problem.errors.is_empty() => ApiError::Invalid(problem.errors),
         _ => ApiError::Problem(problem),
     })

@@ -36,7 +36,8 @@ pub fn App() -> impl IntoView {
 }
 
 /// Pages behind a login: the shell around them, or a redirect to the login
-/// page (also when a later call answers 401).
+/// page with the page to return to (also when a later call answers 401:
+/// `auth::login_lost`).
 #[component]
 fn Protected() -> impl IntoView {
     let auth = use_auth();
@@ -56,11 +57,18 @@ fn Protected() -> impl IntoView {
     // only signing in or out redraws the pages: a new user record (the
     // language saved from the user menu) keeps the open page as it is
     let signed_in = Memo::new(move |_| auth.user.with(Option::is_some));
+    let location = leptos_router::hooks::use_location();
     move || {
         if !auth.checked.get() {
             view! { <p class="loading" role="status">{t!(i18n, loading)}</p> }.into_any()
         } else if !signed_in.get() {
-            view! { <Redirect path="/login" /> }.into_any()
+            let here = format!(
+                "{}{}",
+                location.pathname.get_untracked(),
+                location.search.get_untracked()
+            );
+            let to = format!("/login?next={}", js_sys::encode_uri_component(&here));
+            view! { <Redirect path=to /> }.into_any()
         } else {
             view! {
                 <Shell>

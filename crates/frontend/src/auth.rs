@@ -22,6 +22,7 @@ impl AuthCtx {
             checked: RwSignal::new(false),
         };
         provide_context(ctx);
+        CURRENT.with(|c| c.set(Some(ctx)));
         leptos::task::spawn_local(async move {
             let user = api::me().await.ok();
             ctx.user.set(user);
@@ -31,7 +32,68 @@ impl AuthCtx {
     }
 }
 
+thread_local! {
+    /// The context, for the HTTP client (which runs outside the component
+    /// tree) to sign out on a 401.
+    static CURRENT: std::cell::Cell<Option<AuthCtx>> = const { std::cell::Cell::new(None) };
+}
+
+/// A call answered 401 while someone was signed in: the login ended
+/// elsewhere (logout in another tab, a revoked or expired login). The
+/// one way back to the sign-in page: `Protected` sees no user and sends
+/// the browser there, with the page it was on to return to.
+pub fn login_lost() {
+    CURRENT.with(|c| {
+        if let Some(ctx) = c.get() {
+            if ctx.user.with_untracked(Option::is_some) {
+                ctx.user.set(None);
+            }
+        }
+    });
+}
+
+/// Where to go after signing in: `next` when it is a page of this app (a
+/// path on this origin, not the sign-in page), else the sessions list.
+pub fn after_login(next: Option<&str>) -> &str {
+    match next {
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.starts_with("/login") =>
+        {
+            n
+        }
+        _ => "/sessions",
+    }
+}
+
 /// The auth context (provided by `App`).
 pub fn use_auth() -> AuthCtx {
     expect_context::<AuthCtx>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::after_login;
+
+    #[test]
+    fn only_pages_of_this_app_are_returned_to() {
+        assert_eq!(after_login(Some("/data?tab=x")), "/data?tab=x");
+        assert_eq!(
+            after_login(Some("/sessions?panel=abc")),
+            "/sessions?panel=abc"
+        );
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil",
+            "/login?next=/x",
+            "data",
+            "",
+        ] {
+            assert_eq!(after_login(Some(bad)), "/sessions", "{bad}");
+        }
+        assert_eq!(after_login(None), "/sessions");
+    }
 }

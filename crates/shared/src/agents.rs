@@ -1,9 +1,10 @@
-//! What admins send to register, change and drain agents (Docker engines),
-//! and the rules for it. The agent as everyone sees it is
-//! [`crate::resources::AgentInfo`].
+//! Agents (Docker engines): the agent as everyone sees it (`AgentInfo`,
+//! its liveness `AgentStatus`), and what admins send to register, change
+//! and drain one, with the rules for it.
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::bytes::ByteSize;
@@ -223,6 +224,83 @@ impl UpdateAgent {
         reserve(&mut errs, self.reserve_cpu, self.reserve_mem);
         errs.finish()
     }
+}
+
+/// Whether an agent's engine answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AgentStatus {
+    /// Its engine answers: sessions may be placed on it.
+    #[default]
+    Alive,
+    /// Its engine does not answer: nothing new is placed on it.
+    Lost,
+}
+
+impl AgentStatus {
+    /// Upper-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Alive => "ALIVE",
+            Self::Lost => "LOST",
+        }
+    }
+
+    /// Parses the upper-case name.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Alive, Self::Lost]
+            .into_iter()
+            .find(|a| a.as_str() == s)
+    }
+}
+
+/// An agent (one Docker engine) with its capacity and what is in use.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentInfo {
+    /// Id (`local` for the default install).
+    pub id: String,
+    /// Resource group.
+    pub resource_group: String,
+    /// Whether its engine answers.
+    pub status: AgentStatus,
+    /// Total CPU cores.
+    pub cpu_total: f64,
+    /// CPU held by sessions.
+    pub cpu_used: f64,
+    /// Total memory.
+    pub mem_total: ByteSize,
+    /// Memory held by sessions.
+    pub mem_used: ByteSize,
+    /// Declared accelerators (total).
+    pub accelerators_total: BTreeMap<String, f64>,
+    /// Accelerators held.
+    pub accelerators_used: BTreeMap<String, f64>,
+    /// `false` while drained: nothing new is placed on it.
+    #[serde(default = "yes")]
+    pub schedulable: bool,
+    /// CPU cores kept back from what the engine reports (not in the total).
+    #[serde(default)]
+    pub reserve_cpu: f64,
+    /// Memory kept back (not in the total).
+    #[serde(default)]
+    pub reserve_mem: ByteSize,
+    /// When its engine stopped answering (while LOST).
+    #[serde(default)]
+    pub lost_since: Option<DateTime<Utc>>,
+    /// The engine's address (shown to admins only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub docker_host: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `GET /api/v1/agents`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentList {
+    /// Agents the caller may use.
+    pub items: Vec<AgentInfo>,
 }
 
 #[cfg(test)]

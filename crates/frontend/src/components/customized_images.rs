@@ -7,8 +7,7 @@ use berth_shared::images::{display_name, CustomizedImage};
 use leptos::prelude::*;
 
 use crate::api;
-use crate::components::dialog::Modal;
-use crate::components::field::error_message;
+use crate::components::confirm_dialog::{ConfirmAction, ConfirmDialog};
 use crate::components::loaded::Loaded;
 use crate::format::local_datetime;
 use crate::i18n::*;
@@ -95,45 +94,21 @@ fn DeleteImageDialog(
     on_deleted: Callback<()>,
 ) -> impl IntoView {
     let i18n = use_i18n();
-    let failure = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
     let open = Signal::derive(move || image.with(Option::is_some));
-    let close = move || {
-        failure.set(None);
-        image.set(None);
-    };
-    let confirm = move |_| {
-        let Some(img) = image.get_untracked() else {
-            return;
-        };
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            match api::delete_customized_image(&img.id).await {
-                Ok(()) => {
-                    image.try_set(None);
-                    on_deleted.run(());
-                }
-                Err(e) => {
-                    failure.try_set(Some(error_message(i18n, &e)));
-                }
+    let delete: ConfirmAction = Action::new_unsync(move |_: &()| {
+        let img = image.get_untracked();
+        async move {
+            match img {
+                Some(img) => api::delete_customized_image(&img.id).await,
+                None => Ok(()),
             }
-            busy.try_set(false);
-        });
-    };
+        }
+    });
     view! {
-        <Modal open=open on_close=Callback::new(move |_| close()) id="delete-image-dialog"
-            labelled_by="delete-image-title" described_by="delete-image-body">
-            <h2 id="delete-image-title">{t!(i18n, images_delete_title)}</h2>
-            <p id="delete-image-body">{move || image.get().map(|i| t_string!(i18n, images_delete_body, name = display_name(&i.name)).to_string())}</p>
-            <Show when=move || failure.with(Option::is_some)>
-                <p class="alert alert-error" role="alert" id="delete-image-failure">{move || failure.get()}</p>
-            </Show>
-            <div class="dialog-buttons">
-                <button type="button" class="btn" id="delete-image-cancel" on:click=move |_| close()>{t!(i18n, btn_cancel)}</button>
-                <button type="button" class="btn btn-danger" id="delete-image-confirm" disabled=move || busy.get() on:click=confirm>
-                    {t!(i18n, btn_delete)}
-                </button>
-            </div>
-        </Modal>
+        <ConfirmDialog open=open on_close=Callback::new(move |_| image.set(None)) id="delete-image"
+            title=Signal::derive(move || t_string!(i18n, images_delete_title).to_string())
+            body=Signal::derive(move || image.get().map(|i| t_string!(i18n, images_delete_body, name = display_name(&i.name)).to_string()).unwrap_or_default())
+            confirm=Signal::derive(move || t_string!(i18n, btn_delete).to_string())
+            action=delete on_done=on_deleted />
     }
 }

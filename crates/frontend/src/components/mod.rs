@@ -2,6 +2,7 @@
 
 pub mod app_launcher;
 pub mod commit_dialog;
+pub mod confirm_dialog;
 pub mod create_folder;
 pub mod customized_images;
 pub mod dialog;
@@ -19,3 +20,4 @@ pub mod session_dialogs;
 pub mod shell;
 pub mod status;
 pub mod terminate_dialog;
+pub mod text_field;

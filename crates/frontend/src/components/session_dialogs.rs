@@ -20,7 +20,6 @@ pub fn SessionDialogs() -> impl IntoView {
     let apps_open = Signal::derive(move || dialogs.apps.with(Option::is_some));
     let commit_open = Signal::derive(move || dialogs.commit.with(Option::is_some));
     let logs_open = Signal::derive(move || dialogs.logs.with(Option::is_some));
-    let terminate_open = Signal::derive(move || dialogs.terminate.with(Option::is_some));
     let explorer_open = Signal::derive(move || dialogs.explorer.with(Option::is_some));
     view! {
         <Modal open=apps_open on_close=Callback::new(move |_| dialogs.apps.set(None)) id="apps-dialog"
@@ -35,10 +34,7 @@ pub fn SessionDialogs() -> impl IntoView {
             labelled_by="log-title" class="dialog-wide">
             {move || dialogs.logs.get().map(|t| view! { <LogViewer target=t /> })}
         </Modal>
-        <Modal open=terminate_open on_close=Callback::new(move |_| dialogs.terminate.set(None)) id="terminate-dialog"
-            labelled_by="terminate-title" described_by="terminate-body">
-            <TerminateDialog />
-        </Modal>
+        <TerminateDialog />
         <Modal open=explorer_open on_close=Callback::new(move |_| dialogs.explorer.set(None)) id="explorer-dialog"
             labelled_by="explorer-title" class="dialog-wide">
             {move || dialogs.explorer.get().map(|t| view! { <Explorer target=t /> })}

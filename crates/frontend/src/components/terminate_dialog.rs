@@ -4,55 +4,39 @@
 use leptos::prelude::*;
 
 use crate::api;
+use crate::components::confirm_dialog::{ConfirmAction, ConfirmDialog};
 use crate::components::dialog_targets::use_dialogs;
-use crate::components::field::error_message;
 use crate::i18n::*;
 use crate::live::use_live;
 
-/// The dialog's content for the session in `Dialogs::terminate`.
+/// The dialog for the session in `Dialogs::terminate` (mounted once by
+/// the shell's dialogs).
 #[component]
 pub fn TerminateDialog() -> impl IntoView {
     let i18n = use_i18n();
     let live = use_live();
     let dialogs = use_dialogs();
-    let busy = RwSignal::new(false);
-    let failure = RwSignal::new(None::<String>);
     let name = move || {
         dialogs
             .terminate
             .with(|t| t.as_ref().map(|t| t.1.clone()).unwrap_or_default())
     };
-    let confirm = move |_| {
-        let Some((id, _)) = dialogs.terminate.get_untracked() else {
-            return;
-        };
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            match api::terminate_session(&id).await {
-                Ok(_) => {
-                    dialogs.terminate.try_set(None);
-                    live.version.try_update(|v| *v += 1);
-                }
-                Err(e) => {
-                    failure.try_set(Some(error_message(i18n, &e)));
-                }
+    let terminate: ConfirmAction = Action::new_unsync(move |_: &()| {
+        let target = dialogs.terminate.get_untracked();
+        async move {
+            match target {
+                Some((id, _)) => api::terminate_session(&id).await.map(|_| ()),
+                None => Ok(()),
             }
-            busy.try_set(false);
-        });
-    };
+        }
+    });
     view! {
-        <h2 id="terminate-title">{t!(i18n, terminate_title)}</h2>
-        <p id="terminate-body">{move || t_string!(i18n, terminate_body, name = name()).to_string()}</p>
-        <Show when=move || failure.with(Option::is_some)>
-            <p class="alert alert-error" role="alert">{move || failure.get()}</p>
-        </Show>
-        <div class="dialog-buttons">
-            <button type="button" class="btn" id="terminate-cancel" autofocus=true on:click=move |_| dialogs.terminate.set(None)>
-                {t!(i18n, btn_cancel)}
-            </button>
-            <button type="button" class="btn btn-danger" id="terminate-confirm" disabled=move || busy.get() on:click=confirm>
-                {t!(i18n, action_terminate)}
-            </button>
-        </div>
+        <ConfirmDialog open=Signal::derive(move || dialogs.terminate.with(Option::is_some))
+            on_close=Callback::new(move |_| dialogs.terminate.set(None)) id="terminate"
+            title=Signal::derive(move || t_string!(i18n, terminate_title).to_string())
+            body=Signal::derive(move || t_string!(i18n, terminate_body, name = name()).to_string())
+            confirm=Signal::derive(move || t_string!(i18n, action_terminate).to_string())
+            action=terminate
+            on_done=Callback::new(move |_| live.version.update(|v| *v += 1)) />
     }
 }

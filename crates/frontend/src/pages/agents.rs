@@ -13,6 +13,7 @@ use berth_shared::FieldError;
 use leptos::prelude::*;
 
 use crate::api::{self, ApiError};
+use crate::components::confirm_dialog::{ConfirmAction, ConfirmDialog};
 use crate::components::dialog::Modal;
 use crate::components::field::{error_message, error_message_of};
 use crate::components::loaded::Loaded;
@@ -357,47 +358,23 @@ fn RegisterAgentDialog(open: RwSignal<bool>, on_done: Callback<()>) -> impl Into
 #[component]
 fn RemoveAgentDialog(agent: RwSignal<Option<AgentInfo>>, on_done: Callback<()>) -> impl IntoView {
     let i18n = use_i18n();
-    let failure = RwSignal::new(None::<String>);
     let open = Signal::derive(move || agent.with(Option::is_some));
     let name = move || agent.with(|a| a.as_ref().map(|a| a.id.clone()).unwrap_or_default());
-    let close = move || {
-        agent.set(None);
-        failure.set(None);
-    };
-    let confirm = move || {
-        let Some(a) = agent.get_untracked() else {
-            return;
-        };
-        leptos::task::spawn_local(async move {
-            match api::delete_agent(&a.id).await {
-                Ok(()) => {
-                    agent.try_set(None);
-                    failure.try_set(None);
-                    on_done.run(());
-                }
-                Err(e) => {
-                    failure.try_set(Some(error_message(i18n, &e)));
-                }
+    let remove: ConfirmAction = Action::new_unsync(move |_: &()| {
+        let a = agent.get_untracked();
+        async move {
+            match a {
+                Some(a) => api::delete_agent(&a.id).await,
+                None => Ok(()),
             }
-        });
-    };
+        }
+    });
     view! {
-        <Modal open=open on_close=Callback::new(move |_| close()) id="remove-agent-dialog"
-            labelled_by="remove-agent-title" described_by="remove-agent-body">
-            <h2 id="remove-agent-title">{t!(i18n, agent_remove_title)}</h2>
-            <p id="remove-agent-body">{move || t_string!(i18n, agent_remove_body, id = name()).to_string()}</p>
-            <Show when=move || failure.with(Option::is_some)>
-                <p class="alert alert-error" role="alert" id="remove-agent-error">{move || failure.get()}</p>
-            </Show>
-            <div class="dialog-buttons">
-                <button type="button" class="btn" id="remove-agent-cancel" autofocus=true on:click=move |_| close()>
-                    {t!(i18n, btn_cancel)}
-                </button>
-                <button type="button" class="btn btn-danger" id="remove-agent-confirm" on:click=move |_| confirm()>
-                    {t!(i18n, btn_remove)}
-                </button>
-            </div>
-        </Modal>
+        <ConfirmDialog open=open on_close=Callback::new(move |_| agent.set(None)) id="remove-agent"
+            title=Signal::derive(move || t_string!(i18n, agent_remove_title).to_string())
+            body=Signal::derive(move || t_string!(i18n, agent_remove_body, id = name()).to_string())
+            confirm=Signal::derive(move || t_string!(i18n, btn_remove).to_string())
+            action=remove on_done=on_done />
     }
 }
 

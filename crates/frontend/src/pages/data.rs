@@ -6,9 +6,9 @@ use berth_shared::folders::{folder_name, FolderInfo};
 use leptos::prelude::*;
 
 use crate::api::{self, ApiError};
+use crate::components::confirm_dialog::{ConfirmAction, ConfirmDialog};
 use crate::components::create_folder::CreateFolderDialog;
 use crate::components::customized_images::CustomizedImages;
-use crate::components::dialog::Modal;
 use crate::components::dialog_targets::use_dialogs;
 use crate::components::field::{error_message, field_message};
 use crate::components::loaded::Loaded;
@@ -161,46 +161,22 @@ fn DeleteFolderDialog(
     on_deleted: Callback<()>,
 ) -> impl IntoView {
     let i18n = use_i18n();
-    let failure = RwSignal::new(None::<String>);
     let open = Signal::derive(move || folder.with(Option::is_some));
     let name = move || folder.with(|f| f.as_ref().map(|f| f.name.clone()).unwrap_or_default());
-    let confirm = move || {
-        let Some(f) = folder.get_untracked() else {
-            return;
-        };
-        leptos::task::spawn_local(async move {
-            match api::delete_folder(&f.id).await {
-                Ok(()) => {
-                    folder.try_set(None);
-                    failure.try_set(None);
-                    on_deleted.run(());
-                }
-                Err(e) => {
-                    failure.try_set(Some(error_message(i18n, &e)));
-                }
+    let delete: ConfirmAction = Action::new_unsync(move |_: &()| {
+        let f = folder.get_untracked();
+        async move {
+            match f {
+                Some(f) => api::delete_folder(&f.id).await,
+                None => Ok(()),
             }
-        });
-    };
-    let close = move || {
-        folder.set(None);
-        failure.set(None);
-    };
+        }
+    });
     view! {
-        <Modal open=open on_close=Callback::new(move |_| close()) id="delete-folder-dialog"
-            labelled_by="delete-folder-title" described_by="delete-folder-body">
-            <h2 id="delete-folder-title">{t!(i18n, folder_delete_title)}</h2>
-            <p id="delete-folder-body">{move || t_string!(i18n, folder_delete_body, name = name()).to_string()}</p>
-            <Show when=move || failure.with(Option::is_some)>
-                <p class="alert alert-error" role="alert" id="delete-folder-error">{move || failure.get()}</p>
-            </Show>
-            <div class="dialog-buttons">
-                <button type="button" class="btn" id="delete-folder-cancel" autofocus=true on:click=move |_| close()>
-                    {t!(i18n, btn_cancel)}
-                </button>
-                <button type="button" class="btn btn-danger" id="delete-folder-confirm" on:click=move |_| confirm()>
-                    {t!(i18n, btn_delete)}
-                </button>
-            </div>
-        </Modal>
+        <ConfirmDialog open=open on_close=Callback::new(move |_| folder.set(None)) id="delete-folder"
+            title=Signal::derive(move || t_string!(i18n, folder_delete_title).to_string())
+            body=Signal::derive(move || t_string!(i18n, folder_delete_body, name = name()).to_string())
+            confirm=Signal::derive(move || t_string!(i18n, btn_delete).to_string())
+            action=delete on_done=on_deleted />
     }
 }

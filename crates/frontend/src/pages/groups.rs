@@ -8,6 +8,7 @@ use berth_shared::FieldError;
 use leptos::prelude::*;
 
 use crate::api::{self, ApiError};
+use crate::components::confirm_dialog::{ConfirmAction, ConfirmDialog};
 use crate::components::dialog::Modal;
 use crate::components::field::{error_message, error_message_of};
 use crate::components::loaded::Loaded;
@@ -216,43 +217,17 @@ fn DeleteGroupDialog(
     on_done: Callback<()>,
 ) -> impl IntoView {
     let i18n = use_i18n();
-    let failure = RwSignal::new(None::<String>);
     let name = move || group.with(|g| g.as_ref().map(|g| g.name.clone()).unwrap_or_default());
-    let close = move || {
-        group.set(None);
-        failure.set(None);
-    };
-    let confirm = move || {
+    let delete: ConfirmAction = Action::new_unsync(move |_: &()| {
         let n = name();
-        leptos::task::spawn_local(async move {
-            match api::delete_resource_group(&n).await {
-                Ok(()) => {
-                    group.try_set(None);
-                    failure.try_set(None);
-                    on_done.run(());
-                }
-                Err(e) => {
-                    failure.try_set(Some(error_message(i18n, &e)));
-                }
-            }
-        });
-    };
+        async move { api::delete_resource_group(&n).await }
+    });
     view! {
-        <Modal open=Signal::derive(move || group.with(Option::is_some)) on_close=Callback::new(move |_| close())
-            id="delete-group-dialog" labelled_by="delete-group-title" described_by="delete-group-body">
-            <h2 id="delete-group-title">{t!(i18n, group_delete_title)}</h2>
-            <p id="delete-group-body">{move || t_string!(i18n, group_delete_body, name = name()).to_string()}</p>
-            <Show when=move || failure.with(Option::is_some)>
-                <p class="alert alert-error" role="alert" id="delete-group-error">{move || failure.get()}</p>
-            </Show>
-            <div class="dialog-buttons">
-                <button type="button" class="btn" id="delete-group-cancel" autofocus=true on:click=move |_| close()>
-                    {t!(i18n, btn_cancel)}
-                </button>
-                <button type="button" class="btn btn-danger" id="delete-group-confirm" on:click=move |_| confirm()>
-                    {t!(i18n, btn_delete)}
-                </button>
-            </div>
-        </Modal>
+        <ConfirmDialog open=Signal::derive(move || group.with(Option::is_some))
+            on_close=Callback::new(move |_| group.set(None)) id="delete-group"
+            title=Signal::derive(move || t_string!(i18n, group_delete_title).to_string())
+            body=Signal::derive(move || t_string!(i18n, group_delete_body, name = name()).to_string())
+            confirm=Signal::derive(move || t_string!(i18n, btn_delete).to_string())
+            action=delete on_done=on_done />
     }
 }

@@ -10,6 +10,7 @@ use leptos_router::hooks::use_navigate;
 use crate::api::{self, ApiError};
 use crate::auth::use_auth;
 use crate::components::field::field_message;
+use crate::components::text_field::TextField;
 use crate::i18n::*;
 
 /// Email + password form.
@@ -18,6 +19,11 @@ pub fn LoginPage() -> impl IntoView {
     let i18n = use_i18n();
     let auth = use_auth();
     let navigate = use_navigate();
+    let query = leptos_router::hooks::use_query_map();
+    // the page a lost login came from, returned to after signing in
+    let next = move || {
+        query.with_untracked(|q| crate::auth::after_login(q.get("next").as_deref()).to_string())
+    };
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let field_errors = RwSignal::new(Vec::<FieldError>::new());
@@ -29,7 +35,7 @@ pub fn LoginPage() -> impl IntoView {
         let navigate = navigate.clone();
         move || {
             if auth.checked.get() && auth.user.with(Option::is_some) {
-                navigate("/sessions", Default::default());
+                navigate(&next(), Default::default());
             }
         }
     });
@@ -58,7 +64,7 @@ pub fn LoginPage() -> impl IntoView {
                 Ok(user) => {
                     password.set(String::new());
                     auth.user.set(Some(user));
-                    navigate("/sessions", Default::default());
+                    navigate(&next(), Default::default());
                 }
                 Err(ApiError::Invalid(errs)) => field_errors.set(errs),
                 Err(e) => form_error.set(Some(e)),
@@ -94,34 +100,13 @@ pub fn LoginPage() -> impl IntoView {
                         }}
                     </div>
                 </Show>
-                <div class="field">
-                    <label for="login-email">{t!(i18n, login_email)}</label>
-                    <input
-                        id="login-email"
-                        name="email"
-                        type="email"
-                        autocomplete="username"
-                        required=true
-                        bind:value=email
-                        aria-invalid=move || email_error().is_some().to_string()
-                        aria-describedby="login-email-error"
-                    />
-                    <p class="field-error" id="login-email-error" aria-live="polite">{email_error}</p>
-                </div>
-                <div class="field">
-                    <label for="login-password">{t!(i18n, login_password)}</label>
-                    <input
-                        id="login-password"
-                        name="password"
-                        type="password"
-                        autocomplete="current-password"
-                        required=true
-                        bind:value=password
-                        aria-invalid=move || password_error().is_some().to_string()
-                        aria-describedby="login-password-error"
-                    />
-                    <p class="field-error" id="login-password-error" aria-live="polite">{password_error}</p>
-                </div>
+                <TextField id="login-email" name="email" kind="email" autocomplete="username" required=true
+                    label=Signal::derive(move || t_string!(i18n, login_email).to_string())
+                    value=email error=Signal::derive(email_error) />
+                <TextField id="login-password" name="password" kind="password"
+                    autocomplete="current-password" required=true
+                    label=Signal::derive(move || t_string!(i18n, login_password).to_string())
+                    value=password error=Signal::derive(password_error) />
                 <button type="submit" class="btn btn-primary btn-block" disabled=move || busy.get()>
                     {move || if busy.get() { t_string!(i18n, login_busy).to_string() } else { t_string!(i18n, login_submit).to_string() }}
                 </button>

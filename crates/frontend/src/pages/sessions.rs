@@ -1,6 +1,8 @@
 //! The Sessions page: Running and Finished tabs with a type filter (and an
 //! owner filter for admins), pages of 20, live through the event stream;
-//! a session's name opens its detail panel.
+//! a session's name opens its detail panel. The tab, the filters, the page
+//! and the open panel live in the URL (`?tab=finished&type=batch&owner=…
+//! &page=2&session=<id>`), so a reload or a shared link shows the same.
 
 use berth_shared::auth::Role;
 use berth_shared::sessions::{SessionQuery, SessionType};
@@ -30,6 +32,40 @@ enum Tab {
     Finished,
 }
 
+impl Tab {
+    /// As the URL and the API spell it.
+    fn as_str(self) -> &'static str {
+        match self {
+            Tab::Running => "running",
+            Tab::Finished => "finished",
+        }
+    }
+}
+
+/// The page's state as a query string (defaults left out).
+fn query_string(tab: Tab, kind: &str, owner: &str, page: u32, session: Option<&str>) -> String {
+    let mut parts = Vec::new();
+    if tab == Tab::Finished {
+        parts.push(format!("tab={}", tab.as_str()));
+    }
+    for (key, value) in [("type", kind), ("owner", owner.trim())] {
+        if !value.is_empty() {
+            parts.push(format!("{key}={}", js_sys::encode_uri_component(value)));
+        }
+    }
+    if page > 1 {
+        parts.push(format!("page={page}"));
+    }
+    if let Some(id) = session {
+        parts.push(format!("session={}", js_sys::encode_uri_component(id)));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", parts.join("&"))
+    }
+}
+
 /// Tabs over the caller's sessions (every user's for superadmins).
 #[component]
 pub fn SessionsPage() -> impl IntoView {
@@ -41,9 +77,20 @@ pub fn SessionsPage() -> impl IntoView {
             .with(|u| u.as_ref().map(|u| u.role))
             .unwrap_or_default()
     };
-    let tab = RwSignal::new(Tab::Running);
-    let kind = RwSignal::new(String::new());
-    let owner = RwSignal::new(String::new());
+    // what the URL holds, read once; the URL follows every change after
+    let query = leptos_router::hooks::use_query_map();
+    let from_url = |key: &str| query.with_untracked(|q| q.get(key)).unwrap_or_default();
+    let tab = RwSignal::new(if from_url("tab") == "finished" {
+        Tab::Finished
+    } else {
+        Tab::Running
+    });
+    let kind = RwSignal::new(
+        Some(from_url("type"))
+            .filter(|k| k == "interactive" || k == "batch")
+            .unwrap_or_default(),
+    );
+    let owner = RwSignal::new(from_url("owner"));
     // typing applies the owner filter once it pauses (no Enter needed)
     let owner_typed = StoredValue::new(0u64);
     let type_owner = move |text: String| {
@@ -58,24 +105,39 @@ pub fn SessionsPage() -> impl IntoView {
             std::time::Duration::from_millis(OWNER_DEBOUNCE_MS),
         );
     };
-    let page = RwSignal::new(1u32);
-    let selected = RwSignal::new(None::<String>);
-    // a new filter starts at the first page
+    let page = RwSignal::new(from_url("page").parse::<u32>().unwrap_or(1).max(1));
+    let selected = RwSignal::new(Some(from_url("session")).filter(|s| !s.is_empty()));
+    // a new filter starts at the first page (not the first run: the page
+    // may come from the URL)
+    Effect::new(move |before: Option<(Tab, String, String)>| {
+        let now = (tab.get(), kind.get(), owner.get());
+        if before.is_some_and(|b| b != now) {
+            page.set(1);
+        }
+        now
+    });
+    let navigate = leptos_router::hooks::use_navigate();
     Effect::new(move || {
-        tab.track();
-        kind.track();
-        owner.track();
-        page.set(1);
+        let q = query_string(
+            tab.get(),
+            &kind.get(),
+            &owner.get(),
+            page.get(),
+            selected.get().as_deref(),
+        );
+        let options = leptos_router::NavigateOptions {
+            replace: true,
+            scroll: false,
+            ..Default::default()
+        };
+        navigate(&format!("/sessions{q}"), options);
     });
     let refresh = RwSignal::new(0u32);
     let list = LocalResource::new(move || {
         live.version.track();
         refresh.track();
         let q = SessionQuery {
-            status: Some(match tab.get() {
-                Tab::Running => "running".into(),
-                Tab::Finished => "finished".into(),
-            }),
+            status: Some(tab.get().as_str().into()),
             session_type: Some(kind.get()).filter(|k| !k.is_empty()),
             owner: Some(owner.get()).filter(|o| !o.trim().is_empty()),
             all: None,
@@ -107,18 +169,27 @@ pub fn SessionsPage() -> impl IntoView {
         (clock.get() - fetched_at.get()).num_milliseconds().max(0) as f64 / 1000.0
     });
     let owner_error = RwSignal::new(false);
+    // a failed fetch (other than an unknown owner) is shown, with the last
+    // good page kept beneath it
+    let load_error = RwSignal::new(None::<ApiError>);
     Effect::new(move || match list.get() {
         Some(Ok(l)) => {
             owner_error.set(false);
+            load_error.set(None);
             fetched_at.set(crate::format::now());
             // an event about another page's session leaves this one alone
             if shown.with_untracked(|s| s.as_ref() != Some(&l)) {
                 shown.set(Some(l));
             }
         }
-        Some(Err(ApiError::Invalid(_))) => owner_error.set(true),
-        _ => {}
+        Some(Err(ApiError::Invalid(_))) => {
+            owner_error.set(true);
+            load_error.set(None);
+        }
+        Some(Err(e)) => load_error.set(Some(e)),
+        None => {}
     });
+    let loaded = move || shown.with(Option::is_some) || owner_error.get();
     // an unknown owner shows no sessions (with the message), never the unfiltered list
     let rows = move || {
         if owner_error.get() {
@@ -161,7 +232,8 @@ pub fn SessionsPage() -> impl IntoView {
                 </div>
                 <div class="filters">
                     <label for="filter-type" class="sr-only">{t!(i18n, col_type)}</label>
-                    <select id="filter-type" on:change=move |ev| kind.set(event_target_value(&ev))>
+                    <select id="filter-type" on:change=move |ev| kind.set(event_target_value(&ev))
+                        prop:value=move || kind.get()>
                         <option value="">{t!(i18n, filter_all_types)}</option>
                         <option value="interactive">{t!(i18n, type_interactive)}</option>
                         <option value="batch">{t!(i18n, type_batch)}</option>
@@ -170,6 +242,7 @@ pub fn SessionsPage() -> impl IntoView {
                         <label for="filter-owner" class="sr-only">{t!(i18n, filter_owner)}</label>
                         <input id="filter-owner" type="search" autocomplete="off"
                             placeholder=move || t_string!(i18n, filter_owner).to_string()
+                            value=owner.get_untracked()
                             aria-invalid=move || owner_error.get().to_string()
                             aria-describedby="filter-owner-error"
                             on:input=move |ev| type_owner(event_target_value(&ev))
@@ -182,13 +255,24 @@ pub fn SessionsPage() -> impl IntoView {
             </div>
             <div class="card" role="tabpanel" id="sessions-panel"
                  aria-labelledby=move || if tab.get() == Tab::Running { "tab-running" } else { "tab-finished" }>
-                <Show when=move || !rows().is_empty() fallback=move || view! {
-                    <p class="empty" id="sessions-empty">
-                        {move || match tab.get() {
-                            Tab::Running => t_string!(i18n, sessions_empty_running).to_string(),
-                            Tab::Finished => t_string!(i18n, sessions_empty_finished).to_string(),
-                        }}
+                {move || load_error.get().map(|e| view! {
+                    <p class="alert alert-error" role="alert" id="sessions-error">
+                        {crate::components::field::error_message(i18n, &e)}
                     </p>
+                })}
+                <Show when=move || !rows().is_empty() fallback=move || if loaded() {
+                    view! {
+                        <p class="empty" id="sessions-empty">
+                            {move || match tab.get() {
+                                Tab::Running => t_string!(i18n, sessions_empty_running).to_string(),
+                                Tab::Finished => t_string!(i18n, sessions_empty_finished).to_string(),
+                            }}
+                        </p>
+                    }.into_any()
+                } else if load_error.with(Option::is_some) {
+                    ().into_any()
+                } else {
+                    view! { <p class="loading" role="status" id="sessions-loading">{t!(i18n, loading)}</p> }.into_any()
                 }>
                     <table class="sessions-table" id="sessions-table">
                         <thead><tr>
@@ -205,7 +289,10 @@ pub fn SessionsPage() -> impl IntoView {
                             <th scope="col">{t!(i18n, col_control)}</th>
                         </tr></thead>
                         <tbody>
-                            {move || rows().into_iter().map(|s| {
+                            // keyed: a row that moves (a new session above it)
+                            // is moved, not drawn again; a row whose session
+                            // changed is drawn anew
+                            <For each=rows key=|s| (s.id.clone(), format!("{s:?}")) let:s>{{
                                 let id = s.id.clone();
                                 let id2 = s.id.clone();
                                 let controls = s.clone();
@@ -230,7 +317,7 @@ pub fn SessionsPage() -> impl IntoView {
                                         <td class="control-cell"><SessionControls s=controls /></td>
                                     </tr>
                                 }
-                            }).collect_view()}
+                            }}</For>
                         </tbody>
                     </table>
                 </Show>
