@@ -157,6 +157,26 @@ async fn detail_panel_logs_rename_and_terminate() {
         .await
         .unwrap();
     b.wait_text("#detail-status", "TERMINATED").await;
+    // the tab and the open panel are in the URL: a reload shows the same
+    let url = b.driver.current_url().await.unwrap();
+    assert_eq!(
+        url.query(),
+        Some(format!("tab=finished&session={id}").as_str()),
+        "{url}"
+    );
+    b.driver.refresh().await.unwrap();
+    b.wait_text("#detail-status", "TERMINATED").await;
+    let selected = b
+        .el("#tab-finished")
+        .await
+        .attr("aria-selected")
+        .await
+        .unwrap();
+    assert_eq!(
+        selected.as_deref(),
+        Some("true"),
+        "the Finished tab is still chosen"
+    );
     b.el("#detail-info").await.click().await.unwrap();
     b.wait_text("#detail-status-info", "user-requested").await;
     // said in plain words, the code beside it for scripts

@@ -122,8 +122,16 @@ async fn a_tour_of_the_first_views_in_both_languages_and_sizes() {
     // phone-sized
     b.set_viewport(390, 844).await;
     b.shot("tour-07-narrow-launcher").await;
+    // back returns to the Finished tab and the panel it left (the URL
+    // keeps them): close the panel, then back to Running
     b.driver.back().await.unwrap();
     b.el("#sessions-table").await;
+    if b.driver.find(By::Css("#session-detail")).await.is_ok() {
+        b.press(Key::Escape).await;
+        b.wait_gone("#session-detail").await;
+    }
+    b.el("#tab-running").await.click().await.unwrap();
+    b.wait_session("tour-running", "RUNNING").await;
     b.shot("tour-08-narrow-sessions").await;
     open(&b, &running).await;
     b.shot("tour-09-narrow-panel").await;
