@@ -18,6 +18,9 @@ took() { echo "    ($(( $(date +%s) - t0 )) s so far)"; }
 step "formatting and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# every bench still builds and links (with the test build's profile: the
+# release build `make bench` measures with takes minutes more)
+cargo bench --workspace --locked --no-run --profile dev
 took
 
 # What test servers leave on the engine is checked against what was there
