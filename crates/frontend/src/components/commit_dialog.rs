@@ -19,48 +19,48 @@ pub fn CommitDialog() -> impl IntoView {
     let live = use_live();
     let dialogs = use_dialogs();
     let name = RwSignal::new(String::new());
-    let busy = RwSignal::new(false);
     let failure = RwSignal::new(None::<String>);
     let target = move || dialogs.commit.get();
     let local_error = move || {
         name.with(|n| image_name(n.trim()).err())
             .map(|e| field_message(i18n, e.code))
     };
+    let action = Action::new_unsync(|(id, n): &(String, String)| {
+        let (id, n) = (id.clone(), n.clone());
+        async move { api::commit_session(&id, &n).await.map(|_| ()) }
+    });
+    let busy = action.pending();
+    Effect::new(move || match action.value().get() {
+        Some(Ok(())) => {
+            action.clear();
+            dialogs.commit.set(None);
+            live.version.update(|v| *v += 1);
+        }
+        Some(Err(ApiError::Invalid(errs))) => {
+            let msg = errs
+                .first()
+                .map(|e| {
+                    if e.code == "quota_exceeded" {
+                        e.message.clone()
+                    } else {
+                        field_message(i18n, &e.code)
+                    }
+                })
+                .unwrap_or_default();
+            failure.set(Some(msg));
+        }
+        Some(Err(e)) => failure.set(Some(error_message(i18n, &e))),
+        None => {}
+    });
     let save = move || {
         let Some(t) = dialogs.commit.get_untracked() else {
             return;
         };
-        if local_error().is_some() {
+        if local_error().is_some() || busy.get_untracked() {
             return;
         }
-        busy.set(true);
         failure.set(None);
-        let n = name.get_untracked().trim().to_string();
-        leptos::task::spawn_local(async move {
-            match api::commit_session(&t.session_id, &n).await {
-                Ok(_) => {
-                    dialogs.commit.try_set(None);
-                    live.version.try_update(|v| *v += 1);
-                }
-                Err(ApiError::Invalid(errs)) => {
-                    let msg = errs
-                        .first()
-                        .map(|e| {
-                            if e.code == "quota_exceeded" {
-                                e.message.clone()
-                            } else {
-                                field_message(i18n, &e.code)
-                            }
-                        })
-                        .unwrap_or_default();
-                    failure.try_set(Some(msg));
-                }
-                Err(e) => {
-                    failure.try_set(Some(error_message(i18n, &e)));
-                }
-            }
-            busy.try_set(false);
-        });
+        action.dispatch((t.session_id, name.get_untracked().trim().to_string()));
     };
     view! {
         <h2 id="commit-title">{t!(i18n, commit_title)}</h2>

@@ -16,7 +16,23 @@ pub fn CreateFolderDialog(open: RwSignal<bool>, on_created: Callback<FolderInfo>
     let i18n = use_i18n();
     let name = RwSignal::new(String::new());
     let server_error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
+    let action = Action::new_unsync(|n: &String| {
+        let n = n.clone();
+        async move { api::create_folder(&n).await }
+    });
+    let busy = action.pending();
+    Effect::new(move || match action.value().get() {
+        Some(Ok(f)) => {
+            action.clear();
+            open.set(false);
+            on_created.run(f);
+        }
+        Some(Err(ApiError::Invalid(errs))) => {
+            server_error.set(errs.first().map(|e| field_message(i18n, &e.code)))
+        }
+        Some(Err(e)) => server_error.set(Some(error_message(i18n, &e))),
+        None => {}
+    });
     Effect::new(move || {
         if open.get() {
             name.set(String::new());
@@ -33,22 +49,8 @@ pub fn CreateFolderDialog(open: RwSignal<bool>, on_created: Callback<FolderInfo>
         if folder_name(&n).is_err() || busy.get_untracked() {
             return;
         }
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            match api::create_folder(&n).await {
-                Ok(f) => {
-                    open.try_set(false);
-                    on_created.run(f);
-                }
-                Err(ApiError::Invalid(errs)) => {
-                    server_error.try_set(errs.first().map(|e| field_message(i18n, &e.code)));
-                }
-                Err(e) => {
-                    server_error.try_set(Some(error_message(i18n, &e)));
-                }
-            }
-            busy.try_set(false);
-        });
+        server_error.set(None);
+        action.dispatch(n);
     };
     view! {
         <Modal open=open on_close=Callback::new(move |_| open.set(false)) id="create-folder-dialog"

@@ -1,11 +1,13 @@
 //! The one labelled text field: a label tied to its input, the input
-//! bound to a signal, and the field's message beneath it, announced and
-//! named by the input (`aria-describedby`, `aria-invalid`).
+//! bound to a signal, an optional hint, and the field's message beneath
+//! it, announced and named by the input (`aria-describedby`,
+//! `aria-invalid`).
 
 use leptos::prelude::*;
 
 /// A labelled input with its message. Its elements are `{id}` (the
-/// input) and `{id}-error` (the message).
+/// input), `{id}-hint` (when there is one) and `{id}-error` (the
+/// message).
 #[component]
 pub fn TextField(
     /// The input's id.
@@ -33,8 +35,18 @@ pub fn TextField(
     /// Shown inside the empty input.
     #[prop(optional, into)]
     placeholder: Option<Signal<String>>,
+    /// A line under the input saying what it takes.
+    #[prop(optional, into)]
+    hint: Option<Signal<String>>,
+    /// Shown but not editable (while true).
+    #[prop(optional, into)]
+    readonly: Signal<bool>,
 ) -> impl IntoView {
     let error_id = format!("{id}-error");
+    let described_by = match hint {
+        Some(_) => format!("{id}-hint {error_id}"),
+        None => error_id.clone(),
+    };
     view! {
         <div class="field">
             <label for=id>{move || label.get()}</label>
@@ -44,11 +56,13 @@ pub fn TextField(
                 type=kind.unwrap_or("text")
                 autocomplete=autocomplete
                 required=required
+                readonly=move || readonly.get()
                 placeholder=move || placeholder.map(|p| p.get())
                 bind:value=value
                 aria-invalid=move || error.with(Option::is_some).to_string()
-                aria-describedby=error_id.clone()
+                aria-describedby=described_by
             />
+            {hint.map(|h| view! { <p class="field-hint" id=format!("{id}-hint")>{move || h.get()}</p> })}
             <p class="field-error" id=error_id aria-live="polite">{move || error.get()}</p>
         </div>
     }

@@ -12,6 +12,7 @@ use crate::components::confirm_dialog::{ConfirmAction, ConfirmDialog};
 use crate::components::dialog::Modal;
 use crate::components::field::{error_message, error_message_of};
 use crate::components::loaded::Loaded;
+use crate::components::text_field::TextField;
 use crate::i18n::*;
 
 /// The page.
@@ -128,6 +129,20 @@ fn GroupDialog(
         }
     };
     let close = move || editing.set(None);
+    let save = Action::new_unsync(|req: &PutResourceGroup| {
+        let req = req.clone();
+        async move { api::put_resource_group(&req).await.map(|_| ()) }
+    });
+    Effect::new(move || match save.value().get() {
+        Some(Ok(())) => {
+            save.clear();
+            editing.set(None);
+            on_done.run(());
+        }
+        Some(Err(ApiError::Invalid(es))) => errors.set(es),
+        Some(Err(e)) => failure.set(Some(error_message(i18n, &e))),
+        None => {}
+    });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let req = PutResourceGroup {
@@ -146,41 +161,20 @@ fn GroupDialog(
             errors.set(es);
             return;
         }
-        leptos::task::spawn_local(async move {
-            match api::put_resource_group(&req).await {
-                Ok(_) => {
-                    editing.try_set(None);
-                    on_done.run(());
-                }
-                Err(ApiError::Invalid(es)) => {
-                    errors.try_set(es);
-                }
-                Err(e) => {
-                    failure.try_set(Some(error_message(i18n, &e)));
-                }
-            }
-        });
+        failure.set(None);
+        save.dispatch(req);
     };
     view! {
         <Modal open=Signal::derive(move || editing.with(Option::is_some)) on_close=Callback::new(move |_| close())
             id="group-dialog" labelled_by="group-dialog-title">
             <h2 id="group-dialog-title">{move || if is_new() { t_string!(i18n, group_new) } else { t_string!(i18n, group_edit) }}</h2>
             <form on:submit=submit novalidate=true>
-                <div class="field">
-                    <label for="group-name">{t!(i18n, col_name)}</label>
-                    <input id="group-name" type="text" autocomplete="off" readonly=move || !is_new()
-                        aria-invalid=move || error_of("name")().is_some().to_string()
-                        aria-describedby="group-name-error"
-                        prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
-                    <p class="field-error" id="group-name-error" role="alert">{error_of("name")}</p>
-                </div>
-                <div class="field">
-                    <label for="group-description">{t!(i18n, group_description)}</label>
-                    <input id="group-description" type="text" autocomplete="off"
-                        aria-describedby="group-description-error"
-                        prop:value=move || description.get() on:input=move |ev| description.set(event_target_value(&ev)) />
-                    <p class="field-error" id="group-description-error" role="alert">{error_of("description")}</p>
-                </div>
+                <TextField id="group-name" autocomplete="off" value=name readonly=Signal::derive(move || !is_new())
+                    label=Signal::derive(move || t_string!(i18n, col_name).to_string())
+                    error=Signal::derive(error_of("name")) />
+                <TextField id="group-description" autocomplete="off" value=description
+                    label=Signal::derive(move || t_string!(i18n, group_description).to_string())
+                    error=Signal::derive(error_of("description")) />
                 <div class="field">
                     <label for="group-strategy">{t!(i18n, group_strategy)}</label>
                     <select id="group-strategy" prop:value=move || strategy.get()
@@ -190,20 +184,17 @@ fn GroupDialog(
                         <option value="concentrated">{t!(i18n, strategy_concentrated)}</option>
                     </select>
                 </div>
-                <div class="field">
-                    <label for="group-projects">{t!(i18n, group_projects)}</label>
-                    <input id="group-projects" type="text" autocomplete="off"
-                        aria-describedby="group-projects-hint group-projects-error"
-                        prop:value=move || projects.get() on:input=move |ev| projects.set(event_target_value(&ev)) />
-                    <p class="field-hint" id="group-projects-hint">{t!(i18n, group_projects_hint)}</p>
-                    <p class="field-error" id="group-projects-error" role="alert">{error_of("projects")}</p>
-                </div>
+                <TextField id="group-projects" autocomplete="off" value=projects
+                    label=Signal::derive(move || t_string!(i18n, group_projects).to_string())
+                    hint=Signal::derive(move || t_string!(i18n, group_projects_hint).to_string())
+                    error=Signal::derive(error_of("projects")) />
                 <Show when=move || failure.with(Option::is_some)>
                     <p class="alert alert-error" role="alert">{move || failure.get()}</p>
                 </Show>
                 <div class="dialog-buttons">
                     <button type="button" class="btn" id="group-cancel" on:click=move |_| close()>{t!(i18n, btn_cancel)}</button>
-                    <button type="submit" class="btn btn-primary" id="group-save">{t!(i18n, btn_save)}</button>
+                    <button type="submit" class="btn btn-primary" id="group-save"
+                        disabled=move || save.pending().get()>{t!(i18n, btn_save)}</button>
                 </div>
             </form>
         </Modal>

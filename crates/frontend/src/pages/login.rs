@@ -28,15 +28,27 @@ pub fn LoginPage() -> impl IntoView {
     let password = RwSignal::new(String::new());
     let field_errors = RwSignal::new(Vec::<FieldError>::new());
     let form_error = RwSignal::new(None::<ApiError>);
-    let busy = RwSignal::new(false);
+    let action = Action::new_unsync(|req: &LoginRequest| {
+        let req = req.clone();
+        async move { api::login(&req).await }
+    });
+    let busy = action.pending();
+    // signed in: the effect below takes the browser on
+    Effect::new(move || match action.value().get() {
+        Some(Ok(user)) => {
+            action.clear();
+            password.set(String::new());
+            auth.user.set(Some(user));
+        }
+        Some(Err(ApiError::Invalid(errs))) => field_errors.set(errs),
+        Some(Err(e)) => form_error.set(Some(e)),
+        None => {}
+    });
 
-    // Already signed in (e.g. back button): go straight to the app.
-    Effect::new({
-        let navigate = navigate.clone();
-        move || {
-            if auth.checked.get() && auth.user.with(Option::is_some) {
-                navigate(&next(), Default::default());
-            }
+    // Signed in (just now, or already: the back button): on to the app.
+    Effect::new(move || {
+        if auth.checked.get() && auth.user.with(Option::is_some) {
+            navigate(&next(), Default::default());
         }
     });
 
@@ -55,21 +67,7 @@ pub fn LoginPage() -> impl IntoView {
             return;
         }
         field_errors.set(vec![]);
-        busy.set(true);
-        let navigate = navigate.clone();
-        leptos::task::spawn_local(async move {
-            let result = api::login(&req).await;
-            busy.set(false);
-            match result {
-                Ok(user) => {
-                    password.set(String::new());
-                    auth.user.set(Some(user));
-                    navigate(&next(), Default::default());
-                }
-                Err(ApiError::Invalid(errs)) => field_errors.set(errs),
-                Err(e) => form_error.set(Some(e)),
-            }
-        });
+        action.dispatch(req);
     };
 
     let error_for = move |field: &'static str| {
