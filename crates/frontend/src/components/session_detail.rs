@@ -420,27 +420,30 @@ fn RenameField(id: String, name: String, alive: bool) -> impl IntoView {
             .with(|d| session_name(d.trim()).err())
             .map(|e| field_message(i18n, e.code))
     };
+    let action = Action::new_unsync(|(id, new): &(String, String)| {
+        let (id, new) = (id.clone(), new.clone());
+        async move { api::rename_session(&id, &new).await.map(|_| ()) }
+    });
+    Effect::new(move || match action.value().get() {
+        Some(Ok(())) => {
+            action.clear();
+            editing.set(false);
+            live.version.update(|v| *v += 1);
+            // the panel draws itself anew with the new name
+            crate::focus::focus_id_kept("detail-rename");
+        }
+        Some(Err(ApiError::Invalid(errs))) => {
+            server_error.set(errs.first().map(|e| field_message(i18n, &e.code)))
+        }
+        Some(Err(_)) => server_error.set(Some(t_string!(i18n, error_generic).to_string())),
+        None => {}
+    });
     let save = move || {
-        if local_error().is_some() {
+        if local_error().is_some() || action.pending().get_untracked() {
             return;
         }
         let new = draft.get_untracked().trim().to_string();
-        leptos::task::spawn_local(async move {
-            match api::rename_session(&id.get_value(), &new).await {
-                Ok(_) => {
-                    editing.try_set(false);
-                    live.version.try_update(|v| *v += 1);
-                    // the panel draws itself anew with the new name
-                    crate::focus::focus_id_kept("detail-rename");
-                }
-                Err(ApiError::Invalid(errs)) => {
-                    server_error.try_set(errs.first().map(|e| field_message(i18n, &e.code)));
-                }
-                Err(_) => {
-                    server_error.try_set(Some(t_string!(i18n, error_generic).to_string()));
-                }
-            }
-        });
+        action.dispatch((id.get_value(), new));
     };
     view! {
         <div class="detail-name">

@@ -98,23 +98,29 @@ fn AgentRow(
     let lost = agent.status == AgentStatus::Lost;
     let since = agent.lost_since;
     let drained = !agent.schedulable;
+    let action = Action::new_unsync(|(id, req): &(String, UpdateAgent)| {
+        let (id, req) = (id.clone(), req.clone());
+        async move { api::update_agent(&id, &req).await.map(|_| ()) }
+    });
+    Effect::new(move || match action.value().get() {
+        Some(Ok(())) => {
+            action.clear();
+            failure.set(None);
+            on_changed.run(());
+        }
+        Some(Err(e)) => failure.set(Some(error_message(i18n, &e))),
+        None => {}
+    });
     let toggle = move |_| {
+        if action.pending().get_untracked() {
+            return;
+        }
         let (id, open) = a.with_value(|a| (a.id.clone(), a.schedulable));
         let req = UpdateAgent {
             schedulable: Some(!open),
             ..Default::default()
         };
-        leptos::task::spawn_local(async move {
-            match api::update_agent(&id, &req).await {
-                Ok(_) => {
-                    failure.try_set(None);
-                    on_changed.run(());
-                }
-                Err(e) => {
-                    failure.try_set(Some(error_message(i18n, &e)));
-                }
-            }
-        });
+        action.dispatch((id, req));
     };
     let cpu = with_reserve(
         amount(agent.cpu_used),

@@ -90,27 +90,31 @@ fn FolderRow(
     let draft = RwSignal::new(folder.name.clone());
     let error = RwSignal::new(None::<String>);
     let f = StoredValue::new(folder.clone());
+    let action = Action::new_unsync(|(id, name): &(String, String)| {
+        let (id, name) = (id.clone(), name.clone());
+        async move { api::rename_folder(&id, &name).await.map(|_| ()) }
+    });
+    Effect::new(move || match action.value().get() {
+        Some(Ok(())) => {
+            action.clear();
+            editing.set(false);
+            on_changed.run(());
+        }
+        Some(Err(ApiError::Invalid(errs))) => {
+            error.set(errs.first().map(|e| field_message(i18n, &e.code)))
+        }
+        Some(Err(e)) => error.set(Some(error_message(i18n, &e))),
+        None => {}
+    });
     let save = move || {
         let name = draft.get_untracked().trim().to_string();
         if let Err(e) = folder_name(&name) {
             error.set(Some(field_message(i18n, e.code)));
             return;
         }
-        let id = f.with_value(|f| f.id.clone());
-        leptos::task::spawn_local(async move {
-            match api::rename_folder(&id, &name).await {
-                Ok(_) => {
-                    editing.try_set(false);
-                    on_changed.run(());
-                }
-                Err(ApiError::Invalid(errs)) => {
-                    error.try_set(errs.first().map(|e| field_message(i18n, &e.code)));
-                }
-                Err(e) => {
-                    error.try_set(Some(error_message(i18n, &e)));
-                }
-            }
-        });
+        if !action.pending().get_untracked() {
+            action.dispatch((f.with_value(|f| f.id.clone()), name));
+        }
     };
     let mounted = folder
         .mounted_in

@@ -1,7 +1,7 @@
 //! Page 5: a card per page (or its errors) with Edit, and Launch, which
 //! asks first when no folder is mounted.
 
-use berth_shared::sessions::{ClusterMode, SessionType};
+use berth_shared::sessions::{ClusterMode, CreateSessionRequest, SessionType};
 use berth_shared::FieldError;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
@@ -30,7 +30,6 @@ pub fn ReviewPage(
     } = ctx;
     let navigate = use_navigate();
     let confirm = RwSignal::new(false);
-    let busy = RwSignal::new(false);
     let failure = RwSignal::new(None::<String>);
     let card = move |p: Page| {
         let errors = move || state.with(|s| s.page_errors(p));
@@ -214,30 +213,36 @@ pub fn ReviewPage(
             </article>
         }
     };
+    let action = Action::new_unsync(|req: &CreateSessionRequest| {
+        let req = req.clone();
+        async move { api::create_session(&req).await.map(|_| ()) }
+    });
+    let busy = action.pending();
+    Effect::new(move || match action.value().get() {
+        Some(Ok(())) => {
+            action.clear();
+            navigate("/sessions", Default::default());
+        }
+        Some(Err(ApiError::Invalid(errs))) => {
+            let first = errs.first().map(|e| Page::of_field(&e.field));
+            server_errors.set(errs);
+            if let Some(p) = first {
+                page.set(p);
+            }
+        }
+        Some(Err(ApiError::Network(_))) => {
+            failure.set(Some(t_string!(i18n, error_network).to_string()))
+        }
+        Some(Err(_)) => failure.set(Some(t_string!(i18n, error_generic).to_string())),
+        None => {}
+    });
     let launch = move || {
         confirm.set(false);
-        busy.set(true);
+        if busy.get_untracked() {
+            return;
+        }
         failure.set(None);
-        let req = state.with_untracked(|s| s.to_request());
-        let navigate = navigate.clone();
-        leptos::task::spawn_local(async move {
-            let result = api::create_session(&req).await;
-            busy.set(false);
-            match result {
-                Ok(_) => navigate("/sessions", Default::default()),
-                Err(ApiError::Invalid(errs)) => {
-                    let first = errs.first().map(|e| Page::of_field(&e.field));
-                    server_errors.set(errs);
-                    if let Some(p) = first {
-                        page.set(p);
-                    }
-                }
-                Err(ApiError::Network(_)) => {
-                    failure.set(Some(t_string!(i18n, error_network).to_string()))
-                }
-                Err(_) => failure.set(Some(t_string!(i18n, error_generic).to_string())),
-            }
-        });
+        action.dispatch(state.with_untracked(|s| s.to_request()));
     };
     let launch = StoredValue::new(launch);
     view! {
