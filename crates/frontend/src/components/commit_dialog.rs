@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use crate::api::{self, ApiError};
 use crate::components::dialog_targets::use_dialogs;
 use crate::components::field::{error_message, field_message};
+use crate::components::text_field::TextField;
 use crate::i18n::*;
 use crate::live::use_live;
 
@@ -73,18 +74,10 @@ pub fn CommitDialog() -> impl IntoView {
             </dl>
         })}
         <form on:submit=move |ev| { ev.prevent_default(); save(); }>
-            <div class="field">
-                <label for="commit-name">{t!(i18n, commit_name)}</label>
-                <input id="commit-name" type="text" autocomplete="off" autofocus=true maxlength="32"
-                    prop:value=move || name.get()
-                    on:input=move |ev| name.set(event_target_value(&ev))
-                    aria-invalid=move || (!name.with(String::is_empty) && local_error().is_some()).to_string()
-                    aria-describedby="commit-name-error commit-name-help" />
-                <p class="muted field-note" id="commit-name-help">{t!(i18n, commit_name_help)}</p>
-                <p class="field-error" id="commit-name-error" aria-live="polite">
-                    {move || (!name.with(String::is_empty)).then(local_error).flatten()}
-                </p>
-            </div>
+            <TextField id="commit-name" autocomplete="off" autofocus=true maxlength=32 value=name
+                label=Signal::derive(move || t_string!(i18n, commit_name).to_string())
+                hint=Signal::derive(move || t_string!(i18n, commit_name_help).to_string())
+                error=Signal::derive(move || (!name.with(String::is_empty)).then(local_error).flatten()) />
             <Show when=move || failure.with(Option::is_some)>
                 <p class="alert alert-error" role="alert" id="commit-failure">{move || failure.get()}</p>
             </Show>

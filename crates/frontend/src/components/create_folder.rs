@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use crate::api::{self, ApiError};
 use crate::components::dialog::Modal;
 use crate::components::field::{error_message, field_message};
+use crate::components::text_field::TextField;
 use crate::i18n::*;
 
 /// The dialog, shown while `open`; `on_created` gets the new folder.
@@ -39,6 +40,11 @@ pub fn CreateFolderDialog(open: RwSignal<bool>, on_created: Callback<FolderInfo>
             server_error.set(None);
         }
     });
+    // what the server said is about the name it was sent: typing clears it
+    Effect::new(move || {
+        name.track();
+        server_error.set(None);
+    });
     let local_error = move || {
         name.with(|n| folder_name(n.trim()).err())
             .filter(|_| name.with(|n| !n.is_empty()))
@@ -56,19 +62,11 @@ pub fn CreateFolderDialog(open: RwSignal<bool>, on_created: Callback<FolderInfo>
         <Modal open=open on_close=Callback::new(move |_| open.set(false)) id="create-folder-dialog"
             labelled_by="create-folder-title">
             <h2 id="create-folder-title">{t!(i18n, folder_create_title)}</h2>
-            <div class="field">
-                <label for="folder-name">{t!(i18n, folder_name)}</label>
-                <input id="folder-name" type="text" autocomplete="off" autofocus=true
-                    prop:value=move || name.get()
-                    on:input=move |ev| { name.set(event_target_value(&ev)); server_error.set(None); }
-                    on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Enter" { create() }
-                    aria-invalid=move || (local_error().is_some() || server_error.with(Option::is_some)).to_string()
-                    aria-describedby="folder-name-hint folder-name-error" />
-                <p class="field-hint" id="folder-name-hint">{t!(i18n, folder_name_help)}</p>
-                <p class="field-error" id="folder-name-error" aria-live="polite">
-                    {move || local_error().or_else(|| server_error.get())}
-                </p>
-            </div>
+            <TextField id="folder-name" autocomplete="off" autofocus=true value=name
+                label=Signal::derive(move || t_string!(i18n, folder_name).to_string())
+                hint=Signal::derive(move || t_string!(i18n, folder_name_help).to_string())
+                error=Signal::derive(move || local_error().or_else(|| server_error.get()))
+                on_enter=Callback::new(move |_| create()) />
             <div class="dialog-buttons">
                 <button type="button" class="btn" id="folder-create-cancel" on:click=move |_| open.set(false)>
                     {t!(i18n, btn_cancel)}

@@ -41,6 +41,18 @@ pub fn TextField(
     /// Shown but not editable (while true).
     #[prop(optional, into)]
     readonly: Signal<bool>,
+    /// Not a word to check (an id, a path, an address).
+    #[prop(optional)]
+    no_spellcheck: bool,
+    /// Takes the focus when it appears (the one field of a dialog).
+    #[prop(optional)]
+    autofocus: bool,
+    /// The most characters it takes.
+    #[prop(optional)]
+    maxlength: Option<u32>,
+    /// Enter in the field (outside a form: a dialog's main button).
+    #[prop(optional)]
+    on_enter: Option<Callback<()>>,
 ) -> impl IntoView {
     let error_id = format!("{id}-error");
     let described_by = match hint {
@@ -57,6 +69,14 @@ pub fn TextField(
                 autocomplete=autocomplete
                 required=required
                 readonly=move || readonly.get()
+                spellcheck=(!no_spellcheck).to_string()
+                autofocus=autofocus
+                maxlength=maxlength
+                on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                    if let (Some(enter), "Enter") = (on_enter, ev.key().as_str()) {
+                        enter.run(());
+                    }
+                }
                 placeholder=move || placeholder.map(|p| p.get())
                 bind:value=value
                 aria-invalid=move || error.with(Option::is_some).to_string()

@@ -17,6 +17,7 @@ use crate::components::confirm_dialog::{ConfirmAction, ConfirmDialog};
 use crate::components::dialog::Modal;
 use crate::components::field::{error_message, error_message_of};
 use crate::components::loaded::Loaded;
+use crate::components::text_field::TextField;
 use crate::format::{local_datetime, unbroken};
 use crate::i18n::*;
 use crate::live::use_live;
@@ -204,7 +205,6 @@ fn RegisterAgentDialog(open: RwSignal<bool>, on_done: Callback<()>) -> impl Into
     let accelerators = RwSignal::new(String::new());
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let failure = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
     let groups = LocalResource::new(move || {
         open.track();
         api::all_resource_groups()
@@ -223,8 +223,29 @@ fn RegisterAgentDialog(open: RwSignal<bool>, on_done: Callback<()>) -> impl Into
         errors.set(vec![]);
         failure.set(None);
     };
+    let register = Action::new_unsync(|req: &RegisterAgent| {
+        let req = req.clone();
+        async move { api::register_agent(&req).await.map(|_| ()) }
+    });
+    let busy = register.pending();
+    Effect::new(move || match register.value().get() {
+        Some(Ok(())) => {
+            register.clear();
+            for s in [id, host, tls, reserve_cpu, reserve_mem, accelerators] {
+                s.set(String::new());
+            }
+            close();
+            on_done.run(());
+        }
+        Some(Err(ApiError::Invalid(es))) => errors.set(es),
+        Some(Err(e)) => failure.set(Some(error_message(i18n, &e))),
+        None => {}
+    });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
         let mut local = Vec::new();
         let cpu = match reserve_cpu.get_untracked().trim() {
             "" => 0.0,
@@ -261,60 +282,28 @@ fn RegisterAgentDialog(open: RwSignal<bool>, on_done: Callback<()>) -> impl Into
             errors.set(local);
             return;
         }
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            let done = api::register_agent(&req).await;
-            busy.try_set(false);
-            match done {
-                Ok(_) => {
-                    for s in [id, host, tls, reserve_cpu, reserve_mem, accelerators] {
-                        s.try_set(String::new());
-                    }
-                    close();
-                    on_done.run(());
-                }
-                Err(ApiError::Invalid(es)) => {
-                    errors.try_set(es);
-                }
-                Err(e) => {
-                    failure.try_set(Some(error_message(i18n, &e)));
-                }
-            }
-        });
+        failure.set(None);
+        register.dispatch(req);
     };
     let field = move |fid: &'static str,
                       field: &'static str,
                       label: String,
                       hint: Option<String>,
                       value: RwSignal<String>| {
-        let err = error_of(field);
-        let err2 = error_of(field);
-        let hint_id = format!("{fid}-hint");
-        let err_id = format!("{fid}-error");
-        let described = {
-            let (h, e) = (hint.is_some(), err_id.clone());
-            let hint_id = hint_id.clone();
-            move || {
-                let mut ids = vec![];
-                if h {
-                    ids.push(hint_id.clone());
-                }
-                if err2().is_some() {
-                    ids.push(e.clone());
-                }
-                ids.join(" ")
+        let hint = hint.map(|h| Signal::derive(move || h.clone()));
+        match hint {
+            Some(hint) => view! {
+                <TextField id=fid autocomplete="off" no_spellcheck=true value=value
+                    label=Signal::derive(move || label.clone()) hint=hint
+                    error=Signal::derive(error_of(field)) />
             }
-        };
-        view! {
-            <div class="field">
-                <label for=fid>{label}</label>
-                <input id=fid type="text" autocomplete="off" spellcheck="false"
-                    aria-invalid=move || error_of(field)().is_some().to_string()
-                    aria-describedby=described
-                    prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev)) />
-                {hint.map(|h| view! { <p class="field-hint" id=hint_id.clone()>{h}</p> })}
-                <p class="field-error" id=err_id role="alert">{err}</p>
-            </div>
+            .into_any(),
+            None => view! {
+                <TextField id=fid autocomplete="off" no_spellcheck=true value=value
+                    label=Signal::derive(move || label.clone())
+                    error=Signal::derive(error_of(field)) />
+            }
+            .into_any(),
         }
     };
     view! {
