@@ -5,7 +5,7 @@
 //! &page=2&session=<id>`), so a reload or a shared link shows the same.
 
 use berth_shared::auth::Role;
-use berth_shared::sessions::{SessionQuery, SessionType};
+use berth_shared::sessions::{SessionInfo, SessionQuery, SessionType};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -205,19 +205,6 @@ pub fn SessionsPage() -> impl IntoView {
         })
     };
     let show_owner = move || role() != Role::User;
-    let tab_button = move |which: Tab, id: &'static str| {
-        let is = move || tab.get() == which;
-        view! {
-            <button type="button" role="tab" id=id class="tab" class:active=is
-                aria-selected=move || is().to_string() aria-controls="sessions-panel"
-                on:click=move |_| tab.set(which)>
-                {move || match which {
-                    Tab::Running => t_string!(i18n, sessions_running).to_string(),
-                    Tab::Finished => t_string!(i18n, sessions_finished).to_string(),
-                }}
-            </button>
-        }
-    };
     view! {
         <div class="sessions-layout" class:with-detail=move || selected.with(Option::is_some)>
         <section class="page" aria-labelledby="sessions-title">
@@ -225,34 +212,8 @@ pub fn SessionsPage() -> impl IntoView {
                 <h1 id="sessions-title">{t!(i18n, sessions_title)}</h1>
                 <A href="/launch" attr:class="btn btn-primary" attr:id="start-button">{t!(i18n, sessions_start)}</A>
             </header>
-            <div class="list-bar">
-                <div class="tabs" role="tablist" aria-label=move || t_string!(i18n, sessions_tabs).to_string()>
-                    {tab_button(Tab::Running, "tab-running")}
-                    {tab_button(Tab::Finished, "tab-finished")}
-                </div>
-                <div class="filters">
-                    <label for="filter-type" class="sr-only">{t!(i18n, col_type)}</label>
-                    <select id="filter-type" on:change=move |ev| kind.set(event_target_value(&ev))
-                        prop:value=move || kind.get()>
-                        <option value="">{t!(i18n, filter_all_types)}</option>
-                        <option value="interactive">{t!(i18n, type_interactive)}</option>
-                        <option value="batch">{t!(i18n, type_batch)}</option>
-                    </select>
-                    <Show when=show_owner>
-                        <label for="filter-owner" class="sr-only">{t!(i18n, filter_owner)}</label>
-                        <input id="filter-owner" type="search" autocomplete="off"
-                            placeholder=move || t_string!(i18n, filter_owner).to_string()
-                            value=owner.get_untracked()
-                            aria-invalid=move || owner_error.get().to_string()
-                            aria-describedby="filter-owner-error"
-                            on:input=move |ev| type_owner(event_target_value(&ev))
-                            on:change=move |ev| owner.set(event_target_value(&ev)) />
-                        <span class="field-error" id="filter-owner-error" aria-live="polite">
-                            {move || owner_error.get().then(|| t_string!(i18n, filter_owner_unknown).to_string())}
-                        </span>
-                    </Show>
-                </div>
-            </div>
+            <ListBar tab=tab kind=kind owner=owner owner_error=owner_error show_owner=Signal::derive(show_owner)
+                type_owner=Callback::new(type_owner) />
             <div class="card" role="tabpanel" id="sessions-panel"
                  aria-labelledby=move || if tab.get() == Tab::Running { "tab-running" } else { "tab-finished" }>
                 {move || load_error.get().map(|e| view! {
@@ -292,43 +253,14 @@ pub fn SessionsPage() -> impl IntoView {
                             // keyed: a row that moves (a new session above it)
                             // is moved, not drawn again; a row whose session
                             // changed is drawn anew
-                            <For each=rows key=|s| (s.id.clone(), format!("{s:?}")) let:s>{{
-                                let id = s.id.clone();
-                                let id2 = s.id.clone();
-                                let controls = s.clone();
-                                view! {
-                                    <tr data-session-id=s.id.clone() class:selected=move || selected.with(|x| x.as_deref() == Some(id2.as_str()))>
-                                        <td class="session-name">
-                                            <button type="button" class="link-btn session-open"
-                                                // names the panel only while it exists (axe: no dangling ids)
-                                                aria-controls=move || selected.with(Option::is_some).then_some("session-detail")
-                                                on:click=move |_| selected.set(Some(id.clone()))>{s.name.clone()}</button>
-                                        </td>
-                                        <td><StatusBadge status=s.status info=s.status_info.clone().unwrap_or_default() /></td>
-                                        <td class="col-more">{match s.session_type {
-                                            SessionType::Interactive => t_string!(i18n, type_interactive).to_string(),
-                                            SessionType::Batch => t_string!(i18n, type_batch).to_string(),
-                                        }}</td>
-                                        <td class="col-more">{s.image.clone()}</td>
-                                        <td class="muted col-more">{format!("{} · {}", unbroken(format!("{} CPU", s.resources.cpu)), unbroken(s.resources.mem))}</td>
-                                        <Show when=show_owner><td class="owner-cell">{s.owner_email.clone()}</td></Show>
-                                        <td class="col-more">{local_datetime(i18n, s.created_at)}</td>
-                                        <td class="idle-cell"><IdleCell checks=s.idle_checks.clone() elapsed=since_fetch /></td>
-                                        <td class="control-cell"><SessionControls s=controls /></td>
-                                    </tr>
-                                }
-                            }}</For>
+                            <For each=rows key=|s| (s.id.clone(), format!("{s:?}")) let:s>
+                                <SessionRow s=s selected=selected show_owner=Signal::derive(show_owner) since_fetch=since_fetch />
+                            </For>
                         </tbody>
                     </table>
                 </Show>
-                <nav class="pager" aria-label=move || t_string!(i18n, pager_label).to_string()>
-                    <button type="button" class="btn btn-small" id="page-prev" disabled=move || page.get() <= 1
-                        on:click=move |_| page.update(|p| *p = p.saturating_sub(1).max(1))>{t!(i18n, btn_previous)}</button>
-                    <span id="page-info">{move || t_string!(i18n, pager_info, page = page.get(), pages = pages(),
-                        total = shown.with(|l| l.as_ref().map(|l| l.total).unwrap_or(0))).to_string()}</span>
-                    <button type="button" class="btn btn-small" id="page-next" disabled=move || { u64::from(page.get()) >= pages() }
-                        on:click=move |_| page.update(|p| *p += 1)>{t!(i18n, btn_next)}</button>
-                </nav>
+                <Pager page=page pages=Signal::derive(pages)
+                    total=Signal::derive(move || shown.with(|l| l.as_ref().map(|l| l.total).unwrap_or(0))) />
             </div>
         </section>
         {move || selected.get().map(|id| view! {
@@ -341,5 +273,115 @@ pub fn SessionsPage() -> impl IntoView {
             }) />
         })}
         </div>
+    }
+}
+
+/// The tabs and the filters above the list.
+#[component]
+fn ListBar(
+    tab: RwSignal<Tab>,
+    kind: RwSignal<String>,
+    owner: RwSignal<String>,
+    owner_error: RwSignal<bool>,
+    show_owner: Signal<bool>,
+    /// Typing in the owner filter (applied once it pauses).
+    type_owner: Callback<String>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let tab_button = move |which: Tab, id: &'static str| {
+        let is = move || tab.get() == which;
+        view! {
+            <button type="button" role="tab" id=id class="tab" class:active=is
+                aria-selected=move || is().to_string() aria-controls="sessions-panel"
+                on:click=move |_| tab.set(which)>
+                {move || match which {
+                    Tab::Running => t_string!(i18n, sessions_running).to_string(),
+                    Tab::Finished => t_string!(i18n, sessions_finished).to_string(),
+                }}
+            </button>
+        }
+    };
+    view! {
+            <div class="list-bar">
+                <div class="tabs" role="tablist" aria-label=move || t_string!(i18n, sessions_tabs).to_string()>
+                    {tab_button(Tab::Running, "tab-running")}
+                    {tab_button(Tab::Finished, "tab-finished")}
+                </div>
+                <div class="filters">
+                    <label for="filter-type" class="sr-only">{t!(i18n, col_type)}</label>
+                    <select id="filter-type" on:change=move |ev| kind.set(event_target_value(&ev))
+                        prop:value=move || kind.get()>
+                        <option value="">{t!(i18n, filter_all_types)}</option>
+                        <option value="interactive">{t!(i18n, type_interactive)}</option>
+                        <option value="batch">{t!(i18n, type_batch)}</option>
+                    </select>
+                    <Show when=move || show_owner.get()>
+                        <label for="filter-owner" class="sr-only">{t!(i18n, filter_owner)}</label>
+                        <input id="filter-owner" type="search" autocomplete="off"
+                            placeholder=move || t_string!(i18n, filter_owner).to_string()
+                            value=owner.get_untracked()
+                            aria-invalid=move || owner_error.get().to_string()
+                            aria-describedby="filter-owner-error"
+                            on:input=move |ev| type_owner.run(event_target_value(&ev))
+                            on:change=move |ev| owner.set(event_target_value(&ev)) />
+                        <span class="field-error" id="filter-owner-error" aria-live="polite">
+                            {move || owner_error.get().then(|| t_string!(i18n, filter_owner_unknown).to_string())}
+                        </span>
+                    </Show>
+                </div>
+            </div>
+    }
+}
+
+/// One session of the list.
+#[component]
+fn SessionRow(
+    s: SessionInfo,
+    /// The session whose panel is open.
+    selected: RwSignal<Option<String>>,
+    show_owner: Signal<bool>,
+    /// Seconds since the list was fetched (the idle times count down).
+    since_fetch: Signal<f64>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let id = s.id.clone();
+    let id2 = s.id.clone();
+    let controls = s.clone();
+    view! {
+    <tr data-session-id=s.id.clone() class:selected=move || selected.with(|x| x.as_deref() == Some(id2.as_str()))>
+                                            <td class="session-name">
+                                                <button type="button" class="link-btn session-open"
+                                                    // names the panel only while it exists (axe: no dangling ids)
+                                                    aria-controls=move || selected.with(Option::is_some).then_some("session-detail")
+                                                    on:click=move |_| selected.set(Some(id.clone()))>{s.name.clone()}</button>
+                                            </td>
+                                            <td><StatusBadge status=s.status info=s.status_info.clone().unwrap_or_default() /></td>
+                                            <td class="col-more">{match s.session_type {
+                                                SessionType::Interactive => t_string!(i18n, type_interactive).to_string(),
+                                                SessionType::Batch => t_string!(i18n, type_batch).to_string(),
+                                            }}</td>
+                                            <td class="col-more">{s.image.clone()}</td>
+                                            <td class="muted col-more">{format!("{} · {}", unbroken(format!("{} CPU", s.resources.cpu)), unbroken(s.resources.mem))}</td>
+                                            <Show when=move || show_owner.get()><td class="owner-cell">{s.owner_email.clone()}</td></Show>
+                                            <td class="col-more">{local_datetime(i18n, s.created_at)}</td>
+                                            <td class="idle-cell"><IdleCell checks=s.idle_checks.clone() elapsed=since_fetch /></td>
+                                            <td class="control-cell"><SessionControls s=controls /></td>
+                                        </tr>
+        }
+}
+
+/// Previous / next over the pages of the list.
+#[component]
+fn Pager(page: RwSignal<u32>, pages: Signal<u64>, total: Signal<u64>) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <nav class="pager" aria-label=move || t_string!(i18n, pager_label).to_string()>
+            <button type="button" class="btn btn-small" id="page-prev" disabled=move || page.get() <= 1
+                on:click=move |_| page.update(|p| *p = p.saturating_sub(1).max(1))>{t!(i18n, btn_previous)}</button>
+            <span id="page-info">{move || t_string!(i18n, pager_info, page = page.get(), pages = pages.get(),
+                total = total.get()).to_string()}</span>
+            <button type="button" class="btn btn-small" id="page-next" disabled=move || { u64::from(page.get()) >= pages.get() }
+                on:click=move |_| page.update(|p| *p += 1)>{t!(i18n, btn_next)}</button>
+        </nav>
     }
 }

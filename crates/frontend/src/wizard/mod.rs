@@ -10,6 +10,7 @@
 
 mod ctx;
 mod data_page;
+mod env_vars;
 mod environment_page;
 mod history;
 mod network_page;
