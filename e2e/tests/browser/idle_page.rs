@@ -46,14 +46,22 @@ async fn idle_checks_column_section_and_tooltip_colours() {
     .await;
     let api = srv.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let (low, _) = busybox(&api, "mem-low").await;
-    let (_, mid_c) = busybox(&api, "mem-mid").await;
-    let (_, high_c) = busybox(&api, "mem-high").await;
+    let (mid, mid_c) = busybox(&api, "mem-mid").await;
+    let (high, high_c) = busybox(&api, "mem-high").await;
     hold_memory(&mid_c, 20_000_000).await;
     hold_memory(&high_c, 40_000_000).await;
-    // the rule's window has seen the memory held
+    // the rule's window has seen the memory held (waited on, not slept)
     api.wait_for(&low, "reported", |s| s["idle_checks"].is_object())
         .await;
-    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let mem_avg = |s: &serde_json::Value| {
+        s["idle_checks"]["utilization"]["resources"]["mem"]["average"].as_f64()
+    };
+    for id in [&mid, &high] {
+        api.wait_for(id, "its held memory averaged", |s| {
+            mem_avg(s).is_some_and(|a| a > 5.0)
+        })
+        .await;
+    }
 
     let b = Browser::start().await;
     b.login(&srv, ADMIN_EMAIL, ADMIN_PASSWORD).await;

@@ -186,7 +186,9 @@ pub fn NotificationBell() -> impl IntoView {
                     <Show when=move || !notices.notices.with(Vec::is_empty)
                         fallback=move || view! { <p class="empty">{t!(i18n, notifications_empty)}</p> }>
                         <ul class="notice-list">
-                            {move || newest_first().into_iter().map(|n| {
+                            // keyed by the notice's number: a new one slides in on
+                            // top, the others stay as drawn
+                            <For each=newest_first key=|n| n.seq let:n>{{
                                 let shown = n.clone();
                                 view! {
                                     <li>
@@ -198,7 +200,7 @@ pub fn NotificationBell() -> impl IntoView {
                                         </button>
                                     </li>
                                 }
-                            }).collect_view()}
+                            }}</For>
                         </ul>
                     </Show>
                 </div>
