@@ -4,6 +4,9 @@
 //!
 //! Over 500 lines only because its unit tests sit below the code (about
 //! 330 lines of code, the rest tests).
+//!
+//! The file is long for its tests: the code is the first part, and the
+//! unit (and property) tests that pin it take the rest, beside it.
 
 use std::collections::BTreeMap;
 

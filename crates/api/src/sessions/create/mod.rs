@@ -9,6 +9,9 @@
 //! The image a create names is `image.rs`; its resources, `sizing.rs`.
 //! Over 500 lines only because its unit tests sit below the code (about
 //! 415 lines of code, the rest tests).
+//!
+//! The file is long for its tests: the code is the first part, and the
+//! unit (and property) tests that pin it take the rest, beside it.
 
 mod image;
 mod sizing;
