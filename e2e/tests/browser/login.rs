@@ -89,3 +89,40 @@ async fn login_see_sessions_logout() {
 
     b.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_ended_elsewhere_returns_to_sign_in_then_to_the_page() {
+    let srv = Server::start_ui().await;
+    let b = Browser::start().await;
+    b.login(&srv, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    b.driver.goto(srv.url("/data")).await.unwrap();
+    b.el("#data-title").await;
+    // the login ends in another tab
+    let status = b
+        .driver
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             fetch('/api/v1/auth/logout', {method: 'POST'}).then(r => done(r.status));",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .convert::<u16>()
+        .unwrap();
+    assert!(status < 300, "logout answered {status}");
+    // the page's next call answers 401: back to the sign-in page, which
+    // remembers the page
+    b.el("#new-folder-button").await.click().await.unwrap();
+    b.fill("#folder-name", "after-logout").await;
+    b.el("#folder-create-confirm").await.click().await.unwrap();
+    b.wait_for_path("/login").await;
+    let url = b.driver.current_url().await.unwrap();
+    assert_eq!(url.query(), Some("next=%2Fdata"), "{url}");
+    b.fill("#login-email", ADMIN_EMAIL).await;
+    let pw = b.el("#login-password").await;
+    pw.send_keys(ADMIN_PASSWORD).await.unwrap();
+    pw.send_keys(Key::Enter).await.unwrap();
+    b.wait_for_path("/data").await;
+    b.el("#data-title").await;
+    b.close().await;
+}
