@@ -74,6 +74,16 @@ if [ -n "$left" ]; then
       image) docker image inspect -f '  image {{index .RepoTags 0}} owner={{index .Config.Labels "berth.customized.owner"}}' "$id" ;;
     esac
   done <<<"$left"
+  echo "made by:"
+  instances=$(while read -r kind id; do
+    case $kind in
+      container) docker inspect -f '{{index .Config.Labels "berth.instance"}}' "$id" ;;
+      network) docker network inspect -f '{{index .Labels "berth.instance"}}' "$id" ;;
+      image) docker image inspect -f '{{index .Config.Labels "berth.instance"}}' "$id" ;;
+    esac
+  done <<<"$left" | sort -u)
+  # shellcheck disable=SC2086
+  python3 scripts/leftovers.py $instances -- target/nextest/junit-sqlite.xml target/nextest/junit-postgres.xml
   # removed now, so the next run starts clean; the run still fails
   while read -r kind id; do
     case $kind in

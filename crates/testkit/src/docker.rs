@@ -63,18 +63,30 @@ pub async fn networks_settle(label: &str, at_most: usize) -> Vec<String> {
 
 /// Removes every container labelled with this server instance, also when
 /// its test failed. When something was `in_flight` (a launch or a commit:
-/// the engine can finish making its container, network or image just after
-/// the first look, once the test runtime dropped the task), a second look
-/// follows shortly; otherwise nothing more can appear.
+/// the engine finishes making a container, network or image it was asked
+/// for even once the test runtime dropped the task, and a busy engine may
+/// take seconds), it looks again until two looks in a row find nothing
+/// (at most ~10 s); otherwise nothing more can appear.
 pub fn remove_containers(instance: &str, in_flight: bool) {
     remove_once(instance);
     if in_flight {
-        std::thread::sleep(Duration::from_secs(1));
-        remove_once(instance);
+        let mut quiet = 0;
+        for _ in 0..20 {
+            std::thread::sleep(Duration::from_millis(500));
+            quiet = if remove_once(instance) == 0 {
+                quiet + 1
+            } else {
+                0
+            };
+            if quiet == 2 {
+                break;
+            }
+        }
     }
 }
 
-fn remove_once(instance: &str) {
+/// One look: removes what is there; how many things it found.
+fn remove_once(instance: &str) -> usize {
     // Runs in Drop, maybe while a test panics: never panic here.
     let label = format!("label=berth.instance={instance}");
     let containers = ids_labelled(instance, false).unwrap_or_default();
@@ -92,6 +104,7 @@ fn remove_once(instance: &str) {
         "label=berth.customized.owner",
     ]);
     remove_all(&["rmi", "-f"], &images);
+    containers.len() + networks.len() + images.len()
 }
 
 /// The ids `docker ARGS` prints (none when it fails).

@@ -88,7 +88,9 @@ impl ServerProcess {
         for _ in 0..600 {
             if let Ok(r) = reqwest::get(format!("{}/healthz", self.base)).await {
                 if r.status().is_success() {
-                    self.instance = Some(self.read_instance().await);
+                    let instance = self.read_instance().await;
+                    eprintln!("berth test instance {instance}");
+                    self.instance = Some(instance);
                     return;
                 }
             }

@@ -84,6 +84,9 @@ impl TestServer {
         let app = berth_api::server::build(config.clone())
             .await
             .expect("server builds");
+        // names this test's instance in its output (kept in the run's JUnit
+        // report): what a killed test leaves on the engine is traced to it
+        eprintln!("berth test instance {}", app.ctx.instance());
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(berth_api::server::serve(listener, app.router, async move {
             let _ = stopped.await;

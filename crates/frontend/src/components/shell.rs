@@ -82,23 +82,31 @@ fn UserMenu() -> impl IntoView {
         }
     };
     // the choice is kept for the user on the server (applied at sign-in)
+    let save_locale = Action::new_unsync(|req: &berth_shared::auth::UpdateMeRequest| {
+        let req = req.clone();
+        async move { api::update_me(&req).await }
+    });
+    Effect::new(move || {
+        if let Some(Ok(user)) = save_locale.value().get() {
+            auth.user.set(Some(user));
+        }
+    });
     let choose = move |l: Locale| {
         i18n.set_locale(l);
-        let req = berth_shared::auth::UpdateMeRequest {
+        save_locale.dispatch(berth_shared::auth::UpdateMeRequest {
             locale: crate::locale_tag(l).to_string(),
-        };
-        leptos::task::spawn_local(async move {
-            if let Ok(user) = api::update_me(&req).await {
-                auth.user.try_set(Some(user));
-            }
         });
     };
-    let logout = move |_| {
-        leptos::task::spawn_local(async move {
-            let _ = api::logout().await;
-            // The protected layout sees no user and redirects to /login.
+    // the login ends here whatever the server answers; the protected
+    // layout then sees no user and goes to the sign-in page
+    let sign_out = Action::new_unsync(|_: &()| async move { api::logout().await });
+    Effect::new(move || {
+        if sign_out.value().with(Option::is_some) {
             auth.user.set(None);
-        });
+        }
+    });
+    let logout = move |_| {
+        sign_out.dispatch(());
     };
     view! {
         <div class="popup-anchor" data-popup="user" on:keydown=on_key>

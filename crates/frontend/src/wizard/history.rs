@@ -47,39 +47,56 @@ pub fn state_of(e: &HistoryEntry, now: DateTime<Utc>, suffix: &str) -> WizardSta
 pub fn HistoryModal(open: RwSignal<bool>, on_load: Callback<WizardState>) -> impl IntoView {
     let i18n = use_i18n();
     let entries = RwSignal::new(Vec::<HistoryEntry>::new());
-    let refresh = move || {
-        leptos::task::spawn_local(async move {
-            if let Ok(list) = api::history().await {
-                entries.set(list.items);
+    // fetched when the modal opens and after every change
+    let version = RwSignal::new(0u32);
+    let refresh = move || version.update(|v| *v += 1);
+    let fetched = LocalResource::new(move || {
+        version.track();
+        let asked = open.get();
+        async move {
+            match asked {
+                true => Some(api::history().await),
+                false => None,
             }
-        })
-    };
+        }
+    });
+    Effect::new(move || {
+        if let Some(Some(Ok(list))) = fetched.get() {
+            entries.set(list.items);
+        }
+    });
+    let remove = Action::new_unsync(|id: &String| {
+        let id = id.clone();
+        async move { api::delete_history(&id).await }
+    });
+    let change = Action::new_unsync(|(id, req): &(String, UpdateHistoryRequest)| {
+        let (id, req) = (id.clone(), req.clone());
+        async move { api::update_history(&id, &req).await.map(|_| ()) }
+    });
+    // whatever the server answered, the list is asked again
+    Effect::new(move |first: Option<()>| {
+        remove.value().track();
+        change.value().track();
+        if first.is_some() {
+            refresh();
+        }
+    });
     // an entry deleted but still undoable (hidden; gone from the server
     // when the undo time passes, another is deleted, or the modal closes)
     let pending = RwSignal::new(None::<(HistoryEntry, u64)>);
     let pending_seq = StoredValue::new(0u64);
     let commit = move || {
         if let Some((e, _)) = pending.try_update(Option::take).flatten() {
-            leptos::task::spawn_local(async move {
-                let _ = api::delete_history(&e.id).await;
-                refresh();
-            });
+            remove.dispatch(e.id);
         }
     };
     Effect::new(move || {
-        if open.get() {
-            refresh();
-        } else {
+        if !open.get() {
             commit();
         }
     });
     let update = move |id: String, req: UpdateHistoryRequest| {
-        leptos::task::spawn_local(async move {
-            let _ = api::update_history(&id, &req).await;
-            if let Ok(list) = api::history().await {
-                entries.set(list.items);
-            }
-        })
+        change.dispatch((id, req));
     };
     let delete = move |e: HistoryEntry| {
         commit();
