@@ -476,19 +476,20 @@ async fn an_upload_cut_off_midway_leaves_nothing_and_gives_its_place_back() {
     let sent = tokio::spawn(c.http().put(url).body(body).send());
     tx.send(Ok(vec![7u8; 64 * 1024])).await.unwrap();
     let held = || srv.ctx.held().count(berth_api::held::Kind::Upload, &uid);
-    for _ in 0..200 {
-        if held() == 1 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
-    assert_eq!(held(), 1, "the upload is under way");
     let uploads = srv.dir.path().join("folders/.uploads");
     let parts = || {
         std::fs::read_dir(&uploads)
             .map(|d| d.flatten().count())
             .unwrap_or(0)
     };
+    // the place is taken before the .part file is made: wait for both
+    for _ in 0..200 {
+        if held() == 1 && parts() == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(held(), 1, "the upload is under way");
     assert_eq!(parts(), 1, "its bytes go to a .part file first");
     tx.send(Err(std::io::Error::other("the client gave up")))
         .await

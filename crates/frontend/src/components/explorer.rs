@@ -16,6 +16,22 @@ use crate::format::local_datetime;
 use crate::i18n::*;
 use crate::upload::{self, Upload, UploadState};
 
+/// A change to the folder's files, as the explorer's one action sends it.
+#[derive(Debug, Clone)]
+enum FileChange {
+    /// A new directory at this path.
+    MakeDir(String),
+    /// An entry renamed or moved.
+    Move {
+        /// Where it is.
+        from: String,
+        /// Where it goes.
+        to: String,
+    },
+    /// An entry deleted.
+    Delete(String),
+}
+
 /// `dir/name` inside the folder.
 fn join(dir: &[String], name: &str) -> String {
     dir.iter()
@@ -51,6 +67,22 @@ pub fn Explorer(target: ExplorerTarget) -> impl IntoView {
             failure.try_set(Some(error_message(i18n, &e)));
         }
     };
+    // every change to the folder's files goes through one action
+    let change = Action::new_unsync(move |c: &FileChange| {
+        let (id, c) = (target.get_value().id, c.clone());
+        async move {
+            match c {
+                FileChange::MakeDir(p) => api::make_dir(&id, &p).await,
+                FileChange::Move { from, to } => api::move_entry(&id, &from, &to).await,
+                FileChange::Delete(p) => api::delete_entry(&id, &p).await,
+            }
+        }
+    });
+    Effect::new(move || {
+        if let Some(r) = change.value().get() {
+            report(r);
+        }
+    });
     let send_files = move |files: web_sys::FileList| {
         for i in 0..files.length() {
             let Some(file) = files.item(i) else { continue };
@@ -82,9 +114,8 @@ pub fn Explorer(target: ExplorerTarget) -> impl IntoView {
             return;
         };
         let path = dir.with_untracked(|d| join(d, name.trim()));
-        let id = target.get_value().id;
         new_dir.set(None);
-        leptos::task::spawn_local(async move { report(api::make_dir(&id, &path).await) });
+        change.dispatch(FileChange::MakeDir(path));
     };
     let crumbs = move || {
         let parts = dir.get();
@@ -149,7 +180,7 @@ pub fn Explorer(target: ExplorerTarget) -> impl IntoView {
                         </tr></thead>
                         <tbody>
                             {l.items.into_iter().map(|e| view! {
-                                <EntryRow entry=e target=target dir=dir report=Callback::new(report) />
+                                <EntryRow entry=e target=target dir=dir change=change />
                             }).collect_view()}
                         </tbody>
                     </table>
@@ -204,7 +235,7 @@ fn EntryRow(
     entry: FolderEntry,
     target: StoredValue<ExplorerTarget>,
     dir: RwSignal<Vec<String>>,
-    report: Callback<Result<(), api::ApiError>>,
+    change: Action<FileChange, Result<(), api::ApiError>>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let renaming = RwSignal::new(None::<String>);
@@ -216,16 +247,12 @@ fn EntryRow(
             return;
         };
         let (from, to) = (path(), dir.with_untracked(|d| join(d, new.trim())));
-        let id = target.get_value().id;
         renaming.set(None);
-        leptos::task::spawn_local(
-            async move { report.run(api::move_entry(&id, &from, &to).await) },
-        );
+        change.dispatch(FileChange::Move { from, to });
     };
     let delete = move || {
-        let (id, p) = (target.get_value().id, path());
         confirming.set(false);
-        leptos::task::spawn_local(async move { report.run(api::delete_entry(&id, &p).await) });
+        change.dispatch(FileChange::Delete(path()));
     };
     let kind = entry.kind;
     let label = match kind {
