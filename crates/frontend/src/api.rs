@@ -39,6 +39,26 @@ pub enum ApiError {
 
 const BASE: &str = "/api/v1";
 
+thread_local! {
+    /// What a 401 does (set by the auth context: sign out here too).
+    static ON_UNAUTHORIZED: std::cell::RefCell<Option<Box<dyn Fn()>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Sets what happens when any call answers 401 (the auth context registers
+/// its sign-out, so this client needs no knowledge of it).
+pub fn on_unauthorized(f: impl Fn() + 'static) {
+    ON_UNAUTHORIZED.with(|h| *h.borrow_mut() = Some(Box::new(f)));
+}
+
+fn unauthorized() {
+    ON_UNAUTHORIZED.with(|h| {
+        if let Some(f) = h.borrow().as_ref() {
+            f();
+        }
+    });
+}
+
 async fn read<T: DeserializeOwned>(res: Response) -> Result<T, ApiError> {
     if res.ok() {
         return res
@@ -56,7 +76,7 @@ async fn read<T: DeserializeOwned>(res: Response) -> Result<T, ApiError> {
     });
     Err(match status {
         401 => {
-            crate::auth::login_lost();
+            unauthorized();
             ApiError::Unauthorized
         }
         422 if !problem.errors.is_empty() => ApiError::Invalid(problem.errors),

@@ -37,7 +37,7 @@ pub fn App() -> impl IntoView {
 
 /// Pages behind a login: the shell around them, or a redirect to the login
 /// page with the page to return to (also when a later call answers 401:
-/// `auth::login_lost`).
+/// `auth.rs` signs out on it).
 #[component]
 fn Protected() -> impl IntoView {
     let auth = use_auth();

@@ -22,7 +22,15 @@ impl AuthCtx {
             checked: RwSignal::new(false),
         };
         provide_context(ctx);
-        CURRENT.with(|c| c.set(Some(ctx)));
+        // A call answered 401 while someone was signed in: the login ended
+        // elsewhere (logout in another tab, a revoked or expired login).
+        // The one way back to the sign-in page: `Protected` sees no user
+        // and sends the browser there, with the page it was on.
+        api::on_unauthorized(move || {
+            if ctx.user.with_untracked(Option::is_some) {
+                ctx.user.set(None);
+            }
+        });
         leptos::task::spawn_local(async move {
             let user = api::me().await.ok();
             ctx.user.set(user);
@@ -30,26 +38,6 @@ impl AuthCtx {
         });
         ctx
     }
-}
-
-thread_local! {
-    /// The context, for the HTTP client (which runs outside the component
-    /// tree) to sign out on a 401.
-    static CURRENT: std::cell::Cell<Option<AuthCtx>> = const { std::cell::Cell::new(None) };
-}
-
-/// A call answered 401 while someone was signed in: the login ended
-/// elsewhere (logout in another tab, a revoked or expired login). The
-/// one way back to the sign-in page: `Protected` sees no user and sends
-/// the browser there, with the page it was on to return to.
-pub fn login_lost() {
-    CURRENT.with(|c| {
-        if let Some(ctx) = c.get() {
-            if ctx.user.with_untracked(Option::is_some) {
-                ctx.user.set(None);
-            }
-        }
-    });
 }
 
 /// Where to go after signing in: `next` when it is a page of this app (a
