@@ -5,6 +5,7 @@
 // Generated from locales/ by build.rs.
 include!(concat!(env!("OUT_DIR"), "/i18n/mod.rs"));
 
+mod action;
 mod api;
 mod app;
 mod auth;

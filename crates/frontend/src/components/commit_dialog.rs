@@ -31,13 +31,12 @@ pub fn CommitDialog() -> impl IntoView {
         async move { api::commit_session(&id, &n).await.map(|_| ()) }
     });
     let busy = action.pending();
-    Effect::new(move || match action.value().get() {
-        Some(Ok(())) => {
-            action.clear();
+    crate::action::settled(action, move |outcome| match outcome {
+        Ok(()) => {
             dialogs.commit.set(None);
             live.version.update(|v| *v += 1);
         }
-        Some(Err(ApiError::Invalid(errs))) => {
+        Err(ApiError::Invalid(errs)) => {
             let msg = errs
                 .first()
                 .map(|e| {
@@ -50,8 +49,7 @@ pub fn CommitDialog() -> impl IntoView {
                 .unwrap_or_default();
             failure.set(Some(msg));
         }
-        Some(Err(e)) => failure.set(Some(error_message(i18n, &e))),
-        None => {}
+        Err(e) => failure.set(Some(error_message(i18n, &e))),
     });
     let save = move || {
         let Some(t) = dialogs.commit.get_untracked() else {

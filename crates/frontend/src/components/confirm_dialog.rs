@@ -47,31 +47,28 @@ pub fn ConfirmDialog(
 ) -> impl IntoView {
     let i18n = use_i18n();
     let busy = action.pending();
+    let failure = RwSignal::new(None::<String>);
     let close = move || {
-        action.clear();
+        failure.set(None);
         on_close.run(());
     };
     // a success closes; a failure stays, shown
-    Effect::new(move || {
-        if matches!(action.value().get(), Some(Ok(()))) {
-            action.clear();
+    crate::action::settled(action, move |outcome| match outcome {
+        Ok(()) => {
             if let Some(done) = on_done {
                 done.run(());
             }
-            on_close.run(());
+            close();
         }
+        Err(e) => failure.set(Some(error_message(i18n, &e))),
     });
-    let failure = move || match action.value().get() {
-        Some(Err(e)) => Some(error_message(i18n, &e)),
-        _ => None,
-    };
     view! {
         <Modal open=open on_close=Callback::new(move |_| close()) id=format!("{id}-dialog")
             labelled_by=format!("{id}-title") described_by=format!("{id}-body")>
             <h2 id=format!("{id}-title")>{move || title.get()}</h2>
             <p id=format!("{id}-body")>{move || body.get()}</p>
             {children.clone().map(|c| c())}
-            {move || failure().map(|f| view! {
+            {move || failure.get().map(|f| view! {
                 <p class="alert alert-error" role="alert" id=format!("{id}-error")>{f}</p>
             })}
             <div class="dialog-buttons">

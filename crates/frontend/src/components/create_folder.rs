@@ -22,17 +22,15 @@ pub fn CreateFolderDialog(open: RwSignal<bool>, on_created: Callback<FolderInfo>
         async move { api::create_folder(&n).await }
     });
     let busy = action.pending();
-    Effect::new(move || match action.value().get() {
-        Some(Ok(f)) => {
-            action.clear();
+    crate::action::settled(action, move |outcome| match outcome {
+        Ok(f) => {
             open.set(false);
             on_created.run(f);
         }
-        Some(Err(ApiError::Invalid(errs))) => {
+        Err(ApiError::Invalid(errs)) => {
             server_error.set(errs.first().map(|e| field_message(i18n, &e.code)))
         }
-        Some(Err(e)) => server_error.set(Some(error_message(i18n, &e))),
-        None => {}
+        Err(e) => server_error.set(Some(error_message(i18n, &e))),
     });
     Effect::new(move || {
         if open.get() {

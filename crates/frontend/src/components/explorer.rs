@@ -78,11 +78,7 @@ pub fn Explorer(target: ExplorerTarget) -> impl IntoView {
             }
         }
     });
-    Effect::new(move || {
-        if let Some(r) = change.value().get() {
-            report(r);
-        }
-    });
+    crate::action::settled(change, report);
     let send_files = move |files: web_sys::FileList| {
         for i in 0..files.length() {
             let Some(file) = files.item(i) else { continue };

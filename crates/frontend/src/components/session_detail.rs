@@ -424,19 +424,17 @@ fn RenameField(id: String, name: String, alive: bool) -> impl IntoView {
         let (id, new) = (id.clone(), new.clone());
         async move { api::rename_session(&id, &new).await.map(|_| ()) }
     });
-    Effect::new(move || match action.value().get() {
-        Some(Ok(())) => {
-            action.clear();
+    crate::action::settled(action, move |outcome| match outcome {
+        Ok(()) => {
             editing.set(false);
             live.version.update(|v| *v += 1);
             // the panel draws itself anew with the new name
             crate::focus::focus_id_kept("detail-rename");
         }
-        Some(Err(ApiError::Invalid(errs))) => {
+        Err(ApiError::Invalid(errs)) => {
             server_error.set(errs.first().map(|e| field_message(i18n, &e.code)))
         }
-        Some(Err(_)) => server_error.set(Some(t_string!(i18n, error_generic).to_string())),
-        None => {}
+        Err(_) => server_error.set(Some(t_string!(i18n, error_generic).to_string())),
     });
     let save = move || {
         if local_error().is_some() || action.pending().get_untracked() {

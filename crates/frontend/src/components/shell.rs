@@ -86,8 +86,8 @@ fn UserMenu() -> impl IntoView {
         let req = req.clone();
         async move { api::update_me(&req).await }
     });
-    Effect::new(move || {
-        if let Some(Ok(user)) = save_locale.value().get() {
+    crate::action::settled(save_locale, move |outcome| {
+        if let Ok(user) = outcome {
             auth.user.set(Some(user));
         }
     });
@@ -100,11 +100,7 @@ fn UserMenu() -> impl IntoView {
     // the login ends here whatever the server answers; the protected
     // layout then sees no user and goes to the sign-in page
     let sign_out = Action::new_unsync(|_: &()| async move { api::logout().await });
-    Effect::new(move || {
-        if sign_out.value().with(Option::is_some) {
-            auth.user.set(None);
-        }
-    });
+    crate::action::settled(sign_out, move |_| auth.user.set(None));
     let logout = move |_| {
         sign_out.dispatch(());
     };

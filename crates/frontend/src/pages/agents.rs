@@ -103,14 +103,12 @@ fn AgentRow(
         let (id, req) = (id.clone(), req.clone());
         async move { api::update_agent(&id, &req).await.map(|_| ()) }
     });
-    Effect::new(move || match action.value().get() {
-        Some(Ok(())) => {
-            action.clear();
+    crate::action::settled(action, move |outcome| match outcome {
+        Ok(()) => {
             failure.set(None);
             on_changed.run(());
         }
-        Some(Err(e)) => failure.set(Some(error_message(i18n, &e))),
-        None => {}
+        Err(e) => failure.set(Some(error_message(i18n, &e))),
     });
     let toggle = move |_| {
         if action.pending().get_untracked() {
@@ -228,18 +226,16 @@ fn RegisterAgentDialog(open: RwSignal<bool>, on_done: Callback<()>) -> impl Into
         async move { api::register_agent(&req).await.map(|_| ()) }
     });
     let busy = register.pending();
-    Effect::new(move || match register.value().get() {
-        Some(Ok(())) => {
-            register.clear();
+    crate::action::settled(register, move |outcome| match outcome {
+        Ok(()) => {
             for s in [id, host, tls, reserve_cpu, reserve_mem, accelerators] {
                 s.set(String::new());
             }
             close();
             on_done.run(());
         }
-        Some(Err(ApiError::Invalid(es))) => errors.set(es),
-        Some(Err(e)) => failure.set(Some(error_message(i18n, &e))),
-        None => {}
+        Err(ApiError::Invalid(es)) => errors.set(es),
+        Err(e) => failure.set(Some(error_message(i18n, &e))),
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

@@ -94,17 +94,15 @@ fn FolderRow(
         let (id, name) = (id.clone(), name.clone());
         async move { api::rename_folder(&id, &name).await.map(|_| ()) }
     });
-    Effect::new(move || match action.value().get() {
-        Some(Ok(())) => {
-            action.clear();
+    crate::action::settled(action, move |outcome| match outcome {
+        Ok(()) => {
             editing.set(false);
             on_changed.run(());
         }
-        Some(Err(ApiError::Invalid(errs))) => {
+        Err(ApiError::Invalid(errs)) => {
             error.set(errs.first().map(|e| field_message(i18n, &e.code)))
         }
-        Some(Err(e)) => error.set(Some(error_message(i18n, &e))),
-        None => {}
+        Err(e) => error.set(Some(error_message(i18n, &e))),
     });
     let save = move || {
         let name = draft.get_untracked().trim().to_string();

@@ -133,15 +133,13 @@ fn GroupDialog(
         let req = req.clone();
         async move { api::put_resource_group(&req).await.map(|_| ()) }
     });
-    Effect::new(move || match save.value().get() {
-        Some(Ok(())) => {
-            save.clear();
+    crate::action::settled(save, move |outcome| match outcome {
+        Ok(()) => {
             editing.set(None);
             on_done.run(());
         }
-        Some(Err(ApiError::Invalid(es))) => errors.set(es),
-        Some(Err(e)) => failure.set(Some(error_message(i18n, &e))),
-        None => {}
+        Err(ApiError::Invalid(es)) => errors.set(es),
+        Err(e) => failure.set(Some(error_message(i18n, &e))),
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

@@ -34,15 +34,13 @@ pub fn LoginPage() -> impl IntoView {
     });
     let busy = action.pending();
     // signed in: the effect below takes the browser on
-    Effect::new(move || match action.value().get() {
-        Some(Ok(user)) => {
-            action.clear();
+    crate::action::settled(action, move |outcome| match outcome {
+        Ok(user) => {
             password.set(String::new());
             auth.user.set(Some(user));
         }
-        Some(Err(ApiError::Invalid(errs))) => field_errors.set(errs),
-        Some(Err(e)) => form_error.set(Some(e)),
-        None => {}
+        Err(ApiError::Invalid(errs)) => field_errors.set(errs),
+        Err(e) => form_error.set(Some(e)),
     });
 
     // Signed in (just now, or already: the back button): on to the app.

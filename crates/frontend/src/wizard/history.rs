@@ -74,13 +74,8 @@ pub fn HistoryModal(open: RwSignal<bool>, on_load: Callback<WizardState>) -> imp
         async move { api::update_history(&id, &req).await.map(|_| ()) }
     });
     // whatever the server answered, the list is asked again
-    Effect::new(move |first: Option<()>| {
-        remove.value().track();
-        change.value().track();
-        if first.is_some() {
-            refresh();
-        }
-    });
+    crate::action::settled(remove, move |_| refresh());
+    crate::action::settled(change, move |_| refresh());
     // an entry deleted but still undoable (hidden; gone from the server
     // when the undo time passes, another is deleted, or the modal closes)
     let pending = RwSignal::new(None::<(HistoryEntry, u64)>);

@@ -218,23 +218,19 @@ pub fn ReviewPage(
         async move { api::create_session(&req).await.map(|_| ()) }
     });
     let busy = action.pending();
-    Effect::new(move || match action.value().get() {
-        Some(Ok(())) => {
-            action.clear();
+    crate::action::settled(action, move |outcome| match outcome {
+        Ok(()) => {
             navigate("/sessions", Default::default());
         }
-        Some(Err(ApiError::Invalid(errs))) => {
+        Err(ApiError::Invalid(errs)) => {
             let first = errs.first().map(|e| Page::of_field(&e.field));
             server_errors.set(errs);
             if let Some(p) = first {
                 page.set(p);
             }
         }
-        Some(Err(ApiError::Network(_))) => {
-            failure.set(Some(t_string!(i18n, error_network).to_string()))
-        }
-        Some(Err(_)) => failure.set(Some(t_string!(i18n, error_generic).to_string())),
-        None => {}
+        Err(ApiError::Network(_)) => failure.set(Some(t_string!(i18n, error_network).to_string())),
+        Err(_) => failure.set(Some(t_string!(i18n, error_generic).to_string())),
     });
     let launch = move || {
         confirm.set(false);
