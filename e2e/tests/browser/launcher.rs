@@ -24,6 +24,30 @@ async fn launch_through_all_five_pages() {
             .as_deref(),
         Some("step")
     );
+    // the launcher is where sessions start: the Sessions item stays marked
+    assert_eq!(
+        b.el("#nav-sessions")
+            .await
+            .attr("aria-current")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("page")
+    );
+    // the page says "Session type" once where a person reads it
+    let shown: i64 = b
+        .driver
+        .execute(
+            "return [...document.querySelectorAll('main *')].filter(e =>
+                 e.children.length === 0 && e.textContent.trim() === 'Session type'
+                 && e.getBoundingClientRect().width > 1 && e.getBoundingClientRect().height > 1).length;",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .convert()
+        .unwrap();
+    assert_eq!(shown, 1, "\"Session type\" is shown {shown} times");
     b.fill("#session-name", "e2e-wizard").await;
     b.shot("10-launcher-type").await;
     b.el("#wizard-next").await.click().await.unwrap();

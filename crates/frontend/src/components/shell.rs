@@ -20,6 +20,7 @@ use crate::notices::Notices;
 pub fn Shell(children: Children) -> impl IntoView {
     let i18n = use_i18n();
     let auth = use_auth();
+    let location = leptos_router::hooks::use_location();
     let notices = Notices::provide();
     Popups::provide();
     Dialogs::provide();
@@ -36,7 +37,12 @@ pub fn Shell(children: Children) -> impl IntoView {
         <header class="app-header">
             <A href="/sessions" attr:class="brand">{t!(i18n, app_name)}</A>
             <nav class="app-nav" aria-label=move || t_string!(i18n, nav_main).to_string()>
-                <A href="/sessions">{t!(i18n, nav_sessions)}</A>
+                // the launcher is where sessions start: the Sessions item
+                // stays marked there
+                <a href="/sessions" id="nav-sessions" aria-current=move || {
+                    let path = location.pathname.get();
+                    (path.starts_with("/sessions") || path.starts_with("/launch")).then_some("page")
+                }>{t!(i18n, nav_sessions)}</a>
                 <A href="/data" attr:id="nav-data">{t!(i18n, nav_data)}</A>
                 <Show when=is_admin>
                     <A href="/agents" attr:id="nav-agents">{t!(i18n, nav_agents)}</A>

@@ -39,7 +39,7 @@ pub fn GroupsPage() -> impl IntoView {
                 <Loaded value=Signal::derive(move || groups.get()) let:list>
                     <table class="admin-table" id="groups-table">
                         <thead><tr>
-                            <th scope="col">{t!(i18n, col_name)}</th>
+                            <th scope="col">{t!(i18n, group_name)}</th>
                             <th scope="col">{t!(i18n, group_strategy)}</th>
                             <th scope="col">{t!(i18n, group_projects)}</th>
                             <th scope="col">{t!(i18n, group_agents)}</th>
@@ -168,7 +168,7 @@ fn GroupDialog(
             <h2 id="group-dialog-title">{move || if is_new() { t_string!(i18n, group_new) } else { t_string!(i18n, group_edit) }}</h2>
             <form on:submit=submit novalidate=true>
                 <TextField id="group-name" autocomplete="off" value=name readonly=Signal::derive(move || !is_new())
-                    label=Signal::derive(move || t_string!(i18n, col_name).to_string())
+                    label=Signal::derive(move || t_string!(i18n, group_name).to_string())
                     error=Signal::derive(error_of("name")) />
                 <TextField id="group-description" autocomplete="off" value=description
                     label=Signal::derive(move || t_string!(i18n, group_description).to_string())

@@ -37,7 +37,8 @@ pub fn TypePage(ctx: Ctx) -> impl IntoView {
     );
     view! {
         <fieldset class="choices">
-            <legend>{t!(i18n, step_type)}</legend>
+            // the page's heading already says it: the legend is for screen readers
+            <legend class="sr-only">{t!(i18n, step_type)}</legend>
             <label class="choice">
                 <input type="radio" name="session-type" id="type-interactive"
                     prop:checked=move || !is_batch()
