@@ -350,6 +350,45 @@ impl Browser {
         panic!("#{id} should have focus, #{last:?} has it");
     }
 
+    /// Waits until the focused element matches the CSS selector `css`.
+    pub async fn wait_focus_css(&self, css: &str) {
+        let mut last = String::new();
+        for _ in 0..300 {
+            last = self.focused().await;
+            let hit: bool = self
+                .driver
+                .execute(
+                    "const a = document.activeElement; return !!a && a.matches(arguments[0]);",
+                    vec![serde_json::json!(css)],
+                )
+                .await
+                .ok()
+                .and_then(|r| r.convert().ok())
+                .unwrap_or(false);
+            if hit {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("{css} should have focus, {last} has it");
+    }
+
+    /// Where focus is, as `row-key/id.class` (`data-row` of the row it sits
+    /// in, if any), for messages and checks.
+    pub async fn focused(&self) -> String {
+        self.driver
+            .execute(
+                "const a = document.activeElement; if (!a) return 'none'; \
+                 const r = a.closest('[data-row]'); \
+                 return (r ? r.dataset.row + '/' : '') + a.tagName.toLowerCase() + '#' + a.id + '.' + a.className;",
+                vec![],
+            )
+            .await
+            .ok()
+            .and_then(|r| r.convert().ok())
+            .unwrap_or_default()
+    }
+
     /// Types `keys` into whatever has focus.
     pub async fn press(&self, keys: impl Into<thirtyfour::prelude::TypingData>) {
         let el = self.driver.active_element().await.expect("focused element");

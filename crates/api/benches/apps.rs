@@ -3,8 +3,12 @@
 //! httpd reached through the app proxy on its own host name (the app's
 //! cookie checked on every request, its login every 5 s)
 //! against the same server reached straight at the container's address,
-//! as ratios (goal: p99 ≤ 1.5× direct); and the round trip of one key
-//! through the web terminal's WebSocket (typed, echoed by the TTY).
+//! as ratios (goal: p99 ≤ 1.5× direct); the round trip of one key
+//! through the web terminal's WebSocket (typed, echoed by the TTY); and
+//! the first app: POST to Jupyter answering through the proxy, with the
+//! service started as the session starts and on first open, against
+//! `docker run` of the image with JupyterLab started directly
+//! (`BERTH_BENCH=first-app` runs this part alone).
 
 use std::time::{Duration, Instant};
 
@@ -63,8 +67,141 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
+/// POST → Jupyter answering `/api/status` through the proxy, `runs`
+/// times, with the main web service started as the session starts (warm)
+/// or only when first opened.
+async fn first_app(warm: bool, ports: (u16, u16), runs: usize) -> Vec<Duration> {
+    let srv = TestServer::start_with(|c| {
+        c.app_ports = ports;
+        c.warm_apps = warm;
+    })
+    .await;
+    let c = srv.admin().await;
+    let mut times = Vec::new();
+    for i in 0..runs {
+        let t0 = Instant::now();
+        let s = c
+            .launch(
+                json!({"name": format!("first-app-{i}"), "environment": "berth/python",
+                           "version": "3.11", "resources": {"cpu": 1, "mem": "1g"}}),
+            )
+            .await;
+        let id = s["id"].as_str().expect("id").to_string();
+        loop {
+            let now = c.get_json(&format!("/api/v1/sessions/{id}")).await;
+            if now["status"] == "RUNNING" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let opened = c
+            .post_json(&format!("/api/v1/sessions/{id}/apps/jupyter"), &json!({}))
+            .await;
+        let url = opened["app"]["open"]["url"]
+            .as_str()
+            .expect("url")
+            .to_string();
+        c.http()
+            .get(opened["launch_url"].as_str().expect("a launch URL"))
+            .send()
+            .await
+            .expect("launch");
+        loop {
+            let r = c.http().get(format!("{url}api/status")).send().await;
+            if r.is_ok_and(|r| r.status().is_success()) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        times.push(t0.elapsed());
+        c.delete(&format!("/api/v1/sessions/{id}")).await;
+        c.wait_status(&id, "TERMINATED").await;
+    }
+    times
+}
+
+/// `docker run` of the Python image with JupyterLab started directly, to
+/// its `/api/status` answering.
+async fn first_app_raw(runs: usize) -> Vec<Duration> {
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        let t0 = Instant::now();
+        let out = tokio::process::Command::new("docker")
+            .args([
+                "run",
+                "-d",
+                "--rm",
+                "--label",
+                "berth.bench=first-app",
+                "-e",
+                "JUPYTER_TOKEN=bench",
+                "berth/python:3.11",
+                "/opt/python/bin/python3",
+                "-m",
+                "jupyterlab",
+                "--ip=0.0.0.0",
+                "--port=8081",
+                "--no-browser",
+                "--ServerApp.root_dir=/home/work",
+            ])
+            .output()
+            .await
+            .expect("docker run");
+        let cid = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let ip = berth_testkit::container_ip(&cid).await;
+        let http = reqwest::Client::new();
+        loop {
+            let r = http
+                .get(format!("http://{ip}:8081/api/status"))
+                .header("authorization", "token bench")
+                .send()
+                .await;
+            if r.is_ok_and(|r| r.status().is_success()) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        times.push(t0.elapsed());
+        let _ = tokio::process::Command::new("docker")
+            .args(["rm", "-f", &cid])
+            .output()
+            .await;
+    }
+    times
+}
+
+/// The three first-app figures from one run, and their ratios.
+async fn first_app_figures() {
+    const RUNS: usize = 5;
+    let warm = first_app(true, (31220, 31229), RUNS).await;
+    let cold = first_app(false, (31230, 31239), RUNS).await;
+    let raw = first_app_raw(RUNS).await;
+    let (w, c, r) = (median(warm), median(cold), median(raw));
+    println!(
+        "first app, POST -> Jupyter's /api/status through the proxy, median of {RUNS}:\n  \
+         started with the session (--warm-apps):          {:7.0} ms  ratio {:.2}\n  \
+         started on first open:                           {:7.0} ms  ratio {:.2}\n  \
+         docker run + JupyterLab directly:                {:7.0} ms  (goal: ratio <= 1.2)",
+        ms(w),
+        w.as_secs_f64() / r.as_secs_f64(),
+        ms(c),
+        c.as_secs_f64() / r.as_secs_f64(),
+        ms(r)
+    );
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
 #[tokio::main]
 async fn main() {
+    // `BERTH_BENCH=first-app`: the first-app figures alone
+    if std::env::var("BERTH_BENCH").as_deref() == Ok("first-app") {
+        first_app_figures().await;
+        return;
+    }
     let srv = TestServer::start_with(|c| c.app_ports = (31200, 31219)).await;
     let c = srv.admin().await;
     let s = c
@@ -204,4 +341,5 @@ async fn main() {
         c.delete(&format!("/api/v1/sessions/{id}")).await;
         c.wait_status(&id, "TERMINATED").await;
     }
+    first_app_figures().await;
 }

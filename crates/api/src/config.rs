@@ -265,6 +265,12 @@ pub struct Config {
     /// goes on without it.
     #[arg(long, env = "BERTH_EXEC_TIMEOUT_SECS", default_value_t = 30)]
     pub exec_timeout_secs: u64,
+    /// Start each session's main web service (Jupyter) as the session
+    /// starts, so its first open does not wait for it; off (the default
+    /// for now: a commit right after the start was seen to hang in tests),
+    /// it starts on first open.
+    #[arg(long, env = "BERTH_WARM_APPS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub warm_apps: bool,
     /// Most personal API tokens one user may hold.
     #[arg(long, env = "BERTH_MAX_TOKENS_PER_USER", default_value_t = 50)]
     pub max_tokens_per_user: u32,
@@ -337,6 +343,7 @@ impl Config {
             allow_insecure_engines: false,
             apps_domain: "localhost".into(),
             exec_timeout_secs: 30,
+            warm_apps: false,
             max_tokens_per_user: 50,
             max_streams_per_user: 16,
             max_terminals_per_user: 16,

@@ -85,6 +85,7 @@ pub async fn build(config: Config) -> Result<App, StartError> {
     sessions::reconcile::spawn(ctx.clone(), reconciled);
     scheduler::spawn(ctx.clone());
     crate::idle::spawn(ctx.clone());
+    crate::apps::warm::spawn_warm_up(ctx.clone());
     spawn_sweeper(ctx.clone());
     Ok(App {
         router: http::router(ctx.clone()),

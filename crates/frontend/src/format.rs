@@ -78,6 +78,23 @@ pub fn unbroken(text: impl std::fmt::Display) -> String {
     text.to_string().replace(' ', "\u{a0}")
 }
 
+/// `name` shortened to at most `max` characters by cutting its middle
+/// (`5cwsgmcy-s…ssion-3`): sessions of one launch share their start and
+/// differ at the end, so both ends stay.
+pub fn middle_ellipsis(name: &str, max: usize) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    if chars.len() <= max || max < 3 {
+        return name.to_string();
+    }
+    let keep = max - 1;
+    let tail = keep / 2;
+    let head = keep - tail;
+    let mut out: String = chars[..head].iter().collect();
+    out.push('…');
+    out.extend(&chars[chars.len() - tail..]);
+    out
+}
+
 /// The unit words of a language: days, hours, minutes, seconds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Units {
@@ -153,6 +170,18 @@ mod tests {
             m: m.into(),
             s: s.into(),
         }
+    }
+
+    #[test]
+    fn long_names_keep_both_ends() {
+        assert_eq!(middle_ellipsis("short", 10), "short");
+        let cut = middle_ellipsis("5cwsgmcy-session-3", 12);
+        assert_eq!(cut, "5cwsgm…ion-3");
+        assert_eq!(cut.chars().count(), 12);
+        assert_ne!(
+            middle_ellipsis("5cwsgmcy-session-1", 12),
+            middle_ellipsis("5cwsgmcy-session-2", 12)
+        );
     }
 
     #[test]

@@ -11,7 +11,8 @@ use berth_shared::sessions::{IdleWarning, SessionEvent, SessionStatus};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
-/// How long a toast stays (errors stay until closed).
+/// How long a toast stays (errors, failed batches and idle warnings stay
+/// until closed, replaced, or lifted).
 pub const TOAST_MS: u64 = 8_000;
 
 /// The most notices kept (the oldest go first).
@@ -68,6 +69,30 @@ pub struct Notice {
     pub commit: Option<CommitOutcome>,
     /// While its image is copied to its agent: bytes sent, and of how many.
     pub pulling: Option<(u64, u64)>,
+    /// How its main process ended (a batch's exit code).
+    pub exit_code: Option<i64>,
+}
+
+impl Notice {
+    /// It ended in failure: an error, or a batch whose command failed.
+    pub fn failed(&self) -> bool {
+        self.status == SessionStatus::Error
+            || (self.status == SessionStatus::Terminated
+                && self.status_info.as_deref() == Some(berth_shared::sessions::reason::FAILED))
+    }
+
+    /// An idle warning that still holds.
+    pub fn warns(&self) -> bool {
+        self.warning.as_ref().is_some_and(|w| !w.lifted)
+    }
+
+    /// When the warned rule ends the session (its clock at the event).
+    pub fn ends_at(&self) -> Option<DateTime<Utc>> {
+        self.warning
+            .as_ref()
+            .filter(|w| !w.lifted)
+            .map(|w| self.at + chrono::Duration::milliseconds((w.remaining * 1000.0) as i64))
+    }
 }
 
 /// The store, shared through the component tree.
@@ -83,6 +108,8 @@ pub struct Notices {
     last_seq: StoredValue<u64>,
     /// The events behind `notices`, as kept in `sessionStorage`.
     events: StoredValue<Vec<SessionEvent>>,
+    /// The time, every second (a warning's countdown).
+    pub clock: RwSignal<DateTime<Utc>>,
 }
 
 impl Notices {
@@ -95,7 +122,17 @@ impl Notices {
             toasts: RwSignal::new(vec![]),
             last_seq: StoredValue::new(0),
             events: StoredValue::new(vec![]),
+            clock: RwSignal::new(crate::format::now()),
         };
+        let clock = notices.clock;
+        if let Ok(h) = set_interval_with_handle(
+            move || {
+                clock.try_set(crate::format::now());
+            },
+            std::time::Duration::from_secs(1),
+        ) {
+            on_cleanup(move || h.clear());
+        }
         for ev in &events {
             notices.record(ev);
         }
@@ -120,6 +157,12 @@ impl Notices {
         let notice = self.record(ev);
         self.unread.update(|u| *u += 1);
         self.save();
+        if notice.warning.as_ref().is_some_and(|w| w.lifted) {
+            // used again: its warning goes (the bell keeps both)
+            self.toasts
+                .update(|t| t.retain(|x| !(x.session_id == notice.session_id && x.warns())));
+            return;
+        }
         self.show_toast(notice);
     }
 
@@ -146,6 +189,7 @@ impl Notices {
                 .as_ref()
                 .and_then(|d| d.pulling.as_ref())
                 .map(|p| (p.bytes, p.total)),
+            exit_code: ev.status_data.as_ref().and_then(|d| d.exit_code),
         };
         self.notices.update(|n| {
             n.push(notice.clone());
@@ -165,8 +209,8 @@ impl Notices {
         let (id, seq, sticky) = (
             notice.session_id.clone(),
             notice.seq,
-            // errors and idle warnings stay until closed
-            notice.status == SessionStatus::Error || notice.warning.is_some(),
+            // errors, failures and idle warnings stay until closed
+            notice.failed() || notice.warns(),
         );
         self.toasts.update(|t| {
             t.retain(|x| x.session_id != notice.session_id);
@@ -202,4 +246,47 @@ impl Notices {
 /// The store (provided by the shell).
 pub fn use_notices() -> Notices {
     expect_context::<Notices>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use berth_shared::sessions::IdleRule;
+    use chrono::TimeZone;
+
+    fn notice(status: SessionStatus, info: Option<&str>) -> Notice {
+        Notice {
+            seq: 1,
+            session_id: "s".into(),
+            name: "n".into(),
+            status,
+            status_info: info.map(str::to_string),
+            at: Utc.timestamp_opt(1_000, 0).unwrap(),
+            warning: None,
+            commit: None,
+            pulling: None,
+            exit_code: None,
+        }
+    }
+
+    #[test]
+    fn failures_and_warnings_stay_and_a_warning_knows_its_end() {
+        assert!(notice(SessionStatus::Error, None).failed());
+        assert!(notice(SessionStatus::Terminated, Some("failed")).failed());
+        assert!(!notice(SessionStatus::Terminated, Some("user-requested")).failed());
+        assert!(!notice(SessionStatus::Running, None).failed());
+        let mut w = notice(SessionStatus::Running, None);
+        w.warning = Some(IdleWarning {
+            rule: IdleRule::Network,
+            remaining: 90.5,
+            lifted: false,
+        });
+        assert!(w.warns());
+        assert_eq!(
+            w.ends_at(),
+            Some(Utc.timestamp_opt(1_090, 500_000_000).unwrap())
+        );
+        w.warning.as_mut().unwrap().lifted = true;
+        assert!(!w.warns() && w.ends_at().is_none());
+    }
 }

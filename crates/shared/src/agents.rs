@@ -254,6 +254,10 @@ impl AgentStatus {
     }
 }
 
+/// The id of the server's own engine: always there, drained rather than
+/// removed.
+pub const LOCAL_AGENT: &str = "local";
+
 /// An agent (one Docker engine) with its capacity and what is in use.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AgentInfo {

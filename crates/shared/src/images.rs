@@ -41,6 +41,10 @@ pub fn image_name(name: &str) -> Result<(), Invalid> {
     Ok(())
 }
 
+/// How every customized image's reference starts
+/// (`customized/<owner>/<id>:latest`).
+pub const CUSTOMIZED_PREFIX: &str = "customized/";
+
 /// How the launcher names a customized image.
 pub fn display_name(name: &str) -> String {
     format!("Customized<{name}>")

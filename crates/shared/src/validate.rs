@@ -48,6 +48,8 @@ pub struct Invalid {
     pub code: &'static str,
     /// English explanation.
     pub message: String,
+    /// Values the message is about (see [`FieldError::params`]).
+    pub params: std::collections::BTreeMap<String, String>,
 }
 
 impl Invalid {
@@ -56,12 +58,24 @@ impl Invalid {
         Self {
             code,
             message: message.into(),
+            params: Default::default(),
         }
+    }
+
+    /// An `out_of_range` failure that names its bounds (`min`, `max`), so
+    /// every client can say "from 1 to 8" in its language.
+    pub fn range(min: impl ToString, max: impl ToString, message: impl Into<String>) -> Self {
+        let mut i = Self::new("out_of_range", message);
+        i.params.insert("min".into(), min.to_string());
+        i.params.insert("max".into(), max.to_string());
+        i
     }
 
     /// Ties the failure to a field.
     pub fn at(self, field: &str) -> FieldError {
-        FieldError::new(field, self.code, self.message)
+        let mut e = FieldError::new(field, self.code, self.message);
+        e.params = self.params;
+        e
     }
 }
 

@@ -4,6 +4,7 @@
 //! prediction follow the choice, drain it, remove it; create, edit and
 //! delete a resource group.
 
+use berth_e2e::thirtyfour::prelude::*;
 use berth_e2e::{Browser, Server, ADMIN_EMAIL, ADMIN_PASSWORD};
 use berth_testkit::PrivateEngine;
 
@@ -32,6 +33,8 @@ async fn admins_register_drain_and_remove_an_agent_and_the_launcher_sees_both() 
     click(&b, "#register-agent-submit").await;
     b.wait_contains("#agent-host-error", "No Docker engine answers")
         .await;
+    // focus goes to the field in error
+    b.wait_focus("agent-host").await;
     b.shot("50-admin-register-agent-error").await;
     b.fill("#agent-host", &engine.host()).await;
     b.fill("#agent-reserve-mem", "256m").await;
@@ -96,10 +99,18 @@ async fn admins_register_drain_and_remove_an_agent_and_the_launcher_sees_both() 
     b.shot("54-admin-remove-agent").await;
     click(&b, "#remove-agent-confirm").await;
     b.wait_gone("#agent-two").await;
-    // the local agent is the server's own engine: refused, with the reason
-    click(&b, "#remove-local").await;
-    click(&b, "#remove-agent-confirm").await;
-    b.wait_contains("#remove-agent-error", "drain it instead")
+    // the local agent is the server's own engine: no Remove is offered, and
+    // the page says what agents are and what Drain does
+    b.wait_contains("#agent-local", "ALIVE").await;
+    assert!(b
+        .driver
+        .find_all(By::Css("#remove-local"))
+        .await
+        .unwrap()
+        .is_empty());
+    b.wait_contains("#agents-intro", "Drain stops new sessions")
+        .await;
+    b.wait_contains("#agents-intro", "choose it when you register")
         .await;
     b.close().await;
 }
@@ -139,14 +150,23 @@ async fn admins_create_edit_and_delete_a_resource_group() {
     click(&b, "#group-save").await;
     b.wait_contains("#group-gpu", "Fast GPUs").await;
 
-    // the default group has an agent: refused, with the reason
-    click(&b, "#delete-group-default").await;
-    click(&b, "#delete-group-confirm").await;
-    b.wait_contains("#delete-group-error", "still has 1 agents")
+    // a group without agents says it is not usable yet
+    b.wait_contains("#group-gpu", "Not usable yet: no agents")
         .await;
-    click(&b, "#delete-group-cancel").await;
+    b.wait_contains("#groups-intro", "usable once it has both")
+        .await;
+    // the default group has an agent: Delete is not offered, and why
+    assert!(!b
+        .el("#delete-group-default")
+        .await
+        .is_enabled()
+        .await
+        .unwrap());
+    b.wait_contains("#group-default", "Has agents").await;
     click(&b, "#delete-group-gpu").await;
     click(&b, "#delete-group-confirm").await;
     b.wait_gone("#group-gpu").await;
+    // the row is gone: focus goes to the page's heading, not the page
+    b.wait_focus("groups-title").await;
     b.close().await;
 }

@@ -1,6 +1,7 @@
 //! Working inside a session from the browser, on the real Python image:
-//! the Control column opens the app launcher, Jupyter opens in a new tab
-//! through the proxy, a new notebook runs `print(6*7)` and shows 42; the
+//! the Control column opens the app launcher, Jupyter (JupyterLab) opens in
+//! a new tab through the proxy, a new notebook imports the data stack and
+//! runs `print(6*7)`, showing 42; the
 //! terminal (a new tab) lists the notebook file; the Control column's
 //! power button terminates the session after confirming.
 
@@ -73,63 +74,105 @@ async fn jupyter_and_the_terminal_from_the_control_column() {
     b.el("#app-use-preferred").await;
     b.shot("41-app-launcher").await;
 
-    // Jupyter opens in a new tab, through the proxy
+    // SSH: the key from the tile itself (named as the commands name it),
+    // the chmod line, and commands shown whole
+    b.el("#app-sshd").await.click().await.unwrap();
+    b.wait_contains("#ssh-command", "ssh -i id_container -p")
+        .await;
+    let link = b.el("#ssh-key-download").await;
+    assert_eq!(
+        link.attr("href").await.unwrap().as_deref(),
+        Some(format!("/api/v1/sessions/{id}/ssh-key").as_str())
+    );
+    assert_eq!(
+        link.attr("download").await.unwrap().as_deref(),
+        Some("id_container")
+    );
+    b.wait_text("#ssh-chmod", "chmod 600 id_container").await;
+    let cut: bool = b
+        .driver
+        .execute(
+            "return [...document.querySelectorAll('.command-line code')].some(c => c.scrollWidth > c.clientWidth + 1);",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .convert()
+        .unwrap();
+    assert!(!cut, "a command box is narrower than its command");
+    b.shot("42-app-ssh").await;
+
+    // Jupyter (JupyterLab) opens in a new tab, through the proxy
     b.el("#app-jupyter").await.click().await.unwrap();
     b.el("#app-url").await;
     let jupyter = b.switch_to_new_window(std::slice::from_ref(&main)).await;
-    // New ▸ Python 3 (the menu shows once the tree page's scripts ran)
+    // the launcher's Python 3 notebook (clickable once Lab's scripts ran)
     let mut created = false;
-    for _ in 0..150 {
-        // until the scripts ran, the button is there but not interactable
-        let opened = b.el("#new-dropdown-button").await.click().await.is_ok();
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        if opened {
-            let item = b.el("#kernel-python3 a").await;
-            if item.is_displayed().await.unwrap_or(false) && item.click().await.is_ok() {
+    for _ in 0..300 {
+        if let Ok(card) = b
+            .driver
+            .find(By::Css(".jp-LauncherCard[data-category='Notebook']"))
+            .await
+        {
+            if card.click().await.is_ok() {
                 created = true;
                 break;
             }
-            // close the menu again before the next try
-            b.press(Key::Escape).await;
         }
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    assert!(created, "Jupyter's New menu never offered Python 3");
-    // Notebook 6 opens the new notebook in yet another tab
-    let notebook = b
-        .switch_to_new_window(&[main.clone(), jupyter.clone()])
-        .await;
-    until("the kernel to be ready", 300, || async {
-        b.driver
-            .execute(
-                "return !!(window.Jupyter && Jupyter.notebook && Jupyter.notebook.kernel \
-                 && Jupyter.notebook.kernel.is_connected());",
-                vec![],
-            )
+    assert!(created, "JupyterLab's launcher never offered a notebook");
+    // a cell that uses the data stack, run with Shift+Enter
+    let mut editing = false;
+    for _ in 0..300 {
+        if let Ok(editor) = b
+            .driver
+            .find(By::Css(".jp-Notebook .jp-Cell .cm-content"))
             .await
-            .ok()
-            .and_then(|r| r.json().as_bool())
-            .unwrap_or(false)
-    })
-    .await;
-    b.el(".CodeMirror").await.click().await.unwrap();
-    b.press("print(6*7)").await;
+        {
+            if editor.click().await.is_ok() {
+                editing = true;
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(editing, "the notebook's first cell never took the keyboard");
+    b.press("import numpy, pandas, matplotlib, sklearn; print(6*7)")
+        .await;
     b.press(Key::Shift + Key::Enter).await;
-    b.wait_contains(".output_area pre", "42").await;
-    b.driver
-        .execute("Jupyter.notebook.save_notebook();", vec![])
+    b.wait_contains(".jp-OutputArea-output", "42").await;
+    // Ctrl+S (held with the s: sent to the focused editor)
+    b.press(Key::Control + "s").await;
+    // Lab asks for a name on a first save: keep Untitled.ipynb
+    b.el(".jp-Dialog .jp-mod-accept")
+        .await
+        .click()
         .await
         .unwrap();
     b.shot_foreign("42-jupyter").await;
-    let notebook_name = b
-        .driver
-        .execute("return Jupyter.notebook.notebook_name;", vec![])
-        .await
-        .unwrap()
-        .json()
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert!(notebook_name.ends_with(".ipynb"), "{notebook_name}");
+    let tab = ".lm-TabBar-tab.jp-mod-current .lm-TabBar-tabLabel";
+    let mut notebook_name = String::new();
+    for _ in 0..150 {
+        notebook_name = b
+            .driver
+            .execute(
+                "const t = document.querySelector(arguments[0]); \
+                 const dirty = document.querySelector('.lm-TabBar-tab.jp-mod-current.jp-mod-dirty'); \
+                 return t && !dirty ? t.textContent : '';",
+                vec![json!(tab)],
+            )
+            .await
+            .ok()
+            .and_then(|r| r.convert::<String>().ok())
+            .unwrap_or_default();
+        if notebook_name.ends_with(".ipynb") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(notebook_name.ends_with(".ipynb"), "{notebook_name:?}");
+    let notebook = jupyter.clone();
 
     // the terminal sees the notebook's file (same container, same /home/work)
     b.driver.switch_to_window(main.clone()).await.unwrap();

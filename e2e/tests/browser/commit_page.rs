@@ -74,6 +74,28 @@ async fn commit_dialog_toast_launcher_and_data_page() {
     b.el("#customized-copy").await.click().await.unwrap();
     b.wait_text("#customized-copy", "Copied").await;
     b.shot("62-launcher-customized").await;
+    // the review, the list and the panel call it by its name too, not by
+    // its reference
+    b.el("#step-type").await.click().await.unwrap();
+    b.fill("#session-name", "from-my-tools").await;
+    b.el("#wizard-skip").await.click().await.unwrap();
+    b.wait_contains("#review-environment", "Customized<my-tools>")
+        .await;
+    b.launch_and_confirm().await;
+    b.wait_for_path("/sessions").await;
+    let row = b.wait_session("from-my-tools", "RUNNING").await;
+    let text = row.text().await.unwrap();
+    assert!(
+        text.contains("Customized<my-tools>") && !text.contains("customized/"),
+        "{text}"
+    );
+    row.find(By::Css(".session-open"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait_text("#detail-image", "Customized<my-tools>").await;
 
     // the Data page lists it
     b.driver.goto(srv.url("/data")).await.unwrap();

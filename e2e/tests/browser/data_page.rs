@@ -72,6 +72,55 @@ async fn a_folder_from_the_launcher_carries_an_upload_into_a_session() {
         .await;
     b.wait_contains("#explorer-entries", &file_name).await;
     b.shot("31-explorer").await;
+    // New directory: the name field takes focus; Enter makes it, and
+    // focus goes back to the button
+    b.el("#explorer-new-dir").await.click().await.unwrap();
+    b.wait_focus("explorer-dir-name").await;
+    b.keys("sub").await;
+    b.keys(Key::Enter).await;
+    b.wait_focus("explorer-new-dir").await;
+    b.wait_contains("[data-row='entry-sub']", "sub").await;
+    // Rename: its field takes focus, with Save and Cancel; Escape gives up
+    b.el("[data-row='entry-sub'] .entry-rename")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait_focus_css("[data-row='entry-sub'] .entry-rename-input")
+        .await;
+    b.el("[data-row='entry-sub'] .entry-rename-save").await;
+    b.keys(Key::Escape).await;
+    b.wait_focus_css("[data-row='entry-sub'] .entry-rename")
+        .await;
+    b.el("#explorer-dialog").await;
+    b.el("[data-row='entry-sub'] .entry-rename")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait_focus_css("[data-row='entry-sub'] .entry-rename-input")
+        .await;
+    b.keys("2").await;
+    b.el("[data-row='entry-sub'] .entry-rename-save")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait_focus_css("[data-row='entry-sub2'] .entry-rename")
+        .await;
+    // another directory starts without the finished uploads of this one
+    b.el("[data-row='entry-sub2'] .entry-open")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait_gone("#explorer-uploads").await;
+    b.el("#explorer-breadcrumb .crumb")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait_contains("#explorer-entries", &file_name).await;
     b.el("#explorer-close").await.click().await.unwrap();
     b.wait_gone("#explorer-dialog").await;
 

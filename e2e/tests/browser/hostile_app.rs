@@ -160,7 +160,7 @@ async fn a_hostile_public_app_gets_nothing_from_its_visitors() {
         .goto(fresh["launch_url"].as_str().unwrap())
         .await
         .unwrap();
-    b.el("#notebook_list").await;
+    b.el(".jp-LabShell").await;
 
     // then bo follows a link to ana's public app
     let ui = srv.url("/");
@@ -217,7 +217,7 @@ async fn a_hostile_public_app_gets_nothing_from_its_visitors() {
     );
     // … nor bo's Jupyter, which still lets bo in
     b.driver.goto(&jupyter_url).await.unwrap();
-    b.el("#notebook_list").await;
+    b.el(".jp-LabShell").await;
     let app_cookies = cookies(&b).await;
     assert!(
         app_cookies

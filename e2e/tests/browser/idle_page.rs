@@ -137,7 +137,7 @@ async fn the_owner_is_warned_before_the_network_rule_ends_a_session() {
     b.login(&srv, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let (id, _) = busybox(&api, "soon-idle").await;
     let toast = b
-        .wait_contains(&format!("#toast-{id}"), "soon-idle will be ended in")
+        .wait_contains(&format!("#toast-{id}"), "soon-idle will be ended at")
         .await;
     assert!(toast
         .attr("class")
@@ -151,5 +151,101 @@ async fn the_owner_is_warned_before_the_network_rule_ends_a_session() {
     b.shot("54-idle-warning-toast").await;
     let ended = api.wait_status(&id, "TERMINATED").await;
     assert_eq!(ended["status_info"], "idle-timeout");
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_warning_counts_down_shows_in_the_bell_and_goes_when_the_session_is_used() {
+    let srv = Server::start_with_ui(|c| {
+        c.app_ports = (32040, 32049);
+        c.idle_check_interval_ms = 250;
+        c.idle_network_timeout_secs = 40;
+        // warned after 4 s without traffic
+        c.idle_warn_before_secs = 36;
+    })
+    .await;
+    let api = srv.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let b = Browser::start().await;
+    b.login(&srv, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let (id, _) = busybox(&api, "comes-back").await;
+    let toast = format!("#toast-{id}");
+    // it says when, and counts down with the page's clock
+    let first = b
+        .wait_contains(&toast, "comes-back will be ended at")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let mut now = first.clone();
+    for _ in 0..100 {
+        now = b.el(&toast).await.text().await.unwrap();
+        if now != first {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_ne!(now, first, "the warning counts down");
+    // the list and the panel show one value: the panel's countdown and the
+    // row's agree (both judged at their read, counted down by one clock)
+    b.el(&format!("tr[data-session-id='{id}'] .session-open"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.el("#detail-idle").await;
+    let pair: Vec<String> = b
+        .driver
+        .execute(
+            "return [document.querySelector(arguments[0] + ' .idle-cell .idle-tag').textContent, \
+                     document.querySelector('#detail-idle .idle-tag').textContent];",
+            vec![json!(format!("tr[data-session-id='{id}']"))],
+        )
+        .await
+        .unwrap()
+        .convert()
+        .unwrap();
+    let secs = |t: &str| -> i64 {
+        let digits: Vec<i64> = t
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|p| !p.is_empty())
+            .map(|p| p.parse().unwrap())
+            .collect();
+        match digits.as_slice() {
+            [m, s] => m * 60 + s,
+            [s] => *s,
+            _ => panic!("{t}"),
+        }
+    };
+    assert!(
+        (secs(&pair[0]) - secs(&pair[1])).abs() <= 2,
+        "the list and the panel disagree: {pair:?}"
+    );
+    b.el("#detail-close").await.click().await.unwrap();
+    // the bell names it a warning, not a bare RUNNING
+    b.el("#notification-bell").await.click().await.unwrap();
+    b.wait_contains("#notification-list .notice-tag", "Idle warning")
+        .await;
+    b.keys(Key::Escape).await;
+    b.wait_gone("#notification-list").await;
+    // used again (its app, through the proxy): the warning goes
+    let opened = api
+        .post_json(&format!("/api/v1/sessions/{id}/apps/httpd"), &json!({}))
+        .await;
+    let launched = api
+        .http()
+        .get(opened["launch_url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert!(launched.status().is_success());
+    let url = opened["app"]["open"]["url"].as_str().unwrap();
+    api.http().get(url).send().await.unwrap();
+    b.wait_gone(&toast).await;
+    b.el("#notification-bell").await.click().await.unwrap();
+    b.wait_contains("#notification-list .notice-tag", "In use again")
+        .await;
+    b.shot("55-idle-warning-lifted").await;
+    api.delete(&format!("/api/v1/sessions/{id}")).await;
+    api.wait_status(&id, "TERMINATED").await;
     b.close().await;
 }

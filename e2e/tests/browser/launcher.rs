@@ -99,6 +99,17 @@ async fn launch_through_all_five_pages() {
         "This port is used by one of the environment's apps.",
     )
     .await;
+    // a refused port is marked among the chips, with the bounds
+    b.fill("#preopen-ports", "80 8888").await;
+    b.wait_text("#preopen-ports-error", "80 is not from 1024 to 65535.")
+        .await;
+    b.el("#preopen-chips [data-port='80'].chip-bad").await;
+    assert!(b
+        .driver
+        .find_all(By::Css("#preopen-chips [data-port='8888'].chip-bad"))
+        .await
+        .unwrap()
+        .is_empty());
     b.fill("#preopen-ports", "8090 9000,9000").await;
     b.wait_text("#preopen-ports-error", "This is listed twice.")
         .await;
@@ -243,6 +254,20 @@ async fn launch_through_all_five_pages() {
     b.el("#history-dialog").await;
     b.wait_text("#history-0-name", "greeting config").await;
     b.wait_contains("#history-1-name", "e2e-wizard-").await;
+    // Pin by keyboard: the entry moves up and focus moves with it (a second
+    // Space acts on the same entry), each Pin named with its entry
+    b.driver
+        .execute("document.getElementById('history-1-pin').focus()", vec![])
+        .await
+        .unwrap();
+    b.keys(Key::Space).await;
+    b.wait_contains("#history-0-name", "e2e-wizard-").await;
+    b.wait_focus_css("#history-0-pin[aria-pressed='true'][aria-label^='Unpin: e2e-wizard-']")
+        .await;
+    b.keys(Key::Space).await;
+    b.wait_text("#history-0-name", "greeting config").await;
+    b.wait_focus_css("#history-1-pin[aria-pressed='false'][aria-label^='Pin: e2e-wizard-']")
+        .await;
     // delete with undo: the row goes, Undo brings it back
     b.el("#history-1-delete").await.click().await.unwrap();
     b.wait_gone("#history-1").await;
@@ -430,6 +455,20 @@ async fn admin_assigns_the_owner_by_email() {
     b.launch_and_confirm().await;
     b.wait_for_path("/sessions").await;
     b.wait_session("for-olive", "RUNNING").await;
+
+    // loaded from Recent history, the owner looks found: who, their access
+    // key and their project, before the review's Launch
+    b.el("#start-button").await.click().await.unwrap();
+    b.el("#history-button").await.click().await.unwrap();
+    b.wait_text("#history-0-name", "for-olive").await;
+    b.el("#history-0-name").await.click().await.unwrap();
+    b.wait_gone("#history-dialog").await;
+    b.el("#step-type").await.click().await.unwrap();
+    b.wait_text("#owner-result", &format!("Olive Owner — access key {key}"))
+        .await;
+    b.wait_prop("#owner-email", "value", "owner@e2e.berth")
+        .await;
+    b.wait_contains("#owner-project", "default").await;
     b.close().await;
 
     // it is the owner's session: it appears in their own list
@@ -480,8 +519,13 @@ async fn typed_numbers_are_kept_and_the_preset_follows_the_values() {
     b.driver.goto(srv.url("/launch")).await.unwrap();
     let whole = "Type a whole number, like 4 (no sign, no decimal point).";
 
-    // batch: maximum run time, in minutes
+    // batch: the untouched command box does not scold at once
     b.el("#type-batch").await.click().await.unwrap();
+    b.el("#startup-command").await;
+    b.wait_text("#startup-command-error", "").await;
+    b.wait_prop("#startup-command", "ariaInvalid", "false")
+        .await;
+    // maximum run time, in minutes
     b.fill("#batch-timeout", "1.5").await;
     b.wait_prop("#batch-timeout", "value", "1.5").await;
     b.wait_text("#batch-timeout-error", whole).await;
@@ -523,9 +567,24 @@ async fn typed_numbers_are_kept_and_the_preset_follows_the_values() {
     // typing goes on at the caret: "-5" then "0" reads "-50", still flagged
     b.el("#session-count").await.send_keys("0").await.unwrap();
     b.wait_prop("#session-count", "value", "-50").await;
+    // a cluster size past the limit says the limit
+    b.fill("#cluster-size", "9").await;
+    b.wait_text("#cluster-size-error", "Use a number from 1 to 8.")
+        .await;
     b.el("#wizard-skip").await.click().await.unwrap();
     b.wait_contains("#review-environment", "This page has settings to fix.")
         .await;
+    // each line names its field
+    b.wait_contains(
+        "#review-environment",
+        &format!("Number of sessions: {whole}"),
+    )
+    .await;
+    b.wait_contains(
+        "#review-environment",
+        "Kernels (containers) per session: Use a number from 1 to 8.",
+    )
+    .await;
     assert!(!b.el("#launch-button").await.is_enabled().await.unwrap());
 
     // numbers clear the flags
@@ -536,6 +595,7 @@ async fn typed_numbers_are_kept_and_the_preset_follows_the_values() {
         .unwrap();
     b.fill("#session-count", "2").await;
     b.fill("#nthreads", "3").await;
+    b.fill("#cluster-size", "1").await;
     b.wait_text("#session-count-error", "").await;
     b.wait_text("#nthreads-error", "").await;
     b.wait_prop("#session-count", "ariaInvalid", "false").await;

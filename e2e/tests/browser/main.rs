@@ -10,6 +10,7 @@ mod data_page;
 mod hostile_app;
 mod idle_page;
 mod launcher;
+mod layout;
 mod login;
 mod sessions_page;
 mod terminal_page;

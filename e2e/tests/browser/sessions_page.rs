@@ -178,10 +178,21 @@ async fn detail_panel_logs_rename_and_terminate() {
         "the Finished tab is still chosen"
     );
     b.el("#detail-info").await.click().await.unwrap();
-    b.wait_text("#detail-status-info", "user-requested").await;
-    // said in plain words, the code beside it for scripts
+    // said in plain words; the code for scripts waits behind a detail
     b.wait_text("#detail-status-text", "Ended at your request.")
         .await;
+    assert!(!b
+        .el("#detail-status-info")
+        .await
+        .is_displayed()
+        .await
+        .unwrap());
+    b.el("#detail-reason-code summary")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait_text("#detail-status-info", "user-requested").await;
     b.shot("33-session-finished-info").await;
 
     // the topmost layer closes first: Escape closes a popup, not the panel
@@ -241,12 +252,15 @@ async fn a_launch_raises_toasts_and_fills_the_bell() {
     let b = Browser::start().await;
     b.login(&srv, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     b.el("#start-button").await.click().await.unwrap();
+    // a new page puts focus on its heading, not the page
+    b.wait_focus("launch-title").await;
     b.fill("#session-name", "toasty").await;
     b.el("#wizard-skip").await.click().await.unwrap();
     b.wait_contains("#review-environment", "berth/busybox")
         .await;
     b.launch_and_confirm().await;
     b.wait_for_path("/sessions").await;
+    b.wait_focus("sessions-title").await;
 
     // one toast per session, turned from PENDING to RUNNING in place
     b.wait_contains(".toasts", "Session toasty is running.")
@@ -257,6 +271,22 @@ async fn a_launch_raises_toasts_and_fills_the_bell() {
     // at 1400×900 with the detail panel open, the toast covers neither the
     // panel nor the pager (before: it sat over the panel's Agent and Cluster)
     b.driver.set_window_rect(0, 0, 1400, 900).await.unwrap();
+    // bottom right, as the guide says
+    let corner: Vec<f64> = b
+        .driver
+        .execute(
+            "const r = document.querySelector('.toast').getBoundingClientRect(); \
+             return [innerWidth - r.right, innerHeight - r.bottom, r.left];",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .convert()
+        .unwrap();
+    assert!(
+        corner[0] < 40.0 && corner[1] < 40.0 && corner[2] > 700.0,
+        "the toast is not in the bottom-right corner: {corner:?}"
+    );
     b.el(".session-open").await.click().await.unwrap();
     b.el("#session-detail").await;
     assert!(
@@ -276,9 +306,10 @@ async fn a_launch_raises_toasts_and_fills_the_bell() {
         .execute(
             "const out = []; const p = document.getElementById('sessions-panel'); \
              if (p.scrollWidth > p.clientWidth + 1) out.push('scrolls ' + p.scrollWidth + ' > ' + p.clientWidth); \
-             for (const el of document.querySelectorAll('#sessions-table .session-open, #sessions-table .owner-cell')) { \
+             for (const el of document.querySelectorAll('#sessions-table .session-open, #sessions-table .owner-cell span')) { \
                const r = document.createRange(); r.selectNodeContents(el); \
-               if (r.getClientRects().length > 1) out.push('wraps: ' + el.textContent); } \
+               const tops = new Set([...r.getClientRects()].filter(x => x.width > 0).map(x => Math.round(x.bottom))); \
+               if (tops.size > 1) out.push('wraps: ' + el.textContent); } \
              for (const c of ['.idle-cell', '.control-cell']) { \
                const el = document.querySelector('#sessions-table ' + c); \
                if (!el || el.getBoundingClientRect().right > p.getBoundingClientRect().right) out.push(c + ' out of sight'); } \
@@ -306,6 +337,13 @@ async fn a_launch_raises_toasts_and_fills_the_bell() {
     // showing their toasts again
     b.driver.refresh().await.unwrap();
     b.wait_text("#notification-count", &count.to_string()).await;
+    // the bell's name says what it is, not only a number
+    b.wait_prop(
+        "#notification-bell",
+        "ariaLabel",
+        &format!("Notifications, {count} unread"),
+    )
+    .await;
     let toasts = b.driver.find_all(By::Css(".toast")).await.unwrap();
     assert!(toasts.is_empty(), "no toast comes back on a reload");
     b.el("#notification-bell").await.click().await.unwrap();
@@ -320,6 +358,8 @@ async fn a_launch_raises_toasts_and_fills_the_bell() {
     // clicking one brings its toast back; clear all empties the list
     b.el(".notice-item").await.click().await.unwrap();
     b.wait_contains(".toasts", "toasty").await;
+    // and focus follows to it
+    b.wait_focus_css(".toast").await;
     b.el("#notification-bell").await.click().await.unwrap();
     b.el("#notifications-clear").await.click().await.unwrap();
     b.wait_text("#notification-list .empty", "No notifications yet.")
@@ -329,6 +369,40 @@ async fn a_launch_raises_toasts_and_fills_the_bell() {
     b.el("#notification-bell").await.click().await.unwrap();
     b.wait_text("#notification-list .empty", "No notifications yet.")
         .await;
+    b.keys(Key::Escape).await;
+
+    // a failed batch's toast is an error: it gives the exit code and stays
+    let api = srv.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let failed = api
+        .launch(json!({"type": "batch", "name": "fails", "image": IMAGE,
+               "startup_command": "exit 3", "resources": {"cpu": 0.25, "mem": "64m"}}))
+        .await;
+    let toast = format!("#toast-{}", failed["id"].as_str().unwrap());
+    let el = b
+        .wait_contains(&toast, "Session fails failed with exit code 3.")
+        .await;
+    assert_eq!(el.attr("role").await.unwrap().as_deref(), Some("alert"));
+    assert!(el
+        .attr("class")
+        .await
+        .unwrap()
+        .unwrap()
+        .contains("toast-error"));
+    // on the launcher, Next can be scrolled clear of it
+    b.el("#start-button").await.click().await.unwrap();
+    b.el("#wizard-next").await;
+    b.driver
+        .execute(
+            "window.scrollTo(0, document.documentElement.scrollHeight)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    b.el(&toast).await;
+    assert!(
+        !b.overlap(".toasts", "#wizard-next").await,
+        "a toast covers Next"
+    );
     b.close().await;
 }
 
@@ -597,5 +671,105 @@ async fn a_phone_sized_screen_never_scrolls_sideways() {
         "the launcher's resources page is wider than 390 px: {what}"
     );
     b.shot("42-narrow-launcher").await;
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyboard_focus_stays_with_the_users_own_session() {
+    let srv = Server::start_ui().await;
+    let admin = srv.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    srv.create_user(&admin, "bob@example.com", "bob-password-1", "user")
+        .await;
+    let bob = srv.login("bob@example.com", "bob-password-1").await;
+    // ends at once on SIGTERM, so its row leaves the list soon
+    let quick = "trap 'exit 0' TERM; sleep 600 & wait";
+    let theirs = bob
+        .launch(json!({"type": "batch", "name": "bobs", "image": IMAGE,
+               "startup_command": quick, "resources": {"cpu": 0.25, "mem": "64m"}}))
+        .await;
+    let theirs = theirs["id"].as_str().unwrap().to_string();
+    let mine = admin
+        .launch(json!({"type": "batch", "name": "mine", "image": IMAGE,
+               "startup_command": quick, "resources": {"cpu": 0.25, "mem": "64m"}}))
+        .await;
+    let mine = mine["id"].as_str().unwrap().to_string();
+    let b = Browser::start().await;
+    b.login(&srv, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    b.wait_session("bobs", "RUNNING").await;
+    b.wait_session("mine", "RUNNING").await;
+
+    // the tabs: one tab stop, the arrows move and choose
+    b.driver
+        .execute("document.getElementById('tab-running').focus()", vec![])
+        .await
+        .unwrap();
+    b.keys(Key::Right).await;
+    b.wait_focus("tab-finished").await;
+    b.wait_prop("#tab-finished", "ariaSelected", "true").await;
+    b.keys(Key::Left).await;
+    b.wait_focus("tab-running").await;
+    b.wait_session("mine", "RUNNING").await;
+
+    // the user menu: opening puts focus on its first item, the arrows
+    // move, Escape goes back to the button
+    b.el("#user-menu-button").await.click().await.unwrap();
+    b.wait_focus("lang-en").await;
+    b.keys(Key::Down).await;
+    b.wait_focus("lang-ko").await;
+    b.keys(Key::Down).await;
+    b.wait_focus("logout-button").await;
+    b.keys(Key::Down).await;
+    b.wait_focus("lang-en").await;
+    b.keys(Key::Escape).await;
+    b.wait_gone("#user-menu").await;
+    b.wait_focus("user-menu-button").await;
+
+    // Terminate by keyboard from my row's power button
+    let power = format!("tr[data-session-id='{mine}'] .control-power");
+    b.driver
+        .execute(
+            "document.querySelector(arguments[0]).focus()",
+            vec![json!(power)],
+        )
+        .await
+        .unwrap();
+    b.keys(Key::Enter).await;
+    b.el("#terminate-dialog").await;
+    b.tab_to("terminate-confirm").await;
+    b.keys(Key::Enter).await;
+    b.wait_gone("#terminate-dialog").await;
+    // while my row changes and leaves, focus never lands in bob's row (the
+    // next Enter would act on his session); it ends on the heading
+    let mut seen = Vec::new();
+    for _ in 0..600 {
+        let at = b.focused().await;
+        assert!(
+            !at.starts_with(&theirs),
+            "focus went to another user's session: {at}; before: {seen:?}"
+        );
+        if seen.last() != Some(&at) {
+            seen.push(at.clone());
+        }
+        let gone = b
+            .driver
+            .find_all(By::Css(format!("tr[data-session-id='{mine}']")))
+            .await
+            .unwrap()
+            .is_empty();
+        if gone && at.starts_with("h1#sessions-title") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        seen.last()
+            .is_some_and(|s| s.starts_with("h1#sessions-title")),
+        "focus should end on the heading: {seen:?}"
+    );
+    assert!(
+        !seen.iter().any(|s| s.starts_with("body")),
+        "focus fell to the page: {seen:?}"
+    );
+    b.wait_session("bobs", "RUNNING").await;
     b.close().await;
 }

@@ -16,6 +16,14 @@ const IMAGE: &str = "berth/busybox:latest";
 async fn open(b: &Browser, id: &str) {
     let css = format!("tr[data-session-id='{id}'] .session-open");
     for _ in 0..50 {
+        // mid-screen, clear of a toast at the bottom (a failed batch's stays)
+        let _ = b
+            .driver
+            .execute(
+                "const e = document.querySelector(arguments[0]); if (e) e.scrollIntoView({block: 'center'});",
+                vec![json!(css)],
+            )
+            .await;
         if b.el(&css).await.click().await.is_ok() {
             b.el("#session-detail").await;
             return;

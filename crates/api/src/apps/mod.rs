@@ -10,6 +10,7 @@
 pub mod proxy;
 pub mod registry;
 pub mod terminal;
+pub mod warm;
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -183,12 +184,57 @@ pub(crate) async fn running(
     Ok((row, cid))
 }
 
+/// Where the session's SSH private key is made (see `sessions::launch`).
+pub const SSH_KEY_PATH: &str = "/home/work/id_container";
+/// The most of it read (an ed25519 key is about 400 bytes).
+const SSH_KEY_MAX: usize = 16 * 1024;
+
+/// The session's SSH private key, for its owner alone (not admins: it
+/// signs in as the session's user): what the SSH tile's commands use. The
+/// container is the owner's, so what it holds there is read briefly and
+/// capped, and only something shaped like a private key is given.
+pub async fn ssh_key(svc: &Services, caller: &UserInfo, id: &str) -> AppResult<String> {
+    // whose it is before whether it runs: an admin learns nothing more
+    let seen = sessions::visible_row(svc, caller, id).await?;
+    if seen.owner_id != caller.id {
+        return Err(
+            SessionError::Forbidden("Only the session's owner may download its SSH key.").into(),
+        );
+    }
+    let (row, cid) = running(svc, caller, id).await?;
+    let limits = ExecLimits {
+        max_output: SSH_KEY_MAX,
+        timeout: Duration::from_secs(svc.config().exec_timeout_secs.max(1)),
+    };
+    let read = ["cat".to_string(), SSH_KEY_PATH.to_string()];
+    let out = match svc
+        .runtime_of(row.agent.as_deref())
+        .exec_output(&cid, &read, limits)
+        .await
+    {
+        Ok(out) => out,
+        Err(e @ (RuntimeError::ExecOutputTooLarge(_) | RuntimeError::ExecTimedOut(_))) => {
+            return Err(AppError::Unavailable(format!(
+                "The session's SSH key could not be read: {e}."
+            )))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let key = out.output.trim_start();
+    if out.code != Some(0) || !key.starts_with("-----BEGIN") || !key.contains("PRIVATE KEY-----") {
+        return Err(AppError::Conflict(
+            "This session has no SSH key (its image has no SSH server).".into(),
+        ));
+    }
+    Ok(key.to_string())
+}
+
 /// Fails unless the caller may use the session's apps and it runs.
 pub async fn running_check(svc: &Services, caller: &UserInfo, id: &str) -> AppResult<()> {
     running(svc, caller, id).await.map(|_| ())
 }
 
-async fn service_ports(svc: &Services, row: &SessionRow) -> AppResult<Vec<ServicePort>> {
+pub(crate) async fn service_ports(svc: &Services, row: &SessionRow) -> AppResult<Vec<ServicePort>> {
     Ok(environments::labels_of(svc, &row.image)
         .await
         .map(|l| l.service_ports)
@@ -231,7 +277,7 @@ pub async fn list(
 }
 
 /// Whether something listens at `addr`.
-async fn listening(addr: SocketAddr) -> bool {
+pub(crate) async fn listening(addr: SocketAddr) -> bool {
     matches!(
         tokio::time::timeout(
             Duration::from_millis(500),
@@ -243,7 +289,7 @@ async fn listening(addr: SocketAddr) -> bool {
 }
 
 /// The service's start command from the image, with its port filled in.
-async fn start_command(
+pub(crate) async fn start_command(
     rt: &Runtime,
     cid: &str,
     name: &str,
@@ -289,6 +335,19 @@ async fn start_command(
     Ok(command)
 }
 
+/// The service's environment: the session's secret as `JUPYTER_TOKEN` and
+/// `BERTH_SERVICE_SECRET`.
+pub(crate) fn service_env(secret: Option<&str>) -> Vec<String> {
+    secret
+        .map(|s| {
+            vec![
+                format!("JUPYTER_TOKEN={s}"),
+                format!("BERTH_SERVICE_SECRET={s}"),
+            ]
+        })
+        .unwrap_or_default()
+}
+
 /// Starts the app's service unless it already listens, and waits for it.
 /// The service gets the session's secret as `JUPYTER_TOKEN` (Jupyter's
 /// token: nothing that reaches the container's address without it is let
@@ -300,20 +359,15 @@ async fn ensure_started(
     upstream: SocketAddr,
     secret: Option<&str>,
     exec_timeout: Duration,
+    started: bool,
 ) -> AppResult<()> {
     if listening(upstream).await {
         return Ok(());
     }
-    if let Some(cmd) = start_command(rt, cid, name, upstream.port(), exec_timeout).await? {
-        let env: Vec<String> = secret
-            .map(|s| {
-                vec![
-                    format!("JUPYTER_TOKEN={s}"),
-                    format!("BERTH_SERVICE_SECRET={s}"),
-                ]
-            })
-            .unwrap_or_default();
-        rt.exec_detached(cid, &cmd, &env).await?;
+    if !started {
+        if let Some(cmd) = start_command(rt, cid, name, upstream.port(), exec_timeout).await? {
+            rt.exec_detached(cid, &cmd, &service_env(secret)).await?;
+        }
     }
     let deadline = tokio::time::Instant::now() + START_WAIT;
     while tokio::time::Instant::now() < deadline {
@@ -463,7 +517,34 @@ pub async fn open(
     // a preopen port is the user's to serve: it may open before anything listens
     if kind == AppKind::Service {
         let exec_timeout = Duration::from_secs(svc.config().exec_timeout_secs.max(1));
-        ensure_started(&rt, &cid, name, upstream, secret.as_deref(), exec_timeout).await?;
+        // one started with the session is waited for, not started twice
+        // (two starts on the session's CPU would each take twice as long)
+        let warmed = svc.apps().warmed(&row.id, name, exec_timeout).await;
+        let first = ensure_started(
+            &rt,
+            &cid,
+            name,
+            upstream,
+            secret.as_deref(),
+            exec_timeout,
+            warmed,
+        )
+        .await;
+        if first.is_err() && warmed {
+            // the early start never came up: start it now
+            ensure_started(
+                &rt,
+                &cid,
+                name,
+                upstream,
+                secret.as_deref(),
+                exec_timeout,
+                false,
+            )
+            .await?;
+        } else {
+            first?;
+        }
     }
     let (address, listener) = match protocol {
         AppProtocol::Tcp => {

@@ -212,14 +212,14 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
     .then(|| token.trim().to_string())
 }
 
-fn plain(status: StatusCode, text: &'static str) -> Response {
+fn plain(status: StatusCode, text: impl Into<String>) -> Response {
     (
         status,
         [
             (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
             (header::CACHE_CONTROL, "no-store"),
         ],
-        text,
+        text.into(),
     )
         .into_response()
 }
@@ -382,7 +382,16 @@ async fn forward(
         Ok(r) => r,
         Err(e) => {
             tracing::debug!(error = %e, "an app does not answer");
-            return plain(StatusCode::BAD_GATEWAY, "The app does not answer.\n");
+            // say what to do: most often nothing listens there yet
+            let port = entry.upstream.port();
+            return plain(
+                StatusCode::BAD_GATEWAY,
+                format!(
+                    "Nothing answers on port {port} in the session yet.\n\n\
+                     Start a server on port {port} inside the session (in its terminal, for example:\n\
+                     python3 -m http.server {port} --bind 0.0.0.0), then reload this page.\n"
+                ),
+            );
         }
     };
     let switched = res.status() == StatusCode::SWITCHING_PROTOCOLS;

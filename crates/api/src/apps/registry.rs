@@ -144,6 +144,9 @@ struct Inner {
     /// Opens in flight per session, and whether the session's apps were
     /// closed meanwhile (then what they would record is refused).
     opening: HashMap<String, (u32, bool)>,
+    /// Each session's early start (see `apps::warm::spawn_warm_up`): `None`
+    /// while it decides, then the app it started (if any).
+    warmed: HashMap<String, tokio::sync::watch::Receiver<Option<Option<String>>>>,
 }
 
 /// Why an app was not recorded.
@@ -194,6 +197,35 @@ impl Inner {
 }
 
 impl Registry {
+    /// An early start of `session`'s main service begins: what it started
+    /// goes through the returned sender (dropped unsent: nothing).
+    pub fn warming(&self, session: &str) -> tokio::sync::watch::Sender<Option<Option<String>>> {
+        let (tx, rx) = tokio::sync::watch::channel(None);
+        self.lock().warmed.insert(session.to_string(), rx);
+        tx
+    }
+
+    /// Waits (at most `wait`) until `session`'s early start, if one began,
+    /// has done its work in the container: a commit must not pause the
+    /// container while one of its commands is being started (the engine
+    /// can hang on that).
+    pub async fn warm_settled(&self, session: &str, wait: std::time::Duration) {
+        let rx = self.lock().warmed.get(session).cloned();
+        if let Some(mut rx) = rx {
+            let _ = tokio::time::timeout(wait, rx.wait_for(Option::is_some)).await;
+        }
+    }
+
+    /// Whether `app` of `session` was started as the session started,
+    /// waiting (at most `wait`) for an early start still deciding.
+    pub async fn warmed(&self, session: &str, app: &str, wait: std::time::Duration) -> bool {
+        let Some(mut rx) = self.lock().warmed.get(session).cloned() else {
+            return false;
+        };
+        let decided = tokio::time::timeout(wait, rx.wait_for(Option::is_some)).await;
+        matches!(decided, Ok(Ok(v)) if v.as_ref().and_then(|a| a.as_deref()) == Some(app))
+    }
+
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // a panic elsewhere while holding it leaves the map usable
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
@@ -291,6 +323,7 @@ impl Registry {
             inner.remove(&k);
         }
         inner.traffic.remove(session_id);
+        inner.warmed.remove(session_id);
         if let Some(t) = inner.ended.remove(session_id) {
             t.cancel();
         }

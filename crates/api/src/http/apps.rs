@@ -24,6 +24,7 @@ pub fn router() -> Router<ApiContext> {
         .route("/sessions/{id}/apps", get(list))
         .route("/sessions/{id}/apps/{app}", post(open).delete(close))
         .route("/sessions/{id}/terminal", get(terminal))
+        .route("/sessions/{id}/ssh-key", get(ssh_key))
 }
 
 /// How the caller reached this server (app addresses are built from it):
@@ -84,6 +85,30 @@ async fn open(
     Ok(ApiJson(
         apps::open(&ctx, &user, &credential, &id, &app, &req, &reach).await?,
     ))
+}
+
+/// `GET …/ssh-key`: the session's SSH private key, for its owner, as the
+/// file the SSH tile's commands name (`id_container`).
+async fn ssh_key(
+    State(ctx): State<ApiContext>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let key = apps::ssh_key(&ctx, &user, &id).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"id_container\"",
+            ),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        key,
+    )
+        .into_response())
 }
 
 /// `DELETE …/apps/{app}`: closes and unpublishes an open app.

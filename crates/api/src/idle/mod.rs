@@ -23,7 +23,7 @@ use futures_util::StreamExt;
 use self::rules::{Operator, Sample, UtilizationRule};
 use crate::config::Config;
 use crate::runtime::Usage;
-use crate::services::Shared;
+use crate::services::{Services, Shared};
 use crate::store::{now_ms, PolicyRow, SessionRow, StoreError, MAIN_ROLE};
 
 /// Containers sampled at once.
@@ -233,10 +233,81 @@ pub fn sample_of(u: &Usage, cpu: f64, at_ms: i64) -> Sample {
     Sample { at_ms, values }
 }
 
+/// The rules applied to one running session at `now`: its settings (from
+/// its owner's policy), the traffic seen so far, and `samples`.
+fn judge_row(
+    svc: &Services,
+    row: &SessionRow,
+    policy: Option<&PolicyRow>,
+    samples: &[Sample],
+    counting_since: i64,
+    now: i64,
+) -> (Settings, Judgement) {
+    let kind = row.session_type().unwrap_or(SessionType::Interactive);
+    let s = settings(svc.config(), policy, kind);
+    let traffic = svc
+        .apps()
+        .traffic(&row.id)
+        .read()
+        .last_activity
+        .map_or(counting_since, |t| t.timestamp_millis());
+    let started = row.started_at.unwrap_or(row.created_at);
+    let j = judge(
+        &s,
+        row.created_at,
+        started,
+        traffic.max(counting_since),
+        samples,
+        now,
+    );
+    (s, j)
+}
+
+/// The idle-check reports of the running sessions among `rows`, judged as
+/// of now from what the task sampled so far: every read counts from its
+/// own moment, so the list, the panel and a script agree, and a session
+/// that has just started has its timers at once (not after the next
+/// round).
+pub async fn reports_now(
+    svc: &Services,
+    rows: &[SessionRow],
+) -> Result<HashMap<String, IdleChecks>, StoreError> {
+    let running: Vec<&SessionRow> = rows
+        .iter()
+        .filter(|r| r.status().ok() == Some(SessionStatus::Running))
+        .collect();
+    if running.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let policies: HashMap<String, PolicyRow> =
+        svc.store().keypair_policies().await?.into_iter().collect();
+    let now = now_ms();
+    let counting_since = svc.idle().counting_since(now);
+    Ok(running
+        .into_iter()
+        .filter_map(|row| {
+            let samples = svc.idle().samples(&row.id);
+            let (_, j) = judge_row(
+                svc,
+                row,
+                policies.get(&row.access_key),
+                &samples,
+                counting_since,
+                now,
+            );
+            let mut report = j.report;
+            (!report.is_empty()).then(|| {
+                report.at = Some(crate::accounts::ms_to_time(now));
+                (row.id.clone(), report)
+            })
+        })
+        .collect())
+}
+
 /// Starts the task.
 pub fn spawn(svc: Shared) {
     tokio::spawn(async move {
-        let started = now_ms();
+        let started = svc.idle().start_counting(now_ms());
         let every = Duration::from_millis(svc.config().idle_check_interval_ms).max(MIN_INTERVAL);
         loop {
             if let Err(e) = round(&svc, started).await {
@@ -279,6 +350,7 @@ async fn round(svc: &Shared, counting_since: i64) -> Result<(), StoreError> {
         .collect();
     let mut verdicts = Vec::new();
     let mut warnings = Vec::new();
+    let mut lifted = Vec::new();
     {
         let Ok(mut inner) = svc.idle().lock() else {
             return Ok(());
@@ -287,34 +359,28 @@ async fn round(svc: &Shared, counting_since: i64) -> Result<(), StoreError> {
         // what ended since the last round is forgotten
         let live: std::collections::HashSet<&String> = ids.iter().collect();
         inner.samples.retain(|id, _| live.contains(id));
-        inner.reports.retain(|id, _| live.contains(id));
         inner.warned.retain(|id, _| live.contains(id));
         inner.usage.clear();
         for row in &rows {
-            let kind = row.session_type().unwrap_or(SessionType::Interactive);
-            let s = settings(svc.config(), policies.get(&row.access_key), kind);
             let series = inner.samples.entry(row.id.clone()).or_default();
             if let Some((cid, Some(u))) = by_session.get(row.id.as_str()) {
                 inner.usage.insert(cid.to_string(), **u);
                 series.push_back(sample_of(u, row.cpu, now));
             }
-            let keep_from = now - s.utilization.as_ref().map_or(0, |u| u.window_ms);
-            while series.front().is_some_and(|x| x.at_ms <= keep_from) {
+            let policy = policies.get(&row.access_key);
+            let kind = row.session_type().unwrap_or(SessionType::Interactive);
+            let window = settings(svc.config(), policy, kind)
+                .utilization
+                .map_or(0, |u| u.window_ms);
+            while series.front().is_some_and(|x| x.at_ms <= now - window) {
                 series.pop_front();
             }
-            let traffic = svc
-                .apps()
-                .traffic(&row.id)
-                .read()
-                .last_activity
-                .map_or(counting_since, |t| t.timestamp_millis());
-            let started = row.started_at.unwrap_or(row.created_at);
-            let j = judge(
-                &s,
-                row.created_at,
-                started,
-                traffic.max(counting_since),
+            let (s, j) = judge_row(
+                svc,
+                row,
+                policy,
                 series.make_contiguous(),
+                counting_since,
                 now,
             );
             let approaching = j
@@ -326,12 +392,11 @@ async fn round(svc: &Shared, counting_since: i64) -> Result<(), StoreError> {
                     warnings.push((row.clone(), rule, left));
                 }
             } else if j.reclaim.is_none() {
-                inner.warned.remove(&row.id);
-            }
-            if j.report.is_empty() {
-                inner.reports.remove(&row.id);
-            } else {
-                inner.reports.insert(row.id.clone(), j.report.clone());
+                // used again after a warning: say it no longer holds
+                if let Some(rule) = inner.warned.remove(&row.id) {
+                    let left = j.closest.map_or(0, |(_, l)| l);
+                    lifted.push((row.clone(), rule, left));
+                }
             }
             if let Some(r) = j.reclaim {
                 // nothing ends unwarned: a round that came late (a busy
@@ -347,7 +412,10 @@ async fn round(svc: &Shared, counting_since: i64) -> Result<(), StoreError> {
         }
     }
     for (row, rule, left) in warnings {
-        warn(svc, &row, rule, left, now);
+        warn(svc, &row, rule, left, false, now);
+    }
+    for (row, rule, left) in lifted {
+        warn(svc, &row, rule, left, true, now);
     }
     for (row, (_, info, data)) in verdicts {
         tracing::info!(session = %row.id, reason = info, "an idle rule ends the session");
@@ -358,11 +426,13 @@ async fn round(svc: &Shared, counting_since: i64) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Tells the owner that a rule will end the session.
-fn warn(svc: &Shared, row: &SessionRow, rule: IdleRule, left_ms: i64, now: i64) {
+/// Tells the owner that a rule will end the session (or, `lifted`, no
+/// longer will soon).
+fn warn(svc: &Shared, row: &SessionRow, rule: IdleRule, left_ms: i64, lifted: bool, now: i64) {
     let warning = IdleWarning {
         rule,
         remaining: secs(left_ms),
+        lifted,
     };
     crate::sessions::status::announce_idle_warning(svc, row, warning, now);
 }

@@ -1,11 +1,12 @@
-//! What the idle task keeps between rounds: each session's samples,
-//! latest report and warning, and each container's latest use. Read by
-//! requests (the reports), written by the task alone.
+//! What the idle task keeps between rounds: each session's samples and
+//! warning, each container's latest use, and since when traffic counts.
+//! Read by requests (which judge the samples as of their own moment),
+//! written by the task alone.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
-use berth_shared::sessions::{IdleChecks, IdleRule};
+use berth_shared::sessions::IdleRule;
 
 use super::rules::Sample;
 use crate::runtime::Usage;
@@ -15,12 +16,14 @@ use crate::runtime::Usage;
 #[derive(Debug, Default)]
 pub struct Monitor {
     inner: Mutex<Inner>,
+    /// When the task started (the network rule counts from here for a
+    /// session that has had no traffic since).
+    counting_since: std::sync::OnceLock<i64>,
 }
 
 #[derive(Debug, Default)]
 pub(super) struct Inner {
     pub(super) samples: HashMap<String, VecDeque<Sample>>,
-    pub(super) reports: HashMap<String, IdleChecks>,
     pub(super) usage: HashMap<String, Usage>,
     pub(super) warned: HashMap<String, IdleRule>,
 }
@@ -31,12 +34,27 @@ impl Monitor {
         self.inner.lock()
     }
 
-    /// A running session's latest report.
-    pub fn report(&self, session_id: &str) -> Option<IdleChecks> {
+    /// A session's samples so far (oldest first).
+    pub(super) fn samples(&self, session_id: &str) -> Vec<Sample> {
         self.inner
             .lock()
             .ok()
-            .and_then(|i| i.reports.get(session_id).cloned())
+            .and_then(|i| {
+                i.samples
+                    .get(session_id)
+                    .map(|s| s.iter().cloned().collect())
+            })
+            .unwrap_or_default()
+    }
+
+    /// Notes when the task started (once).
+    pub(super) fn start_counting(&self, at_ms: i64) -> i64 {
+        *self.counting_since.get_or_init(|| at_ms)
+    }
+
+    /// Since when traffic counts (`now` before the task started).
+    pub(super) fn counting_since(&self, now_ms: i64) -> i64 {
+        self.counting_since.get().copied().unwrap_or(now_ms)
     }
 
     /// A container's latest sampled use.

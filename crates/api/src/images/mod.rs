@@ -246,6 +246,8 @@ pub async fn commit(
     tokio::spawn(async move {
         let svc = task_svc;
         let reference = format!("{repo}:latest");
+        let settle = std::time::Duration::from_secs(svc.config().exec_timeout_secs.max(1));
+        svc.apps().warm_settled(&task_row.id, settle).await;
         let made = match engine.commit(&cid, &repo, "latest", labels).await {
             Ok(id) if !std::ptr::eq(&*engine, svc.runtime()) => {
                 let copied = engine

@@ -9,7 +9,7 @@ use std::sync::{Arc, RwLock};
 use super::Runtime;
 
 /// The agent id of the local engine.
-pub const LOCAL: &str = "local";
+pub const LOCAL: &str = berth_shared::agents::LOCAL_AGENT;
 
 /// Runtimes by agent id.
 #[derive(Debug)]

@@ -287,15 +287,103 @@ fn shortfall(p: &Pending, n: u32, a: &Agent) -> CheckFailure {
     short("cpu", p.cpu * nf, a.cpu_free)
 }
 
-/// Decides a round: which pending sessions go where, and why the others wait.
+/// An `f64` as an integer with the same order (`f64::total_cmp`'s), for
+/// a sorted map's key.
+fn order_key(x: f64) -> i64 {
+    let bits = x.to_bits() as i64;
+    bits ^ (((bits >> 63) as u64) >> 1) as i64
+}
+
+/// One group's agents by free CPU (then by their order in the snapshot):
+/// the agent a strategy wants is found near one end instead of by looking
+/// at every agent for every session.
+#[derive(Debug, Default)]
+struct CpuIndex {
+    by_cpu: BTreeMap<i64, std::collections::BTreeSet<usize>>,
+    /// Each agent's key now.
+    key: HashMap<usize, i64>,
+}
+
+impl CpuIndex {
+    fn insert(&mut self, i: usize, cpu_free: f64) {
+        let k = order_key(cpu_free);
+        self.by_cpu.entry(k).or_default().insert(i);
+        self.key.insert(i, k);
+    }
+
+    /// Files agent `i` again after its free CPU changed.
+    fn update(&mut self, i: usize, cpu_free: f64) {
+        if let Some(old) = self.key.remove(&i) {
+            if let Some(set) = self.by_cpu.get_mut(&old) {
+                set.remove(&i);
+                if set.is_empty() {
+                    self.by_cpu.remove(&old);
+                }
+            }
+        }
+        self.insert(i, cpu_free);
+    }
+
+    /// The agent the strategy picks for `n` kernels of `p` (what `place`
+    /// finds by looking at every agent): dispersed, the fitting agent with
+    /// the most free CPU; concentrated, the one with the least; the first
+    /// in the snapshot among equals.
+    fn pick(&self, p: &Pending, n: u32, agents: &[Agent], strategy: Strategy) -> Option<usize> {
+        const EPS: f64 = 1e-6;
+        // a little below the need: `fits` decides, this only skips what cannot
+        let need = order_key(p.cpu * f64::from(n) - 2.0 * EPS);
+        let first_fit = |(_, set): (&i64, &std::collections::BTreeSet<usize>)| {
+            set.iter().copied().find(|&i| fits(p, n, &agents[i]))
+        };
+        match strategy {
+            // from the freest down, and no further than CPU can fit
+            Strategy::Dispersed => self.by_cpu.range(need..).rev().find_map(first_fit),
+            Strategy::Concentrated => self.by_cpu.range(need..).find_map(first_fit),
+        }
+    }
+
+    /// The agent that explains a wait when nothing fits (what `place`
+    /// finds by looking at every agent): the freest that answers and is
+    /// not drained, else `None` (then every agent is looked at).
+    fn closest(&self, agents: &[Agent]) -> Option<usize> {
+        self.by_cpu.values().rev().find_map(|set| {
+            set.iter()
+                .copied()
+                .find(|&i| agents[i].alive && agents[i].schedulable)
+        })
+    }
+}
+
+/// Decides a round: which pending sessions go where, and why the others
+/// wait. A session of one agent that names none (most of them) finds its
+/// agent through its group's index by free CPU; a multi-node cluster or a
+/// designated agent looks at each candidate.
 pub fn schedule(snapshot: &Snapshot, strategy: Strategy) -> Vec<Decision> {
+    schedule_with(snapshot, strategy, true)
+}
+
+/// [`schedule`] looking at every agent of the group for every session:
+/// the reference the index is checked against (same decisions), and
+/// measured against by the bench.
+pub fn schedule_by_scan(snapshot: &Snapshot, strategy: Strategy) -> Vec<Decision> {
+    schedule_with(snapshot, strategy, false)
+}
+
+fn schedule_with(snapshot: &Snapshot, strategy: Strategy, indexed: bool) -> Vec<Decision> {
     let mut agents = snapshot.agents.clone();
     let mut by_group: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut index: HashMap<&str, CpuIndex> = HashMap::new();
     for (i, a) in snapshot.agents.iter().enumerate() {
         by_group
             .entry(a.resource_group.as_str())
             .or_default()
             .push(i);
+        if indexed {
+            index
+                .entry(a.resource_group.as_str())
+                .or_default()
+                .insert(i, a.cpu_free);
+        }
     }
     let mut keypairs = snapshot.keypairs.clone();
     let no_limits = Keypair::default();
@@ -399,16 +487,51 @@ pub fn schedule(snapshot: &Snapshot, strategy: Strategy) -> Vec<Decision> {
                 None => Failed::new("capacity", CheckFailure::NoAgents { group }),
             });
         } else {
-            match place(p, candidates, &mut agents, strategy) {
+            let outcome = match index.get_mut(p.resource_group.as_str()) {
+                Some(idx) if p.agent.is_none() && !p.multi_node => {
+                    match idx.pick(p, per_step, &agents, strategy) {
+                        Some(i) => {
+                            hold(p, per_step, &mut agents[i], 1.0);
+                            idx.update(i, agents[i].cpu_free);
+                            Ok(vec![i; per_step as usize])
+                        }
+                        None => Err(idx.closest(&agents).or_else(|| {
+                            candidates.iter().copied().reduce(|c, i| {
+                                if open(&agents[i]) > open(&agents[c]) {
+                                    i
+                                } else {
+                                    c
+                                }
+                            })
+                        })),
+                    }
+                }
+                _ => {
+                    let r = place(p, candidates, &mut agents, strategy);
+                    if let (Ok(kernels), Some(idx)) = (&r, index.get_mut(p.resource_group.as_str()))
+                    {
+                        for &i in kernels {
+                            idx.update(i, agents[i].cpu_free);
+                        }
+                    }
+                    r
+                }
+            };
+            match outcome {
                 Ok(kernels) if failed.is_empty() => placed = Some(kernels),
                 // it would fit, but another check holds it: give it back
                 Ok(kernels) => {
                     if p.multi_node {
-                        for i in kernels {
+                        for &i in &kernels {
                             hold(p, 1, &mut agents[i], -1.0);
                         }
                     } else {
                         hold(p, per_step, &mut agents[kernels[0]], -1.0);
+                    }
+                    if let Some(idx) = index.get_mut(p.resource_group.as_str()) {
+                        for &i in &kernels {
+                            idx.update(i, agents[i].cpu_free);
+                        }
                     }
                 }
                 Err(closest) => {
@@ -879,6 +1002,35 @@ mod tests {
             }).collect();
             let expected: Vec<u32> = (1..=positions.len() as u32).collect();
             prop_assert_eq!(positions, expected);
+        }
+
+        /// The index by free CPU decides exactly what looking at every
+        /// agent decides: the same agents, the same waits and reasons, with
+        /// ties (agents with equal CPU, many with few values), groups, lost
+        /// and drained agents, clusters and designated agents.
+        #[test]
+        fn the_index_decides_as_the_scan_does(
+            agents in prop::collection::vec((0u8..6, 0u64..16, 0u8..4, 0u8..2), 1..12),
+            pend in prop::collection::vec((1u8..8, 0u64..8, 1u32..3, any::<bool>(), 0u8..2, 0u8..6), 0..40),
+            concentrated in any::<bool>(),
+        ) {
+            let agents: Vec<Agent> = agents.iter().enumerate().map(|(i, (c, m, state, g))| Agent {
+                alive: *state != 1,
+                schedulable: *state != 2,
+                resource_group: format!("g{g}"),
+                ..agent(&format!("a{i}"), f64::from(*c) * 0.5, *m)
+            }).collect();
+            let n = agents.len();
+            let pending: Vec<Pending> = pend.iter().enumerate().map(|(i, (c, m, k, multi, g, named))| Pending {
+                kernels: *k,
+                multi_node: *multi,
+                resource_group: format!("g{g}"),
+                agent: (*named == 0).then(|| format!("a{}", i % n)),
+                ..pending(&format!("p{i}"), f64::from(*c) * 0.5, *m)
+            }).collect();
+            let s = snap(pending, agents);
+            let st = if concentrated { Strategy::Concentrated } else { Strategy::Dispersed };
+            prop_assert_eq!(schedule(&s, st), schedule_by_scan(&s, st));
         }
 
         /// Aging: once a session has waited `aging_ms` for room and still

@@ -25,21 +25,23 @@ const MAX_PAGE_SIZE: u32 = 100;
 /// One session.
 pub async fn get(svc: &Services, caller: &UserInfo, id: &str) -> SessionResult<SessionInfo> {
     let row = visible(svc, caller, id).await?;
+    let mut reports = crate::idle::reports_now(svc, std::slice::from_ref(&row)).await?;
     let mut info = view::one(svc.store(), row).await?;
-    with_idle_checks(svc, std::slice::from_mut(&mut info));
+    info.idle_checks = reports.remove(&info.id);
     Ok(info)
 }
 
-/// The idle task's latest report, and the commit in progress, for each
-/// running session (one that has just ended may still have a report until
-/// the next round).
-fn with_idle_checks(svc: &Services, infos: &mut [SessionInfo]) {
-    for i in infos
-        .iter_mut()
-        .filter(|i| i.status == SessionStatus::Running)
-    {
-        i.idle_checks = svc.idle().report(&i.id);
+/// Each running session's idle checks, judged as of this read.
+async fn with_idle_checks(
+    svc: &Services,
+    rows: &[SessionRow],
+    infos: &mut [SessionInfo],
+) -> SessionResult<()> {
+    let mut reports = crate::idle::reports_now(svc, rows).await?;
+    for i in infos.iter_mut() {
+        i.idle_checks = reports.remove(&i.id);
     }
+    Ok(())
 }
 
 /// The statuses a `status=` query names: `running` (live), `finished`, one
@@ -121,8 +123,9 @@ async fn read_page(
     page_size: u32,
 ) -> SessionResult<SessionList> {
     let (rows, total) = svc.store().list_sessions(filter).await?;
+    let reports_of = rows.clone();
     let mut items = view::infos(svc.store(), rows).await?;
-    with_idle_checks(svc, &mut items);
+    with_idle_checks(svc, &reports_of, &mut items).await?;
     Ok(SessionList {
         items,
         total: total.max(0) as u64,
@@ -188,9 +191,9 @@ pub async fn usage(svc: &Services, caller: &UserInfo, id: &str) -> SessionResult
             Err(e) => return Err(e.into()),
         }
     }
-    let running = row.status().ok() == Some(SessionStatus::Running);
+    let mut reports = crate::idle::reports_now(svc, std::slice::from_ref(&row)).await?;
     Ok(SessionUsage {
-        idle_checks: running.then(|| svc.idle().report(&row.id)).flatten(),
+        idle_checks: reports.remove(&row.id),
         session_id: row.id,
         at: ms_to_time(now_ms()),
         kernels,

@@ -144,6 +144,7 @@ fn info(
         project,
         resource_group: r.resource_group,
         image: r.image,
+        image_name: r.image_name,
         startup_command: r.startup_command,
         agent: r.agent,
         cluster_mode: r.cluster_mode,

@@ -284,6 +284,7 @@ pub(crate) mod tests_support {
             allocated: 0,
             preopen_ports: "[8000]".into(),
             service_secret: None,
+            image_name: None,
         }
     }
 }

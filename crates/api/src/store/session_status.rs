@@ -64,7 +64,7 @@ impl Store {
         {
             let sql = format!(
                 "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ({})",
-                placeholders(1, 32)
+                placeholders(1, 33)
             );
             sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(&s.id)
@@ -99,6 +99,7 @@ impl Store {
                 .bind(s.allocated)
                 .bind(&s.preopen_ports)
                 .bind(&s.service_secret)
+                .bind(&s.image_name)
                 .execute(&mut *tx)
                 .await?;
             for k in kernels {

@@ -54,6 +54,9 @@ pub struct SessionRow {
     /// Jupyter's token, added upstream by the app proxy (none for sessions
     /// made before it existed). Never shown by the API.
     pub service_secret: Option<String>,
+    /// How people call the image (`Customized<name>`), when its reference
+    /// is not for reading.
+    pub image_name: Option<String>,
 }
 
 fn unreadable(id: &str, column: &'static str, value: &str) -> Corrupt {
@@ -140,7 +143,7 @@ pub struct KeypairUsage {
 pub(super) const SESSION_COLUMNS: &str = "id, name, owner_id, created_by, project_id, access_key, resource_group, session_type, \
     image, cpu, mem, shmem, accelerators, env, nthreads, startup_command, starts_at, batch_timeout, designated_agent, \
     agent, cluster_mode, cluster_size, status, status_info, status_data, status_changed_at, created_at, started_at, \
-    terminated_at, allocated, preopen_ports, service_secret";
+    terminated_at, allocated, preopen_ports, service_secret, image_name";
 
 /// `$first, $first+1, …` for an IN list.
 pub(super) fn placeholders(first: usize, n: usize) -> String {

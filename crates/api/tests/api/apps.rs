@@ -295,8 +295,12 @@ async fn problem_text(res: reqwest::Response, status: StatusCode) -> String {
 }
 
 #[tokio::test]
-async fn jupyter_starts_on_first_open_in_the_python_image() {
-    let srv = TestServer::start_with(|c| c.app_ports = (31020, 31039)).await;
+async fn jupyterlab_starts_with_a_python_session_and_carries_the_data_stack() {
+    let srv = TestServer::start_with(|c| {
+        c.app_ports = (31020, 31039);
+        c.warm_apps = true;
+    })
+    .await;
     let c = srv.admin().await;
     let folder = c
         .post_json("/api/v1/folders", &json!({"name": "notes"}))
@@ -320,7 +324,40 @@ async fn jupyter_starts_on_first_open_in_the_python_image() {
         .iter()
         .map(|a| a["name"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(names, ["jupyter", "sshd", "terminal"]);
+    assert_eq!(names, ["jupyter", "jupyternotebook", "sshd", "terminal"]);
+    // the data stack people expect is there
+    let stack = tokio::process::Command::new("docker")
+        .args([
+            "exec",
+            &cid,
+            "python3",
+            "-c",
+            "import numpy, pandas, matplotlib, scipy, sklearn; print(numpy.arange(7).sum() * 2)",
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&stack.stdout).trim(),
+        "42",
+        "{}",
+        String::from_utf8_lossy(&stack.stderr)
+    );
+    // Jupyter starts with the session, before anyone opens it (its first
+    // open then does not wait for it)
+    let ip = berth_testkit::container_ip(&cid).await;
+    let mut listening = false;
+    for _ in 0..600 {
+        if reqwest::get(format!("http://{ip}:8081/api/status"))
+            .await
+            .is_ok()
+        {
+            listening = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(listening, "Jupyter did not start with the session");
     let opened = open(&c, &id, "jupyter", json!({})).await;
     let url = enter(&c, &opened).await;
     let status = c
@@ -332,8 +369,10 @@ async fn jupyter_starts_on_first_open_in_the_python_image() {
     assert_eq!(status.status(), StatusCode::OK);
     let body: Value = status.json().await.unwrap();
     assert!(body.get("kernels").is_some(), "{body}");
-    let tree = c.http().get(format!("{url}tree")).send().await.unwrap();
-    assert!(tree.text().await.unwrap().contains("Jupyter"));
+    // "Jupyter" is JupyterLab
+    let lab = c.http().get(format!("{url}lab")).send().await.unwrap();
+    assert_eq!(lab.status(), StatusCode::OK);
+    assert!(lab.text().await.unwrap().contains("JupyterLab"));
 
     // what Jupyter writes into a mounted folder is work's
     let saved = c
@@ -349,8 +388,51 @@ async fn jupyter_starts_on_first_open_in_the_python_image() {
         (1000, 1000)
     );
 
+    // a package installed with `pip install --user` into the mounted folder
+    // is found by Python (the kernel's interpreter) in a later session
+    let pip = "mkdir -p /tmp/probe/berthprobe && echo 'ANSWER = 42' > /tmp/probe/berthprobe/__init__.py && \
+        printf 'from setuptools import setup\nsetup(name=\"berthprobe\", version=\"1.0\", packages=[\"berthprobe\"])\n' > /tmp/probe/setup.py && \
+        PYTHONUSERBASE=/home/work/notes/.local pip install -q --user --no-index --no-build-isolation /tmp/probe";
+    let installed = tokio::process::Command::new("docker")
+        .args(["exec", &cid, "sh", "-c", pip])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        installed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&installed.stderr)
+    );
+    let later = c
+        .launch(
+            json!({"name": "later", "environment": "berth/python", "version": "3.11",
+                       "resources": {"cpu": 0.5, "mem": "256m"}, "mounts": ["notes"]}),
+        )
+        .await;
+    let later = c
+        .wait_status(later["id"].as_str().unwrap(), "RUNNING")
+        .await;
+    let later_cid = later["kernels"][0]["container_id"].as_str().unwrap();
+    let found = tokio::process::Command::new("docker")
+        .args([
+            "exec",
+            later_cid,
+            "python3",
+            "-c",
+            "import berthprobe; print(berthprobe.ANSWER)",
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&found.stdout).trim(),
+        "42",
+        "{}",
+        String::from_utf8_lossy(&found.stderr)
+    );
+
     // from the host, straight to the container: Jupyter wants the secret
-    let ip = berth_testkit::container_ip(&cid).await;
+    // (its address, as above)
     let direct = reqwest::get(format!("http://{ip}:8081/api/kernels"))
         .await
         .unwrap();
@@ -494,16 +576,44 @@ async fn ssh_and_sftp_reach_the_container_with_the_session_key() {
         opened["sftp_command"],
         format!("sftp -i id_container -P {port} work@127.0.0.1").as_str()
     );
-    // the user fetches id_container from the session (as from Jupyter's file browser)
-    let key = tokio::process::Command::new("docker")
+    // the owner downloads the key from the SSH tile, named as the commands
+    // name it; nobody else may, not even a superadmin who sees the session
+    srv.create_user(&c, "ana@example.com", "ana-password-1", "user")
+        .await;
+    let ana = srv.login("ana@example.com", "ana-password-1").await;
+    let hers = c
+        .launch(
+            json!({"name": "anas-box", "image": BUSYBOX, "owner_email": "ana@example.com",
+                       "resources": {"cpu": 0.25, "mem": "64m"}}),
+        )
+        .await;
+    let hers = hers["id"].as_str().unwrap().to_string();
+    c.wait_status(&hers, "RUNNING").await;
+    let refused = c.get(&format!("/api/v1/sessions/{hers}/ssh-key")).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    // (her image has no SSH server: no key to give)
+    let none = ana.get(&format!("/api/v1/sessions/{hers}/ssh-key")).await;
+    assert_eq!(none.status(), StatusCode::CONFLICT);
+    let res = c.get(&format!("/api/v1/sessions/{id}/ssh-key")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        res.headers()["content-disposition"],
+        "attachment; filename=\"id_container\""
+    );
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let key = res.bytes().await.unwrap();
+    let in_container = tokio::process::Command::new("docker")
         .args(["exec", &cid, "cat", "/home/work/id_container"])
         .output()
         .await
         .unwrap();
-    assert!(String::from_utf8_lossy(&key.stdout).contains("PRIVATE KEY"));
+    assert_eq!(key.as_ref(), in_container.stdout.as_slice());
+    assert!(String::from_utf8_lossy(&key).contains("PRIVATE KEY"));
+    let theirs = ana.get(&format!("/api/v1/sessions/{id}/ssh-key")).await;
+    assert_eq!(theirs.status(), StatusCode::NOT_FOUND);
     let dir = tempfile::tempdir().unwrap();
     let key_path = dir.path().join("id_container");
-    std::fs::write(&key_path, &key.stdout).unwrap();
+    std::fs::write(&key_path, &key).unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o600)).unwrap();
     let opts = [
@@ -618,6 +728,13 @@ async fn preopen_ports_follow_the_rules_and_reach_what_the_user_serves() {
         .await;
         assert_eq!(p["errors"][0]["field"], "preopen_ports", "{ports}");
         assert_eq!(p["errors"][0]["code"], code, "{ports}");
+        // the port the rule refused, and the bounds, for any client to say
+        if code == "out_of_range" {
+            assert_eq!(
+                p["errors"][0]["params"],
+                json!({"value": "80", "min": "1024", "max": "65535"})
+            );
+        }
     }
     let envs = c.get_json("/api/v1/environments").await;
     assert_eq!(envs["max_preopen_ports"], 3);
@@ -657,6 +774,12 @@ async fn preopen_ports_follow_the_rules_and_reach_what_the_user_serves() {
     let url = enter_unchecked(&c, &opened).await;
     let nothing = c.http().get(&url).send().await.unwrap();
     assert_eq!(nothing.status(), StatusCode::BAD_GATEWAY);
+    // saying what to do about it
+    let said = nothing.text().await.unwrap();
+    assert!(
+        said.contains("Start a server on port 8090 inside the session"),
+        "{said}"
+    );
     // … and reaches the server the user starts on that port
     let started = tokio::process::Command::new("docker")
         .args(["exec", &cid, "httpd", "-p", "8090", "-h", "/var/www"])

@@ -235,6 +235,14 @@ fn table() -> Vec<Row> {
             None,
             "uonoo",
         ),
+        // the key signs in as the session's user: its owner alone
+        row(
+            M::GET,
+            "/sessions/{id}/ssh-key",
+            "/api/v1/sessions/{S}/ssh-key",
+            None,
+            "uonff",
+        ),
         row(
             M::POST,
             "/sessions/{id}/commit",

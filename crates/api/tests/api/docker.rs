@@ -57,7 +57,7 @@ async fn setup_built_the_python_environment_with_jupyter_tmux_and_sshd() {
     assert_eq!(label("ai.backend.display-name"), Some("Python"));
     assert_eq!(
         label("ai.backend.service-ports"),
-        Some("jupyter:http:8081,sshd:tcp:2200")
+        Some("jupyter:http:8081,jupyternotebook:http:8082,sshd:tcp:2200")
     );
     assert!(label("berth.recipe").is_some_and(|r| r.len() == 16));
     let out = std::process::Command::new("docker")
@@ -67,7 +67,7 @@ async fn setup_built_the_python_environment_with_jupyter_tmux_and_sshd() {
             "berth/python:3.11",
             "sh",
             "-c",
-            "python3 -c 'import notebook, sys; print(sys.version_info[:2])' && tmux -V && \
+            "python3 -c 'import jupyterlab, notebook, numpy, pandas, matplotlib, scipy, sklearn, sys; print(sys.version_info[:2])' && tmux -V && \
              test -x /usr/sbin/sshd && id -u work && ls /etc/backend.ai/service-defs",
         ])
         .output()
@@ -82,7 +82,9 @@ async fn setup_built_the_python_environment_with_jupyter_tmux_and_sshd() {
     assert!(text.contains("tmux 3"), "{text}");
     assert!(text.contains("1000"), "{text}");
     assert!(
-        text.contains("jupyter.json") && text.contains("sshd.json"),
+        text.contains("jupyter.json")
+            && text.contains("jupyternotebook.json")
+            && text.contains("sshd.json"),
         "{text}"
     );
 }

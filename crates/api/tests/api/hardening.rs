@@ -565,11 +565,13 @@ async fn each_session_has_its_own_network_and_cannot_reach_another() {
     assert_ne!(subnets[0], subnets[1]);
     let ip_b = nb.2.clone();
 
-    // B serves HTTP: its own network and the host (the app proxy's side) reach it, A does not
-    docker(&["exec", &cb, "httpd", "-p", "8000"]).await;
+    // B serves HTTP (on a port of its own: the image's httpd service may
+    // already hold 8000): its own network and the host (the app proxy's
+    // side) reach it, A does not
+    docker(&["exec", &cb, "httpd", "-p", "8001"]).await;
     let mut from_host = None;
     for _ in 0..20 {
-        from_host = http_status_line(&ip_b, 8000).await;
+        from_host = http_status_line(&ip_b, 8001).await;
         if from_host.is_some() {
             break;
         }
@@ -580,13 +582,13 @@ async fn each_session_has_its_own_network_and_cannot_reach_another() {
         "the host reaches session B"
     );
     assert!(
-        http_from_container(&cb, &ip_b, 8000)
+        http_from_container(&cb, &ip_b, 8001)
             .await
             .starts_with("HTTP/1."),
         "B reaches itself"
     );
     assert_eq!(
-        http_from_container(&ca, &ip_b, 8000).await,
+        http_from_container(&ca, &ip_b, 8001).await,
         "",
         "session A must not reach session B"
     );

@@ -113,6 +113,81 @@ async fn the_network_rule_warns_then_ends_an_idle_session_and_spares_a_used_one(
 }
 
 #[tokio::test]
+async fn reports_count_from_each_read_and_a_warning_is_lifted_when_the_session_is_used() {
+    let srv = TestServer::start_with(|c| {
+        c.app_ports = (31310, 31319);
+        c.idle_check_interval_ms = 250;
+        c.idle_network_timeout_secs = 30;
+        // warned after 4 s without traffic
+        c.idle_warn_before_secs = 26;
+    })
+    .await;
+    let c = srv.admin().await;
+    let mut stream = c.get("/api/v1/events").await.bytes_stream();
+    let id = launch(&c, "comes-back").await;
+    // the first read after RUNNING has the timers (not after a round)
+    let first = status(&c, &id).await;
+    let at = |s: &Value| {
+        chrono::DateTime::parse_from_rfc3339(s["idle_checks"]["at"].as_str().unwrap())
+            .unwrap()
+            .timestamp_millis() as f64
+            / 1000.0
+    };
+    let left = |s: &Value| {
+        s["idle_checks"]["network_timeout"]["remaining"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(
+        first["idle_checks"]["network_timeout"].is_object(),
+        "{first}"
+    );
+    // one clock: each read is judged at its own moment, so the end it
+    // implies (when + what is left) is the same for every read
+    let later = c.get_json("/api/v1/sessions?status=running").await["items"][0].clone();
+    let usage = c.get_json(&format!("/api/v1/sessions/{id}/usage")).await;
+    for other in [&later, &usage] {
+        assert!(at(other) >= at(&first));
+        let drift = (at(other) + left(other)) - (at(&first) + left(&first));
+        assert!(
+            drift.abs() < 0.002,
+            "the end moved by {drift} s: {first} / {other}"
+        );
+    }
+
+    // warned once it has been left alone; used again, the warning is lifted
+    let seen = events_until(&mut stream, &id, |e| e["warning"].is_object()).await;
+    let warned = seen.last().unwrap();
+    assert_eq!(warned["warning"]["rule"], "network_timeout");
+    assert!(warned["warning"].get("lifted").is_none(), "{warned}");
+    let opened = c
+        .post_json(&format!("/api/v1/sessions/{id}/apps/httpd"), &json!({}))
+        .await;
+    let launched = c
+        .http()
+        .get(opened["launch_url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert!(launched.status().is_success());
+    let url = opened["app"]["open"]["url"].as_str().unwrap();
+    let _ = c.http().get(url).send().await.unwrap();
+    let seen = events_until(&mut stream, &id, |e| e["warning"]["lifted"] == true).await;
+    let lifted = seen.last().unwrap();
+    assert_eq!(lifted["status"], "RUNNING");
+    assert_eq!(lifted["warning"]["rule"], "network_timeout");
+    assert!(
+        lifted["warning"]["remaining"].as_f64().unwrap() > 26.0,
+        "{lifted}"
+    );
+    // and left alone again, it is warned again (once per approach)
+    let seen = events_until(&mut stream, &id, |e| e["warning"].is_object()).await;
+    assert!(seen.last().unwrap()["warning"].get("lifted").is_none());
+    c.delete(&format!("/api/v1/sessions/{id}")).await;
+    c.wait_status(&id, "TERMINATED").await;
+}
+
+#[tokio::test]
 async fn the_owners_policy_sets_a_lifetime_for_interactive_and_batch_sessions() {
     let srv = TestServer::start_with(|c| {
         c.idle_check_interval_ms = 250;

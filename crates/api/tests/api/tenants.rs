@@ -129,6 +129,8 @@ async fn a_service_definition_that_never_ends_is_cut_and_memory_stays_bounded() 
     let srv = TestServer::start_with(|c| {
         c.app_ports = (32010, 32019);
         c.exec_timeout_secs = 3;
+        // Jupyter starts on open, after the hostile `cat` is in place
+        c.warm_apps = false;
     })
     .await;
     let c = srv.admin().await;

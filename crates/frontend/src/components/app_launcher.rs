@@ -21,6 +21,7 @@ fn app_label(i18n: I18nContext<Locale>, app: &AppInfo) -> String {
         (AppKind::Preopen, n) => t_string!(i18n, app_preopen, port = n.to_string()).to_string(),
         (_, "jupyter") => t_string!(i18n, app_jupyter).to_string(),
         (_, "jupyterlab") => t_string!(i18n, app_jupyterlab).to_string(),
+        (_, "jupyternotebook") => t_string!(i18n, app_jupyter_notebook).to_string(),
         (_, "sshd") => t_string!(i18n, app_sshd).to_string(),
         // another image's service: its label's name is all we know
         (_, n) => n.to_string(),
@@ -32,7 +33,7 @@ fn app_icon(app: &AppInfo) -> AnyView {
     let path = match (app.protocol, app.name.as_str()) {
         (AppProtocol::Pty, _) => "M4 5h16v14H4zM6 8l4 4-4 4M11 16h6",
         (AppProtocol::Tcp, _) => "M14 4a6 6 0 1 1-4.9 9.5L4 18.6V20h3v-2h2v-2h2l.5-.5A6 6 0 0 1 14 4zm2 3a1.5 1.5 0 1 0 0 3",
-        (_, "jupyter" | "jupyterlab") => "M12 4a8 3 0 1 0 .01 0M4 12a8 3 0 0 0 16 0M12 9a3 3 0 1 0 .01 0",
+        (_, "jupyter" | "jupyterlab" | "jupyternotebook") => "M12 4a8 3 0 1 0 .01 0M4 12a8 3 0 0 0 16 0M12 9a3 3 0 1 0 .01 0",
         _ => "M12 3a9 9 0 1 0 .01 0M3 12h18M12 3c3 3 3 15 0 18M12 3c-3 3-3 15 0 18",
     };
     view! {
@@ -187,12 +188,20 @@ pub fn AppLauncher(target: AppsTarget) -> impl IntoView {
                 .then(|| t_string!(i18n, app_port_moved, port = o.port).to_string());
             let ssh = a.ssh_command.clone().zip(a.sftp_command.clone());
             let url = o.url.clone();
+            let key_url = session.with_value(|t| format!("/api/v1/sessions/{}/ssh-key", t.session_id));
             view! {
                 <div class="app-answer" id="app-answer" role="status">
                     {moved.map(|m| view! { <p class="alert alert-warning" id="app-port-moved">{m}</p> })}
                     {match ssh {
                         Some((ssh, sftp)) => view! {
                             <p>{t!(i18n, app_ssh_intro)}</p>
+                            // the key from here (owner only, named as the commands
+                            // name it), made private, then the commands
+                            <p class="muted">{t!(i18n, app_ssh_key_steps)}</p>
+                            <p><a class="btn btn-small" id="ssh-key-download" href=key_url download="id_container">
+                                {t!(i18n, app_ssh_key_download)}
+                            </a></p>
+                            <CommandLine id="ssh-chmod" command="chmod 600 id_container".to_string() />
                             <CommandLine id="ssh-command" command=ssh />
                             <CommandLine id="sftp-command" command=sftp />
                         }.into_any(),

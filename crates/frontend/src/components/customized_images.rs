@@ -62,7 +62,7 @@ pub fn CustomizedImages() -> impl IntoView {
                                     let reference = img.reference.clone();
                                     let shown = img.clone();
                                     view! {
-                                        <tr data-image=img.id.clone()>
+                                        <tr data-image=img.id.clone() data-row=format!("image-{}", img.id)>
                                             <td><span class="image-name">{display_name(&img.name)}</span>
                                                 <br /><code class="muted image-ref">{img.reference.clone()}</code></td>
                                             <td>{format!("{} · {}", img.from_session, img.from_image)}</td>

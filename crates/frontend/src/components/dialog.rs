@@ -1,15 +1,14 @@
 //! A modal dialog that behaves for keyboard users: focus moves in when it
 //! opens (to the `[autofocus]` element, else the first control), Tab and
 //! Shift+Tab cycle inside it, Escape closes it, and focus returns to what
-//! had it before.
+//! had it before (or its place, when a list drew it anew: `focus::Return`).
 
 use leptos::html::Div;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::HtmlElement;
 
-const FOCUSABLE: &str = "button:not([disabled]), [href], input:not([disabled]), \
-    select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex='-1'])";
+use crate::focus::{Return, FOCUSABLE};
 
 /// A modal dialog shown while `open` holds; `on_close` runs on Escape.
 #[component]
@@ -76,7 +75,7 @@ fn ModalBody(
 ) -> impl IntoView {
     let node = NodeRef::<Div>::new();
     // where focus goes back to; kept as a JS value so the closure is Send
-    let previous = StoredValue::new_local(active_element());
+    let previous = StoredValue::new_local(Return::capture());
     node.on_load(move |el| {
         let el: HtmlElement = el.into();
         let target = el
@@ -93,10 +92,8 @@ fn ModalBody(
         });
     });
     on_cleanup(move || {
-        if let Some(p) = previous.try_get_value().flatten() {
-            if p.is_connected() {
-                let _ = p.focus();
-            }
+        if let Some(p) = previous.try_get_value() {
+            p.restore();
         }
     });
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {

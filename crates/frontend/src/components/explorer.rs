@@ -112,7 +112,23 @@ pub fn Explorer(target: ExplorerTarget) -> impl IntoView {
         let path = dir.with_untracked(|d| join(d, name.trim()));
         new_dir.set(None);
         change.dispatch(FileChange::MakeDir(path));
+        crate::focus::focus_id("explorer-new-dir");
     };
+    let cancel_dir = move || {
+        new_dir.set(None);
+        crate::focus::focus_id("explorer-new-dir");
+    };
+    // finished uploads belong to the directory they went to: another
+    // directory starts with only those still sending
+    Effect::new(move |before: Option<Vec<String>>| {
+        let now = dir.get();
+        if before.is_some_and(|b| b != now) {
+            uploads.update(|u| {
+                u.retain(|x| matches!(x.state.get_untracked(), UploadState::Sending { .. }))
+            });
+        }
+        now
+    });
     let crumbs = move || {
         let parts = dir.get();
         let mut out = vec![(target.get_value().name, 0usize)];
@@ -133,22 +149,27 @@ pub fn Explorer(target: ExplorerTarget) -> impl IntoView {
             <label class="btn btn-small" for="explorer-file">{t!(i18n, explorer_upload)}</label>
             <input id="explorer-file" class="sr-only" type="file" multiple=true on:change=on_pick />
             <button type="button" class="btn btn-small" id="explorer-new-dir"
-                on:click=move |_| new_dir.set(Some(String::new()))>{t!(i18n, explorer_new_dir)}</button>
+                on:click=move |_| {
+                    new_dir.set(Some(String::new()));
+                    crate::focus::focus_id("explorer-dir-name");
+                }>{t!(i18n, explorer_new_dir)}</button>
         </div>
         <Show when=move || new_dir.with(Option::is_some)>
             <div class="inline-row">
                 <label class="sr-only" for="explorer-dir-name">{t!(i18n, explorer_dir_name)}</label>
-                <input id="explorer-dir-name" type="text" autocomplete="off" autofocus=true
+                <input id="explorer-dir-name" type="text" autocomplete="off"
                     placeholder=move || t_string!(i18n, explorer_dir_name).to_string()
                     prop:value=move || new_dir.get().unwrap_or_default()
                     on:input=move |ev| new_dir.set(Some(event_target_value(&ev)))
                     on:keydown=move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
                         "Enter" => make_dir(),
-                        "Escape" => { ev.stop_propagation(); new_dir.set(None) }
+                        "Escape" => { ev.stop_propagation(); cancel_dir() }
                         _ => {}
                     } />
                 <button type="button" class="btn btn-small btn-primary" id="explorer-dir-create"
                     on:click=move |_| make_dir()>{t!(i18n, btn_create)}</button>
+                <button type="button" class="btn btn-small" id="explorer-dir-cancel"
+                    on:click=move |_| cancel_dir()>{t!(i18n, btn_cancel)}</button>
             </div>
         </Show>
         <Show when=move || failure.with(Option::is_some)>
@@ -238,13 +259,34 @@ fn EntryRow(
     let confirming = RwSignal::new(false);
     let name = StoredValue::new(entry.name.clone());
     let path = move || dir.with_untracked(|d| join(d, &name.get_value()));
+    let row = format!("[data-row='entry-{}']", entry.name.replace('\'', ""));
+    let (input_css, button_css) = (
+        StoredValue::new(format!("{row} .entry-rename-input")),
+        StoredValue::new(format!("{row} .entry-rename")),
+    );
+    let start_rename = move || {
+        renaming.set(Some(name.get_value()));
+        crate::focus::focus_css(&input_css.get_value());
+    };
+    let stop_rename = move || {
+        renaming.set(None);
+        crate::focus::focus_css(&button_css.get_value());
+    };
     let rename = move || {
         let Some(new) = renaming.get_untracked().filter(|n| !n.trim().is_empty()) else {
             return;
         };
+        if new.trim() == name.get_value() {
+            return stop_rename();
+        }
         let (from, to) = (path(), dir.with_untracked(|d| join(d, new.trim())));
         renaming.set(None);
         change.dispatch(FileChange::Move { from, to });
+        // the row comes back under its new name
+        crate::focus::focus_css_kept(&format!(
+            "[data-row='entry-{}'] .entry-rename",
+            new.trim().replace('\'', "")
+        ));
     };
     let delete = move || {
         confirming.set(false);
@@ -270,16 +312,16 @@ fn EntryRow(
     }
     };
     view! {
-        <tr class="entry" data-name=entry.name.clone()>
+        <tr class="entry" data-name=entry.name.clone() data-row=format!("entry-{}", entry.name)>
             <td>
                 <Show when=move || renaming.with(Option::is_some) fallback=opener>
-                    <input type="text" class="entry-rename-input" autofocus=true
-                        aria-label=move || t_string!(i18n, explorer_rename).to_string()
+                    <input type="text" class="entry-rename-input" autocomplete="off" spellcheck="false"
+                        aria-label=move || format!("{}: {}", t_string!(i18n, explorer_rename), name.get_value())
                         prop:value=move || renaming.get().unwrap_or_default()
                         on:input=move |ev| renaming.set(Some(event_target_value(&ev)))
                         on:keydown=move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
                             "Enter" => rename(),
-                            "Escape" => { ev.stop_propagation(); renaming.set(None) }
+                            "Escape" => { ev.stop_propagation(); stop_rename() }
                             _ => {}
                         } />
                 </Show>
@@ -288,9 +330,15 @@ fn EntryRow(
             <td class="muted">{(kind == EntryKind::File).then(|| ByteSize(entry.size).to_string())}</td>
             <td class="muted">{entry.modified.map(|t| local_datetime(i18n, t))}</td>
             <td class="entry-actions">
+                <Show when=move || renaming.with(Option::is_none) fallback=move || view! {
+                    <button type="button" class="btn btn-small btn-primary entry-rename-save"
+                        on:click=move |_| rename()>{t!(i18n, btn_save)}</button>
+                    <button type="button" class="btn btn-small entry-rename-cancel"
+                        on:click=move |_| stop_rename()>{t!(i18n, btn_cancel)}</button>
+                }>
                 <Show when=move || confirming.get() fallback=move || view! {
                     <button type="button" class="btn btn-small entry-rename"
-                        on:click=move |_| renaming.set(Some(name.get_value()))>{t!(i18n, explorer_rename)}</button>
+                        on:click=move |_| start_rename()>{t!(i18n, explorer_rename)}</button>
                     <button type="button" class="btn btn-small btn-danger entry-delete"
                         on:click=move |_| confirming.set(true)>{t!(i18n, btn_delete)}</button>
                 }>
@@ -299,6 +347,7 @@ fn EntryRow(
                         on:click=move |_| delete()>{t!(i18n, btn_delete)}</button>
                     <button type="button" class="btn btn-small"
                         on:click=move |_| confirming.set(false)>{t!(i18n, btn_cancel)}</button>
+                </Show>
                 </Show>
             </td>
         </tr>

@@ -21,6 +21,21 @@ pub fn error_message(i18n: I18nContext<Locale>, e: &ApiError) -> String {
 /// The translated message for a field error, saying the limit when it
 /// names one (`params.limit`): "At most 2 CPU: …", not "Too much."
 pub fn error_message_of(i18n: I18nContext<Locale>, e: &FieldError) -> String {
+    // a range names its bounds (and the value that broke it, if one of many)
+    if let (Some(min), Some(max)) = (e.params.get("min"), e.params.get("max")) {
+        let (min, max) = (min.clone(), max.clone());
+        return match e.params.get("value") {
+            Some(v) => t_string!(
+                i18n,
+                field_out_of_range_value,
+                value = v.clone(),
+                min = min,
+                max = max
+            )
+            .to_string(),
+            None => t_string!(i18n, field_out_of_range_between, min = min, max = max).to_string(),
+        };
+    }
     let Some(limit) = e.params.get("limit").cloned() else {
         return field_message(i18n, &e.code);
     };

@@ -10,11 +10,44 @@ use crate::components::status::{reason_text, StatusBadge};
 use crate::i18n::*;
 use crate::notices::{use_notices, Notice};
 
+/// Lets the page scroll what lies under the toasts (its pager, the
+/// launcher's Next and Launch) above them: the page's bottom padding grows
+/// by their height (`--toasts-height`). Where they sit is CSS's (bottom
+/// right, left of the detail panel while it is open).
+fn place_toasts() {
+    use wasm_bindgen::JsCast;
+    let doc = document();
+    let Some(toasts) = doc
+        .query_selector(".toasts")
+        .ok()
+        .flatten()
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    else {
+        return;
+    };
+    let height = toasts.offset_height();
+    if let Some(root) = doc
+        .document_element()
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = root
+            .style()
+            .set_property("--toasts-height", &format!("{height}px"));
+    }
+}
+
 /// The stack of toasts.
 #[component]
 pub fn Toasts() -> impl IntoView {
     let i18n = use_i18n();
     let notices = use_notices();
+    // after every change of the toasts (and each second: a message may
+    // wrap anew as it counts down, the window may be resized)
+    Effect::new(move || {
+        notices.toasts.track();
+        notices.clock.track();
+        request_animation_frame(place_toasts);
+    });
     view! {
         <div class="toasts" role="region" aria-live="polite"
             aria-label=move || t_string!(i18n, notifications).to_string()>
@@ -30,6 +63,9 @@ fn Toast(notice: Notice) -> impl IntoView {
     let i18n = use_i18n();
     let notices = use_notices();
     let dialogs = use_dialogs();
+    let failed = notice.failed();
+    let ends_at = notice.ends_at();
+    let exit_code = notice.exit_code;
     let Notice {
         session_id,
         name,
@@ -42,6 +78,7 @@ fn Toast(notice: Notice) -> impl IntoView {
     } = notice;
     let id = StoredValue::new(session_id);
     let name = StoredValue::new(name);
+    let badge_info = status_info.clone().unwrap_or_default();
     let live_now = !status.is_finished() && status != SessionStatus::Terminating;
     let running = status == SessionStatus::Running;
     let warned = warning.clone();
@@ -62,15 +99,24 @@ fn Toast(notice: Notice) -> impl IntoView {
                 .to_string(),
             };
         }
-        if let Some(w) = &warned {
+        if let (Some(w), Some(end)) = (&warned, ends_at) {
+            // counts down with the page's clock, and says when
+            let left = (end - notices.clock.get()).num_milliseconds().max(0) as f64 / 1000.0;
             return t_string!(
                 i18n,
                 toast_idle_warning,
                 name = n,
-                time = crate::format::remaining(i18n, w.remaining),
+                clock = crate::format::local_time(i18n, end),
+                time = crate::format::remaining(i18n, left),
                 rule = rule_name(i18n, w.rule)
             )
             .to_string();
+        }
+        if failed && status == SessionStatus::Terminated {
+            return match exit_code {
+                Some(code) => t_string!(i18n, toast_failed, name = n, code = code).to_string(),
+                None => t_string!(i18n, toast_failed_no_code, name = n).to_string(),
+            };
         }
         match status {
             SessionStatus::Pending => t_string!(i18n, toast_pending, name = n).to_string(),
@@ -81,15 +127,19 @@ fn Toast(notice: Notice) -> impl IntoView {
         }
     };
     view! {
-        <div class=format!("toast toast-{}", if warning.is_some() { "idle-warning".to_string() } else { status.as_str().to_lowercase() })
-            id=move || format!("toast-{}", id.get_value())
-            role=if status == SessionStatus::Error || warning.is_some() { "alert" } else { "status" }>
+        <div class=format!("toast toast-{}", if warning.is_some() { "idle-warning".to_string() } else if failed { "error".to_string() } else { status.as_str().to_lowercase() })
+            id=move || format!("toast-{}", id.get_value()) tabindex="-1"
+            role=if failed || warning.is_some() { "alert" } else { "status" }>
             <div class="toast-top">
                 <p class="toast-message">{message}</p>
                 <button type="button" class="icon-btn toast-close" aria-label=move || t_string!(i18n, btn_close).to_string()
                     on:click=move |_| notices.close_toast(&id.get_value())>"×"</button>
             </div>
-            {status_info.map(|i| view! { <p class="toast-info muted" title=i.clone()>{reason_text(i18n, &i)}</p> })}
+            {status_info.map(|i| {
+                let code = i.clone();
+                // follows a change of language, as the message does
+                view! { <p class="toast-info muted" title=i>{move || reason_text(i18n, &code)}</p> }
+            })}
             {pulling.map(|(bytes, total)| {
                 let text = move || t_string!(
                     i18n,
@@ -108,8 +158,8 @@ fn Toast(notice: Notice) -> impl IntoView {
             })}
             <div class="toast-bottom">
                 <div class="toast-session">
-                    <strong class="toast-name" title=name.get_value()>{name.get_value()}</strong>
-                    <StatusBadge status=status />
+                    <strong class="toast-name" title=name.get_value()>{crate::format::middle_ellipsis(&name.get_value(), NAME_CHARS)}</strong>
+                    <StatusBadge status=status info=badge_info.clone() />
                 </div>
                 <div class="toast-actions">
                     <button type="button" class="btn btn-small toast-apps" disabled=!running aria-haspopup="dialog"
@@ -134,6 +184,26 @@ fn Toast(notice: Notice) -> impl IntoView {
     }
 }
 
+/// The most characters of a session name in a toast (the middle is cut).
+const NAME_CHARS: usize = 30;
+
+/// What a bell entry says happened: an idle warning (or its lifting), a
+/// saved image, else the new status.
+#[component]
+fn NoticeTag(notice: Notice) -> impl IntoView {
+    let i18n = use_i18n();
+    let tag = |class: &'static str, text: String| {
+        view! { <span class=format!("status {class} notice-tag")>{text}</span> }.into_any()
+    };
+    match (&notice.warning, &notice.commit) {
+        (Some(w), _) if w.lifted => tag("status-running", t_string!(i18n, notice_idle_lifted).to_string()),
+        (Some(_), _) => tag("status-pending", t_string!(i18n, notice_idle_warning).to_string()),
+        (_, Some(c)) if c.error.is_none() => tag("status-running", t_string!(i18n, notice_commit_done).to_string()),
+        (_, Some(_)) => tag("status-error", t_string!(i18n, notice_commit_failed).to_string()),
+        _ => view! { <StatusBadge status=notice.status info=notice.status_info.clone().unwrap_or_default() /> }.into_any(),
+    }
+}
+
 /// The bell: unread count, and the list of this browser session's notices.
 #[component]
 pub fn NotificationBell() -> impl IntoView {
@@ -153,7 +223,10 @@ pub fn NotificationBell() -> impl IntoView {
     };
     view! {
         <div class="popup-anchor" data-popup="bell"
-            on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" && popups.close() { ev.stop_propagation() }>
+            on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" && popups.close() {
+                ev.stop_propagation();
+                crate::focus::focus_id("notification-bell");
+            }>
             <button type="button" class="icon-btn" id="notification-bell" aria-haspopup="true"
                 aria-expanded=move || open().to_string() aria-controls="notification-list"
                 aria-label=move || {
@@ -193,9 +266,15 @@ pub fn NotificationBell() -> impl IntoView {
                                 view! {
                                     <li>
                                         <button type="button" class="notice-item"
-                                            on:click=move |_| { notices.show_toast(shown.clone()); popups.close(); }>
-                                            <span class="notice-name">{n.name.clone()}</span>
-                                            <StatusBadge status=n.status />
+                                            on:click=move |_| {
+                                                // focus follows to the toast it shows
+                                                let toast = format!("toast-{}", shown.session_id);
+                                                notices.show_toast(shown.clone());
+                                                popups.close();
+                                                crate::focus::focus_id_kept(&toast);
+                                            }>
+                                            <span class="notice-name" title=n.name.clone()>{crate::format::middle_ellipsis(&n.name, NAME_CHARS - 4)}</span>
+                                            <NoticeTag notice=n.clone() />
                                             <span class="muted notice-time">{crate::format::local_time(i18n, n.at)}</span>
                                         </button>
                                     </li>

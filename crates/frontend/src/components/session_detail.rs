@@ -209,7 +209,7 @@ fn DetailBody(s: SessionInfo, now: RwSignal<chrono::DateTime<chrono::Utc>>) -> i
     let commit_target = CommitTarget {
         session_id: id.clone(),
         name: name.clone(),
-        image: s.with_value(|s| s.image.clone()),
+        image: s.with_value(|s| s.image_label().to_string()),
         resources: res_text.clone(),
     };
     let commit_note = committing.map(|c| {
@@ -226,6 +226,10 @@ fn DetailBody(s: SessionInfo, now: RwSignal<chrono::DateTime<chrono::Utc>>) -> i
     });
     let cell = |label: String, value: AnyView, key: &'static str| {
         view! { <div class="detail-row" data-field=key><dt>{label}</dt><dd>{value}</dd></div> }
+    };
+    // a value too long for the second column (the id) gets a line of its own
+    let wide_cell = |label: String, value: AnyView, key: &'static str| {
+        view! { <div class="detail-row detail-row-wide" data-field=key><dt>{label}</dt><dd>{value}</dd></div> }
     };
     view! {
         <div class="detail-actions" role="toolbar" aria-label=move || t_string!(i18n, detail_actions).to_string()>
@@ -253,7 +257,7 @@ fn DetailBody(s: SessionInfo, now: RwSignal<chrono::DateTime<chrono::Utc>>) -> i
         {commit_note.map(|note| view! { <p class="alert alert-info" role="status" id="detail-committing">{note}</p> })}
         <RenameField id=id.clone() name=name.clone() alive=alive />
         <dl class="detail-list">
-            {cell(t_string!(i18n, detail_id).to_string(), view! { <code id="detail-id">{id.clone()}</code> }.into_any(), "id")}
+            {wide_cell(t_string!(i18n, detail_id).to_string(), view! { <code id="detail-id">{id.clone()}</code> }.into_any(), "id")}
             {cell(t_string!(i18n, col_owner).to_string(), view! { <span id="detail-owner">{s.with_value(|s| s.owner_email.clone())}</span> }.into_any(), "owner")}
             {cell(t_string!(i18n, col_status).to_string(), view! {
                 <span id="detail-status"><StatusBadge status=st info=status_info.clone().unwrap_or_default() /></span>
@@ -268,10 +272,16 @@ fn DetailBody(s: SessionInfo, now: RwSignal<chrono::DateTime<chrono::Utc>>) -> i
                 <div class="info-box" id="detail-info-box" role="note">
                     <p>
                         <strong id="detail-status-text">{status_info.as_deref().map(|c| reason_text(i18n, c)).unwrap_or_else(|| t_string!(i18n, detail_no_reason).to_string())}</strong>
-                        // the code itself, for scripts and the REST API
-                        {status_info.clone().map(|c| view! { " " <code class="muted" id="detail-status-info">{c}</code> })}
                     </p>
                     <ul>{info_lines.iter().map(|l| view! { <li>{l.clone()}</li> }).collect_view()}</ul>
+                    // the code itself, for scripts and the REST API: behind a
+                    // detail, out of the reading line
+                    {status_info.clone().map(|c| view! {
+                        <details class="reason-code" id="detail-reason-code">
+                            <summary>{t!(i18n, detail_reason_code)}</summary>
+                            <code id="detail-status-info">{c}</code>
+                        </details>
+                    })}
                 </div>
         </Show>
         <dl class="detail-list">
@@ -281,7 +291,7 @@ fn DetailBody(s: SessionInfo, now: RwSignal<chrono::DateTime<chrono::Utc>>) -> i
                 SessionType::Interactive => t_string!(i18n, type_interactive).to_string(),
                 SessionType::Batch => t_string!(i18n, type_batch).to_string(),
             }}</span> }.into_any(), "type")}
-            {cell(t_string!(i18n, col_image).to_string(), view! { <span id="detail-image">{s.with_value(|s| s.image.clone())}</span> }.into_any(), "image")}
+            {cell(t_string!(i18n, col_image).to_string(), view! { <span id="detail-image" title=s.with_value(|s| s.image.clone())>{s.with_value(|s| s.image_label().to_string())}</span> }.into_any(), "image")}
             {cell(t_string!(i18n, detail_mounts).to_string(), view! { <span id="detail-mounts">{
                 if mounts.is_empty() { t_string!(i18n, detail_no_mounts).to_string() } else {
                     mounts.iter().map(|m| if m.read_only {
@@ -308,43 +318,44 @@ fn DetailBody(s: SessionInfo, now: RwSignal<chrono::DateTime<chrono::Utc>>) -> i
         </dl>
         {(st == SessionStatus::Running).then(|| view! { <UsageBox id=id.clone() now=now /> })}
         <h3 class="detail-sub">{t!(i18n, detail_kernels)}</h3>
-        <table class="kernels-table" id="detail-kernels">
-            <thead><tr>
-                <th scope="col">{t!(i18n, kernel_hostname)}</th>
-                <th scope="col">{t!(i18n, kernel_role)}</th>
-                <th scope="col">{t!(i18n, col_agent)}</th>
-                <th scope="col">{t!(i18n, kernel_devices)}</th>
-                <th scope="col">{t!(i18n, col_status)}</th>
-                <th scope="col"><span class="sr-only">{t!(i18n, action_logs)}</span></th>
-            </tr></thead>
-            <tbody>
-                {kernels.into_iter().map(|k| {
-                    let (sid, sname, kid) = (id.clone(), name.clone(), k.id.clone());
-                    let devices = k
-                        .devices
-                        .iter()
-                        .map(|(slot, ids)| {
-                            let ids: Vec<String> = ids.iter().map(u32::to_string).collect();
-                            unbroken(format!("{slot} {}", ids.join(",")))
-                        })
-                        .collect::<Vec<_>>()
-                        .join(" · ");
-                    view! {
-                        <tr>
-                            <td>{k.hostname.clone()}</td>
-                            <td>{k.role.clone()}</td>
-                            <td>{k.agent.clone().unwrap_or_else(|| "—".into())}</td>
-                            <td>{devices}</td>
-                            <td><StatusBadge status=k.status /></td>
-                            <td><button type="button" class="btn btn-small kernel-logs"
+        // one line per kernel: its host name with its Logs beside it (as
+        // the guide places them) and its status; role, agent and devices
+        // under it, so the panel never scrolls sideways
+        <ul class="kernel-list" id="detail-kernels">
+            {kernels.into_iter().map(|k| {
+                let (sid, sname, kid) = (id.clone(), name.clone(), k.id.clone());
+                let devices = k
+                    .devices
+                    .iter()
+                    .map(|(slot, ids)| {
+                        let ids: Vec<String> = ids.iter().map(u32::to_string).collect();
+                        unbroken(format!("{slot} {}", ids.join(",")))
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" · ");
+                let mut meta = vec![
+                    format!("{}: {}", t_string!(i18n, kernel_role), k.role),
+                    format!("{}: {}", t_string!(i18n, col_agent), k.agent.clone().unwrap_or_else(|| "—".into())),
+                ];
+                if !devices.is_empty() {
+                    meta.push(format!("{}: {devices}", t_string!(i18n, kernel_devices)));
+                }
+                let logs_label = format!("{}: {}", t_string!(i18n, action_logs), k.hostname);
+                view! {
+                    <li class="kernel">
+                        <div class="kernel-head">
+                            <span class="kernel-host">{k.hostname.clone()}</span>
+                            <button type="button" class="btn btn-small kernel-logs" aria-label=logs_label
                                 on:click=move |_| dialogs.show_logs(sid.clone(), sname.clone(), Some(kid.clone()))>
                                 {t!(i18n, action_logs)}
-                            </button></td>
-                        </tr>
-                    }
-                }).collect_view()}
-            </tbody>
-        </table>
+                            </button>
+                            <span class="kernel-status"><StatusBadge status=k.status /></span>
+                        </div>
+                        <p class="muted kernel-meta">{meta.join(" · ")}</p>
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
     }
 }
 
@@ -389,9 +400,9 @@ fn UsageBox(id: String, now: RwSignal<chrono::DateTime<chrono::Utc>>) -> impl In
                 failed=Callback::new(move |_| view! { <p class="muted">{t!(i18n, usage_unavailable)}</p> }.into_any())
                 let:u>
                 {u.kernels.first().map(|k| {
-                    let cpu = format!("{:.1} %", k.cpu_percent);
-                    let mem = format!("{} / {}", k.mem_used, k.mem_limit);
-                    let net = format!("↓ {} · ↑ {}", k.net_rx, k.net_tx);
+                    let cpu = unbroken(format!("{:.1} %", k.cpu_percent));
+                    let mem = format!("{} / {}", unbroken(k.mem_used), unbroken(k.mem_limit));
+                    let net = format!("{} · {}", unbroken(format!("↓ {}", k.net_rx)), unbroken(format!("↑ {}", k.net_tx)));
                     view! {
                         <dl class="usage-grid">
                             <div><dt>{t!(i18n, usage_cpu)}</dt><dd id="usage-cpu">{cpu}</dd></div>

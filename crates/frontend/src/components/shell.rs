@@ -32,6 +32,15 @@ pub fn Shell(children: Children) -> impl IntoView {
         auth.user
             .with(|u| u.as_ref().is_some_and(|u| u.role.is_admin()))
     };
+    // a new page puts focus on its heading (not the first load: the
+    // sign-in page or a shared link starts at the top as browsers do)
+    Effect::new(move |before: Option<String>| {
+        let path = location.pathname.get();
+        if before.is_some_and(|b| b != path) {
+            crate::focus::focus_page_heading();
+        }
+        path
+    });
     view! {
         <a class="skip-link" href="#main">{t!(i18n, skip_to_content)}</a>
         <header class="app-header">
@@ -67,10 +76,30 @@ fn UserMenu() -> impl IntoView {
     let auth = use_auth();
     let popups = use_popups();
     let open = move || popups.is_open("user");
-    let on_key = move |ev: leptos::ev::KeyboardEvent| {
-        if ev.key() == "Escape" && popups.close() {
+    // a menu by keyboard: opening puts focus on its first item, the arrows
+    // (and Home/End) move between items, Escape closes it and goes back to
+    // the button, Tab leaves it closed
+    let on_key = move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
+        "Escape" if popups.close() => {
             ev.stop_propagation();
+            crate::focus::focus_id("user-menu-button");
         }
+        "Tab" => {
+            popups.close();
+        }
+        key @ ("ArrowDown" | "ArrowUp" | "Home" | "End") => {
+            if !open() {
+                if key == "ArrowDown" || key == "ArrowUp" {
+                    ev.prevent_default();
+                    popups.toggle("user");
+                    crate::focus::focus_css("#user-menu [role^='menuitem']");
+                }
+                return;
+            }
+            ev.prevent_default();
+            crate::focus::move_among("#user-menu [role^='menuitem']", key);
+        }
+        _ => {}
     };
     let email = move || {
         auth.user
@@ -120,7 +149,11 @@ fn UserMenu() -> impl IntoView {
                 aria-expanded=move || open().to_string()
                 aria-controls="user-menu"
                 aria-label=move || t_string!(i18n, user_menu).to_string()
-                on:click=move |_| { popups.toggle("user"); }
+                on:click=move |_| {
+                    if popups.toggle("user") {
+                        crate::focus::focus_css("#user-menu [role^='menuitem']");
+                    }
+                }
             >
                 <span class="avatar" aria-hidden="true">
                     {move || email().chars().next().map(|c| c.to_ascii_uppercase().to_string()).unwrap_or_default()}

@@ -46,10 +46,19 @@ pub fn AgentsPage() -> impl IntoView {
     view! {
         <section class="page" aria-labelledby="agents-title">
             <header class="page-header">
-                <h1 id="agents-title">{t!(i18n, agents_title)}</h1>
+                <h1 id="agents-title" tabindex="-1">{t!(i18n, agents_title)}</h1>
                 <button type="button" class="btn btn-primary" id="register-agent-button" aria-haspopup="dialog"
                     on:click=move |_| registering.set(true)>{t!(i18n, agent_register)}</button>
             </header>
+            // what the page is about, for an admin who meets it first
+            <div class="page-intro" id="agents-intro">
+                <p>{t!(i18n, agents_intro)}</p>
+                <ul>
+                    <li>{t!(i18n, agents_intro_group)}</li>
+                    <li>{t!(i18n, agents_intro_drain)}</li>
+                    <li>{t!(i18n, agents_intro_local)}</li>
+                </ul>
+            </div>
             <div class="card">
                 <Loaded value=Signal::derive(move || agents.get()) let:list>
                     <table class="admin-table" id="agents-table">
@@ -142,7 +151,7 @@ fn AgentRow(
         .join(", ");
     let id = agent.id.clone();
     view! {
-        <tr id=format!("agent-{id}")>
+        <tr id=format!("agent-{id}") data-row=format!("agent-{id}")>
             <th scope="row">
                 <span class="agent-id">{agent.id.clone()}</span>
                 <span class="muted agent-host">{agent.docker_host.clone().unwrap_or_default()}</span>
@@ -166,8 +175,11 @@ fn AgentRow(
                 <button type="button" class="btn btn-small" id=format!("drain-{id}") on:click=toggle>
                     {move || if drained { t_string!(i18n, agent_resume) } else { t_string!(i18n, agent_drain) }}
                 </button>
-                <button type="button" class="btn btn-small btn-danger" id=format!("remove-{id}") aria-haspopup="dialog"
-                    on:click=move |_| on_remove.run(a.get_value())>{t!(i18n, btn_remove)}</button>
+                // the server's own engine stays (drain it instead): no Remove
+                {(id != berth_shared::agents::LOCAL_AGENT).then(|| view! {
+                    <button type="button" class="btn btn-small btn-danger" id=format!("remove-{id}") aria-haspopup="dialog"
+                        on:click=move |_| on_remove.run(a.get_value())>{t!(i18n, btn_remove)}</button>
+                })}
                 <Show when=move || failure.with(Option::is_some)>
                     <p class="field-error" role="alert">{move || failure.get()}</p>
                 </Show>
@@ -234,7 +246,10 @@ fn RegisterAgentDialog(open: RwSignal<bool>, on_done: Callback<()>) -> impl Into
             close();
             on_done.run(());
         }
-        Err(ApiError::Invalid(es)) => errors.set(es),
+        Err(ApiError::Invalid(es)) => {
+            errors.set(es);
+            crate::focus::focus_first_invalid("#register-agent-dialog");
+        }
         Err(e) => failure.set(Some(error_message(i18n, &e))),
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -276,6 +291,7 @@ fn RegisterAgentDialog(open: RwSignal<bool>, on_done: Callback<()>) -> impl Into
         }
         if !local.is_empty() {
             errors.set(local);
+            crate::focus::focus_first_invalid("#register-agent-dialog");
             return;
         }
         failure.set(None);

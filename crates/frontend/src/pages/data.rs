@@ -34,7 +34,7 @@ pub fn DataPage() -> impl IntoView {
     view! {
         <section class="page" aria-labelledby="data-title">
             <header class="page-header">
-                <h1 id="data-title">{t!(i18n, data_title)}</h1>
+                <h1 id="data-title" tabindex="-1">{t!(i18n, data_title)}</h1>
                 <button type="button" class="btn btn-primary" id="new-folder-button" aria-haspopup="dialog"
                     on:click=move |_| creating.set(true)>{t!(i18n, folder_new)}</button>
             </header>
@@ -120,7 +120,7 @@ fn FolderRow(
         .map(|m| m.session_name.clone())
         .collect::<Vec<_>>();
     view! {
-        <tr class="folder-row" data-folder=folder.name.clone()>
+        <tr class="folder-row" data-folder=folder.name.clone() data-row=format!("folder-{}", folder.name)>
             <td>
                 <Show when=move || editing.get() fallback=move || view! {
                     <button type="button" class="link-btn folder-open" aria-haspopup="dialog"

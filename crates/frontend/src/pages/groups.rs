@@ -31,10 +31,18 @@ pub fn GroupsPage() -> impl IntoView {
     view! {
         <section class="page" aria-labelledby="groups-title">
             <header class="page-header">
-                <h1 id="groups-title">{t!(i18n, groups_title)}</h1>
+                <h1 id="groups-title" tabindex="-1">{t!(i18n, groups_title)}</h1>
                 <button type="button" class="btn btn-primary" id="new-group-button" aria-haspopup="dialog"
                     on:click=move |_| editing.set(Some(None))>{t!(i18n, group_new)}</button>
             </header>
+            <div class="page-intro" id="groups-intro">
+                <p>{t!(i18n, groups_intro)}</p>
+                <ul>
+                    <li>{t!(i18n, groups_intro_usable)}</li>
+                    <li>{t!(i18n, groups_intro_agents)}</li>
+                    <li>{t!(i18n, groups_intro_delete)}</li>
+                </ul>
+            </div>
             <div class="card">
                 <Loaded value=Signal::derive(move || groups.get()) let:list>
                     <table class="admin-table" id="groups-table">
@@ -48,16 +56,26 @@ pub fn GroupsPage() -> impl IntoView {
                         <tbody>
                             {list.items.into_iter().map(|g| {
                                 let stored = StoredValue::new(g.clone());
+                                // usable once projects may use it and it has agents
+                                let missing = match (g.projects.is_empty(), g.agents.is_empty()) {
+                                    (true, true) => Some(t_string!(i18n, group_unusable_both).to_string()),
+                                    (true, false) => Some(t_string!(i18n, group_unusable_projects).to_string()),
+                                    (false, true) => Some(t_string!(i18n, group_unusable_agents).to_string()),
+                                    (false, false) => None,
+                                };
+                                // a group with agents is refused: say why instead of offering it
+                                let has_agents = !g.agents.is_empty();
                                 let strategy = match g.strategy {
                                     Some(Strategy::Dispersed) => t_string!(i18n, strategy_dispersed).to_string(),
                                     Some(Strategy::Concentrated) => t_string!(i18n, strategy_concentrated).to_string(),
                                     None => t_string!(i18n, strategy_default).to_string(),
                                 };
                                 view! {
-                                    <tr id=format!("group-{}", g.name)>
+                                    <tr id=format!("group-{}", g.name) data-row=format!("group-{}", g.name)>
                                         <th scope="row">
                                             <span>{g.name.clone()}</span>
                                             <span class="muted group-description">{g.description.clone()}</span>
+                                            {missing.map(|m| view! { <span class="status status-pending group-unusable">{m}</span> })}
                                         </th>
                                         <td>{strategy}</td>
                                         <td>{g.projects.join(", ")}</td>
@@ -67,8 +85,12 @@ pub fn GroupsPage() -> impl IntoView {
                                                 aria-haspopup="dialog"
                                                 on:click=move |_| editing.set(Some(Some(stored.get_value())))>{t!(i18n, btn_edit)}</button>
                                             <button type="button" class="btn btn-small btn-danger" id=format!("delete-group-{}", g.name)
-                                                aria-haspopup="dialog"
+                                                aria-haspopup="dialog" disabled=has_agents
+                                                aria-describedby=has_agents.then(|| format!("delete-group-{}-why", g.name))
                                                 on:click=move |_| deleting.set(Some(stored.get_value()))>{t!(i18n, btn_delete)}</button>
+                                            {has_agents.then(|| view! {
+                                                <span class="muted delete-why" id=format!("delete-group-{}-why", g.name)>{t!(i18n, group_delete_has_agents)}</span>
+                                            })}
                                         </td>
                                     </tr>
                                 }

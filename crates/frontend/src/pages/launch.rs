@@ -14,7 +14,7 @@ pub fn LaunchPage() -> impl IntoView {
     view! {
         <section class="page launcher" aria-labelledby="launch-title">
             <header class="page-header">
-                <h1 id="launch-title">{t!(i18n, launch_title)}</h1>
+                <h1 id="launch-title" tabindex="-1">{t!(i18n, launch_title)}</h1>
                 <button type="button" class="btn" id="history-button" aria-haspopup="dialog"
                     on:click=move |_| history_open.set(true)>
                     {t!(i18n, history_button)}

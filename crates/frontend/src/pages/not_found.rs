@@ -11,7 +11,7 @@ pub fn NotFound() -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <main class="centered">
-            <h1>{t!(i18n, not_found)}</h1>
+            <h1 tabindex="-1">{t!(i18n, not_found)}</h1>
             <A href="/sessions">{t!(i18n, back_home)}</A>
         </main>
     }

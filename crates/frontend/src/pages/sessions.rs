@@ -209,7 +209,7 @@ pub fn SessionsPage() -> impl IntoView {
         <div class="sessions-layout" class:with-detail=move || selected.with(Option::is_some)>
         <section class="page" aria-labelledby="sessions-title">
             <header class="page-header">
-                <h1 id="sessions-title">{t!(i18n, sessions_title)}</h1>
+                <h1 id="sessions-title" tabindex="-1">{t!(i18n, sessions_title)}</h1>
                 <A href="/launch" attr:class="btn btn-primary" attr:id="start-button">{t!(i18n, sessions_start)}</A>
             </header>
             <ListBar tab=tab kind=kind owner=owner owner_error=owner_error show_owner=Signal::derive(show_owner)
@@ -291,9 +291,21 @@ fn ListBar(
     let tab_button = move |which: Tab, id: &'static str| {
         let is = move || tab.get() == which;
         view! {
+            // one tab stop; the arrows (and Home/End) move and choose
             <button type="button" role="tab" id=id class="tab" class:active=is
                 aria-selected=move || is().to_string() aria-controls="sessions-panel"
-                on:click=move |_| tab.set(which)>
+                tabindex=move || if is() { "0" } else { "-1" }
+                on:click=move |_| tab.set(which)
+                on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                    let key = ev.key();
+                    if !matches!(key.as_str(), "ArrowLeft" | "ArrowRight" | "Home" | "End") {
+                        return;
+                    }
+                    if let Some(to) = crate::focus::move_among("#sessions-tabs [role='tab']", &key) {
+                        ev.prevent_default();
+                        tab.set(if to.id() == "tab-finished" { Tab::Finished } else { Tab::Running });
+                    }
+                }>
                 {move || match which {
                     Tab::Running => t_string!(i18n, sessions_running).to_string(),
                     Tab::Finished => t_string!(i18n, sessions_finished).to_string(),
@@ -303,7 +315,7 @@ fn ListBar(
     };
     view! {
             <div class="list-bar">
-                <div class="tabs" role="tablist" aria-label=move || t_string!(i18n, sessions_tabs).to_string()>
+                <div class="tabs" role="tablist" id="sessions-tabs" aria-label=move || t_string!(i18n, sessions_tabs).to_string()>
                     {tab_button(Tab::Running, "tab-running")}
                     {tab_button(Tab::Finished, "tab-finished")}
                 </div>
@@ -347,27 +359,33 @@ fn SessionRow(
     let id = s.id.clone();
     let id2 = s.id.clone();
     let controls = s.clone();
+    // `data-label`: the column's name, shown beside the value when the
+    // list turns into cards on a phone
+    let label = |text: &str| text.to_string();
+    let owner = s.owner_email.clone();
     view! {
-    <tr data-session-id=s.id.clone() class:selected=move || selected.with(|x| x.as_deref() == Some(id2.as_str()))>
-                                            <td class="session-name">
-                                                <button type="button" class="link-btn session-open"
-                                                    // names the panel only while it exists (axe: no dangling ids)
-                                                    aria-controls=move || selected.with(Option::is_some).then_some("session-detail")
-                                                    on:click=move |_| selected.set(Some(id.clone()))>{s.name.clone()}</button>
-                                            </td>
-                                            <td><StatusBadge status=s.status info=s.status_info.clone().unwrap_or_default() /></td>
-                                            <td class="col-more">{match s.session_type {
-                                                SessionType::Interactive => t_string!(i18n, type_interactive).to_string(),
-                                                SessionType::Batch => t_string!(i18n, type_batch).to_string(),
-                                            }}</td>
-                                            <td class="col-more">{s.image.clone()}</td>
-                                            <td class="muted col-more">{format!("{} · {}", unbroken(format!("{} CPU", s.resources.cpu)), unbroken(s.resources.mem))}</td>
-                                            <Show when=move || show_owner.get()><td class="owner-cell">{s.owner_email.clone()}</td></Show>
-                                            <td class="col-more">{local_datetime(i18n, s.created_at)}</td>
-                                            <td class="idle-cell"><IdleCell checks=s.idle_checks.clone() elapsed=since_fetch /></td>
-                                            <td class="control-cell"><SessionControls s=controls /></td>
-                                        </tr>
-        }
+        <tr data-session-id=s.id.clone() data-row=s.id.clone() class:selected=move || selected.with(|x| x.as_deref() == Some(id2.as_str()))>
+            <td class="session-name">
+                <button type="button" class="link-btn session-open" title=s.name.clone()
+                    // names the panel only while it exists (axe: no dangling ids)
+                    aria-controls=move || selected.with(Option::is_some).then_some("session-detail")
+                    on:click=move |_| selected.set(Some(id.clone()))>{s.name.clone()}</button>
+            </td>
+            <td class="status-cell"><StatusBadge status=s.status info=s.status_info.clone().unwrap_or_default() /></td>
+            <td class="col-more" data-label=label(t_string!(i18n, col_type))>{match s.session_type {
+                SessionType::Interactive => t_string!(i18n, type_interactive).to_string(),
+                SessionType::Batch => t_string!(i18n, type_batch).to_string(),
+            }}</td>
+            <td class="col-more" data-label=label(t_string!(i18n, col_image))>{s.image_label().to_string()}</td>
+            <td class="muted col-more" data-label=label(t_string!(i18n, detail_resources))>{format!("{} · {}", unbroken(format!("{} CPU", s.resources.cpu)), unbroken(s.resources.mem))}</td>
+            <Show when=move || show_owner.get()>
+                <td class="owner-cell" data-label=label(t_string!(i18n, col_owner))><span title=owner.clone()>{owner.clone()}</span></td>
+            </Show>
+            <td class="col-more col-when" data-label=label(t_string!(i18n, col_created))>{local_datetime(i18n, s.created_at)}</td>
+            <td class="idle-cell" data-label=label(t_string!(i18n, col_idle))><IdleCell checks=s.idle_checks.clone() elapsed=since_fetch /></td>
+            <td class="control-cell"><SessionControls s=controls /></td>
+        </tr>
+    }
 }
 
 /// Previous / next over the pages of the list.

@@ -122,7 +122,7 @@ pub fn EnvironmentPage(ctx: Ctx, sources: Sources) -> impl IntoView {
             </div>
         </div>
         // a customized image: its full reference, with a copy button for the manual image field
-        {move || state.with(|s| s.environment.starts_with("customized/").then(|| format!("{}:{}", s.environment, s.version)))
+        {move || state.with(|s| s.environment.starts_with(berth_shared::images::CUSTOMIZED_PREFIX).then(|| format!("{}:{}", s.environment, s.version)))
             .map(|reference| {
                 let copied = RwSignal::new(false);
                 let shown = reference.clone();

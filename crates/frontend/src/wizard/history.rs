@@ -151,7 +151,10 @@ pub fn HistoryModal(open: RwSignal<bool>, on_load: Callback<WizardState>) -> imp
         };
         let entry = StoredValue::new(e.clone());
         let name = e.name.clone();
-        let (name_rename, name_delete) = (name.clone(), name.clone());
+        let (name_rename, name_delete, name_pin) = (name.clone(), name.clone(), name.clone());
+        let row_key = format!("history-{}", e.id);
+        let pin_target = format!("[data-row='{row_key}'] .pin-btn");
+        let rename_target = format!("[data-row='{row_key}'] .history-rename");
         let save = Callback::new(move |text: String| {
             renaming.set(None);
             if !text.trim().is_empty() && text != entry.with_value(|e| e.name.clone()) {
@@ -163,15 +166,20 @@ pub fn HistoryModal(open: RwSignal<bool>, on_load: Callback<WizardState>) -> imp
                     },
                 );
             }
-            focus_id(&format!("history-{i}-rename"));
+            // the entry comes back drawn anew with its new name
+            crate::focus::focus_css_kept(&rename_target);
         });
         view! {
-            <tr class="history-row" id=format!("history-{i}")>
+            <tr class="history-row" id=format!("history-{i}") data-row=row_key>
                 <td>
+                    // named with the entry; focus follows the entry to its new place
                     <button type="button" class="btn btn-small pin-btn" id=format!("history-{i}-pin")
                         aria-pressed=pinned.to_string()
-                        aria-label=move || if pinned { t_string!(i18n, history_unpin).to_string() } else { t_string!(i18n, history_pin).to_string() }
-                        on:click=move |_| update(id_pin.clone(), UpdateHistoryRequest { name: None, pinned: Some(!pinned) })>
+                        aria-label=move || format!("{}: {}", if pinned { t_string!(i18n, history_unpin) } else { t_string!(i18n, history_pin) }, name_pin)
+                        on:click=move |_| {
+                            update(id_pin.clone(), UpdateHistoryRequest { name: None, pinned: Some(!pinned) });
+                            crate::focus::focus_css_kept(&pin_target);
+                        }>
                         {move || if pinned { t_string!(i18n, history_unpin).to_string() } else { t_string!(i18n, history_pin).to_string() }}
                     </button>
                 </td>
@@ -203,7 +211,7 @@ pub fn HistoryModal(open: RwSignal<bool>, on_load: Callback<WizardState>) -> imp
                 <td>{resources}</td>
                 <td>{crate::format::local_minute(i18n, e.created_at)}</td>
                 <td class="history-actions">
-                    <button type="button" class="btn btn-small" id=format!("history-{i}-rename")
+                    <button type="button" class="btn btn-small history-rename" id=format!("history-{i}-rename")
                         aria-label=move || format!("{}: {}", t_string!(i18n, history_rename), name_rename)
                         on:click=move |_| { renaming.set(Some(id_edit.clone())); focus_id(&format!("history-{i}-name-input")) }>
                         {t!(i18n, history_rename)}
@@ -232,7 +240,13 @@ pub fn HistoryModal(open: RwSignal<bool>, on_load: Callback<WizardState>) -> imp
             </Show>
             <Show when=move || !shown().is_empty() fallback=move || view! { <p class="empty">{t!(i18n, history_empty)}</p> }>
                 <table class="history-table">
-                    <tbody>{move || shown().into_iter().enumerate().map(|(i, e)| row(i, e)).collect_view()}</tbody>
+                    // keyed: an entry that moves (pinned) or changes is drawn
+                    // anew, so focus follows it instead of staying in place
+                    <tbody>
+                        <For each=move || shown().into_iter().enumerate()
+                            key=|(i, e)| format!("{i}:{}:{}:{}", e.id, e.pinned, e.name)
+                            children=move |(i, e)| row(i, e) />
+                    </tbody>
                 </table>
             </Show>
             <div class="dialog-buttons">

@@ -118,7 +118,7 @@ pub fn Wizard(history_open: RwSignal<bool>) -> impl IntoView {
                     Page::Environment => view! { <EnvironmentPage ctx=ctx sources=sources /> }.into_any(),
                     Page::Data => view! { <DataPage ctx=ctx sources=sources /> }.into_any(),
                     Page::Network => view! { <NetworkPage ctx=ctx /> }.into_any(),
-                    Page::Review => view! { <ReviewPage ctx=ctx server_errors=server_errors missing_folders=sources.missing_folders /> }.into_any(),
+                    Page::Review => view! { <ReviewPage ctx=ctx server_errors=server_errors missing_folders=sources.missing_folders envs=sources.envs /> }.into_any(),
                 }}
                 <div class="wizard-buttons">
                     <button type="button" class="btn" id="wizard-prev"

@@ -56,14 +56,22 @@ pub fn NetworkPage(ctx: Ctx) -> impl IntoView {
             <p class="muted field-note" id="preopen-ports-note">{t!(i18n, preopen_note)}</p>
         </div>
         <ul class="chips" id="preopen-chips" aria-label=move || t_string!(i18n, preopen_ports).to_string()>
-            {move || ports().into_iter().map(|p| view! {
-                <li class="chip">
+            {move || ports().into_iter().map(|p| {
+                // the port the rule refused is marked, with why
+                let bad = move || p < PREOPEN_MIN
+                    || state.with(|s| s.error_for("preopen_ports"))
+                        .is_some_and(|e| e.params.get("value") == Some(&p.to_string()));
+                view! {
+                <li class="chip" class:chip-bad=bad data-port=p>
                     <span>{p}</span>
+                    <Show when=bad>
+                        <span class="sr-only">{move || ctx.error.run("preopen_ports".into())}</span>
+                    </Show>
                     <button type="button" class="chip-remove"
                         aria-label=move || t_string!(i18n, preopen_remove, port = p).to_string()
                         on:click=move |_| remove(p)>"×"</button>
                 </li>
-            }).collect_view()}
+            }}).collect_view()}
         </ul>
     }
 }

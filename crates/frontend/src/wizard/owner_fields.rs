@@ -17,7 +17,14 @@ pub fn OwnerFields(ctx: Ctx) -> impl IntoView {
     // None: not searched; Some(None): no such user; Some(Some(user)): found
     let found = RwSignal::new(None::<Option<berth_shared::auth::UserInfo>>);
     let search = move || {
-        let query = state.with_untracked(|s| s.owner_text.clone());
+        // the typed text, or the owner a Recent history entry brought
+        let query = state.with_untracked(|s| {
+            if s.owner_text.trim().is_empty() {
+                s.owner_email.clone().unwrap_or_default()
+            } else {
+                s.owner_text.clone()
+            }
+        });
         leptos::task::spawn_local(async move {
             let user = api::find_user(&query)
                 .await
@@ -26,11 +33,26 @@ pub fn OwnerFields(ctx: Ctx) -> impl IntoView {
             state.update(|s| {
                 s.owner_email = user.as_ref().map(|u| u.email.clone());
                 s.owner_unresolved = user.is_none();
-                s.project = user.as_ref().and_then(|u| u.projects.first().cloned());
+                // a project already chosen (loaded) stays when it is theirs
+                s.project = user.as_ref().and_then(|u| {
+                    s.project
+                        .clone()
+                        .filter(|p| u.projects.contains(p))
+                        .or_else(|| u.projects.first().cloned())
+                });
+                if s.owner_text.trim().is_empty() {
+                    s.owner_text = s.owner_email.clone().unwrap_or_default();
+                }
             });
             found.set(Some(user));
         });
     };
+    // an owner loaded from Recent history is looked up again, so the page
+    // shows who it is and their projects (and Launch waits until then)
+    if state.with_untracked(|s| s.owner_email.is_some()) && found.get_untracked().is_none() {
+        state.update(|s| s.owner_unresolved = true);
+        search();
+    }
     let projects =
         move || found.with(|f| f.clone().flatten().map(|u| u.projects).unwrap_or_default());
     view! {

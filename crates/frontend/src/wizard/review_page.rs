@@ -11,12 +11,38 @@ use super::prediction::PredictionBox;
 use super::state::{Page, SECS_PER_MINUTE};
 use crate::api::{self, ApiError};
 use crate::components::dialog::Modal;
-use crate::components::field::field_message;
+use crate::components::field::error_message_of;
 use crate::format::{local_datetime, unbroken};
 use crate::i18n::*;
 
 /// What a random session name looks like (the server makes the real one).
 const RANDOM_NAME_EXAMPLE: &str = "k3j9x2ab-session";
+
+/// What a request field is called on the wizard's pages.
+fn field_label(i18n: leptos_i18n::I18nContext<Locale>, field: &str) -> String {
+    let label = match field.split(['[']).next().unwrap_or(field) {
+        "name" => t_string!(i18n, session_name),
+        "startup_command" => t_string!(i18n, startup_command),
+        "starts_at" => t_string!(i18n, review_starts_at),
+        "batch_timeout" => t_string!(i18n, review_batch_timeout),
+        "owner_email" | "project" => t_string!(i18n, owner_email),
+        "count" => t_string!(i18n, session_count),
+        "cluster_size" => t_string!(i18n, cluster_size),
+        "cluster_mode" => t_string!(i18n, cluster_mode),
+        "resources.cpu" => t_string!(i18n, cpu),
+        "resources.mem" => t_string!(i18n, memory),
+        "resources.shmem" => t_string!(i18n, shmem),
+        "image" | "environment" | "version" => t_string!(i18n, environment),
+        "resource_group" => t_string!(i18n, resource_group),
+        "agent" => t_string!(i18n, agent),
+        "mounts" => t_string!(i18n, folders_to_mount),
+        "preopen_ports" => t_string!(i18n, preopen_ports),
+        f if f.starts_with("env") => t_string!(i18n, env_vars),
+        f if f.starts_with("resources.") => t_string!(i18n, resources),
+        f => return f.to_string(),
+    };
+    label.to_string()
+}
 
 /// The page.
 #[component]
@@ -24,6 +50,8 @@ pub fn ReviewPage(
     ctx: Ctx,
     server_errors: RwSignal<Vec<FieldError>>,
     missing_folders: RwSignal<Vec<String>>,
+    /// The environments (a customized image reads by its name).
+    envs: super::sources::Res<berth_shared::resources::EnvironmentList>,
 ) -> impl IntoView {
     let Ctx {
         i18n, state, page, ..
@@ -105,7 +133,14 @@ pub fn ReviewPage(
                     let mut lines = vec![(
                         t_string!(i18n, environment).to_string(),
                         if s.manual_image.is_empty() {
-                            format!("{}:{}", s.environment, s.version)
+                            // a customized image by the name its owner gave it
+                            super::sources::loaded(envs)
+                                .and_then(|l| l.items.into_iter().find(|e| e.name == s.environment))
+                                .filter(|e| {
+                                    e.name.starts_with(berth_shared::images::CUSTOMIZED_PREFIX)
+                                })
+                                .map(|e| e.display_name)
+                                .unwrap_or_else(|| format!("{}:{}", s.environment, s.version))
                         } else {
                             s.manual_image.clone()
                         },
@@ -206,7 +241,9 @@ pub fn ReviewPage(
                     view! {
                         <div class="review-errors" role="alert">
                             <p>{t!(i18n, review_has_errors)}</p>
-                            <ul>{errors().into_iter().map(|e| view! { <li>{field_message(i18n, &e.code)}</li> }).collect_view()}</ul>
+                            // each line names its field (and the limit it broke)
+                            <ul>{errors().into_iter().map(|e| view! { <li>{t_string!(i18n, review_field_error,
+                                field = field_label(i18n, &e.field), message = error_message_of(i18n, &e)).to_string()}</li> }).collect_view()}</ul>
                         </div>
                     }.into_any()
                 }}

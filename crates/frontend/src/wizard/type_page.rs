@@ -31,6 +31,17 @@ pub fn TypePage(ctx: Ctx) -> impl IntoView {
             .with(|u| u.as_ref().is_some_and(|u| u.role.is_admin()))
     };
     let set_type = move |t: SessionType| state.update(|s| s.session_type = t);
+    // the command box says it is required once it was left, or when the
+    // page is come back to with Batch chosen, not the moment Batch is
+    // chosen (the review lists it either way)
+    let command_touched =
+        RwSignal::new(state.with_untracked(|s| s.session_type == SessionType::Batch));
+    let command_error = move || {
+        command_touched
+            .get()
+            .then(|| ctx.error.run("startup_command".into()))
+            .flatten()
+    };
     // a loaded start time shows as the box's local date and time
     let starts_at_raw = RwSignal::new(
         state.with_untracked(|s| s.starts_at.map(local_input_value).unwrap_or_default()),
@@ -73,9 +84,10 @@ pub fn TypePage(ctx: Ctx) -> impl IntoView {
                 <textarea id="startup-command" rows="3"
                     prop:value=move || state.with(|s| s.startup_command.clone())
                     on:input=move |ev| state.update(|s| s.startup_command = event_target_value(&ev))
-                    aria-invalid=move || ctx.error.run("startup_command".into()).is_some().to_string()
+                    on:blur=move |_| command_touched.set(true)
+                    aria-invalid=move || command_error().is_some().to_string()
                     aria-describedby="startup-command-error"></textarea>
-                <FieldMessage ctx=ctx field="startup_command" id="startup-command-error" />
+                <p class="field-error" id="startup-command-error" aria-live="polite">{command_error}</p>
             </div>
             <div class="field-row">
                 <div class="field">

@@ -68,6 +68,10 @@ pub struct IdleChecks {
     /// Utilization.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub utilization: Option<UtilizationCheck>,
+    /// The moment the `remaining` times are of: the server judges at each
+    /// read, so it is the read's own moment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Which rule (spelled as the report's keys).
@@ -84,14 +88,20 @@ pub enum IdleRule {
     Utilization,
 }
 
-/// Told to a session's owner once when a rule comes within the warning
-/// time of ending it (`SessionEvent::warning`).
+/// Told to a session's owner when a rule comes within the warning time of
+/// ending it (`SessionEvent::warning`): once per approach, so again only
+/// after the session was used in between. When it is used again before
+/// the end, a second one with `lifted` set says the warning no longer
+/// holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IdleWarning {
     /// The rule.
     pub rule: IdleRule,
-    /// Seconds left.
+    /// Seconds left (at the event's `at`).
     pub remaining: f64,
+    /// The session was used again: the rule no longer ends it soon.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub lifted: bool,
 }
 
 impl IdleChecks {
@@ -165,6 +175,7 @@ mod tests {
                 window: 600,
                 resources: BTreeMap::new(),
             }),
+            at: None,
         };
         assert_eq!(c.closest(), Some((IdleRule::Network, 300.0)));
         if let Some(u) = c.utilization.as_mut() {

@@ -58,10 +58,13 @@ pub fn parse_port_list(text: &str) -> Result<Vec<u16>, Invalid> {
 }
 
 fn out_of_range(p: u32) -> Invalid {
-    Invalid::new(
-        "out_of_range",
+    let mut i = Invalid::range(
+        PREOPEN_MIN,
+        u16::MAX,
         format!("{p} is not between {PREOPEN_MIN} and 65535."),
-    )
+    );
+    i.params.insert("value".into(), p.to_string());
+    i
 }
 
 /// The rules that need no server state: each port in 1024–65535, none
@@ -72,7 +75,9 @@ pub fn preopen_ports(ports: &[u16]) -> Result<(), Invalid> {
             return Err(out_of_range(p.into()));
         }
         if ports[..i].contains(&p) {
-            return Err(Invalid::new("duplicate", format!("{p} is listed twice.")));
+            let mut twice = Invalid::new("duplicate", format!("{p} is listed twice."));
+            twice.params.insert("value".into(), p.to_string());
+            return Err(twice);
         }
     }
     Ok(())

@@ -345,8 +345,9 @@ impl CreateSessionRequest {
             if n == 0 || n > MAX_NTHREADS {
                 errs.check(
                     "nthreads",
-                    Err(Invalid::new(
-                        "out_of_range",
+                    Err(Invalid::range(
+                        1,
+                        MAX_NTHREADS,
                         format!("Between 1 and {MAX_NTHREADS}."),
                     )),
                 );
@@ -356,8 +357,9 @@ impl CreateSessionRequest {
             if c == 0 || c > MAX_COUNT {
                 errs.check(
                     "count",
-                    Err(Invalid::new(
-                        "out_of_range",
+                    Err(Invalid::range(
+                        1,
+                        MAX_COUNT,
                         format!("Between 1 and {MAX_COUNT} sessions."),
                     )),
                 );
@@ -367,8 +369,9 @@ impl CreateSessionRequest {
             if n == 0 || n > limits::MAX_CLUSTER_SIZE {
                 errs.check(
                     "cluster_size",
-                    Err(Invalid::new(
-                        "out_of_range",
+                    Err(Invalid::range(
+                        1,
+                        limits::MAX_CLUSTER_SIZE,
                         format!("Between 1 and {} kernels.", limits::MAX_CLUSTER_SIZE),
                     )),
                 );

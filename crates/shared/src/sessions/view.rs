@@ -70,6 +70,10 @@ pub struct SessionInfo {
     pub resource_group: String,
     /// Image reference.
     pub image: String,
+    /// How people call the image when its reference is not for reading
+    /// (`Customized<name>` for a customized image).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_name: Option<String>,
     /// Resources it holds (or will hold).
     pub resources: Resources,
     /// Environment variables the user set.
@@ -110,6 +114,14 @@ pub struct SessionInfo {
     /// rule configured).
     #[serde(default)]
     pub idle_checks: Option<super::IdleChecks>,
+}
+
+impl SessionInfo {
+    /// The image as people read it: its name when it has one
+    /// (`Customized<name>`), else its reference.
+    pub fn image_label(&self) -> &str {
+        self.image_name.as_deref().unwrap_or(&self.image)
+    }
 }
 
 /// The answer to a create: the created sessions.

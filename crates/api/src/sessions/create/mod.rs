@@ -184,6 +184,10 @@ async fn checked_rows(
         project_id,
         group,
         image: image.reference,
+        image_name: labels
+            .customized_name
+            .as_deref()
+            .map(berth_shared::images::display_name),
         resources: resolved,
         mounts,
     };
@@ -321,6 +325,8 @@ struct Plan<'a> {
     project_id: String,
     group: String,
     image: String,
+    /// `Customized<name>` for a customized image.
+    image_name: Option<String>,
     resources: Resolved,
     /// The folders to mount, each with how.
     mounts: Vec<(FolderRow, Mount)>,
@@ -342,7 +348,12 @@ impl Plan<'_> {
         let preopen_ports = encode(&req.preopen_ports);
         names
             .iter()
-            .map(|name| {
+            .enumerate()
+            .map(|(i, name)| {
+                // one launch's sessions queue in their names' order (1, 2,
+                // …): each is a millisecond younger than the one before, so
+                // the scheduler's oldest-first order is the prediction's
+                let now = now + i as i64;
                 let id = new_id();
                 let size = req.cluster_size.unwrap_or(1).max(1);
                 let kernels: Vec<KernelRow> = (0..size as usize)
@@ -397,6 +408,7 @@ impl Plan<'_> {
                     allocated: 0,
                     preopen_ports: preopen_ports.clone(),
                     service_secret: Some(crate::accounts::secrets::service_secret()),
+                    image_name: self.image_name.clone(),
                 };
                 let mounts = self
                     .mounts
@@ -628,6 +640,7 @@ mod tests {
             project_id: "p1".into(),
             group: "default".into(),
             image: "berth/busybox:latest".into(),
+            image_name: None,
             resources: Resolved {
                 cpu: 0.5,
                 mem: ByteSize(64 << 20),

@@ -217,3 +217,50 @@ async fn a_dry_run_predicts_with_the_schedulers_own_decision_and_stores_nothing(
     c.delete(&format!("/api/v1/sessions/{first_id}")).await;
     c.wait_status(first_id, "TERMINATED").await;
 }
+
+#[tokio::test]
+async fn one_launchs_sessions_start_in_the_order_the_dry_run_predicts() {
+    let srv = TestServer::start_with(|c| c.agent_cpu = Some(1.0)).await;
+    let c = srv.admin().await;
+    let body = json!({"name": "trio", "count": 3, "image": IMAGE,
+                      "resources": {"cpu": 1, "mem": "64m"}});
+    let res = c.post("/api/v1/sessions/dry-run", &body).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let p: serde_json::Value = res.json().await.unwrap();
+    let outcomes: Vec<_> = p["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["outcome"].clone())
+        .collect();
+    assert_eq!(
+        outcomes,
+        [json!("starts_now"), json!("waits"), json!("waits")]
+    );
+    // the sessions are created at one moment; the first by name is the one
+    // that starts (before: whichever id sorted first)
+    let made = c.post_json("/api/v1/sessions", &body).await;
+    let ids: Vec<(String, String)> = made["items"]
+        .as_array()
+        .unwrap_or_else(|| made.as_array().unwrap())
+        .iter()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap().to_string(),
+                s["id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let id_of = |n: &str| ids.iter().find(|(name, _)| name == n).unwrap().1.clone();
+    c.wait_status(&id_of("trio-1"), "RUNNING").await;
+    for n in ["trio-2", "trio-3"] {
+        let s = c
+            .wait_for(&id_of(n), "explained", |s| !s["status_data"].is_null())
+            .await;
+        assert_eq!(s["status"], "PENDING", "{n}: {s}");
+    }
+    for (_, id) in &ids {
+        c.delete(&format!("/api/v1/sessions/{id}")).await;
+    }
+    c.wait_status(&id_of("trio-1"), "TERMINATED").await;
+}
