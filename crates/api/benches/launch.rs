@@ -10,7 +10,13 @@
 //! 2. A 4-kernel multi-node cluster (2 kernels on the local engine, 2 on a
 //!    second `dockerd` registered as an agent): `POST` to the RUNNING
 //!    event, against four raw create+start calls on one own bridge network.
-//! 3. The scheduler's pure core at three sizes.
+//! 3. A burst: one `POST` of `count: 50` until all 50 are RUNNING, against
+//!    50 raw create+start calls made at once on the default bridge; with
+//!    the default networking (one-kernel sessions on an isolating default
+//!    bridge) and with `--own-networks`. Target: ratio ≤ 1.3.
+//! 4. The scheduler's pure core at three sizes.
+//!
+//! `BERTH_BENCH=scheduler` runs only 4, `BERTH_BENCH=start` only 1 and 3.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
@@ -40,6 +46,7 @@ async fn main() {
         scheduler_core();
         return;
     }
+    let only_start = std::env::var("BERTH_BENCH").as_deref() == Ok("start");
     let (ours, raw, raw_net) = launch_latency().await;
     let line = |what: &str, v: &[Duration]| {
         println!(
@@ -65,8 +72,159 @@ async fn main() {
         "  ratio berth / raw on an own bridge network (what a session gets) = {:.3}",
         mo / median(raw_net).as_secs_f64()
     );
+    burst_latency().await;
+    if only_start {
+        return;
+    }
     cluster_latency().await;
     scheduler_core();
+}
+
+/// Sessions of the burst.
+const BURST: usize = 50;
+/// Bursts measured of each kind.
+const BURST_RUNS: usize = 2;
+
+/// `count: 50` until all RUNNING, against 50 raw starts made at once.
+async fn burst_latency() {
+    let rt = Runtime::new("unix:///var/run/docker.sock");
+    let isolates = rt.default_bridge_isolates().await.unwrap_or(false);
+    let mut raw = Vec::new();
+    let mut ours = Vec::new();
+    let mut own = Vec::new();
+    for run in 0..BURST_RUNS {
+        raw.push(raw_burst(&rt, run).await);
+        ours.push(berth_burst(false).await);
+        own.push(berth_burst(true).await);
+    }
+    let show = |v: &[Duration]| {
+        v.iter()
+            .map(|d| format!("{:.2} s", d.as_secs_f64()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let sum = |v: &[Duration]| v.iter().map(Duration::as_secs_f64).sum::<f64>();
+    println!(
+        "{BURST} sessions at once (count: {BURST}) until all RUNNING, {BURST_RUNS} runs each \
+         (engine's default bridge isolates: {isolates}):"
+    );
+    println!("  berth, default networking: {}", show(&ours));
+    println!("  berth, --own-networks:     {}", show(&own));
+    println!(
+        "  {BURST} x docker create + start at once, default bridge: {}",
+        show(&raw)
+    );
+    println!(
+        "  ratio berth / raw on the default bridge = {:.3}  (target <= 1.3); with --own-networks {:.3}",
+        sum(&ours) / sum(&raw),
+        sum(&own) / sum(&raw)
+    );
+}
+
+/// One `count: BURST` launch until every session is RUNNING; ends them.
+async fn berth_burst(own_networks: bool) -> Duration {
+    let Bench { ctx, base, c, _dir } = start_server_with(|config| {
+        config.own_networks = own_networks;
+        config.agent_cpu = Some(64.0);
+        config.agent_mem = Some(berth_shared::bytes::ByteSize(64 << 30));
+    })
+    .await;
+    let mut events = Events::open(&c, &base).await;
+    let body = json!({"image": IMAGE, "count": BURST,
+                      "resources": {"cpu": 0.1, "mem": "32m", "shmem": "8m"}});
+    let t0 = Instant::now();
+    let res = c
+        .post(format!("{base}/api/v1/sessions"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    let created: Value = res.json().await.unwrap();
+    let ids: Vec<String> = created["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids.len(), BURST);
+    let mut running = std::collections::HashSet::new();
+    while running.len() < BURST {
+        let ev = events.next().await;
+        if ev["status"] == "RUNNING" {
+            running.insert(ev["session_id"].as_str().unwrap_or_default().to_string());
+        }
+        assert_ne!(ev["status"], "ERROR", "{ev}");
+    }
+    let took = t0.elapsed();
+    for id in &ids {
+        c.delete(format!("{base}/api/v1/sessions/{id}"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let mut ended = std::collections::HashSet::new();
+    while ended.len() < BURST {
+        let ev = events.next().await;
+        if ev["status"] == "TERMINATED" {
+            ended.insert(ev["session_id"].as_str().unwrap_or_default().to_string());
+        }
+    }
+    ctx.networks().remove_free(ctx.engines()).await;
+    took
+}
+
+/// `BURST` raw create+start calls made at once on the default bridge.
+async fn raw_burst(rt: &Runtime, run: usize) -> Duration {
+    let instance = format!("berth-bench-burst-{}-{run}", std::process::id());
+    let t0 = Instant::now();
+    let made = futures_util::future::join_all((0..BURST).map(|i| {
+        let mut spec = raw_spec(&format!("{instance}-{i}"), &instance, None);
+        spec.cpu = 0.1;
+        spec.mem = 32 << 20;
+        spec.shmem = 8 << 20;
+        async move { rt.run_container(&spec).await.expect("raw create+start") }
+    }))
+    .await;
+    let took = t0.elapsed();
+    futures_util::future::join_all(made.iter().map(|id| rt.remove(id))).await;
+    took
+}
+
+/// The server's event stream, read frame by frame.
+struct Events {
+    stream:
+        std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>,
+    buf: String,
+}
+
+impl Events {
+    async fn open(c: &reqwest::Client, base: &str) -> Self {
+        let stream = c
+            .get(format!("{base}/api/v1/events"))
+            .send()
+            .await
+            .unwrap()
+            .bytes_stream();
+        Self {
+            stream: Box::pin(stream),
+            buf: String::new(),
+        }
+    }
+
+    async fn next(&mut self) -> Value {
+        loop {
+            if let Some(end) = self.buf.find("\n\n") {
+                let frame: String = self.buf.drain(..end + 2).collect();
+                if let Some(data) = frame.lines().find_map(|l| l.strip_prefix("data: ")) {
+                    return serde_json::from_str(data).unwrap();
+                }
+                continue;
+            }
+            let chunk = self.stream.next().await.expect("event stream").unwrap();
+            self.buf.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
 }
 
 /// Kernels of the benchmarked cluster.
@@ -232,6 +390,11 @@ struct Bench {
 /// Starts a real server (own data dir and SQLite, the real engine) and
 /// signs in as its first superadmin.
 async fn start_server() -> Bench {
+    start_server_with(|_| {}).await
+}
+
+/// [`start_server`] with `tune` applied to its configuration.
+async fn start_server_with(tune: impl FnOnce(&mut Config)) -> Bench {
     let dir = tempfile::tempdir().expect("temp dir");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -241,6 +404,7 @@ async fn start_server() -> Bench {
     config.admin_email = "bench@berth.local".into();
     config.admin_password = Some("bench-password".into());
     config.stop_grace_secs = 1;
+    tune(&mut config);
     let app = berth_api::server::build(config).await.expect("server");
     tokio::spawn(berth_api::server::serve(
         listener,

@@ -208,6 +208,12 @@ pub struct Config {
     /// range your site's networks do not use.
     #[arg(long, env = "BERTH_SESSION_SUBNETS", default_value = "10.213.0.0/16", value_parser = parse_subnet_pool)]
     pub session_subnets: ipnet::Ipv4Net,
+    /// Give every session a bridge network of its own even on an engine
+    /// whose default bridge already keeps containers apart (`dockerd
+    /// --icc=false`), where one-kernel sessions otherwise run on that
+    /// bridge and start as fast as a plain `docker run`.
+    #[arg(long, env = "BERTH_OWN_NETWORKS")]
+    pub own_networks: bool,
     /// Days the kept output of ended sessions stays in the database (0 =
     /// forever); the session records themselves stay.
     #[arg(long, env = "BERTH_LOG_RETENTION_DAYS", default_value_t = 30)]
@@ -331,6 +337,7 @@ impl Config {
             secure_cookies: false,
             pids_limit: 2048,
             session_subnets: ipnet::Ipv4Net::new_assert(std::net::Ipv4Addr::new(10, 213, 0, 0), 16),
+            own_networks: false,
             log_retention_days: 30,
             idle_check_interval_ms: 15_000,
             idle_network_timeout_secs: 0,

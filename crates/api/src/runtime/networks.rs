@@ -48,7 +48,33 @@ pub fn free_subnet(pool: Ipv4Net, used: &[IpNet], start: u32) -> Option<Ipv4Net>
     })
 }
 
+/// The engine's default network, which every container joins unless told
+/// otherwise.
+pub const DEFAULT_BRIDGE: &str = "bridge";
+
+/// The default bridge's option that lets its containers reach each other
+/// (`dockerd --icc`).
+const ICC_OPTION: &str = "com.docker.network.bridge.enable_icc";
+
 impl Runtime {
+    /// Whether the engine's default bridge keeps its containers from
+    /// reaching each other (`dockerd --icc=false`, which Docker enforces
+    /// with its own firewall rules), so a session needs no network of its
+    /// own to be out of the others' reach.
+    pub async fn default_bridge_isolates(&self) -> Result<bool, RuntimeError> {
+        let docker = self.client().await?;
+        let n = docker
+            .inspect_network(
+                DEFAULT_BRIDGE,
+                None::<bollard::query_parameters::InspectNetworkOptions>,
+            )
+            .await?;
+        Ok(n.options
+            .unwrap_or_default()
+            .get(ICC_OPTION)
+            .is_some_and(|v| v == "false"))
+    }
+
     /// Makes a bridge network labelled with this server instance, on a
     /// free subnet of `pool`; its id.
     pub async fn create_network(

@@ -508,6 +508,72 @@ async fn networks_of(cid: &str) -> Vec<(String, String, String)> {
     .collect()
 }
 
+/// Whether the shared engine's default bridge keeps its containers apart
+/// (`dockerd --icc=false`, as `make test` starts it).
+async fn default_bridge_isolates() -> bool {
+    docker(&[
+        "network",
+        "inspect",
+        "bridge",
+        "--format",
+        "{{index .Options \"com.docker.network.bridge.enable_icc\"}}",
+    ])
+    .await
+        == "false"
+}
+
+#[tokio::test]
+async fn one_kernel_sessions_use_an_isolating_default_bridge_and_still_cannot_reach_each_other() {
+    let srv = TestServer::start().await;
+    let c = srv.admin().await;
+    let body = json!({"image": IMAGE, "resources": {"cpu": 0.1, "mem": "48m"}});
+    let mut containers = Vec::new();
+    for _ in 0..2 {
+        let id = c.launch(body.clone()).await["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let s = c.wait_status(&id, "RUNNING").await;
+        containers.push(
+            s["kernels"][0]["container_id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    let (ca, cb) = (&containers[0], &containers[1]);
+    let (na, nb) = (networks_of(ca).await, networks_of(cb).await);
+    assert_eq!((na.len(), nb.len()), (1, 1), "{na:?} {nb:?}");
+    if default_bridge_isolates().await {
+        assert_eq!((na[0].0.as_str(), nb[0].0.as_str()), ("bridge", "bridge"));
+    } else {
+        // an engine that lets its default bridge's containers talk: each
+        // session gets a network of its own, as with --own-networks
+        assert!(na[0].0.starts_with("berth-net-") && nb[0].0.starts_with("berth-net-"));
+        assert_ne!(na[0].1, nb[0].1);
+    }
+    let ip_b = nb[0].2.clone();
+    docker(&["exec", cb, "httpd", "-p", "8001"]).await;
+    let mut from_host = None;
+    for _ in 0..20 {
+        from_host = http_status_line(&ip_b, 8001).await;
+        if from_host.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        from_host.is_some_and(|l| l.starts_with("HTTP/1.")),
+        "the host (the app proxy) reaches session B"
+    );
+    assert_eq!(
+        http_from_container(ca, &ip_b, 8001).await,
+        "",
+        "session A must not reach session B"
+    );
+    // (the apps suites reach sessions through the proxy on whichever network)
+}
+
 /// Whether the engine still has network `id`.
 async fn network_exists(id: &str) -> bool {
     tokio::process::Command::new("docker")
@@ -521,9 +587,13 @@ async fn network_exists(id: &str) -> bool {
 
 #[tokio::test]
 async fn each_session_has_its_own_network_and_cannot_reach_another() {
-    // a pool of its own with room for exactly two networks
-    let srv =
-        TestServer::start_with(|c| c.session_subnets = "10.214.0.0/26".parse().unwrap()).await;
+    // a pool of its own with room for exactly two networks; networks of
+    // their own even where the engine's default bridge isolates
+    let srv = TestServer::start_with(|c| {
+        c.session_subnets = "10.214.0.0/26".parse().unwrap();
+        c.own_networks = true;
+    })
+    .await;
     let c = srv.admin().await;
     let body = json!({"image": IMAGE, "resources": {"cpu": 0.1, "mem": "48m"}});
     let launch = |c: berth_testkit::Api, body: serde_json::Value| async move {

@@ -108,8 +108,10 @@ pub async fn launch(svc: Shared, session_id: String) {
     let session_type = type_of(&s);
     let pids = svc.config().pids_limit;
     let agent_of = |k: &KernelRow| k.agent.clone().or_else(|| s.agent.clone());
-    // one network of the session on each agent its kernels are on, and the image there
+    // one network of the session on each agent its kernels are on (or
+    // that engine's isolating default bridge), and the image there
     let mut nets = Nets::default();
+    let own = svc.config().own_networks;
     for k in &kernels {
         let agent = agent_of(k);
         if nets.of(&agent).is_some() {
@@ -118,7 +120,7 @@ pub async fn launch(svc: Shared, session_id: String) {
         let rt = svc.runtime_of(agent.as_deref());
         let network = match svc
             .networks()
-            .take(svc.engines(), agent.as_deref(), &s.id)
+            .for_session(svc.engines(), agent.as_deref(), &s.id, kernels.len(), own)
             .await
         {
             Ok(id) => id,
@@ -140,6 +142,8 @@ pub async fn launch(svc: Shared, session_id: String) {
     let mut addresses: HashMap<String, std::net::Ipv4Addr> = HashMap::new();
     if kernels.len() > 1 {
         for (agent, network, _) in &nets.taken {
+            // a cluster always has networks of its own
+            let Some(network) = network else { continue };
             let subnet = match svc
                 .runtime_of(agent.as_deref())
                 .network_subnet(network)
@@ -220,7 +224,7 @@ pub async fn launch(svc: Shared, session_id: String) {
             k,
             binds.clone(),
         );
-        spec.network = Some(network.clone());
+        spec.network = network.clone();
         spec.address = addresses.get(&k.id).copied();
         spec.hosts = hosts
             .iter()
@@ -254,24 +258,26 @@ pub async fn launch(svc: Shared, session_id: String) {
             continue;
         }
         // a resumed launch may take over a container made on another network
-        if resumed && !matches!(rt.network_of(&cid).await, Ok(Some(n)) if n == network) {
-            svc.networks()
-                .give_back(svc.engines(), agent.as_deref(), network, &s.id)
-                .await;
+        if let Some(network) = network.filter(|_| resumed) {
+            if !matches!(rt.network_of(&cid).await, Ok(Some(n)) if n == network) {
+                svc.networks()
+                    .give_back(svc.engines(), agent.as_deref(), network, &s.id)
+                    .await;
+            }
         }
         started(&svc, &s, k, cid).await;
     }
 }
 
-/// The session networks a launch took, per agent, and whether a container
-/// of it joined each.
+/// The session networks a launch took, per agent (`None`: the engine's
+/// default bridge), and whether a container of it joined each.
 #[derive(Default)]
 struct Nets {
-    taken: Vec<(Option<String>, String, bool)>,
+    taken: Vec<(Option<String>, Option<String>, bool)>,
 }
 
 impl Nets {
-    fn of(&self, agent: &Option<String>) -> Option<String> {
+    fn of(&self, agent: &Option<String>) -> Option<Option<String>> {
         self.taken
             .iter()
             .find(|(a, _, _)| a == agent)
@@ -288,7 +294,7 @@ impl Nets {
     /// the others go back when the session ends.
     async fn discard_unused(&mut self, svc: &Services) {
         for (agent, network, used) in std::mem::take(&mut self.taken) {
-            if !used {
+            if let Some(network) = network.filter(|_| !used) {
                 svc.networks()
                     .discard(svc.engines(), agent.as_deref(), network)
                     .await;
