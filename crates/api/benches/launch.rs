@@ -4,9 +4,10 @@
 //! 1. Launch latency: 20 sessions, one at a time, from `POST /api/v1/sessions`
 //!    to the RUNNING event on `/api/v1/events`, against a real server, real
 //!    SQLite and the real engine; compared with raw bollard create+start of
-//!    the same container in the same run, on the default bridge and on a
-//!    user-defined bridge network like each session's own. Target: median
-//!    ratio ≤ 1.15.
+//!    the same container in the same run, on the default bridge (where a
+//!    one-kernel session runs when the engine isolates it) and on a
+//!    user-defined bridge network like a cluster's. Target: median ratio
+//!    ≤ 1.15 against the default bridge.
 //! 2. A 4-kernel multi-node cluster (2 kernels on the local engine, 2 on a
 //!    second `dockerd` registered as an agent): `POST` to the RUNNING
 //!    event, against four raw create+start calls on one own bridge network.
@@ -69,7 +70,7 @@ async fn main() {
         mo / median(raw).as_secs_f64()
     );
     println!(
-        "  ratio berth / raw on an own bridge network (what a session gets) = {:.3}",
+        "  ratio berth / raw on an own bridge network (what a cluster or --own-networks session gets) = {:.3}",
         mo / median(raw_net).as_secs_f64()
     );
     burst_latency().await;
