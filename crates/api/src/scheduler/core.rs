@@ -1,6 +1,7 @@
 //! The scheduler's decision core: a snapshot in, placements and reasons out.
 //! No I/O and no clock of its own, so it is unit- and property-tested and
-//! benchmarked on its own.
+//! benchmarked on its own. The snapshot's types are in `snapshot.rs`, the
+//! fit checks in `fit.rs`, the agents' order by free CPU in `index.rs`.
 //!
 //! Order: oldest pending session first within the whole snapshot (FIFO per
 //! resource group). A session that cannot be placed does not block the ones
@@ -11,174 +12,15 @@
 //! for room counts: a session held by its start time, its owner's policy or
 //! a designated agent never holds others back.
 //!
-//! Over 500 lines only because its unit tests sit below the code (about
-//! 310 lines of code, the rest tests).
-//!
-//! The file is long for its tests: the code is the first part, and the
-//! unit (and property) tests that pin it take the rest, beside it.
+//! The unit and property tests that pin it sit below the code.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::HashMap;
 
-use berth_shared::sessions::{CheckFailure, FailedCheck};
+use berth_shared::sessions::CheckFailure;
 
-impl Decision {
-    /// The session it is about.
-    pub fn session(&self) -> &str {
-        match self {
-            Decision::Place { session, .. } | Decision::Wait { session, .. } => session,
-        }
-    }
-}
-
-/// How to choose among agents that fit (per resource group, else the
-/// server's default).
-pub use berth_shared::resources::Strategy;
-
-/// A session waiting to be placed.
-#[derive(Debug, Clone)]
-pub struct Pending {
-    /// Session id.
-    pub id: String,
-    /// Resource group it must run in.
-    pub resource_group: String,
-    /// Access key whose policy applies.
-    pub access_key: String,
-    /// CPU cores, per kernel.
-    pub cpu: f64,
-    /// Memory bytes, per kernel.
-    pub mem: u64,
-    /// Accelerators by slot, per kernel.
-    pub accelerators: BTreeMap<String, f64>,
-    /// How many kernels (containers): 1, or a cluster's size.
-    pub kernels: u32,
-    /// A cluster whose kernels may go to different agents (each kernel
-    /// must fit where it goes); otherwise all go to one agent.
-    pub multi_node: bool,
-    /// Its image (see `Snapshot::missing_images`).
-    pub image: String,
-    /// Designated agent.
-    pub agent: Option<String>,
-    /// Not before (epoch ms).
-    pub starts_at: Option<i64>,
-    /// When it was created (epoch ms): how long it has waited.
-    pub created_at: i64,
-}
-
-/// An agent's free capacity.
-#[derive(Debug, Clone)]
-pub struct Agent {
-    /// Id.
-    pub id: String,
-    /// Resource group.
-    pub resource_group: String,
-    /// Reachable.
-    pub alive: bool,
-    /// Not drained: new sessions may go there.
-    pub schedulable: bool,
-    /// Free cores.
-    pub cpu_free: f64,
-    /// Free bytes.
-    pub mem_free: u64,
-    /// Free accelerators by slot.
-    pub accel_free: BTreeMap<String, f64>,
-}
-
-/// A keypair's policy limits (0 = none) and current use.
-#[derive(Debug, Clone, Default)]
-pub struct Keypair {
-    /// Most live sessions.
-    pub max_sessions: u32,
-    /// Most CPU held.
-    pub max_cpu: f64,
-    /// Most memory held.
-    pub max_mem: u64,
-    /// Live sessions now.
-    pub sessions: u32,
-    /// CPU held now.
-    pub cpu: f64,
-    /// Memory held now.
-    pub mem: u64,
-}
-
-/// Everything one round decides on.
-#[derive(Debug, Clone, Default)]
-pub struct Snapshot {
-    /// Now (epoch ms).
-    pub now: i64,
-    /// Pending sessions, oldest first.
-    pub pending: Vec<Pending>,
-    /// Agents.
-    pub agents: Vec<Agent>,
-    /// Keypairs by access key (absent = no limits, no use).
-    pub keypairs: HashMap<String, Keypair>,
-    /// How long (ms) a session may wait for room before later sessions of
-    /// its group stop overtaking it; 0 = never.
-    pub aging_ms: i64,
-    /// Groups with a strategy of their own (others use the default).
-    pub strategies: HashMap<String, Strategy>,
-    /// Images no engine has now (a session of one waits, saying so).
-    pub missing_images: HashSet<String>,
-}
-
-/// A failed check, for `status_data` (the shared shape: name, English
-/// sentence, facts).
-pub type Failed = FailedCheck;
-
-/// One session's outcome.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Decision {
-    /// Run it: its main kernel on `agent`, every kernel where `kernels`
-    /// says (main first; all `agent` unless multi-node).
-    Place {
-        /// Session.
-        session: String,
-        /// Agent of the main kernel.
-        agent: String,
-        /// Agent of each kernel, main first.
-        kernels: Vec<String>,
-    },
-    /// Keep it PENDING, with the reasons.
-    Wait {
-        /// Session.
-        session: String,
-        /// Its place among the sessions of its group that wait after this
-        /// round (1 = first in line).
-        position: u32,
-        /// What failed.
-        failed: Vec<Failed>,
-    },
-}
-
-/// Whether `n` kernels of `p` fit on `a`. Cheap: a message is only
-/// written (by `shortfall`) for the one agent that ends up explaining a
-/// wait.
-fn fits(p: &Pending, n: u32, a: &Agent) -> bool {
-    const EPS: f64 = 1e-6;
-    let n64 = u64::from(n);
-    let nf = f64::from(n);
-    a.alive
-        && a.schedulable
-        && p.cpu * nf <= a.cpu_free + EPS
-        && p.mem.saturating_mul(n64) <= a.mem_free
-        && p.accelerators
-            .iter()
-            .all(|(slot, want)| want * nf <= a.accel_free.get(slot).copied().unwrap_or(0.0) + EPS)
-}
-
-/// Takes (`sign` 1) or gives back (`sign` -1) `n` kernels of `p` on `a`.
-fn hold(p: &Pending, n: u32, a: &mut Agent, sign: f64) {
-    let nf = f64::from(n) * sign;
-    a.cpu_free -= p.cpu * nf;
-    let mem = p.mem.saturating_mul(u64::from(n));
-    a.mem_free = if sign > 0.0 {
-        a.mem_free.saturating_sub(mem)
-    } else {
-        a.mem_free.saturating_add(mem)
-    };
-    for (slot, v) in &p.accelerators {
-        *a.accel_free.entry(slot.clone()).or_default() -= v * nf;
-    }
-}
+use super::fit::{fits, hold, open, shortfall};
+use super::index::CpuIndex;
+pub use super::snapshot::{Agent, Decision, Failed, Keypair, Pending, Snapshot, Strategy};
 
 /// Places `p` among `candidates` (taking what it holds from `agents`): the
 /// agent of each kernel, main first; or, when it does not fit, the agent
@@ -241,117 +83,6 @@ fn place(
     } else {
         vec![picked[0]; p.kernels.max(1) as usize]
     })
-}
-
-/// How open an agent is to new sessions, for choosing which one explains
-/// a wait: one that answers and is not drained first, then the freest.
-fn open(a: &Agent) -> (bool, bool, f64) {
-    (a.alive, a.schedulable, a.cpu_free)
-}
-
-/// What is missing on `a` for `n` kernels of `p`. Only written for the
-/// one agent that ends up explaining a wait.
-fn shortfall(p: &Pending, n: u32, a: &Agent) -> CheckFailure {
-    const EPS: f64 = 1e-6;
-    let nf = f64::from(n);
-    let short = |resource: &str, needs: f64, free: f64| CheckFailure::Short {
-        agent: a.id.clone(),
-        resource: resource.to_string(),
-        needs,
-        free: free.max(0.0),
-    };
-    if !a.alive {
-        return CheckFailure::AgentUnreachable {
-            agent: a.id.clone(),
-        };
-    }
-    if !a.schedulable {
-        return CheckFailure::AgentDraining {
-            agent: a.id.clone(),
-        };
-    }
-    if p.cpu * nf > a.cpu_free + EPS {
-        return short("cpu", p.cpu * nf, a.cpu_free);
-    }
-    let mem = p.mem.saturating_mul(u64::from(n));
-    if mem > a.mem_free {
-        return short("mem", mem as f64, a.mem_free as f64);
-    }
-    for (slot, want) in &p.accelerators {
-        let free = a.accel_free.get(slot).copied().unwrap_or(0.0);
-        if want * nf > free + EPS {
-            return short(slot, want * nf, free);
-        }
-    }
-    // `fits` said no within EPS: report the CPU it came closest on
-    short("cpu", p.cpu * nf, a.cpu_free)
-}
-
-/// An `f64` as an integer with the same order (`f64::total_cmp`'s), for
-/// a sorted map's key.
-fn order_key(x: f64) -> i64 {
-    let bits = x.to_bits() as i64;
-    bits ^ (((bits >> 63) as u64) >> 1) as i64
-}
-
-/// One group's agents by free CPU (then by their order in the snapshot):
-/// the agent a strategy wants is found near one end instead of by looking
-/// at every agent for every session.
-#[derive(Debug, Default)]
-struct CpuIndex {
-    by_cpu: BTreeMap<i64, std::collections::BTreeSet<usize>>,
-    /// Each agent's key now.
-    key: HashMap<usize, i64>,
-}
-
-impl CpuIndex {
-    fn insert(&mut self, i: usize, cpu_free: f64) {
-        let k = order_key(cpu_free);
-        self.by_cpu.entry(k).or_default().insert(i);
-        self.key.insert(i, k);
-    }
-
-    /// Files agent `i` again after its free CPU changed.
-    fn update(&mut self, i: usize, cpu_free: f64) {
-        if let Some(old) = self.key.remove(&i) {
-            if let Some(set) = self.by_cpu.get_mut(&old) {
-                set.remove(&i);
-                if set.is_empty() {
-                    self.by_cpu.remove(&old);
-                }
-            }
-        }
-        self.insert(i, cpu_free);
-    }
-
-    /// The agent the strategy picks for `n` kernels of `p` (what `place`
-    /// finds by looking at every agent): dispersed, the fitting agent with
-    /// the most free CPU; concentrated, the one with the least; the first
-    /// in the snapshot among equals.
-    fn pick(&self, p: &Pending, n: u32, agents: &[Agent], strategy: Strategy) -> Option<usize> {
-        const EPS: f64 = 1e-6;
-        // a little below the need: `fits` decides, this only skips what cannot
-        let need = order_key(p.cpu * f64::from(n) - 2.0 * EPS);
-        let first_fit = |(_, set): (&i64, &std::collections::BTreeSet<usize>)| {
-            set.iter().copied().find(|&i| fits(p, n, &agents[i]))
-        };
-        match strategy {
-            // from the freest down, and no further than CPU can fit
-            Strategy::Dispersed => self.by_cpu.range(need..).rev().find_map(first_fit),
-            Strategy::Concentrated => self.by_cpu.range(need..).find_map(first_fit),
-        }
-    }
-
-    /// The agent that explains a wait when nothing fits (what `place`
-    /// finds by looking at every agent): the freest that answers and is
-    /// not drained, else `None` (then every agent is looked at).
-    fn closest(&self, agents: &[Agent]) -> Option<usize> {
-        self.by_cpu.values().rev().find_map(|set| {
-            set.iter()
-                .copied()
-                .find(|&i| agents[i].alive && agents[i].schedulable)
-        })
-    }
 }
 
 /// Decides a round: which pending sessions go where, and why the others
@@ -589,6 +320,7 @@ mod tests {
     use super::Strategy;
     use super::*;
     use proptest::prelude::{any, prop, prop_assert, prop_assert_eq, proptest};
+    use std::collections::{BTreeMap, HashSet};
 
     const GIB: u64 = 1 << 30;
 

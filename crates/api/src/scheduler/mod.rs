@@ -5,6 +5,9 @@
 //! engines coming back).
 
 pub mod core;
+mod fit;
+mod index;
+mod snapshot;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;

@@ -13,8 +13,10 @@ const IMAGE: &str = "berth/busybox:latest";
 #[tokio::test]
 async fn sigterm_with_open_event_streams_exits_within_the_grace() {
     // a grace far longer than a clean stop takes: a stream that held the
-    // shutdown would keep the process until the grace ends
-    let mut srv = ServerProcess::start(BIN, &["--shutdown-grace-secs", "120"]).await;
+    // shutdown would keep the process until the grace ends; networks of
+    // their own, whose removal at the stop is checked too
+    let mut srv =
+        ServerProcess::start(BIN, &["--shutdown-grace-secs", "120", "--own-networks"]).await;
     let c = srv.admin().await;
     let s = c
         .launch(json!({"image": IMAGE, "resources": {"cpu": 0.25, "mem": "64m"}}))
