@@ -4,8 +4,11 @@
 //! Making a bridge costs the engine ~0.1 s and removing one ~0.2 s, both
 //! under a lock that also holds up other launches, so networks are kept
 //! for reuse: a session's end hands its network (empty once the containers
-//! are removed) back, and the next launch takes it. At most [`KEEP_FREE`]
-//! wait; the rest are removed.
+//! are removed) back, and the next launch takes it. As many wait as were
+//! lent at once on that agent in the last [`DEMAND_WINDOW`] (at least
+//! [`KEEP_FREE`], at most [`KEEP_MOST`]), so a burst like the last one
+//! finds its networks made; the reconciler's pass removes the ones beyond
+//! that once demand falls ([`Networks::trim`]).
 //!
 //! Which networks are in use is known without the database: a network is
 //! *lent* from the moment a launch takes it until its session's end gives
@@ -28,8 +31,14 @@ use std::time::{Duration, Instant};
 use crate::runtime::Engines;
 use crate::runtime::RuntimeError;
 
-/// Networks kept waiting for the next launch.
+/// Networks kept waiting for the next launch, whatever the demand.
 pub const KEEP_FREE: usize = 4;
+
+/// The most networks kept waiting per agent.
+pub const KEEP_MOST: usize = 64;
+
+/// How long a peak of networks lent at once sizes what is kept.
+pub const DEMAND_WINDOW: Duration = Duration::from_secs(600);
 
 /// How long an engine's answer to "does your default bridge keep
 /// containers apart" is trusted before it is asked again.
@@ -40,8 +49,11 @@ struct State {
     /// Empty networks waiting for a launch, with their agent (`None`: the
     /// local engine).
     free: Vec<(Option<String>, String)>,
-    /// Networks a launch took, with the session they serve, until it ends.
-    lent: HashMap<String, String>,
+    /// Networks a launch took, with the session they serve and their
+    /// agent, until it ends.
+    lent: HashMap<String, (String, Option<String>)>,
+    /// Per agent: the most networks lent at once lately, and when.
+    peaks: HashMap<Option<String>, (usize, Instant)>,
     /// Creates under way (their id is not known yet).
     creating: usize,
 }
@@ -70,19 +82,58 @@ enum Back {
 }
 
 impl State {
-    fn take_free(&mut self, agent: Option<&str>, session: &str) -> Option<String> {
+    fn take_free(&mut self, agent: Option<&str>, session: &str, now: Instant) -> Option<String> {
         let at = self.free.iter().rposition(|(a, _)| a.as_deref() == agent)?;
         let (_, id) = self.free.remove(at);
-        self.lent.insert(id.clone(), session.to_string());
+        self.lend(id.clone(), agent, session, now);
         Some(id)
     }
 
-    fn give_back(&mut self, agent: Option<&str>, id: &str, session: &str) -> Back {
+    /// Records network `id` lent to `session`, and the agent's peak.
+    fn lend(&mut self, id: String, agent: Option<&str>, session: &str, now: Instant) {
+        let agent = agent.map(str::to_string);
+        self.lent.insert(id, (session.to_string(), agent.clone()));
+        let out = self.lent.values().filter(|(_, a)| *a == agent).count();
+        let peak = self.peaks.entry(agent).or_insert((0, now));
+        if out >= peak.0 || now.duration_since(peak.1) > DEMAND_WINDOW {
+            *peak = (out, now);
+        }
+    }
+
+    /// How many free networks `agent` keeps now.
+    fn keep(&self, agent: Option<&str>, now: Instant) -> usize {
+        let recent = self
+            .peaks
+            .get(&agent.map(str::to_string))
+            .filter(|(_, at)| now.duration_since(*at) <= DEMAND_WINDOW)
+            .map_or(0, |(n, _)| *n);
+        recent.clamp(KEEP_FREE, KEEP_MOST)
+    }
+
+    /// The free networks beyond what each agent keeps now, taken out.
+    fn beyond_keep(&mut self, now: Instant) -> Vec<(Option<String>, String)> {
+        let mut seen: HashMap<Option<String>, usize> = HashMap::new();
+        let mut out = Vec::new();
+        // the newest-returned are taken first (`take_free`), so the oldest go
+        for (agent, id) in std::mem::take(&mut self.free).into_iter().rev() {
+            let n = seen.entry(agent.clone()).or_default();
+            if *n < self.keep(agent.as_deref(), now) {
+                *n += 1;
+                self.free.push((agent, id));
+            } else {
+                out.push((agent, id));
+            }
+        }
+        self.free.reverse();
+        out
+    }
+
+    fn give_back(&mut self, agent: Option<&str>, id: &str, session: &str, now: Instant) -> Back {
         match self.lent.get(id) {
-            Some(owner) if owner == session => {
+            Some((owner, _)) if owner == session => {
                 self.lent.remove(id);
                 let waiting = self.free.iter().filter(|(a, _)| a.as_deref() == agent);
-                if waiting.count() < KEEP_FREE {
+                if waiting.count() < self.keep(agent, now) {
                     self.free.push((agent.map(str::to_string), id.to_string()));
                     Back::Kept
                 } else {
@@ -167,7 +218,7 @@ impl Networks {
     ) -> Result<String, RuntimeError> {
         {
             let mut st = self.lock();
-            if let Some(id) = st.take_free(agent, session) {
+            if let Some(id) = st.take_free(agent, session, Instant::now()) {
                 return Ok(id);
             }
             st.creating += 1;
@@ -179,7 +230,7 @@ impl Networks {
         let mut st = self.lock();
         st.creating -= 1;
         if let Ok(id) = &made {
-            st.lent.insert(id.clone(), session.to_string());
+            st.lend(id.clone(), agent, session, Instant::now());
         }
         made
     }
@@ -195,7 +246,7 @@ impl Networks {
         id: String,
         session: &str,
     ) {
-        let back = self.lock().give_back(agent, &id, session);
+        let back = self.lock().give_back(agent, &id, session, Instant::now());
         if back == Back::Remove {
             // one that will not go now is removed by a later reconcile pass
             if let Err(e) = engines.of(agent).remove_network(&id).await {
@@ -210,6 +261,17 @@ impl Networks {
         self.lock().lent.remove(&id);
         if let Err(e) = engines.of(agent).remove_network(&id).await {
             tracing::warn!(network = %id, error = %e, "could not remove a network");
+        }
+    }
+
+    /// Removes the free networks beyond what recent demand keeps (the
+    /// reconciler's pass calls it).
+    pub async fn trim(&self, engines: &Engines) {
+        let beyond = self.lock().beyond_keep(Instant::now());
+        for (agent, id) in beyond {
+            if let Err(e) = engines.of(agent.as_deref()).remove_network(&id).await {
+                tracing::warn!(network = %id, error = %e, "could not remove a network");
+            }
         }
     }
 
@@ -235,33 +297,44 @@ impl Networks {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_network_goes_back_to_the_pool_once_and_only_from_its_session() {
-        let mut st = State::default();
-        st.lent.insert("n1".into(), "s1".into());
-        // another session's end never touches it
-        assert_eq!(st.give_back(None, "n1", "s2"), Back::Ignored);
-        assert_eq!(st.give_back(None, "n1", "s1"), Back::Kept);
-        // a second hand-back (two ends racing) changes nothing
-        assert_eq!(st.give_back(None, "n1", "s1"), Back::Ignored);
-        // a launch on another agent cannot use it
-        assert_eq!(st.take_free(Some("two"), "s3"), None);
-        // the next launch gets it; the old session's late hand-back cannot take it away
-        assert_eq!(st.take_free(None, "s3").as_deref(), Some("n1"));
-        assert_eq!(st.give_back(None, "n1", "s1"), Back::Ignored);
-        assert_eq!(st.lent.get("n1").map(String::as_str), Some("s3"));
-        // one this process never lent (a previous run's) is removed
-        assert_eq!(st.give_back(None, "n9", "s1"), Back::Remove);
+    fn lent(st: &mut State, id: &str, session: &str, now: Instant) {
+        st.lend(id.into(), None, session, now);
     }
 
     #[test]
-    fn at_most_keep_free_wait() {
+    fn a_network_goes_back_to_the_pool_once_and_only_from_its_session() {
+        let now = Instant::now();
         let mut st = State::default();
+        lent(&mut st, "n1", "s1", now);
+        // another session's end never touches it
+        assert_eq!(st.give_back(None, "n1", "s2", now), Back::Ignored);
+        assert_eq!(st.give_back(None, "n1", "s1", now), Back::Kept);
+        // a second hand-back (two ends racing) changes nothing
+        assert_eq!(st.give_back(None, "n1", "s1", now), Back::Ignored);
+        // a launch on another agent cannot use it
+        assert_eq!(st.take_free(Some("two"), "s3", now), None);
+        // the next launch gets it; the old session's late hand-back cannot take it away
+        assert_eq!(st.take_free(None, "s3", now).as_deref(), Some("n1"));
+        assert_eq!(st.give_back(None, "n1", "s1", now), Back::Ignored);
+        assert_eq!(st.lent.get("n1").map(|(s, _)| s.as_str()), Some("s3"));
+        // one this process never lent (a previous run's) is removed
+        assert_eq!(st.give_back(None, "n9", "s1", now), Back::Remove);
+    }
+
+    #[test]
+    fn at_most_keep_free_wait_without_demand() {
+        let now = Instant::now();
+        let mut st = State::default();
+        let mut backs = Vec::new();
         for i in 0..KEEP_FREE + 2 {
-            st.lent.insert(format!("n{i}"), format!("s{i}"));
+            lent(&mut st, &format!("n{i}"), &format!("s{i}"), now);
+            backs.push((i, format!("n{i}")));
         }
-        let backs: Vec<Back> = (0..KEEP_FREE + 2)
-            .map(|i| st.give_back(None, &format!("n{i}"), &format!("s{i}")))
+        // no recent demand to size the pool by (as after the window)
+        st.peaks.clear();
+        let backs: Vec<Back> = backs
+            .iter()
+            .map(|(i, n)| st.give_back(None, n, &format!("s{i}"), now))
             .collect();
         assert_eq!(
             backs.iter().filter(|b| **b == Back::Kept).count(),
@@ -269,5 +342,58 @@ mod tests {
         );
         assert_eq!(backs.iter().filter(|b| **b == Back::Remove).count(), 2);
         assert!(st.lent.is_empty());
+    }
+
+    #[test]
+    fn a_burst_keeps_its_networks_for_the_next_burst_then_they_go() {
+        let now = Instant::now();
+        let mut st = State::default();
+        let burst = 50;
+        for i in 0..burst {
+            lent(&mut st, &format!("n{i}"), &format!("s{i}"), now);
+        }
+        for i in 0..burst {
+            assert_eq!(
+                st.give_back(None, &format!("n{i}"), &format!("s{i}"), now),
+                Back::Kept
+            );
+        }
+        // the next burst finds every network made
+        let second: Vec<String> = (0..burst)
+            .map(|i| {
+                st.take_free(None, &format!("t{i}"), now)
+                    .expect("a made network")
+            })
+            .collect();
+        assert!(st.take_free(None, "one-more", now).is_none());
+        for (i, n) in second.iter().enumerate() {
+            assert_eq!(st.give_back(None, n, &format!("t{i}"), now), Back::Kept);
+        }
+        // the same demand within the window: nothing beyond what is kept
+        assert!(st.beyond_keep(now).is_empty());
+        assert_eq!(st.free.len(), burst);
+        // once the window has passed without such a burst, all but a few go
+        let later = now + DEMAND_WINDOW + Duration::from_secs(1);
+        assert_eq!(st.beyond_keep(later).len(), burst - KEEP_FREE);
+        assert_eq!(st.free.len(), KEEP_FREE);
+        // another agent's networks are counted apart
+        st.lend("m1".into(), Some("two"), "u1", later);
+        assert_eq!(st.give_back(Some("two"), "m1", "u1", later), Back::Kept);
+        assert_eq!(st.free.len(), KEEP_FREE + 1);
+        assert!(st.beyond_keep(later).is_empty());
+    }
+
+    #[test]
+    fn no_more_than_keep_most_wait() {
+        let now = Instant::now();
+        let mut st = State::default();
+        let n = KEEP_MOST + 10;
+        for i in 0..n {
+            lent(&mut st, &format!("n{i}"), &format!("s{i}"), now);
+        }
+        let kept = (0..n)
+            .filter(|i| st.give_back(None, &format!("n{i}"), &format!("s{i}"), now) == Back::Kept)
+            .count();
+        assert_eq!(kept, KEEP_MOST);
     }
 }

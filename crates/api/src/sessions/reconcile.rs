@@ -85,6 +85,8 @@ pub async fn reconcile(svc: &Shared) -> Result<(), ReconcileError> {
             failed.get_or_insert(e);
         }
     }
+    // free networks beyond what recent demand keeps
+    svc.networks().trim(svc.engines()).await;
     failed.map_or(Ok(()), Err)
 }
 
