@@ -228,6 +228,16 @@ impl Events {
         }
     }
 
+    /// Reads events until session `id` reaches `status`.
+    async fn wait_for(&mut self, id: &str, status: &str) {
+        loop {
+            let ev = self.next().await;
+            if ev["session_id"] == id && ev["status"] == status {
+                return;
+            }
+        }
+    }
+
     async fn next(&mut self) -> Value {
         loop {
             if let Some(end) = self.buf.find("\n\n") {
@@ -260,27 +270,7 @@ async fn cluster_latency() {
         .await
         .unwrap();
     assert!(res.status().is_success(), "{}", res.text().await.unwrap());
-    let mut events = c
-        .get(format!("{base}/api/v1/events"))
-        .send()
-        .await
-        .unwrap()
-        .bytes_stream();
-    let mut buf = String::new();
-    let mut wait_for = async |id: &str, status: &str| loop {
-        if let Some(end) = buf.find("\n\n") {
-            let frame: String = buf.drain(..end + 2).collect();
-            if let Some(data) = frame.lines().find_map(|l| l.strip_prefix("data: ")) {
-                let ev: Value = serde_json::from_str(data).unwrap();
-                if ev["session_id"] == id && ev["status"] == status {
-                    return;
-                }
-            }
-            continue;
-        }
-        let chunk = events.next().await.expect("event stream").unwrap();
-        buf.push_str(&String::from_utf8_lossy(&chunk));
-    };
+    let mut events = Events::open(&c, &base).await;
     let body = json!({"image": IMAGE, "cluster_mode": "multi-node", "cluster_size": KERNELS,
                       "resources": {"cpu": 0.25, "mem": "64m", "shmem": "16m"}});
     let mut ours = Vec::new();
@@ -297,7 +287,7 @@ async fn cluster_latency() {
             .await
             .unwrap();
         let id = created["items"][0]["id"].as_str().unwrap().to_string();
-        wait_for(&id, "RUNNING").await;
+        events.wait_for(&id, "RUNNING").await;
         if i > 0 {
             ours.push(t0.elapsed());
         }
@@ -326,7 +316,7 @@ async fn cluster_latency() {
             .send()
             .await
             .unwrap();
-        wait_for(&id, "TERMINATED").await;
+        events.wait_for(&id, "TERMINATED").await;
     }
     // four raw create+start calls, one after the other, on an own network
     let rt = Runtime::new("unix:///var/run/docker.sock");
@@ -450,26 +440,7 @@ async fn start_server_with(tune: impl FnOnce(&mut Config)) -> Bench {
 async fn launch_latency() -> (Vec<Duration>, Vec<Duration>, Vec<Duration>) {
     let Bench { ctx, base, c, _dir } = start_server().await;
     let instance = ctx.instance().to_string();
-    let mut events = c
-        .get(format!("{base}/api/v1/events"))
-        .send()
-        .await
-        .unwrap()
-        .bytes_stream();
-    let mut buf = String::new();
-    let mut next_event = async || -> Value {
-        loop {
-            if let Some(end) = buf.find("\n\n") {
-                let frame: String = buf.drain(..end + 2).collect();
-                if let Some(data) = frame.lines().find_map(|l| l.strip_prefix("data: ")) {
-                    return serde_json::from_str(data).unwrap();
-                }
-                continue;
-            }
-            let chunk = events.next().await.expect("event stream").unwrap();
-            buf.push_str(&String::from_utf8_lossy(&chunk));
-        }
-    };
+    let mut events = Events::open(&c, &base).await;
 
     let body = json!({"image": IMAGE, "resources": {"cpu": 0.25, "mem": "64m", "shmem": "16m"}});
     // warm-up (first container start on the engine is slower)
@@ -484,12 +455,7 @@ async fn launch_latency() -> (Vec<Duration>, Vec<Duration>, Vec<Duration>) {
             .unwrap();
         let created: Value = res.json().await.unwrap();
         let id = created["items"][0]["id"].as_str().unwrap().to_string();
-        loop {
-            let ev = next_event().await;
-            if ev["session_id"] == id.as_str() && ev["status"] == "RUNNING" {
-                break;
-            }
-        }
+        events.wait_for(&id, "RUNNING").await;
         if i > 0 {
             ours.push(t0.elapsed());
         }
@@ -497,12 +463,7 @@ async fn launch_latency() -> (Vec<Duration>, Vec<Duration>, Vec<Duration>) {
             .send()
             .await
             .unwrap();
-        loop {
-            let ev = next_event().await;
-            if ev["session_id"] == id.as_str() && ev["status"] == "TERMINATED" {
-                break;
-            }
-        }
+        events.wait_for(&id, "TERMINATED").await;
     }
 
     let rt = Runtime::new("unix:///var/run/docker.sock");

@@ -474,6 +474,25 @@ async fn http_status_line(ip: &str, port: u16) -> Option<String> {
         .flatten()
 }
 
+/// Starts busybox httpd on port 8001 in container `cid` (the image's httpd
+/// service may already hold 8000) and waits until the host (the app
+/// proxy's side) reaches it at `ip`.
+async fn serve_on_8001(cid: &str, ip: &str) {
+    docker(&["exec", cid, "httpd", "-p", "8001"]).await;
+    let mut from_host = None;
+    for _ in 0..20 {
+        from_host = http_status_line(ip, 8001).await;
+        if from_host.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        from_host.is_some_and(|l| l.starts_with("HTTP/1.")),
+        "the host reaches the session at {ip}"
+    );
+}
+
 /// The same request made from inside container `from` with busybox `nc`.
 async fn http_from_container(from: &str, ip: &str, port: u16) -> String {
     let out = tokio::process::Command::new("docker")
@@ -553,19 +572,7 @@ async fn one_kernel_sessions_use_an_isolating_default_bridge_and_still_cannot_re
         assert_ne!(na[0].1, nb[0].1);
     }
     let ip_b = nb[0].2.clone();
-    docker(&["exec", cb, "httpd", "-p", "8001"]).await;
-    let mut from_host = None;
-    for _ in 0..20 {
-        from_host = http_status_line(&ip_b, 8001).await;
-        if from_host.is_some() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert!(
-        from_host.is_some_and(|l| l.starts_with("HTTP/1.")),
-        "the host (the app proxy) reaches session B"
-    );
+    serve_on_8001(cb, &ip_b).await;
     assert_eq!(
         http_from_container(ca, &ip_b, 8001).await,
         "",
@@ -638,19 +645,7 @@ async fn each_session_has_its_own_network_and_cannot_reach_another() {
     // B serves HTTP (on a port of its own: the image's httpd service may
     // already hold 8000): its own network and the host (the app proxy's
     // side) reach it, A does not
-    docker(&["exec", &cb, "httpd", "-p", "8001"]).await;
-    let mut from_host = None;
-    for _ in 0..20 {
-        from_host = http_status_line(&ip_b, 8001).await;
-        if from_host.is_some() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert!(
-        from_host.is_some_and(|l| l.starts_with("HTTP/1.")),
-        "the host reaches session B"
-    );
+    serve_on_8001(&cb, &ip_b).await;
     assert!(
         http_from_container(&cb, &ip_b, 8001)
             .await
