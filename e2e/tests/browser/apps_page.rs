@@ -122,9 +122,14 @@ async fn jupyter_and_the_terminal_from_the_control_column() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert!(created, "JupyterLab's launcher never offered a notebook");
-    // a cell that uses the data stack, run with Shift+Enter
+    // a cell that uses the data stack, run with Shift+Enter; a dialog
+    // JupyterLab raises first (its kernel choice, under load) would take
+    // the keys, so it is accepted
     let mut editing = false;
     for _ in 0..300 {
+        if let Ok(accept) = b.driver.find(By::Css(".jp-Dialog .jp-mod-accept")).await {
+            let _ = accept.click().await;
+        }
         if let Ok(editor) = b
             .driver
             .find(By::Css(".jp-Notebook .jp-Cell .cm-content"))
