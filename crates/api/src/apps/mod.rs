@@ -173,15 +173,21 @@ pub(crate) async fn running(
             "Apps open in a running session only.".into(),
         ));
     }
-    let cid = svc
+    let cid = main_container(svc, &row.id)
+        .await?
+        .ok_or_else(|| AppError::Conflict("The session has no container yet.".into()))?;
+    Ok((row, cid))
+}
+
+/// The container of session `id`'s main kernel, once it has one.
+async fn main_container(svc: &Services, id: &str) -> AppResult<Option<String>> {
+    Ok(svc
         .store()
-        .kernels_of(&row.id)
+        .kernels_of(id)
         .await
         .map_err(SessionError::from)?
         .into_iter()
-        .find_map(|k| k.container_id)
-        .ok_or_else(|| AppError::Conflict("The session has no container yet.".into()))?;
-    Ok((row, cid))
+        .find_map(|k| k.container_id))
 }
 
 /// Where the session's SSH private key is made (see `sessions::launch`).

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use berth_shared::sessions::SessionStatus;
 
-use super::{listening, service_env, service_ports, start_command, AppResult};
+use super::{listening, main_container, service_env, service_ports, start_command, AppResult};
 use crate::services::{Services, Shared};
 use crate::sessions::SessionError;
 
@@ -71,14 +71,7 @@ async fn warm_up(svc: &Services, id: &str) -> AppResult<Option<String>> {
     else {
         return Ok(None);
     };
-    let Some(cid) = svc
-        .store()
-        .kernels_of(&row.id)
-        .await
-        .map_err(SessionError::from)?
-        .into_iter()
-        .find_map(|k| k.container_id)
-    else {
+    let Some(cid) = main_container(svc, &row.id).await? else {
         return Ok(None);
     };
     let rt = svc.runtime_of(row.agent.as_deref());
