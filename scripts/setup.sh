@@ -94,9 +94,20 @@ stamp=dist/.berth-build-stamp
 if [ -f "$stamp" ] && [ -z "$(find crates/frontend crates/shared style Trunk.toml Cargo.toml Cargo.lock .cargo -newer "$stamp" -type f 2>/dev/null | head -1)" ]; then
   echo "web UI up to date (dist/)"
 else
-  step "building the web UI (trunk build --release)"
-  TRUNK_SKIP_VERSION_CHECK=true trunk build --release --offline >/tmp/berth-trunk.log 2>&1 || {
-    tail -40 /tmp/berth-trunk.log; echo "trunk build failed (full log: /tmp/berth-trunk.log)"; exit 1; }
+  step "building the web UI (trunk build --release: the first visit's build and the whole UI)"
+  trunk_failed() { tail -40 /tmp/berth-trunk.log; echo "trunk build failed (full log: /tmp/berth-trunk.log)"; exit 1; }
+  # both wasm binaries in one cargo run, so their link steps share the cores;
+  # trunk then finds them built
+  cargo build --offline -q -p berth-frontend --bins --target wasm32-unknown-unknown \
+    --profile wasm-release >/tmp/berth-trunk.log 2>&1 || trunk_failed
+  # the first visit's build is the UI's index.html; the whole UI's page is
+  # full.html beside it, its hashed files in the same directory
+  TRUNK_SKIP_VERSION_CHECK=true trunk build crates/frontend/index.html --release --offline \
+    --dist dist >>/tmp/berth-trunk.log 2>&1 || trunk_failed
+  TRUNK_SKIP_VERSION_CHECK=true trunk build crates/frontend/full.html --release --offline \
+    --dist target/ui-full >>/tmp/berth-trunk.log 2>&1 || trunk_failed
+  cp target/ui-full/berth-full-* dist/
+  cp target/ui-full/index.html dist/full.html
   touch "$stamp"
 fi
 # the web terminal's emulator, served as static files (no CDN)
@@ -105,7 +116,7 @@ cp -u "$xterm_dir/xterm/lib/xterm.js" "$xterm_dir/xterm/css/xterm.css" \
   "$xterm_dir/addon-fit/lib/addon-fit.js" dist/xterm/
 # brotli and gzip forms, made once here and served as they are (the server
 # never compresses the UI per request)
-for f in dist/*.js dist/*.wasm dist/*.css dist/index.html dist/xterm/*.js dist/xterm/*.css; do
+for f in dist/*.js dist/*.wasm dist/*.css dist/index.html dist/full.html dist/xterm/*.js dist/xterm/*.css; do
   [ -f "$f" ] || continue
   { [ -f "$f.br" ] && ! [ "$f" -nt "$f.br" ]; } || brotli -f -k -q 11 "$f"
   { [ -f "$f.gz" ] && ! [ "$f" -nt "$f.gz" ]; } || gzip -f -k -9 "$f"

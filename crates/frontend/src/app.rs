@@ -1,10 +1,15 @@
-//! The root: i18n, auth, and the route table in one place.
+//! The roots of the two builds: i18n, auth, and their route tables in one
+//! place.
 
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::auth::{use_auth, AuthCtx};
+use crate::components::dialog_targets::BuildParts;
+use crate::components::dialogs_elsewhere::{DialogsElsewhere, OpenFromAddress};
+use crate::components::session_detail::SessionDetail;
+use crate::components::session_dialogs::SessionDialogs;
 use crate::components::shell::Shell;
 use crate::i18n::*;
 use crate::pages::{
@@ -12,10 +17,73 @@ use crate::pages::{
     not_found::NotFound, sessions::SessionsPage,
 };
 
-/// The application.
+/// The first visit's build: the sign-in page and the session list. Any
+/// other page (a link, the address bar) is loaded whole from the server,
+/// which serves the full build there.
+#[component]
+pub fn FirstVisitApp() -> impl IntoView {
+    AuthCtx::provide();
+    provide_context(BuildParts {
+        dialogs: || view! { <DialogsElsewhere /> }.into_any(),
+        detail: None,
+    });
+    view! {
+        <I18nContextProvider>
+            <Router>
+                <Routes fallback=FullLoad>
+                    <Route path=path!("/login") view=LoginPage />
+                    <ParentRoute path=path!("") view=Protected>
+                        <Route path=path!("/sessions") view=SessionsPage />
+                        <Route path=path!("") view=|| view! { <Redirect path="/sessions" /> } />
+                    </ParentRoute>
+                </Routes>
+            </Router>
+        </I18nContextProvider>
+    }
+}
+
+/// A page the first visit's build does not have: the same address loaded
+/// anew, in place of the history entry the router pushed for it (so Back
+/// returns to the page the user came from).
+#[component]
+fn FullLoad() -> impl IntoView {
+    let i18n = use_i18n();
+    let location = leptos_router::hooks::use_location();
+    let path = location.pathname.get_untracked();
+    // the server serves these paths this build: reloading would loop
+    if !berth_shared::ui::in_first_visit_build(&path) {
+        let (search, hash) = (
+            location.search.get_untracked(),
+            location.hash.get_untracked(),
+        );
+        let mut to = path.clone();
+        if !search.is_empty() {
+            to = format!("{to}?{}", search.trim_start_matches('?'));
+        }
+        if !hash.is_empty() {
+            to = format!("{to}#{}", hash.trim_start_matches('#'));
+        }
+        // once the router has put the address in the bar (after this page
+        // is drawn): then in place of its entry
+        set_timeout(
+            move || {
+                let shown = window().location().pathname().unwrap_or_default();
+                crate::handoff::load(&to, shown == path);
+            },
+            std::time::Duration::ZERO,
+        );
+    }
+    view! { <p class="loading" role="status">{t!(i18n, loading)}</p> }
+}
+
+/// The whole UI.
 #[component]
 pub fn App() -> impl IntoView {
     AuthCtx::provide();
+    provide_context(BuildParts {
+        dialogs: || view! { <SessionDialogs /> }.into_any(),
+        detail: Some(|id, on_close| view! { <SessionDetail id=id on_close=on_close /> }.into_any()),
+    });
     view! {
         <I18nContextProvider>
             <Router>
@@ -23,6 +91,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=LoginPage />
                     <ParentRoute path=path!("") view=Protected>
                         <Route path=path!("/sessions") view=SessionsPage />
+                        <Route path=path!("/sessions/open") view=OpenFromAddress />
                         <Route path=path!("/launch") view=LaunchPage />
                         <Route path=path!("/data") view=DataPage />
                         <Route path=path!("/agents") view=AgentsPage />

@@ -21,6 +21,9 @@ pub const KEPT: usize = 100;
 /// `sessionStorage` keys.
 const EVENTS_KEY: &str = "berth.notices";
 const UNREAD_KEY: &str = "berth.notices.unread";
+/// The sessions with a toast on screen (read back only after a link from
+/// the other build, see `handoff`).
+const TOASTS_KEY: &str = "berth.notices.toasts";
 
 /// The tab's `sessionStorage`, when the browser offers one.
 fn storage() -> Option<web_sys::Storage> {
@@ -137,6 +140,34 @@ impl Notices {
             notices.record(ev);
         }
         notices.unread.set(unread.min(events.len()));
+        // a link from the other build keeps the toasts on screen: each
+        // session's latest notice again
+        let path = window().location().pathname().unwrap_or_default();
+        if crate::handoff::arrived(&path) {
+            let kept = storage()
+                .and_then(|st| st.get_item(TOASTS_KEY).ok().flatten())
+                .unwrap_or_default();
+            for id in kept.split(' ').filter(|id| !id.is_empty()) {
+                let latest = notices
+                    .notices
+                    .with_untracked(|n| n.iter().rev().find(|x| x.session_id == id).cloned());
+                if let Some(notice) = latest {
+                    notices.show_toast(notice);
+                }
+            }
+        }
+        let toasts = notices.toasts;
+        Effect::new(move || {
+            let ids = toasts.with(|t| {
+                t.iter()
+                    .map(|x| x.session_id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            });
+            if let Some(st) = storage() {
+                let _ = st.set_item(TOASTS_KEY, &ids);
+            }
+        });
         provide_context(notices);
         notices
     }

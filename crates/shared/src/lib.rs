@@ -17,6 +17,7 @@ pub mod images;
 pub mod problem;
 pub mod resources;
 pub mod sessions;
+pub mod ui;
 pub mod users;
 pub mod validate;
 

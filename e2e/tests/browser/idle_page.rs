@@ -65,19 +65,24 @@ async fn idle_checks_column_section_and_tooltip_colours() {
 
     let b = Browser::start().await;
     b.login(&srv, ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let row = b.wait_session("mem-low", "RUNNING").await;
-    // the column: the network rule, 2 h away (orange under 4 h)
-    let cell = row.find(By::Css(".idle-cell .idle-tag")).await.unwrap();
-    assert!(
-        cell.text().await.unwrap().starts_with("1h 59m")
-            || cell.text().await.unwrap().starts_with("2h")
-    );
-    assert!(cell
-        .attr("class")
+    b.wait_session("mem-low", "RUNNING").await;
+    // the column: the network rule, 2 h away (orange under 4 h); read in
+    // one go (a row is drawn anew when its figures change)
+    let tag: Vec<String> = b
+        .driver
+        .execute(
+            "const r = document.evaluate(arguments[0], document, null, 9, null).singleNodeValue;              const c = r && r.querySelector('.idle-cell .idle-tag');              return c ? [c.textContent, c.className] : ['', ''];",
+            vec![json!(session_row("mem-low"))],
+        )
         .await
         .unwrap()
-        .unwrap()
-        .contains("idle-warning"));
+        .convert()
+        .unwrap();
+    assert!(
+        tag[0].starts_with("1h 59m") || tag[0].starts_with("2h"),
+        "{tag:?}"
+    );
+    assert!(tag[1].contains("idle-warning"), "{tag:?}");
     b.shot("50-idle-column").await;
 
     for (name, level, shot) in [

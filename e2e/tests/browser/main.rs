@@ -15,3 +15,4 @@ mod login;
 mod sessions_page;
 mod terminal_page;
 mod tour;
+mod two_builds;

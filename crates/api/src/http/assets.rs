@@ -1,4 +1,7 @@
-//! The web UI's files. The build stores each next to its brotli and gzip
+//! The web UI's files. The UI comes in two builds (`berth_shared::ui`):
+//! `index.html` loads the first visit's (the sign-in page, the session
+//! list), served at those paths; `full.html` loads the whole UI, served at
+//! every other path the UI routes. The build stores each file next to its brotli and gzip
 //! forms (`scripts/setup.sh`), served as they are (no compression per
 //! request). Trunk's hashed assets (`name-<16 hex>.js`, `…_bg.wasm`,
 //! `.css`) never change under their name, so browsers keep them a year
@@ -55,17 +58,31 @@ async fn cache_control(req: Request, next: Next) -> Response {
     res
 }
 
-/// The UI in `static_dir`, falling back to `index.html` for the SPA's own
-/// paths.
+/// An HTML page of the UI, in the forms the build made.
+fn page(path: std::path::PathBuf) -> ServeFile {
+    ServeFile::new(path).precompressed_br().precompressed_gzip()
+}
+
+/// The UI in `static_dir`: its files by name, `index.html` at the first
+/// visit's paths and `full.html` (or `index.html`, in a UI built whole) at
+/// any other.
 pub fn service(static_dir: &Path) -> Router {
-    let index = ServeFile::new(static_dir.join("index.html"))
-        .precompressed_br()
-        .precompressed_gzip();
+    let index = page(static_dir.join("index.html"));
+    let full = static_dir.join("full.html");
+    let full = if full.is_file() {
+        page(full)
+    } else {
+        index.clone()
+    };
     let files = ServeDir::new(static_dir)
         .precompressed_br()
         .precompressed_gzip()
-        .fallback(index);
-    Router::new()
+        .fallback(full);
+    let mut router = Router::new();
+    for path in berth_shared::ui::FIRST_VISIT_PATHS {
+        router = router.route_service(path, index.clone());
+    }
+    router
         .fallback_service(files)
         .layer(middleware::from_fn(cache_control))
 }
@@ -77,8 +94,8 @@ mod tests {
     #[test]
     fn only_trunk_hashed_names_are_immutable() {
         for hashed in [
-            "/berth-frontend-5a838d7d2831e42b.js",
-            "/berth-frontend-5a838d7d2831e42b_bg.wasm",
+            "/berth-core-5a838d7d2831e42b.js",
+            "/berth-full-5a838d7d2831e42b_bg.wasm",
             "/main-26ea8b8506c9df03.css",
         ] {
             assert!(is_hashed(hashed), "{hashed}");
@@ -90,7 +107,7 @@ mod tests {
             "/xterm/xterm.js",
             "/main-26ea8b8506c9df0.css",
             "/main-26ea8b8506c9df0g.css",
-            "/berth-frontend-5a838d7d2831e42b.js.map",
+            "/berth-core-5a838d7d2831e42b.js.map",
             "/a-5a838d7d2831e42b.html",
         ] {
             assert!(!is_hashed(not), "{not}");

@@ -36,10 +36,18 @@ fn inline_script_hashes(index_html: &str) -> Vec<String> {
     out
 }
 
-/// The policy for a UI served from `static_dir`.
+/// The policy for a UI served from `static_dir` (the inline scripts of
+/// both its pages, `index.html` and `full.html`).
 pub fn content_security_policy(static_dir: &Path) -> String {
-    let index = std::fs::read_to_string(static_dir.join("index.html")).unwrap_or_default();
-    let hashes = inline_script_hashes(&index).join(" ");
+    let hashes = ["index.html", "full.html"]
+        .iter()
+        .flat_map(|page| {
+            inline_script_hashes(
+                &std::fs::read_to_string(static_dir.join(page)).unwrap_or_default(),
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
     format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' {hashes}; \
          style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; \

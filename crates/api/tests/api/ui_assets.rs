@@ -5,7 +5,7 @@
 use berth_testkit::TestServer;
 use reqwest::header::{ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, VARY};
 
-const WASM: &str = "berth-frontend-0123456789abcdef_bg.wasm";
+const WASM: &str = "berth-core-0123456789abcdef_bg.wasm";
 
 /// A UI directory as `scripts/setup.sh` leaves it; each form's bytes say
 /// which form it is.
@@ -15,6 +15,8 @@ fn ui_dir() -> tempfile::TempDir {
     std::fs::write(p.join("index.html"), "<html>index</html>").unwrap();
     std::fs::write(p.join("index.html.br"), "index-br").unwrap();
     std::fs::write(p.join("index.html.gz"), "index-gz").unwrap();
+    std::fs::write(p.join("full.html"), "<html>full</html>").unwrap();
+    std::fs::write(p.join("full.html.br"), "full-br").unwrap();
     std::fs::write(p.join(WASM), "wasm-raw").unwrap();
     std::fs::write(p.join(format!("{WASM}.br")), "wasm-br").unwrap();
     std::fs::write(p.join(format!("{WASM}.gz")), "wasm-gz").unwrap();
@@ -69,20 +71,32 @@ async fn ui_files_are_served_precompressed_with_cache_rules() {
         (None, immutable.into(), "wasm-raw".into())
     );
 
-    // index.html (named, at /, or as the SPA's fallback) is always revalidated
-    for path in ["/", "/index.html", "/sessions", "/sessions/launch"] {
+    // the first visit's build (named, at /, at the sign-in page and the list)
+    // and the whole UI (at every other page) are always revalidated
+    for path in ["/", "/index.html", "/login", "/sessions"] {
         assert_eq!(
             fetch(&srv, path, "br").await,
             (Some("br".into()), "no-cache".into(), "index-br".into()),
             "{path}"
         );
     }
-    // an unhashed file, and a hashed name that is not there (answered by index.html)
+    for path in ["/launch", "/data", "/sessions/launch", "/nope"] {
+        assert_eq!(
+            fetch(&srv, path, "br").await,
+            (Some("br".into()), "no-cache".into(), "full-br".into()),
+            "{path}"
+        );
+    }
+    assert_eq!(
+        fetch(&srv, "/launch", "identity").await.2,
+        "<html>full</html>"
+    );
+    // an unhashed file, and a hashed name that is not there (answered by a page)
     assert_eq!(
         fetch(&srv, "/xterm/xterm.js", "identity").await.1,
         "no-cache"
     );
-    let missing = fetch(&srv, "/berth-frontend-fedcba9876543210.js", "identity").await;
+    let missing = fetch(&srv, "/berth-core-fedcba9876543210.js", "identity").await;
     assert_eq!(
         missing.1, "no-cache",
         "never keep the fallback under an asset's name"

@@ -112,6 +112,26 @@ impl Dialogs {
     }
 }
 
+/// The parts a build draws that the first visit's build leaves to the
+/// whole UI. Provided by each build's root, so the first visit's build
+/// never links what it leaves out.
+#[derive(Clone, Copy)]
+pub struct BuildParts {
+    /// The dialogs the shell mounts: all of them in the whole UI
+    /// (`SessionDialogs`), the terminate confirmation in the first visit's
+    /// (`DialogsElsewhere`).
+    pub dialogs: fn() -> AnyView,
+    /// The session list's detail panel for a session id, with what closes
+    /// it; `None` in the first visit's build, which loads the whole UI to
+    /// show it.
+    pub detail: Option<fn(String, Callback<()>) -> AnyView>,
+}
+
+/// The context (provided by each build's root).
+pub fn use_build_parts() -> BuildParts {
+    expect_context::<BuildParts>()
+}
+
 /// The context (provided by the shell).
 pub fn use_dialogs() -> Dialogs {
     expect_context::<Dialogs>()

@@ -7,6 +7,7 @@ pub mod create_folder;
 pub mod customized_images;
 pub mod dialog;
 pub mod dialog_targets;
+pub mod dialogs_elsewhere;
 pub mod explorer;
 pub mod field;
 pub mod idle_checks;

@@ -7,10 +7,9 @@ use leptos_router::components::A;
 
 use crate::api;
 use crate::auth::use_auth;
-use crate::components::dialog_targets::Dialogs;
+use crate::components::dialog_targets::{use_build_parts, Dialogs};
 use crate::components::notifications::{NotificationBell, Toasts};
 use crate::components::popups::{use_popups, Popups};
-use crate::components::session_dialogs::SessionDialogs;
 use crate::i18n::*;
 use crate::live::Live;
 use crate::notices::Notices;
@@ -28,6 +27,7 @@ pub fn Shell(children: Children) -> impl IntoView {
         Signal::derive(move || auth.user.with(|u| u.as_ref().map(|u| u.id.clone()))),
         notices,
     );
+    let dialogs = use_build_parts().dialogs;
     let is_admin = move || {
         auth.user
             .with(|u| u.as_ref().is_some_and(|u| u.role.is_admin()))
@@ -36,7 +36,14 @@ pub fn Shell(children: Children) -> impl IntoView {
     // sign-in page or a shared link starts at the top as browsers do)
     Effect::new(move |before: Option<String>| {
         let path = location.pathname.get();
-        if before.is_some_and(|b| b != path) {
+        // (the whole UI opening a dialog from its address keeps focus in it)
+        let from_open = |b: &str| b == crate::components::dialogs_elsewhere::OPEN_PATH;
+        let moved = match before {
+            Some(b) => b != path && !from_open(&b),
+            // a link in the first visit's build that loaded this one
+            None => crate::handoff::take(&path) && !from_open(&path),
+        };
+        if moved {
             crate::focus::focus_page_heading();
         }
         path
@@ -65,7 +72,7 @@ pub fn Shell(children: Children) -> impl IntoView {
         </header>
         <main id="main" class="app-main">{children()}</main>
         <Toasts />
-        <SessionDialogs />
+        {dialogs()}
     }
 }
 

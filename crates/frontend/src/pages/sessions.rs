@@ -4,6 +4,8 @@
 //! and the open panel live in the URL (`?tab=finished&type=batch&owner=…
 //! &page=2&session=<id>`), so a reload or a shared link shows the same.
 
+use std::collections::HashMap;
+
 use berth_shared::auth::Role;
 use berth_shared::sessions::{SessionInfo, SessionQuery, SessionType};
 use leptos::prelude::*;
@@ -11,9 +13,10 @@ use leptos_router::components::A;
 
 use crate::api::{self, ApiError};
 use crate::auth::use_auth;
+use crate::components::dialog_targets::use_build_parts;
+use crate::components::dialogs_elsewhere::OPEN_PATH;
 use crate::components::idle_checks::IdleCell;
 use crate::components::session_controls::SessionControls;
-use crate::components::session_detail::SessionDetail;
 use crate::components::status::StatusBadge;
 use crate::format::{local_datetime, unbroken};
 use crate::i18n::*;
@@ -107,6 +110,7 @@ pub fn SessionsPage() -> impl IntoView {
     };
     let page = RwSignal::new(from_url("page").parse::<u32>().unwrap_or(1).max(1));
     let selected = RwSignal::new(Some(from_url("session")).filter(|s| !s.is_empty()));
+    let panel = use_build_parts().detail;
     // a new filter starts at the first page (not the first run: the page
     // may come from the URL)
     Effect::new(move |before: Option<(Tab, String, String)>| {
@@ -117,7 +121,7 @@ pub fn SessionsPage() -> impl IntoView {
         now
     });
     let navigate = leptos_router::hooks::use_navigate();
-    Effect::new(move || {
+    Effect::new(move |before: Option<()>| {
         let q = query_string(
             tab.get(),
             &kind.get(),
@@ -130,6 +134,13 @@ pub fn SessionsPage() -> impl IntoView {
             scroll: false,
             ..Default::default()
         };
+        if panel.is_none() && selected.with(Option::is_some) {
+            // the first visit's build has no panel: the whole UI opens it
+            // from the same query; after a click, as a new history entry
+            // (Back returns here), on arrival in place of this one
+            crate::handoff::load(&format!("{OPEN_PATH}{q}"), before.is_none());
+            return;
+        }
         navigate(&format!("/sessions{q}"), options);
     });
     let refresh = RwSignal::new(0u32);
@@ -191,11 +202,35 @@ pub fn SessionsPage() -> impl IntoView {
     });
     let loaded = move || shown.with(Option::is_some) || owner_error.get();
     // an unknown owner shows no sessions (with the message), never the unfiltered list
+    // each row with a count that grows when its session changes (compared
+    // whole): the key, so a changed row is drawn anew and a moved one moved
+    let generations = StoredValue::new(HashMap::<String, (SessionInfo, u32)>::new());
     let rows = move || {
         if owner_error.get() {
             return vec![];
         }
-        shown.with(|l| l.as_ref().map(|l| l.items.clone()).unwrap_or_default())
+        let items = shown.with(|l| l.as_ref().map(|l| l.items.clone()).unwrap_or_default());
+        let mut rows = Vec::with_capacity(items.len());
+        generations.update_value(|seen| {
+            let mut next = HashMap::with_capacity(items.len());
+            rows = items
+                .into_iter()
+                .map(|s| {
+                    let generation = match seen.get(&s.id) {
+                        Some((before, n)) if *before == s => *n,
+                        Some((_, n)) => n.wrapping_add(1),
+                        None => 0,
+                    };
+                    next.insert(s.id.clone(), (s.clone(), generation));
+                    (generation, s)
+                })
+                .collect::<Vec<_>>();
+            *seen = next;
+        });
+        rows
+    };
+    let has_rows = move || {
+        !owner_error.get() && shown.with(|l| l.as_ref().is_some_and(|l| !l.items.is_empty()))
     };
     let pages = move || {
         shown.with(|l| {
@@ -206,7 +241,7 @@ pub fn SessionsPage() -> impl IntoView {
     };
     let show_owner = move || role() != Role::User;
     view! {
-        <div class="sessions-layout" class:with-detail=move || selected.with(Option::is_some)>
+        <div class="sessions-layout" class:with-detail=move || panel.is_some() && selected.with(Option::is_some)>
         <section class="page" aria-labelledby="sessions-title">
             <header class="page-header">
                 <h1 id="sessions-title" tabindex="-1">{t!(i18n, sessions_title)}</h1>
@@ -221,7 +256,7 @@ pub fn SessionsPage() -> impl IntoView {
                         {crate::components::field::error_message(i18n, &e)}
                     </p>
                 })}
-                <Show when=move || !rows().is_empty() fallback=move || if loaded() {
+                <Show when=has_rows fallback=move || if loaded() {
                     view! {
                         <p class="empty" id="sessions-empty">
                             {move || match tab.get() {
@@ -253,8 +288,8 @@ pub fn SessionsPage() -> impl IntoView {
                             // keyed: a row that moves (a new session above it)
                             // is moved, not drawn again; a row whose session
                             // changed is drawn anew
-                            <For each=rows key=|s| (s.id.clone(), format!("{s:?}")) let:s>
-                                <SessionRow s=s selected=selected show_owner=Signal::derive(show_owner) since_fetch=since_fetch />
+                            <For each=rows key=|(generation, s)| (s.id.clone(), *generation) let:row>
+                                <SessionRow s=row.1 selected=selected show_owner=Signal::derive(show_owner) since_fetch=since_fetch />
                             </For>
                         </tbody>
                     </table>
@@ -263,14 +298,15 @@ pub fn SessionsPage() -> impl IntoView {
                     total=Signal::derive(move || shown.with(|l| l.as_ref().map(|l| l.total).unwrap_or(0))) />
             </div>
         </section>
-        {move || selected.get().map(|id| view! {
-            <SessionDetail id=id on_close=Callback::new(move |_| {
+        {move || selected.get().and_then(|id| {
+            let close = Callback::new(move |_| {
                 // focus returns to the name that opened the panel
                 if let Some(id) = selected.get_untracked() {
                     crate::focus::focus_css(&format!("tr[data-session-id='{id}'] .session-open"));
                 }
                 selected.set(None);
-            }) />
+            });
+            panel.map(|panel| panel(id, close))
         })}
         </div>
     }

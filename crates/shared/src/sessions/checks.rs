@@ -93,6 +93,7 @@ pub enum CheckFailure {
 /// One failed check as `status_data.scheduler.failed_predicates[]` and the
 /// dry run hold it: the check's name, the English sentence, the facts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "FlatCheck")]
 pub struct FailedCheck {
     /// Check name (`reserved_time`, `concurrency`, `keypair_resource_limit`,
     /// `designated_agent`, `capacity`).
@@ -103,6 +104,80 @@ pub struct FailedCheck {
     /// (none in what an older server stored: then `msg` is all there is).
     #[serde(flatten)]
     pub why: Option<CheckFailure>,
+}
+
+/// A [`FailedCheck`] as it travels: `name`, `msg` and the facts' fields
+/// side by side. Read flat rather than through serde's `flatten` of a
+/// tagged enum, which buffers every check into a generic tree first and
+/// costs the browser's first-visit build ~35 KB of code.
+#[derive(Deserialize)]
+struct FlatCheck {
+    name: String,
+    msg: String,
+    kind: Option<String>,
+    at: Option<DateTime<Utc>>,
+    max: Option<serde_json::Number>,
+    held: Option<serde_json::Number>,
+    asked: Option<serde_json::Number>,
+    group: Option<String>,
+    agent: Option<String>,
+    image: Option<String>,
+    waited_secs: Option<u64>,
+    resource: Option<String>,
+    needs: Option<f64>,
+    free: Option<f64>,
+}
+
+impl FlatCheck {
+    /// The facts its `kind` names, when all of them are there.
+    fn why(self) -> Option<CheckFailure> {
+        let float = |n: Option<serde_json::Number>| n.and_then(|n| n.as_f64());
+        let whole = |n: Option<serde_json::Number>| n.and_then(|n| n.as_u64());
+        Some(match self.kind?.as_str() {
+            "start_time" => CheckFailure::StartTime { at: self.at? },
+            "concurrency" => CheckFailure::Concurrency {
+                max: u32::try_from(whole(self.max)?).ok()?,
+            },
+            "policy_cpu" => CheckFailure::PolicyCpu {
+                max: float(self.max)?,
+                held: float(self.held)?,
+                asked: float(self.asked)?,
+            },
+            "policy_memory" => CheckFailure::PolicyMemory {
+                max: whole(self.max)?,
+                held: whole(self.held)?,
+                asked: whole(self.asked)?,
+            },
+            "no_agents" => CheckFailure::NoAgents { group: self.group? },
+            "agent_not_in_group" => CheckFailure::AgentNotInGroup {
+                agent: self.agent?,
+                group: self.group?,
+            },
+            "agent_unreachable" => CheckFailure::AgentUnreachable { agent: self.agent? },
+            "agent_draining" => CheckFailure::AgentDraining { agent: self.agent? },
+            "image_missing" => CheckFailure::ImageMissing { image: self.image? },
+            "behind_older" => CheckFailure::BehindOlder {
+                waited_secs: self.waited_secs?,
+            },
+            "short" => CheckFailure::Short {
+                agent: self.agent?,
+                resource: self.resource?,
+                needs: self.needs?,
+                free: self.free?,
+            },
+            _ => return None,
+        })
+    }
+}
+
+impl From<FlatCheck> for FailedCheck {
+    fn from(mut flat: FlatCheck) -> Self {
+        FailedCheck {
+            name: std::mem::take(&mut flat.name),
+            msg: std::mem::take(&mut flat.msg),
+            why: flat.why(),
+        }
+    }
 }
 
 impl FailedCheck {
@@ -252,6 +327,60 @@ mod tests {
             check
         );
         assert_eq!(f.english(), "needs 1 CPU, agent local has 0 free");
+    }
+
+    #[test]
+    fn every_kind_of_fact_reads_back_and_an_unknown_one_is_only_its_message() {
+        let at = "2026-12-06T10:00:00Z".parse().unwrap();
+        let agent = || "a1".to_string();
+        let group = || "default".to_string();
+        for why in [
+            CheckFailure::StartTime { at },
+            CheckFailure::Concurrency { max: 3 },
+            CheckFailure::PolicyCpu {
+                max: 4.0,
+                held: 2.5,
+                asked: 2.0,
+            },
+            CheckFailure::PolicyMemory {
+                max: u64::MAX - 1,
+                held: 1 << 40,
+                asked: 7,
+            },
+            CheckFailure::NoAgents { group: group() },
+            CheckFailure::AgentNotInGroup {
+                agent: agent(),
+                group: group(),
+            },
+            CheckFailure::AgentUnreachable { agent: agent() },
+            CheckFailure::AgentDraining { agent: agent() },
+            CheckFailure::ImageMissing {
+                image: "berth/python:3.11".into(),
+            },
+            CheckFailure::BehindOlder { waited_secs: 301 },
+            CheckFailure::Short {
+                agent: agent(),
+                resource: "mem".into(),
+                needs: 1e9,
+                free: 0.5,
+            },
+        ] {
+            let check = FailedCheck::new("capacity", why);
+            let json = serde_json::to_string(&check).unwrap();
+            assert_eq!(
+                serde_json::from_str::<FailedCheck>(&json).unwrap(),
+                check,
+                "{json}"
+            );
+        }
+        let older = r#"{"name":"capacity","msg":"no room","kind":"a_later_kind","agent":"a1"}"#;
+        let read = serde_json::from_str::<FailedCheck>(older).unwrap();
+        assert_eq!((read.msg.as_str(), read.why), ("no room", None));
+        let partial = r#"{"name":"capacity","msg":"m","kind":"short","agent":"a1"}"#;
+        assert_eq!(
+            serde_json::from_str::<FailedCheck>(partial).unwrap().why,
+            None
+        );
     }
 
     #[test]
