@@ -37,6 +37,26 @@ async fn wait_build(b: &Browser, want: &str) {
     panic!("the page should run the {want} build, it runs {got:?}");
 }
 
+/// Loads the list afresh (the small build) and clicks the button with
+/// `class` in the row of the session "split".
+async fn click_on_the_small_list(b: &Browser, srv: &Server, class: &str) {
+    b.driver.goto(srv.url("/sessions")).await.unwrap();
+    b.wait_session("split", "RUNNING").await;
+    wait_build(b, "core").await;
+    let button = format!(
+        "{}//button[contains(@class,'{class}')]",
+        session_row("split")
+    );
+    b.driver
+        .query(By::XPath(button))
+        .first()
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_first_visit_is_the_small_build_and_the_rest_loads_the_whole_ui() {
     let srv = Server::start_ui().await;
@@ -68,20 +88,7 @@ async fn the_first_visit_is_the_small_build_and_the_rest_loads_the_whole_ui() {
     b.wait_session("split", "RUNNING").await;
 
     // the detail panel from the small build's list
-    b.driver.goto(srv.url("/sessions")).await.unwrap();
-    b.wait_session("split", "RUNNING").await;
-    wait_build(&b, "core").await;
-    b.driver
-        .query(By::XPath(format!(
-            "{}//button[contains(@class,'session-open')]",
-            session_row("split")
-        )))
-        .first()
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_on_the_small_list(&b, &srv, "session-open").await;
     b.wait_text("#detail-image", IMAGE).await;
     wait_build(&b, "full").await;
     let url = b.driver.current_url().await.unwrap();
@@ -90,20 +97,7 @@ async fn the_first_visit_is_the_small_build_and_the_rest_loads_the_whole_ui() {
 
     // a dialog from the small build's Control column: over the list, with
     // the session's logs
-    b.driver.goto(srv.url("/sessions")).await.unwrap();
-    b.wait_session("split", "RUNNING").await;
-    wait_build(&b, "core").await;
-    b.driver
-        .query(By::XPath(format!(
-            "{}//button[contains(@class,'control-logs')]",
-            session_row("split")
-        )))
-        .first()
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_on_the_small_list(&b, &srv, "control-logs").await;
     b.wait_contains("#log-dialog", "from-split").await;
     wait_build(&b, "full").await;
     b.wait_for_path("/sessions").await;

@@ -7,8 +7,11 @@
 //! (`--app-ports`, the preferred one when it is free) — and closing one.
 //! Apps close when their session ends, and a disabled owner's close.
 
+mod error;
 pub mod proxy;
 pub mod registry;
+pub mod service;
+pub mod ssh;
 pub mod terminal;
 pub mod warm;
 
@@ -24,57 +27,16 @@ use berth_shared::sessions::SessionStatus;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+pub use self::error::{AppError, AppResult};
 use self::registry::{Address, NotRecorded, OpenEntry};
+use self::service::{ensure_started, service_ports};
 use crate::accounts::{self, OwnedCredential};
-use crate::environments;
-use crate::runtime::{ExecLimits, Runtime, RuntimeError};
 use crate::services::{Services, Shared};
 use crate::sessions::{self, SessionError};
 use crate::store::SessionRow;
 
 /// The built-in terminal's app name.
 pub const TERMINAL: &str = "terminal";
-/// Where an image describes how to start a service.
-const SERVICE_DEFS: &str = "/etc/backend.ai/service-defs";
-/// The largest service definition the server reads.
-const SERVICE_DEF_MAX: usize = 64 * 1024;
-/// How long a service gets to start listening.
-const START_WAIT: Duration = Duration::from_secs(60);
-/// How often a starting service is tried.
-const START_POLL: Duration = Duration::from_millis(200);
-
-/// Why an app operation failed.
-#[derive(Debug, thiserror::Error)]
-pub enum AppError {
-    /// The session (not found, not visible…).
-    #[error(transparent)]
-    Session(#[from] SessionError),
-    /// No such app in this session.
-    #[error("no app {0}")]
-    NoApp(String),
-    /// The session does not run.
-    #[error("{0}")]
-    Conflict(String),
-    /// The app did not start or cannot be served.
-    #[error("{0}")]
-    Unavailable(String),
-    /// An option the server turned off.
-    #[error("options this server turned off")]
-    Invalid(Vec<berth_shared::FieldError>),
-    /// The user already holds as many terminals as allowed.
-    #[error("too many terminals at once (at most {0})")]
-    Busy(u32),
-}
-
-impl From<RuntimeError> for AppError {
-    fn from(e: RuntimeError) -> Self {
-        AppError::Session(e.into())
-    }
-}
-
-/// Result of an app operation.
-pub type AppResult<T> = Result<T, AppError>;
-
 /// The apps a session offers, in the order the launcher shows them: the
 /// image's services, the preopen ports (named by their number, served as
 /// HTTP), the terminal.
@@ -190,65 +152,9 @@ async fn main_container(svc: &Services, id: &str) -> AppResult<Option<String>> {
         .find_map(|k| k.container_id))
 }
 
-/// Where the session's SSH private key is made (see `sessions::launch`).
-pub const SSH_KEY_PATH: &str = "/home/work/id_container";
-/// The most of it read (an ed25519 key is about 400 bytes).
-const SSH_KEY_MAX: usize = 16 * 1024;
-
-/// The session's SSH private key, for its owner alone (not admins: it
-/// signs in as the session's user): what the SSH tile's commands use. The
-/// container is the owner's, so what it holds there is read briefly and
-/// capped, and only something shaped like a private key is given.
-pub async fn ssh_key(svc: &Services, caller: &UserInfo, id: &str) -> AppResult<String> {
-    // whose it is before whether it runs: an admin learns nothing more
-    let seen = sessions::visible_row(svc, caller, id).await?;
-    if seen.owner_id != caller.id {
-        return Err(
-            SessionError::Forbidden("Only the session's owner may download its SSH key.").into(),
-        );
-    }
-    let (row, cid) = running(svc, caller, id).await?;
-    let limits = ExecLimits {
-        max_output: SSH_KEY_MAX,
-        timeout: Duration::from_secs(svc.config().exec_timeout_secs.max(1)),
-    };
-    let read = ["cat".to_string(), SSH_KEY_PATH.to_string()];
-    let out = match svc
-        .runtime_of(row.agent.as_deref())
-        .exec_output(&cid, &read, limits)
-        .await
-    {
-        Ok(out) => out,
-        Err(e @ (RuntimeError::ExecOutputTooLarge(_) | RuntimeError::ExecTimedOut(_))) => {
-            return Err(AppError::Unavailable(format!(
-                "The session's SSH key could not be read: {e}."
-            )))
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let key = out.output.trim_start();
-    if out.code != Some(0) || !key.starts_with("-----BEGIN") || !key.contains("PRIVATE KEY-----") {
-        return Err(AppError::Conflict(
-            "This session has no SSH key (its image has no SSH server).".into(),
-        ));
-    }
-    Ok(key.to_string())
-}
-
 /// Fails unless the caller may use the session's apps and it runs.
 pub async fn running_check(svc: &Services, caller: &UserInfo, id: &str) -> AppResult<()> {
     running(svc, caller, id).await.map(|_| ())
-}
-
-pub(crate) async fn service_ports(svc: &Services, row: &SessionRow) -> AppResult<Vec<ServicePort>> {
-    Ok(environments::labels_of(svc, &row.image)
-        .await
-        .map(|l| l.service_ports)
-        .or_else(|e| match e {
-            // an image removed since launch: no services, the terminal stays
-            RuntimeError::ImageNotFound(_) => Ok(vec![]),
-            e => Err(e),
-        })?)
 }
 
 /// A session's apps (`reach`: how the caller reaches this server).
@@ -280,113 +186,6 @@ pub async fn list(
         preferred_ports: svc.config().allow_preferred_port.then(|| pool(svc)),
         traffic: svc.apps().traffic(&row.id).read(),
     })
-}
-
-/// Whether something listens at `addr`.
-pub(crate) async fn listening(addr: SocketAddr) -> bool {
-    matches!(
-        tokio::time::timeout(
-            Duration::from_millis(500),
-            tokio::net::TcpStream::connect(addr)
-        )
-        .await,
-        Ok(Ok(_))
-    )
-}
-
-/// The service's start command from the image, with its port filled in.
-pub(crate) async fn start_command(
-    rt: &Runtime,
-    cid: &str,
-    name: &str,
-    port: u16,
-    timeout: Duration,
-) -> AppResult<Option<Vec<String>>> {
-    // the container is its user's, `cat` in it too: read a little, briefly
-    let limits = ExecLimits {
-        max_output: SERVICE_DEF_MAX,
-        timeout,
-    };
-    let file = format!("{SERVICE_DEFS}/{name}.json");
-    let out = match rt
-        .exec_output(cid, &["cat".to_string(), file], limits)
-        .await
-    {
-        Ok(out) => out,
-        Err(e @ (RuntimeError::ExecOutputTooLarge(_) | RuntimeError::ExecTimedOut(_))) => {
-            return Err(AppError::Unavailable(format!(
-                "The image's {name} service definition could not be read: {e}."
-            )))
-        }
-        Err(e) => return Err(e.into()),
-    };
-    if out.code != Some(0) {
-        return Ok(None);
-    }
-    let def: serde_json::Value = serde_json::from_str(&out.output).map_err(|e| {
-        AppError::Unavailable(format!(
-            "The image's {name} service definition is unreadable: {e}"
-        ))
-    })?;
-    let command = def["command"]
-        .as_array()
-        .map(|parts| {
-            parts
-                .iter()
-                .filter_map(|p| p.as_str())
-                .map(|p| p.replace("{ports[0]}", &port.to_string()))
-                .collect::<Vec<_>>()
-        })
-        .filter(|c| !c.is_empty());
-    Ok(command)
-}
-
-/// The service's environment: the session's secret as `JUPYTER_TOKEN` and
-/// `BERTH_SERVICE_SECRET`.
-pub(crate) fn service_env(secret: Option<&str>) -> Vec<String> {
-    secret
-        .map(|s| {
-            vec![
-                format!("JUPYTER_TOKEN={s}"),
-                format!("BERTH_SERVICE_SECRET={s}"),
-            ]
-        })
-        .unwrap_or_default()
-}
-
-/// Starts the app's service unless it already listens, and waits for it.
-/// The service gets the session's secret as `JUPYTER_TOKEN` (Jupyter's
-/// token: nothing that reaches the container's address without it is let
-/// in) and `BERTH_SERVICE_SECRET` (for any other service that wants one).
-async fn ensure_started(
-    rt: &Runtime,
-    cid: &str,
-    name: &str,
-    upstream: SocketAddr,
-    secret: Option<&str>,
-    exec_timeout: Duration,
-    started: bool,
-) -> AppResult<()> {
-    if listening(upstream).await {
-        return Ok(());
-    }
-    if !started {
-        if let Some(cmd) = start_command(rt, cid, name, upstream.port(), exec_timeout).await? {
-            rt.exec_detached(cid, &cmd, &service_env(secret)).await?;
-        }
-    }
-    let deadline = tokio::time::Instant::now() + START_WAIT;
-    while tokio::time::Instant::now() < deadline {
-        if listening(upstream).await {
-            return Ok(());
-        }
-        tokio::time::sleep(START_POLL).await;
-    }
-    Err(AppError::Unavailable(format!(
-        "{name} did not start listening on port {} within {} s.",
-        upstream.port(),
-        START_WAIT.as_secs()
-    )))
 }
 
 /// A listener on the preferred port when it is in the pool and free, else

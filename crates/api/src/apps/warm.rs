@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use berth_shared::sessions::SessionStatus;
 
-use super::{listening, main_container, service_env, service_ports, start_command, AppResult};
+use super::error::AppResult;
+use super::main_container;
+use super::service::{listening, service_env, service_ports, start_command};
 use crate::services::{Services, Shared};
 use crate::sessions::SessionError;
 

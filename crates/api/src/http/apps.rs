@@ -96,7 +96,7 @@ async fn ssh_key(
 ) -> ApiResult<Response> {
     use axum::http::header;
     use axum::response::IntoResponse;
-    let key = apps::ssh_key(&ctx, &user, &id).await?;
+    let key = apps::ssh::ssh_key(&ctx, &user, &id).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/octet-stream"),

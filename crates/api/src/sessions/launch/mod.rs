@@ -36,7 +36,7 @@ use SessionStatus::{Preparing, Running, Scheduled, Terminating};
 /// has an SSH server: the public key goes to `work`'s authorized keys, the
 /// private key to `/home/work/id_container` (where the user finds it in
 /// Jupyter or the explorer). Key material leaves the container only as
-/// the owner's download (`apps::ssh_key`).
+/// the owner's download (`apps::ssh::ssh_key`).
 const SSH_KEYGEN: &str = "command -v ssh-keygen >/dev/null 2>&1 || exit 0; \
     [ -f /home/work/id_container ] && exit 0; \
     ssh-keygen -q -t ed25519 -N '' -C berth-session -f /home/work/id_container && \

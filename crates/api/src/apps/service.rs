@@ -1,0 +1,144 @@
+//! Starting an app's service in the container: what the image declares
+//! (`/etc/backend.ai/service-defs/<name>.json`, the reference product's
+//! convention), its command with the port filled in, the session's secret
+//! in its environment, and the wait until it listens.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use berth_shared::resources::ServicePort;
+
+use super::error::{AppError, AppResult};
+use crate::environments;
+use crate::runtime::{ExecLimits, Runtime, RuntimeError};
+use crate::services::Services;
+use crate::store::SessionRow;
+
+/// Where an image describes how to start a service.
+const SERVICE_DEFS: &str = "/etc/backend.ai/service-defs";
+/// The largest service definition the server reads.
+const SERVICE_DEF_MAX: usize = 64 * 1024;
+/// How long a service gets to start listening.
+const START_WAIT: Duration = Duration::from_secs(60);
+/// How often a starting service is tried.
+const START_POLL: Duration = Duration::from_millis(200);
+
+/// The services the session's image declares (none when the image is
+/// gone: the terminal stays).
+pub(crate) async fn service_ports(svc: &Services, row: &SessionRow) -> AppResult<Vec<ServicePort>> {
+    Ok(environments::labels_of(svc, &row.image)
+        .await
+        .map(|l| l.service_ports)
+        .or_else(|e| match e {
+            // an image removed since launch: no services, the terminal stays
+            RuntimeError::ImageNotFound(_) => Ok(vec![]),
+            e => Err(e),
+        })?)
+}
+
+/// Whether something listens at `addr`.
+pub(crate) async fn listening(addr: SocketAddr) -> bool {
+    matches!(
+        tokio::time::timeout(
+            Duration::from_millis(500),
+            tokio::net::TcpStream::connect(addr)
+        )
+        .await,
+        Ok(Ok(_))
+    )
+}
+
+/// The service's start command from the image, with its port filled in.
+pub(crate) async fn start_command(
+    rt: &Runtime,
+    cid: &str,
+    name: &str,
+    port: u16,
+    timeout: Duration,
+) -> AppResult<Option<Vec<String>>> {
+    // the container is its user's, `cat` in it too: read a little, briefly
+    let limits = ExecLimits {
+        max_output: SERVICE_DEF_MAX,
+        timeout,
+    };
+    let file = format!("{SERVICE_DEFS}/{name}.json");
+    let out = match rt
+        .exec_output(cid, &["cat".to_string(), file], limits)
+        .await
+    {
+        Ok(out) => out,
+        Err(e @ (RuntimeError::ExecOutputTooLarge(_) | RuntimeError::ExecTimedOut(_))) => {
+            return Err(AppError::Unavailable(format!(
+                "The image's {name} service definition could not be read: {e}."
+            )))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if out.code != Some(0) {
+        return Ok(None);
+    }
+    let def: serde_json::Value = serde_json::from_str(&out.output).map_err(|e| {
+        AppError::Unavailable(format!(
+            "The image's {name} service definition is unreadable: {e}"
+        ))
+    })?;
+    let command = def["command"]
+        .as_array()
+        .map(|parts| {
+            parts
+                .iter()
+                .filter_map(|p| p.as_str())
+                .map(|p| p.replace("{ports[0]}", &port.to_string()))
+                .collect::<Vec<_>>()
+        })
+        .filter(|c| !c.is_empty());
+    Ok(command)
+}
+
+/// The service's environment: the session's secret as `JUPYTER_TOKEN` and
+/// `BERTH_SERVICE_SECRET`.
+pub(crate) fn service_env(secret: Option<&str>) -> Vec<String> {
+    secret
+        .map(|s| {
+            vec![
+                format!("JUPYTER_TOKEN={s}"),
+                format!("BERTH_SERVICE_SECRET={s}"),
+            ]
+        })
+        .unwrap_or_default()
+}
+
+/// Starts the app's service unless it already listens, and waits for it.
+/// The service gets the session's secret as `JUPYTER_TOKEN` (Jupyter's
+/// token: nothing that reaches the container's address without it is let
+/// in) and `BERTH_SERVICE_SECRET` (for any other service that wants one).
+pub(crate) async fn ensure_started(
+    rt: &Runtime,
+    cid: &str,
+    name: &str,
+    upstream: SocketAddr,
+    secret: Option<&str>,
+    exec_timeout: Duration,
+    started: bool,
+) -> AppResult<()> {
+    if listening(upstream).await {
+        return Ok(());
+    }
+    if !started {
+        if let Some(cmd) = start_command(rt, cid, name, upstream.port(), exec_timeout).await? {
+            rt.exec_detached(cid, &cmd, &service_env(secret)).await?;
+        }
+    }
+    let deadline = tokio::time::Instant::now() + START_WAIT;
+    while tokio::time::Instant::now() < deadline {
+        if listening(upstream).await {
+            return Ok(());
+        }
+        tokio::time::sleep(START_POLL).await;
+    }
+    Err(AppError::Unavailable(format!(
+        "{name} did not start listening on port {} within {} s.",
+        upstream.port(),
+        START_WAIT.as_secs()
+    )))
+}
