@@ -33,6 +33,7 @@ pub mod history;
 pub mod http;
 pub mod idle;
 pub mod images;
+pub mod metrics;
 pub mod origin;
 pub mod resources;
 pub mod runtime;

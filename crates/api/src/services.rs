@@ -14,6 +14,7 @@ use crate::events::Events;
 use crate::folders::fs::Storage;
 use crate::idle::monitor::Monitor;
 use crate::images::commits::Commits;
+use crate::metrics::Metrics;
 use crate::runtime::{Engines, Runtime};
 use crate::sessions::networks::Networks;
 use crate::sessions::pages::Pages;
@@ -37,6 +38,7 @@ pub struct Services {
     tasks: Tasks,
     networks: Networks,
     pages: Pages,
+    metrics: Metrics,
     accounts_changed: tokio::sync::watch::Sender<u64>,
     engine: std::sync::RwLock<Option<DockerHealth>>,
     images_seen: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, bool)>>,
@@ -72,6 +74,7 @@ impl Services {
             tasks: Tasks::default(),
             networks,
             pages: Pages::default(),
+            metrics: Metrics::new(),
             accounts_changed: tokio::sync::watch::Sender::new(0),
             engine: Default::default(),
             images_seen: Default::default(),
@@ -169,6 +172,11 @@ impl Services {
     /// Follows [`Services::accounts_changed`].
     pub fn watch_accounts(&self) -> tokio::sync::watch::Receiver<u64> {
         self.accounts_changed.subscribe()
+    }
+
+    /// The Prometheus metrics (see `metrics`).
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     /// Serialized pages of ended sessions (see `sessions::pages`).

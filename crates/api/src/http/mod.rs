@@ -15,6 +15,7 @@ pub mod health;
 pub mod history;
 pub mod images;
 pub mod json;
+pub mod metrics;
 pub mod query;
 pub mod resources;
 pub mod sessions;
@@ -88,7 +89,12 @@ pub fn router(ctx: ApiContext) -> Router {
         .nest("/api/v1", api_router())
         .route("/api/{*rest}", any(error::api_not_found))
         .route("/healthz", get(health::healthz))
+        .route("/metrics", get(metrics::metrics))
         .fallback_service(spa)
+        .layer(middleware::from_fn_with_state(
+            ctx.clone(),
+            metrics::count_requests,
+        ))
         .layer(DefaultBodyLimit::max(ctx.config().max_body_bytes))
         // downloads are streamed as they are: gzip would cost the CPU and
         // hide their length

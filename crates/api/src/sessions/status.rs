@@ -106,6 +106,13 @@ async fn write(
     if !svc.store().change_status(&row.id, &w, now).await? {
         return Ok(false);
     }
+    svc.metrics().status_changed(
+        &row.id,
+        row.status().ok(),
+        row.status_changed_at,
+        change.to,
+        now,
+    );
     svc.events()
         .publish(event(row, change.to, change.info, change.data, now));
     Ok(true)

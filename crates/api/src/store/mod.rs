@@ -19,6 +19,7 @@ mod presets;
 mod projects;
 mod session_status;
 mod sessions;
+mod tallies;
 mod tokens;
 mod users;
 
@@ -36,6 +37,7 @@ pub use presets::*;
 pub use projects::*;
 pub use session_status::*;
 pub use sessions::*;
+pub use tallies::*;
 pub use tokens::*;
 pub use users::*;
 

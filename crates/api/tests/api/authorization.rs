@@ -51,6 +51,9 @@ fn table() -> Vec<Row> {
     let bad_name = Some(json!({"name": ""}));
     vec![
         row(M::GET, "/healthz", "/healthz", None, "ooooo"),
+        // (these callers are on the host itself; from elsewhere only an
+        // admin may: `metrics::only_the_host_itself_or_an_admin_may_scrape`)
+        row(M::GET, "/metrics", "/metrics", None, "ooooo"),
         row(
             M::POST,
             "/auth/login",

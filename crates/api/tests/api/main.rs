@@ -19,6 +19,7 @@ mod health_and_cli;
 mod history;
 mod idle;
 mod images;
+mod metrics;
 mod process;
 mod reconcile;
 mod resource_groups;

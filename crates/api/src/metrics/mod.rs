@@ -1,0 +1,404 @@
+//! The server's Prometheus metrics, served at `GET /metrics` in the
+//! OpenMetrics text format (`prometheus-client`). Counters and histograms
+//! are recorded as things happen (requests, status changes); what is a
+//! state — sessions by status, queues, agents, the process — is read
+//! afresh at each scrape. One registry per server (no global recorder), so
+//! servers in one process never mix their figures. `scrape.rs` reads the
+//! states for a scrape.
+
+use std::collections::HashMap;
+use std::sync::atomic::AtomicU64;
+use std::sync::Mutex;
+
+use berth_shared::sessions::SessionStatus;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::{Registry, Unit};
+
+use crate::store::{AgentRow, StatusTally};
+
+pub mod scrape;
+
+/// A metric's labels, in order.
+type Labels = Vec<(&'static str, String)>;
+/// A gauge of a float value.
+type FloatGauge = Gauge<f64, AtomicU64>;
+/// A family of histograms with the request buckets.
+type Timings = Family<Labels, Histogram, fn() -> Histogram>;
+
+/// Seconds from 5 ms to ~80 s: requests, scheduling, starts.
+fn seconds_buckets() -> Histogram {
+    Histogram::new(exponential_buckets(0.005, 2.0, 15))
+}
+
+/// Every metric of one server.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    http_requests: Family<Labels, Counter>,
+    http_seconds: Timings,
+    scheduling_seconds: Histogram,
+    start_seconds: Histogram,
+    /// When each session now SCHEDULED was placed (ms), until it runs or ends.
+    scheduled_at: Mutex<HashMap<String, i64>>,
+    sessions: Family<Labels, Gauge>,
+    queue_length: Family<Labels, Gauge>,
+    queue_oldest_seconds: Family<Labels, FloatGauge>,
+    agent_up: Family<Labels, Gauge>,
+    agent_cpu: Family<Labels, FloatGauge>,
+    agent_memory_bytes: Family<Labels, Gauge>,
+    resident_bytes: Gauge,
+    cpu_seconds: FloatGauge,
+    open_fds: Gauge,
+    start_time_seconds: FloatGauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// A registry with every family, all empty.
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("berth");
+        let m = Metrics {
+            registry: Registry::default(),
+            http_requests: Family::default(),
+            http_seconds: Family::new_with_constructor(seconds_buckets),
+            scheduling_seconds: seconds_buckets(),
+            start_seconds: seconds_buckets(),
+            scheduled_at: Mutex::default(),
+            sessions: Family::default(),
+            queue_length: Family::default(),
+            queue_oldest_seconds: Family::default(),
+            agent_up: Family::default(),
+            agent_cpu: Family::default(),
+            agent_memory_bytes: Family::default(),
+            resident_bytes: Gauge::default(),
+            cpu_seconds: FloatGauge::default(),
+            open_fds: Gauge::default(),
+            start_time_seconds: FloatGauge::default(),
+        };
+        m.start_time_seconds
+            .set(chrono::Utc::now().timestamp_millis() as f64 / 1000.0);
+        registry.register(
+            "http_requests",
+            "HTTP requests by route template, method and status",
+            m.http_requests.clone(),
+        );
+        registry.register_with_unit(
+            "http_request_duration",
+            "HTTP request latency by route template and method",
+            Unit::Seconds,
+            m.http_seconds.clone(),
+        );
+        registry.register_with_unit(
+            "scheduling_latency",
+            "Time from PENDING to SCHEDULED",
+            Unit::Seconds,
+            m.scheduling_seconds.clone(),
+        );
+        registry.register_with_unit(
+            "start_latency",
+            "Time from SCHEDULED to RUNNING",
+            Unit::Seconds,
+            m.start_seconds.clone(),
+        );
+        registry.register(
+            "sessions",
+            "Sessions by status and resource group",
+            m.sessions.clone(),
+        );
+        registry.register(
+            "queue_length",
+            "PENDING sessions per resource group",
+            m.queue_length.clone(),
+        );
+        registry.register_with_unit(
+            "queue_oldest_wait",
+            "How long the longest-waiting PENDING session of a group has waited",
+            Unit::Seconds,
+            m.queue_oldest_seconds.clone(),
+        );
+        registry.register(
+            "agent_up",
+            "1 when the agent answers (ALIVE), 0 when LOST",
+            m.agent_up.clone(),
+        );
+        registry.register(
+            "agent_cpu",
+            "An agent's CPU: its capacity and what sessions hold",
+            m.agent_cpu.clone(),
+        );
+        registry.register_with_unit(
+            "agent_memory",
+            "An agent's memory: its capacity and what sessions hold",
+            Unit::Bytes,
+            m.agent_memory_bytes.clone(),
+        );
+        let process = registry.sub_registry_with_prefix("process");
+        process.register_with_unit(
+            "resident_memory",
+            "Resident memory of the server process",
+            Unit::Bytes,
+            m.resident_bytes.clone(),
+        );
+        process.register_with_unit(
+            "cpu",
+            "CPU time the server process used",
+            Unit::Seconds,
+            m.cpu_seconds.clone(),
+        );
+        process.register(
+            "open_fds",
+            "File descriptors the server process holds",
+            m.open_fds.clone(),
+        );
+        process.register_with_unit(
+            "start_time",
+            "When the server started (Unix time)",
+            Unit::Seconds,
+            m.start_time_seconds.clone(),
+        );
+        Metrics { registry, ..m }
+    }
+
+    /// Counts a request answered: `route` is its template
+    /// (`/api/v1/sessions/{id}`), never the path itself.
+    pub fn http_request(&self, route: &str, method: &str, status: u16, seconds: f64) {
+        let route = route.to_string();
+        self.http_requests
+            .get_or_create(&vec![
+                ("route", route.clone()),
+                ("method", method.to_string()),
+                ("status", status.to_string()),
+            ])
+            .inc();
+        self.http_seconds
+            .get_or_create(&vec![("route", route), ("method", method.to_string())])
+            .observe(seconds);
+    }
+
+    /// A session went from `from` (since `since_ms`) to `to` at `now_ms`.
+    pub fn status_changed(
+        &self,
+        session_id: &str,
+        from: Option<SessionStatus>,
+        since_ms: i64,
+        to: SessionStatus,
+        now_ms: i64,
+    ) {
+        let secs = |from_ms: i64| (now_ms - from_ms).max(0) as f64 / 1000.0;
+        let mut placed = self.scheduled_at.lock().unwrap_or_else(|e| e.into_inner());
+        match to {
+            SessionStatus::Scheduled => {
+                if from == Some(SessionStatus::Pending) {
+                    self.scheduling_seconds.observe(secs(since_ms));
+                }
+                placed.insert(session_id.to_string(), now_ms);
+            }
+            SessionStatus::Running => {
+                if let Some(at) = placed.remove(session_id) {
+                    self.start_seconds.observe(secs(at));
+                }
+            }
+            to if to.is_finished() => {
+                placed.remove(session_id);
+            }
+            _ => {}
+        }
+    }
+
+    /// The text a scrape gets: the recorded families, and the states read
+    /// now from `tallies` and `agents`.
+    pub fn render(&self, tallies: &[StatusTally], agents: &[AgentRow], now_ms: i64) -> String {
+        self.sessions.clear();
+        self.queue_length.clear();
+        self.queue_oldest_seconds.clear();
+        for t in tallies {
+            let group = ("resource_group", t.resource_group.clone());
+            self.sessions
+                .get_or_create(&vec![("status", t.status.clone()), group.clone()])
+                .set(t.sessions);
+            if t.status == SessionStatus::Pending.as_str() {
+                self.queue_length
+                    .get_or_create(&vec![group.clone()])
+                    .set(t.sessions);
+                self.queue_oldest_seconds
+                    .get_or_create(&vec![group])
+                    .set((now_ms - t.since).max(0) as f64 / 1000.0);
+            }
+        }
+        self.agent_up.clear();
+        self.agent_cpu.clear();
+        self.agent_memory_bytes.clear();
+        for a in agents {
+            let agent = || ("agent", a.id.clone());
+            let up = i64::from(a.lost_at.is_none());
+            self.agent_up.get_or_create(&vec![agent()]).set(up);
+            for (kind, cpu, mem) in [
+                ("capacity", a.cpu_total, a.mem_total),
+                ("used", a.cpu_used, a.mem_used),
+            ] {
+                let labels = vec![agent(), ("kind", kind.to_string())];
+                self.agent_cpu.get_or_create(&labels).set(cpu);
+                self.agent_memory_bytes.get_or_create(&labels).set(mem);
+            }
+        }
+        let process = process_figures();
+        self.resident_bytes.set(process.resident_bytes);
+        self.cpu_seconds.set(process.cpu_seconds);
+        self.open_fds.set(process.open_fds);
+        let mut out = String::new();
+        // (writing to a String cannot fail)
+        let _ = encode(&mut out, &self.registry);
+        out
+    }
+}
+
+/// The process's own figures, from `/proc/self` (zero where it is absent).
+#[derive(Debug, Default)]
+struct ProcessFigures {
+    resident_bytes: i64,
+    cpu_seconds: f64,
+    open_fds: i64,
+}
+
+fn process_figures() -> ProcessFigures {
+    // the kernel's units on Linux: 4 KiB pages, 100 clock ticks a second
+    const PAGE: i64 = 4096;
+    const TICKS: f64 = 100.0;
+    let mut f = ProcessFigures::default();
+    if let Ok(statm) = std::fs::read_to_string("/proc/self/statm") {
+        if let Some(pages) = statm
+            .split_whitespace()
+            .nth(1)
+            .and_then(|p| p.parse::<i64>().ok())
+        {
+            f.resident_bytes = pages * PAGE;
+        }
+    }
+    if let Ok(stat) = std::fs::read_to_string("/proc/self/stat") {
+        // after the command name's closing parenthesis: fields 3…; utime
+        // and stime are the 14th and 15th
+        if let Some((_, rest)) = stat.rsplit_once(')') {
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let ticks = |i: usize| {
+                fields
+                    .get(i)
+                    .and_then(|v| v.parse::<f64>().ok())
+                    .unwrap_or(0.0)
+            };
+            f.cpu_seconds = (ticks(11) + ticks(12)) / TICKS;
+        }
+    }
+    if let Ok(fds) = std::fs::read_dir("/proc/self/fd") {
+        f.open_fds = fds.count() as i64;
+    }
+    f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latencies_are_observed_across_the_statuses_between() {
+        let m = Metrics::new();
+        m.status_changed(
+            "s1",
+            Some(SessionStatus::Pending),
+            1_000,
+            SessionStatus::Scheduled,
+            1_500,
+        );
+        m.status_changed(
+            "s1",
+            Some(SessionStatus::Scheduled),
+            1_500,
+            SessionStatus::Preparing,
+            1_600,
+        );
+        m.status_changed(
+            "s1",
+            Some(SessionStatus::Preparing),
+            1_600,
+            SessionStatus::Running,
+            3_500,
+        );
+        // one that ends before it runs leaves nothing behind
+        m.status_changed(
+            "s2",
+            Some(SessionStatus::Pending),
+            0,
+            SessionStatus::Scheduled,
+            10,
+        );
+        m.status_changed(
+            "s2",
+            Some(SessionStatus::Scheduled),
+            10,
+            SessionStatus::Cancelled,
+            20,
+        );
+        let text = m.render(&[], &[], 0);
+        assert!(
+            text.contains("berth_scheduling_latency_seconds_count 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("berth_scheduling_latency_seconds_sum 0.51"),
+            "{text}"
+        );
+        assert!(
+            text.contains("berth_start_latency_seconds_count 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("berth_start_latency_seconds_sum 2.0"),
+            "{text}"
+        );
+        assert!(m.scheduled_at.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn states_are_read_afresh_at_each_scrape() {
+        let m = Metrics::new();
+        let (pending, running) = (
+            SessionStatus::Pending.as_str(),
+            SessionStatus::Running.as_str(),
+        );
+        let tally = |status: &str, n| StatusTally {
+            status: status.into(),
+            resource_group: "default".into(),
+            sessions: n,
+            since: 1_000,
+        };
+        let sessions = |status: &str| {
+            format!(r#"berth_sessions{{status="{status}",resource_group="default"}}"#)
+        };
+        let text = m.render(&[tally(pending, 3), tally(running, 2)], &[], 31_000);
+        assert!(text.contains(&format!("{} 3", sessions(pending))), "{text}");
+        assert!(
+            text.contains(r#"berth_queue_length{resource_group="default"} 3"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"berth_queue_oldest_wait_seconds{resource_group="default"} 30.0"#),
+            "{text}"
+        );
+        // the queue emptied: its figures go, not stay at their last value
+        let text = m.render(&[tally(running, 5)], &[], 31_000);
+        assert!(!text.contains("berth_queue_length{"), "{text}");
+        assert!(text.contains(&format!("{} 5", sessions(running))), "{text}");
+        assert!(
+            text.contains("berth_process_resident_memory_bytes "),
+            "{text}"
+        );
+    }
+}
