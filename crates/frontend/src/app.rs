@@ -22,6 +22,14 @@ use crate::pages::{
 /// which serves the full build there.
 #[component]
 pub fn FirstVisitApp() -> impl IntoView {
+    // a page the browser kept (back/forward cache) returns as it was left:
+    // on its way to the whole UI's page, with another address in the bar.
+    // Drawn anew instead.
+    let _ = window_event_listener(leptos::ev::pageshow, |e| {
+        if e.persisted() {
+            let _ = window().location().reload();
+        }
+    });
     AuthCtx::provide();
     provide_context(BuildParts {
         dialogs: || view! { <DialogsElsewhere /> }.into_any(),
