@@ -198,17 +198,25 @@ async fn a_warning_counts_down_shows_in_the_bell_and_goes_when_the_session_is_us
         .await
         .unwrap();
     b.el("#detail-idle").await;
-    let pair: Vec<String> = b
-        .driver
-        .execute(
-            "return [document.querySelector(arguments[0] + ' .idle-cell .idle-tag').textContent, \
-                     document.querySelector('#detail-idle .idle-tag').textContent];",
-            vec![json!(format!("tr[data-session-id='{id}']"))],
-        )
-        .await
-        .unwrap()
-        .convert()
-        .unwrap();
+    // both drawn (the panel may open in the whole UI before its list is back)
+    let mut pair: Vec<String> = vec![String::new(), String::new()];
+    for _ in 0..200 {
+        pair = b
+            .driver
+            .execute(
+                "const t = s => { const e = document.querySelector(s); return e ? e.textContent : ''; }; \
+                 return [t(arguments[0] + ' .idle-cell .idle-tag'), t('#detail-idle .idle-tag')];",
+                vec![json!(format!("tr[data-session-id='{id}']"))],
+            )
+            .await
+            .unwrap()
+            .convert()
+            .unwrap();
+        if pair.iter().all(|t| !t.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     let secs = |t: &str| -> i64 {
         let digits: Vec<i64> = t
             .split(|c: char| !c.is_ascii_digit())
