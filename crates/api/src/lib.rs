@@ -18,11 +18,13 @@
 //! - `idle`: the idle rules (pure) and the task that samples running
 //!   sessions, reports, warns and ends idle ones;
 //! - `events`: the in-process bus behind the SSE stream;
+//! - `bounded`: reads of files the server does not size, with a cap;
 //! - `store`: the only module with SQL; `runtime`: the only one that talks
 //!   to a Docker engine.
 
 pub mod accounts;
 pub mod apps;
+pub mod bounded;
 pub mod cli;
 pub mod config;
 pub mod environments;

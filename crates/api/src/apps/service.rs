@@ -10,7 +10,7 @@ use berth_shared::resources::ServicePort;
 
 use super::error::{AppError, AppResult};
 use crate::environments;
-use crate::runtime::{ExecLimits, Runtime, RuntimeError};
+use crate::runtime::{ExecLimits, ExecOutput, Runtime, RuntimeError};
 use crate::services::Services;
 use crate::store::SessionRow;
 
@@ -36,6 +36,33 @@ pub(crate) async fn service_ports(svc: &Services, row: &SessionRow) -> AppResult
         })?)
 }
 
+/// `cat path` in a container, read a little and briefly, since the
+/// container is its user's and so is `cat` in it; `what` names the file in
+/// the error when it is too long or too slow.
+pub(super) async fn read_file(
+    rt: &Runtime,
+    cid: &str,
+    path: &str,
+    max_output: usize,
+    timeout: Duration,
+    what: &str,
+) -> AppResult<ExecOutput> {
+    let limits = ExecLimits {
+        max_output,
+        timeout,
+    };
+    match rt
+        .exec_output(cid, &["cat".to_string(), path.to_string()], limits)
+        .await
+    {
+        Ok(out) => Ok(out),
+        Err(e @ (RuntimeError::ExecOutputTooLarge(_) | RuntimeError::ExecTimedOut(_))) => Err(
+            AppError::Unavailable(format!("{what} could not be read: {e}.")),
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Whether something listens at `addr`.
 pub(crate) async fn listening(addr: SocketAddr) -> bool {
     matches!(
@@ -56,24 +83,9 @@ pub(crate) async fn start_command(
     port: u16,
     timeout: Duration,
 ) -> AppResult<Option<Vec<String>>> {
-    // the container is its user's, `cat` in it too: read a little, briefly
-    let limits = ExecLimits {
-        max_output: SERVICE_DEF_MAX,
-        timeout,
-    };
     let file = format!("{SERVICE_DEFS}/{name}.json");
-    let out = match rt
-        .exec_output(cid, &["cat".to_string(), file], limits)
-        .await
-    {
-        Ok(out) => out,
-        Err(e @ (RuntimeError::ExecOutputTooLarge(_) | RuntimeError::ExecTimedOut(_))) => {
-            return Err(AppError::Unavailable(format!(
-                "The image's {name} service definition could not be read: {e}."
-            )))
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let what = format!("The image's {name} service definition");
+    let out = read_file(rt, cid, &file, SERVICE_DEF_MAX, timeout, &what).await?;
     if out.code != Some(0) {
         return Ok(None);
     }

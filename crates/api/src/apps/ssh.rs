@@ -6,7 +6,6 @@ use berth_shared::auth::UserInfo;
 
 use super::error::{AppError, AppResult};
 use super::running;
-use crate::runtime::{ExecLimits, RuntimeError};
 use crate::services::Services;
 use crate::sessions::{self, SessionError};
 
@@ -28,24 +27,15 @@ pub async fn ssh_key(svc: &Services, caller: &UserInfo, id: &str) -> AppResult<S
         );
     }
     let (row, cid) = running(svc, caller, id).await?;
-    let limits = ExecLimits {
-        max_output: SSH_KEY_MAX,
-        timeout: Duration::from_secs(svc.config().exec_timeout_secs.max(1)),
-    };
-    let read = ["cat".to_string(), SSH_KEY_PATH.to_string()];
-    let out = match svc
-        .runtime_of(row.agent.as_deref())
-        .exec_output(&cid, &read, limits)
-        .await
-    {
-        Ok(out) => out,
-        Err(e @ (RuntimeError::ExecOutputTooLarge(_) | RuntimeError::ExecTimedOut(_))) => {
-            return Err(AppError::Unavailable(format!(
-                "The session's SSH key could not be read: {e}."
-            )))
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let out = super::service::read_file(
+        &svc.runtime_of(row.agent.as_deref()),
+        &cid,
+        SSH_KEY_PATH,
+        SSH_KEY_MAX,
+        Duration::from_secs(svc.config().exec_timeout_secs.max(1)),
+        "The session's SSH key",
+    )
+    .await?;
     let key = out.output.trim_start();
     if out.code != Some(0) || !key.starts_with("-----BEGIN") || !key.contains("PRIVATE KEY-----") {
         return Err(AppError::Conflict(

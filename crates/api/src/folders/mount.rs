@@ -5,7 +5,7 @@
 //! gives nobody anything, in any container or on the host.
 
 use std::ffi::CString;
-use std::io::{self, Read};
+use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
@@ -38,12 +38,9 @@ fn c_path(path: &Path) -> io::Result<CString> {
 fn already(path: &Path) -> bool {
     // the kernel writes it, but a host with very many mounts makes it long:
     // read a bounded prefix (past it, a mount is made again, which is harmless)
-    let mut info = String::new();
-    let read = std::fs::File::open("/proc/self/mountinfo")
-        .and_then(|f| f.take(MOUNTINFO_MAX).read_to_string(&mut info));
-    if read.is_err() {
+    let Ok(info) = crate::bounded::read_prefix("/proc/self/mountinfo", MOUNTINFO_MAX) else {
         return false;
-    }
+    };
     let wanted = escape(&path.to_string_lossy());
     info.lines().any(|line| {
         let fields: Vec<&str> = line.split(' ').collect();

@@ -36,6 +36,10 @@ fn inline_script_hashes(index_html: &str) -> Vec<String> {
     out
 }
 
+/// Trunk's pages are a few KB; a cap keeps a swapped-in file from taking
+/// memory at start-up.
+const PAGE_MAX: u64 = 1 << 20;
+
 /// The policy for a UI served from `static_dir` (the inline scripts of
 /// both its pages, `index.html` and `full.html`).
 pub fn content_security_policy(static_dir: &Path) -> String {
@@ -43,7 +47,7 @@ pub fn content_security_policy(static_dir: &Path) -> String {
         .iter()
         .flat_map(|page| {
             inline_script_hashes(
-                &std::fs::read_to_string(static_dir.join(page)).unwrap_or_default(),
+                &crate::bounded::read_prefix(static_dir.join(page), PAGE_MAX).unwrap_or_default(),
             )
         })
         .collect::<Vec<_>>()

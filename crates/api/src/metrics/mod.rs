@@ -273,8 +273,10 @@ fn process_figures() -> ProcessFigures {
     // the kernel's units on Linux: 4 KiB pages, 100 clock ticks a second
     const PAGE: i64 = 4096;
     const TICKS: f64 = 100.0;
+    // both are one line of numbers, well under this
+    const PROC_MAX: u64 = 64 << 10;
     let mut f = ProcessFigures::default();
-    if let Ok(statm) = std::fs::read_to_string("/proc/self/statm") {
+    if let Ok(statm) = crate::bounded::read_prefix("/proc/self/statm", PROC_MAX) {
         if let Some(pages) = statm
             .split_whitespace()
             .nth(1)
@@ -283,7 +285,7 @@ fn process_figures() -> ProcessFigures {
             f.resident_bytes = pages * PAGE;
         }
     }
-    if let Ok(stat) = std::fs::read_to_string("/proc/self/stat") {
+    if let Ok(stat) = crate::bounded::read_prefix("/proc/self/stat", PROC_MAX) {
         // after the command name's closing parenthesis: fields 3…; utime
         // and stime are the 14th and 15th
         if let Some((_, rest)) = stat.rsplit_once(')') {
