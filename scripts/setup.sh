@@ -77,6 +77,22 @@ if ! grep -q "\"version\": \"$AXE_VERSION\"" "$TOOLS_DIR/node_modules/axe-core/p
   mkdir -p "$TOOLS_DIR"
   npm install --silent --no-audit --no-fund --prefix "$TOOLS_DIR" "axe-core@$AXE_VERSION" >/dev/null
 fi
+# Swagger UI: the page at /api/v1/docs that renders the OpenAPI document
+SWAGGER_UI_VERSION=5.36.0
+swagger_dir=$TOOLS_DIR/node_modules/swagger-ui-dist
+if ! grep -q "\"version\": \"$SWAGGER_UI_VERSION\"" "$swagger_dir/package.json" 2>/dev/null; then
+  step "installing Swagger UI (npm swagger-ui-dist@$SWAGGER_UI_VERSION, for the API's docs page)"
+  mkdir -p "$TOOLS_DIR"
+  npm install --silent --no-audit --no-fund --prefix "$TOOLS_DIR" "swagger-ui-dist@$SWAGGER_UI_VERSION" >/dev/null
+fi
+# schemathesis (PyPI), in its own venv: make test runs it against a live
+# server for every operation of the OpenAPI document
+SCHEMATHESIS_VERSION=4.32.5
+if ! "$TOOLS_DIR/schemathesis/bin/st" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+  step "installing schemathesis $SCHEMATHESIS_VERSION (PyPI, in $TOOLS_DIR/schemathesis)"
+  python3 -m venv "$TOOLS_DIR/schemathesis"
+  "$TOOLS_DIR/schemathesis/bin/pip" install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+fi
 if ! "$TOOLS_DIR/node_modules/.bin/wasm-opt" --version 2>/dev/null | grep -q "version $BINARYEN_VERSION"; then
   step "installing wasm-opt (npm binaryen@$BINARYEN_VERSION)"
   mkdir -p "$TOOLS_DIR"
@@ -114,9 +130,13 @@ fi
 mkdir -p dist/xterm
 cp -u "$xterm_dir/xterm/lib/xterm.js" "$xterm_dir/xterm/css/xterm.css" \
   "$xterm_dir/addon-fit/lib/addon-fit.js" dist/xterm/
+# the API's docs page (Swagger UI, no CDN)
+mkdir -p dist/api-docs
+cp -u "$swagger_dir/swagger-ui-bundle.js" "$swagger_dir/swagger-ui.css" \
+  crates/api/api-docs/init.js dist/api-docs/
 # brotli and gzip forms, made once here and served as they are (the server
 # never compresses the UI per request)
-for f in dist/*.js dist/*.wasm dist/*.css dist/index.html dist/full.html dist/xterm/*.js dist/xterm/*.css; do
+for f in dist/*.js dist/*.wasm dist/*.css dist/index.html dist/full.html dist/xterm/*.js dist/xterm/*.css dist/api-docs/*.js dist/api-docs/*.css; do
   [ -f "$f" ] || continue
   { [ -f "$f.br" ] && ! [ "$f" -nt "$f.br" ]; } || brotli -f -k -q 11 "$f"
   { [ -f "$f.gz" ] && ! [ "$f" -nt "$f.gz" ]; } || gzip -f -k -9 "$f"

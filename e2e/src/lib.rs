@@ -555,15 +555,7 @@ fn axe_source() -> &'static str {
     SRC.get_or_init(|| {
         let path = std::env::var_os("BERTH_AXE_JS")
             .map(PathBuf::from)
-            .unwrap_or_else(|| {
-                std::env::var_os("BERTH_TOOLS_DIR")
-                    .map(PathBuf::from)
-                    .unwrap_or_else(|| {
-                        PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                            .join(".cache/berth-tools")
-                    })
-                    .join("node_modules/axe-core/axe.min.js")
-            });
+            .unwrap_or_else(|| berth_testkit::tools_dir().join("node_modules/axe-core/axe.min.js"));
         std::fs::read_to_string(&path).unwrap_or_else(|e| {
             panic!(
                 "axe-core not found at {} ({e}): run `make setup`",

@@ -17,6 +17,7 @@ pub const AGENT_ID_MAX: usize = 64;
 
 /// `POST /api/v1/agents` (admin): register a Docker engine as an agent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RegisterAgent {
     /// Id, unique.
@@ -43,6 +44,7 @@ pub struct RegisterAgent {
 
 /// `PATCH /api/v1/agents/{id}` (admin): what is absent stays.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateAgent {
     /// Move it to this group (only while no session holds it).
@@ -228,6 +230,7 @@ impl UpdateAgent {
 
 /// Whether an agent's engine answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum AgentStatus {
     /// Its engine answers: sessions may be placed on it.
@@ -260,6 +263,7 @@ pub const LOCAL_AGENT: &str = "local";
 
 /// An agent (one Docker engine) with its capacity and what is in use.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgentInfo {
     /// Id (`local` for the default install).
     pub id: String,
@@ -302,6 +306,7 @@ fn yes() -> bool {
 
 /// `GET /api/v1/agents`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgentList {
     /// Agents the caller may use.
     pub items: Vec<AgentInfo>,

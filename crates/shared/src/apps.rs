@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// How an app is reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum AppProtocol {
     /// A web app, proxied over HTTP (and WebSocket).
@@ -31,6 +32,7 @@ impl AppProtocol {
 
 /// Where an app comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum AppKind {
     /// A service of the image (started on first open).
@@ -43,6 +45,7 @@ pub enum AppKind {
 
 /// An app as it is open now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OpenedApp {
     /// Where it is (a web app: a browser URL on a host name of its own;
     /// a TCP app: the host and port). A browser that is not signed in to
@@ -57,6 +60,7 @@ pub struct OpenedApp {
 
 /// One app of a session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AppInfo {
     /// Name (`jupyter`, `sshd`, `terminal`; a preopen port's is its number).
     pub name: String,
@@ -78,6 +82,7 @@ pub struct AppInfo {
 
 /// Traffic between users and a session through the proxy and terminal.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Traffic {
     /// Bytes in both directions since the server started.
     pub bytes: u64,
@@ -87,6 +92,7 @@ pub struct Traffic {
 
 /// `GET /api/v1/sessions/{id}/apps`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AppList {
     /// Its apps.
     pub items: Vec<AppInfo>,
@@ -101,6 +107,7 @@ pub struct AppList {
 
 /// `POST /api/v1/sessions/{id}/apps/{app}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OpenAppRequest {
     /// Let anyone with the URL in (no login).
@@ -121,6 +128,7 @@ pub const LAUNCH_PATH: &str = "/.berth/launch";
 
 /// The answer to opening an app.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AppOpened {
     /// The app, now open.
     pub app: AppInfo,
@@ -141,6 +149,7 @@ pub struct AppOpened {
 /// (a WebSocket), as text frames. The server sends the TTY's output as
 /// binary frames.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum TerminalMessage {
     /// Keys typed.
@@ -159,6 +168,7 @@ pub enum TerminalMessage {
 
 /// Query of the terminal WebSocket: its first size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct TerminalQuery {
     /// Columns.
     #[serde(default = "default_cols")]

@@ -25,6 +25,7 @@ pub fn session_cookie_name(secure: bool) -> &'static str {
 
 /// `POST /api/v1/auth/login`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     /// The account's email address (case-insensitive).
@@ -47,6 +48,7 @@ impl LoginRequest {
 
 /// A user's role. Admins may act for other users; superadmins see everything.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Sees and manages everything, including admins.
@@ -87,6 +89,7 @@ impl Role {
 /// A user as the API shows it: `GET /api/v1/auth/me`, the login response,
 /// and admin listings/lookups.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserInfo {
     /// Stable id (UUID).
     pub id: String,
@@ -115,6 +118,7 @@ pub const LOCALES: [&str; 2] = ["en", "ko"];
 
 /// `PATCH /api/v1/auth/me`: the caller's own settings.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateMeRequest {
     /// The UI language (one of [`LOCALES`]).
@@ -138,6 +142,7 @@ impl UpdateMeRequest {
 
 /// `POST /api/v1/auth/tokens`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateTokenRequest {
     /// What the token is for ("CI", "laptop"), shown in the token list.
@@ -178,6 +183,7 @@ impl CreateTokenRequest {
 
 /// A personal API token, as listed (the secret is never shown again).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenInfo {
     /// Token id, used to revoke it.
     pub id: String,
@@ -196,6 +202,7 @@ pub struct TokenInfo {
 
 /// The answer to creating a token: the only time its secret is shown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenCreated {
     /// The token to send as `Authorization: Bearer <token>`.
     pub token: String,
@@ -206,6 +213,7 @@ pub struct TokenCreated {
 
 /// `GET /api/v1/auth/tokens`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenList {
     /// The caller's live tokens, newest first.
     pub items: Vec<TokenInfo>,

@@ -85,6 +85,7 @@ pub fn folder_path(path: &str) -> Result<Vec<&str>, Invalid> {
 
 /// `POST /api/v1/folders`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateFolderRequest {
     /// The new folder's name.
@@ -106,6 +107,7 @@ pub type RenameFolderRequest = CreateFolderRequest;
 
 /// A live session a folder is mounted in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MountedIn {
     /// Session id.
     pub session_id: String,
@@ -117,6 +119,7 @@ pub struct MountedIn {
 
 /// A folder as the API shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FolderInfo {
     /// Id (its directory on the server is named after it, not the name).
     pub id: String,
@@ -130,6 +133,7 @@ pub struct FolderInfo {
 
 /// `GET /api/v1/folders`: the caller's folders, by name.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FolderList {
     /// Folders.
     pub items: Vec<FolderInfo>,
@@ -139,6 +143,7 @@ pub struct FolderList {
 
 /// What a directory entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum EntryKind {
     /// A regular file.
@@ -153,6 +158,7 @@ pub enum EntryKind {
 
 /// One entry of a directory in a folder.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FolderEntry {
     /// Its name.
     pub name: String,
@@ -167,6 +173,7 @@ pub struct FolderEntry {
 /// `GET /api/v1/folders/{id}/entries?path=`: a directory's entries,
 /// directories first, then by name.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FolderListing {
     /// The directory, as normalised (`""` is the folder itself).
     pub path: String,
@@ -179,6 +186,7 @@ pub struct FolderListing {
 
 /// Query of the explorer's routes: a path inside the folder.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct PathQuery {
     /// `a/b/c.txt`; the folder itself when empty.
     #[serde(default)]
@@ -187,6 +195,7 @@ pub struct PathQuery {
 
 /// `POST /api/v1/folders/{id}/mkdir`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MkdirRequest {
     /// The directory to make (its parent must exist).
@@ -195,6 +204,7 @@ pub struct MkdirRequest {
 
 /// `POST /api/v1/folders/{id}/move`: rename or move within the folder.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MoveRequest {
     /// What to move.

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 /// Overall health and that of each dependency. The server keeps serving when
 /// the Docker engine is down; it says so here.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Health {
     /// `ok` when everything answers, `degraded` when the engine does not,
     /// `unavailable` when the database does not.
@@ -19,6 +20,7 @@ pub struct Health {
 
 /// Whether one dependency answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ComponentHealth {
     /// It answered.
     pub ok: bool,
@@ -29,6 +31,7 @@ pub struct ComponentHealth {
 
 /// Whether the Docker engine answers, and what it is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DockerHealth {
     /// It answered.
     pub ok: bool,
@@ -67,6 +70,7 @@ impl Health {
 /// Query of `GET /healthz`: `?deep` (admins) probes every dependency now
 /// instead of reporting the engine's latest probe.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct HealthQuery {
     /// Present (any value): probe now.
     #[serde(default, skip_serializing_if = "Option::is_none")]

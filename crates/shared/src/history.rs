@@ -15,6 +15,7 @@ pub const ENTRY_NAME_MAX_CHARS: usize = 64;
 
 /// One remembered launch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HistoryEntry {
     /// Id.
     pub id: String,
@@ -30,6 +31,7 @@ pub struct HistoryEntry {
 
 /// `GET /api/v1/launcher-history`: pinned first, then newest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HistoryList {
     /// Entries.
     pub items: Vec<HistoryEntry>,
@@ -37,6 +39,7 @@ pub struct HistoryList {
 
 /// `PATCH /api/v1/launcher-history/{id}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateHistoryRequest {
     /// New name.

@@ -52,6 +52,7 @@ pub fn display_name(name: &str) -> String {
 
 /// `POST /api/v1/sessions/{id}/commit`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CommitRequest {
     /// The image's name.
@@ -70,6 +71,7 @@ impl CommitRequest {
 
 /// A commit in progress (`SessionInfo::commit`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CommitProgress {
     /// The image's name.
     pub name: String,
@@ -79,6 +81,7 @@ pub struct CommitProgress {
 
 /// How a commit ended (`SessionEvent::commit`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CommitOutcome {
     /// The image's name.
     pub name: String,
@@ -90,6 +93,7 @@ pub struct CommitOutcome {
 
 /// One customized image.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CustomizedImage {
     /// Its id (the last part of its reference).
     pub id: String,
@@ -107,6 +111,7 @@ pub struct CustomizedImage {
 
 /// `GET /api/v1/customized-images`: the caller's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CustomizedImageList {
     /// Newest first.
     pub items: Vec<CustomizedImage>,

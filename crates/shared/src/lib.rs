@@ -14,6 +14,8 @@ pub mod folders;
 pub mod health;
 pub mod history;
 pub mod images;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod problem;
 pub mod resources;
 pub mod sessions;

@@ -13,6 +13,7 @@ pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
 /// to pick a translated message); `message` is an English sentence for people
 /// and scripts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
     /// The field's name in the request body (`resources.mem`, `env[2].name`).
     pub field: String,
@@ -50,6 +51,7 @@ impl FieldError {
 
 /// An error response (`application/problem+json`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Problem {
     /// A URI reference naming the kind of problem, e.g. `/problems/validation-failed`.
     #[serde(rename = "type")]

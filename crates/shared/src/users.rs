@@ -8,6 +8,7 @@ use crate::FieldError;
 
 /// `POST /api/v1/users` (admin) and `berth user create`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateUserRequest {
     /// Email address, unique (case-insensitive).
@@ -46,6 +47,7 @@ impl CreateUserRequest {
 
 /// `PATCH /api/v1/users/{id}` (admin): only the given fields change.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUserRequest {
     /// New full name.
@@ -80,6 +82,7 @@ impl UpdateUserRequest {
 /// `GET /api/v1/users[?email=]` (admin). With `email`, the list holds the one
 /// matching user or nothing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserList {
     /// Users, oldest first.
     pub items: Vec<UserInfo>,
@@ -87,6 +90,7 @@ pub struct UserList {
 
 /// Query of `GET /api/v1/users`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct UserQuery {
     /// Exact email address to look up (case-insensitive).
     #[serde(default)]

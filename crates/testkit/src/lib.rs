@@ -25,3 +25,14 @@ pub const ADMIN_EMAIL: &str = "root@test.berth";
 pub const ADMIN_PASSWORD: &str = "root-password-1";
 /// The password of users made by [`TestServer::new_user`].
 pub const USER_PASSWORD: &str = "user-password-1";
+
+/// Where `make setup` puts the tools the tests use (npm packages, the
+/// Python venvs): `BERTH_TOOLS_DIR`, default `~/.cache/berth-tools`.
+pub fn tools_dir() -> std::path::PathBuf {
+    std::env::var_os("BERTH_TOOLS_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/berth-tools")
+        })
+}

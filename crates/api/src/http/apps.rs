@@ -62,7 +62,8 @@ fn split_host(authority: &str, fallback: &str) -> (String, Option<u16>) {
     }
 }
 
-async fn list(
+#[utoipa::path(get, path = "/sessions/{id}/apps", tag = "apps", params(("id" = String, Path, description = "Session id or name")), responses((status = 200, description = "The session's apps and open ports.", body = AppList)))]
+pub(crate) async fn list(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
     Path(id): Path<String>,
@@ -73,7 +74,8 @@ async fn list(
     Ok(ApiJson(apps::list(&ctx, &user, &id, &reach).await?))
 }
 
-async fn open(
+#[utoipa::path(post, path = "/sessions/{id}/apps/{app}", tag = "apps", params(("id" = String, Path, description = "Session id or name"), ("app" = String, Path, description = "App name (`jupyter`, `ttyd`, a port…)")), request_body = OpenAppRequest, responses((status = 200, description = "The app's address.", body = AppOpened)))]
+pub(crate) async fn open(
     State(ctx): State<ApiContext>,
     Caller { user, credential }: Caller,
     Path((id, app)): Path<(String, String)>,
@@ -89,7 +91,8 @@ async fn open(
 
 /// `GET …/ssh-key`: the session's SSH private key, for its owner, as the
 /// file the SSH tile's commands name (`id_container`).
-async fn ssh_key(
+#[utoipa::path(get, path = "/sessions/{id}/ssh-key", tag = "apps", params(("id" = String, Path, description = "Session id or name")), responses((status = 200, description = "The session's SSH private key (`id_container`).", content_type = "application/octet-stream")))]
+pub(crate) async fn ssh_key(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
     Path(id): Path<String>,
@@ -112,7 +115,8 @@ async fn ssh_key(
 }
 
 /// `DELETE …/apps/{app}`: closes and unpublishes an open app.
-async fn close(
+#[utoipa::path(delete, path = "/sessions/{id}/apps/{app}", tag = "apps", params(("id" = String, Path, description = "Session id or name"), ("app" = String, Path, description = "App name")), responses((status = 204, description = "Closed.")))]
+pub(crate) async fn close(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
     Path((id, app)): Path<(String, String)>,
@@ -124,7 +128,8 @@ async fn close(
 /// The terminal: a WebSocket to a TTY in the session's container (the
 /// session is checked before the upgrade, so refusals are problem+json).
 /// Only the UI's own pages may open it.
-async fn terminal(
+#[utoipa::path(get, path = "/sessions/{id}/terminal", tag = "apps", params(("id" = String, Path, description = "Session id or name"), TerminalQuery), responses((status = 101, description = "A WebSocket to a shell in the main container (binary frames are the terminal; text frames resize it).")))]
+pub(crate) async fn terminal(
     State(ctx): State<ApiContext>,
     Caller { user, credential }: Caller,
     Path(id): Path<String>,

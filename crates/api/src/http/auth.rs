@@ -43,7 +43,8 @@ fn session_cookie(value: String, max_age_secs: i64, secure: bool) -> HeaderValue
     HeaderValue::from_str(&cookie.to_string()).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-async fn login(
+#[utoipa::path(post, path = "/auth/login", tag = "auth", security(()), request_body = LoginRequest, responses((status = 200, description = "Signed in: the user, and the login cookie set.", body = UserInfo), (status = 401, description = "Wrong email or password, or an inactive account.", body = berth_shared::problem::Problem, content_type = "application/problem+json")))]
+pub(crate) async fn login(
     State(ctx): State<ApiContext>,
     ClientAddr(client): ClientAddr,
     ApiJson(req): ApiJson<LoginRequest>,
@@ -76,7 +77,8 @@ async fn login(
     Ok(res)
 }
 
-async fn logout(State(ctx): State<ApiContext>, parts: Parts) -> ApiResult<Response> {
+#[utoipa::path(post, path = "/auth/logout", tag = "auth", security(()), responses((status = 204, description = "Signed out: the login ended and its cookie cleared.")))]
+pub(crate) async fn logout(State(ctx): State<ApiContext>, parts: Parts) -> ApiResult<Response> {
     if let Some(token) = login_cookie(&parts.headers, ctx.config().secure_cookies) {
         accounts::end_login(ctx.store(), &token).await?;
         ctx.accounts_changed();
@@ -89,12 +91,14 @@ async fn logout(State(ctx): State<ApiContext>, parts: Parts) -> ApiResult<Respon
     Ok(res)
 }
 
-async fn me(AuthUser(user): AuthUser) -> ApiJson<UserInfo> {
+#[utoipa::path(get, path = "/auth/me", tag = "auth", responses((status = 200, description = "The signed-in user.", body = UserInfo)))]
+pub(crate) async fn me(AuthUser(user): AuthUser) -> ApiJson<UserInfo> {
     ApiJson(user)
 }
 
 /// `PATCH /auth/me`: the caller's own settings (the UI language).
-async fn update_me(
+#[utoipa::path(patch, path = "/auth/me", tag = "auth", request_body = UpdateMeRequest, responses((status = 200, description = "The user, updated (language, password, SSH key…).", body = UserInfo)))]
+pub(crate) async fn update_me(
     State(ctx): State<ApiContext>,
     AuthUser(mut user): AuthUser,
     ApiJson(req): ApiJson<UpdateMeRequest>,
@@ -105,7 +109,8 @@ async fn update_me(
     Ok(ApiJson(user))
 }
 
-async fn create_token(
+#[utoipa::path(post, path = "/auth/tokens", tag = "auth", request_body = CreateTokenRequest, responses((status = 201, description = "The new token; its secret is shown this once.", body = TokenCreated)))]
+pub(crate) async fn create_token(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
     ApiJson(req): ApiJson<CreateTokenRequest>,
@@ -115,7 +120,8 @@ async fn create_token(
     Ok((StatusCode::CREATED, ApiJson(created)))
 }
 
-async fn list_tokens(
+#[utoipa::path(get, path = "/auth/tokens", tag = "auth", responses((status = 200, description = "The caller's API tokens (never their secrets).", body = TokenList)))]
+pub(crate) async fn list_tokens(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
 ) -> ApiResult<ApiJson<TokenList>> {
@@ -123,7 +129,8 @@ async fn list_tokens(
     Ok(ApiJson(TokenList { items }))
 }
 
-async fn revoke_token(
+#[utoipa::path(delete, path = "/auth/tokens/{id}", tag = "auth", params(("id" = String, Path, description = "Token id")), responses((status = 204, description = "Revoked.")))]
+pub(crate) async fn revoke_token(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
     Path(id): Path<String>,

@@ -17,7 +17,8 @@ pub fn router() -> Router<ApiContext> {
     Router::new().route("/environments", get(list))
 }
 
-async fn list(
+#[utoipa::path(get, path = "/environments", tag = "resources", responses((status = 200, description = "The environment images one may launch.", body = EnvironmentList)))]
+pub(crate) async fn list(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
 ) -> ApiResult<ApiJson<EnvironmentList>> {

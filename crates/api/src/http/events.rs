@@ -28,7 +28,8 @@ pub fn router() -> Router<ApiContext> {
     Router::new().route("/events", get(events))
 }
 
-async fn events(
+#[utoipa::path(get, path = "/events", tag = "sessions", params(EventsQuery), responses((status = 200, description = "Server-sent events: each `data:` is a SessionEvent (JSON); a comment line keeps the stream alive.", body = SessionEvent, content_type = "text/event-stream")))]
+pub(crate) async fn events(
     State(ctx): State<ApiContext>,
     Caller { user, credential }: Caller,
     ApiQuery(q): ApiQuery<EventsQuery>,

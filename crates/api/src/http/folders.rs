@@ -36,14 +36,16 @@ pub fn router() -> Router<ApiContext> {
         )
 }
 
-async fn list(
+#[utoipa::path(get, path = "/folders", tag = "folders", responses((status = 200, description = "The caller's storage folders.", body = FolderList)))]
+pub(crate) async fn list(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
 ) -> ApiResult<ApiJson<FolderList>> {
     Ok(ApiJson(folders::list(&ctx, &user).await?))
 }
 
-async fn create(
+#[utoipa::path(post, path = "/folders", tag = "folders", request_body = CreateFolderRequest, responses((status = 201, description = "The new folder.", body = FolderInfo)))]
+pub(crate) async fn create(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
     ApiJson(req): ApiJson<CreateFolderRequest>,
@@ -52,7 +54,8 @@ async fn create(
     Ok((StatusCode::CREATED, ApiJson(f)))
 }
 
-async fn get_one(
+#[utoipa::path(get, path = "/folders/{id}", tag = "folders", params(("id" = String, Path, description = "Folder id or name")), responses((status = 200, description = "The folder.", body = FolderInfo)))]
+pub(crate) async fn get_one(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
     Path(id): Path<String>,
@@ -60,7 +63,8 @@ async fn get_one(
     Ok(ApiJson(folders::get(&ctx, &user, &id).await?))
 }
 
-async fn rename(
+#[utoipa::path(patch, path = "/folders/{id}", tag = "folders", params(("id" = String, Path, description = "Folder id or name")), request_body = RenameFolderRequest, responses((status = 200, description = "The folder, renamed.", body = FolderInfo)))]
+pub(crate) async fn rename(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
     Path(id): Path<String>,
@@ -69,7 +73,8 @@ async fn rename(
     Ok(ApiJson(folders::rename(&ctx, &user, &id, &req).await?))
 }
 
-async fn remove(
+#[utoipa::path(delete, path = "/folders/{id}", tag = "folders", params(("id" = String, Path, description = "Folder id or name")), responses((status = 204, description = "Deleted, with its files.")))]
+pub(crate) async fn remove(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
     Path(id): Path<String>,
@@ -78,7 +83,8 @@ async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn entries(
+#[utoipa::path(get, path = "/folders/{id}/entries", tag = "folders", params(("id" = String, Path, description = "Folder id or name"), PathQuery), responses((status = 200, description = "A directory's entries.", body = FolderListing)))]
+pub(crate) async fn entries(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
     Path(id): Path<String>,
@@ -87,7 +93,8 @@ async fn entries(
     Ok(ApiJson(explorer::list(&ctx, &user, &id, &q.path).await?))
 }
 
-async fn mkdir(
+#[utoipa::path(post, path = "/folders/{id}/mkdir", tag = "folders", params(("id" = String, Path, description = "Folder id or name")), request_body = MkdirRequest, responses((status = 201, description = "Made.")))]
+pub(crate) async fn mkdir(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
     Path(id): Path<String>,
@@ -97,7 +104,8 @@ async fn mkdir(
     Ok(StatusCode::CREATED)
 }
 
-async fn move_entry(
+#[utoipa::path(post, path = "/folders/{id}/move", tag = "folders", params(("id" = String, Path, description = "Folder id or name")), request_body = MoveRequest, responses((status = 204, description = "Moved or renamed.")))]
+pub(crate) async fn move_entry(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
     Path(id): Path<String>,
@@ -107,7 +115,8 @@ async fn move_entry(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn remove_entry(
+#[utoipa::path(delete, path = "/folders/{id}/files", tag = "folders", params(("id" = String, Path, description = "Folder id or name"), PathQuery), responses((status = 204, description = "Deleted.")))]
+pub(crate) async fn remove_entry(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
     Path(id): Path<String>,
@@ -118,7 +127,8 @@ async fn remove_entry(
 }
 
 /// Streams a file from disk: never read whole into memory.
-async fn download(
+#[utoipa::path(get, path = "/folders/{id}/files", tag = "folders", params(("id" = String, Path, description = "Folder id or name"), PathQuery), responses((status = 200, description = "The file's bytes.", content_type = "application/octet-stream")))]
+pub(crate) async fn download(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
     Path(id): Path<String>,
@@ -143,7 +153,8 @@ async fn download(
 
 /// Streams the request body to disk (the body limit of JSON requests does
 /// not apply; the upload limit does).
-async fn upload(
+#[utoipa::path(put, path = "/folders/{id}/files", tag = "folders", params(("id" = String, Path, description = "Folder id or name"), PathQuery), request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file's bytes"), responses((status = 201, description = "Written.")))]
+pub(crate) async fn upload(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
     Path(id): Path<String>,

@@ -14,6 +14,7 @@ use super::ApiContext;
 use crate::accounts;
 
 /// 503 only when the database is down.
+#[utoipa::path(get, path = "/healthz", tag = "meta", security(()), params(HealthQuery), responses((status = 200, description = "Healthy.", body = Health), (status = 503, description = "Not healthy: which part failed.", body = Health)))]
 pub async fn healthz(
     State(ctx): State<ApiContext>,
     headers: HeaderMap,

@@ -21,7 +21,8 @@ pub fn router() -> Router<ApiContext> {
         .route("/launcher-history/{id}", patch(update).delete(remove))
 }
 
-async fn list(
+#[utoipa::path(get, path = "/launcher-history", tag = "sessions", responses((status = 200, description = "The caller's recent and pinned launches.", body = HistoryList)))]
+pub(crate) async fn list(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
 ) -> ApiResult<ApiJson<HistoryList>> {
@@ -30,7 +31,8 @@ async fn list(
     }))
 }
 
-async fn update(
+#[utoipa::path(patch, path = "/launcher-history/{id}", tag = "sessions", params(("id" = String, Path, description = "History entry id")), request_body = UpdateHistoryRequest, responses((status = 200, description = "The entry, renamed or (un)pinned.", body = berth_shared::history::HistoryEntry), (status = 204, description = "Unpinned and past the recent list: forgotten.")))]
+pub(crate) async fn update(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
     Path(id): Path<String>,
@@ -44,7 +46,8 @@ async fn update(
     }
 }
 
-async fn remove(
+#[utoipa::path(delete, path = "/launcher-history/{id}", tag = "sessions", params(("id" = String, Path, description = "History entry id")), responses((status = 204, description = "Removed.")))]
+pub(crate) async fn remove(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
     Path(id): Path<String>,

@@ -22,7 +22,8 @@ pub fn router() -> Router<ApiContext> {
         .route("/customized-images/{id}", delete(remove))
 }
 
-async fn commit(
+#[utoipa::path(post, path = "/sessions/{id}/commit", tag = "images", params(("id" = String, Path, description = "Session id or name")), request_body = CommitRequest, responses((status = 202, description = "Saving the session as an image; progress arrives on the session.", body = SessionInfo)))]
+pub(crate) async fn commit(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
     Path(id): Path<String>,
@@ -32,14 +33,16 @@ async fn commit(
     Ok((StatusCode::ACCEPTED, ApiJson(info)))
 }
 
-async fn list(
+#[utoipa::path(get, path = "/customized-images", tag = "images", responses((status = 200, description = "The caller's customized images.", body = CustomizedImageList)))]
+pub(crate) async fn list(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
 ) -> ApiResult<ApiJson<CustomizedImageList>> {
     Ok(ApiJson(images::list(&ctx, &user).await?))
 }
 
-async fn remove(
+#[utoipa::path(delete, path = "/customized-images/{id}", tag = "images", params(("id" = String, Path, description = "Image id")), responses((status = 204, description = "Removed.")))]
+pub(crate) async fn remove(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
     Path(id): Path<String>,

@@ -19,6 +19,7 @@ use crate::metrics::scrape::scrape;
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// The metrics, for loopback or an admin.
+#[utoipa::path(get, path = "/metrics", tag = "meta", security((), ("cookie" = []), ("bearer" = [])), responses((status = 200, description = "Prometheus metrics (OpenMetrics text); from the host itself, or an admin.", content_type = "application/openmetrics-text")))]
 pub async fn metrics(
     State(ctx): State<ApiContext>,
     ClientAddr(from): ClientAddr,

@@ -16,6 +16,7 @@ pub mod history;
 pub mod images;
 pub mod json;
 pub mod metrics;
+pub mod openapi;
 pub mod query;
 pub mod resources;
 pub mod sessions;
@@ -77,6 +78,8 @@ fn api_router() -> Router<ApiContext> {
         .merge(events::router())
         .merge(history::router())
         .merge(images::router())
+        .route("/openapi.json", get(openapi::openapi_json))
+        .route("/docs", get(openapi::docs))
         .fallback(error::api_not_found)
         .layer(middleware::from_fn(same_origin_only))
 }

@@ -31,7 +31,8 @@ pub fn router() -> Router<ApiContext> {
         .route("/agents/{id}", patch(update_agent).delete(remove_agent))
 }
 
-async fn list_groups(
+#[utoipa::path(get, path = "/resource-groups", tag = "resources", params(GroupsQuery), responses((status = 200, description = "Resource groups.", body = ResourceGroupList)))]
+pub(crate) async fn list_groups(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
     ApiQuery(q): ApiQuery<GroupsQuery>,
@@ -47,7 +48,8 @@ async fn list_groups(
     ))
 }
 
-async fn put_group(
+#[utoipa::path(post, path = "/resource-groups", tag = "resources", request_body = PutResourceGroup, responses((status = 201, description = "The group, made or replaced.", body = ResourceGroup)))]
+pub(crate) async fn put_group(
     State(ctx): State<ApiContext>,
     AdminUser(_): AdminUser,
     ApiJson(g): ApiJson<PutResourceGroup>,
@@ -57,7 +59,8 @@ async fn put_group(
     Ok((StatusCode::CREATED, ApiJson(saved)))
 }
 
-async fn delete_group(
+#[utoipa::path(delete, path = "/resource-groups/{name}", tag = "resources", params(("name" = String, Path, description = "Group name")), responses((status = 204, description = "Deleted.")))]
+pub(crate) async fn delete_group(
     State(ctx): State<ApiContext>,
     AdminUser(_): AdminUser,
     Path(name): Path<String>,
@@ -66,14 +69,16 @@ async fn delete_group(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn list_agents(
+#[utoipa::path(get, path = "/agents", tag = "resources", responses((status = 200, description = "Agents (Docker engines).", body = AgentList)))]
+pub(crate) async fn list_agents(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
 ) -> ApiResult<ApiJson<AgentList>> {
     Ok(ApiJson(agents::list(ctx.store(), &user).await?))
 }
 
-async fn register_agent(
+#[utoipa::path(post, path = "/agents", tag = "resources", request_body = RegisterAgent, responses((status = 201, description = "The agent, registered.", body = AgentInfo)))]
+pub(crate) async fn register_agent(
     State(ctx): State<ApiContext>,
     AdminUser(_): AdminUser,
     ApiJson(req): ApiJson<RegisterAgent>,
@@ -82,7 +87,8 @@ async fn register_agent(
     Ok((StatusCode::CREATED, ApiJson(made)))
 }
 
-async fn update_agent(
+#[utoipa::path(patch, path = "/agents/{id}", tag = "resources", params(("id" = String, Path, description = "Agent id")), request_body = UpdateAgent, responses((status = 200, description = "The agent, updated.", body = AgentInfo)))]
+pub(crate) async fn update_agent(
     State(ctx): State<ApiContext>,
     AdminUser(_): AdminUser,
     Path(id): Path<String>,
@@ -91,7 +97,8 @@ async fn update_agent(
     Ok(ApiJson(agents::update(&ctx, &id, &req).await?))
 }
 
-async fn remove_agent(
+#[utoipa::path(delete, path = "/agents/{id}", tag = "resources", params(("id" = String, Path, description = "Agent id")), responses((status = 204, description = "Removed.")))]
+pub(crate) async fn remove_agent(
     State(ctx): State<ApiContext>,
     AdminUser(_): AdminUser,
     Path(id): Path<String>,
@@ -100,14 +107,16 @@ async fn remove_agent(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn list_presets(
+#[utoipa::path(get, path = "/resource-presets", tag = "resources", responses((status = 200, description = "Resource presets.", body = ResourcePresetList)))]
+pub(crate) async fn list_presets(
     State(ctx): State<ApiContext>,
     AuthUser(_): AuthUser,
 ) -> ApiResult<ApiJson<ResourcePresetList>> {
     Ok(ApiJson(presets::list(ctx.store()).await?))
 }
 
-async fn put_preset(
+#[utoipa::path(post, path = "/resource-presets", tag = "resources", request_body = ResourcePreset, responses((status = 201, description = "The preset, made or replaced.", body = ResourcePreset)))]
+pub(crate) async fn put_preset(
     State(ctx): State<ApiContext>,
     AdminUser(_): AdminUser,
     ApiJson(p): ApiJson<ResourcePreset>,
@@ -116,7 +125,8 @@ async fn put_preset(
     Ok((StatusCode::CREATED, ApiJson(saved)))
 }
 
-async fn delete_preset(
+#[utoipa::path(delete, path = "/resource-presets/{name}", tag = "resources", params(("name" = String, Path, description = "Preset name")), responses((status = 204, description = "Deleted.")))]
+pub(crate) async fn delete_preset(
     State(ctx): State<ApiContext>,
     AdminUser(_): AdminUser,
     Path(name): Path<String>,
@@ -125,14 +135,16 @@ async fn delete_preset(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn list_policies(
+#[utoipa::path(get, path = "/resource-policies", tag = "resources", responses((status = 200, description = "Resource policies (admins).", body = ResourcePolicyList)))]
+pub(crate) async fn list_policies(
     State(ctx): State<ApiContext>,
     AdminUser(_): AdminUser,
 ) -> ApiResult<ApiJson<ResourcePolicyList>> {
     Ok(ApiJson(policies::list(ctx.store()).await?))
 }
 
-async fn put_policy(
+#[utoipa::path(post, path = "/resource-policies", tag = "resources", request_body = ResourcePolicy, responses((status = 201, description = "The policy, made or replaced.", body = ResourcePolicy)))]
+pub(crate) async fn put_policy(
     State(ctx): State<ApiContext>,
     AdminUser(_): AdminUser,
     ApiJson(p): ApiJson<ResourcePolicy>,
@@ -141,7 +153,8 @@ async fn put_policy(
     Ok((StatusCode::CREATED, ApiJson(saved)))
 }
 
-async fn delete_policy(
+#[utoipa::path(delete, path = "/resource-policies/{name}", tag = "resources", params(("name" = String, Path, description = "Policy name")), responses((status = 204, description = "Deleted.")))]
+pub(crate) async fn delete_policy(
     State(ctx): State<ApiContext>,
     AdminUser(_): AdminUser,
     Path(name): Path<String>,
@@ -152,7 +165,8 @@ async fn delete_policy(
 
 /// The policy that bounds the caller's sessions, or (admins) those of the
 /// user named by `owner_email`.
-async fn policy_of_owner(
+#[utoipa::path(get, path = "/resource-policy", tag = "resources", params(PolicyQuery), responses((status = 200, description = "The policy that applies to the caller (or, for admins, an owner).", body = ResourcePolicy)))]
+pub(crate) async fn policy_of_owner(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
     ApiQuery(q): ApiQuery<PolicyQuery>,

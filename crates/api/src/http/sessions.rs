@@ -32,7 +32,8 @@ pub fn router() -> Router<ApiContext> {
         .route("/sessions/{id}/usage", get(usage))
 }
 
-async fn create(
+#[utoipa::path(post, path = "/sessions", tag = "sessions", request_body = CreateSessionRequest, responses((status = 201, description = "The sessions made (several with `count`), queued (PENDING).", body = CreatedSessions)))]
+pub(crate) async fn create(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
     ApiJson(req): ApiJson<CreateSessionRequest>,
@@ -42,7 +43,8 @@ async fn create(
 }
 
 /// The scheduler's decision now for what `create` would make; stores nothing.
-async fn dry_run(
+#[utoipa::path(post, path = "/sessions/dry-run", tag = "sessions", request_body = CreateSessionRequest, responses((status = 200, description = "What the scheduler would decide now; nothing is stored.", body = DryRun)))]
+pub(crate) async fn dry_run(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
     ApiJson(req): ApiJson<CreateSessionRequest>,
@@ -50,7 +52,8 @@ async fn dry_run(
     Ok(ApiJson(sessions::dry_run(&ctx, &user, &req).await?))
 }
 
-async fn list(
+#[utoipa::path(get, path = "/sessions", tag = "sessions", params(SessionQuery), responses((status = 200, description = "A page of sessions, newest first.", body = berth_shared::sessions::SessionList)))]
+pub(crate) async fn list(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
     ApiQuery(q): ApiQuery<SessionQuery>,
@@ -60,7 +63,8 @@ async fn list(
     Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
 }
 
-async fn get_one(
+#[utoipa::path(get, path = "/sessions/{id}", tag = "sessions", params(("id" = String, Path, description = "Session id or name")), responses((status = 200, description = "The session.", body = SessionInfo)))]
+pub(crate) async fn get_one(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
     Path(id): Path<String>,
@@ -68,7 +72,8 @@ async fn get_one(
     Ok(ApiJson(sessions::get(&ctx, &user, &id).await?))
 }
 
-async fn rename(
+#[utoipa::path(post, path = "/sessions/{id}/rename", tag = "sessions", params(("id" = String, Path, description = "Session id or name")), request_body = RenameRequest, responses((status = 200, description = "The session, renamed.", body = SessionInfo)))]
+pub(crate) async fn rename(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
     Path(id): Path<String>,
@@ -77,7 +82,8 @@ async fn rename(
     Ok(ApiJson(sessions::rename(&ctx, &user, &id, &req).await?))
 }
 
-async fn logs(
+#[utoipa::path(get, path = "/sessions/{id}/logs", tag = "sessions", params(("id" = String, Path, description = "Session id or name"), LogsQuery), responses((status = 200, description = "The log's tail (bounded).", body = SessionLogs)))]
+pub(crate) async fn logs(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
     Path(id): Path<String>,
@@ -90,7 +96,8 @@ async fn logs(
 }
 
 /// The whole log as a file, streamed: memory stays flat however long it is.
-async fn download_logs(
+#[utoipa::path(get, path = "/sessions/{id}/logs/download", tag = "sessions", params(("id" = String, Path, description = "Session id or name"), LogsQuery), responses((status = 200, description = "The whole log as a text file.", content_type = "text/plain")))]
+pub(crate) async fn download_logs(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
     Path(id): Path<String>,
@@ -121,7 +128,8 @@ async fn download_logs(
         .into_response())
 }
 
-async fn usage(
+#[utoipa::path(get, path = "/sessions/{id}/usage", tag = "sessions", params(("id" = String, Path, description = "Session id or name")), responses((status = 200, description = "Live CPU, memory and I/O use.", body = SessionUsage)))]
+pub(crate) async fn usage(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
     Path(id): Path<String>,
@@ -129,7 +137,8 @@ async fn usage(
     Ok(ApiJson(sessions::usage(&ctx, &user, &id).await?))
 }
 
-async fn terminate(
+#[utoipa::path(delete, path = "/sessions/{id}", tag = "sessions", params(("id" = String, Path, description = "Session id or name"), TerminateQuery), responses((status = 202, description = "Terminating: the session as it is now; it ends shortly.", body = SessionInfo)))]
+pub(crate) async fn terminate(
     State(ctx): State<ApiContext>,
     AuthUser(user): AuthUser,
     Path(id): Path<String>,

@@ -21,7 +21,8 @@ pub fn router() -> Router<ApiContext> {
         .route("/users/{id}", get(get_one).patch(update))
 }
 
-async fn list(
+#[utoipa::path(get, path = "/users", tag = "users", params(UserQuery), responses((status = 200, description = "Users (admins).", body = UserList)))]
+pub(crate) async fn list(
     State(ctx): State<ApiContext>,
     AdminUser(_): AdminUser,
     ApiQuery(q): ApiQuery<UserQuery>,
@@ -31,7 +32,8 @@ async fn list(
     Ok(ApiJson(UserList { items }))
 }
 
-async fn get_one(
+#[utoipa::path(get, path = "/users/{id}", tag = "users", params(("id" = String, Path, description = "User id")), responses((status = 200, description = "The user.", body = UserInfo)))]
+pub(crate) async fn get_one(
     State(ctx): State<ApiContext>,
     AdminUser(_): AdminUser,
     Path(id): Path<String>,
@@ -39,7 +41,8 @@ async fn get_one(
     Ok(ApiJson(accounts::user_info(ctx.store(), &id).await?))
 }
 
-async fn create(
+#[utoipa::path(post, path = "/users", tag = "users", request_body = CreateUserRequest, responses((status = 201, description = "The new user.", body = UserInfo)))]
+pub(crate) async fn create(
     State(ctx): State<ApiContext>,
     AdminUser(admin): AdminUser,
     ApiJson(req): ApiJson<CreateUserRequest>,
@@ -53,7 +56,8 @@ async fn create(
     Ok((StatusCode::CREATED, ApiJson(user)))
 }
 
-async fn update(
+#[utoipa::path(patch, path = "/users/{id}", tag = "users", params(("id" = String, Path, description = "User id")), request_body = UpdateUserRequest, responses((status = 200, description = "The user, updated.", body = UserInfo)))]
+pub(crate) async fn update(
     State(ctx): State<ApiContext>,
     AdminUser(admin): AdminUser,
     Path(id): Path<String>,

@@ -55,6 +55,14 @@ fn table() -> Vec<Row> {
         // admin may: `metrics::only_the_host_itself_or_an_admin_may_scrape`)
         row(M::GET, "/metrics", "/metrics", None, "ooooo"),
         row(
+            M::GET,
+            "/openapi.json",
+            "/api/v1/openapi.json",
+            None,
+            "ooooo",
+        ),
+        row(M::GET, "/docs", "/api/v1/docs", None, "ooooo"),
+        row(
             M::POST,
             "/auth/login",
             "/api/v1/auth/login",
@@ -426,7 +434,7 @@ const ORDER: [usize; 5] = [0, 2, 3, 4, 1];
 const WHO: [&str; 5] = ["anonymous", "owner", "other user", "admin", "superadmin"];
 
 /// `(method, route)` of every `.route(…)` in `crates/api/src/http`.
-fn declared_routes() -> BTreeSet<(String, String)> {
+pub(crate) fn declared_routes() -> BTreeSet<(String, String)> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/http");
     let mut out = BTreeSet::new();
     for entry in std::fs::read_dir(dir).unwrap() {

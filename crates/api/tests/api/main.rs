@@ -20,6 +20,7 @@ mod history;
 mod idle;
 mod images;
 mod metrics;
+mod openapi;
 mod process;
 mod reconcile;
 mod resource_groups;

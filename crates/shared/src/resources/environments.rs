@@ -7,6 +7,7 @@ use crate::bytes::ByteSize;
 
 /// A service an image offers (from `ai.backend.service-ports`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ServicePort {
     /// App name (`jupyter`, `httpd`).
     pub name: String,
@@ -41,6 +42,7 @@ pub fn parse_service_ports(label: &str) -> Vec<ServicePort> {
 
 /// One version (tag) of an environment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnvironmentVersion {
     /// The tag.
     pub version: String,
@@ -56,6 +58,7 @@ pub struct EnvironmentVersion {
 
 /// An environment: images grouped by name, versions = tags.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Environment {
     /// Image name without tag (`berth/busybox`).
     pub name: String,
@@ -67,6 +70,7 @@ pub struct Environment {
 
 /// `GET /api/v1/environments`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnvironmentList {
     /// Environments by name.
     pub items: Vec<Environment>,

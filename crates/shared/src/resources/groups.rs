@@ -8,6 +8,7 @@ use crate::FieldError;
 
 /// A named set of agents.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ResourceGroup {
     /// Name.
     pub name: String,
@@ -26,6 +27,7 @@ pub struct ResourceGroup {
 
 /// How the scheduler picks among a group's agents that fit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Strategy {
     /// Spread: the agent with the most free CPU.
@@ -56,6 +58,7 @@ impl Strategy {
 /// `POST /api/v1/resource-groups` (admin): creates a group or replaces
 /// one's description, strategy and projects (by name).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PutResourceGroup {
     /// Name (letters, digits, `-`, `_`, `.`; at most 64).
@@ -97,6 +100,7 @@ impl PutResourceGroup {
 
 /// `GET /api/v1/resource-groups`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ResourceGroupList {
     /// Groups the caller's project may use.
     pub items: Vec<ResourceGroup>,
@@ -104,6 +108,7 @@ pub struct ResourceGroupList {
 
 /// Query of `GET /api/v1/resource-groups`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct GroupsQuery {
     /// Only the groups this project may use (its members, or admins
     /// choosing for a session owner); the caller's projects' when absent.

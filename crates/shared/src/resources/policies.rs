@@ -10,6 +10,7 @@ use crate::FieldError;
 
 /// Limits bound to a keypair.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ResourcePolicy {
     /// Name (unique); `default` applies to everyone not bound to another.
@@ -94,6 +95,7 @@ impl ResourcePolicy {
 
 /// `GET /api/v1/resource-policies` (admin).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ResourcePolicyList {
     /// Policies by name.
     pub items: Vec<ResourcePolicy>,
@@ -102,6 +104,7 @@ pub struct ResourcePolicyList {
 /// Query of `GET /api/v1/resource-policy`: the policy that bounds the
 /// caller's sessions, or (admins) those of the user launched for.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct PolicyQuery {
     /// Email of the session owner an admin launches for.
     #[serde(default, skip_serializing_if = "Option::is_none")]

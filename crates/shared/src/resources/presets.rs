@@ -11,6 +11,7 @@ use crate::FieldError;
 
 /// A named resource set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ResourcePreset {
     /// Name (unique).
@@ -59,6 +60,7 @@ impl ResourcePreset {
 
 /// `GET /api/v1/resource-presets`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ResourcePresetList {
     /// Presets by name.
     pub items: Vec<ResourcePreset>,

@@ -12,6 +12,7 @@ use crate::bytes::ByteSize;
 /// beside the check's `name` and `msg` in
 /// `status_data.scheduler.failed_predicates[]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum CheckFailure {
     /// A batch session's start time is still ahead.
@@ -93,6 +94,7 @@ pub enum CheckFailure {
 /// One failed check as `status_data.scheduler.failed_predicates[]` and the
 /// dry run hold it: the check's name, the English sentence, the facts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(from = "FlatCheck")]
 pub struct FailedCheck {
     /// Check name (`reserved_time`, `concurrency`, `keypair_resource_limit`,
@@ -193,6 +195,7 @@ impl FailedCheck {
 
 /// What the scheduler would do with one session of a create request now.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Prediction {
     /// It would be placed at once, on this agent.
@@ -217,6 +220,7 @@ pub enum Prediction {
 /// current state for a create request, one prediction per session it would
 /// create (`count`). Nothing is stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DryRun {
     /// In the order the sessions would be created.
     pub sessions: Vec<Prediction>,

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 /// What `remaining` counts down to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RemainingType {
     /// The session ends when it reaches zero.
@@ -22,6 +23,7 @@ pub enum RemainingType {
 /// A rule that counts down from a moment (lifetime: the start; network:
 /// the last traffic).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TimerCheck {
     /// The limit, seconds.
     pub threshold: u64,
@@ -33,6 +35,7 @@ pub struct TimerCheck {
 
 /// One resource of the utilization rule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ResourceUtilization {
     /// Its average over the window, percent (none: no sample yet).
     pub average: Option<f64>,
@@ -42,6 +45,7 @@ pub struct ResourceUtilization {
 
 /// The utilization rule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UtilizationCheck {
     /// Seconds left: of the grace period while it lasts, else before the
     /// session ends if its use stays as it is (none: busy, not ending).
@@ -58,6 +62,7 @@ pub struct UtilizationCheck {
 
 /// `SessionInfo::idle_checks`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IdleChecks {
     /// Max session lifetime.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -76,6 +81,7 @@ pub struct IdleChecks {
 
 /// Which rule (spelled as the report's keys).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum IdleRule {
     /// Max session lifetime.
     #[serde(rename = "session_lifetime")]
@@ -94,6 +100,7 @@ pub enum IdleRule {
 /// the end, a second one with `lifted` set says the warning no longer
 /// holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IdleWarning {
     /// The rule.
     pub rule: IdleRule,

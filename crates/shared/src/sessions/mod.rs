@@ -28,6 +28,7 @@ pub use view::*;
 /// Interactive sessions live until someone ends them; batch sessions run a
 /// command and end with it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum SessionType {
     /// Used through apps and a terminal.
@@ -40,6 +41,7 @@ pub enum SessionType {
 /// How a session's kernels (containers) are spread: all on one agent, or
 /// over several.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum ClusterMode {
     /// Every kernel on one agent.

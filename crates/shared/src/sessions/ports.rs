@@ -16,6 +16,7 @@ pub const DEFAULT_MAX_PREOPEN_PORTS: u32 = 10;
 /// What the server allows beyond the fixed rules: the chosen image's
 /// service ports are taken, and how many ports one session may ask for.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PortRules {
     /// Ports the image's services use.
     pub taken: Vec<u16>,

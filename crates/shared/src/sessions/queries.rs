@@ -8,6 +8,7 @@ use crate::FieldError;
 
 /// `POST /api/v1/sessions/{id}/rename`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RenameRequest {
     /// The new name (same rule as at creation).
@@ -26,6 +27,7 @@ impl RenameRequest {
 
 /// Query of `DELETE /api/v1/sessions/{id}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct TerminateQuery {
     /// Kill at once and forget the containers, for stuck sessions.
     #[serde(default)]
@@ -41,6 +43,7 @@ pub const LOG_BYTES_MAX: usize = 1024 * 1024;
 
 /// Query of `GET /api/v1/sessions/{id}/logs`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct LogsQuery {
     /// Kernel id; the main kernel when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -39,6 +39,7 @@ pub const DEFAULT_SHMEM: ByteSize = ByteSize(64 * MIB);
 /// Asked resources. Absent values take the defaults (or the image's minimum
 /// when it is larger).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ResourceRequest {
     /// CPU cores (fractions allowed).
@@ -57,6 +58,7 @@ pub struct ResourceRequest {
 
 /// Resources a session holds (every value resolved).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Resources {
     /// CPU cores.
     pub cpu: f64,
@@ -82,6 +84,7 @@ fn is_single_node(m: &ClusterMode) -> bool {
 /// `POST /api/v1/sessions`. The field names are an interface scripts rely
 /// on: extend, don't rename.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateSessionRequest {
     /// Interactive or batch.

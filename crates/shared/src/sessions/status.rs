@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 ///    └─► CANCELLED└──────────────┴────────────┴──► ERROR
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum SessionStatus {
     /// Waiting for the scheduler.

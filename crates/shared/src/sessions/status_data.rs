@@ -15,6 +15,7 @@ use super::{FailedCheck, ResourceUtilization};
 /// `SessionEvent::status_data`). Every key is optional; a status sets the
 /// ones that explain it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatusData {
     /// Its agent's engine stopped answering (the session is kept, and
     /// checked when it answers).
@@ -46,6 +47,7 @@ pub struct StatusData {
 
 /// `status_data.agent_lost`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgentLost {
     /// The agent.
     pub agent: String,
@@ -55,6 +57,7 @@ pub struct AgentLost {
 
 /// `status_data.error`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorData {
     /// Where: `agent` (the engine) or `other`.
     pub src: String,
@@ -64,6 +67,7 @@ pub struct ErrorData {
 
 /// `status_data.pulling`: an image copy in progress.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Pulling {
     /// Where it goes.
     pub agent: String,
@@ -80,6 +84,7 @@ pub struct Pulling {
 
 /// `status_data.scheduler`: why a PENDING session waits.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SchedulerWait {
     /// The checks that keep it waiting.
     #[serde(default)]
@@ -94,6 +99,7 @@ pub struct SchedulerWait {
 
 /// `status_data.idle`: the rule that ended a session, tagged by `rule`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum IdleVerdict {
     /// It lived longer than its policy allows.

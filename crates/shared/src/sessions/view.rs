@@ -12,6 +12,7 @@ use crate::bytes::ByteSize;
 
 /// One container of a session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KernelInfo {
     /// Kernel id.
     pub id: String,
@@ -34,6 +35,7 @@ pub struct KernelInfo {
 
 /// One status change, for the history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatusChange {
     /// The new status.
     pub status: SessionStatus,
@@ -46,6 +48,7 @@ pub struct StatusChange {
 /// A session as the API shows it. The field names are an interface:
 /// extend, don't rename.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionInfo {
     /// UUID.
     pub id: String,
@@ -126,6 +129,7 @@ impl SessionInfo {
 
 /// The answer to a create: the created sessions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreatedSessions {
     /// One per requested session.
     pub items: Vec<SessionInfo>,
@@ -133,6 +137,7 @@ pub struct CreatedSessions {
 
 /// Which sessions to list.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct SessionQuery {
     /// `running` (live) or `finished`; all when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -156,6 +161,7 @@ pub struct SessionQuery {
 
 /// A page of sessions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionList {
     /// Newest first.
     pub items: Vec<SessionInfo>,
@@ -169,6 +175,7 @@ pub struct SessionList {
 
 /// A kernel's container log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionLogs {
     /// Kernel id.
     pub kernel: String,
@@ -183,6 +190,7 @@ pub struct SessionLogs {
 
 /// Live use of one kernel's container (from the engine's stats).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KernelUsage {
     /// Kernel id.
     pub kernel_id: String,
@@ -200,6 +208,7 @@ pub struct KernelUsage {
 
 /// `GET /api/v1/sessions/{id}/usage`: live use of the running kernels.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionUsage {
     /// Session id.
     pub session_id: String,
@@ -328,6 +337,7 @@ pub fn status_details(data: &StatusData) -> Vec<StatusDetail> {
 
 /// Query of `GET /api/v1/events`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct EventsQuery {
     /// Admins: every user's sessions, not only those they own or launched.
     #[serde(default)]
@@ -336,6 +346,7 @@ pub struct EventsQuery {
 
 /// One lifecycle event on `/api/v1/events` (SSE `data:`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionEvent {
     /// Session id.
     pub session_id: String,
