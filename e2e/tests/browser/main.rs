@@ -4,6 +4,7 @@
 //! group of their own (Chromium is heavy on two cores).
 
 mod admin_pages;
+mod api_docs;
 mod apps_page;
 mod commit_page;
 mod data_page;
