@@ -29,6 +29,7 @@ use axum::routing::{any, get};
 use axum::Router;
 use tower_http::compression::predicate::{NotForContentType, Predicate};
 use tower_http::compression::{CompressionLayer, DefaultPredicate};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
 /// Shared state of every handler: the server's services.
@@ -63,6 +64,38 @@ async fn same_origin_only(req: Request, next: Next) -> Response {
         }
     }
     next.run(req).await
+}
+
+/// The header that carries a request's id, in and out.
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// A caller may name its request (`X-Request-Id`, e.g. to follow it
+/// through a proxy's logs too) with up to 64 letters, digits, `-`, `_`,
+/// `.`; anything else is dropped, and the server names it (a UUID), so a
+/// log line never carries what a caller wrote at length.
+async fn keep_fair_request_id(mut req: Request, next: Next) -> Response {
+    let fair = req.headers().get(REQUEST_ID).is_some_and(|v| {
+        let b = v.as_bytes();
+        !b.is_empty()
+            && b.len() <= 64
+            && b.iter()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+    });
+    if !fair {
+        req.headers_mut().remove(REQUEST_ID);
+    }
+    next.run(req).await
+}
+
+/// Each request's span: every log line written while it is served carries
+/// its method, path and id.
+fn request_span(req: &Request) -> tracing::Span {
+    let id = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
 }
 
 /// `/api/v1`: the route table of the API.
@@ -104,7 +137,13 @@ pub fn router(ctx: ApiContext) -> Router {
         .layer(CompressionLayer::new().compress_when(
             DefaultPredicate::new().and(NotForContentType::const_new("application/octet-stream")),
         ))
-        .layer(TraceLayer::new_for_http());
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_response(
+                    tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO),
+                ),
+        );
     let [csp, frame, sniff, referrer, opener] = headers::layers(&static_dir);
     router
         .layer(csp)
@@ -113,5 +152,9 @@ pub fn router(ctx: ApiContext) -> Router {
         .layer(referrer)
         .layer(opener)
         .layer(middleware::from_fn_with_state(ctx.clone(), apps_by_host))
+        // outermost: every answer, an app's too, carries the request's id
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(middleware::from_fn(keep_fair_request_id))
         .with_state(ctx)
 }

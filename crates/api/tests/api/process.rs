@@ -351,3 +351,51 @@ async fn kill_9_while_twenty_sessions_launch_leaves_nothing_behind() {
     let networks = berth_testkit::networks_settle(&label, 4).await;
     assert!(networks.len() <= 4, "networks left: {networks:?}");
 }
+
+#[tokio::test]
+async fn json_logs_carry_each_request_id_that_the_answer_carries_too() {
+    let srv = ServerProcess::start(BIN, &["--log-format", "json"]).await;
+    let c = srv.admin().await;
+    let res = c.get("/api/v1/sessions/no-such-session").await;
+    assert_eq!(res.status(), 404);
+    let id = res.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert_eq!(id.len(), 36, "a UUID when the caller named none: {id}");
+    // a caller's own fair id is kept; one too long or odd is replaced
+    let mine = c
+        .http()
+        .get(c.url("/api/v1/auth/me"))
+        .header("x-request-id", "trace-42.a_b")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mine.headers()["x-request-id"], "trace-42.a_b");
+    let odd = c
+        .http()
+        .get(c.url("/api/v1/auth/me"))
+        .header("x-request-id", "x".repeat(65))
+        .send()
+        .await
+        .unwrap();
+    let replaced = odd.headers()["x-request-id"].to_str().unwrap();
+    assert_eq!(replaced.len(), 36, "{replaced}");
+    // the request's own log line, as JSON, names the same id
+    let mut line = None;
+    for _ in 0..100 {
+        line = srv.output().lines().find(|l| l.contains(&id)).map(str::to_string);
+        if line.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let line = line.unwrap_or_else(|| panic!("no log line with {id}:\n{}", srv.output()));
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(v["span"]["request_id"], id.as_str(), "{line}");
+    assert_eq!(v["span"]["path"], "/api/v1/sessions/no-such-session");
+    assert!(
+        srv.output()
+            .lines()
+            .filter(|l| !l.trim().is_empty() && l.starts_with('{'))
+            .all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()),
+        "every log line is one JSON object"
+    );
+}
