@@ -384,7 +384,13 @@ pub async fn open(
     }
     if let Some(listener) = listener {
         let traffic = svc.apps().traffic(&row.id);
-        proxy::serve_tcp(listener, upstream, traffic, entry.cancel.clone());
+        proxy::serve_tcp(
+            listener,
+            upstream,
+            traffic,
+            svc.metrics(),
+            entry.cancel.clone(),
+        );
     }
     Ok(answer(&entry))
 }

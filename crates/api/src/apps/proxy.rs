@@ -42,6 +42,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::registry::{OpenEntry, TrafficCounter};
 use crate::accounts::{self, OwnedCredential};
+use crate::metrics::{Direction, Metrics};
 use crate::origin;
 use crate::services::Shared;
 
@@ -338,11 +339,33 @@ async fn authorize(
     }
 }
 
+/// Where a proxied byte counts: the session's traffic (which the idle
+/// network rule reads) and the server's bytes one way (`/metrics`).
+#[derive(Clone)]
+struct Meter {
+    traffic: Arc<TrafficCounter>,
+    bytes: prometheus_client::metrics::counter::Counter,
+}
+
+impl Meter {
+    fn new(traffic: &Arc<TrafficCounter>, metrics: &Metrics, direction: Direction) -> Self {
+        Meter {
+            traffic: traffic.clone(),
+            bytes: metrics.proxy_bytes(direction),
+        }
+    }
+
+    fn add(&self, n: usize) {
+        self.traffic.add(n);
+        self.bytes.inc_by(n as u64);
+    }
+}
+
 /// Counts a body's bytes as they pass.
-fn counted(body: Body, traffic: Arc<TrafficCounter>) -> Body {
+fn counted(body: Body, meter: Meter) -> Body {
     Body::from_stream(body.into_data_stream().map(move |chunk| {
         if let Ok(c) = &chunk {
-            traffic.add(c.len());
+            meter.add(c.len());
         }
         chunk
     }))
@@ -377,7 +400,9 @@ async fn forward(
             parts.headers.insert(header::AUTHORIZATION, v);
         }
     }
-    let upstream_req = Request::from_parts(parts, counted(body, traffic.clone()));
+    let to_app = Meter::new(&traffic, ctx.metrics(), Direction::ToApp);
+    let from_app = Meter::new(&traffic, ctx.metrics(), Direction::FromApp);
+    let upstream_req = Request::from_parts(parts, counted(body, to_app.clone()));
     let mut res = match client().request(upstream_req).await {
         Ok(r) => r,
         Err(e) => {
@@ -398,13 +423,14 @@ async fn forward(
     if switched {
         if let Some(client_upgrade) = client_upgrade {
             let server_upgrade = hyper::upgrade::on(&mut res);
-            let traffic = traffic.clone();
+            let (to_app, from_app) = (to_app, from_app.clone());
             tokio::spawn(async move {
                 let (Ok(a), Ok(b)) = (client_upgrade.await, server_upgrade.await) else {
                     return;
                 };
-                let mut a = Counted::new(TokioIo::new(a), traffic.clone());
-                let mut b = Counted::new(TokioIo::new(b), traffic);
+                // what is read from the client goes to the app, and back
+                let mut a = Counted::new(TokioIo::new(a), to_app);
+                let mut b = Counted::new(TokioIo::new(b), from_app);
                 let login_ended = async {
                     match &login {
                         Some((credential, uid)) => {
@@ -425,7 +451,7 @@ async fn forward(
     let (mut parts, body) = res.into_parts();
     drop_berth_set_cookies(&mut parts.headers);
     strip_hop_by_hop(&mut parts.headers, switched);
-    Response::from_parts(parts, counted(Body::new(body), traffic))
+    Response::from_parts(parts, counted(Body::new(body), from_app))
 }
 
 /// Forwards TCP connections on `listener` to `upstream` until `cancel`.
@@ -433,8 +459,11 @@ pub fn serve_tcp(
     listener: TcpListener,
     upstream: SocketAddr,
     traffic: Arc<TrafficCounter>,
+    metrics: &Metrics,
     cancel: CancellationToken,
 ) {
+    let to_app = Meter::new(&traffic, metrics, Direction::ToApp);
+    let from_app = Meter::new(&traffic, metrics, Direction::FromApp);
     tokio::spawn(async move {
         loop {
             let conn = tokio::select! {
@@ -442,13 +471,13 @@ pub fn serve_tcp(
                 c = listener.accept() => c,
             };
             let Ok((inbound, _)) = conn else { continue };
-            let (traffic, cancel) = (traffic.clone(), cancel.clone());
+            let (to_app, from_app, cancel) = (to_app.clone(), from_app.clone(), cancel.clone());
             tokio::spawn(async move {
                 let Ok(outbound) = TcpStream::connect(upstream).await else {
                     return;
                 };
-                let mut a = Counted::new(inbound, traffic.clone());
-                let mut b = Counted::new(outbound, traffic);
+                let mut a = Counted::new(inbound, to_app);
+                let mut b = Counted::new(outbound, from_app);
                 tokio::select! {
                     _ = cancel.cancelled() => {}
                     _ = tokio::io::copy_bidirectional(&mut a, &mut b) => {}
@@ -458,15 +487,15 @@ pub fn serve_tcp(
     });
 }
 
-/// A stream that counts the bytes read from it as traffic.
+/// A stream that counts the bytes read from it.
 struct Counted<S> {
     inner: S,
-    traffic: Arc<TrafficCounter>,
+    meter: Meter,
 }
 
 impl<S> Counted<S> {
-    fn new(inner: S, traffic: Arc<TrafficCounter>) -> Self {
-        Self { inner, traffic }
+    fn new(inner: S, meter: Meter) -> Self {
+        Self { inner, meter }
     }
 }
 
@@ -480,7 +509,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for Counted<S> {
         let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
         let n = buf.filled().len() - before;
         if n > 0 {
-            self.traffic.add(n);
+            self.meter.add(n);
         }
         polled
     }

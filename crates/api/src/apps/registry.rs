@@ -432,6 +432,11 @@ impl Registry {
             .clone()
     }
 
+    /// How many apps are open now.
+    pub fn open_count(&self) -> usize {
+        self.lock().open.len()
+    }
+
     /// Closes everything (server shutdown).
     pub fn close_all(&self) {
         let mut inner = self.lock();

@@ -417,13 +417,26 @@ async fn round(svc: &Shared, counting_since: i64) -> Result<(), StoreError> {
     for (row, rule, left) in lifted {
         warn(svc, &row, rule, left, true, now);
     }
-    for (row, (_, info, data)) in verdicts {
+    for (row, (rule, info, data)) in verdicts {
         tracing::info!(session = %row.id, reason = info, "an idle rule ends the session");
-        if let Err(e) = crate::sessions::reclaim(svc, &row, info, data).await {
-            tracing::error!(session = %row.id, error = %e, "could not end an idle session");
+        match crate::sessions::reclaim(svc, &row, info, data).await {
+            Ok(true) => svc.metrics().idle_reclaimed(rule_name(rule)),
+            Ok(false) => {}
+            Err(e) => {
+                tracing::error!(session = %row.id, error = %e, "could not end an idle session")
+            }
         }
     }
     Ok(())
+}
+
+/// A rule's name as the API writes it (`idle_checks`' keys).
+fn rule_name(rule: IdleRule) -> &'static str {
+    match rule {
+        IdleRule::Lifetime => "session_lifetime",
+        IdleRule::Network => "network_timeout",
+        IdleRule::Utilization => "utilization",
+    }
 }
 
 /// Tells the owner that a rule will end the session (or, `lifted`, no

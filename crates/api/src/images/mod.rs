@@ -250,9 +250,12 @@ pub async fn commit(
         svc.apps().warm_settled(&task_row.id, settle).await;
         let made = match engine.commit(&cid, &repo, "latest", labels).await {
             Ok(id) if !std::ptr::eq(&*engine, svc.runtime()) => {
+                let meter = svc.metrics().image_copy("commit");
+                let sent = meter.sent();
                 let copied = engine
-                    .copy_image_to(svc.runtime(), &reference, |_| {})
+                    .copy_image_to(svc.runtime(), &reference, move |bytes| sent.set(bytes))
                     .await;
+                meter.finish(copied.is_ok());
                 if let Err(e) = engine.remove_image(&reference).await {
                     tracing::warn!(image = %reference, error = %e, "could not remove a copied image from its agent");
                 }
@@ -261,6 +264,11 @@ pub async fn commit(
             other => other,
         };
         let cancelled = job.cancelled.load(Ordering::SeqCst);
+        svc.metrics().committed(match &made {
+            _ if cancelled => "cancelled",
+            Ok(_) => "done",
+            Err(_) => "failed",
+        });
         let outcome = match made {
             Ok(_) if !cancelled => CommitOutcome {
                 name: job.name.clone(),

@@ -7,8 +7,8 @@
 //! states for a scrape.
 
 use std::collections::HashMap;
-use std::sync::atomic::AtomicU64;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use berth_shared::sessions::SessionStatus;
 use prometheus_client::encoding::text::encode;
@@ -34,6 +34,54 @@ fn seconds_buckets() -> Histogram {
     Histogram::new(exponential_buckets(0.005, 2.0, 15))
 }
 
+/// Seconds from 0.1 s to ~14 min: image copies.
+fn copy_buckets() -> Histogram {
+    Histogram::new(exponential_buckets(0.1, 2.0, 14))
+}
+
+/// One image copy as it runs (see [`Metrics::image_copy`]).
+#[derive(Debug)]
+pub struct CopyMeter<'a> {
+    metrics: &'a Metrics,
+    why: &'static str,
+    started: std::time::Instant,
+    sent: Arc<SentBytes>,
+}
+
+/// The bytes an image copy has sent so far (its progress callback sets it).
+#[derive(Debug, Default)]
+pub struct SentBytes(AtomicU64);
+
+impl SentBytes {
+    /// All sent so far.
+    pub fn set(&self, bytes: u64) {
+        self.0.store(bytes, Ordering::Relaxed);
+    }
+}
+
+impl CopyMeter<'_> {
+    /// A handle for the copy's progress callback.
+    pub fn sent(&self) -> Arc<SentBytes> {
+        self.sent.clone()
+    }
+
+    /// Records the copy: its outcome, bytes and time.
+    pub fn finish(self, ok: bool) {
+        let bytes = self.sent.0.load(Ordering::Relaxed);
+        let secs = self.started.elapsed().as_secs_f64();
+        self.metrics.image_copied(self.why, ok, bytes, secs);
+    }
+}
+
+/// Which way bytes go through the app proxy.
+#[derive(Debug, Clone, Copy)]
+pub enum Direction {
+    /// From the user's browser or client to the app.
+    ToApp,
+    /// From the app back.
+    FromApp,
+}
+
 /// Every metric of one server.
 #[derive(Debug)]
 pub struct Metrics {
@@ -50,6 +98,13 @@ pub struct Metrics {
     agent_up: Family<Labels, Gauge>,
     agent_cpu: Family<Labels, FloatGauge>,
     agent_memory_bytes: Family<Labels, Gauge>,
+    image_copies: Family<Labels, Counter>,
+    image_copy_bytes: Family<Labels, Counter>,
+    image_copy_seconds: Family<Labels, Histogram, fn() -> Histogram>,
+    idle_reclaims: Family<Labels, Counter>,
+    commits: Family<Labels, Counter>,
+    open_apps: Gauge,
+    proxy_bytes: Family<Labels, Counter>,
     resident_bytes: Gauge,
     cpu_seconds: FloatGauge,
     open_fds: Gauge,
@@ -79,6 +134,13 @@ impl Metrics {
             agent_up: Family::default(),
             agent_cpu: Family::default(),
             agent_memory_bytes: Family::default(),
+            image_copies: Family::default(),
+            image_copy_bytes: Family::default(),
+            image_copy_seconds: Family::new_with_constructor(copy_buckets),
+            idle_reclaims: Family::default(),
+            commits: Family::default(),
+            open_apps: Gauge::default(),
+            proxy_bytes: Family::default(),
             resident_bytes: Gauge::default(),
             cpu_seconds: FloatGauge::default(),
             open_fds: Gauge::default(),
@@ -141,6 +203,44 @@ impl Metrics {
             Unit::Bytes,
             m.agent_memory_bytes.clone(),
         );
+        registry.register(
+            "image_copies",
+            "Images copied between engines, by why (launch, commit) and outcome",
+            m.image_copies.clone(),
+        );
+        registry.register_with_unit(
+            "image_copy",
+            "Bytes of images copied between engines, by why",
+            Unit::Bytes,
+            m.image_copy_bytes.clone(),
+        );
+        registry.register_with_unit(
+            "image_copy_duration",
+            "How long an image copy between engines took, by why",
+            Unit::Seconds,
+            m.image_copy_seconds.clone(),
+        );
+        registry.register(
+            "idle_reclaims",
+            "Sessions the idle checks ended, by the rule that ended them",
+            m.idle_reclaims.clone(),
+        );
+        registry.register(
+            "commits",
+            "Sessions saved as images, by outcome (done, failed, cancelled)",
+            m.commits.clone(),
+        );
+        registry.register(
+            "open_apps",
+            "Apps open through the proxy now",
+            m.open_apps.clone(),
+        );
+        registry.register_with_unit(
+            "proxy",
+            "Bytes through the app proxy, by direction (to_app, from_app)",
+            Unit::Bytes,
+            m.proxy_bytes.clone(),
+        );
         let process = registry.sub_registry_with_prefix("process");
         process.register_with_unit(
             "resident_memory",
@@ -184,6 +284,57 @@ impl Metrics {
             .observe(seconds);
     }
 
+    /// An image copy between engines begins: `why` is `launch` or
+    /// `commit`; the meter hears its bytes and records it at its end.
+    pub fn image_copy(&self, why: &'static str) -> CopyMeter<'_> {
+        CopyMeter {
+            metrics: self,
+            why,
+            started: std::time::Instant::now(),
+            sent: Arc::default(),
+        }
+    }
+
+    /// An image copy between engines ended.
+    fn image_copied(&self, why: &str, ok: bool, bytes: u64, seconds: f64) {
+        let outcome = if ok { "done" } else { "failed" };
+        self.image_copies
+            .get_or_create(&vec![
+                ("why", why.to_string()),
+                ("outcome", outcome.to_string()),
+            ])
+            .inc();
+        let why = vec![("why", why.to_string())];
+        self.image_copy_bytes.get_or_create(&why).inc_by(bytes);
+        self.image_copy_seconds.get_or_create(&why).observe(seconds);
+    }
+
+    /// The idle checks ended a session by `rule`.
+    pub fn idle_reclaimed(&self, rule: &str) {
+        self.idle_reclaims
+            .get_or_create(&vec![("rule", rule.to_string())])
+            .inc();
+    }
+
+    /// A commit ended: `done`, `failed` or `cancelled`.
+    pub fn committed(&self, outcome: &str) {
+        self.commits
+            .get_or_create(&vec![("outcome", outcome.to_string())])
+            .inc();
+    }
+
+    /// The counter of bytes through the app proxy one way (a handle to
+    /// the family's own: what is added to it is counted).
+    pub fn proxy_bytes(&self, direction: Direction) -> Counter {
+        let direction = match direction {
+            Direction::ToApp => "to_app",
+            Direction::FromApp => "from_app",
+        };
+        self.proxy_bytes
+            .get_or_create(&vec![("direction", direction.to_string())])
+            .clone()
+    }
+
     /// A session went from `from` (since `since_ms`) to `to` at `now_ms`.
     pub fn status_changed(
         &self,
@@ -216,7 +367,14 @@ impl Metrics {
 
     /// The text a scrape gets: the recorded families, and the states read
     /// now from `tallies` and `agents`.
-    pub fn render(&self, tallies: &[StatusTally], agents: &[AgentRow], now_ms: i64) -> String {
+    pub fn render(
+        &self,
+        tallies: &[StatusTally],
+        agents: &[AgentRow],
+        open_apps: usize,
+        now_ms: i64,
+    ) -> String {
+        self.open_apps.set(open_apps as i64);
         self.sessions.clear();
         self.queue_length.clear();
         self.queue_oldest_seconds.clear();
@@ -348,7 +506,7 @@ mod tests {
             SessionStatus::Cancelled,
             20,
         );
-        let text = m.render(&[], &[], 0);
+        let text = m.render(&[], &[], 0, 0);
         assert!(
             text.contains("berth_scheduling_latency_seconds_count 2"),
             "{text}"
@@ -384,7 +542,7 @@ mod tests {
         let sessions = |status: &str| {
             format!(r#"berth_sessions{{status="{status}",resource_group="default"}}"#)
         };
-        let text = m.render(&[tally(pending, 3), tally(running, 2)], &[], 31_000);
+        let text = m.render(&[tally(pending, 3), tally(running, 2)], &[], 0, 31_000);
         assert!(text.contains(&format!("{} 3", sessions(pending))), "{text}");
         assert!(
             text.contains(r#"berth_queue_length{resource_group="default"} 3"#),
@@ -395,7 +553,7 @@ mod tests {
             "{text}"
         );
         // the queue emptied: its figures go, not stay at their last value
-        let text = m.render(&[tally(running, 5)], &[], 31_000);
+        let text = m.render(&[tally(running, 5)], &[], 0, 31_000);
         assert!(!text.contains("berth_queue_length{"), "{text}");
         assert!(text.contains(&format!("{} 5", sessions(running))), "{text}");
         assert!(

@@ -8,5 +8,6 @@ use crate::store::{now_ms, StoreResult};
 pub async fn scrape(svc: &Services) -> StoreResult<String> {
     let tallies = svc.store().status_tallies().await?;
     let agents = svc.store().agents().await?;
-    Ok(svc.metrics().render(&tallies, &agents, now_ms()))
+    let open_apps = svc.apps().open_count();
+    Ok(svc.metrics().render(&tallies, &agents, open_apps, now_ms()))
 }

@@ -156,6 +156,23 @@ async fn admins_register_drain_and_remove_a_second_engine_that_gets_the_image_co
     assert_eq!(kernel_agent(&s), "two");
     assert!(s["status_data"].get("pulling").is_none(), "{s}");
     assert!(engine.docker(&["images", "-q", BUSYBOX]).len() > 5);
+    // /metrics counts the copy, its bytes and its time
+    let m = crate::metrics::scrape(&srv).await;
+    let at = |series: &str| crate::metrics::sample(&m, series).unwrap_or(0.0);
+    assert_eq!(
+        at(r#"berth_image_copies_total{why="launch",outcome="done"}"#),
+        1.0,
+        "{m}"
+    );
+    assert!(
+        at(r#"berth_image_copy_bytes_total{why="launch"}"#) > 1e6,
+        "{m}"
+    );
+    assert_eq!(
+        at(r#"berth_image_copy_duration_seconds_count{why="launch"}"#),
+        1.0,
+        "{m}"
+    );
     // its container is on the second engine, and its log is read from there
     let cid = s["kernels"][0]["container_id"].as_str().unwrap();
     assert_eq!(

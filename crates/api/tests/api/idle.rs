@@ -75,6 +75,8 @@ async fn the_network_rule_warns_then_ends_an_idle_session_and_spares_a_used_one(
         tokio::spawn(async move {
             loop {
                 let _ = http.get(&url).send().await;
+                // a body, so bytes go to the app too (`/metrics` below)
+                let _ = http.post(&url).body("x".repeat(1000)).send().await;
                 tokio::time::sleep(Duration::from_millis(300)).await;
             }
         })
@@ -102,6 +104,24 @@ async fn the_network_rule_warns_then_ends_an_idle_session_and_spares_a_used_one(
         ended["idle_checks"],
         Value::Null,
         "ended sessions report nothing"
+    );
+    // /metrics counts the reclaim by its rule, the open app, and the
+    // proxy's bytes each way
+    let m = crate::metrics::scrape(&srv).await;
+    let at = |series: &str| crate::metrics::sample(&m, series).unwrap_or(0.0);
+    assert_eq!(
+        at(r#"berth_idle_reclaims_total{rule="network_timeout"}"#),
+        1.0,
+        "{m}"
+    );
+    assert_eq!(at("berth_open_apps"), 1.0, "{m}");
+    assert!(
+        at(r#"berth_proxy_bytes_total{direction="to_app"}"#) > 0.0,
+        "{m}"
+    );
+    assert!(
+        at(r#"berth_proxy_bytes_total{direction="from_app"}"#) > 0.0,
+        "{m}"
     );
 
     // the used one has outlived the idle one by one more timeout

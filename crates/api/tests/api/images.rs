@@ -267,6 +267,12 @@ async fn terminating_waits_for_a_commit_and_forcing_cancels_it_cleanly() {
     };
     assert_eq!(outcome["reference"], Value::Null, "{outcome}");
     assert!(outcome["error"].is_string(), "{outcome}");
+    let m = crate::metrics::scrape(&srv).await;
+    assert_eq!(
+        crate::metrics::sample(&m, r#"berth_commits_total{outcome="cancelled"}"#),
+        Some(1.0),
+        "{m}"
+    );
     assert!(c.get_json("/api/v1/customized-images").await["items"]
         .as_array()
         .unwrap()

@@ -6,9 +6,16 @@ use berth_testkit::{TestServer, ADMIN_EMAIL, ADMIN_PASSWORD, USER_PASSWORD};
 use reqwest::StatusCode;
 use serde_json::json;
 
+/// A scrape of `srv`'s `/metrics`, from its own host.
+pub(crate) async fn scrape(srv: &TestServer) -> String {
+    let res = srv.client().get("/metrics").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    res.text().await.unwrap()
+}
+
 /// The value of the sample whose line starts with `series ` (its name and
 /// labels as written), if the scrape has it.
-fn sample(text: &str, series: &str) -> Option<f64> {
+pub(crate) fn sample(text: &str, series: &str) -> Option<f64> {
     text.lines()
         .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
         .and_then(|v| v.trim().parse().ok())

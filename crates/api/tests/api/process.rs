@@ -381,7 +381,11 @@ async fn json_logs_carry_each_request_id_that_the_answer_carries_too() {
     // the request's own log line, as JSON, names the same id
     let mut line = None;
     for _ in 0..100 {
-        line = srv.output().lines().find(|l| l.contains(&id)).map(str::to_string);
+        line = srv
+            .output()
+            .lines()
+            .find(|l| l.contains(&id))
+            .map(str::to_string);
         if line.is_some() {
             break;
         }

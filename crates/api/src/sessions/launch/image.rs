@@ -55,15 +55,19 @@ pub(super) async fn ensure_image(
         };
         let step = (total / 20).max(1 << 20);
         let told = std::sync::atomic::AtomicU64::new(0);
+        let meter = svc.metrics().image_copy("launch");
+        let sent = meter.sent();
         let copied = engine
             .copy_image_to(rt, &s.image, move |bytes| {
                 use std::sync::atomic::Ordering::Relaxed;
+                sent.set(bytes);
                 if bytes >= told.load(Relaxed) + step {
                     told.store(bytes, Relaxed);
                     let _ = tx.send(bytes);
                 }
             })
             .await;
+        meter.finish(copied.is_ok());
         let _ = writer.await;
         status::note_pulling(svc, s, None).await;
         return copied;
