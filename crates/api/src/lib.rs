@@ -18,6 +18,8 @@
 //! - `idle`: the idle rules (pure) and the task that samples running
 //!   sessions, reports, warns and ends idle ones;
 //! - `events`: the in-process bus behind the SSE stream;
+//! - `facade`: the reference platform's API (its client's calls) at
+//!   `/backend.ai`, translated into the same operations;
 //! - `bounded`: reads of files the server does not size, with a cap;
 //! - `store`: the only module with SQL; `runtime`: the only one that talks
 //!   to a Docker engine.
@@ -29,6 +31,7 @@ pub mod cli;
 pub mod config;
 pub mod environments;
 pub mod events;
+pub mod facade;
 pub mod folders;
 pub mod held;
 pub mod history;

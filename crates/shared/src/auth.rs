@@ -211,6 +211,19 @@ pub struct TokenCreated {
     pub info: TokenInfo,
 }
 
+/// `POST /api/v1/auth/keypair`: the caller's API keypair with a new
+/// secret key, the only time the secret is shown. Requests signed with it
+/// (HMAC-SHA256, as the reference platform's client signs them, at
+/// `/backend.ai`) act as the user; the previous secret stops working.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct KeypairCreated {
+    /// The access key (unchanged: it names the user).
+    pub access_key: String,
+    /// The new secret key.
+    pub secret_key: String,
+}
+
 /// `GET /api/v1/auth/tokens`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

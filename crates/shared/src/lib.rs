@@ -10,6 +10,7 @@ pub mod agents;
 pub mod apps;
 pub mod auth;
 pub mod bytes;
+pub mod compat;
 pub mod folders;
 pub mod health;
 pub mod history;

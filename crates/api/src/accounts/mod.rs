@@ -150,6 +150,35 @@ async fn complete(store: &Store, row: UserRow) -> Result<UserInfo, AccountError>
     Ok(to_info(row, access_key, projects))
 }
 
+/// Gives the user's API keypair a new secret key, returned this once.
+pub async fn regenerate_secret(
+    store: &Store,
+    user_id: &str,
+) -> Result<berth_shared::auth::KeypairCreated, AccountError> {
+    let secret_key = secrets::secret_key();
+    let access_key = store
+        .set_main_secret(user_id, &secret_key)
+        .await?
+        .ok_or(AccountError::NotFound("keypair"))?;
+    Ok(berth_shared::auth::KeypairCreated {
+        access_key,
+        secret_key,
+    })
+}
+
+/// The active user an access key names, with its secret (for checking a
+/// request's signature); none when the key or its user is not active.
+pub async fn keypair_user(
+    store: &Store,
+    access_key: &str,
+) -> Result<Option<(UserInfo, String)>, AccountError> {
+    let Some((user_id, secret)) = store.keypair_secret(access_key).await? else {
+        return Ok(None);
+    };
+    let user = user_info(store, &user_id).await?;
+    Ok(user.is_active.then_some((user, secret)))
+}
+
 /// Changes a user's name, role or active flag.
 pub async fn update_user(
     store: &Store,

@@ -27,6 +27,7 @@ pub fn router() -> Router<ApiContext> {
         .route("/auth/me", get(me).patch(update_me))
         .route("/auth/tokens", get(list_tokens).post(create_token))
         .route("/auth/tokens/{id}", delete(revoke_token))
+        .route("/auth/keypair", post(regenerate_keypair))
 }
 
 /// The login cookie; `Secure` and `__Host-` prefixed when the server is
@@ -117,6 +118,18 @@ pub(crate) async fn create_token(
 ) -> ApiResult<(StatusCode, ApiJson<TokenCreated>)> {
     let max = ctx.config().max_tokens_per_user;
     let created = accounts::create_token(ctx.store(), &user.id, &req, max).await?;
+    Ok((StatusCode::CREATED, ApiJson(created)))
+}
+
+/// A new secret key for the caller's API keypair (the one the reference
+/// platform's client signs with, at `/backend.ai`); the old one stops
+/// working.
+#[utoipa::path(post, path = "/auth/keypair", tag = "auth", responses((status = 201, description = "The access key and its new secret key, shown this once.", body = berth_shared::auth::KeypairCreated)))]
+pub(crate) async fn regenerate_keypair(
+    State(ctx): State<ApiContext>,
+    AuthUser(user): AuthUser,
+) -> ApiResult<(StatusCode, ApiJson<berth_shared::auth::KeypairCreated>)> {
+    let created = accounts::regenerate_secret(ctx.store(), &user.id).await?;
     Ok((StatusCode::CREATED, ApiJson(created)))
 }
 

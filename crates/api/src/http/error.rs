@@ -79,7 +79,8 @@ pub enum ApiError {
 pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
-    fn parts(&self) -> (StatusCode, &'static str, &'static str, Option<String>) {
+    /// Its status, problem kind, title and detail.
+    pub(crate) fn parts(&self) -> (StatusCode, &'static str, &'static str, Option<String>) {
         use ApiError::*;
         match self {
             Invalid(_) => (

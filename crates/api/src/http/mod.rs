@@ -123,6 +123,7 @@ pub fn router(ctx: ApiContext) -> Router {
     let spa = assets::service(&static_dir);
     let router = Router::new()
         .nest("/api/v1", api_router())
+        .nest(crate::facade::PREFIX, crate::facade::router())
         .route("/api/{*rest}", any(error::api_not_found))
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(metrics::metrics))

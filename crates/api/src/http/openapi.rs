@@ -35,7 +35,7 @@ pub const PREFIX: &str = "/api/v1";
     ),
     paths(
         auth::login, auth::logout, auth::me, auth::update_me,
-        auth::list_tokens, auth::create_token, auth::revoke_token,
+        auth::list_tokens, auth::create_token, auth::revoke_token, auth::regenerate_keypair,
         users::list, users::create, users::get_one, users::update,
         sessions::list, sessions::create, sessions::dry_run, sessions::get_one,
         sessions::terminate, sessions::rename, sessions::logs, sessions::download_logs,

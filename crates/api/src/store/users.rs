@@ -134,6 +134,35 @@ impl Store {
         Ok(row.map(|(k,)| k))
     }
 
+    /// The owner and secret of an active access key (its user may be
+    /// inactive: the caller checks).
+    pub async fn keypair_secret(&self, access_key: &str) -> StoreResult<Option<(String, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT user_id, secret_key FROM keypairs WHERE access_key = $1 AND is_active = 1",
+        )
+        .bind(access_key)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// Gives a user's main keypair a new secret; its access key, or none
+    /// when the user has no keypair.
+    pub async fn set_main_secret(
+        &self,
+        user_id: &str,
+        secret: &str,
+    ) -> StoreResult<Option<String>> {
+        let Some(access_key) = self.main_access_key(user_id).await? else {
+            return Ok(None);
+        };
+        sqlx::query("UPDATE keypairs SET secret_key = $1 WHERE access_key = $2")
+            .bind(secret)
+            .bind(&access_key)
+            .execute(self.pool())
+            .await?;
+        Ok(Some(access_key))
+    }
+
     /// The main access key of every user.
     pub async fn all_main_access_keys(&self) -> StoreResult<Vec<AccessKeyRow>> {
         Ok(sqlx::query_as(

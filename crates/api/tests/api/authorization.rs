@@ -80,6 +80,13 @@ fn table() -> Vec<Row> {
         row(M::GET, "/auth/tokens", "/api/v1/auth/tokens", None, "uoooo"),
         row(
             M::POST,
+            "/auth/keypair",
+            "/api/v1/auth/keypair",
+            None,
+            "uoooo",
+        ),
+        row(
+            M::POST,
             "/auth/tokens",
             "/api/v1/auth/tokens",
             bad_name.clone(),
