@@ -93,6 +93,16 @@ if ! "$TOOLS_DIR/schemathesis/bin/st" --version 2>/dev/null | grep -q "$SCHEMATH
   python3 -m venv "$TOOLS_DIR/schemathesis"
   "$TOOLS_DIR/schemathesis/bin/pip" install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
+# the reference platform's client (PyPI), in its own venv: make test runs
+# its CLI and SDK against the /backend.ai facade. Its yarl must predate 1.10
+# (the client reads a yarl internal that later releases changed).
+BACKENDAI_CLIENT_VERSION=23.9.10
+if ! "$TOOLS_DIR/backendai/bin/pip" show backend.ai-client 2>/dev/null | grep -q "^Version: $BACKENDAI_CLIENT_VERSION\$"; then
+  step "installing backend.ai-client $BACKENDAI_CLIENT_VERSION (PyPI, in $TOOLS_DIR/backendai)"
+  python3 -m venv "$TOOLS_DIR/backendai"
+  "$TOOLS_DIR/backendai/bin/pip" install -q --disable-pip-version-check \
+    "backend.ai-client==$BACKENDAI_CLIENT_VERSION" "yarl<1.10"
+fi
 if ! "$TOOLS_DIR/node_modules/.bin/wasm-opt" --version 2>/dev/null | grep -q "version $BINARYEN_VERSION"; then
   step "installing wasm-opt (npm binaryen@$BINARYEN_VERSION)"
   mkdir -p "$TOOLS_DIR"

@@ -222,7 +222,8 @@ pub async fn create(
     let req = to_request(&body, owner_email.clone())?;
     // a live session of that name and owner: reused, or refused
     if !req.name.is_empty() && owner_email.is_none() {
-        if let Ok(live) = sessions::get(&ctx, &user, &req.name).await {
+        if let Ok(id) = sessions::id_of(&ctx, &user, &req.name).await {
+            let live = sessions::get(&ctx, &user, &id).await?;
             if !live.status.is_finished() {
                 let same_image = req.image.as_deref() == Some(live.image.as_str());
                 if body.reuse_if_exists.unwrap_or(true) && same_image {
@@ -299,7 +300,8 @@ pub async fn info(
     KeyUser(user): KeyUser,
     Path(name): Path<String>,
 ) -> FacadeResult<Json<SessionDetail>> {
-    Ok(Json(detail(sessions::get(&ctx, &user, &name).await?)))
+    let id = sessions::id_of(&ctx, &user, &name).await?;
+    Ok(Json(detail(sessions::get(&ctx, &user, &id).await?)))
 }
 
 /// `DELETE /session/{name}` (`?forced=true` stops at once).
@@ -310,7 +312,8 @@ pub async fn destroy(
     Query(q): Query<OwnerQuery>,
 ) -> FacadeResult<Json<Value>> {
     let forced = q.forced.as_deref().is_some_and(|f| f == "true" || f == "1");
-    sessions::terminate(&ctx, &user, &name, forced).await?;
+    let id = sessions::id_of(&ctx, &user, &name).await?;
+    sessions::terminate(&ctx, &user, &id, forced).await?;
     Ok(Json(serde_json::json!({"stats": {}})))
 }
 
@@ -324,13 +327,14 @@ pub async fn rename(
     let new = q
         .name
         .ok_or_else(|| FacadeError::invalid("name: required"))?;
-    let s = sessions::get(&ctx, &user, &name).await?;
+    let id = sessions::id_of(&ctx, &user, &name).await?;
+    let s = sessions::get(&ctx, &user, &id).await?;
     if s.status != SessionStatus::Running {
         return Err(FacadeError::invalid(
             "Only running sessions can be renamed.",
         ));
     }
-    sessions::rename(&ctx, &user, &name, &RenameRequest { name: new }).await?;
+    sessions::rename(&ctx, &user, &id, &RenameRequest { name: new }).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -340,7 +344,8 @@ pub async fn logs(
     KeyUser(user): KeyUser,
     Path(name): Path<String>,
 ) -> FacadeResult<Json<Logs>> {
-    let l = sessions::logs(&ctx, &user, &name, None, LOG_TAIL_DEFAULT).await?;
+    let id = sessions::id_of(&ctx, &user, &name).await?;
+    let l = sessions::logs(&ctx, &user, &id, None, LOG_TAIL_DEFAULT).await?;
     Ok(Json(Logs {
         result: LogsResult { logs: l.logs },
     }))

@@ -107,6 +107,18 @@ async fn visible(svc: &Services, caller: &UserInfo, id: &str) -> SessionResult<S
     }
 }
 
+/// The id of a session named by id, or by the name of one of the
+/// caller's live sessions (where the reference's API takes either).
+pub async fn id_of(svc: &Services, caller: &UserInfo, id_or_name: &str) -> SessionResult<String> {
+    if let Ok(row) = visible(svc, caller, id_or_name).await {
+        return Ok(row.id);
+    }
+    svc.store()
+        .live_session_named(&caller.id, id_or_name, None)
+        .await?
+        .ok_or(SessionError::NotFound)
+}
+
 /// The session row if the caller may see it (owner or admin), for the
 /// operations on a session that live outside this module (its apps).
 pub async fn visible_row(svc: &Services, caller: &UserInfo, id: &str) -> SessionResult<SessionRow> {

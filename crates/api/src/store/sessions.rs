@@ -263,6 +263,20 @@ impl Store {
         name: &str,
         except: Option<&str>,
     ) -> StoreResult<bool> {
+        Ok(self
+            .live_session_named(owner_id, name, except)
+            .await?
+            .is_some())
+    }
+
+    /// The id of the owner's live session with this name (other than
+    /// `except`), if any: names are unique among an owner's live sessions.
+    pub async fn live_session_named(
+        &self,
+        owner_id: &str,
+        name: &str,
+        except: Option<&str>,
+    ) -> StoreResult<Option<String>> {
         let row: Option<(String,)> = sqlx::query_as(
             "SELECT id FROM sessions WHERE owner_id = $1 AND name = $2 AND terminated_at IS NULL AND id <> $3 LIMIT 1",
         )
@@ -271,7 +285,7 @@ impl Store {
         .bind(except.unwrap_or(""))
         .fetch_optional(self.pool())
         .await?;
-        Ok(row.is_some())
+        Ok(row.map(|(id,)| id))
     }
 
     /// Renames a live session; false when it is not live (or absent).

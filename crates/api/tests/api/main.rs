@@ -8,6 +8,7 @@ mod apps;
 mod architecture;
 mod auth;
 mod authorization;
+mod backendai;
 mod capacity;
 mod clusters;
 mod database;

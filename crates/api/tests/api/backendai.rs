@@ -1,0 +1,207 @@
+//! The reference platform's own client, unchanged: `backend.ai-client`
+//! from PyPI (in the venv `make setup` makes) pointed at a live server's
+//! `/backend.ai` with a user's keypair, its CLI and SDK doing what a
+//! script written for Backend.AI does; each outcome is checked through
+//! `/api/v1` as well.
+
+use std::path::PathBuf;
+use std::process::Output;
+
+use berth_testkit::{tools_dir, Api, TestServer};
+use serde_json::Value;
+
+const IMAGE: &str = "berth/busybox:latest";
+
+/// The venv's `bin/` (`make setup` installs the client there).
+fn venv_bin() -> PathBuf {
+    let bin = tools_dir().join("backendai/bin");
+    assert!(
+        bin.join("backend.ai").is_file(),
+        "{} missing: run `make setup`",
+        bin.display()
+    );
+    bin
+}
+
+/// One client run against `srv` with this keypair.
+struct Client {
+    endpoint: String,
+    access_key: String,
+    secret_key: String,
+    home: tempfile::TempDir,
+}
+
+impl Client {
+    async fn run(&self, program: &str, args: &[&str]) -> (bool, String) {
+        let out = self.run_with_secret(program, args, &self.secret_key).await;
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    }
+
+    async fn run_with_secret(&self, program: &str, args: &[&str], secret: &str) -> Output {
+        let mut cmd = tokio::process::Command::new(venv_bin().join(program));
+        cmd.args(args)
+            .env("BACKEND_ENDPOINT", &self.endpoint)
+            .env("BACKEND_ENDPOINT_TYPE", "api")
+            .env("BACKEND_ACCESS_KEY", &self.access_key)
+            .env("BACKEND_SECRET_KEY", secret)
+            // the client keeps state under the home directory
+            .env("HOME", self.home.path())
+            .env("NO_COLOR", "1");
+        cmd.output().await.unwrap()
+    }
+
+    /// A CLI command that must succeed; its output.
+    async fn cli(&self, args: &[&str]) -> String {
+        let (ok, text) = self.run("backend.ai", args).await;
+        assert!(ok, "backend.ai {} failed:\n{text}", args.join(" "));
+        text
+    }
+}
+
+async fn client_for(srv: &TestServer, api: &Api) -> Client {
+    let res = api.post_empty("/api/v1/auth/keypair").await;
+    assert_eq!(res.status(), 201);
+    let kp: Value = res.json().await.unwrap();
+    Client {
+        endpoint: srv.url("/backend.ai"),
+        access_key: kp["access_key"].as_str().unwrap().to_string(),
+        secret_key: kp["secret_key"].as_str().unwrap().to_string(),
+        home: tempfile::tempdir().unwrap(),
+    }
+}
+
+/// The session id a `session create` printed.
+fn session_id(out: &str) -> String {
+    out.split_whitespace()
+        .find(|w| w.len() == 36 && w.chars().filter(|c| *c == '-').count() == 4)
+        .unwrap_or_else(|| panic!("no session id in {out}"))
+        .to_string()
+}
+
+#[tokio::test]
+async fn the_reference_cli_runs_sessions_and_folders_unchanged() {
+    let srv = TestServer::start().await;
+    let (ana, _) = srv.new_user("ana@test.berth", "user").await;
+    let bai = client_for(&srv, &ana).await;
+
+    // a folder, then an interactive session with resources, env and it
+    let out = bai.cli(&["vfolder", "create", "bai-data", "local"]).await;
+    assert!(out.contains("bai-data"), "{out}");
+    let folders = ana.get_json("/api/v1/folders").await;
+    assert_eq!(folders["items"][0]["name"], "bai-data", "{folders}");
+    let out = bai
+        .cli(&[
+            "session",
+            "create",
+            IMAGE,
+            "-t",
+            "bai-one",
+            "-r",
+            "cpu=0.25",
+            "-r",
+            "mem=64m",
+            "-e",
+            "GREETING=hello",
+            "-m",
+            "bai-data",
+        ])
+        .await;
+    assert!(out.contains("created and ready"), "{out}");
+    let id = session_id(&out);
+    let s = ana.get_json(&format!("/api/v1/sessions/{id}")).await;
+    assert_eq!(s["name"], "bai-one");
+    assert_eq!(s["status"], "RUNNING");
+    assert_eq!(s["env"]["GREETING"], "hello");
+    assert_eq!(s["resources"]["cpu"], 0.25);
+    assert_eq!(s["resources"]["mem"], 64 << 20);
+    assert_eq!(s["mounts"][0]["name"], "bai-data", "{s}");
+    // the same name again: reused (the reference's default)
+    let again = bai
+        .cli(&[
+            "session", "create", IMAGE, "-t", "bai-one", "-r", "cpu=0.25", "-r", "mem=64m",
+        ])
+        .await;
+    assert_eq!(session_id(&again), id, "{again}");
+
+    let out = bai.cli(&["session", "logs", &id]).await;
+    assert!(out.contains("End of logs"), "{out}");
+    let out = bai.cli(&["session", "rename", &id, "bai-two"]).await;
+    assert!(out.contains("bai-two"), "{out}");
+    assert_eq!(
+        ana.get_json(&format!("/api/v1/sessions/{id}")).await["name"],
+        "bai-two"
+    );
+    bai.cli(&["session", "destroy", &id]).await;
+    ana.wait_status(&id, "TERMINATED").await;
+
+    // a batch session: its command's output reaches the logs, its exit
+    // code the session
+    let out = bai
+        .cli(&[
+            "session",
+            "create",
+            "--type",
+            "batch",
+            "-c",
+            "echo said-by-batch; exit 3",
+            IMAGE,
+            "-t",
+            "bai-batch",
+            "-r",
+            "cpu=0.25",
+            "-r",
+            "mem=64m",
+        ])
+        .await;
+    let batch = session_id(&out);
+    let ended = ana
+        .wait_for(&batch, "the batch ended", |s| {
+            s["status"] == "TERMINATED" || s["status"] == "ERROR"
+        })
+        .await;
+    assert_eq!(ended["kernels"][0]["exit_code"], 3, "{ended}");
+    let out = bai.cli(&["session", "logs", &batch]).await;
+    assert!(out.contains("said-by-batch"), "{out}");
+
+    // the SDK, as a script uses it
+    let (ok, out) = bai
+        .run(
+            "python",
+            &[
+                "-c",
+                "from ai.backend.client.session import Session\n\
+                 with Session() as s:\n    print(sorted(f['name'] for f in s.VFolder.list()))",
+            ],
+        )
+        .await;
+    assert!(ok, "{out}");
+    assert!(out.contains("['bai-data']"), "{out}");
+
+    // a wrong secret key is refused as the reference refuses it
+    let out = bai
+        .run_with_secret(
+            "backend.ai",
+            &["vfolder", "create", "never", "local"],
+            "wrong-secret",
+        )
+        .await;
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains("401") && text.contains("Signature mismatch"),
+        "{text}"
+    );
+    assert_eq!(
+        ana.get_json("/api/v1/folders").await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
