@@ -8,11 +8,14 @@
 //! - `sign.rs`: the HMAC-SHA256 request signature (pure);
 //! - `auth.rs`: the extractor that checks it (`KeyUser`);
 //! - `error.rs`: problems in the reference's shape;
-//! - `sessions.rs`, `folders.rs`: the routes.
+//! - `sessions.rs`, `folders.rs`: the routes;
+//! - `gql.rs`: the GraphQL queries the client's `session info`/`list`
+//!   send (async-graphql).
 
 pub mod auth;
 pub mod error;
 pub mod folders;
+pub mod gql;
 pub mod sessions;
 pub mod sign;
 
@@ -39,6 +42,7 @@ pub fn router() -> Router<ApiContext> {
         .route("/session/{name}/rename", post(sessions::rename))
         .route("/session/{name}/logs", get(sessions::logs))
         .route("/folders", get(folders::list).post(folders::create))
+        .route("/admin/gql", post(gql::gql))
         .fallback(unsupported)
 }
 

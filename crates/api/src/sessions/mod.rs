@@ -32,7 +32,7 @@ use berth_shared::FieldError;
 
 pub use create::{create, dry_run};
 pub use launch::launch;
-pub use read::{get, list_json, log_download, logs, usage, LogDownload};
+pub use read::{get, list, list_json, log_download, logs, usage, LogDownload};
 pub use reconcile::recover;
 pub use rename::rename;
 pub use status::note_agent;

@@ -134,6 +134,16 @@ async fn read_page(
     })
 }
 
+/// A page of sessions (see [`filter_of`] for whose), read afresh.
+pub async fn list(
+    svc: &Services,
+    caller: &UserInfo,
+    q: &SessionQuery,
+) -> SessionResult<SessionList> {
+    let (filter, page, page_size) = filter_of(svc, caller, q).await?;
+    read_page(svc, &filter, page, page_size).await
+}
+
 /// A page of sessions (see [`filter_of`] for whose), as JSON. Pages of ended sessions come from the page cache
 /// while no session changed status (see `pages.rs`).
 pub async fn list_json(

@@ -128,6 +128,15 @@ async fn the_reference_cli_runs_sessions_and_folders_unchanged() {
         .await;
     assert_eq!(session_id(&again), id, "{again}");
 
+    // info and the list are GraphQL queries
+    let out = bai.cli(&["session", "info", &id]).await;
+    assert!(out.contains("bai-one") && out.contains("RUNNING"), "{out}");
+    assert!(out.contains(IMAGE), "{out}");
+    let out = bai.cli(&["ps"]).await;
+    assert!(out.contains("bai-one") && out.contains(&id), "{out}");
+    // none ended yet: the client says so its own way (and exits 1)
+    let (_, out) = bai.run("backend.ai", &["session", "list", "--dead"]).await;
+    assert!(out.contains("NoItems") && !out.contains("bai-one"), "{out}");
     let out = bai.cli(&["session", "logs", &id]).await;
     assert!(out.contains("End of logs"), "{out}");
     let out = bai.cli(&["session", "rename", &id, "bai-two"]).await;
@@ -167,6 +176,16 @@ async fn the_reference_cli_runs_sessions_and_folders_unchanged() {
     assert_eq!(ended["kernels"][0]["exit_code"], 3, "{ended}");
     let out = bai.cli(&["session", "logs", &batch]).await;
     assert!(out.contains("said-by-batch"), "{out}");
+    let out = bai.cli(&["session", "info", &batch]).await;
+    assert!(
+        out.contains("exit_code: 3") && out.contains("TERMINATED"),
+        "{out}"
+    );
+    let out = bai.cli(&["session", "list", "--all"]).await;
+    assert!(
+        out.contains("bai-two") && out.contains("bai-batch"),
+        "{out}"
+    );
 
     // the SDK, as a script uses it
     let (ok, out) = bai
@@ -203,5 +222,99 @@ async fn the_reference_cli_runs_sessions_and_folders_unchanged() {
             .unwrap()
             .len(),
         1
+    );
+}
+
+/// A request signed as the reference client signs it, dated `date`.
+async fn signed_get(srv: &TestServer, path: &str, key: &str, secret: &str, date: &str) -> Value {
+    let host = srv
+        .url("")
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    let req = berth_api::facade::sign::Signed {
+        method: "GET",
+        path_and_query: path,
+        raw_date: date,
+        date: chrono::DateTime::parse_from_rfc3339(date).unwrap(),
+        host: &host,
+        content_type: "text/plain",
+        version: "v7.20230615",
+    };
+    let sig = berth_api::facade::sign::signature(secret, &req);
+    let res = reqwest::Client::new()
+        .get(srv.url(path))
+        .header("Date", date)
+        .header("Content-Type", "text/plain")
+        .header("X-BackendAI-Version", "v7.20230615")
+        .header(
+            "Authorization",
+            format!("BackendAI signMethod=HMAC-SHA256, credential={key}:{sig}"),
+        )
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let body: Value = res.json().await.unwrap_or(Value::Null);
+    serde_json::json!({"status": status, "body": body})
+}
+
+#[tokio::test]
+async fn a_skewed_clock_an_unknown_key_and_an_old_secret_are_refused() {
+    let srv = TestServer::start().await;
+    let (ana, _) = srv.new_user("ana@test.berth", "user").await;
+    let bai = client_for(&srv, &ana).await;
+    let now = chrono::Utc::now();
+    let fresh = now.to_rfc3339();
+    let ok = signed_get(
+        &srv,
+        "/backend.ai/folders",
+        &bai.access_key,
+        &bai.secret_key,
+        &fresh,
+    )
+    .await;
+    assert_eq!(ok["status"], 200, "{ok}");
+    let stale = (now - chrono::Duration::minutes(16)).to_rfc3339();
+    let skewed = signed_get(
+        &srv,
+        "/backend.ai/folders",
+        &bai.access_key,
+        &bai.secret_key,
+        &stale,
+    )
+    .await;
+    assert_eq!(skewed["status"], 400, "{skewed}");
+    assert_eq!(
+        skewed["body"]["type"],
+        "https://api.backend.ai/probs/invalid-auth-params"
+    );
+    assert_eq!(skewed["body"]["msg"], "Date/time sync error");
+    let unknown = signed_get(
+        &srv,
+        "/backend.ai/folders",
+        "AKIANOSUCHKEY0000000",
+        &bai.secret_key,
+        &fresh,
+    )
+    .await;
+    assert_eq!(unknown["status"], 401, "{unknown}");
+    assert_eq!(unknown["body"]["msg"], "Access key not found");
+    // a new secret: the old one stops working
+    let renewed = client_for(&srv, &ana).await;
+    assert_eq!(renewed.access_key, bai.access_key);
+    let old = signed_get(
+        &srv,
+        "/backend.ai/folders",
+        &bai.access_key,
+        &bai.secret_key,
+        &fresh,
+    )
+    .await;
+    assert_eq!(old["status"], 401, "{old}");
+    assert_eq!(old["body"]["msg"], "Signature mismatch");
+    assert_eq!(
+        old["body"]["type"],
+        "https://api.backend.ai/probs/auth-failed"
     );
 }
