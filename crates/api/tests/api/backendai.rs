@@ -187,7 +187,20 @@ async fn the_reference_cli_runs_sessions_and_folders_unchanged() {
         "{out}"
     );
 
-    // the SDK, as a script uses it
+    // the SDK, as a script uses it: a session's whole life
+    let walk = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/backendai/sdk_walk.py");
+    let (ok, out) = bai.run("python", &[walk]).await;
+    assert!(ok, "{out}");
+    assert!(out.contains("destroyed"), "{out}");
+    let sdk_id = out
+        .lines()
+        .find_map(|l| l.strip_prefix("created "))
+        .unwrap_or_else(|| panic!("{out}"));
+    let ended = ana.wait_status(sdk_id, "TERMINATED").await;
+    assert_eq!(ended["name"], "sdk-two");
+    assert_eq!(ended["env"]["FROM_SDK"], "yes");
+
+    // and its folder list
     let (ok, out) = bai
         .run(
             "python",
