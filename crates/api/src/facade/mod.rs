@@ -35,9 +35,12 @@ pub fn router() -> Router<ApiContext> {
         .route("/", get(version))
         .route("/session", post(sessions::create))
         .route("/session/_/create", post(sessions::create))
+        // (code execution, restart: other methods here are not supported)
         .route(
             "/session/{name}",
-            get(sessions::info).delete(sessions::destroy),
+            get(sessions::info)
+                .delete(sessions::destroy)
+                .fallback(unsupported),
         )
         .route("/session/{name}/rename", post(sessions::rename))
         .route("/session/{name}/logs", get(sessions::logs))
