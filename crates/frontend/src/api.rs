@@ -136,6 +136,11 @@ pub async fn update_me(req: &UpdateMeRequest) -> Result<UserInfo, ApiError> {
     patch("/auth/me", req).await
 }
 
+/// `POST /auth/keypair`: a new secret key for the caller's keypair.
+pub async fn regenerate_keypair() -> Result<berth_shared::auth::KeypairCreated, ApiError> {
+    post("/auth/keypair", &()).await
+}
+
 /// `GET /environments`.
 pub async fn environments() -> Result<EnvironmentList, ApiError> {
     get("/environments").await

@@ -1,5 +1,6 @@
 //! Log in with the superadmin, see the Sessions page, log out; a wrong
-//! password shows an error. Real Chromium, real server, real database.
+//! password shows an error; the API keypair in the user menu. Real
+//! Chromium, real server, real database.
 
 use berth_e2e::thirtyfour::prelude::*;
 use berth_e2e::{Browser, Server, ADMIN_EMAIL, ADMIN_PASSWORD};
@@ -148,5 +149,58 @@ async fn a_login_ended_elsewhere_returns_to_sign_in_then_to_the_page() {
     pw.send_keys(Key::Enter).await.unwrap();
     b.wait_for_path("/data").await;
     b.el("#data-title").await;
+    b.close().await;
+}
+
+/// The user menu's API keypair: the access key is shown, a new secret key
+/// is made on request and shown once (gone when the dialog closes), by
+/// keyboard too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_keypair_shows_a_new_secret_once() {
+    let srv = Server::start_ui().await;
+    let b = Browser::start().await;
+    b.login(&srv, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let me = srv.admin().await.get_json("/api/v1/auth/me").await;
+    let access_key = me["access_key"].as_str().unwrap().to_string();
+    b.el("#user-menu-button").await.click().await.unwrap();
+    b.el("#keypair-button").await.click().await.unwrap();
+    b.wait_text("#keypair-access", &access_key).await;
+    b.wait_contains("#keypair-intro", "/backend.ai").await;
+    assert!(b.driver.find(By::Css("#keypair-secret")).await.is_err());
+    b.el("#keypair-generate").await.click().await.unwrap();
+    b.wait_focus("keypair-secret").await;
+    let first = b
+        .el("#keypair-secret")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert_eq!(first.len(), 40, "{first}");
+    b.shot("keypair-dialog").await;
+    // another replaces it
+    b.el("#keypair-generate").await.click().await.unwrap();
+    let mut second = first.clone();
+    for _ in 0..100 {
+        second = b
+            .el("#keypair-secret")
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap_or_default();
+        if second != first {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_ne!(second, first);
+    // Escape closes it, and the secret is not shown again
+    b.keys(Key::Escape).await;
+    b.wait_gone("#keypair-dialog").await;
+    b.el("#user-menu-button").await.click().await.unwrap();
+    b.el("#keypair-button").await.click().await.unwrap();
+    b.wait_text("#keypair-access", &access_key).await;
+    assert!(b.driver.find(By::Css("#keypair-secret")).await.is_err());
     b.close().await;
 }

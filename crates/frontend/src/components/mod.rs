@@ -11,6 +11,7 @@ pub mod dialogs_elsewhere;
 pub mod explorer;
 pub mod field;
 pub mod idle_checks;
+pub mod keypair_dialog;
 pub mod loaded;
 pub mod log_viewer;
 pub mod notifications;

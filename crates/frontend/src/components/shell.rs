@@ -76,7 +76,8 @@ pub fn Shell(children: Children) -> impl IntoView {
     }
 }
 
-/// The signed-in user's menu: who, role, language, logout.
+/// The signed-in user's menu: who, role, language, the API keypair,
+/// logout.
 #[component]
 fn UserMenu() -> impl IntoView {
     let i18n = use_i18n();
@@ -146,6 +147,7 @@ fn UserMenu() -> impl IntoView {
     let logout = move |_| {
         sign_out.dispatch(());
     };
+    let keypair_open = RwSignal::new(false);
     view! {
         <div class="popup-anchor" data-popup="user" on:keydown=on_key>
             <button
@@ -182,11 +184,21 @@ fn UserMenu() -> impl IntoView {
                             aria-checked=move || (i18n.get_locale() == Locale::ko).to_string()
                             on:click=move |_| choose(Locale::ko)>{t!(i18n, lang_ko)}</button>
                     </div>
+                    <button type="button" role="menuitem" class="menu-item" id="keypair-button"
+                        on:click=move |_| {
+                            popups.close();
+                            keypair_open.set(true);
+                        }>
+                        {t!(i18n, keypair_menu)}
+                    </button>
                     <button type="button" role="menuitem" class="menu-item" id="logout-button" on:click=logout>
                         {t!(i18n, logout)}
                     </button>
                 </div>
             </Show>
         </div>
+        // outside the menu's anchor: keys in the dialog are not the menu's
+        <crate::components::keypair_dialog::KeypairDialog open=keypair_open
+            on_close=Callback::new(move |_| keypair_open.set(false)) />
     }
 }
