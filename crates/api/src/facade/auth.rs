@@ -11,7 +11,7 @@ use berth_shared::compat::API_VERSIONS;
 use super::error::FacadeError;
 use super::sign::{self, SignError, Signed};
 use crate::accounts;
-use crate::http::ApiContext;
+use crate::services::Shared as ApiContext;
 
 /// The user whose keypair signed the request.
 #[derive(Debug, Clone)]

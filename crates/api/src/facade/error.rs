@@ -15,9 +15,9 @@ use crate::http::error::ApiError;
 pub struct FacadeError {
     status: StatusCode,
     kind: &'static str,
-    title: String,
+    title: &'static str,
     msg: Option<String>,
-    data: Option<serde_json::Value>,
+    data: Option<Box<serde_json::Value>>,
 }
 
 /// A facade result.
@@ -62,7 +62,9 @@ impl FacadeError {
             "The session already exists but you requested not to reuse existing one.",
             None,
         );
-        e.data = Some(serde_json::json!({"existingSessionId": existing_id}));
+        e.data = Some(Box::new(
+            serde_json::json!({"existingSessionId": existing_id}),
+        ));
         e
     }
 
@@ -76,11 +78,16 @@ impl FacadeError {
         )
     }
 
-    fn new(status: StatusCode, kind: &'static str, title: &str, msg: Option<String>) -> Self {
+    fn new(
+        status: StatusCode,
+        kind: &'static str,
+        title: &'static str,
+        msg: Option<String>,
+    ) -> Self {
         FacadeError {
             status,
             kind,
-            title: title.to_string(),
+            title,
             msg,
             data: None,
         }
@@ -136,9 +143,9 @@ impl IntoResponse for FacadeError {
     fn into_response(self) -> Response {
         let body = Problem {
             kind: format!("https://api.backend.ai/probs/{}", self.kind),
-            title: self.title,
+            title: self.title.to_string(),
             msg: self.msg,
-            data: self.data,
+            data: self.data.map(|d| *d),
         };
         (
             self.status,

@@ -12,7 +12,7 @@ use berth_shared::folders::{CreateFolderRequest, FolderInfo};
 use super::auth::KeyUser;
 use super::error::FacadeResult;
 use crate::folders;
-use crate::http::ApiContext;
+use crate::services::Shared as ApiContext;
 
 fn folder(f: FolderInfo, owner: &UserInfo) -> Folder {
     Folder {

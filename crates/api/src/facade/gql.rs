@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::auth::KeyUser;
-use crate::http::ApiContext;
+use crate::services::Shared as ApiContext;
 use crate::sessions;
 
 /// The most sessions a list reads before paging (the reference pages at

@@ -24,7 +24,7 @@ use axum::{Json, Router};
 use berth_shared::compat::{VersionInfo, API_VERSION};
 
 use self::error::FacadeError;
-use crate::http::ApiContext;
+use crate::services::Shared as ApiContext;
 
 /// Where the facade is mounted.
 pub const PREFIX: &str = "/backend.ai";

@@ -21,7 +21,7 @@ use serde_json::Value;
 
 use super::auth::KeyUser;
 use super::error::{FacadeError, FacadeResult};
-use crate::http::ApiContext;
+use crate::services::Shared as ApiContext;
 use crate::{accounts, sessions};
 
 /// The longest a create waits for its session to start when the client
