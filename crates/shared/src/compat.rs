@@ -226,6 +226,61 @@ pub struct OwnerQuery {
     pub name: Option<String>,
 }
 
+/// Query of `GET /backend.ai/events/session`: which session (by id, or
+/// by name), and which events.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionEventsQuery {
+    /// The session's id.
+    #[serde(default, rename = "sessionId", alias = "session_id")]
+    pub session_id: Option<String>,
+    /// Or its name.
+    #[serde(default, alias = "sessionName", alias = "session_name")]
+    pub name: Option<String>,
+    /// Admins: the owner, by access key.
+    #[serde(default, rename = "ownerAccessKey", alias = "owner_access_key")]
+    pub owner_access_key: Option<String>,
+    /// `*`, `session` or `kernel`.
+    #[serde(default)]
+    pub scope: Option<String>,
+}
+
+/// One session lifecycle event (SSE `data:`; the event's name is
+/// `session_started` and the like).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionEventData {
+    /// Why (the status's reason code), or empty.
+    pub reason: String,
+    /// The session's name.
+    pub session_name: String,
+    /// The owner's access key.
+    pub owner_access_key: String,
+    /// The session's id.
+    pub session_id: String,
+    /// The main container's exit code, once it ended.
+    pub exit_code: Option<i64>,
+}
+
+/// The reference's event names for a status: a status can say two things
+/// (a batch session's end is its success or failure, then its end).
+pub fn session_event_names(status: &str, batch_exit: Option<i64>) -> Vec<&'static str> {
+    match status {
+        "PENDING" => vec!["session_enqueued"],
+        "SCHEDULED" => vec!["session_scheduled"],
+        "PREPARING" => vec!["session_preparing"],
+        "RUNNING" => vec!["session_started"],
+        "TERMINATING" => vec!["session_terminating"],
+        "TERMINATED" => match batch_exit {
+            Some(0) => vec!["session_success", "session_terminated"],
+            Some(_) => vec!["session_failure", "session_terminated"],
+            None => vec!["session_terminated"],
+        },
+        "CANCELLED" => vec!["session_cancelled"],
+        "ERROR" => vec!["session_failure", "session_terminated"],
+        _ => vec![],
+    }
+}
+
 /// `POST /backend.ai/folders`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CreateFolder {
@@ -345,6 +400,24 @@ mod tests {
                 .unwrap()
                 .contains_key("shmem"));
         }
+    }
+
+    #[test]
+    fn a_batch_end_is_its_success_or_failure_then_its_end() {
+        assert_eq!(session_event_names("RUNNING", None), ["session_started"]);
+        assert_eq!(
+            session_event_names("TERMINATED", Some(0)),
+            ["session_success", "session_terminated"]
+        );
+        assert_eq!(
+            session_event_names("TERMINATED", Some(3)),
+            ["session_failure", "session_terminated"]
+        );
+        assert_eq!(
+            session_event_names("TERMINATED", None),
+            ["session_terminated"]
+        );
+        assert!(session_event_names("BUSY", None).is_empty());
     }
 
     #[test]

@@ -41,8 +41,10 @@ impl FromRequestParts<ApiContext> for KeyUser {
             return Err(FacadeError::invalid("Unsupported API version."));
         }
         let host = header(parts, header::HOST.as_str()).unwrap_or_default();
+        // none is `application/octet-stream`, as the reference's server
+        // (aiohttp) reads it, and as the client signs its event streams
         let content_type = header(parts, header::CONTENT_TYPE.as_str())
-            .unwrap_or_default()
+            .unwrap_or("application/octet-stream")
             .split(';')
             .next()
             .unwrap_or_default()

@@ -8,12 +8,14 @@
 //! - `sign.rs`: the HMAC-SHA256 request signature (pure);
 //! - `auth.rs`: the extractor that checks it (`KeyUser`);
 //! - `error.rs`: problems in the reference's shape;
-//! - `sessions.rs`, `folders.rs`: the routes;
+//! - `sessions.rs`, `folders.rs`: the routes; `events.rs` a session's
+//!   lifecycle stream;
 //! - `gql.rs`: the GraphQL queries the client's `session info`/`list`
 //!   send (async-graphql).
 
 pub mod auth;
 pub mod error;
+pub mod events;
 pub mod folders;
 pub mod gql;
 pub mod sessions;
@@ -46,6 +48,7 @@ pub fn router() -> Router<ApiContext> {
         .route("/session/{name}/logs", get(sessions::logs))
         .route("/folders", get(folders::list).post(folders::create))
         .route("/admin/gql", post(gql::gql))
+        .route("/events/session", get(events::session_events))
         .fallback(unsupported)
 }
 

@@ -43,6 +43,11 @@ impl Client {
     }
 
     async fn run_with_secret(&self, program: &str, args: &[&str], secret: &str) -> Output {
+        self.command(program, args, secret).output().await.unwrap()
+    }
+
+    /// The client's `program` with `args`, pointed at the server.
+    fn command(&self, program: &str, args: &[&str], secret: &str) -> tokio::process::Command {
         let mut cmd = tokio::process::Command::new(venv_bin().join(program));
         cmd.args(args)
             .env("BACKEND_ENDPOINT", &self.endpoint)
@@ -51,8 +56,15 @@ impl Client {
             .env("BACKEND_SECRET_KEY", secret)
             // the client keeps state under the home directory
             .env("HOME", self.home.path())
-            .env("NO_COLOR", "1");
-        cmd.output().await.unwrap()
+            .env("NO_COLOR", "1")
+            .kill_on_drop(true);
+        cmd
+    }
+
+    /// A client command run in the background (its output at its end).
+    fn spawn(&self, program: &str, args: &[&str]) -> tokio::task::JoinHandle<Output> {
+        let mut cmd = self.command(program, args, &self.secret_key);
+        tokio::spawn(async move { cmd.output().await.unwrap() })
     }
 
     /// A CLI command that must succeed; its output.
@@ -145,8 +157,29 @@ async fn the_reference_cli_runs_sessions_and_folders_unchanged() {
         ana.get_json(&format!("/api/v1/sessions/{id}")).await["name"],
         "bai-two"
     );
+    // the session's events, followed while it is destroyed: the stream
+    // ends with the session
+    let events = bai.spawn("backend.ai", &["session", "events", &id]);
+    // open once the server has answered its head, which /metrics counts
+    let series = r#"berth_http_requests_total{route="/backend.ai/events/session",method="GET",status="200"}"#;
+    for i in 0.. {
+        let m = crate::metrics::scrape(&srv).await;
+        if crate::metrics::sample(&m, series) == Some(1.0) {
+            break;
+        }
+        assert!(i < 600, "the client never opened the stream:\n{m}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     bai.cli(&["session", "destroy", &id]).await;
     ana.wait_status(&id, "TERMINATED").await;
+    let out = tokio::time::timeout(std::time::Duration::from_secs(60), events)
+        .await
+        .expect("the event stream ends with the session")
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(text.contains("session_terminating"), "{text}");
+    assert!(text.contains("session_terminated"), "{text}");
+    assert!(text.contains(&format!("\"sessionId\": \"{id}\"")), "{text}");
 
     // a batch session: its command's output reaches the logs, its exit
     // code the session
@@ -176,6 +209,13 @@ async fn the_reference_cli_runs_sessions_and_folders_unchanged() {
     assert_eq!(ended["kernels"][0]["exit_code"], 3, "{ended}");
     let out = bai.cli(&["session", "logs", &batch]).await;
     assert!(out.contains("said-by-batch"), "{out}");
+    // the events of a session already over: its end, then the stream ends
+    let out = bai.cli(&["session", "events", &batch]).await;
+    assert!(
+        out.contains("session_failure") && out.contains("session_terminated"),
+        "{out}"
+    );
+    assert!(out.contains("\"exitCode\": 3"), "{out}");
     let out = bai.cli(&["session", "info", &batch]).await;
     assert!(
         out.contains("exit_code: 3") && out.contains("TERMINATED"),
