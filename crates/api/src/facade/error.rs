@@ -96,6 +96,9 @@ impl FacadeError {
 
 impl From<ApiError> for FacadeError {
     fn from(e: ApiError) -> Self {
+        if let ApiError::Internal(msg) = &e {
+            tracing::error!(error = %msg, "a facade request failed");
+        }
         let fields = match &e {
             ApiError::Invalid(errors) => Some(
                 errors
