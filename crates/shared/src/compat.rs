@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::sessions::SessionStatus;
+
 /// The API version the facade speaks (`GET /backend.ai`), the one the
 /// client release it was built against (23.09) negotiates.
 pub const API_VERSION: &str = "v7.20230615";
@@ -263,21 +265,21 @@ pub struct SessionEventData {
 
 /// The reference's event names for a status: a status can say two things
 /// (a batch session's end is its success or failure, then its end).
-pub fn session_event_names(status: &str, batch_exit: Option<i64>) -> Vec<&'static str> {
+pub fn session_event_names(status: SessionStatus, batch_exit: Option<i64>) -> Vec<&'static str> {
+    use SessionStatus::*;
     match status {
-        "PENDING" => vec!["session_enqueued"],
-        "SCHEDULED" => vec!["session_scheduled"],
-        "PREPARING" => vec!["session_preparing"],
-        "RUNNING" => vec!["session_started"],
-        "TERMINATING" => vec!["session_terminating"],
-        "TERMINATED" => match batch_exit {
+        Pending => vec!["session_enqueued"],
+        Scheduled => vec!["session_scheduled"],
+        Preparing => vec!["session_preparing"],
+        Running => vec!["session_started"],
+        Terminating => vec!["session_terminating"],
+        Terminated => match batch_exit {
             Some(0) => vec!["session_success", "session_terminated"],
             Some(_) => vec!["session_failure", "session_terminated"],
             None => vec!["session_terminated"],
         },
-        "CANCELLED" => vec!["session_cancelled"],
-        "ERROR" => vec!["session_failure", "session_terminated"],
-        _ => vec![],
+        Cancelled => vec!["session_cancelled"],
+        Error => vec!["session_failure", "session_terminated"],
     }
 }
 
@@ -404,20 +406,24 @@ mod tests {
 
     #[test]
     fn a_batch_end_is_its_success_or_failure_then_its_end() {
-        assert_eq!(session_event_names("RUNNING", None), ["session_started"]);
+        use SessionStatus::*;
+        assert_eq!(session_event_names(Running, None), ["session_started"]);
         assert_eq!(
-            session_event_names("TERMINATED", Some(0)),
+            session_event_names(Terminated, Some(0)),
             ["session_success", "session_terminated"]
         );
         assert_eq!(
-            session_event_names("TERMINATED", Some(3)),
+            session_event_names(Terminated, Some(3)),
             ["session_failure", "session_terminated"]
         );
         assert_eq!(
-            session_event_names("TERMINATED", None),
+            session_event_names(Terminated, None),
             ["session_terminated"]
         );
-        assert!(session_event_names("BUSY", None).is_empty());
+        assert_eq!(
+            session_event_names(Error, None),
+            ["session_failure", "session_terminated"]
+        );
     }
 
     #[test]

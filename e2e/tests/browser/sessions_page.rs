@@ -717,6 +717,8 @@ async fn keyboard_focus_stays_with_the_users_own_session() {
     b.keys(Key::Down).await;
     b.wait_focus("lang-ko").await;
     b.keys(Key::Down).await;
+    b.wait_focus("keypair-button").await;
+    b.keys(Key::Down).await;
     b.wait_focus("logout-button").await;
     b.keys(Key::Down).await;
     b.wait_focus("lang-en").await;

@@ -92,7 +92,7 @@ pub async fn session_events(
             exit_code: exit,
         };
         follow.queued = frames(
-            session_event_names(s.status.as_str(), exit.filter(|_| batch)),
+            session_event_names(s.status, exit.filter(|_| batch)),
             &data,
             true,
         );
@@ -124,7 +124,7 @@ pub async fn session_events(
                     };
                     let batch_exit = if f.batch { exit } else { None };
                     f.ended = ev.status.is_finished();
-                    let names = session_event_names(ev.status.as_str(), batch_exit);
+                    let names = session_event_names(ev.status, batch_exit);
                     f.queued = frames(names, &data, f.ended);
                     f.queued.reverse();
                 }
