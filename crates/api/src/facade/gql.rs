@@ -111,14 +111,9 @@ fn json_string(v: &impl serde::Serialize) -> Option<String> {
     serde_json::to_string(v).ok()
 }
 
+/// What a session holds, as the JSON string the reference writes.
 fn slots(s: &SessionInfo) -> String {
-    let mut out = serde_json::Map::new();
-    out.insert("cpu".into(), Value::String(s.resources.cpu.to_string()));
-    out.insert("mem".into(), Value::String(s.resources.mem.0.to_string()));
-    for (k, v) in &s.resources.accelerators {
-        out.insert(k.clone(), Value::String(v.to_string()));
-    }
-    Value::Object(out).to_string()
+    json_string(&super::sessions::slots(s)).unwrap_or_default()
 }
 
 fn compute_session(s: SessionInfo, owner_access_key: Option<String>) -> ComputeSession {
@@ -140,6 +135,10 @@ fn compute_session(s: SessionInfo, owner_access_key: Option<String>) -> ComputeS
     } else {
         slots(&s)
     };
+    // the same for the session and each of its kernels
+    let status_changed = s.status_history.last().map(|c| c.at.to_rfc3339());
+    let status_data = json_string(&s.status_data);
+    let resource_opts = json_string(&serde_json::json!({"shmem": s.resources.shmem.0}));
     let containers = s
         .kernels
         .iter()
@@ -154,11 +153,11 @@ fn compute_session(s: SessionInfo, owner_access_key: Option<String>) -> ComputeS
             registry: None,
             status: k.status.as_str().to_string(),
             status_info: s.status_info.clone(),
-            status_data: json_string(&s.status_data),
-            status_changed: s.status_history.last().map(|c| c.at.to_rfc3339()),
+            status_data: status_data.clone(),
+            status_changed: status_changed.clone(),
             agent: k.agent.clone(),
             container_id: k.container_id.clone(),
-            resource_opts: json_string(&serde_json::json!({"shmem": s.resources.shmem.0})),
+            resource_opts: resource_opts.clone(),
             occupied_slots: Some(slots(&s)),
             preopen_ports: s.preopen_ports.iter().map(|p| i32::from(*p)).collect(),
             live_stat: None,
@@ -189,15 +188,15 @@ fn compute_session(s: SessionInfo, owner_access_key: Option<String>) -> ComputeS
         created_user_id: None,
         status: s.status.as_str().to_string(),
         status_info: s.status_info.clone(),
-        status_data: json_string(&s.status_data),
-        status_changed: s.status_history.last().map(|c| c.at.to_rfc3339()),
+        status_data,
+        status_changed,
         created_at: s.created_at.to_rfc3339(),
         terminated_at: s.terminated_at.map(|t| t.to_rfc3339()),
         starts_at: s.starts_at.map(|t| t.to_rfc3339()),
         scheduled_at: at(SessionStatus::Scheduled),
         startup_command: s.startup_command.clone(),
         result: result.into(),
-        resource_opts: json_string(&serde_json::json!({"shmem": s.resources.shmem.0})),
+        resource_opts,
         scaling_group: s.resource_group.clone(),
         service_ports: json_string(&Vec::<Value>::new()),
         mounts: s.mounts.iter().map(|m| m.name.clone()).collect(),

@@ -250,7 +250,9 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(created(first, &status, true))))
 }
 
-fn slots(s: &SessionInfo) -> BTreeMap<String, String> {
+/// What a session holds or asked for, by slot, as the reference writes
+/// it (numbers as strings).
+pub(super) fn slots(s: &SessionInfo) -> BTreeMap<String, String> {
     let mut out = BTreeMap::from([
         ("cpu".to_string(), s.resources.cpu.to_string()),
         ("mem".to_string(), s.resources.mem.0.to_string()),
