@@ -97,7 +97,10 @@ fi
 # its CLI and SDK against the /backend.ai facade. Its yarl must predate 1.10
 # (the client reads a yarl internal that later releases changed).
 BACKENDAI_CLIENT_VERSION=23.9.10
-if ! "$TOOLS_DIR/backendai/bin/pip" show backend.ai-client 2>/dev/null | grep -q "^Version: $BACKENDAI_CLIENT_VERSION\$"; then
+# pip's output is read whole first: `grep -q` would close the pipe early and,
+# under pipefail, pip's SIGPIPE would read as "not installed" on every run
+bai_installed=$("$TOOLS_DIR/backendai/bin/pip" show backend.ai-client 2>/dev/null || true)
+if ! grep -q "^Version: $BACKENDAI_CLIENT_VERSION\$" <<<"$bai_installed"; then
   step "installing backend.ai-client $BACKENDAI_CLIENT_VERSION (PyPI, in $TOOLS_DIR/backendai)"
   python3 -m venv "$TOOLS_DIR/backendai"
   "$TOOLS_DIR/backendai/bin/pip" install -q --disable-pip-version-check \

@@ -90,6 +90,30 @@ pub struct CreateSession {
     pub other: BTreeMap<String, Value>,
 }
 
+/// Ports written as numbers or as numeric strings.
+fn ports<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Vec<u16>>, D::Error> {
+    use serde::de::Error;
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Port {
+        Number(u16),
+        Text(String),
+    }
+    let Some(list) = Option::<Vec<Port>>::deserialize(d)? else {
+        return Ok(None);
+    };
+    list.into_iter()
+        .map(|p| match p {
+            Port::Number(n) => Ok(n),
+            Port::Text(t) => t
+                .trim()
+                .parse()
+                .map_err(|_| D::Error::custom(format!("{t:?} is not a port number"))),
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
+
 /// `config` of a create body.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CreateConfig {
@@ -111,8 +135,9 @@ pub struct CreateConfig {
     /// The resource group.
     #[serde(default, alias = "scalingGroup")]
     pub scaling_group: Option<String>,
-    /// Ports to proxy from the start.
-    #[serde(default, alias = "preopenPorts")]
+    /// Ports to proxy from the start (numbers, or the strings the CLI
+    /// sends).
+    #[serde(default, alias = "preopenPorts", deserialize_with = "ports")]
     pub preopen_ports: Option<Vec<u16>>,
     /// A designated agent (one).
     #[serde(default, alias = "agentList")]
@@ -226,6 +251,76 @@ pub struct OwnerQuery {
     /// Rename: the new name.
     #[serde(default)]
     pub name: Option<String>,
+    /// Commit: the name to save the image under (the reference's tar
+    /// file name); by default the session's name and the time.
+    #[serde(default)]
+    pub filename: Option<String>,
+}
+
+/// `POST /backend.ai/session/{name}/commit`: the commit's task, followed
+/// on `GET /backend.ai/events/background-task?task_id=…`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitStarted {
+    /// The task's id (a UUID).
+    pub task_id: String,
+}
+
+/// `GET /backend.ai/session/{name}/commit`: whether one runs now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitStatus {
+    /// `ongoing` while a commit runs, else `ready`.
+    pub status: String,
+    /// The main container's id.
+    pub kernel: String,
+}
+
+/// Query of `GET /backend.ai/events/background-task`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackgroundTaskQuery {
+    /// The task's id.
+    #[serde(default)]
+    pub task_id: String,
+}
+
+/// One background-task event (SSE `data:` of `bgtask_updated`,
+/// `bgtask_done`, `bgtask_failed`, `bgtask_cancelled`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskEventData {
+    /// The task's id.
+    pub task_id: String,
+    /// What happened (the image's reference when done, why when failed).
+    pub message: String,
+    /// Steps done (updates only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_progress: Option<u32>,
+    /// Steps in all (updates only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_progress: Option<u32>,
+}
+
+/// The image name a commit gets when the caller names none: the
+/// session's name (what the image-name rule allows of it, shortened) and
+/// the second, so that two commits of one session differ.
+pub fn commit_image_name(session_name: &str, at: chrono::DateTime<chrono::Utc>) -> String {
+    let stamp = at.format("%Y%m%d%H%M%S").to_string();
+    let room = crate::images::IMAGE_NAME_MAX - stamp.len() - 1;
+    let base: String = session_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(room)
+        .collect();
+    let base = if base.is_empty() {
+        "session".into()
+    } else {
+        base
+    };
+    format!("{base}-{stamp}")
 }
 
 /// Query of `GET /backend.ai/events/session`: which session (by id, or
@@ -385,7 +480,7 @@ mod tests {
             "cluster_size": 1, "startup_command": "echo", "enqueue_only": true,
             "max_wait_seconds": 5, "reuse_if_exists": false, "tag": null,
             "config": {"scaling_group": "g", "resources": {"cpu": 1, "mem": "1g"},
-                       "resourceOpts": {"shmem": "64m"}, "preopenPorts": [8080]}
+                       "resourceOpts": {"shmem": "64m"}, "preopenPorts": ["8080"]}
         }))
         .unwrap();
         for b in [&camel, &snake] {
@@ -402,6 +497,21 @@ mod tests {
                 .unwrap()
                 .contains_key("shmem"));
         }
+    }
+
+    #[test]
+    fn a_port_that_is_no_number_is_refused_by_name() {
+        let bad = serde_json::from_value::<CreateConfig>(serde_json::json!({
+            "preopen_ports": ["http"]
+        }))
+        .unwrap_err();
+        assert!(
+            bad.to_string().contains("\"http\" is not a port number"),
+            "{bad}"
+        );
+        let none: CreateConfig =
+            serde_json::from_value(serde_json::json!({"preopen_ports": null})).unwrap();
+        assert_eq!(none.preopen_ports, None);
     }
 
     #[test]
@@ -424,6 +534,25 @@ mod tests {
             session_event_names(Error, None),
             ["session_failure", "session_terminated"]
         );
+    }
+
+    #[test]
+    fn a_commit_is_named_after_its_session_and_the_second_within_the_image_rule() {
+        use chrono::TimeZone;
+        let at = chrono::Utc
+            .with_ymd_and_hms(2026, 12, 6, 7, 30, 59)
+            .unwrap();
+        assert_eq!(commit_image_name("bai-one", at), "bai-one-20261206073059");
+        let long = commit_image_name("a.very.long.session-name-indeed-yes", at);
+        assert_eq!(long, "a-very-long-sessi-20261206073059");
+        assert_eq!(commit_image_name("", at), "session-20261206073059");
+        for name in ["x", "", "ünïcode", &"n".repeat(64), "dots.and spaces"] {
+            let made = commit_image_name(name, at);
+            assert!(
+                crate::images::image_name(&made).is_ok(),
+                "{made:?} breaks the image-name rule"
+            );
+        }
     }
 
     #[test]

@@ -68,6 +68,26 @@ impl FacadeError {
         e
     }
 
+    /// `object-not-found` (404).
+    pub fn not_found(msg: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "object-not-found",
+            "No such object.",
+            Some(msg.to_string()),
+        )
+    }
+
+    /// `too-many-requests` (429): a per-user limit is reached.
+    pub fn too_many(msg: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too-many-requests",
+            "Too many requests.",
+            Some(msg.into()),
+        )
+    }
+
     /// `not-implemented` (501): a part of the reference berth does not have.
     pub fn unsupported(what: &str) -> Self {
         Self::new(
@@ -138,6 +158,7 @@ macro_rules! via_api_error {
 via_api_error!(
     crate::sessions::SessionError,
     crate::folders::FolderError,
+    crate::images::ImageError,
     crate::accounts::AccountError,
     crate::store::StoreError
 );

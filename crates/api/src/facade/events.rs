@@ -65,7 +65,7 @@ pub async fn session_events(
     let slot = ctx
         .held()
         .take(Kind::Stream, &user.id, max)
-        .ok_or_else(|| FacadeError::invalid(format!("at most {max} event streams at once")))?;
+        .ok_or_else(|| FacadeError::too_many(format!("at most {max} event streams at once")))?;
     // subscribed before the session is read: nothing falls in between
     let rx = ctx.events().subscribe();
     let id = sessions::id_of(&ctx, &user, &named).await?;

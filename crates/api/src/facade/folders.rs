@@ -10,15 +10,19 @@ use berth_shared::compat::{CreateFolder, Folder};
 use berth_shared::folders::{CreateFolderRequest, FolderInfo};
 
 use super::auth::KeyUser;
+use super::body::Body;
 use super::error::FacadeResult;
 use crate::folders;
 use crate::services::Shared as ApiContext;
+
+/// The one folder host berth has.
+pub const HOST: &str = "local";
 
 fn folder(f: FolderInfo, owner: &UserInfo) -> Folder {
     Folder {
         id: f.id,
         name: f.name,
-        host: "local".into(),
+        host: HOST.into(),
         usage_mode: "general".into(),
         permission: "rw".into(),
         created_at: f.created_at.to_rfc3339(),
@@ -49,7 +53,7 @@ pub async fn list(
 pub async fn create(
     State(ctx): State<ApiContext>,
     KeyUser(user): KeyUser,
-    Json(body): Json<CreateFolder>,
+    Body(body): Body<CreateFolder>,
 ) -> FacadeResult<(StatusCode, Json<Folder>)> {
     let made = folders::create(&ctx, &user, &CreateFolderRequest { name: body.name }).await?;
     Ok((StatusCode::CREATED, Json(folder(made, &user))))

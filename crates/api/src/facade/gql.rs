@@ -1,6 +1,7 @@
 //! `POST /backend.ai/admin/gql`: the GraphQL queries the reference client
-//! sends for `session info` (`compute_session`) and `session list` / `ps`
-//! (`compute_session_list`), with the fields and filters it asks for
+//! sends for `session info` (`compute_session`), `session list` / `ps`
+//! (`compute_session_list`) and `vfolder list` / `list-own`
+//! (`vfolder_list`, `vfolder_own_list`), with the fields and filters it asks for
 //! (async-graphql; fields in snake_case and JSON values as JSON strings,
 //! as the reference's graphene schema writes them). Reads through the
 //! same operations `/api/v1/sessions` uses.
@@ -16,6 +17,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::auth::KeyUser;
+use super::body::Body;
 use crate::services::Shared as ApiContext;
 use crate::sessions;
 
@@ -209,6 +211,41 @@ fn compute_session(s: SessionInfo, owner_access_key: Option<String>) -> ComputeS
     }
 }
 
+/// A storage folder, with the fields of the reference's `VirtualFolder`
+/// (berth has one host, `local`, and user folders only).
+#[derive(SimpleObject)]
+#[graphql(rename_fields = "snake_case")]
+struct VirtualFolder {
+    id: String,
+    host: String,
+    name: String,
+    user: Option<String>,
+    user_email: Option<String>,
+    group: Option<String>,
+    group_name: Option<String>,
+    creator: String,
+    status: String,
+    unmanaged_path: Option<String>,
+    usage_mode: String,
+    permission: String,
+    ownership_type: String,
+    max_files: i32,
+    max_size: Option<i64>,
+    created_at: String,
+    last_used: Option<String>,
+    num_files: i32,
+    cur_size: i64,
+    cloneable: bool,
+}
+
+/// A page of folders.
+#[derive(SimpleObject)]
+#[graphql(rename_fields = "snake_case")]
+struct VirtualFolderList {
+    items: Vec<VirtualFolder>,
+    total_count: i32,
+}
+
 /// The caller's keypair (`session list` asks whether it is an admin's).
 #[derive(SimpleObject)]
 #[graphql(rename_fields = "snake_case")]
@@ -252,6 +289,47 @@ impl Query {
                 full_name: user.full_name.clone(),
             },
         })
+    }
+
+    /// A page of the caller's folders (a group's: berth has no group
+    /// folders, so none).
+    #[allow(clippy::too_many_arguments)]
+    async fn vfolder_list(
+        &self,
+        ctx: &Context<'_>,
+        limit: i32,
+        offset: i32,
+        group_id: Option<uuid::Uuid>,
+        filter: Option<String>,
+        order: Option<String>,
+        domain_name: Option<String>,
+        access_key: Option<String>,
+    ) -> async_graphql::Result<VirtualFolderList> {
+        let _ = domain_name;
+        if access_key.is_some() {
+            return Err(async_graphql::Error::new(
+                "listing another user's folders is not supported by berth",
+            ));
+        }
+        if group_id.is_some() {
+            return Ok(VirtualFolderList {
+                items: Vec::new(),
+                total_count: 0,
+            });
+        }
+        folder_page(ctx, limit, offset, filter, order).await
+    }
+
+    /// A page of the caller's own folders.
+    async fn vfolder_own_list(
+        &self,
+        ctx: &Context<'_>,
+        limit: i32,
+        offset: i32,
+        filter: Option<String>,
+        order: Option<String>,
+    ) -> async_graphql::Result<VirtualFolderList> {
+        folder_page(ctx, limit, offset, filter, order).await
     }
 
     /// One session by id (none when it is not there or not the caller's).
@@ -362,6 +440,58 @@ impl Query {
     }
 }
 
+/// A page of the caller's folders, by name.
+async fn folder_page(
+    ctx: &Context<'_>,
+    limit: i32,
+    offset: i32,
+    filter: Option<String>,
+    order: Option<String>,
+) -> async_graphql::Result<VirtualFolderList> {
+    if filter.is_some() || order.is_some() {
+        return Err(async_graphql::Error::new(
+            "filter and order expressions are not supported by berth",
+        ));
+    }
+    let (svc, user) = caller(ctx)?;
+    let all = crate::folders::list(svc, user)
+        .await
+        .map_err(|e| async_graphql::Error::new(e.to_string()))?;
+    let total = all.items.len() as i32;
+    let items = all
+        .items
+        .into_iter()
+        .skip(offset.max(0) as usize)
+        .take(limit.clamp(0, 100) as usize)
+        .map(|f| VirtualFolder {
+            id: f.id,
+            host: super::folders::HOST.into(),
+            name: f.name,
+            user: Some(user.id.clone()),
+            user_email: Some(user.email.clone()),
+            group: None,
+            group_name: None,
+            creator: user.email.clone(),
+            status: "ready".into(),
+            unmanaged_path: None,
+            usage_mode: "general".into(),
+            permission: "rw".into(),
+            ownership_type: "user".into(),
+            max_files: 0,
+            max_size: None,
+            created_at: f.created_at.to_rfc3339(),
+            last_used: None,
+            num_files: 0,
+            cur_size: 0,
+            cloneable: false,
+        })
+        .collect();
+    Ok(VirtualFolderList {
+        items,
+        total_count: total,
+    })
+}
+
 /// The owner's access key (the caller's own when it is theirs).
 async fn access_key_of(svc: &ApiContext, caller: &UserInfo, s: &SessionInfo) -> Option<String> {
     if s.owner_email == caller.email {
@@ -389,7 +519,7 @@ pub struct GqlRequest {
 pub async fn gql(
     State(ctx): State<ApiContext>,
     KeyUser(user): KeyUser,
-    Json(body): Json<GqlRequest>,
+    Body(body): Body<GqlRequest>,
 ) -> Json<Value> {
     let schema = Schema::build(Query, EmptyMutation, EmptySubscription)
         .limit_depth(8)

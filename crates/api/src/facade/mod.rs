@@ -7,19 +7,24 @@
 //!
 //! - `sign.rs`: the HMAC-SHA256 request signature (pure);
 //! - `auth.rs`: the extractor that checks it (`KeyUser`);
-//! - `error.rs`: problems in the reference's shape;
+//! - `error.rs`: problems in the reference's shape; `body.rs` the JSON
+//!   bodies, refused in that shape;
 //! - `sessions.rs`, `folders.rs`: the routes; `events.rs` a session's
 //!   lifecycle stream;
+//! - `tasks.rs`: a commit as the reference's background task, and its
+//!   progress stream;
 //! - `gql.rs`: the GraphQL queries the client's `session info`/`list`
-//!   send (async-graphql).
+//!   and `vfolder list` send (async-graphql).
 
 pub mod auth;
+pub mod body;
 pub mod error;
 pub mod events;
 pub mod folders;
 pub mod gql;
 pub mod sessions;
 pub mod sign;
+pub mod tasks;
 
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -46,9 +51,14 @@ pub fn router() -> Router<ApiContext> {
         )
         .route("/session/{name}/rename", post(sessions::rename))
         .route("/session/{name}/logs", get(sessions::logs))
+        .route(
+            "/session/{name}/commit",
+            get(tasks::status).post(tasks::commit),
+        )
         .route("/folders", get(folders::list).post(folders::create))
         .route("/admin/gql", post(gql::gql))
         .route("/events/session", get(events::session_events))
+        .route("/events/background-task", get(tasks::events))
         .fallback(unsupported)
 }
 

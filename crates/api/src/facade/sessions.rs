@@ -20,6 +20,7 @@ use berth_shared::sessions::{
 use serde_json::Value;
 
 use super::auth::KeyUser;
+use super::body::Body;
 use super::error::{FacadeError, FacadeResult};
 use crate::services::Shared as ApiContext;
 use crate::{accounts, sessions};
@@ -209,7 +210,7 @@ async fn wait_started(ctx: &ApiContext, user: &UserInfo, id: &str, limit: Durati
 pub async fn create(
     State(ctx): State<ApiContext>,
     KeyUser(user): KeyUser,
-    Json(body): Json<CreateSession>,
+    Body(body): Body<CreateSession>,
 ) -> FacadeResult<(StatusCode, Json<Created>)> {
     let owner_email = match body
         .owner_access_key

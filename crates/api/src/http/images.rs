@@ -29,8 +29,8 @@ pub(crate) async fn commit(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<CommitRequest>,
 ) -> ApiResult<(StatusCode, ApiJson<SessionInfo>)> {
-    let info = images::commit(&ctx, &user, &id, &req).await?;
-    Ok((StatusCode::ACCEPTED, ApiJson(info)))
+    let started = images::commit(&ctx, &user, &id, &req).await?;
+    Ok((StatusCode::ACCEPTED, ApiJson(started.info)))
 }
 
 #[utoipa::path(get, path = "/customized-images", tag = "images", responses((status = 200, description = "The caller's customized images.", body = CustomizedImageList)))]

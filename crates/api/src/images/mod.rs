@@ -165,15 +165,27 @@ async fn sweep(svc: &Services, job_id: &str) {
     }
 }
 
+/// The error of a commit a forced terminate cancelled.
+pub const CANCELLED: &str = "cancelled";
+
+/// A commit just started.
+#[derive(Debug)]
+pub struct Started {
+    /// The session as it is now, with `commit` set.
+    pub info: SessionInfo,
+    /// The commit's task id (`Commits::task`).
+    pub task_id: String,
+}
+
 /// `POST /sessions/{id}/commit`: starts saving a running interactive
-/// session as a customized image of its owner; the session as it is then
-/// (with `commit` set). The outcome arrives as an event.
+/// session as a customized image of its owner. The outcome arrives as an
+/// event.
 pub async fn commit(
     svc: &Shared,
     caller: &UserInfo,
     session_id: &str,
     req: &CommitRequest,
-) -> Result<SessionInfo, ImageError> {
+) -> Result<Started, ImageError> {
     // 404 before 422: nobody learns about someone else's session from a bad name
     let row = sessions::visible_row(svc, caller, session_id).await?;
     req.validate().map_err(ImageError::Invalid)?;
@@ -224,9 +236,10 @@ pub async fn commit(
             svc.instance().to_string(),
         ),
     ]);
-    let job_id = uuid::Uuid::new_v4().simple().to_string();
+    let job_id = uuid::Uuid::new_v4().to_string();
     labels.insert(COMMIT_JOB.to_string(), job_id.clone());
     let job = Job {
+        task_id: job_id.clone(),
         name: req.name.clone(),
         started_ms: now,
         cancelled: Arc::new(AtomicBool::new(false)),
@@ -241,6 +254,7 @@ pub async fn commit(
         owner_part(&owner.id),
         uuid::Uuid::new_v4().simple().to_string()[..12].to_owned()
     );
+    let task_id = job_id.clone();
     let task_svc = Shared::clone(svc);
     let task_row = row.clone();
     tokio::spawn(async move {
@@ -283,12 +297,12 @@ pub async fn commit(
                     reference: None,
                     error: Some(match result {
                         Err(e) => e.to_string(),
-                        Ok(_) => "cancelled".into(),
+                        Ok(_) => CANCELLED.into(),
                     }),
                 }
             }
         };
-        svc.commits().finish(&task_row.id);
+        svc.commits().finish(&task_row.id, &outcome);
         // as the session is now (a forced terminate may have ended it)
         let row = match svc.store().session(&task_row.id).await {
             Ok(Some(r)) => r,
@@ -302,5 +316,5 @@ pub async fn commit(
         name: req.name.clone(),
         started_at: ms_to_time(now),
     });
-    Ok(info)
+    Ok(Started { info, task_id })
 }

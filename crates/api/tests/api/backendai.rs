@@ -278,6 +278,209 @@ async fn the_reference_cli_runs_sessions_and_folders_unchanged() {
     );
 }
 
+#[tokio::test]
+async fn the_reference_client_commits_lists_folders_and_takes_every_create_option() {
+    let srv = TestServer::start().await;
+    let (ana, _) = srv.new_user("ana@test.berth", "user").await;
+    let (ben, _) = srv.new_user("ben@test.berth", "user").await;
+    let admin = srv.admin().await;
+    let bai = client_for(&srv, &ana).await;
+
+    // `vfolder list` is a GraphQL query
+    bai.cli(&["vfolder", "create", "bai-list", "local"]).await;
+    let out = bai.cli(&["vfolder", "list"]).await;
+    assert!(out.contains("bai-list") && out.contains("local"), "{out}");
+    let out = bai.cli(&["vfolder", "list-own"]).await;
+    assert!(out.contains("bai-list"), "{out}");
+
+    // a preopen port: on the session, and named among its apps
+    let out = bai
+        .cli(&[
+            "session",
+            "create",
+            IMAGE,
+            "-t",
+            "bai-pre",
+            "--preopen",
+            "8080",
+            "-r",
+            "cpu=0.25",
+            "-r",
+            "mem=64m",
+        ])
+        .await;
+    assert!(out.contains("created and ready"), "{out}");
+    assert!(out.contains("app services: 8080"), "{out}");
+    let pre = session_id(&out);
+    let s = ana.get_json(&format!("/api/v1/sessions/{pre}")).await;
+    assert_eq!(s["preopen_ports"], serde_json::json!([8080]), "{s}");
+
+    // a commit by the CLI: the image comes, named after the session
+    let out = bai.cli(&["session", "commit", "bai-pre"]).await;
+    assert!(out.contains("Request to commit"), "{out}");
+    let made = loop {
+        let list = ana.get_json("/api/v1/customized-images").await;
+        if let Some(i) = list["items"].as_array().and_then(|a| a.first()) {
+            break i.clone();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let name = made["name"].as_str().unwrap();
+    assert!(name.starts_with("bai-pre-"), "{made}");
+    // the SDK: a commit, its background task followed to its end, then
+    // followed again after it
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/backendai/sdk_commit.py");
+    let (ok, out_of_sdk) = bai.run("python", &[script, &pre]).await;
+    let out = out_of_sdk.clone();
+    assert!(ok, "{out}");
+    let reference = out
+        .lines()
+        .find_map(|l| l.strip_prefix("bgtask_done "))
+        .unwrap_or_else(|| panic!("{out}"))
+        .to_string();
+    assert!(out.contains("bgtask_updated Commit started"), "{out}");
+    assert!(out.contains("followed again"), "{out}");
+    let list = ana.get_json("/api/v1/customized-images").await;
+    let refs: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["reference"].as_str())
+        .collect();
+    assert_eq!(refs.len(), 2, "{list}");
+    assert!(
+        refs.contains(&reference.as_str()),
+        "{reference} not in {list}"
+    );
+    // and none runs now
+    let status = signed_get(
+        &srv,
+        "/backend.ai/session/bai-pre/commit",
+        &bai.access_key,
+        &bai.secret_key,
+        &chrono::Utc::now().to_rfc3339(),
+    )
+    .await;
+    assert_eq!(status["status"], 200, "{status}");
+    assert_eq!(status["body"]["status"], "ready", "{status}");
+    assert_eq!(status["body"]["kernel"], s["kernels"][0]["id"], "{status}");
+    // the image the task named runs, launched by the client
+    let out = bai
+        .cli(&[
+            "session",
+            "create",
+            &reference,
+            "-t",
+            "bai-saved",
+            "-r",
+            "cpu=0.25",
+            "-r",
+            "mem=64m",
+        ])
+        .await;
+    assert!(out.contains("created and ready"), "{out}");
+    // someone else's task is unknown to them
+    let task = out_of_sdk
+        .lines()
+        .find_map(|l| l.strip_prefix("task "))
+        .unwrap_or_else(|| panic!("{out_of_sdk}"));
+    let ben_bai = client_for(&srv, &ben).await;
+    let (ok, out) = ben_bai
+        .run(
+            "python",
+            &[
+                "-c",
+                "import asyncio, sys\n\
+                 from ai.backend.client.session import AsyncSession\n\
+                 async def main():\n\
+                 \x20   async with AsyncSession() as api:\n\
+                 \x20       async with api.BackgroundTask(sys.argv[1]).listen_events() as ev:\n\
+                 \x20           async for e in ev:\n\
+                 \x20               print('leaked', e.event)\n\
+                 asyncio.run(main())",
+                task,
+            ],
+        )
+        .await;
+    assert!(!ok && !out.contains("leaked"), "{out}");
+    assert!(out.contains("404"), "{out}");
+
+    // enqueued only: answered at once, started by the scheduler after
+    let out = bai
+        .cli(&[
+            "session",
+            "create",
+            IMAGE,
+            "-t",
+            "bai-queued",
+            "--enqueue-only",
+            "-r",
+            "cpu=0.25",
+            "-r",
+            "mem=64m",
+        ])
+        .await;
+    assert!(out.contains("is enqueued for scheduling"), "{out}");
+    ana.wait_status(&session_id(&out), "RUNNING").await;
+
+    // a batch session starting in an hour, waited on for one second:
+    // still queued (only batch sessions take a start time, as in the guide)
+    let out = bai
+        .cli(&[
+            "session",
+            "create",
+            "--type",
+            "batch",
+            "-c",
+            "echo later",
+            IMAGE,
+            "-t",
+            "bai-later",
+            "--starts-at",
+            "1h",
+            "--max-wait",
+            "1",
+            "-r",
+            "cpu=0.25",
+            "-r",
+            "mem=64m",
+        ])
+        .await;
+    assert!(out.contains("still on the job queue"), "{out}");
+    let later = ana
+        .get_json(&format!("/api/v1/sessions/{}", session_id(&out)))
+        .await;
+    assert_eq!(later["status"], "PENDING", "{later}");
+    let starts: chrono::DateTime<chrono::Utc> =
+        later["starts_at"].as_str().unwrap().parse().unwrap();
+    let ahead = starts - chrono::Utc::now();
+    assert!(
+        ahead > chrono::Duration::minutes(55) && ahead <= chrono::Duration::minutes(60),
+        "{later}"
+    );
+
+    // an admin launches for a user named by access key
+    let admin_bai = client_for(&srv, &admin).await;
+    let out = admin_bai
+        .cli(&[
+            "session",
+            "create",
+            IMAGE,
+            "-t",
+            "for-ben",
+            "--owner",
+            &ben_bai.access_key,
+            "-r",
+            "cpu=0.25",
+            "-r",
+            "mem=64m",
+        ])
+        .await;
+    let for_ben = session_id(&out);
+    let s = ben.get_json(&format!("/api/v1/sessions/{for_ben}")).await;
+    assert_eq!(s["owner_email"], "ben@test.berth", "{s}");
+}
+
 /// A request signed as the reference client signs it, dated `date`.
 async fn signed_get(srv: &TestServer, path: &str, key: &str, secret: &str, date: &str) -> Value {
     let host = srv
