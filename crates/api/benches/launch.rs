@@ -514,6 +514,7 @@ fn scheduler_core() {
                 cpu_free: 8.0 + (i % 7) as f64,
                 mem_free: (32u64 + (i % 5) as u64) << 30,
                 accel_free: BTreeMap::new(),
+                sees_storage: true,
             })
             .collect();
         let pending: Vec<Pending> = (0..n_pending)
@@ -532,6 +533,7 @@ fn scheduler_core() {
                 starts_at: None,
                 // the oldest tenth has waited past the aging limit
                 created_at: if i < n_pending / 10 { 0 } else { 600_000 },
+                needs_storage: i % 3 == 0,
             })
             .collect();
         let snapshot = Snapshot {

@@ -172,6 +172,12 @@ pub struct Config {
     /// Let sessions name images that are not listed environments.
     #[arg(long, env = "BERTH_ALLOW_MANUAL_IMAGE", default_value_t = false)]
     pub allow_manual_image: bool,
+    /// The folder store (default `<data dir>/folders`). With agents on
+    /// other hosts it is a shared filesystem (NFS, CephFS…) that each such
+    /// agent's host mounts too: give each agent the path where its host
+    /// sees it (`storage_path`). The local agent sees it here.
+    #[arg(long, env = "BERTH_STORAGE_ROOT")]
+    pub storage_root: Option<PathBuf>,
     /// CPU cores the local agent offers (default: the engine's CPU count).
     #[arg(long, env = "BERTH_AGENT_CPU")]
     pub agent_cpu: Option<f64>,
@@ -326,6 +332,7 @@ impl Config {
             app_host: std::net::IpAddr::from([127, 0, 0, 1]),
             login_ttl_hours: 12,
             allow_manual_image: false,
+            storage_root: None,
             agent_cpu: None,
             agent_mem: None,
             agent_accelerators: BTreeMap::new(),

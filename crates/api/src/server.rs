@@ -71,7 +71,11 @@ pub async fn build(config: Config) -> Result<App, StartError> {
     let instance = store
         .meta_get_or_init("instance_id", || uuid::Uuid::new_v4().simple().to_string())
         .await?;
-    let storage = Storage::open(&config.db.data_dir).map_err(StartError::Storage)?;
+    let storage = match &config.storage_root {
+        Some(root) => Storage::open_at(&config.db.data_dir, root),
+        None => Storage::open(&config.db.data_dir),
+    }
+    .map_err(StartError::Storage)?;
     let ctx = Services::new(config, store, runtime, storage, instance);
     resources::agents::refresh_local(&ctx).await;
     resources::agents::load_engines(&ctx).await?;

@@ -40,6 +40,12 @@ pub struct RegisterAgent {
     /// Memory kept back from what the engine reports.
     #[serde(default)]
     pub reserve_mem: ByteSize,
+    /// Where the agent's host sees the folder storage (the server's
+    /// storage root, shared over NFS, CephFS or the like), an absolute
+    /// path on that host; absent: it does not, and sessions that mount
+    /// folders are not placed on it.
+    #[serde(default)]
+    pub storage_path: Option<String>,
 }
 
 /// `PATCH /api/v1/agents/{id}` (admin): what is absent stays.
@@ -62,6 +68,22 @@ pub struct UpdateAgent {
     /// Memory kept back.
     #[serde(default)]
     pub reserve_mem: Option<ByteSize>,
+    /// Where its host sees the folder storage; `""`: it does not.
+    #[serde(default)]
+    pub storage_path: Option<String>,
+}
+
+/// A storage path on an agent's host: absolute, one line.
+pub fn storage_path(path: &str) -> Result<(), Invalid> {
+    validate::max_chars(path, 1000)?;
+    if path.starts_with('/') && !path.chars().any(char::is_control) {
+        Ok(())
+    } else {
+        Err(Invalid::new(
+            "not_absolute",
+            "An absolute path on the agent's host, like /mnt/berth-storage.",
+        ))
+    }
 }
 
 /// An agent id (also a resource group's name rule).
@@ -209,6 +231,9 @@ impl RegisterAgent {
         errs.check("resource_group", validate::required(&self.resource_group));
         accelerators(&mut errs, "accelerators", &self.accelerators);
         reserve(&mut errs, Some(self.reserve_cpu), Some(self.reserve_mem));
+        if let Some(path) = self.storage_path.as_deref().filter(|p| !p.is_empty()) {
+            errs.check("storage_path", storage_path(path));
+        }
         errs.finish()
     }
 }
@@ -224,6 +249,9 @@ impl UpdateAgent {
             accelerators(&mut errs, "accelerators", acc);
         }
         reserve(&mut errs, self.reserve_cpu, self.reserve_mem);
+        if let Some(path) = self.storage_path.as_deref().filter(|p| !p.is_empty()) {
+            errs.check("storage_path", storage_path(path));
+        }
         errs.finish()
     }
 }
@@ -298,6 +326,13 @@ pub struct AgentInfo {
     /// The engine's address (shown to admins only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub docker_host: Option<String>,
+    /// Whether it sees the folder storage (sessions that mount folders
+    /// run only on agents that do).
+    #[serde(default = "yes")]
+    pub sees_storage: bool,
+    /// Where its host sees the folder storage (shown to admins only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_path: Option<String>,
 }
 
 fn yes() -> bool {
@@ -333,6 +368,7 @@ mod tests {
             accelerators: BTreeMap::from([("cuda.device".into(), 2.0)]),
             reserve_cpu: 1.0,
             reserve_mem: ByteSize(1 << 30),
+            storage_path: Some("/mnt/berth-storage".into()),
         }
     }
 
@@ -360,6 +396,7 @@ mod tests {
             ]),
             reserve_cpu: f64::NAN,
             reserve_mem: ByteSize(u64::MAX),
+            storage_path: Some("mnt/not-absolute".into()),
         };
         assert_eq!(
             fields(bad.validate()),
@@ -371,7 +408,8 @@ mod tests {
                 "accelerators.cuda device",
                 "accelerators.fake.device",
                 "reserve_cpu",
-                "reserve_mem"
+                "reserve_mem",
+                "storage_path"
             ]
         );
     }

@@ -30,6 +30,13 @@ async fn admins_register_drain_and_remove_an_agent_and_the_launcher_sees_both() 
     b.fill("#agent-id", "two").await;
     b.fill("#agent-host", "unix:///tmp/no-engine-here.sock")
         .await;
+    // where the agent's host sees the folder store: a path on that host
+    b.fill("#agent-storage", "mnt/berth").await;
+    click(&b, "#register-agent-submit").await;
+    b.wait_contains("#agent-storage-error", "Give an absolute path")
+        .await;
+    b.wait_focus("agent-storage").await;
+    b.fill("#agent-storage", "/mnt/berth-storage").await;
     click(&b, "#register-agent-submit").await;
     b.wait_contains("#agent-host-error", "No Docker engine answers")
         .await;
@@ -41,10 +48,13 @@ async fn admins_register_drain_and_remove_an_agent_and_the_launcher_sees_both() 
     click(&b, "#register-agent-submit").await;
     b.wait_gone("#register-agent-dialog").await;
     let row = b.wait_contains("#agent-two", "ALIVE").await;
+    let text = row.text().await.unwrap();
+    assert!(text.contains("256 MiB"), "the reserve shows: {text}");
     assert!(
-        row.text().await.unwrap().contains("256 MiB"),
-        "the reserve shows"
+        text.contains("Folders at /mnt/berth-storage"),
+        "the storage path shows: {text}"
     );
+    b.wait_contains("#agent-local", "Folders at /").await;
     b.shot("51-admin-agents").await;
 
     // the launcher lists both agents of the group with what each has free
@@ -111,6 +121,8 @@ async fn admins_register_drain_and_remove_an_agent_and_the_launcher_sees_both() 
     b.wait_contains("#agents-intro", "Drain stops new sessions")
         .await;
     b.wait_contains("#agents-intro", "choose it when you register")
+        .await;
+    b.wait_contains("#agents-intro", "see the folder storage")
         .await;
     b.close().await;
 }

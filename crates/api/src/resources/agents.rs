@@ -63,6 +63,8 @@ pub async fn refresh_local(svc: &Services) {
         },
         accel_total: cfg.agent_accelerators.clone(),
         accel_used: Default::default(),
+        // the server's own engine sees the store where the server does
+        storage_path: Some(svc.storage().store_root().to_string_lossy().into_owned()),
     };
     if let Err(e) = svc.store().upsert_agent(&row).await {
         tracing::error!(error = %e, "could not register the local agent");
@@ -230,6 +232,7 @@ pub async fn register(svc: &Services, req: &RegisterAgent) -> ResourceResult<Age
         lost_at: None,
         accel_total: req.accelerators.clone(),
         accel_used: Default::default(),
+        storage_path: req.storage_path.clone().filter(|p| !p.is_empty()),
     };
     if req.id == LOCAL || !svc.store().insert_agent(&row).await? {
         return Err(ResourceError::Conflict(format!(
@@ -243,7 +246,8 @@ pub async fn register(svc: &Services, req: &RegisterAgent) -> ResourceResult<Age
     one(svc.store(), &req.id).await
 }
 
-/// `PATCH /agents/{id}` (admin): group, drain, accelerators, reserve.
+/// `PATCH /agents/{id}` (admin): group, drain, accelerators, reserve,
+/// storage path.
 pub async fn update(svc: &Services, id: &str, req: &UpdateAgent) -> ResourceResult<AgentInfo> {
     req.validate().map_err(ResourceError::Invalid)?;
     one(svc.store(), id).await?;
@@ -256,6 +260,10 @@ pub async fn update(svc: &Services, id: &str, req: &UpdateAgent) -> ResourceResu
         accelerators: req.accelerators.clone(),
         reserve_cpu: req.reserve_cpu,
         reserve_mem: req.reserve_mem.map(|m| m.0.min(i64::MAX as u64) as i64),
+        storage_path: req
+            .storage_path
+            .as_ref()
+            .map(|p| Some(p.clone()).filter(|p| !p.is_empty())),
     };
     if !svc.store().update_agent(id, &change).await? {
         return Err(ResourceError::Conflict(format!(
@@ -317,6 +325,8 @@ fn info(a: AgentRow, admin: bool) -> AgentInfo {
         reserve_mem: ByteSize(a.reserve_mem.max(0) as u64),
         lost_since: a.lost_at.and_then(chrono::DateTime::from_timestamp_millis),
         docker_host: admin.then(|| a.docker_host.clone()),
+        sees_storage: a.storage_path.is_some(),
+        storage_path: a.storage_path.clone().filter(|_| admin),
         cpu_total: a.cpu_total,
         cpu_used: a.cpu_used,
         mem_total: ByteSize(a.mem_total.max(0) as u64),

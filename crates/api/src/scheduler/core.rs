@@ -18,7 +18,7 @@ use std::collections::HashMap;
 
 use berth_shared::sessions::CheckFailure;
 
-use super::fit::{fits, hold, open, shortfall};
+use super::fit::{fits, hold, open_for, shortfall};
 use super::index::CpuIndex;
 pub use super::snapshot::{Agent, Decision, Failed, Keypair, Pending, Snapshot, Strategy};
 
@@ -61,7 +61,7 @@ fn place(
                 if better {
                     chosen = Some(i);
                 }
-            } else if closest.is_none_or(|c| open(a) > open(&agents[c])) {
+            } else if closest.is_none_or(|c| open_for(p, a) > open_for(p, &agents[c])) {
                 closest = Some(i);
             }
         }
@@ -226,9 +226,9 @@ fn schedule_with(snapshot: &Snapshot, strategy: Strategy, indexed: bool) -> Vec<
                             idx.update(i, agents[i].cpu_free);
                             Ok(vec![i; per_step as usize])
                         }
-                        None => Err(idx.closest(&agents).or_else(|| {
+                        None => Err(idx.closest(p, &agents).or_else(|| {
                             candidates.iter().copied().reduce(|c, i| {
-                                if open(&agents[i]) > open(&agents[c]) {
+                                if open_for(p, &agents[i]) > open_for(p, &agents[c]) {
                                     i
                                 } else {
                                     c
@@ -333,6 +333,7 @@ mod tests {
             cpu_free: cpu,
             mem_free: mem_gib * GIB,
             accel_free: BTreeMap::new(),
+            sees_storage: true,
         }
     }
 
@@ -350,6 +351,7 @@ mod tests {
             agent: None,
             starts_at: None,
             created_at: 0,
+            needs_storage: false,
         }
     }
 
@@ -358,6 +360,66 @@ mod tests {
             kernels,
             multi_node,
             ..pending(id, cpu, 1)
+        }
+    }
+
+    #[test]
+    fn a_session_with_folders_goes_only_where_the_storage_is_seen_and_says_so_when_it_waits() {
+        let blind = |id: &str, cpu: f64| Agent {
+            sees_storage: false,
+            ..agent(id, cpu, 8)
+        };
+        let with_folders = |id: &str, cpu: f64| Pending {
+            needs_storage: true,
+            ..pending(id, cpu, 1)
+        };
+        // the freest agent does not see the storage: the one that does
+        // takes it, and a session without folders may still go anywhere
+        let d = schedule(
+            &snap(
+                vec![with_folders("f", 1.0), pending("plain", 1.0, 1)],
+                vec![blind("far", 8.0), agent("near", 2.0, 8)],
+            ),
+            Strategy::Dispersed,
+        );
+        assert!(
+            matches!(&d[0], Decision::Place { agent, .. } if agent == "near"),
+            "{d:?}"
+        );
+        assert!(
+            matches!(&d[1], Decision::Place { agent, .. } if agent == "far"),
+            "{d:?}"
+        );
+        // only blind agents: it waits, and says which and why
+        let d = schedule(
+            &snap(vec![with_folders("f", 1.0)], vec![blind("far", 8.0)]),
+            Strategy::Dispersed,
+        );
+        match &d[0] {
+            Decision::Wait { failed, .. } => assert_eq!(
+                failed[0].why,
+                Some(CheckFailure::NoStorage {
+                    agent: "far".into()
+                }),
+                "{failed:?}"
+            ),
+            other => panic!("placed: {other:?}"),
+        }
+        // an agent that sees it but is full explains the wait before a
+        // blind one with room
+        let d = schedule(
+            &snap(
+                vec![with_folders("f", 4.0)],
+                vec![blind("far", 8.0), agent("near", 2.0, 8)],
+            ),
+            Strategy::Dispersed,
+        );
+        match &d[0] {
+            Decision::Wait { failed, .. } => assert!(
+                matches!(&failed[0].why, Some(CheckFailure::Short { agent, .. }) if agent == "near"),
+                "{failed:?}"
+            ),
+            other => panic!("placed: {other:?}"),
         }
     }
 
@@ -695,11 +757,13 @@ mod tests {
             let agents: Vec<Agent> = agents.iter().enumerate().map(|(i, (c, m, state))| Agent {
                 alive: *state != 1,
                 schedulable: *state != 2,
+                sees_storage: *state != 3,
                 ..agent(&format!("a{i}"), *c, *m)
             }).collect();
             let pending: Vec<Pending> = pend.iter().enumerate().map(|(i, (c, m, k, multi))| Pending {
                 kernels: *k,
                 multi_node: *multi,
+                needs_storage: i % 3 == 0,
                 ..pending(&format!("p{i}"), *c, *m)
             }).collect();
             let s = snap(pending.clone(), agents.clone());
@@ -718,6 +782,10 @@ mod tests {
                         }
                         for k in kernels {
                             if *k == a.id { c += p.cpu; m += p.mem; }
+                            prop_assert!(
+                                !(*k == a.id && p.needs_storage && !a.sees_storage),
+                                "a session with folders on an agent without the storage"
+                            );
                         }
                     }
                 }
@@ -749,6 +817,7 @@ mod tests {
             let agents: Vec<Agent> = agents.iter().enumerate().map(|(i, (c, m, state, g))| Agent {
                 alive: *state != 1,
                 schedulable: *state != 2,
+                sees_storage: *state != 3,
                 resource_group: format!("g{g}"),
                 ..agent(&format!("a{i}"), f64::from(*c) * 0.5, *m)
             }).collect();
@@ -758,6 +827,7 @@ mod tests {
                 multi_node: *multi,
                 resource_group: format!("g{g}"),
                 agent: (*named == 0).then(|| format!("a{}", i % n)),
+                needs_storage: i % 3 == 0,
                 ..pending(&format!("p{i}"), f64::from(*c) * 0.5, *m)
             }).collect();
             let s = snap(pending, agents);

@@ -15,6 +15,7 @@ pub(super) fn fits(p: &Pending, n: u32, a: &Agent) -> bool {
     let nf = f64::from(n);
     a.alive
         && a.schedulable
+        && (a.sees_storage || !p.needs_storage)
         && p.cpu * nf <= a.cpu_free + EPS
         && p.mem.saturating_mul(n64) <= a.mem_free
         && p.accelerators
@@ -37,10 +38,16 @@ pub(super) fn hold(p: &Pending, n: u32, a: &mut Agent, sign: f64) {
     }
 }
 
-/// How open an agent is to new sessions, for choosing which one explains
-/// a wait: one that answers and is not drained first, then the freest.
-pub(super) fn open(a: &Agent) -> (bool, bool, f64) {
-    (a.alive, a.schedulable, a.cpu_free)
+/// How open an agent is to `p`, for choosing which one explains its
+/// wait: one that answers, is not drained and (when `p` mounts folders)
+/// sees the folder storage first, then the freest.
+pub(super) fn open_for(p: &Pending, a: &Agent) -> (bool, bool, bool, f64) {
+    (
+        a.alive,
+        a.schedulable,
+        a.sees_storage || !p.needs_storage,
+        a.cpu_free,
+    )
 }
 
 /// What is missing on `a` for `n` kernels of `p`. Only written for the
@@ -61,6 +68,11 @@ pub(super) fn shortfall(p: &Pending, n: u32, a: &Agent) -> CheckFailure {
     }
     if !a.schedulable {
         return CheckFailure::AgentDraining {
+            agent: a.id.clone(),
+        };
+    }
+    if p.needs_storage && !a.sees_storage {
+        return CheckFailure::NoStorage {
             agent: a.id.clone(),
         };
     }

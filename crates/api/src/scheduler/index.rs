@@ -69,13 +69,15 @@ impl CpuIndex {
     }
 
     /// The agent that explains a wait when nothing fits (what `place`
-    /// finds by looking at every agent): the freest that answers and is
-    /// not drained, else `None` (then every agent is looked at).
-    pub(super) fn closest(&self, agents: &[Agent]) -> Option<usize> {
+    /// finds by looking at every agent): the freest that answers, is not
+    /// drained and sees the folder storage if `p` mounts folders, else
+    /// `None` (then every agent is looked at).
+    pub(super) fn closest(&self, p: &Pending, agents: &[Agent]) -> Option<usize> {
         self.by_cpu.values().rev().find_map(|set| {
-            set.iter()
-                .copied()
-                .find(|&i| agents[i].alive && agents[i].schedulable)
+            set.iter().copied().find(|&i| {
+                let a = &agents[i];
+                a.alive && a.schedulable && (a.sees_storage || !p.needs_storage)
+            })
         })
     }
 }

@@ -60,6 +60,7 @@ fn free(a: AgentRow) -> Agent {
         cpu_free: (a.cpu_total - a.cpu_used).max(0.0),
         mem_free: (a.mem_total - a.mem_used).max(0) as u64,
         accel_free,
+        sees_storage: a.storage_path.is_some(),
         id: a.id,
         resource_group: a.resource_group,
     }
@@ -93,6 +94,8 @@ pub fn as_pending(s: &SessionRow) -> Result<Pending, crate::store::json::Corrupt
         agent: s.designated_agent.clone(),
         starts_at: s.starts_at,
         created_at: s.created_at,
+        // (set from its mounts when the snapshot is read)
+        needs_storage: false,
     })
 }
 
@@ -118,8 +121,18 @@ async fn pending(svc: &Services, rows: &[SessionRow]) -> SessionResult<Vec<Pendi
 
 /// What the core decides on besides the waiting sessions: the agents' free
 /// capacity and each owner's policy and use, read now.
-async fn snapshot(svc: &Services, pending: Vec<Pending>) -> SessionResult<Snapshot> {
+async fn snapshot(svc: &Services, mut pending: Vec<Pending>) -> SessionResult<Snapshot> {
     let store = svc.store();
+    let ids: Vec<String> = pending.iter().map(|p| p.id.clone()).collect();
+    let mounting: HashSet<String> = store
+        .mounts_of_many(&ids)
+        .await?
+        .into_iter()
+        .map(|m| m.session_id)
+        .collect();
+    for p in &mut pending {
+        p.needs_storage |= mounting.contains(&p.id);
+    }
     let agents: Vec<Agent> = store.agents().await?.into_iter().map(free).collect();
     let mut keypairs: HashMap<String, Keypair> = store
         .keypair_policies()

@@ -38,6 +38,9 @@ pub struct Pending {
     pub starts_at: Option<i64>,
     /// When it was created (epoch ms): how long it has waited.
     pub created_at: i64,
+    /// It mounts folders: only an agent that sees the folder storage
+    /// takes it.
+    pub needs_storage: bool,
 }
 
 /// An agent's free capacity.
@@ -57,6 +60,8 @@ pub struct Agent {
     pub mem_free: u64,
     /// Free accelerators by slot.
     pub accel_free: BTreeMap<String, f64>,
+    /// Its host sees the folder storage.
+    pub sees_storage: bool,
 }
 
 /// A keypair's policy limits (0 = none) and current use.

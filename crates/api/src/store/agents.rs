@@ -37,6 +37,8 @@ pub struct AgentRow {
     pub reserve_mem: i64,
     /// Since when its engine has not answered (ms), while LOST.
     pub lost_at: Option<i64>,
+    /// Where its host sees the folder storage; none: it does not.
+    pub storage_path: Option<String>,
     /// Declared accelerators: slot → amount.
     #[sqlx(skip)]
     pub accel_total: BTreeMap<String, f64>,
@@ -67,7 +69,7 @@ struct SlotRow {
 
 const AGENT_COLUMNS: &str =
     "id, resource_group, docker_host, status, cpu_total, mem_total, cpu_used, mem_used, \
-     schedulable, tls_cert_dir, reserve_cpu, reserve_mem, lost_at";
+     schedulable, tls_cert_dir, reserve_cpu, reserve_mem, lost_at, storage_path";
 
 /// Tolerance for summed fractional CPUs and accelerator shares.
 const EPSILON: f64 = 1e-6;
@@ -85,6 +87,8 @@ pub struct AgentChange {
     pub reserve_cpu: Option<f64>,
     /// Bytes kept back.
     pub reserve_mem: Option<i64>,
+    /// Where its host sees the folder storage (`Some(None)`: nowhere).
+    pub storage_path: Option<Option<String>>,
 }
 
 /// What one session holds on its agent.
@@ -115,14 +119,14 @@ impl Store {
         let mut tx = self.pool().begin().await?;
         let on_conflict = if refresh {
             "ON CONFLICT (id) DO UPDATE SET docker_host = $3, status = $4, cpu_total = $5,
-               mem_total = $6, updated_at = $7, lost_at = $12"
+               mem_total = $6, updated_at = $7, lost_at = $12, storage_path = $13"
         } else {
             "ON CONFLICT (id) DO NOTHING"
         };
         let sql = format!(
             "INSERT INTO agents (id, resource_group, docker_host, status, cpu_total, mem_total, updated_at,
-               schedulable, tls_cert_dir, reserve_cpu, reserve_mem, lost_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) {on_conflict}"
+               schedulable, tls_cert_dir, reserve_cpu, reserve_mem, lost_at, storage_path)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) {on_conflict}"
         );
         let done = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(&row.id)
@@ -137,6 +141,7 @@ impl Store {
             .bind(row.reserve_cpu)
             .bind(row.reserve_mem)
             .bind(row.lost_at)
+            .bind(&row.storage_path)
             .execute(&mut *tx)
             .await?;
         if done.rows_affected() != 1 {
@@ -217,6 +222,13 @@ impl Store {
             .bind(mem)
             .execute(&mut *tx)
             .await?;
+        }
+        if let Some(path) = &change.storage_path {
+            sqlx::query("UPDATE agents SET storage_path = $2 WHERE id = $1")
+                .bind(id)
+                .bind(path)
+                .execute(&mut *tx)
+                .await?;
         }
         if let Some(acc) = &change.accelerators {
             sync_accelerators(&mut tx, id, acc).await?;

@@ -441,3 +441,89 @@ async fn a_session_whose_image_is_on_no_agent_waits_and_says_so() {
     admin.wait_status(&id, "TERMINATED").await;
     berth_testkit::docker(&["rmi", &image]).await;
 }
+
+#[tokio::test]
+async fn a_session_with_folders_runs_only_on_an_agent_that_sees_the_storage() {
+    let engine = PrivateEngine::start(&[BUSYBOX]).await;
+    let srv = TestServer::start().await;
+    let admin = srv.admin().await;
+    // the local agent sees the store where the server does
+    let local = agent(&admin, "local").await;
+    assert_eq!(local["sees_storage"], true, "{local}");
+    let root = local["storage_path"].as_str().unwrap().to_string();
+    let res = admin
+        .post(
+            "/api/v1/agents",
+            &json!({"id": "far", "docker_host": engine.host(), "resource_group": "default"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let far = agent(&admin, "far").await;
+    assert_eq!(far["sees_storage"], false, "{far}");
+    assert!(far.get("storage_path").is_none(), "{far}");
+    // a user sees whether an agent sees the store, not where
+    let (ana, _) = srv.new_user("ana@test.berth", "user").await;
+    let seen = agent(&ana, "local").await;
+    assert_eq!(seen["sees_storage"], true);
+    assert!(seen.get("storage_path").is_none(), "{seen}");
+
+    let folder = admin
+        .post_json("/api/v1/folders", &json!({"name": "shared"}))
+        .await;
+    let mut s = session("with-folder", Some("far"));
+    s["mounts"] = json!(["shared"]);
+    s["startup_command"] = json!("echo written-on-far > /home/work/shared/far.txt; sleep 600");
+    // the dry run says so before anything is made
+    let dry = admin.post_json("/api/v1/sessions/dry-run", &s).await;
+    assert_eq!(
+        dry["sessions"][0]["failed_predicates"][0]["kind"], "no_storage",
+        "{dry}"
+    );
+    let made = admin.launch(s).await;
+    let id = made["id"].as_str().unwrap().to_string();
+    let w = admin
+        .wait_for(&id, "explained", |s| !failed_kinds(s).is_empty())
+        .await;
+    assert_eq!(failed_kinds(&w), ["no_storage"], "{w}");
+    assert_eq!(w["status"], "PENDING");
+    // a session without folders still goes there
+    let plain = admin.launch(session("plain", Some("far"))).await;
+    let plain_id = plain["id"].as_str().unwrap().to_string();
+    admin.wait_status(&plain_id, "RUNNING").await;
+
+    // the agent's host sees the store (here, as NFS would give it, the
+    // same directory): the session is placed, and what it writes is in
+    // the explorer
+    let bad = admin
+        .patch(
+            "/api/v1/agents/far",
+            &json!({"storage_path": "relative/path"}),
+        )
+        .await;
+    let errs = field_errors(&problem(bad, StatusCode::UNPROCESSABLE_ENTITY).await);
+    assert_eq!(errs, [("storage_path".into(), "not_absolute".into())]);
+    let res = admin
+        .patch("/api/v1/agents/far", &json!({"storage_path": root}))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let r = admin.wait_status(&id, "RUNNING").await;
+    assert_eq!(kernel_agent(&r), "far");
+    let fid = folder["id"].as_str().unwrap();
+    let mut text = String::new();
+    for _ in 0..600 {
+        let res = admin
+            .get(&format!("/api/v1/folders/{fid}/files?path=far.txt"))
+            .await;
+        if res.status() == StatusCode::OK {
+            text = res.text().await.unwrap();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(text.trim(), "written-on-far");
+    for sid in [&id, &plain_id] {
+        admin.delete(&format!("/api/v1/sessions/{sid}")).await;
+        admin.wait_status(sid, "TERMINATED").await;
+    }
+    assert_eq!(engine.docker(&["ps", "-aq"]), "");
+}

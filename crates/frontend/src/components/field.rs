@@ -78,6 +78,7 @@ pub fn field_message(i18n: I18nContext<Locale>, code: &str) -> String {
         "quota_exceeded" => t_string!(i18n, field_quota_exceeded).to_string(),
         "unknown_folder" => t_string!(i18n, field_unknown_folder).to_string(),
         "invalid_path" => t_string!(i18n, field_invalid_path).to_string(),
+        "not_absolute" => t_string!(i18n, field_not_absolute).to_string(),
         "invalid_image_name" => t_string!(i18n, field_invalid_image_name).to_string(),
         "invalid_port" => t_string!(i18n, field_invalid_port).to_string(),
         "service_port" => t_string!(i18n, field_service_port).to_string(),

@@ -144,6 +144,9 @@ pub fn check_text(i18n: leptos_i18n::I18nContext<Locale>, why: &CheckFailure) ->
         CheckFailure::AgentDraining { agent } => {
             t_string!(i18n, check_agent_draining, agent = agent.clone()).to_string()
         }
+        CheckFailure::NoStorage { agent } => {
+            t_string!(i18n, check_no_storage, agent = agent.clone()).to_string()
+        }
         CheckFailure::BehindOlder { waited_secs } => t_string!(
             i18n,
             check_behind_older,

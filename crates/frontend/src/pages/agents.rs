@@ -57,6 +57,7 @@ pub fn AgentsPage() -> impl IntoView {
                     <li>{t!(i18n, agents_intro_group)}</li>
                     <li>{t!(i18n, agents_intro_drain)}</li>
                     <li>{t!(i18n, agents_intro_local)}</li>
+                    <li>{t!(i18n, agents_intro_storage)}</li>
                 </ul>
             </div>
             <div class="card">
@@ -155,6 +156,11 @@ fn AgentRow(
             <th scope="row">
                 <span class="agent-id">{agent.id.clone()}</span>
                 <span class="muted agent-host">{agent.docker_host.clone().unwrap_or_default()}</span>
+                <span class="muted agent-storage">{match (agent.sees_storage, agent.storage_path.clone()) {
+                    (true, Some(path)) => t_string!(i18n, agent_storage_at, path = path).to_string(),
+                    (true, None) => String::new(),
+                    (false, _) => t_string!(i18n, agent_no_storage).to_string(),
+                }}</span>
             </th>
             <td>{agent.resource_group.clone()}</td>
             <td><div class="agent-state">
@@ -209,6 +215,7 @@ fn RegisterAgentDialog(open: RwSignal<bool>, on_done: Callback<()>) -> impl Into
     let id = RwSignal::new(String::new());
     let host = RwSignal::new(String::new());
     let tls = RwSignal::new(String::new());
+    let storage = RwSignal::new(String::new());
     let group = RwSignal::new("default".to_string());
     let reserve_cpu = RwSignal::new(String::new());
     let reserve_mem = RwSignal::new(String::new());
@@ -240,7 +247,15 @@ fn RegisterAgentDialog(open: RwSignal<bool>, on_done: Callback<()>) -> impl Into
     let busy = register.pending();
     crate::action::settled(register, move |outcome| match outcome {
         Ok(()) => {
-            for s in [id, host, tls, reserve_cpu, reserve_mem, accelerators] {
+            for s in [
+                id,
+                host,
+                tls,
+                storage,
+                reserve_cpu,
+                reserve_mem,
+                accelerators,
+            ] {
                 s.set(String::new());
             }
             close();
@@ -277,6 +292,7 @@ fn RegisterAgentDialog(open: RwSignal<bool>, on_done: Callback<()>) -> impl Into
             BTreeMap::new()
         });
         let tls_dir = tls.get_untracked().trim().to_string();
+        let storage_path = storage.get_untracked().trim().to_string();
         let req = RegisterAgent {
             id: id.get_untracked().trim().to_string(),
             docker_host: host.get_untracked().trim().to_string(),
@@ -285,6 +301,7 @@ fn RegisterAgentDialog(open: RwSignal<bool>, on_done: Callback<()>) -> impl Into
             accelerators: acc,
             reserve_cpu: cpu,
             reserve_mem: mem,
+            storage_path: (!storage_path.is_empty()).then_some(storage_path),
         };
         if let Err(mut es) = req.validate() {
             local.append(&mut es);
@@ -328,6 +345,8 @@ fn RegisterAgentDialog(open: RwSignal<bool>, on_done: Callback<()>) -> impl Into
                     Some(t_string!(i18n, agent_field_host_hint).to_string()), host)}
                 {field("agent-tls", "tls_cert_dir", t_string!(i18n, agent_field_tls).to_string(),
                     Some(t_string!(i18n, agent_field_tls_hint).to_string()), tls)}
+                {field("agent-storage", "storage_path", t_string!(i18n, agent_field_storage).to_string(),
+                    Some(t_string!(i18n, agent_field_storage_hint).to_string()), storage)}
                 <div class="field">
                     <label for="agent-group">{t!(i18n, col_group)}</label>
                     <select id="agent-group" on:change=move |ev| group.set(event_target_value(&ev))>

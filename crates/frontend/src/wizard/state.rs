@@ -796,6 +796,8 @@ mod tests {
             reserve_mem: ByteSize(0),
             lost_since: None,
             docker_host: None,
+            sees_storage: true,
+            storage_path: None,
         };
         let agents = [agent("a", "default", 4.0), agent("b", "gpu", 16.0)];
         let version = EnvironmentVersion {

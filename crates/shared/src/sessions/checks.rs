@@ -66,6 +66,12 @@ pub enum CheckFailure {
         /// The agent.
         agent: String,
     },
+    /// The session mounts folders and the agent that came closest does
+    /// not see the folder storage (no storage path is set for it).
+    NoStorage {
+        /// The agent.
+        agent: String,
+    },
     /// No engine berth drives has its image (removed since it was asked
     /// for): it waits until one has.
     ImageMissing {
@@ -157,6 +163,7 @@ impl FlatCheck {
             },
             "agent_unreachable" => CheckFailure::AgentUnreachable { agent: self.agent? },
             "agent_draining" => CheckFailure::AgentDraining { agent: self.agent? },
+            "no_storage" => CheckFailure::NoStorage { agent: self.agent? },
             "image_missing" => CheckFailure::ImageMissing { image: self.image? },
             "behind_older" => CheckFailure::BehindOlder {
                 waited_secs: self.waited_secs?,
@@ -275,6 +282,9 @@ impl CheckFailure {
             Self::AgentDraining { agent } => {
                 format!("agent {agent} is drained: it takes no new sessions")
             }
+            Self::NoStorage { agent } => format!(
+                "agent {agent} does not see the folder storage: sessions with folders run only on agents that do"
+            ),
             Self::BehindOlder { waited_secs } => format!(
                 "an older session of its group has waited {waited_secs} s for room and goes first"
             ),
@@ -358,6 +368,7 @@ mod tests {
             },
             CheckFailure::AgentUnreachable { agent: agent() },
             CheckFailure::AgentDraining { agent: agent() },
+            CheckFailure::NoStorage { agent: agent() },
             CheckFailure::ImageMissing {
                 image: "berth/python:3.11".into(),
             },

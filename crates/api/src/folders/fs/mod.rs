@@ -137,7 +137,13 @@ impl Storage {
     /// swept, and `folders` mounted `nosuid,nodev` when the server runs as
     /// root.
     pub fn open(data_dir: &Path) -> io::Result<Storage> {
-        let folders = data_dir.join("folders");
+        Self::open_at(data_dir, &data_dir.join("folders"))
+    }
+
+    /// The same with the folder store at `root` (`--storage-root`: a
+    /// shared filesystem when agents on other hosts mount folders).
+    pub fn open_at(data_dir: &Path, root: &Path) -> io::Result<Storage> {
+        let folders = root.to_path_buf();
         crate::store::private_dir(&folders)?;
         let folders = folders.canonicalize()?;
         // SAFETY: geteuid only reads this process's effective user id.
@@ -210,6 +216,22 @@ impl Storage {
     /// A folder's directory on the host (built from ids, never names).
     pub fn host_path(&self, owner_id: &str, folder_id: &str) -> PathBuf {
         self.folders.join(owner_id).join(folder_id)
+    }
+
+    /// The folder store's root as the server sees it (also where the
+    /// local agent sees it).
+    pub fn store_root(&self) -> &Path {
+        &self.folders
+    }
+
+    /// A folder's path under an agent's view of the store (its
+    /// `storage_path`), for the agent's engine to bind-mount.
+    pub fn agent_path(agent_root: &str, owner_id: &str, folder_id: &str) -> String {
+        Path::new(agent_root)
+            .join(owner_id)
+            .join(folder_id)
+            .to_string_lossy()
+            .into_owned()
     }
 
     fn root(&self, owner_id: &str, folder_id: &str) -> Result<Dir, FsError> {

@@ -83,10 +83,10 @@ pub async fn dry_run(
     let (_, rows) = checked_rows(svc, caller, req).await?;
     let mut asked = Vec::with_capacity(rows.len());
     for r in &rows {
-        asked.push(
-            crate::scheduler::as_pending(&r.row)
-                .map_err(|e| SessionError::Internal(e.to_string()))?,
-        );
+        let mut p = crate::scheduler::as_pending(&r.row)
+            .map_err(|e| SessionError::Internal(e.to_string()))?;
+        p.needs_storage = !req.mounts.is_empty();
+        asked.push(p);
     }
     let decisions = crate::scheduler::predict(svc, asked).await?;
     let sessions = rows
@@ -479,6 +479,7 @@ mod tests {
             reserve_cpu: 0.0,
             reserve_mem: 0,
             lost_at: None,
+            storage_path: Some("/srv/berth".into()),
             accel_total: accel.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
             accel_used: BTreeMap::new(),
         }

@@ -11,7 +11,7 @@ mod watch;
 use self::devices::give_devices;
 use self::image::ensure_image;
 pub use self::spec::NO_GPUS;
-use self::spec::{binds, cluster_env, spec};
+use self::spec::{cluster_env, folders, spec};
 pub(super) use self::watch::watch;
 
 use std::collections::{BTreeMap, HashMap};
@@ -101,8 +101,8 @@ pub async fn launch(svc: Shared, session_id: String) {
         Ok(env) => env,
         Err(e) => return failed_to_start(&svc, &s, "other", e.to_string()).await,
     };
-    let binds = match binds(&svc, &s).await {
-        Ok(b) => b,
+    let folders = match folders(&svc, &s).await {
+        Ok(f) => f,
         Err(e) => return failed_to_start(&svc, &s, "other", e.to_string()).await,
     };
     let session_type = type_of(&s);
@@ -207,6 +207,19 @@ pub async fn launch(svc: Shared, session_id: String) {
             }
         }
     }
+    // each kernel's folders, from where its agent sees the store
+    let mut binds = HashMap::new();
+    for k in &kernels {
+        match folders.binds_on(agent_of(k).as_deref()) {
+            Ok(b) => {
+                binds.insert(k.id.clone(), b);
+            }
+            Err(why) => {
+                nets.discard_unused(&svc).await;
+                return failed_to_start(&svc, &s, "agent", why).await;
+            }
+        }
+    }
     // the subs first: the main kernel's start makes the session RUNNING
     let main = &kernels[0];
     for k in kernels.iter().skip(1).chain(std::iter::once(main)) {
@@ -222,7 +235,7 @@ pub async fn launch(svc: Shared, session_id: String) {
             session_type,
             &env,
             k,
-            binds.clone(),
+            binds.remove(&k.id).unwrap_or_default(),
         );
         spec.network = network.clone();
         spec.address = addresses.get(&k.id).copied();

@@ -66,23 +66,62 @@ pub(super) fn spec(
     }
 }
 
-/// The session's storage folders as bind mounts at `/home/work/<name>`.
-pub(super) async fn binds(svc: &Services, s: &SessionRow) -> Result<Vec<Bind>, StoreError> {
-    Ok(svc
+/// The session's storage folders, and where each agent sees the folder
+/// store: what each kernel bind-mounts at `/home/work/<name>`.
+pub(super) struct Folders {
+    owner_id: String,
+    mounts: Vec<crate::store::MountRow>,
+    /// Agent id → its view of the store (none: it has none).
+    roots: HashMap<String, Option<String>>,
+}
+
+/// Reads the session's folders and the agents' views of the store.
+pub(super) async fn folders(svc: &Services, s: &SessionRow) -> Result<Folders, StoreError> {
+    let mounts = svc
         .store()
         .mounts_of_many(std::slice::from_ref(&s.id))
-        .await?
-        .into_iter()
-        .map(|m| Bind {
-            source: svc
-                .storage()
-                .host_path(&s.owner_id, &m.folder_id)
-                .to_string_lossy()
-                .into_owned(),
-            target: format!("{WORK_DIR}/{}", m.name),
-            read_only: m.read_only != 0,
-        })
-        .collect())
+        .await?;
+    let roots = if mounts.is_empty() {
+        HashMap::new()
+    } else {
+        svc.store()
+            .agents()
+            .await?
+            .into_iter()
+            .map(|a| (a.id, a.storage_path))
+            .collect()
+    };
+    Ok(Folders {
+        owner_id: s.owner_id.clone(),
+        mounts,
+        roots,
+    })
+}
+
+impl Folders {
+    /// The bind mounts of a kernel on `agent` (none: the local one), from
+    /// where that agent's host sees the store; why not, when it sees none
+    /// (its storage path was taken away after the session was placed).
+    pub(super) fn binds_on(&self, agent: Option<&str>) -> Result<Vec<Bind>, String> {
+        if self.mounts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let agent = agent.unwrap_or(crate::runtime::LOCAL);
+        let Some(Some(root)) = self.roots.get(agent) else {
+            return Err(format!(
+                "agent {agent} does not see the folder storage (no storage path is set for it)"
+            ));
+        };
+        Ok(self
+            .mounts
+            .iter()
+            .map(|m| Bind {
+                source: crate::folders::fs::Storage::agent_path(root, &self.owner_id, &m.folder_id),
+                target: format!("{WORK_DIR}/{}", m.name),
+                read_only: m.read_only != 0,
+            })
+            .collect())
+    }
 }
 
 /// What each kernel is told about its cluster, with Backend.AI's names:
