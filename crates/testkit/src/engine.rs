@@ -19,7 +19,7 @@ pub struct PrivateEngine {
 }
 
 /// Runs a command, panicking with its output when it fails.
-fn run(program: &str, args: &[&str]) -> String {
+pub(crate) fn run(program: &str, args: &[&str]) -> String {
     let out = Command::new(program)
         .args(args)
         .output()
@@ -76,7 +76,7 @@ impl PrivateEngine {
         );
         run("ip", &["link", "set", &bridge, "up"]);
         let tls_port = tls.then(|| {
-            make_certs(dir.path());
+            make_certs(dir.path(), "127.0.0.1");
             std::net::TcpListener::bind("127.0.0.1:0")
                 .and_then(|l| l.local_addr())
                 .map(|a| a.port())
@@ -252,9 +252,9 @@ impl Drop for PrivateEngine {
     }
 }
 
-/// A CA, a server certificate for 127.0.0.1 and a client certificate, in
-/// `dir/server` and `dir/client` (Docker's file names).
-fn make_certs(dir: &Path) {
+/// A CA, a server certificate for `server_ip` and a client certificate,
+/// in `dir/server` and `dir/client` (Docker's file names).
+pub(crate) fn make_certs(dir: &Path, server_ip: &str) {
     let server = dir.join("server");
     let client = dir.join("client");
     std::fs::create_dir_all(&server).expect("dir");
@@ -321,8 +321,8 @@ fn make_certs(dir: &Path) {
     };
     sign(
         &server,
-        "127.0.0.1",
-        "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+        server_ip,
+        &format!("subjectAltName=IP:{server_ip}\nextendedKeyUsage=serverAuth\n"),
     );
     sign(&client, "berth", "extendedKeyUsage=clientAuth\n");
     std::fs::copy(&ca, client.join("ca.pem")).expect("ca");

@@ -24,6 +24,7 @@ mod metrics;
 mod openapi;
 mod process;
 mod reconcile;
+mod remote;
 mod resource_groups;
 mod sessions;
 mod tenants;
