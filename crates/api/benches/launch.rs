@@ -382,6 +382,7 @@ fn raw_spec(name: &str, instance: &str, network: Option<String>) -> ContainerSpe
         address: None,
         hosts: vec![],
         gpus: vec![],
+        publish: None,
     }
 }
 

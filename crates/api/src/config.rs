@@ -151,6 +151,11 @@ pub struct Config {
     /// Ports the app proxy serves opened apps on (one per app).
     #[arg(long, env = "BERTH_APP_PORTS", default_value = "30000-30999", value_parser = parse_port_range)]
     pub app_ports: (u16, u16),
+    /// Host ports a remote agent's kernels publish their apps and SSH on
+    /// (an agent's own `port_range` first); only the app proxy and SSH
+    /// with the session's key use them.
+    #[arg(long, env = "BERTH_AGENT_PORTS", default_value = "40000-40999", value_parser = parse_port_range)]
+    pub agent_ports: (u16, u16),
     /// Let users open an app to public (anyone with its address, no login).
     #[arg(long, env = "BERTH_ALLOW_PUBLIC_APPS", default_value_t = true, action = clap::ArgAction::Set)]
     pub allow_public_apps: bool,
@@ -333,6 +338,7 @@ impl Config {
             login_ttl_hours: 12,
             allow_manual_image: false,
             storage_root: None,
+            agent_ports: (40000, 40999),
             agent_cpu: None,
             agent_mem: None,
             agent_accelerators: BTreeMap::new(),

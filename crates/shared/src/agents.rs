@@ -46,6 +46,10 @@ pub struct RegisterAgent {
     /// folders are not placed on it.
     #[serde(default)]
     pub storage_path: Option<String>,
+    /// The host ports (`first-last`) a remote agent's kernels publish
+    /// their apps and SSH on; absent: the server's `--agent-ports`.
+    #[serde(default)]
+    pub port_range: Option<String>,
 }
 
 /// `PATCH /api/v1/agents/{id}` (admin): what is absent stays.
@@ -71,6 +75,45 @@ pub struct UpdateAgent {
     /// Where its host sees the folder storage; `""`: it does not.
     #[serde(default)]
     pub storage_path: Option<String>,
+    /// Its published-port range; `""`: the server's default.
+    #[serde(default)]
+    pub port_range: Option<String>,
+}
+
+/// A range of host ports, `first-last`, above the privileged ones.
+pub fn port_range(text: &str) -> Result<(u16, u16), Invalid> {
+    let bad = || {
+        Invalid::new(
+            "invalid_port_range",
+            "Two port numbers from 1024 to 65535, low-high, like 40000-40999.",
+        )
+    };
+    let (a, b) = text.trim().split_once('-').ok_or_else(bad)?;
+    let (a, b): (u16, u16) = (
+        a.trim().parse().map_err(|_| bad())?,
+        b.trim().parse().map_err(|_| bad())?,
+    );
+    if a >= 1024 && a <= b {
+        Ok((a, b))
+    } else {
+        Err(bad())
+    }
+}
+
+/// The address of an engine on another host (`tcp://` off loopback), at
+/// which its kernels publish their ports; `None` for an engine on this
+/// host, whose containers' own addresses the server reaches.
+pub fn remote_address(docker_host: &str) -> Option<String> {
+    if is_local_engine(docker_host) {
+        return None;
+    }
+    let rest = docker_host.strip_prefix("tcp://")?;
+    let host = rest.rsplit_once(':').map_or(rest, |(h, _)| h);
+    Some(
+        host.trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string(),
+    )
 }
 
 /// A storage path on an agent's host: absolute, one line.
@@ -234,6 +277,9 @@ impl RegisterAgent {
         if let Some(path) = self.storage_path.as_deref().filter(|p| !p.is_empty()) {
             errs.check("storage_path", storage_path(path));
         }
+        if let Some(r) = self.port_range.as_deref().filter(|r| !r.is_empty()) {
+            errs.check("port_range", port_range(r).map(|_| ()));
+        }
         errs.finish()
     }
 }
@@ -251,6 +297,9 @@ impl UpdateAgent {
         reserve(&mut errs, self.reserve_cpu, self.reserve_mem);
         if let Some(path) = self.storage_path.as_deref().filter(|p| !p.is_empty()) {
             errs.check("storage_path", storage_path(path));
+        }
+        if let Some(r) = self.port_range.as_deref().filter(|r| !r.is_empty()) {
+            errs.check("port_range", port_range(r).map(|_| ()));
         }
         errs.finish()
     }
@@ -333,6 +382,10 @@ pub struct AgentInfo {
     /// Where its host sees the folder storage (shown to admins only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage_path: Option<String>,
+    /// Its own published-port range (shown to admins only; absent: the
+    /// server's default, or an agent on the server's host, which needs none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port_range: Option<String>,
 }
 
 fn yes() -> bool {
@@ -369,6 +422,7 @@ mod tests {
             reserve_cpu: 1.0,
             reserve_mem: ByteSize(1 << 30),
             storage_path: Some("/mnt/berth-storage".into()),
+            port_range: Some("30000-30999".into()),
         }
     }
 
@@ -397,6 +451,7 @@ mod tests {
             reserve_cpu: f64::NAN,
             reserve_mem: ByteSize(u64::MAX),
             storage_path: Some("mnt/not-absolute".into()),
+            port_range: Some("80-90".into()),
         };
         assert_eq!(
             fields(bad.validate()),
@@ -409,9 +464,33 @@ mod tests {
                 "accelerators.fake.device",
                 "reserve_cpu",
                 "reserve_mem",
-                "storage_path"
+                "storage_path",
+                "port_range"
             ]
         );
+    }
+
+    #[test]
+    fn port_ranges_and_remote_addresses() {
+        assert_eq!(port_range("30000-30999").unwrap(), (30000, 30999));
+        assert_eq!(port_range(" 2000 - 2000 ").unwrap(), (2000, 2000));
+        for bad in ["80-90", "3000", "2-1", "5000-4000", "a-b", "1024-70000"] {
+            assert!(port_range(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            remote_address("tcp://10.0.0.5:2376").as_deref(),
+            Some("10.0.0.5")
+        );
+        assert_eq!(
+            remote_address("tcp://gpu1.lan:2376").as_deref(),
+            Some("gpu1.lan")
+        );
+        assert_eq!(
+            remote_address("tcp://[fd00::5]:2376").as_deref(),
+            Some("fd00::5")
+        );
+        assert_eq!(remote_address("tcp://127.0.0.1:2376"), None);
+        assert_eq!(remote_address("unix:///run/docker.sock"), None);
     }
 
     #[test]

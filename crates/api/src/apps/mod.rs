@@ -119,6 +119,47 @@ fn address_of(svc: &Services, entry: &OpenEntry, reach: &Reach) -> OpenedApp {
     }
 }
 
+/// Where the server reaches port `port` of container `cid` on `agent`:
+/// on an agent on another host, the host port it was published on at
+/// that host's address (the container's own address is routed nowhere
+/// outside that host); else the container's own address.
+pub(crate) async fn upstream_of(
+    svc: &Services,
+    agent: Option<&str>,
+    rt: &crate::runtime::Runtime,
+    cid: &str,
+    port: u16,
+) -> AppResult<SocketAddr> {
+    let agent = agent.unwrap_or(crate::runtime::LOCAL);
+    let remote = svc
+        .store()
+        .agents()
+        .await
+        .map_err(SessionError::from)?
+        .into_iter()
+        .find(|a| a.id == agent)
+        .and_then(|a| berth_shared::agents::remote_address(&a.docker_host));
+    let Some(host) = remote else {
+        let ip: IpAddr = rt
+            .container_address(cid)
+            .await?
+            .ok_or_else(|| AppError::Unavailable("The container has no address.".into()))?;
+        return Ok(SocketAddr::new(ip, port));
+    };
+    let published = rt.published_port(cid, port).await?.ok_or_else(|| {
+        AppError::Unavailable(format!(
+            "Port {port} is not published on agent {agent}'s host (the session started before it was offered)."
+        ))
+    })?;
+    tokio::net::lookup_host((host.as_str(), published))
+        .await
+        .ok()
+        .and_then(|mut a| a.next())
+        .ok_or_else(|| {
+            AppError::Unavailable(format!("Agent {agent}'s host {host} has no address."))
+        })
+}
+
 /// Whether a TCP app is forwarded with nothing in front of it.
 fn unauthenticated(name: &str, protocol: AppProtocol) -> bool {
     protocol == AppProtocol::Tcp && name != "sshd"
@@ -311,11 +352,7 @@ pub async fn open(
         return Ok(answer(&existing));
     }
     let rt = svc.runtime_of(row.agent.as_deref());
-    let ip: IpAddr = rt
-        .container_address(&cid)
-        .await?
-        .ok_or_else(|| AppError::Unavailable("The container has no address.".into()))?;
-    let upstream = SocketAddr::new(ip, container_port);
+    let upstream = upstream_of(svc, row.agent.as_deref(), &rt, &cid, container_port).await?;
     let secret = (kind == AppKind::Service)
         .then(|| row.service_secret.clone())
         .flatten();
@@ -329,7 +366,7 @@ pub async fn open(
             &rt,
             &cid,
             name,
-            upstream,
+            (upstream, container_port),
             secret.as_deref(),
             exec_timeout,
             warmed,
@@ -341,7 +378,7 @@ pub async fn open(
                 &rt,
                 &cid,
                 name,
-                upstream,
+                (upstream, container_port),
                 secret.as_deref(),
                 exec_timeout,
                 false,
@@ -363,6 +400,7 @@ pub async fn open(
         session_id: row.id.clone(),
         owner_id: row.owner_id.clone(),
         upstream,
+        port: container_port,
         address,
         public: req.open_to_public,
         secret,

@@ -408,7 +408,7 @@ async fn forward(
         Err(e) => {
             tracing::debug!(error = %e, "an app does not answer");
             // say what to do: most often nothing listens there yet
-            let port = entry.upstream.port();
+            let port = entry.port;
             return plain(
                 StatusCode::BAD_GATEWAY,
                 format!(

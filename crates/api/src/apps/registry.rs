@@ -90,8 +90,11 @@ pub struct OpenEntry {
     pub session_id: String,
     /// The session's owner (and admins) may use it.
     pub owner_id: String,
-    /// The container's service.
+    /// Where the server reaches the container's service (its own
+    /// address, or the port published on a remote agent's host).
     pub upstream: SocketAddr,
+    /// The service's port inside the container.
+    pub port: u16,
     /// Where it is reached.
     pub address: Address,
     /// No login needed.
@@ -459,6 +462,7 @@ mod tests {
             session_id: session.into(),
             owner_id: "o".into(),
             upstream: "10.0.0.2:8000".parse().unwrap(),
+            port: 8000,
             address,
             public: false,
             secret: None,

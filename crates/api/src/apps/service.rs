@@ -63,16 +63,31 @@ pub(super) async fn read_file(
     }
 }
 
-/// Whether something listens at `addr`.
+/// How long a connection is watched for being closed at once.
+const HANGUP_WAIT: Duration = Duration::from_millis(200);
+
+/// Whether something listens at `addr`. A port published on a remote
+/// agent's host is accepted by the engine's proxy even when nothing
+/// listens inside, and closed at once then: a connection that is closed
+/// before anything is said counts as nobody listening.
 pub(crate) async fn listening(addr: SocketAddr) -> bool {
-    matches!(
-        tokio::time::timeout(
-            Duration::from_millis(500),
-            tokio::net::TcpStream::connect(addr)
-        )
-        .await,
-        Ok(Ok(_))
+    use tokio::io::AsyncReadExt;
+    let Ok(Ok(mut conn)) = tokio::time::timeout(
+        Duration::from_millis(500),
+        tokio::net::TcpStream::connect(addr),
     )
+    .await
+    else {
+        return false;
+    };
+    let mut first = [0u8; 1];
+    match tokio::time::timeout(HANGUP_WAIT, conn.read(&mut first)).await {
+        // quiet and open (a web server waits for a request), or a greeting
+        // (an SSH server's banner)
+        Err(_) | Ok(Ok(1..)) => true,
+        // closed or reset before a word
+        Ok(Ok(0)) | Ok(Err(_)) => false,
+    }
 }
 
 /// The service's start command from the image, with its port filled in.
@@ -120,7 +135,8 @@ pub(crate) fn service_env(secret: Option<&str>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Starts the app's service unless it already listens, and waits for it.
+/// Starts the app's service (on `port` inside the container) unless it
+/// already listens at `upstream`, and waits for it.
 /// The service gets the session's secret as `JUPYTER_TOKEN` (Jupyter's
 /// token: nothing that reaches the container's address without it is let
 /// in) and `BERTH_SERVICE_SECRET` (for any other service that wants one).
@@ -128,7 +144,7 @@ pub(crate) async fn ensure_started(
     rt: &Runtime,
     cid: &str,
     name: &str,
-    upstream: SocketAddr,
+    (upstream, port): (SocketAddr, u16),
     secret: Option<&str>,
     exec_timeout: Duration,
     started: bool,
@@ -137,7 +153,7 @@ pub(crate) async fn ensure_started(
         return Ok(());
     }
     if !started {
-        if let Some(cmd) = start_command(rt, cid, name, upstream.port(), exec_timeout).await? {
+        if let Some(cmd) = start_command(rt, cid, name, port, exec_timeout).await? {
             rt.exec_detached(cid, &cmd, &service_env(secret)).await?;
         }
     }
@@ -149,8 +165,7 @@ pub(crate) async fn ensure_started(
         tokio::time::sleep(START_POLL).await;
     }
     Err(AppError::Unavailable(format!(
-        "{name} did not start listening on port {} within {} s.",
-        upstream.port(),
+        "{name} did not start listening on port {port} within {} s.",
         START_WAIT.as_secs()
     )))
 }

@@ -1,7 +1,6 @@
 //! Early start of a session's main web service (Jupyter), so its first
 //! open does not wait for it (`--warm-apps`).
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use berth_shared::sessions::SessionStatus;
@@ -77,10 +76,7 @@ async fn warm_up(svc: &Services, id: &str) -> AppResult<Option<String>> {
         return Ok(None);
     };
     let rt = svc.runtime_of(row.agent.as_deref());
-    let Some(ip) = rt.container_address(&cid).await? else {
-        return Ok(None);
-    };
-    let upstream = SocketAddr::new(ip, main.port);
+    let upstream = super::upstream_of(svc, row.agent.as_deref(), &rt, &cid, main.port).await?;
     if listening(upstream).await {
         return Ok(Some(main.name));
     }

@@ -65,6 +65,7 @@ pub async fn refresh_local(svc: &Services) {
         accel_used: Default::default(),
         // the server's own engine sees the store where the server does
         storage_path: Some(svc.storage().store_root().to_string_lossy().into_owned()),
+        port_range: None,
     };
     if let Err(e) = svc.store().upsert_agent(&row).await {
         tracing::error!(error = %e, "could not register the local agent");
@@ -233,6 +234,7 @@ pub async fn register(svc: &Services, req: &RegisterAgent) -> ResourceResult<Age
         accel_total: req.accelerators.clone(),
         accel_used: Default::default(),
         storage_path: req.storage_path.clone().filter(|p| !p.is_empty()),
+        port_range: req.port_range.clone().filter(|r| !r.is_empty()),
     };
     if req.id == LOCAL || !svc.store().insert_agent(&row).await? {
         return Err(ResourceError::Conflict(format!(
@@ -264,6 +266,10 @@ pub async fn update(svc: &Services, id: &str, req: &UpdateAgent) -> ResourceResu
             .storage_path
             .as_ref()
             .map(|p| Some(p.clone()).filter(|p| !p.is_empty())),
+        port_range: req
+            .port_range
+            .as_ref()
+            .map(|r| Some(r.clone()).filter(|r| !r.is_empty())),
     };
     if !svc.store().update_agent(id, &change).await? {
         return Err(ResourceError::Conflict(format!(
@@ -327,6 +333,7 @@ fn info(a: AgentRow, admin: bool) -> AgentInfo {
         docker_host: admin.then(|| a.docker_host.clone()),
         sees_storage: a.storage_path.is_some(),
         storage_path: a.storage_path.clone().filter(|_| admin),
+        port_range: a.port_range.clone().filter(|_| admin),
         cpu_total: a.cpu_total,
         cpu_used: a.cpu_used,
         mem_total: ByteSize(a.mem_total.max(0) as u64),

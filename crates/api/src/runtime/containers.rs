@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use bollard::models::{
     ContainerCreateBody, DeviceRequest, EndpointIpamConfig, EndpointSettings, HostConfig, Mount,
-    MountType, NetworkingConfig,
+    MountType, NetworkingConfig, PortBinding,
 };
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, KillContainerOptionsBuilder, ListContainersOptionsBuilder,
@@ -76,6 +76,20 @@ pub struct ContainerSpec {
     /// NVIDIA GPUs it is given (device indices), through the engine's
     /// `nvidia` runtime.
     pub gpus: Vec<String>,
+    /// Ports published on the engine's host (a kernel on another host:
+    /// the only way the server reaches its apps and SSH).
+    pub publish: Option<Publish>,
+}
+
+/// Container ports published on the engine's host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Publish {
+    /// The host address they are published on (empty: every address).
+    pub host_ip: String,
+    /// The host ports the engine picks from, first and last.
+    pub range: (u16, u16),
+    /// Container ports (TCP).
+    pub ports: Vec<u16>,
 }
 
 /// A host directory mounted into a container.
@@ -151,7 +165,10 @@ impl Runtime {
         if let Some(network) = &spec.network {
             labels.insert(LABEL_NETWORK.into(), network.clone());
         }
+        let published = spec.publish.as_ref().filter(|p| !p.ports.is_empty());
         let body = ContainerCreateBody {
+            exposed_ports: published
+                .map(|p| p.ports.iter().map(|port| format!("{port}/tcp")).collect()),
             image: Some(spec.image.clone()),
             hostname: Some(spec.hostname.clone()),
             cmd: Some(spec.cmd.clone()),
@@ -173,6 +190,21 @@ impl Runtime {
                 shm_size: Some(spec.shmem),
                 init: Some(true),
                 network_mode: spec.network.clone(),
+                // each port on a free host port of the range (the engine picks)
+                port_bindings: published.map(|p| {
+                    p.ports
+                        .iter()
+                        .map(|port| {
+                            (
+                                format!("{port}/tcp"),
+                                Some(vec![PortBinding {
+                                    host_ip: Some(p.host_ip.clone()),
+                                    host_port: Some(format!("{}-{}", p.range.0, p.range.1)),
+                                }]),
+                            )
+                        })
+                        .collect()
+                }),
                 extra_hosts: (!spec.hosts.is_empty()).then(|| spec.hosts.clone()),
                 device_requests: (!spec.gpus.is_empty()).then(|| {
                     vec![DeviceRequest {

@@ -231,4 +231,19 @@ impl Runtime {
             .find(|ip| !ip.is_empty());
         Ok(from_networks.and_then(|ip| ip.parse().ok()))
     }
+
+    /// The host port the engine published container port `port` (TCP)
+    /// on, if it did.
+    pub async fn published_port(&self, id: &str, port: u16) -> Result<Option<u16>, RuntimeError> {
+        let docker = self.client().await?;
+        let c = docker
+            .inspect_container(id, None)
+            .await
+            .map_err(|e| Self::missing(id, e))?;
+        Ok(c.network_settings
+            .and_then(|n| n.ports)
+            .and_then(|mut p| p.remove(&format!("{port}/tcp")))
+            .flatten()
+            .and_then(|b| b.into_iter().find_map(|b| b.host_port?.parse().ok())))
+    }
 }

@@ -39,6 +39,8 @@ pub struct AgentRow {
     pub lost_at: Option<i64>,
     /// Where its host sees the folder storage; none: it does not.
     pub storage_path: Option<String>,
+    /// Its published-port range (`first-last`); none: the default.
+    pub port_range: Option<String>,
     /// Declared accelerators: slot → amount.
     #[sqlx(skip)]
     pub accel_total: BTreeMap<String, f64>,
@@ -69,7 +71,7 @@ struct SlotRow {
 
 const AGENT_COLUMNS: &str =
     "id, resource_group, docker_host, status, cpu_total, mem_total, cpu_used, mem_used, \
-     schedulable, tls_cert_dir, reserve_cpu, reserve_mem, lost_at, storage_path";
+     schedulable, tls_cert_dir, reserve_cpu, reserve_mem, lost_at, storage_path, port_range";
 
 /// Tolerance for summed fractional CPUs and accelerator shares.
 const EPSILON: f64 = 1e-6;
@@ -89,6 +91,8 @@ pub struct AgentChange {
     pub reserve_mem: Option<i64>,
     /// Where its host sees the folder storage (`Some(None)`: nowhere).
     pub storage_path: Option<Option<String>>,
+    /// Its published-port range (`Some(None)`: the default).
+    pub port_range: Option<Option<String>>,
 }
 
 /// What one session holds on its agent.
@@ -119,14 +123,15 @@ impl Store {
         let mut tx = self.pool().begin().await?;
         let on_conflict = if refresh {
             "ON CONFLICT (id) DO UPDATE SET docker_host = $3, status = $4, cpu_total = $5,
-               mem_total = $6, updated_at = $7, lost_at = $12, storage_path = $13"
+               mem_total = $6, updated_at = $7, lost_at = $12, storage_path = $13, port_range = $14"
         } else {
             "ON CONFLICT (id) DO NOTHING"
         };
         let sql = format!(
             "INSERT INTO agents (id, resource_group, docker_host, status, cpu_total, mem_total, updated_at,
-               schedulable, tls_cert_dir, reserve_cpu, reserve_mem, lost_at, storage_path)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) {on_conflict}"
+               schedulable, tls_cert_dir, reserve_cpu, reserve_mem, lost_at, storage_path,
+               port_range)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) {on_conflict}"
         );
         let done = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(&row.id)
@@ -142,6 +147,7 @@ impl Store {
             .bind(row.reserve_mem)
             .bind(row.lost_at)
             .bind(&row.storage_path)
+            .bind(&row.port_range)
             .execute(&mut *tx)
             .await?;
         if done.rows_affected() != 1 {
@@ -227,6 +233,13 @@ impl Store {
             sqlx::query("UPDATE agents SET storage_path = $2 WHERE id = $1")
                 .bind(id)
                 .bind(path)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if let Some(range) = &change.port_range {
+            sqlx::query("UPDATE agents SET port_range = $2 WHERE id = $1")
+                .bind(id)
+                .bind(range)
                 .execute(&mut *tx)
                 .await?;
         }

@@ -80,3 +80,190 @@ async fn a_namespaced_agent_runs_a_session_with_a_folder_from_its_own_view_of_th
     admin.wait_status(&id, "TERMINATED").await;
     assert_eq!(remote.docker(&["ps", "-aq"]), "");
 }
+
+#[tokio::test]
+async fn jupyter_a_preopen_port_and_ssh_on_a_namespaced_agent_answer_through_its_published_ports() {
+    let srv = TestServer::start_with(|c| c.app_ports = (31060, 31069)).await;
+    let admin = srv.admin().await;
+    let remote = RemoteHost::start(&[BUSYBOX, "berth/python:3.11"]).await;
+    let view = remote.mount_share(srv.ctx.storage().store_root());
+    register(&admin, "far", &remote, Some(&view.display().to_string())).await;
+    let folder = admin
+        .post_json("/api/v1/folders", &json!({"name": "notes"}))
+        .await;
+    let s = admin
+        .launch(json!({
+            "name": "far-lab", "environment": "berth/python", "version": "3.11",
+            "agent": "far", "resources": {"cpu": 1, "mem": "512m"},
+            "mounts": ["notes"], "preopen_ports": [8090],
+        }))
+        .await;
+    let id = s["id"].as_str().unwrap().to_string();
+    let r = admin.wait_status(&id, "RUNNING").await;
+    assert_eq!(r["kernels"][0]["agent"], "far");
+    let cid = r["kernels"][0]["container_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // the container's own address is routed nowhere outside its host
+    let ip = remote.docker(&[
+        "inspect",
+        "-f",
+        "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+        &cid,
+    ]);
+    // (this machine's own network may accept any connection: what
+    // matters is that Jupyter is not what answers)
+    let direct = reqwest::Client::builder()
+        .timeout(Duration::from_secs(3))
+        .build()
+        .unwrap()
+        .get(format!("http://{ip}:8081/api/status"))
+        .send()
+        .await;
+    let reached = match direct {
+        Ok(res) => res.text().await.unwrap_or_default().contains("\"started\""),
+        Err(_) => false,
+    };
+    assert!(
+        !reached,
+        "Jupyter at {ip}:8081 answered from outside the agent's host"
+    );
+    // its ports are published on the agent's address, from its range
+    let published = remote.docker(&["port", &cid]);
+    assert!(
+        published.contains(&format!("{}:40", remote.address())),
+        "{published}"
+    );
+
+    // Jupyter through the proxy
+    let opened = admin
+        .post_json(&format!("/api/v1/sessions/{id}/apps/jupyter"), &json!({}))
+        .await;
+    let launch = opened["launch_url"].as_str().expect("a launch URL");
+    let res = admin.http().get(launch).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "{opened}");
+    let url = opened["app"]["open"]["url"].as_str().unwrap();
+    let status = admin
+        .http()
+        .get(format!("{url}api/status"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status.status(), StatusCode::OK);
+
+    // a preopen port: the user's own server inside, through the proxy
+    remote.docker(&[
+        "exec",
+        "-d",
+        &cid,
+        "sh",
+        "-c",
+        "cd /home/work && echo served-from-far > page.txt && python3 -m http.server 8090",
+    ]);
+    let opened = admin
+        .post_json(&format!("/api/v1/sessions/{id}/apps/8090"), &json!({}))
+        .await;
+    let launch = opened["launch_url"].as_str().expect("a launch URL");
+    admin.http().get(launch).send().await.unwrap();
+    let url = opened["app"]["open"]["url"].as_str().unwrap().to_string();
+    let mut page = String::new();
+    for _ in 0..300 {
+        let res = admin
+            .http()
+            .get(format!("{url}page.txt"))
+            .send()
+            .await
+            .unwrap();
+        if res.status() == StatusCode::OK {
+            page = res.text().await.unwrap();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(page.trim(), "served-from-far");
+
+    // a file written there is in the explorer
+    remote.docker(&[
+        "exec",
+        &cid,
+        "sh",
+        "-c",
+        "echo written-on-far > /home/work/notes/from-far.txt",
+    ]);
+    let fid = folder["id"].as_str().unwrap();
+    let res = admin
+        .get(&format!("/api/v1/folders/{fid}/files?path=from-far.txt"))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.text().await.unwrap().trim(), "written-on-far");
+
+    // SSH with the session's key, through the proxy's port
+    let opened = admin
+        .post_json(&format!("/api/v1/sessions/{id}/apps/sshd"), &json!({}))
+        .await;
+    let port = opened["app"]["open"]["port"].as_u64().expect("a port");
+    let key = admin
+        .get(&format!("/api/v1/sessions/{id}/ssh-key"))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let key_path = dir.path().join("id_container");
+    std::fs::write(&key_path, &key).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let ssh = tokio::process::Command::new("ssh")
+        .args(["-i", key_path.to_str().unwrap(), "-p", &port.to_string()])
+        .args([
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+            "-o",
+            "BatchMode=yes",
+        ])
+        .args([
+            "work@127.0.0.1",
+            "cat /home/work/notes/from-far.txt; hostname",
+        ])
+        .output()
+        .await
+        .unwrap();
+    let out = String::from_utf8_lossy(&ssh.stdout);
+    assert!(
+        ssh.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&ssh.stderr)
+    );
+    assert!(out.contains("written-on-far"), "{out}");
+
+    // without the store there, a session with a folder waits, saying why
+    let res = admin
+        .patch("/api/v1/agents/far", &json!({"storage_path": ""}))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let waiting = admin
+        .launch(json!({
+            "name": "far-blind", "image": BUSYBOX, "agent": "far",
+            "resources": {"cpu": 0.25, "mem": "64m"}, "mounts": ["notes"],
+        }))
+        .await;
+    let wid = waiting["id"].as_str().unwrap().to_string();
+    let w = admin
+        .wait_for(&wid, "explained", |s| {
+            s["status_data"]["scheduler"]["failed_predicates"][0]["kind"] == "no_storage"
+        })
+        .await;
+    assert_eq!(w["status"], "PENDING");
+    for sid in [&id, &wid] {
+        admin.delete(&format!("/api/v1/sessions/{sid}")).await;
+        admin
+            .wait_for(sid, "ended", |s| {
+                s["status"] == "TERMINATED" || s["status"] == "CANCELLED"
+            })
+            .await;
+    }
+    assert_eq!(remote.docker(&["ps", "-aq"]), "");
+}

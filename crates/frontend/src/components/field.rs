@@ -79,6 +79,7 @@ pub fn field_message(i18n: I18nContext<Locale>, code: &str) -> String {
         "unknown_folder" => t_string!(i18n, field_unknown_folder).to_string(),
         "invalid_path" => t_string!(i18n, field_invalid_path).to_string(),
         "not_absolute" => t_string!(i18n, field_not_absolute).to_string(),
+        "invalid_port_range" => t_string!(i18n, field_invalid_port_range).to_string(),
         "invalid_image_name" => t_string!(i18n, field_invalid_image_name).to_string(),
         "invalid_port" => t_string!(i18n, field_invalid_port).to_string(),
         "service_port" => t_string!(i18n, field_service_port).to_string(),

@@ -216,6 +216,7 @@ fn RegisterAgentDialog(open: RwSignal<bool>, on_done: Callback<()>) -> impl Into
     let host = RwSignal::new(String::new());
     let tls = RwSignal::new(String::new());
     let storage = RwSignal::new(String::new());
+    let ports = RwSignal::new(String::new());
     let group = RwSignal::new("default".to_string());
     let reserve_cpu = RwSignal::new(String::new());
     let reserve_mem = RwSignal::new(String::new());
@@ -252,6 +253,7 @@ fn RegisterAgentDialog(open: RwSignal<bool>, on_done: Callback<()>) -> impl Into
                 host,
                 tls,
                 storage,
+                ports,
                 reserve_cpu,
                 reserve_mem,
                 accelerators,
@@ -293,6 +295,7 @@ fn RegisterAgentDialog(open: RwSignal<bool>, on_done: Callback<()>) -> impl Into
         });
         let tls_dir = tls.get_untracked().trim().to_string();
         let storage_path = storage.get_untracked().trim().to_string();
+        let port_range = ports.get_untracked().trim().to_string();
         let req = RegisterAgent {
             id: id.get_untracked().trim().to_string(),
             docker_host: host.get_untracked().trim().to_string(),
@@ -302,6 +305,7 @@ fn RegisterAgentDialog(open: RwSignal<bool>, on_done: Callback<()>) -> impl Into
             reserve_cpu: cpu,
             reserve_mem: mem,
             storage_path: (!storage_path.is_empty()).then_some(storage_path),
+            port_range: (!port_range.is_empty()).then_some(port_range),
         };
         if let Err(mut es) = req.validate() {
             local.append(&mut es);
@@ -347,6 +351,8 @@ fn RegisterAgentDialog(open: RwSignal<bool>, on_done: Callback<()>) -> impl Into
                     Some(t_string!(i18n, agent_field_tls_hint).to_string()), tls)}
                 {field("agent-storage", "storage_path", t_string!(i18n, agent_field_storage).to_string(),
                     Some(t_string!(i18n, agent_field_storage_hint).to_string()), storage)}
+                {field("agent-ports", "port_range", t_string!(i18n, agent_field_ports).to_string(),
+                    Some(t_string!(i18n, agent_field_ports_hint).to_string()), ports)}
                 <div class="field">
                     <label for="agent-group">{t!(i18n, col_group)}</label>
                     <select id="agent-group" on:change=move |ev| group.set(event_target_value(&ev))>

@@ -798,6 +798,7 @@ mod tests {
             docker_host: None,
             sees_storage: true,
             storage_path: None,
+            port_range: None,
         };
         let agents = [agent("a", "default", 4.0), agent("b", "gpu", 16.0)];
         let version = EnvironmentVersion {

@@ -480,6 +480,7 @@ mod tests {
             reserve_mem: 0,
             lost_at: None,
             storage_path: Some("/srv/berth".into()),
+            port_range: None,
             accel_total: accel.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
             accel_used: BTreeMap::new(),
         }

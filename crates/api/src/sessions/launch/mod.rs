@@ -11,7 +11,7 @@ mod watch;
 use self::devices::give_devices;
 use self::image::ensure_image;
 pub use self::spec::NO_GPUS;
-use self::spec::{cluster_env, folders, spec};
+use self::spec::{cluster_env, folders, publish, spec};
 pub(super) use self::watch::watch;
 
 use std::collections::{BTreeMap, HashMap};
@@ -24,8 +24,8 @@ use super::status::{self, Change};
 use super::tasks::Task;
 use crate::resources::agents::LOCAL;
 use crate::runtime::{
-    Bind, ContainerSpec, ExecLimits, Exit, Runtime, RuntimeError, LABEL_INSTANCE, LABEL_KERNEL,
-    LABEL_SESSION, WORK_DIR,
+    Bind, ContainerSpec, ExecLimits, Exit, Publish, Runtime, RuntimeError, LABEL_INSTANCE,
+    LABEL_KERNEL, LABEL_SESSION, WORK_DIR,
 };
 use crate::services::{Services, Shared};
 use crate::store::{KernelRow, SessionRow, StoreError, MAIN_ROLE};
@@ -222,6 +222,7 @@ pub async fn launch(svc: Shared, session_id: String) {
     }
     // the subs first: the main kernel's start makes the session RUNNING
     let main = &kernels[0];
+    let main_publishes = publish(&svc, &s, agent_of(main).as_deref().unwrap_or(LOCAL)).await;
     for k in kernels.iter().skip(1).chain(std::iter::once(main)) {
         let agent = agent_of(k);
         let rt = svc.runtime_of(agent.as_deref());
@@ -237,6 +238,9 @@ pub async fn launch(svc: Shared, session_id: String) {
             k,
             binds.remove(&k.id).unwrap_or_default(),
         );
+        if k.id == main.id {
+            spec.publish = main_publishes.clone();
+        }
         spec.network = network.clone();
         spec.address = addresses.get(&k.id).copied();
         spec.hosts = hosts

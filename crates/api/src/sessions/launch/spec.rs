@@ -63,7 +63,45 @@ pub(super) fn spec(
         address: None,
         hosts: vec![],
         gpus: vec![],
+        publish: None,
     }
+}
+
+/// What the main kernel publishes on its agent's host, when the agent is
+/// on another host (its containers' own addresses are not reachable from
+/// the server there): the image's services and the preopen ports, on the
+/// agent's address, from its port range.
+pub(super) async fn publish(svc: &Services, s: &SessionRow, agent: &str) -> Option<Publish> {
+    let row = svc
+        .store()
+        .agents()
+        .await
+        .ok()?
+        .into_iter()
+        .find(|a| a.id == agent)?;
+    let address = berth_shared::agents::remote_address(&row.docker_host)?;
+    let range = row
+        .port_range
+        .as_deref()
+        .and_then(|r| berth_shared::agents::port_range(r).ok())
+        .unwrap_or(svc.config().agent_ports);
+    // an image gone since it was checked has no services; the launch says so
+    let mut ports: Vec<u16> = crate::environments::labels_of(svc, &s.image)
+        .await
+        .map(|l| l.service_ports.into_iter().map(|p| p.port).collect())
+        .unwrap_or_default();
+    ports.extend(s.preopen_ports().unwrap_or_default());
+    ports.sort_unstable();
+    ports.dedup();
+    Some(Publish {
+        // a name is no address to bind: then every address of that host
+        host_ip: address
+            .parse::<std::net::IpAddr>()
+            .map(|ip| ip.to_string())
+            .unwrap_or_default(),
+        range,
+        ports,
+    })
 }
 
 /// The session's storage folders, and where each agent sees the folder
