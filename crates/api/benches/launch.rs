@@ -16,8 +16,16 @@
 //!    the default networking (one-kernel sessions on an isolating default
 //!    bridge) and with `--own-networks`. Target: ratio ≤ 1.3.
 //! 4. The scheduler's pure core at three sizes.
+//! 5. An agent on another host (a network namespace with its own engine,
+//!    reached over TLS at its own address, the folder store mounted there
+//!    at a path of its own): `POST` → RUNNING there against raw
+//!    create+start on that engine, and a 1 GiB write into a folder from a
+//!    session there against the same write from a session on the local
+//!    agent (on this one machine both land on the same disk: the figure
+//!    shows what the remote path itself adds).
 //!
-//! `BERTH_BENCH=scheduler` runs only 4, `BERTH_BENCH=start` only 1 and 3.
+//! `BERTH_BENCH=scheduler` runs only 4, `BERTH_BENCH=start` only 1 and 3,
+//! `BERTH_BENCH=remote` only 5 (root: it makes a network namespace).
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
@@ -45,6 +53,10 @@ async fn main() {
     // `BERTH_BENCH=scheduler`: the scheduler core alone (no engine needed)
     if std::env::var("BERTH_BENCH").as_deref() == Ok("scheduler") {
         scheduler_core();
+        return;
+    }
+    if std::env::var("BERTH_BENCH").as_deref() == Ok("remote") {
+        remote_agent().await;
         return;
     }
     let only_start = std::env::var("BERTH_BENCH").as_deref() == Ok("start");
@@ -78,7 +90,154 @@ async fn main() {
         return;
     }
     cluster_latency().await;
+    remote_agent().await;
     scheduler_core();
+}
+
+/// Launches measured on the remote agent (after one warm-up).
+const REMOTE_RUNS: usize = 10;
+
+/// Section 5: an agent on another host.
+async fn remote_agent() {
+    let remote = berth_testkit::RemoteHost::start(&[IMAGE]).await;
+    let Bench { ctx, base, c, _dir } = start_server().await;
+    let view = remote.mount_share(ctx.storage().store_root());
+    let res = c
+        .post(format!("{base}/api/v1/agents"))
+        .json(&json!({"id": "far", "docker_host": remote.docker_host(),
+                      "tls_cert_dir": remote.client_certs(), "resource_group": "default",
+                      "storage_path": view}))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    let res = c
+        .post(format!("{base}/api/v1/folders"))
+        .json(&json!({"name": "bench-data"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success());
+    let mut events = Events::open(&c, &base).await;
+    let launch = |agent: &str, mounts: Value| {
+        json!({"image": IMAGE, "agent": agent, "mounts": mounts,
+               "resources": {"cpu": 0.5, "mem": "256m", "shmem": "16m"}})
+    };
+    let mut ours = Vec::new();
+    for i in 0..=REMOTE_RUNS {
+        let t0 = Instant::now();
+        let created: Value = c
+            .post(format!("{base}/api/v1/sessions"))
+            .json(&launch("far", json!([])))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = created["items"][0]["id"].as_str().unwrap().to_string();
+        events.wait_for(&id, "RUNNING").await;
+        if i > 0 {
+            ours.push(t0.elapsed());
+        }
+        c.delete(format!("{base}/api/v1/sessions/{id}"))
+            .send()
+            .await
+            .unwrap();
+        events.wait_for(&id, "TERMINATED").await;
+    }
+    let rt = Runtime::with_tls(remote.docker_host(), remote.client_certs());
+    let instance = format!("{}-rawfar", ctx.instance());
+    let mut raw = Vec::new();
+    for i in 0..=REMOTE_RUNS {
+        let spec = raw_spec(&format!("berth-bench-far-{instance}-{i}"), &instance, None);
+        let t0 = Instant::now();
+        let id = rt.run_container(&spec).await.expect("raw create+start");
+        if i > 0 {
+            raw.push(t0.elapsed());
+        }
+        rt.remove(&id).await.expect("remove");
+    }
+    // 1 GiB into the folder, flushed, from a session on each agent
+    let mut writes = Vec::new();
+    for agent in ["far", "local"] {
+        let created: Value = c
+            .post(format!("{base}/api/v1/sessions"))
+            .json(&launch(agent, json!(["bench-data"])))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = created["items"][0]["id"].as_str().unwrap().to_string();
+        events.wait_for(&id, "RUNNING").await;
+        let s: Value = c
+            .get(format!("{base}/api/v1/sessions/{id}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let cid = s["kernels"][0]["container_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let engine = if agent == "far" {
+            Runtime::with_tls(remote.docker_host(), remote.client_certs())
+        } else {
+            Runtime::new("unix:///var/run/docker.sock")
+        };
+        let cmd: Vec<String> = [
+            "sh",
+            "-c",
+            "dd if=/dev/zero of=/home/work/bench-data/big bs=1M count=1024 conv=fsync 2>/dev/null && rm /home/work/bench-data/big",
+        ]
+        .map(String::from)
+        .to_vec();
+        let limits = berth_api::runtime::ExecLimits {
+            max_output: 4096,
+            timeout: Duration::from_secs(600),
+        };
+        let t0 = Instant::now();
+        let out = engine.exec_output(&cid, &cmd, limits).await.expect("dd");
+        writes.push((agent, t0.elapsed()));
+        assert_eq!(out.code, Some(0), "{}", out.output);
+        c.delete(format!("{base}/api/v1/sessions/{id}"))
+            .send()
+            .await
+            .unwrap();
+        events.wait_for(&id, "TERMINATED").await;
+    }
+    ctx.networks().remove_free(ctx.engines()).await;
+    let (mo, mr) = (median(ours), median(raw));
+    println!("an agent on another host (network namespace, TLS), {REMOTE_RUNS} launches:");
+    println!(
+        "  berth  POST -> RUNNING event there: median {:7.1} ms",
+        ms(mo)
+    );
+    println!(
+        "  docker create + start (bollard over TLS) there, default bridge: median {:7.1} ms",
+        ms(mr)
+    );
+    println!(
+        "  ratio berth / raw = {:.3}",
+        mo.as_secs_f64() / mr.as_secs_f64()
+    );
+    let secs = |a: &str| {
+        writes
+            .iter()
+            .find(|(w, _)| *w == a)
+            .map_or(f64::NAN, |(_, d)| d.as_secs_f64())
+    };
+    let (far, local) = (secs("far"), secs("local"));
+    println!(
+        "  1 GiB folder write (dd, fsync): remote session {far:.2} s ({:.0} MiB/s), local session {local:.2} s ({:.0} MiB/s), ratio {:.3}",
+        1024.0 / far,
+        1024.0 / local,
+        far / local
+    );
 }
 
 /// Sessions of the burst.
