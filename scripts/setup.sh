@@ -16,7 +16,7 @@ export PATH="$HOME/.cargo/bin:$TOOLS_DIR/node_modules/.bin:$PATH"
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
 # --- Debian packages --------------------------------------------------------
-pkgs=(docker.io busybox-static debootstrap chromium chromium-driver fonts-noto-cjk brotli openssl iproute2)
+pkgs=(docker.io docker-registry busybox-static debootstrap chromium chromium-driver fonts-noto-cjk brotli openssl iproute2)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")

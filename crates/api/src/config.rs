@@ -151,6 +151,13 @@ pub struct Config {
     /// Ports the app proxy serves opened apps on (one per app).
     #[arg(long, env = "BERTH_APP_PORTS", default_value = "30000-30999", value_parser = parse_port_range)]
     pub app_ports: (u16, u16),
+    /// An image registry (`host:port`) every agent's engine can pull
+    /// from (each engine trusts it: `/etc/docker/certs.d/<host:port>/`).
+    /// Agents pull the images they lack from it, and commits are pushed
+    /// there; without one, images are copied between engines through the
+    /// server.
+    #[arg(long, env = "BERTH_REGISTRY")]
+    pub registry: Option<String>,
     /// Host ports a remote agent's kernels publish their apps and SSH on
     /// (an agent's own `port_range` first); only the app proxy and SSH
     /// with the session's key use them.
@@ -339,6 +346,7 @@ impl Config {
             allow_manual_image: false,
             storage_root: None,
             agent_ports: (40000, 40999),
+            registry: None,
             agent_cpu: None,
             agent_mem: None,
             agent_accelerators: BTreeMap::new(),

@@ -10,6 +10,7 @@ mod docker;
 mod engine;
 mod engine_proxy;
 mod process;
+mod registry;
 mod remote;
 mod server;
 
@@ -18,6 +19,7 @@ pub use docker::{container_ip, containers_of, docker, networks_settle, remove_co
 pub use engine::PrivateEngine;
 pub use engine_proxy::EngineProxy;
 pub use process::ServerProcess;
+pub use registry::Registry;
 pub use remote::{RemoteHost, REMOTE_TLS_PORT};
 pub use server::TestServer;
 

@@ -168,6 +168,48 @@ async fn sweep(svc: &Services, job_id: &str) {
 /// The error of a commit a forced terminate cancelled.
 pub const CANCELLED: &str = "cancelled";
 
+/// Pushes a customized image from the engine that made it to the
+/// registry and, when that is an agent's, pulls it onto the local engine
+/// (the catalogue), removing it from the agent.
+async fn publish(
+    svc: &Services,
+    engine: &crate::runtime::Runtime,
+    reference: &str,
+    registry: &str,
+    remote_agent: bool,
+) -> Result<(), crate::runtime::RuntimeError> {
+    let remote = crate::runtime::in_registry(registry, reference);
+    engine.tag(reference, &remote).await?;
+    let pushed = engine.push(&remote).await;
+    if !remote_agent {
+        // the catalogue lists images by their tags: only their own names
+        if let Err(e) = engine.untag(&remote).await {
+            tracing::warn!(image = %remote, error = %e, "could not take a registry's name off an image");
+        }
+    }
+    pushed?;
+    if remote_agent {
+        let meter = svc.metrics().image_copy("commit");
+        let sent = meter.sent();
+        let pulled = svc
+            .runtime()
+            .pull(&remote, move |bytes, _| sent.set(bytes))
+            .await;
+        meter.finish(pulled.is_ok());
+        pulled?;
+        svc.runtime().tag(&remote, reference).await?;
+        if let Err(e) = svc.runtime().untag(&remote).await {
+            tracing::warn!(image = %remote, error = %e, "could not take a registry's name off an image");
+        }
+        for name in [reference, remote.as_str()] {
+            if let Err(e) = engine.remove_image(name).await {
+                tracing::warn!(image = %name, error = %e, "could not remove a pushed image from its agent");
+            }
+        }
+    }
+    Ok(())
+}
+
 /// A commit just started.
 #[derive(Debug)]
 pub struct Started {
@@ -262,8 +304,17 @@ pub async fn commit(
         let reference = format!("{repo}:latest");
         let settle = std::time::Duration::from_secs(svc.config().exec_timeout_secs.max(1));
         svc.apps().warm_settled(&task_row.id, settle).await;
+        let remote_agent = !std::ptr::eq(&*engine, svc.runtime());
         let made = match engine.commit(&cid, &repo, "latest", labels).await {
-            Ok(id) if !std::ptr::eq(&*engine, svc.runtime()) => {
+            // with a registry: pushed there from where it was made, so
+            // every agent pulls it; the catalogue (the local engine) too
+            Ok(id) if svc.config().registry.is_some() => {
+                let registry = svc.config().registry.clone().unwrap_or_default();
+                publish(&svc, &engine, &reference, &registry, remote_agent)
+                    .await
+                    .map(|()| id)
+            }
+            Ok(id) if remote_agent => {
                 let meter = svc.metrics().image_copy("commit");
                 let sent = meter.sent();
                 let copied = engine

@@ -24,6 +24,7 @@ use tokio::sync::OnceCell;
 pub use containers::*;
 pub use engines::{Engines, LOCAL};
 pub use exec::{ExecLimits, ExecOutput, Tty};
+pub use images::{in_registry, split_reference};
 pub use logs::{tail_of, LogTail, KEPT_LOG_BYTES};
 pub use networks::{free_subnet, network_name, SESSION_PREFIX};
 pub use stats::{usage_of, Usage};
@@ -67,6 +68,10 @@ pub enum RuntimeError {
     /// The engine refused or failed a request.
     #[error("Docker engine error: {0}")]
     Engine(#[from] bollard::errors::Error),
+    /// A push to or a pull from the image registry failed (the engine's
+    /// words).
+    #[error("the image registry: {0}")]
+    Registry(String),
 }
 
 impl RuntimeError {

@@ -267,3 +267,76 @@ async fn jupyter_a_preopen_port_and_ssh_on_a_namespaced_agent_answer_through_its
     }
     assert_eq!(remote.docker(&["ps", "-aq"]), "");
 }
+
+#[tokio::test]
+async fn a_commit_on_one_agent_runs_on_another_through_the_registry() {
+    let registry = berth_testkit::Registry::start().await;
+    let srv = TestServer::start_with(|c| c.registry = Some(registry.address())).await;
+    let admin = srv.admin().await;
+    let (one, two) = tokio::join!(RemoteHost::start(&[]), RemoteHost::start(&[]));
+    register(&admin, "one", &one, None).await;
+    register(&admin, "two", &two, None).await;
+    // neither has the image: "one" pulls it from the registry (the
+    // catalogue pushed it there first)
+    let s = admin
+        .launch(json!({
+            "name": "to-save", "image": BUSYBOX, "agent": "one",
+            "resources": {"cpu": 0.25, "mem": "64m"},
+        }))
+        .await;
+    let id = s["id"].as_str().unwrap().to_string();
+    let r = admin.wait_status(&id, "RUNNING").await;
+    let pulled_by_one = format!("{}/{BUSYBOX}", registry.address());
+    assert!(
+        !one.docker(&["image", "inspect", "-f", "{{.Id}}", &pulled_by_one])
+            .is_empty(),
+        "{pulled_by_one} is not on one"
+    );
+    let cid = r["kernels"][0]["container_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    one.docker(&["exec", &cid, "sh", "-c", "echo made-on-one > /tmp/mark"]);
+    let res = admin
+        .post(
+            &format!("/api/v1/sessions/{id}/commit"),
+            &json!({"name": "on-one"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let image = Api::wait_customized_image(&admin, "on-one").await;
+    let reference = image["reference"].as_str().unwrap().to_string();
+    // it was pushed from "one" and is in the catalogue (the local engine)
+    let in_registry = format!("{}/{reference}", registry.address());
+    assert!(
+        !berth_testkit::docker(&["image", "inspect", "-f", "{{.Id}}", &reference])
+            .await
+            .is_empty()
+    );
+
+    // launched on "two", which pulls it from the registry
+    let s = admin
+        .launch(json!({
+            "name": "from-saved", "image": reference, "agent": "two",
+            "resources": {"cpu": 0.25, "mem": "64m"},
+        }))
+        .await;
+    let id2 = s["id"].as_str().unwrap().to_string();
+    let r2 = admin.wait_status(&id2, "RUNNING").await;
+    assert_eq!(r2["kernels"][0]["agent"], "two");
+    assert!(!two
+        .docker(&["image", "inspect", "-f", "{{.Id}}", &in_registry])
+        .is_empty());
+    let cid2 = r2["kernels"][0]["container_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        two.docker(&["exec", &cid2, "cat", "/tmp/mark"]),
+        "made-on-one"
+    );
+    for sid in [&id, &id2] {
+        admin.delete(&format!("/api/v1/sessions/{sid}")).await;
+        admin.wait_status(sid, "TERMINATED").await;
+    }
+}

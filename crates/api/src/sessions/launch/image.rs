@@ -1,5 +1,6 @@
-//! The session's image on the engine of its agent, copied from another
-//! engine when that one lacks it (the `pulling` phase).
+//! The session's image on the engine of its agent: pulled from the image
+//! registry when one is set, else copied from another engine, when that
+//! one lacks it (the `pulling` phase).
 
 use super::*;
 use berth_shared::sessions::Pulling;
@@ -25,6 +26,9 @@ pub(super) async fn ensure_image(
         Ok(_) => return Ok(()),
         Err(RuntimeError::ImageNotFound(_)) => {}
         Err(e) => return Err(e),
+    }
+    if let Some(registry) = svc.config().registry.clone() {
+        return pull_from(svc, s, &target, rt, &registry).await;
     }
     for (source, engine) in svc.engines().all() {
         if source == target {
@@ -73,4 +77,68 @@ pub(super) async fn ensure_image(
         return copied;
     }
     Err(RuntimeError::ImageNotFound(s.image.clone()))
+}
+
+/// Has `rt` pull the session's image from the registry (the local engine,
+/// the catalogue, pushes it there first when it has it: layers already
+/// there are not sent again) and tag it with its own name, with the
+/// layers' progress as the `pulling` phase.
+async fn pull_from(
+    svc: &Shared,
+    s: &SessionRow,
+    target: &str,
+    rt: &Runtime,
+    registry: &str,
+) -> Result<(), RuntimeError> {
+    let remote = crate::runtime::in_registry(registry, &s.image);
+    let local = svc.runtime();
+    if local.inspect_image(&s.image).await.is_ok() {
+        local.tag(&s.image, &remote).await?;
+        let pushed = local.push(&remote).await;
+        untag(local, &remote).await;
+        pushed?;
+    }
+    let facts = {
+        let (agent, image) = (target.to_string(), s.image.clone());
+        move |bytes: u64, total: u64| Pulling {
+            agent: agent.clone(),
+            source: "registry".into(),
+            image: image.clone(),
+            bytes,
+            total,
+        }
+    };
+    status::note_pulling(svc, s, Some(facts(0, 0))).await;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(u64, u64)>();
+    let writer = {
+        let (svc, row, facts) = (svc.clone(), s.clone(), facts.clone());
+        tokio::spawn(async move {
+            while let Some((bytes, total)) = rx.recv().await {
+                status::note_pulling(&svc, &row, Some(facts(bytes, total))).await;
+            }
+        })
+    };
+    let told = std::sync::atomic::AtomicU64::new(0);
+    let pulled = rt
+        .pull(&remote, move |bytes, total| {
+            use std::sync::atomic::Ordering::Relaxed;
+            // stored and announced at most every 5% (or MiB)
+            if bytes >= told.load(Relaxed) + (total / 20).max(1 << 20) {
+                told.store(bytes, Relaxed);
+                let _ = tx.send((bytes, total));
+            }
+        })
+        .await;
+    let _ = writer.await;
+    status::note_pulling(svc, s, None).await;
+    pulled?;
+    rt.tag(&remote, &s.image).await
+}
+
+/// Takes a registry's name off the catalogue's image (it lists images by
+/// their tags: only their own names).
+async fn untag(rt: &Runtime, remote: &str) {
+    if let Err(e) = rt.untag(remote).await {
+        tracing::warn!(image = %remote, error = %e, "could not take a registry's name off an image");
+    }
 }
