@@ -94,7 +94,13 @@ pub fn group(images: Vec<ImageInfo>, viewer: &str) -> Vec<Environment> {
             Some(n) => Some(berth_shared::images::display_name(n)),
             None => labels.display_name.clone(),
         };
-        for tag in &img.tags {
+        // a registry's names of an image are its copies there, not more
+        // environments
+        for tag in img
+            .tags
+            .iter()
+            .filter(|t| !crate::runtime::names_a_registry(t))
+        {
             let Some((name, version)) = tag.rsplit_once(':') else {
                 continue;
             };

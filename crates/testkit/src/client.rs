@@ -76,6 +76,21 @@ impl Api {
         self.http.get(self.url(path)).send().await.expect("GET")
     }
 
+    /// The text of `path` in folder `folder_id`, once it is there (a
+    /// session writes it): through the folder API, as the explorer reads.
+    pub async fn wait_file(&self, folder_id: &str, path: &str) -> String {
+        for _ in 0..600 {
+            let res = self
+                .get(&format!("/api/v1/folders/{folder_id}/files?path={path}"))
+                .await;
+            if res.status() == reqwest::StatusCode::OK {
+                return res.text().await.expect("file text");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{path} never appeared in folder {folder_id}");
+    }
+
     /// The caller's customized image called `name`, once its commit has
     /// finished (polled; a bound against hangs, not a timed assertion).
     pub async fn wait_customized_image(&self, name: &str) -> Value {

@@ -7,13 +7,14 @@
 //! the test makes (`openssl`).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::process::Command;
+
+use crate::dockerd::Dockerd;
 
 /// A `dockerd` of one test.
 pub struct PrivateEngine {
     dir: tempfile::TempDir,
-    dockerd: std::sync::Mutex<Option<std::process::Child>>,
+    dockerd: Dockerd,
     bridge: String,
     tls_port: Option<u16>,
 }
@@ -82,9 +83,13 @@ impl PrivateEngine {
                 .map(|a| a.port())
                 .expect("a free port")
         });
+        let dockerd = Dockerd::new(
+            format!("unix://{}", dir.path().join("d.sock").display()),
+            dir.path().join("dockerd.log"),
+        );
         let engine = PrivateEngine {
             dir,
-            dockerd: Default::default(),
+            dockerd,
             bridge,
             tls_port,
         };
@@ -101,7 +106,7 @@ impl PrivateEngine {
 
     /// The engine's unix socket, as berth registers it.
     pub fn host(&self) -> String {
-        format!("unix://{}", self.path("d.sock").display())
+        self.dockerd.socket.clone()
     }
 
     /// The engine's TLS address (`tcp://127.0.0.1:PORT`), if it has one.
@@ -136,38 +141,7 @@ impl PrivateEngine {
                 format!("--tlskey={}", c("key.pem")),
             ]);
         }
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.path("dockerd.log"))
-            .expect("log file");
-        let child = Command::new("dockerd")
-            .args(&args)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log)
-            .spawn()
-            .expect("dockerd starts");
-        *self.child() = Some(child);
-        for _ in 0..300 {
-            if self.answers() {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!(
-            "the private dockerd did not come up: {}",
-            std::fs::read_to_string(self.path("dockerd.log")).unwrap_or_default()
-        );
-    }
-
-    fn answers(&self) -> bool {
-        Command::new("docker")
-            .args(["-H", &self.host(), "info"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
+        self.dockerd.spawn("dockerd", &args).await;
     }
 
     /// Runs `docker ARGS` against this engine; its output, trimmed.
@@ -184,31 +158,11 @@ impl PrivateEngine {
         run("sh", &["-c", &cmd]);
     }
 
-    fn child(&self) -> std::sync::MutexGuard<'_, Option<std::process::Child>> {
-        self.dockerd.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Asks dockerd to stop (SIGTERM) and reaps it; killed after 30 s.
-    fn end_dockerd(&self) {
-        let Some(mut child) = self.child().take() else {
-            return;
-        };
-        let _ = Command::new("kill").arg(child.id().to_string()).status();
-        for _ in 0..600 {
-            if matches!(child.try_wait(), Ok(Some(_))) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-    }
-
     /// Stops the engine (as a machine going away would: berth hears
     /// nothing), waiting until it is gone. Its containers keep running
     /// (live restore).
     pub async fn stop(&self) {
-        self.end_dockerd();
+        self.dockerd.end();
     }
 
     /// Starts the engine again on the same data (after [`Self::stop`]).
@@ -220,19 +174,8 @@ impl PrivateEngine {
 impl Drop for PrivateEngine {
     fn drop(&mut self) {
         // never panic here: it may run while a test fails
-        if self.answers() {
-            let ids = Command::new("docker")
-                .args(["-H", &self.host(), "ps", "-aq"])
-                .output()
-                .map(|o| String::from_utf8_lossy(&o.stdout).to_string())
-                .unwrap_or_default();
-            for id in ids.split_whitespace() {
-                let _ = Command::new("docker")
-                    .args(["-H", &self.host(), "rm", "-f", id])
-                    .output();
-            }
-        }
-        self.end_dockerd();
+        self.dockerd.remove_containers();
+        self.dockerd.end();
         let _ = Command::new("ip")
             .args(["link", "del", &self.bridge])
             .output();

@@ -7,6 +7,7 @@
 
 mod client;
 mod docker;
+mod dockerd;
 mod engine;
 mod engine_proxy;
 mod process;

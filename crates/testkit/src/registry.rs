@@ -99,6 +99,17 @@ impl Drop for Registry {
             let _ = child.kill();
             let _ = child.wait();
         }
+        // its names on the shared engine (a push that failed half-way
+        // leaves one): other tests list that engine's images
+        let prefix = format!("{}/", self.address());
+        let tags = Command::new("docker")
+            .args(["images", "--format", "{{.Repository}}:{{.Tag}}"])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).to_string())
+            .unwrap_or_default();
+        for tag in tags.lines().filter(|t| t.starts_with(&prefix)) {
+            let _ = Command::new("docker").args(["rmi", tag]).output();
+        }
         let _ = std::fs::remove_dir_all(self.trust_dir());
         let _ = Command::new("ip")
             .args(["link", "del", &self.link])

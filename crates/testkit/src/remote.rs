@@ -9,9 +9,9 @@
 
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::process::Command;
 
+use crate::dockerd::Dockerd;
 use crate::engine::{make_certs, run};
 
 /// The TLS port of every remote engine (each has its own address).
@@ -23,7 +23,7 @@ pub struct RemoteHost {
     ns: String,
     veth: String,
     address: Ipv4Addr,
-    dockerd: std::sync::Mutex<Option<std::process::Child>>,
+    dockerd: Dockerd,
 }
 
 /// A /24 on 10.251.x.0 that no interface of this host uses yet.
@@ -52,12 +52,16 @@ impl RemoteHost {
         let x = free_subnet();
         let address = Ipv4Addr::new(10, 251, x, 2);
         run("ip", &["netns", "add", &ns]);
+        let dockerd = Dockerd::new(
+            format!("unix://{}", dir.path().join("d.sock").display()),
+            dir.path().join("dockerd.log"),
+        );
         let host = RemoteHost {
             dir,
             ns: ns.clone(),
             veth: veth.clone(),
             address,
-            dockerd: Default::default(),
+            dockerd,
         };
         run(
             "ip",
@@ -115,7 +119,7 @@ impl RemoteHost {
     }
 
     fn socket(&self) -> String {
-        format!("unix://{}", self.path("d.sock").display())
+        self.dockerd.socket.clone()
     }
 
     async fn launch_dockerd(&self) {
@@ -143,38 +147,7 @@ impl RemoteHost {
             "--iptables=false".into(),
             "--ip6tables=false".into(),
         ];
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.path("dockerd.log"))
-            .expect("log file");
-        let child = Command::new("nsenter")
-            .args(&args)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log)
-            .spawn()
-            .expect("dockerd starts");
-        *self.child() = Some(child);
-        for _ in 0..300 {
-            if self.answers() {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!(
-            "the remote dockerd did not come up: {}",
-            std::fs::read_to_string(self.path("dockerd.log")).unwrap_or_default()
-        );
-    }
-
-    fn answers(&self) -> bool {
-        Command::new("docker")
-            .args(["-H", &self.socket(), "info"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
+        self.dockerd.spawn("nsenter", &args).await;
     }
 
     /// Runs `docker ARGS` against this engine (through its unix socket,
@@ -213,39 +186,14 @@ impl RemoteHost {
         );
         view
     }
-
-    fn child(&self) -> std::sync::MutexGuard<'_, Option<std::process::Child>> {
-        self.dockerd.lock().unwrap_or_else(|e| e.into_inner())
-    }
 }
 
 impl Drop for RemoteHost {
     fn drop(&mut self) {
-        // never panic here: it may run while a test fails
-        if self.answers() {
-            let ids = Command::new("docker")
-                .args(["-H", &self.socket(), "ps", "-aq"])
-                .output()
-                .map(|o| String::from_utf8_lossy(&o.stdout).to_string())
-                .unwrap_or_default();
-            for id in ids.split_whitespace() {
-                let _ = Command::new("docker")
-                    .args(["-H", &self.socket(), "rm", "-f", id])
-                    .output();
-            }
-        }
-        if let Some(mut child) = self.child().take() {
-            // nsenter and unshare exec dockerd: the child is dockerd itself
-            let _ = Command::new("kill").arg(child.id().to_string()).status();
-            for _ in 0..600 {
-                if matches!(child.try_wait(), Ok(Some(_))) {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        // never panic here: it may run while a test fails (nsenter and
+        // unshare exec dockerd: the child is dockerd itself)
+        self.dockerd.remove_containers();
+        self.dockerd.end();
         let _ = Command::new("ip")
             .args(["link", "del", &self.veth])
             .output();

@@ -88,7 +88,13 @@ async fn images_of(svc: &Services, user_id: &str) -> Result<Vec<CustomizedImage>
         .into_iter()
         .filter(|i| i.labels.get(CUSTOMIZED_OWNER).map(String::as_str) == Some(user_id))
         .filter_map(|i| {
-            let reference = i.tags.first()?.clone();
+            // (a registry's name of it, while it is being published, is not
+            // what is listed)
+            let reference = i
+                .tags
+                .iter()
+                .find(|t| !crate::runtime::names_a_registry(t))?
+                .clone();
             let id = reference
                 .rsplit_once(':')
                 .map_or(reference.as_str(), |(r, _)| r)

@@ -92,6 +92,15 @@ pub fn in_registry(registry: &str, image: &str) -> String {
     format!("{}/{image}", registry.trim_end_matches('/'))
 }
 
+/// Whether a reference names its registry (`host:port/…`, `a.b/…`,
+/// `localhost/…`, Docker's rule): a registry's copy of an image, not a
+/// name berth gives (`berth/…`, `customized/…`).
+pub fn names_a_registry(reference: &str) -> bool {
+    reference.split_once('/').is_some_and(|(first, _)| {
+        first.contains('.') || first.contains(':') || first == "localhost"
+    })
+}
+
 /// `repo` and `tag` of `repo[:tag]` (a registry host's `:port` is no tag).
 pub fn split_reference(reference: &str) -> (&str, &str) {
     match reference.rsplit_once(':') {
@@ -207,6 +216,12 @@ mod tests {
             ("10.0.0.9:5000/berth/python", "latest")
         );
         assert_eq!(split_reference("busybox"), ("busybox", "latest"));
+        assert!(names_a_registry("10.0.0.9:5000/berth/python:3.11"));
+        assert!(names_a_registry("reg.lan/customized/u/a:latest"));
+        assert!(names_a_registry("localhost/x:1"));
+        assert!(!names_a_registry("berth/python:3.11"));
+        assert!(!names_a_registry("customized/u/a:latest"));
+        assert!(!names_a_registry("busybox:latest"));
         assert_eq!(
             in_registry("reg.lan:5000/", "customized/u/abc:latest"),
             "reg.lan:5000/customized/u/abc:latest"

@@ -24,7 +24,7 @@ use tokio::sync::OnceCell;
 pub use containers::*;
 pub use engines::{Engines, LOCAL};
 pub use exec::{ExecLimits, ExecOutput, Tty};
-pub use images::{in_registry, split_reference};
+pub use images::{in_registry, names_a_registry, split_reference};
 pub use logs::{tail_of, LogTail, KEPT_LOG_BYTES};
 pub use networks::{free_subnet, network_name, SESSION_PREFIX};
 pub use stats::{usage_of, Usage};

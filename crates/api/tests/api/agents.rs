@@ -509,17 +509,7 @@ async fn a_session_with_folders_runs_only_on_an_agent_that_sees_the_storage() {
     let r = admin.wait_status(&id, "RUNNING").await;
     assert_eq!(kernel_agent(&r), "far");
     let fid = folder["id"].as_str().unwrap();
-    let mut text = String::new();
-    for _ in 0..600 {
-        let res = admin
-            .get(&format!("/api/v1/folders/{fid}/files?path=far.txt"))
-            .await;
-        if res.status() == StatusCode::OK {
-            text = res.text().await.unwrap();
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let text = admin.wait_file(fid, "far.txt").await;
     assert_eq!(text.trim(), "written-on-far");
     for sid in [&id, &plain_id] {
         admin.delete(&format!("/api/v1/sessions/{sid}")).await;

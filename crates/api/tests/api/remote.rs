@@ -64,17 +64,7 @@ async fn a_namespaced_agent_runs_a_session_with_a_folder_from_its_own_view_of_th
         .as_str()
         .unwrap()
         .to_string();
-    let mut text = String::new();
-    for _ in 0..600 {
-        let res = admin
-            .get(&format!("/api/v1/folders/{fid}/files?path=far.txt"))
-            .await;
-        if res.status() == StatusCode::OK {
-            text = res.text().await.unwrap();
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let text = admin.wait_file(&fid, "far.txt").await;
     assert_eq!(text.trim(), "from-far");
     admin.delete(&format!("/api/v1/sessions/{id}")).await;
     admin.wait_status(&id, "TERMINATED").await;
