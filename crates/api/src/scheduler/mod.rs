@@ -123,13 +123,8 @@ async fn pending(svc: &Services, rows: &[SessionRow]) -> SessionResult<Vec<Pendi
 /// capacity and each owner's policy and use, read now.
 async fn snapshot(svc: &Services, mut pending: Vec<Pending>) -> SessionResult<Snapshot> {
     let store = svc.store();
-    let ids: Vec<String> = pending.iter().map(|p| p.id.clone()).collect();
-    let mounting: HashSet<String> = store
-        .mounts_of_many(&ids)
-        .await?
-        .into_iter()
-        .map(|m| m.session_id)
-        .collect();
+    // (a session not stored yet, a dry run's, says so itself)
+    let mounting = store.mounting_in(SessionStatus::Pending).await?;
     for p in &mut pending {
         p.needs_storage |= mounting.contains(&p.id);
     }

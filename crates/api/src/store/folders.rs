@@ -127,6 +127,22 @@ impl Store {
         Ok(q.fetch_all(self.pool()).await?)
     }
 
+    /// The sessions in `status` that mount a folder (the scheduler's
+    /// pending ones: a list of ids of any length would be bound one by one).
+    pub async fn mounting_in(
+        &self,
+        status: berth_shared::sessions::SessionStatus,
+    ) -> StoreResult<std::collections::HashSet<String>> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT DISTINCT m.session_id FROM session_mounts m
+               JOIN sessions s ON s.id = m.session_id WHERE s.status = $1",
+        )
+        .bind(status.as_str())
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
     /// What sessions mounted, by name within each.
     pub async fn mounts_of_many(&self, session_ids: &[String]) -> StoreResult<Vec<MountRow>> {
         if session_ids.is_empty() {
