@@ -31,6 +31,7 @@ pub struct Services {
     apps: Registry,
     idle: Monitor,
     commits: Commits,
+    prepulls: crate::images::pulls::PrePulls,
     events: Events,
     wake: Notify,
     login_throttle: std::sync::Mutex<Throttle>,
@@ -67,6 +68,7 @@ impl Services {
             apps: Registry::default(),
             idle: Monitor::default(),
             commits: Commits::default(),
+            prepulls: Default::default(),
             events: Events::default(),
             wake: Notify::new(),
             login_throttle: Default::default(),
@@ -140,6 +142,11 @@ impl Services {
     /// Commits in progress.
     pub fn commits(&self) -> &Commits {
         &self.commits
+    }
+
+    /// The last pre-pulls of images to resource groups.
+    pub fn prepulls(&self) -> &crate::images::pulls::PrePulls {
+        &self.prepulls
     }
 
     /// The open apps and each session's traffic.

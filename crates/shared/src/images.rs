@@ -136,3 +136,112 @@ mod tests {
         assert_eq!(display_name("torch"), "Customized<torch>");
     }
 }
+
+/// `POST /api/v1/resource-groups/{name}/pre-pulls`: have every agent of a
+/// resource group fetch an environment image before a session needs it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PrePullRequest {
+    /// The environment's image reference (`name:tag`).
+    #[serde(default)]
+    pub image: String,
+}
+
+impl PrePullRequest {
+    /// Field errors: the image is named, as a reference the engine takes.
+    pub fn validate(&self) -> Result<(), Vec<FieldError>> {
+        let mut errs = Errors::new();
+        errs.check(
+            "image",
+            if self.image.trim().is_empty() {
+                Err(Invalid::new(
+                    "required",
+                    "Choose the environment to pre-pull.",
+                ))
+            } else {
+                crate::sessions::limits::image_reference(self.image.trim())
+            },
+        );
+        errs.finish()
+    }
+}
+
+/// Where one agent is in a pre-pull.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PrePullState {
+    /// Not started yet.
+    Waiting,
+    /// Layers or bytes are arriving.
+    Pulling,
+    /// It had the image already.
+    Present,
+    /// It has the image now.
+    Done,
+    /// It could not get it (`error` says why).
+    Failed,
+}
+
+impl PrePullState {
+    /// Whether this agent's part is over.
+    pub fn is_over(self) -> bool {
+        matches!(self, Self::Present | Self::Done | Self::Failed)
+    }
+}
+
+/// One agent's part of a pre-pull.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PrePullAgent {
+    /// The agent.
+    pub agent: String,
+    /// Where it is.
+    pub state: PrePullState,
+    /// Where the image comes from: `registry`, or the agent it is copied
+    /// from.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// Bytes arrived so far.
+    #[serde(default)]
+    pub bytes: u64,
+    /// Bytes in all (0 while unknown).
+    #[serde(default)]
+    pub total: u64,
+    /// Why it failed.
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+/// A pre-pull of an image to a resource group's agents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PrePull {
+    /// Its id.
+    pub id: String,
+    /// The resource group.
+    pub group: String,
+    /// The image.
+    pub image: String,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// Each agent of the group (as it was when the pre-pull started).
+    pub agents: Vec<PrePullAgent>,
+}
+
+impl PrePull {
+    /// Whether every agent's part is over.
+    pub fn is_over(&self) -> bool {
+        self.agents.iter().all(|a| a.state.is_over())
+    }
+}
+
+/// `GET /api/v1/resource-groups/{name}/pre-pulls`: the group's recent
+/// pre-pulls, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PrePullList {
+    /// The pre-pulls.
+    pub items: Vec<PrePull>,
+}

@@ -339,6 +339,7 @@ impl From<ImageError> for ApiError {
             ImageError::Invalid(errs) => ApiError::Invalid(errs),
             ImageError::Conflict(d) => ApiError::Conflict(d),
             ImageError::NotFound => ApiError::Missing("You have no such customized image.".into()),
+            ImageError::NoGroup => ApiError::NotFound("resource group"),
         }
     }
 }

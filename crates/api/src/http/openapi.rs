@@ -41,7 +41,7 @@ pub const PREFIX: &str = "/api/v1";
         sessions::terminate, sessions::rename, sessions::logs, sessions::download_logs,
         sessions::usage,
         apps::list, apps::open, apps::close, apps::terminal, apps::ssh_key,
-        images::commit, images::list, images::remove,
+        images::commit, images::list, images::remove, images::prepull, images::list_prepulls,
         folders::list, folders::create, folders::get_one, folders::rename, folders::remove,
         folders::entries, folders::mkdir, folders::move_entry, folders::download,
         folders::upload, folders::remove_entry,

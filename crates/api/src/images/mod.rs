@@ -10,6 +10,9 @@
 //! nothing half-made, and nothing made late, remains.
 
 pub mod commits;
+pub mod prepull;
+pub mod pulls;
+pub mod transfer;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -55,6 +58,9 @@ pub enum ImageError {
     /// No such image of the caller's.
     #[error("no such image")]
     NotFound,
+    /// No such resource group.
+    #[error("no such resource group")]
+    NoGroup,
 }
 
 impl From<RuntimeError> for ImageError {
@@ -189,9 +195,7 @@ async fn publish(
     let pushed = engine.push(&remote).await;
     if !remote_agent {
         // the catalogue lists images by their tags: only their own names
-        if let Err(e) = engine.untag(&remote).await {
-            tracing::warn!(image = %remote, error = %e, "could not take a registry's name off an image");
-        }
+        transfer::untag(engine, &remote).await;
     }
     pushed?;
     if remote_agent {
@@ -204,9 +208,7 @@ async fn publish(
         meter.finish(pulled.is_ok());
         pulled?;
         svc.runtime().tag(&remote, reference).await?;
-        if let Err(e) = svc.runtime().untag(&remote).await {
-            tracing::warn!(image = %remote, error = %e, "could not take a registry's name off an image");
-        }
+        transfer::untag(svc.runtime(), &remote).await;
         for name in [reference, remote.as_str()] {
             if let Err(e) = engine.remove_image(name).await {
                 tracing::warn!(image = %name, error = %e, "could not remove a pushed image from its agent");

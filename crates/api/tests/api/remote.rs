@@ -330,3 +330,111 @@ async fn a_commit_on_one_agent_runs_on_another_through_the_registry() {
         admin.wait_status(sid, "TERMINATED").await;
     }
 }
+
+/// Polls the group's newest pre-pull until every agent's part is over.
+async fn prepull_settled(admin: &Api, group: &str) -> Value {
+    for _ in 0..600 {
+        let list = admin
+            .get_json(&format!("/api/v1/resource-groups/{group}/pre-pulls"))
+            .await;
+        let job = list["items"][0].clone();
+        let states: Vec<&str> = job["agents"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|x| x["state"].as_str()).collect())
+            .unwrap_or_default();
+        if !states.is_empty()
+            && states
+                .iter()
+                .all(|s| ["present", "done", "failed"].contains(s))
+        {
+            return job;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("the pre-pull to {group} did not end");
+}
+
+#[tokio::test]
+async fn an_admin_pre_pulls_an_environment_to_a_resource_groups_agents_from_the_registry() {
+    let registry = berth_testkit::Registry::start().await;
+    let srv = TestServer::start_with(|c| c.registry = Some(registry.address())).await;
+    let admin = srv.admin().await;
+    let remote = RemoteHost::start(&[]).await;
+    admin
+        .post_json(
+            "/api/v1/resource-groups",
+            &json!({"name": "far", "projects": ["default"]}),
+        )
+        .await;
+    let res = admin
+        .post(
+            "/api/v1/agents",
+            &json!({
+                "id": "far-one", "docker_host": remote.docker_host(),
+                "tls_cert_dir": remote.client_certs(), "resource_group": "far",
+            }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let (user, _) = srv.new_user("someone@example.com", "user").await;
+
+    // refused: not an admin, no such group, no such environment
+    let path = "/api/v1/resource-groups/far/pre-pulls";
+    let res = user.post(path, &json!({"image": BUSYBOX})).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = admin
+        .post(
+            "/api/v1/resource-groups/nowhere/pre-pulls",
+            &json!({"image": BUSYBOX}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = admin.post(path, &json!({"image": "berth/none:1"})).await;
+    let problem = berth_testkit::problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(problem["errors"][0]["field"], "image");
+    assert_eq!(problem["errors"][0]["code"], "image_not_found");
+
+    // the agent lacks it; it pulls it from the registry
+    let remote_name = format!("{}/{BUSYBOX}", registry.address());
+    assert!(remote
+        .docker(&["image", "ls", "-q", BUSYBOX])
+        .trim()
+        .is_empty());
+    let res = admin.post(path, &json!({"image": BUSYBOX})).await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let started: Value = res.json().await.unwrap();
+    assert_eq!(started["image"], BUSYBOX);
+    assert_eq!(started["agents"][0]["agent"], "far-one");
+    let job = prepull_settled(&admin, "far").await;
+    assert_eq!(job["id"], started["id"]);
+    let part = &job["agents"][0];
+    assert_eq!(part["state"], "done", "{job}");
+    assert_eq!(part["source"], "registry");
+    assert!(part["bytes"].as_u64().unwrap() > 0, "{job}");
+    for name in [BUSYBOX, remote_name.as_str()] {
+        assert!(
+            !remote
+                .docker(&["image", "ls", "-q", name])
+                .trim()
+                .is_empty(),
+            "{name} is not on the agent"
+        );
+    }
+
+    // a second one finds it there; a session in the group runs there
+    admin.post(path, &json!({"image": BUSYBOX})).await;
+    let again = prepull_settled(&admin, "far").await;
+    assert_ne!(again["id"], job["id"]);
+    assert_eq!(again["agents"][0]["state"], "present", "{again}");
+    let s = admin
+        .launch(json!({
+            "name": "after-prepull", "image": BUSYBOX, "resource_group": "far",
+            "resources": {"cpu": 0.25, "mem": "64m"},
+        }))
+        .await;
+    let id = s["id"].as_str().unwrap().to_string();
+    let r = admin.wait_status(&id, "RUNNING").await;
+    assert_eq!(r["kernels"][0]["agent"], "far-one");
+    admin.delete(&format!("/api/v1/sessions/{id}")).await;
+    admin.wait_status(&id, "TERMINATED").await;
+}
