@@ -168,6 +168,23 @@ pub async fn put_resource_group(g: &PutResourceGroup) -> Result<ResourceGroup, A
     post("/resource-groups", g).await
 }
 
+/// `POST /resource-groups/{name}/pre-pulls` (admin): every agent of the
+/// group fetches the image.
+pub async fn prepull(
+    group: &str,
+    req: &berth_shared::images::PrePullRequest,
+) -> Result<berth_shared::images::PrePull, ApiError> {
+    let n: String = js_sys::encode_uri_component(group).into();
+    post(&format!("/resource-groups/{n}/pre-pulls"), req).await
+}
+
+/// `GET /resource-groups/{name}/pre-pulls` (admin): the group's recent
+/// pre-pulls, newest first.
+pub async fn prepulls(group: &str) -> Result<berth_shared::images::PrePullList, ApiError> {
+    let n: String = js_sys::encode_uri_component(group).into();
+    get(&format!("/resource-groups/{n}/pre-pulls")).await
+}
+
 /// `DELETE /resource-groups/{name}` (admin).
 pub async fn delete_resource_group(name: &str) -> Result<(), ApiError> {
     let n: String = js_sys::encode_uri_component(name).into();

@@ -2,7 +2,7 @@
 //! it as an agent (a wrong address is refused under its field), see both
 //! agents with what they have free in the launcher's selector and the
 //! prediction follow the choice, drain it, remove it; create, edit and
-//! delete a resource group.
+//! delete a resource group; pre-pull an environment to a group.
 
 use berth_e2e::thirtyfour::prelude::*;
 use berth_e2e::{Browser, Server, ADMIN_EMAIL, ADMIN_PASSWORD};
@@ -128,13 +128,49 @@ async fn admins_register_drain_and_remove_an_agent_and_the_launcher_sees_both() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn admins_create_edit_and_delete_a_resource_group() {
-    let srv = Server::start_ui().await;
+async fn admins_create_edit_and_delete_a_resource_group_and_pre_pull_an_environment_to_one() {
+    // a second engine without any image, in the default group
+    let (engine, srv) = tokio::join!(PrivateEngine::start(&[]), Server::start_ui());
+    let res = srv
+        .admin()
+        .await
+        .post(
+            "/api/v1/agents",
+            &serde_json::json!({"id": "bare", "docker_host": engine.host(), "resource_group": "default"}),
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 201);
     let b = Browser::start().await;
     b.login(&srv, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     click(&b, "#nav-groups").await;
     b.wait_for_path("/resource-groups").await;
     b.wait_contains("#group-default", "local").await;
+
+    // pre-pull: a choice is asked for, then each agent's part shows; the
+    // local agent (the catalogue) has it, the bare one gets a copy (no
+    // registry is set)
+    click(&b, "#prepull-group-default").await;
+    b.wait_contains("#prepull-dialog-title", "default").await;
+    click(&b, "#prepull-start").await;
+    b.wait_contains("#prepull-image-error", "required").await;
+    click(&b, "#prepull-image option[value='berth/busybox:latest']").await;
+    click(&b, "#prepull-start").await;
+    b.wait_contains("#prepull-agent-local", "Had it already")
+        .await;
+    b.wait_contains("#prepull-agent-bare", "Fetched").await;
+    b.shot("57-admin-prepull").await;
+    assert!(!berth_testkit::docker(&[
+        "-H",
+        &engine.host(),
+        "image",
+        "ls",
+        "-q",
+        "berth/busybox:latest"
+    ])
+    .await
+    .is_empty());
+    click(&b, "#prepull-close").await;
+    b.wait_gone("#prepull-dialog").await;
 
     click(&b, "#new-group-button").await;
     b.fill("#group-name", "gpu").await;

@@ -1,10 +1,14 @@
 //! The Resource groups page (admins): every group with its description,
 //! scheduling strategy, the projects that may use it and its agents;
 //! create, edit (description, strategy, projects) and delete a group
-//! nothing uses.
+//! nothing uses; pre-pull an environment to a group's agents and follow
+//! each agent's progress.
 
+use berth_shared::bytes::ByteSize;
+use berth_shared::images::{PrePull, PrePullAgent, PrePullRequest, PrePullState};
 use berth_shared::resources::{PutResourceGroup, ResourceGroup, Strategy};
 use berth_shared::FieldError;
+use leptos::prelude::set_interval_with_handle;
 use leptos::prelude::*;
 
 use crate::api::{self, ApiError};
@@ -28,6 +32,7 @@ pub fn GroupsPage() -> impl IntoView {
     // Some(None): a new group; Some(Some(g)): editing g
     let editing = RwSignal::new(None::<Option<ResourceGroup>>);
     let deleting = RwSignal::new(None::<ResourceGroup>);
+    let pulling_to = RwSignal::new(None::<String>);
     view! {
         <section class="page" aria-labelledby="groups-title">
             <header class="page-header">
@@ -81,6 +86,9 @@ pub fn GroupsPage() -> impl IntoView {
                                         <td>{g.projects.join(", ")}</td>
                                         <td>{g.agents.join(", ")}</td>
                                         <td class="entry-actions">
+                                            <button type="button" class="btn btn-small" id=format!("prepull-group-{}", g.name)
+                                                aria-haspopup="dialog"
+                                                on:click=move |_| pulling_to.set(Some(stored.with_value(|g| g.name.clone())))>{t!(i18n, prepull_button)}</button>
                                             <button type="button" class="btn btn-small" id=format!("edit-group-{}", g.name)
                                                 aria-haspopup="dialog"
                                                 on:click=move |_| editing.set(Some(Some(stored.get_value())))>{t!(i18n, btn_edit)}</button>
@@ -101,6 +109,7 @@ pub fn GroupsPage() -> impl IntoView {
             </div>
             <GroupDialog editing=editing on_done=Callback::new(move |_| bump()) />
             <DeleteGroupDialog group=deleting on_done=Callback::new(move |_| bump()) />
+            <PrePullDialog group=pulling_to />
         </section>
     }
 }
@@ -240,5 +249,163 @@ fn DeleteGroupDialog(
             body=Signal::derive(move || t_string!(i18n, group_delete_body, name = name()).to_string())
             confirm=Signal::derive(move || t_string!(i18n, btn_delete).to_string())
             action=delete on_done=on_done />
+    }
+}
+
+/// Pre-pulls an environment to every agent of a group, and shows the
+/// group's latest pre-pull, agent by agent, while the dialog is open.
+#[component]
+fn PrePullDialog(group: RwSignal<Option<String>>) -> impl IntoView {
+    let i18n = use_i18n();
+    let image = RwSignal::new(String::new());
+    let errors = RwSignal::new(Vec::<FieldError>::new());
+    let failure = RwSignal::new(None::<String>);
+    let latest = RwSignal::new(None::<PrePull>);
+    let name = move || group.get().unwrap_or_default();
+    let envs = LocalResource::new(move || async move {
+        api::environments().await.map(|l| {
+            l.items
+                .into_iter()
+                .flat_map(|e| {
+                    let display = e.display_name.clone();
+                    e.versions
+                        .into_iter()
+                        .map(move |v| (v.image, format!("{display} {}", v.version)))
+                })
+                .collect::<Vec<_>>()
+        })
+    });
+    let refresh = move || {
+        let Some(g) = group.get_untracked() else {
+            return;
+        };
+        leptos::task::spawn_local(async move {
+            if let Ok(list) = api::prepulls(&g).await {
+                if group.get_untracked().as_deref() == Some(g.as_str()) {
+                    latest.set(list.items.into_iter().next());
+                }
+            }
+        });
+    };
+    // fresh each time it opens, then followed while one runs
+    Effect::new(move |_| {
+        if group.with(Option::is_some) {
+            image.set(String::new());
+            errors.set(vec![]);
+            failure.set(None);
+            latest.set(None);
+            refresh();
+        }
+    });
+    if let Ok(h) = set_interval_with_handle(
+        move || {
+            let running = latest.with_untracked(|l| l.as_ref().is_some_and(|p| !p.is_over()));
+            if running {
+                refresh();
+            }
+        },
+        std::time::Duration::from_secs(1),
+    ) {
+        on_cleanup(move || h.clear());
+    }
+    let start = Action::new_unsync(move |req: &PrePullRequest| {
+        let (req, g) = (req.clone(), name());
+        async move { api::prepull(&g, &req).await }
+    });
+    crate::action::settled(start, move |outcome| match outcome {
+        Ok(job) => latest.set(Some(job)),
+        Err(ApiError::Invalid(es)) => errors.set(es),
+        Err(e) => failure.set(Some(error_message(i18n, &e))),
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let req = PrePullRequest {
+            image: image.get_untracked(),
+        };
+        if let Err(es) = req.validate() {
+            errors.set(es);
+            return;
+        }
+        errors.set(vec![]);
+        failure.set(None);
+        start.dispatch(req);
+    };
+    let image_error = move || {
+        errors.with(|es| {
+            es.iter()
+                .find(|e| e.field == "image")
+                .map(|e| error_message_of(i18n, e))
+        })
+    };
+    let state_text = move |a: &PrePullAgent| match a.state {
+        PrePullState::Waiting => t_string!(i18n, prepull_waiting).to_string(),
+        PrePullState::Pulling if a.total > 0 => t_string!(
+            i18n,
+            prepull_pulling_of,
+            done = ByteSize(a.bytes).human(),
+            total = ByteSize(a.total).human()
+        )
+        .to_string(),
+        PrePullState::Pulling => t_string!(i18n, prepull_pulling).to_string(),
+        PrePullState::Present => t_string!(i18n, prepull_present).to_string(),
+        PrePullState::Done => t_string!(i18n, prepull_done).to_string(),
+        PrePullState::Failed => t_string!(
+            i18n,
+            prepull_failed,
+            reason = a.error.clone().unwrap_or_default()
+        )
+        .to_string(),
+    };
+    view! {
+        <Modal open=Signal::derive(move || group.with(Option::is_some)) on_close=Callback::new(move |_| group.set(None))
+            id="prepull-dialog" labelled_by="prepull-dialog-title">
+            <h2 id="prepull-dialog-title">{move || t_string!(i18n, prepull_title, group = name()).to_string()}</h2>
+            <p class="muted">{t!(i18n, prepull_intro)}</p>
+            <form on:submit=submit novalidate=true>
+                <div class="field">
+                    <label for="prepull-image">{t!(i18n, prepull_image)}</label>
+                    <select id="prepull-image" prop:value=move || image.get()
+                        aria-invalid=move || image_error().is_some().then_some("true")
+                        aria-describedby=move || image_error().is_some().then_some("prepull-image-error")
+                        on:change=move |ev| image.set(event_target_value(&ev))>
+                        <option value="">{t!(i18n, prepull_choose)}</option>
+                        {move || envs.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|(image, label)| {
+                            view! { <option value=image>{label}</option> }
+                        }).collect_view()}
+                    </select>
+                    <Show when=move || image_error().is_some()>
+                        <p class="field-error" id="prepull-image-error">{image_error}</p>
+                    </Show>
+                </div>
+                <Show when=move || failure.with(Option::is_some)>
+                    <p class="alert alert-error" role="alert">{move || failure.get()}</p>
+                </Show>
+                <div class="dialog-buttons">
+                    <button type="button" class="btn" id="prepull-close" on:click=move |_| group.set(None)>{t!(i18n, btn_close)}</button>
+                    <button type="submit" class="btn btn-primary" id="prepull-start"
+                        disabled=move || start.pending().get()>{t!(i18n, prepull_start)}</button>
+                </div>
+            </form>
+            <Show when=move || latest.with(Option::is_some)>
+                <table class="admin-table" id="prepull-progress" aria-live="polite">
+                    <caption>{move || latest.with(|l| l.as_ref().map(|p| t_string!(i18n, prepull_latest, image = p.image.clone()).to_string()))}</caption>
+                    <thead><tr>
+                        <th scope="col">{t!(i18n, group_agents)}</th>
+                        <th scope="col">{t!(i18n, prepull_state)}</th>
+                    </tr></thead>
+                    <tbody>
+                        {move || latest.get().map(|p| p.agents.into_iter().map(|a| {
+                            let text = state_text(&a);
+                            view! {
+                                <tr id=format!("prepull-agent-{}", a.agent) data-state=format!("{:?}", a.state).to_lowercase()>
+                                    <th scope="row">{a.agent.clone()}</th>
+                                    <td>{text}</td>
+                                </tr>
+                            }
+                        }).collect_view())}
+                    </tbody>
+                </table>
+            </Show>
+        </Modal>
     }
 }
