@@ -40,6 +40,7 @@ pub mod idle;
 pub mod images;
 pub mod metrics;
 pub mod origin;
+pub mod replicas;
 pub mod resources;
 pub mod runtime;
 pub mod scheduler;

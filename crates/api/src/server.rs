@@ -13,7 +13,7 @@ use crate::http::{self, ApiContext};
 use crate::runtime::Runtime;
 use crate::services::Services;
 use crate::store::{now_ms, Store, StoreError};
-use crate::{resources, scheduler, sessions};
+use crate::resources;
 
 /// Why the server (or a CLI command) could not run.
 #[derive(Debug, thiserror::Error)]
@@ -79,18 +79,8 @@ pub async fn build(config: Config) -> Result<App, StartError> {
     let ctx = Services::new(config, store, runtime, storage, instance);
     resources::agents::refresh_local(&ctx).await;
     resources::agents::load_engines(&ctx).await?;
-    let reconciled = match sessions::recover(&ctx).await {
-        Ok(done) => done,
-        Err(e) => {
-            tracing::error!(error = %e, "reconciling after start failed; retrying");
-            false
-        }
-    };
-    sessions::reconcile::spawn(ctx.clone(), reconciled);
-    scheduler::spawn(ctx.clone());
-    crate::idle::spawn(ctx.clone());
+    crate::replicas::start(&ctx).await?;
     crate::apps::warm::spawn_warm_up(ctx.clone());
-    spawn_sweeper(ctx.clone());
     Ok(App {
         router: http::router(ctx.clone()),
         ctx,
@@ -100,12 +90,12 @@ pub async fn build(config: Config) -> Result<App, StartError> {
 
 /// Hourly (and at start): forgets expired logins, and the kept logs of
 /// sessions that ended more than `--log-retention-days` ago.
-fn spawn_sweeper(ctx: ApiContext) {
+pub(crate) fn spawn_sweeper(ctx: ApiContext, stop: tokio_util::sync::CancellationToken) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {
             tokio::select! {
-                _ = ctx.shutdown().cancelled() => return,
+                _ = stop.cancelled() => return,
                 _ = tick.tick() => {}
             }
             sweep(&ctx).await;

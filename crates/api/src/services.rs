@@ -44,6 +44,10 @@ pub struct Services {
     engine: std::sync::RwLock<Option<DockerHealth>>,
     images_seen: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, bool)>>,
     instance: String,
+    /// This process among the replicas (events it relays carry it).
+    replica_id: String,
+    /// Whether this process holds the scheduler's lease.
+    leading: std::sync::atomic::AtomicBool,
     shutdown: CancellationToken,
 }
 
@@ -81,6 +85,8 @@ impl Services {
             engine: Default::default(),
             images_seen: Default::default(),
             instance,
+            replica_id: uuid::Uuid::new_v4().simple().to_string(),
+            leading: std::sync::atomic::AtomicBool::new(false),
             shutdown: CancellationToken::new(),
         })
     }
@@ -262,7 +268,26 @@ impl Services {
             version: env!("CARGO_PKG_VERSION").into(),
             database,
             docker,
+            scheduler: Some(self.leading()),
         }
+    }
+
+    /// This process's id among replicas.
+    pub fn replica_id(&self) -> &str {
+        &self.replica_id
+    }
+
+    /// Whether this process holds the scheduler's lease (runs the
+    /// scheduler, reconciliation and idle checks).
+    pub fn leading(&self) -> bool {
+        self.leading.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Records whether it holds the lease.
+    pub fn set_leading(&self, leading: bool) {
+        self.leading
+            .store(leading, std::sync::atomic::Ordering::SeqCst);
+        self.metrics.set_leader(leading);
     }
 
     /// Cancelled when the server stops; background tasks end with it.

@@ -16,6 +16,10 @@ pub struct Health {
     pub database: ComponentHealth,
     /// The Docker engine of the local agent.
     pub docker: DockerHealth,
+    /// Whether this replica holds the scheduler's lease (runs the
+    /// scheduler, reconciliation and idle checks); admins only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduler: Option<bool>,
 }
 
 /// Whether one dependency answers.
@@ -63,6 +67,7 @@ impl Health {
                 engine_version: None,
                 error: None,
             },
+            scheduler: None,
         }
     }
 }

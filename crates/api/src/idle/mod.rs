@@ -305,7 +305,7 @@ pub async fn reports_now(
 }
 
 /// Starts the task.
-pub fn spawn(svc: Shared) {
+pub fn spawn(svc: Shared, stop: tokio_util::sync::CancellationToken) {
     tokio::spawn(async move {
         let started = svc.idle().start_counting(now_ms());
         let every = Duration::from_millis(svc.config().idle_check_interval_ms).max(MIN_INTERVAL);
@@ -314,7 +314,7 @@ pub fn spawn(svc: Shared) {
                 tracing::error!(error = %e, "idle round failed");
             }
             tokio::select! {
-                _ = svc.shutdown().cancelled() => return,
+                _ = stop.cancelled() => return,
                 _ = tokio::time::sleep(every) => {}
             }
         }

@@ -104,6 +104,7 @@ pub struct Metrics {
     idle_reclaims: Family<Labels, Counter>,
     commits: Family<Labels, Counter>,
     open_apps: Gauge,
+    leader: Gauge,
     proxy_bytes: Family<Labels, Counter>,
     resident_bytes: Gauge,
     cpu_seconds: FloatGauge,
@@ -138,6 +139,7 @@ impl Metrics {
             image_copy_bytes: Family::default(),
             image_copy_seconds: Family::new_with_constructor(copy_buckets),
             idle_reclaims: Family::default(),
+            leader: Gauge::default(),
             commits: Family::default(),
             open_apps: Gauge::default(),
             proxy_bytes: Family::default(),
@@ -202,6 +204,11 @@ impl Metrics {
             "An agent's memory: its capacity and what sessions hold",
             Unit::Bytes,
             m.agent_memory_bytes.clone(),
+        );
+        registry.register(
+            "scheduler_leader",
+            "1 when this replica holds the scheduler's lease (runs the scheduler, reconciliation and idle checks)",
+            m.leader.clone(),
         );
         registry.register(
             "image_copies",
@@ -282,6 +289,11 @@ impl Metrics {
         self.http_seconds
             .get_or_create(&vec![("route", route), ("method", method.to_string())])
             .observe(seconds);
+    }
+
+    /// Whether this replica holds the scheduler's lease.
+    pub fn set_leader(&self, leading: bool) {
+        self.leader.set(i64::from(leading));
     }
 
     /// An image copy between engines begins: `why` is `launch` or

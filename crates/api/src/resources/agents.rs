@@ -94,6 +94,22 @@ pub async fn load_engines(svc: &Services) -> StoreResult<()> {
     Ok(())
 }
 
+/// Makes this process's engines those of the agents in `rows`: another
+/// replica may have registered or removed one.
+pub fn sync_engines(svc: &Services, rows: &[AgentRow]) {
+    let known: Vec<String> = svc.engines().all().into_iter().map(|(id, _)| id).collect();
+    for row in rows {
+        if row.id != LOCAL && !known.contains(&row.id) {
+            svc.engines().insert(&row.id, engine_for(row));
+        }
+    }
+    for id in known {
+        if id != LOCAL && !rows.iter().any(|r| r.id == id) {
+            svc.engines().remove(&id);
+        }
+    }
+}
+
 /// Asks one agent's engine whether it answers and what it has, and records
 /// what changed: ALIVE with its capacity (less the reserve; the local
 /// agent's configured override first), or LOST since now (keeping the

@@ -26,7 +26,7 @@ use crate::store::{now_ms, AgentRow, Held, SessionRow};
 const MIN_TICK: Duration = Duration::from_millis(10);
 
 /// Starts the loop; it ends when the server shuts down.
-pub fn spawn(svc: Shared) {
+pub fn spawn(svc: Shared, stop: tokio_util::sync::CancellationToken) {
     tokio::spawn(async move {
         let tick = Duration::from_millis(svc.config().scheduler_tick_ms).max(MIN_TICK);
         loop {
@@ -34,7 +34,7 @@ pub fn spawn(svc: Shared) {
                 tracing::error!(error = %e, "scheduler round failed");
             }
             tokio::select! {
-                _ = svc.shutdown().cancelled() => return,
+                _ = stop.cancelled() => return,
                 _ = svc.scheduler_woken() => {}
                 _ = tokio::time::sleep(tick) => {}
             }

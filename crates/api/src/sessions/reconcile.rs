@@ -242,19 +242,18 @@ pub async fn recover(svc: &Shared) -> SessionResult<bool> {
 
 /// Every [`PROBE_EVERY`], asks each agent's engine whether it answers
 /// (`agents::check` records ALIVE/LOST and what it has, and a change is
-/// told to the sessions there, `note_agent`; the local
-/// engine's answer is also what `/healthz` reports), and reconciles an
+/// told to the sessions there, `note_agent`), and reconciles an
 /// agent whenever it answers after it did not (or after a failed pass),
 /// and every [`PASS_EVERY`] besides. Agents are asked side by side, so a
 /// silent one (up to the probe's timeout) holds up no other.
-pub fn spawn(svc: Shared, reconciled: bool) {
+pub fn spawn(svc: Shared, reconciled: bool, stop: tokio_util::sync::CancellationToken) {
     tokio::spawn(async move {
         // per agent: a pass is due, and when the last one ran
         let mut due: HashMap<String, bool> = HashMap::new();
         let mut last_pass: HashMap<String, tokio::time::Instant> = HashMap::new();
         loop {
             tokio::select! {
-                _ = svc.shutdown().cancelled() => return,
+                _ = stop.cancelled() => return,
                 _ = tokio::time::sleep(PROBE_EVERY) => {}
             }
             let rows = match svc.store().agents().await {
@@ -264,14 +263,12 @@ pub fn spawn(svc: Shared, reconciled: bool) {
                     continue;
                 }
             };
+            crate::resources::agents::sync_engines(&svc, &rows);
             let engines = svc.engines().all();
             let answers = futures_util::future::join_all(engines.iter().map(|(id, engine)| {
                 let row = rows.iter().find(|r| &r.id == id);
                 let svc = &svc;
                 async move {
-                    if id == LOCAL {
-                        svc.remember_engine(engine.health().await);
-                    }
                     let Some(row) = row else { return false };
                     let probe = agents::check(svc, row, engine).await;
                     if let Some(lost_at) = probe.changed {

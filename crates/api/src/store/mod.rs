@@ -12,6 +12,7 @@ mod groups;
 mod history;
 pub mod json;
 mod kernels;
+mod lease;
 mod logins;
 mod meta;
 mod policies;
@@ -32,6 +33,7 @@ pub use agents::*;
 pub use folders::*;
 pub use history::*;
 pub use kernels::*;
+pub use lease::*;
 pub use policies::*;
 pub use presets::*;
 pub use projects::*;
@@ -91,6 +93,9 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The database's address (its own connections: the lease, the
+    /// event feed).
+    url: String,
 }
 
 /// Milliseconds since the Unix epoch, the unit of every stored timestamp.
@@ -148,7 +153,7 @@ impl Store {
                 owner_only(std::path::Path::new(&file), 0o600);
             }
         }
-        Ok(Store { pool, backend })
+        Ok(Store { pool, backend, url })
     }
 
     /// The pool, for the query modules.
