@@ -1,12 +1,27 @@
 //! What each user holds open at once (event streams, terminals, uploads),
 //! counted so nobody holds more than the server allows: a slot is taken
 //! before the work starts and given back when it ends, however it ends.
+//! Replicas tell each other their counts (on each change, and all of them
+//! every [`RETELL_EVERY`]), and a cap counts what the user holds on every
+//! replica; a replica's counts not heard again within [`FORGET_AFTER`] (it
+//! died) are forgotten.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::events::{Events, Note};
+
+/// How often a replica tells the others every count it holds.
+pub const RETELL_EVERY: Duration = Duration::from_secs(10);
+/// How long another replica's count stands without being told again.
+const FORGET_AFTER: Duration = Duration::from_secs(35);
 
 /// What is held.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// `GET /events`.
     Stream,
@@ -29,48 +44,143 @@ impl Kind {
 
 type Counts = HashMap<(Kind, String), u32>;
 
+#[derive(Debug, Default)]
+struct Inner {
+    /// This process's.
+    here: Mutex<Counts>,
+    /// Other replicas': by replica, kind and user, with when it was told.
+    elsewhere: Mutex<HashMap<(String, Kind, String), (u32, Instant)>>,
+    /// Where changes are told, and this replica's id.
+    others: OnceLock<(Events, String)>,
+}
+
 /// The counts, per kind and user.
 #[derive(Debug, Default, Clone)]
-pub struct Held(Arc<Mutex<Counts>>);
+pub struct Held(Arc<Inner>);
 
 /// One held thing; its place is given back when dropped.
 #[derive(Debug)]
 pub struct Slot {
-    counts: Arc<Mutex<Counts>>,
+    held: Held,
     key: (Kind, String),
 }
 
 impl Held {
-    /// A slot of `kind` for `user`, unless they already hold `max`.
+    /// A slot of `kind` for `user`, unless they already hold `max` (here
+    /// and on the other replicas).
     pub fn take(&self, kind: Kind, user: &str, max: u32) -> Option<Slot> {
-        let mut counts = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         let key = (kind, user.to_string());
-        if counts.get(&key).copied().unwrap_or(0) >= max {
-            return None;
-        }
-        *counts.entry(key.clone()).or_insert(0) += 1;
+        let elsewhere = self.elsewhere(kind, user);
+        let count = {
+            let mut counts = self.0.here.lock().unwrap_or_else(PoisonError::into_inner);
+            let n = counts.get(&key).copied().unwrap_or(0);
+            if n.saturating_add(elsewhere) >= max {
+                return None;
+            }
+            let n = counts.entry(key.clone()).or_insert(0);
+            *n += 1;
+            *n
+        };
+        self.tell(kind, user, count);
         Some(Slot {
-            counts: self.0.clone(),
+            held: self.clone(),
             key,
         })
     }
 
-    /// How many of `kind` `user` holds.
+    /// How many of `kind` `user` holds (here and elsewhere).
     pub fn count(&self, kind: Kind, user: &str) -> u32 {
-        let counts = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        counts.get(&(kind, user.to_string())).copied().unwrap_or(0)
+        let counts = self.0.here.lock().unwrap_or_else(PoisonError::into_inner);
+        let here = counts.get(&(kind, user.to_string())).copied().unwrap_or(0);
+        drop(counts);
+        here + self.elsewhere(kind, user)
+    }
+
+    /// What the other replicas hold of `kind` for `user` (forgetting the
+    /// counts of replicas that went quiet).
+    fn elsewhere(&self, kind: Kind, user: &str) -> u32 {
+        let mut e = self
+            .0
+            .elsewhere
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        e.retain(|_, (_, at)| at.elapsed() < FORGET_AFTER);
+        e.iter()
+            .filter(|((_, k, u), _)| *k == kind && u == user)
+            .map(|(_, (n, _))| *n)
+            .sum()
+    }
+
+    /// Tells `events`' other replicas (as replica `me`) of every change
+    /// from now on.
+    pub fn tell_others_through(&self, events: Events, me: String) {
+        let _ = self.0.others.set((events, me));
+    }
+
+    fn tell(&self, kind: Kind, user: &str, count: u32) {
+        if let Some((events, me)) = self.0.others.get() {
+            events.tell_others(Note::Held {
+                replica: me.clone(),
+                kind,
+                user: user.to_string(),
+                count,
+            });
+        }
+    }
+
+    /// Tells the other replicas every count held here (so they keep
+    /// them).
+    pub fn retell(&self) {
+        let all: Vec<_> = self
+            .0
+            .here
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|((k, u), n)| (*k, u.clone(), *n))
+            .collect();
+        for (kind, user, count) in all {
+            self.tell(kind, &user, count);
+        }
+    }
+
+    /// Takes another replica's count.
+    pub fn heard(&self, replica: String, kind: Kind, user: String, count: u32) {
+        let mut e = self
+            .0
+            .elsewhere
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if count == 0 {
+            e.remove(&(replica, kind, user));
+        } else {
+            e.insert((replica, kind, user), (count, Instant::now()));
+        }
     }
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(n) = counts.get_mut(&self.key) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                counts.remove(&self.key);
+        let left = {
+            let mut counts = self
+                .held
+                .0
+                .here
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            match counts.get_mut(&self.key) {
+                Some(n) => {
+                    *n = n.saturating_sub(1);
+                    let left = *n;
+                    if left == 0 {
+                        counts.remove(&self.key);
+                    }
+                    left
+                }
+                None => 0,
             }
-        }
+        };
+        self.held.tell(self.key.0, &self.key.1, left);
     }
 }
 
@@ -90,6 +200,15 @@ mod tests {
         assert_eq!(held.count(Kind::Terminal, "u1"), 1);
         assert!(held.take(Kind::Terminal, "u1", 2).is_some());
         assert!(held.take(Kind::Stream, "u1", 0).is_none());
-        assert!(held.0.lock().unwrap().len() <= 3, "nothing kept at zero");
+        assert!(
+            held.0.here.lock().unwrap().len() <= 3,
+            "nothing kept at zero"
+        );
+        // another replica's count counts, until it says it is down to 0
+        held.heard("r2".into(), Kind::Upload, "u3".into(), 2);
+        assert!(held.take(Kind::Upload, "u3", 2).is_none());
+        assert_eq!(held.count(Kind::Upload, "u3"), 2);
+        held.heard("r2".into(), Kind::Upload, "u3".into(), 0);
+        assert!(held.take(Kind::Upload, "u3", 2).is_some());
     }
 }

@@ -19,16 +19,23 @@
 
 use std::time::Duration;
 
-use berth_shared::sessions::SessionEvent;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
+use crate::accounts::throttle::Outcome;
+use crate::events::Note;
 use crate::services::Shared;
 use crate::store::{Lease, StoreError, EVENTS_CHANNEL, NOTIFY_MAX};
 
 /// How often a replica without the lease tries for it, and how often the
 /// holder checks it still has it.
 pub const LEASE_POLL: Duration = Duration::from_secs(1);
+
+/// Where the lease holder says since when the idle network rule counts.
+const COUNTING_SINCE: &str = "idle_counting_since";
+
+/// How often a replica tells the others what traffic passed through it.
+const TRAFFIC_EVERY: Duration = Duration::from_secs(1);
 
 /// How often every replica reads the agents and probes its local engine.
 const UPKEEP_EVERY: Duration = Duration::from_secs(2);
@@ -37,6 +44,8 @@ const UPKEEP_EVERY: Duration = Duration::from_secs(2);
 /// recovery run before this returns, as a lone server's start always
 /// did), the upkeep and, on PostgreSQL, the event feed.
 pub async fn start(ctx: &Shared) -> Result<(), StoreError> {
+    // the idle network rule counts from one moment on every replica
+    crate::idle::start_counting(ctx);
     if ctx.store().shared() {
         feed(ctx);
     }
@@ -68,6 +77,11 @@ async fn lead(ctx: &Shared) -> CancellationToken {
     crate::scheduler::spawn(ctx.clone(), stop.clone());
     crate::idle::spawn(ctx.clone(), stop.clone());
     crate::server::spawn_sweeper(ctx.clone(), stop.clone());
+    // the other replicas judge the network rule from the same moment
+    let since = ctx.idle().counting_since(crate::store::now_ms()).to_string();
+    if let Err(e) = ctx.store().meta_set(COUNTING_SINCE, &since).await {
+        tracing::warn!(error = %e, "could not share since when the idle network rule counts");
+    }
     ctx.set_leading(true);
     stop
 }
@@ -115,6 +129,13 @@ fn spawn_upkeep(ctx: Shared) {
     tokio::spawn(async move {
         loop {
             ctx.remember_engine(ctx.runtime().health().await);
+            if !ctx.leading() {
+                if let Ok(Some(since)) = ctx.store().meta_get(COUNTING_SINCE).await {
+                    if let Ok(ms) = since.parse() {
+                        ctx.idle().count_from(ms);
+                    }
+                }
+            }
             match ctx.store().agents().await {
                 Ok(rows) => crate::resources::agents::sync_engines(&ctx, &rows),
                 Err(e) => tracing::warn!(error = %e, "could not read the agents"),
@@ -127,35 +148,107 @@ fn spawn_upkeep(ctx: Shared) {
     });
 }
 
-/// A session event on its way between replicas.
+/// A note on its way between replicas.
 #[derive(Debug, Serialize, Deserialize)]
 struct Relayed {
-    /// The replica that published it.
+    /// The replica that sent it.
     from: String,
-    event: SessionEvent,
+    note: Note,
 }
 
-/// Sends this replica's events to the others, and publishes theirs here.
+/// What another replica said, done here.
+fn heard(ctx: &Shared, note: Note) {
+    match note {
+        Note::Session(event) => ctx.events().publish_here(event),
+        Note::AccountsChanged => ctx.accounts_changed_here(),
+        Note::App(note) => ctx.apps().heard(note),
+        Note::Traffic {
+            session_id,
+            bytes,
+            last_ms,
+        } => ctx.apps().traffic(&session_id).absorb(bytes, last_ms),
+        Note::PrePull(job) => ctx.prepulls().put(job),
+        Note::Commit(note) => ctx.commits().heard(note),
+        Note::Held {
+            replica,
+            kind,
+            user,
+            count,
+        } => ctx.held().heard(replica, kind, user, count),
+        Note::Login {
+            addr,
+            email,
+            failed,
+        } => {
+            let outcome = if failed {
+                Outcome::Failed
+            } else {
+                Outcome::Succeeded
+            };
+            ctx.login_throttle()
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .record(&email, addr, std::time::Instant::now(), outcome);
+        }
+    }
+}
+
+/// Sends this replica's notes (events, changed logins, logins' outcomes)
+/// to the others, and does theirs here.
 fn feed(ctx: &Shared) {
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<SessionEvent>();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Note>();
     ctx.events().relay_to(tx);
+    ctx.apps().tell_others_through(ctx.events().clone());
+    ctx.prepulls().tell_others_through(ctx.events().clone());
+    ctx.commits().tell_others_through(ctx.events().clone());
+    ctx.held()
+        .tell_others_through(ctx.events().clone(), ctx.replica_id().to_string());
+    let holding = ctx.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = holding.shutdown().cancelled() => return,
+                _ = tokio::time::sleep(crate::held::RETELL_EVERY) => {}
+            }
+            holding.held().retell();
+        }
+    });
+    // the traffic that passed here, every second
+    let counted = ctx.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = counted.shutdown().cancelled() => return,
+                _ = tokio::time::sleep(TRAFFIC_EVERY) => {}
+            }
+            for (session_id, bytes, last_ms) in counted.apps().untold_traffic() {
+                counted.events().tell_others(Note::Traffic {
+                    session_id,
+                    bytes,
+                    last_ms,
+                });
+            }
+        }
+    });
     let out = ctx.clone();
     tokio::spawn(async move {
-        while let Some(event) = rx.recv().await {
+        while let Some(note) = rx.recv().await {
             let relayed = Relayed {
                 from: out.replica_id().to_string(),
-                event,
+                note,
             };
-            let Ok(payload) = serde_json::to_string(&relayed) else {
-                continue;
-            };
-            if payload.len() > NOTIFY_MAX {
-                tracing::warn!(session = %relayed.event.session_id, bytes = payload.len(), "an event too large to send to the other replicas");
-                continue;
+            match serde_json::to_string(&relayed) {
+                Ok(payload) if payload.len() > NOTIFY_MAX => {
+                    tracing::warn!(bytes = payload.len(), "a note too large to send to the other replicas");
+                }
+                Ok(payload) => {
+                    if let Err(e) = out.store().notify(EVENTS_CHANNEL, &payload).await {
+                        tracing::warn!(error = %e, "could not send a note to the other replicas");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "could not write a note for the other replicas"),
             }
-            if let Err(e) = out.store().notify(EVENTS_CHANNEL, &payload).await {
-                tracing::warn!(error = %e, "could not send an event to the other replicas");
-            }
+            out.events().note_sent();
         }
     });
     let inbound = ctx.clone();
@@ -178,9 +271,7 @@ fn feed(ctx: &Shared) {
                 };
                 match note {
                     Ok(note) => match serde_json::from_str::<Relayed>(note.payload()) {
-                        Ok(r) if r.from != inbound.replica_id() => {
-                            inbound.events().publish_here(r.event);
-                        }
+                        Ok(r) if r.from != inbound.replica_id() => heard(&inbound, r.note),
                         Ok(_) => {}
                         Err(e) => tracing::warn!(error = %e, "an unreadable event from another replica"),
                     },

@@ -178,6 +178,13 @@ impl Services {
     /// Says that some login, token or account changed (logout, revoke,
     /// disable, role change): open event streams check their caller again.
     pub fn accounts_changed(&self) {
+        self.events.tell_others(crate::events::Note::AccountsChanged);
+        self.accounts_changed_here();
+    }
+
+    /// [`Services::accounts_changed`] for this process only (another
+    /// replica said so).
+    pub fn accounts_changed_here(&self) {
         self.accounts_changed
             .send_modify(|n| *n = n.wrapping_add(1));
     }

@@ -52,6 +52,9 @@ impl Api {
         Api {
             http: Client::builder()
                 .cookie_store(true)
+                // behind a replica pair's balancer, each request is a
+                // connection of its own, so requests alternate replicas
+                .pool_max_idle_per_host(if crate::server::replicas() > 1 { 0 } else { usize::MAX })
                 .default_headers(map)
                 .dns_resolver(std::sync::Arc::new(LocalhostNames))
                 .build()

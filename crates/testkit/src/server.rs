@@ -21,8 +21,12 @@ pub struct TestServer {
     pub addr: SocketAddr,
     /// Its data dir (the SQLite file lives here).
     pub dir: tempfile::TempDir,
-    /// Its parts (instance id, store, shutdown).
+    /// Its parts (instance id, store, shutdown); with a replica pair, the
+    /// first replica's.
     pub ctx: berth_api::services::Shared,
+    /// With a replica pair (`BERTH_TEST_REPLICAS=2`): the second replica's
+    /// parts, and the balancer in front of both.
+    pair: Option<Pair>,
     config: Config,
     keep_containers: bool,
     stop: Option<oneshot::Sender<()>>,
@@ -81,6 +85,21 @@ impl TestServer {
 
     async fn boot(dir: tempfile::TempDir, listener: TcpListener, config: Config) -> Self {
         let addr = listener.local_addr().expect("addr");
+        let paired = replicas() == 2 && config.db.database_url.starts_with("postgres");
+        let (listener, pair) = if paired {
+            // two replicas on the database, and a balancer on the address the
+            // test knows that hands each connection to the next replica
+            let first = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            let second = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            let backends = [
+                first.local_addr().expect("addr"),
+                second.local_addr().expect("addr"),
+            ];
+            let balancer = tokio::spawn(balance(listener, backends));
+            (first, Some((second, balancer)))
+        } else {
+            (listener, None)
+        };
         let app = berth_api::server::build(config.clone())
             .await
             .expect("server builds");
@@ -91,15 +110,40 @@ impl TestServer {
         tokio::spawn(berth_api::server::serve(listener, app.router, async move {
             let _ = stopped.await;
         }));
+        let pair = match pair {
+            Some((second, balancer)) => {
+                let twin = berth_api::server::build(config.clone())
+                    .await
+                    .expect("the second replica builds");
+                let (twin_stop, twin_stopped) = oneshot::channel::<()>();
+                tokio::spawn(berth_api::server::serve(second, twin.router, async move {
+                    let _ = twin_stopped.await;
+                }));
+                Some(Pair {
+                    ctx: twin.ctx,
+                    stop: Some(twin_stop),
+                    balancer,
+                })
+            }
+            None => None,
+        };
         TestServer {
             base: format!("http://{addr}"),
             addr,
             dir,
             ctx: app.ctx,
+            pair,
             config,
             keep_containers: false,
             stop: Some(stop),
         }
+    }
+
+    /// Every replica's parts (one, or two with `BERTH_TEST_REPLICAS=2`).
+    pub fn replicas(&self) -> Vec<&berth_api::services::Shared> {
+        let mut all = vec![&self.ctx];
+        all.extend(self.pair.as_ref().map(|p| &p.ctx));
+        all
     }
 
     /// Stops this server (its event streams end, its containers stay) and
@@ -130,6 +174,13 @@ impl TestServer {
         self.ctx.shutdown().cancel();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
+        }
+        if let Some(pair) = &mut self.pair {
+            pair.balancer.abort();
+            pair.ctx.shutdown().cancel();
+            if let Some(stop) = pair.stop.take() {
+                let _ = stop.send(());
+            }
         }
     }
 
@@ -219,10 +270,79 @@ impl Drop for TestServer {
     fn drop(&mut self) {
         self.halt();
         if !self.keep_containers {
-            let in_flight = self.ctx.tasks().any(berth_api::sessions::Task::Launching)
-                || self.ctx.commits().any();
+            let in_flight = self.replicas().iter().any(|ctx| {
+                ctx.tasks().any(berth_api::sessions::Task::Launching) || ctx.commits().any()
+            });
             remove_containers(&self.instance(), in_flight);
         }
+    }
+}
+
+/// The second replica of a pair, and the balancer in front of both.
+struct Pair {
+    ctx: berth_api::services::Shared,
+    stop: Option<oneshot::Sender<()>>,
+    balancer: tokio::task::JoinHandle<()>,
+}
+
+/// How many replicas each test server is (`BERTH_TEST_REPLICAS`, with
+/// PostgreSQL: 2 runs the suite against a pair behind a balancer).
+pub fn replicas() -> usize {
+    std::env::var("BERTH_TEST_REPLICAS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+}
+
+/// A TCP balancer: each accepted connection goes to the next backend in
+/// turn, bytes copied each way on its own. A backend that answers before
+/// it read the whole request (413) and closes still has its answer
+/// delivered: what the client goes on sending is read and dropped until
+/// the answer is through.
+async fn balance(listener: TcpListener, backends: [SocketAddr; 2]) {
+    use tokio::io::AsyncWriteExt;
+    let mut next = 0usize;
+    loop {
+        let Ok((inbound, client)) = listener.accept().await else {
+            continue;
+        };
+        let backend = backends[next % backends.len()];
+        next += 1;
+        tokio::spawn(async move {
+            // from the client's own loopback address, so the replica sees
+            // who it is (as an HTTP balancer's X-Forwarded-For would say)
+            let Ok(socket) = tokio::net::TcpSocket::new_v4() else {
+                return;
+            };
+            if socket.bind(SocketAddr::new(client.ip(), 0)).is_err() {
+                return;
+            }
+            let Ok(outbound) = socket.connect(backend).await else {
+                return;
+            };
+            let (mut client_r, mut client_w) = inbound.into_split();
+            let (mut server_r, mut server_w) = outbound.into_split();
+            let (answered, mut answer_sent) = tokio::sync::watch::channel(false);
+            let up = async {
+                if tokio::io::copy(&mut client_r, &mut server_w).await.is_ok() {
+                    let _ = server_w.shutdown().await;
+                }
+                let mut sink = tokio::io::sink();
+                tokio::select! {
+                    _ = tokio::io::copy(&mut client_r, &mut sink) => {}
+                    _ = async {
+                        let _ = answer_sent.wait_for(|sent| *sent).await;
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    } => {}
+                }
+            };
+            let down = async {
+                let _ = tokio::io::copy(&mut server_r, &mut client_w).await;
+                let _ = client_w.shutdown().await;
+                let _ = answered.send(true);
+            };
+            tokio::join!(up, down);
+        });
     }
 }
 

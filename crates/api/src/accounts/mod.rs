@@ -54,7 +54,8 @@ pub fn ms_to_time(ms: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
 }
 
-fn normalise_email(email: &str) -> String {
+/// An email as accounts are found by: trimmed, lowercase.
+pub fn normalise_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 

@@ -123,6 +123,21 @@ impl Throttle {
         }
     }
 
+    /// Counts a login's outcome that another replica decided (nothing in
+    /// flight here).
+    pub fn record(&mut self, email: &str, addr: IpAddr, now: Instant, outcome: Outcome) {
+        self.make_room(now);
+        for (key, _) in keys(email, addr) {
+            let account = matches!(key, Key::Account(..));
+            let w = self.window(key, now);
+            match outcome {
+                Outcome::Failed => w.failures = w.failures.saturating_add(1),
+                Outcome::Succeeded if account => w.failures = 0,
+                _ => {}
+            }
+        }
+    }
+
     /// The window of `key` at `now` (a new one when it ended).
     fn window(&mut self, key: Key, now: Instant) -> &mut Window {
         let w = self.windows.entry(key).or_insert(Window {

@@ -232,7 +232,10 @@ pub async fn serve(ctx: Shared, label: &str, host: &str, req: Request) -> Respon
         return plain(StatusCode::NOT_FOUND, "No app is open at this address.\n");
     };
     if req.uri().path() == LAUNCH_PATH {
-        return launch(&ctx, label, &req);
+        let res = launch(&ctx, label, &req);
+        // the other replicas know the pass before the browser brings it
+        ctx.events().flushed().await;
+        return res;
     }
     let upgrade = origin::is_upgrade(req.headers());
     if upgrade || origin::changes_state(req.method()) {

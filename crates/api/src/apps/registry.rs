@@ -2,7 +2,10 @@
 //! app, a proxy port for a TCP app), the one-time codes and passes that
 //! let a browser into a web app's host, and each session's traffic. Kept
 //! in memory: a restart closes every app (the next open starts it again,
-//! or finds its service still running).
+//! or finds its service still running). Replicas tell each other of every
+//! change to a web app, its codes and passes (`AppNote`), so any replica
+//! serves a web app another opened; a TCP app's port is the opening
+//! replica's own.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -14,6 +17,7 @@ use berth_shared::apps::Traffic;
 use tokio_util::sync::CancellationToken;
 
 use crate::accounts::{ms_to_time, secrets, OwnedCredential};
+use crate::events::{AppNote, Events, Note};
 use crate::store::now_ms;
 
 /// How long a login that passed is trusted without asking again.
@@ -55,13 +59,23 @@ impl Grants {
 pub struct TrafficCounter {
     bytes: AtomicU64,
     last_ms: AtomicI64,
+    /// Bytes that passed here and are not yet told to the other replicas.
+    untold: AtomicU64,
 }
 
 impl TrafficCounter {
     /// Counts `n` bytes passing now.
     pub fn add(&self, n: usize) {
         self.bytes.fetch_add(n as u64, Ordering::Relaxed);
+        self.untold.fetch_add(n as u64, Ordering::Relaxed);
         self.last_ms.store(now_ms(), Ordering::Relaxed);
+    }
+
+    /// Counts bytes that passed through another replica, the last at
+    /// `last_ms`.
+    pub fn absorb(&self, bytes: u64, last_ms: i64) {
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+        self.last_ms.fetch_max(last_ms, Ordering::Relaxed);
     }
 
     /// What passed so far.
@@ -184,6 +198,23 @@ impl Drop for Opening<'_> {
 #[derive(Debug, Default)]
 pub struct Registry {
     inner: Mutex<Inner>,
+    /// Where changes to web apps are told to the other replicas.
+    others: std::sync::OnceLock<Events>,
+}
+
+fn split(credential: &OwnedCredential) -> (bool, String) {
+    match credential {
+        OwnedCredential::Login(t) => (true, t.clone()),
+        OwnedCredential::Bearer(t) => (false, t.clone()),
+    }
+}
+
+fn joined(is_login: bool, token: String) -> OwnedCredential {
+    if is_login {
+        OwnedCredential::Login(token)
+    } else {
+        OwnedCredential::Bearer(token)
+    }
 }
 
 impl Inner {
@@ -200,6 +231,92 @@ impl Inner {
 }
 
 impl Registry {
+    /// Tells `events`' other replicas (when there are any) of every change
+    /// to a web app from now on.
+    pub fn tell_others_through(&self, events: Events) {
+        let _ = self.others.set(events);
+    }
+
+    fn tell(&self, note: AppNote) {
+        if let Some(events) = self.others.get() {
+            events.tell_others(Note::App(note));
+        }
+    }
+
+    /// Does here what another replica did to its web apps.
+    pub fn heard(&self, note: AppNote) {
+        match note {
+            AppNote::Opened {
+                session_id,
+                name,
+                owner_id,
+                upstream,
+                port,
+                label,
+                public,
+                secret,
+            } => {
+                let mut inner = self.lock();
+                let key = (session_id.clone(), name);
+                if inner.open.contains_key(&key) {
+                    return;
+                }
+                inner.hosts.insert(label.clone(), key.clone());
+                inner.open.insert(
+                    key,
+                    OpenEntry {
+                        session_id,
+                        owner_id,
+                        upstream,
+                        port,
+                        address: Address::Host(label),
+                        public,
+                        secret,
+                        cancel: CancellationToken::new(),
+                        grants: Grants::default(),
+                    },
+                );
+            }
+            AppNote::Closed { session_id, name } => {
+                self.lock().remove(&(session_id, name));
+            }
+            AppNote::SessionClosed { session_id } => self.close_session_here(&session_id),
+            AppNote::OwnerClosed { owner_id } => {
+                self.close_owner_here(&owner_id);
+            }
+            AppNote::Code {
+                code,
+                label,
+                is_login,
+                token,
+            } => {
+                self.lock().codes.insert(
+                    code,
+                    Code {
+                        label,
+                        credential: joined(is_login, token),
+                        made: Instant::now(),
+                    },
+                );
+            }
+            AppNote::CodeUsed { code } => {
+                self.lock().codes.remove(&code);
+            }
+            AppNote::Pass {
+                label,
+                pass,
+                is_login,
+                token,
+            } => {
+                self.lock()
+                    .passes
+                    .entry(label)
+                    .or_default()
+                    .insert(pass, (joined(is_login, token), Instant::now()));
+            }
+        }
+    }
+
     /// An early start of `session`'s main service begins: what it started
     /// goes through the returned sender (dropped unsent: nothing).
     pub fn warming(&self, session: &str) -> tokio::sync::watch::Sender<Option<Option<String>>> {
@@ -295,6 +412,16 @@ impl Registry {
         }
         if let Some(label) = entry.label() {
             inner.hosts.insert(label.to_string(), key.clone());
+            self.tell(AppNote::Opened {
+                session_id: entry.session_id.clone(),
+                name: name.to_string(),
+                owner_id: entry.owner_id.clone(),
+                upstream: entry.upstream,
+                port: entry.port,
+                label: label.to_string(),
+                public: entry.public,
+                secret: entry.secret.clone(),
+            });
         }
         inner.open.insert(key, entry);
         Ok(())
@@ -308,13 +435,27 @@ impl Registry {
     /// Closes one app (its proxy, sockets, codes and passes); whether it was
     /// open.
     pub fn close(&self, session_id: &str, name: &str) -> bool {
-        self.lock()
+        let closed = self
+            .lock()
             .remove(&(session_id.to_string(), name.to_string()))
-            .is_some()
+            .is_some();
+        self.tell(AppNote::Closed {
+            session_id: session_id.to_string(),
+            name: name.to_string(),
+        });
+        closed
     }
 
-    /// Closes every app of a session (their ports return to the pool).
+    /// Closes every app of a session (their ports return to the pool),
+    /// on every replica.
     pub fn close_session(&self, session_id: &str) {
+        self.tell(AppNote::SessionClosed {
+            session_id: session_id.to_string(),
+        });
+        self.close_session_here(session_id);
+    }
+
+    fn close_session_here(&self, session_id: &str) {
         let mut inner = self.lock();
         let keys: Vec<_> = inner
             .open
@@ -347,6 +488,13 @@ impl Registry {
     /// Closes every app of sessions `owner_id` owns (a disabled account's
     /// public apps must not stay reachable).
     pub fn close_owner(&self, owner_id: &str) -> usize {
+        self.tell(AppNote::OwnerClosed {
+            owner_id: owner_id.to_string(),
+        });
+        self.close_owner_here(owner_id)
+    }
+
+    fn close_owner_here(&self, owner_id: &str) -> usize {
         let mut inner = self.lock();
         let keys: Vec<_> = inner
             .open
@@ -381,6 +529,7 @@ impl Registry {
             }
         }
         let code = secrets::login_token();
+        let (is_login, token) = split(&credential);
         inner.codes.insert(
             code.clone(),
             Code {
@@ -389,13 +538,21 @@ impl Registry {
                 made: now,
             },
         );
+        self.tell(AppNote::Code {
+            code: code.clone(),
+            label: label.to_string(),
+            is_login,
+            token,
+        });
         code
     }
 
     /// Uses a code on `label`: the login it stands for, once, while fresh.
     pub fn redeem(&self, code: &str, label: &str) -> Option<OwnedCredential> {
-        let mut inner = self.lock();
-        let c = inner.codes.remove(code)?;
+        let c = self.lock().codes.remove(code)?;
+        self.tell(AppNote::CodeUsed {
+            code: code.to_string(),
+        });
         (c.label == label && c.made.elapsed() < CODE_TTL).then_some(c.credential)
     }
 
@@ -413,7 +570,14 @@ impl Registry {
                 passes.remove(&oldest);
             }
         }
+        let (is_login, token) = split(&credential);
         passes.insert(pass.clone(), (credential, Instant::now()));
+        self.tell(AppNote::Pass {
+            label: label.to_string(),
+            pass: pass.clone(),
+            is_login,
+            token,
+        });
         pass
     }
 
@@ -433,6 +597,19 @@ impl Registry {
             .entry(session_id.to_string())
             .or_default()
             .clone()
+    }
+
+    /// Each session's bytes that passed here since the last call, and
+    /// when the last passed (for the other replicas).
+    pub fn untold_traffic(&self) -> Vec<(String, u64, i64)> {
+        self.lock()
+            .traffic
+            .iter()
+            .filter_map(|(id, t)| {
+                let n = t.untold.swap(0, Ordering::Relaxed);
+                (n > 0).then(|| (id.clone(), n, t.last_ms.load(Ordering::Relaxed)))
+            })
+            .collect()
     }
 
     /// How many apps are open now.

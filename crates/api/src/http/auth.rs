@@ -51,15 +51,23 @@ pub(crate) async fn login(
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
     req.validate().map_err(ApiError::Invalid)?;
-    let user = match accounts::authenticate_throttled(
+    let outcome = accounts::authenticate_throttled(
         ctx.store(),
         ctx.login_throttle(),
         client,
         &req.email,
         &req.password,
     )
-    .await
-    {
+    .await;
+    // the other replicas' throttles count it too
+    if let Ok(_) | Err(AccountError::Unauthenticated) = &outcome {
+        ctx.events().tell_others(crate::events::Note::Login {
+            addr: client,
+            email: accounts::normalise_email(&req.email),
+            failed: outcome.is_err(),
+        });
+    }
+    let user = match outcome {
         Ok(user) => user,
         Err(AccountError::Unauthenticated) => return Err(ApiError::LoginFailed),
         Err(e) => return Err(e.into()),

@@ -66,6 +66,19 @@ async fn same_origin_only(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
+/// A request that changed something is answered once the other replicas
+/// were told (`Events::flushed`): the caller's next request, whichever
+/// replica it reaches, finds what this one did (an app and its code, a
+/// commit running, a logout). Nothing to wait for with one process.
+async fn told_before_answered(State(ctx): State<ApiContext>, req: Request, next: Next) -> Response {
+    let changes = crate::origin::changes_state(req.method());
+    let res = next.run(req).await;
+    if changes {
+        ctx.events().flushed().await;
+    }
+    res
+}
+
 /// The header that carries a request's id, in and out.
 pub const REQUEST_ID: &str = "x-request-id";
 
@@ -128,6 +141,10 @@ pub fn router(ctx: ApiContext) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(metrics::metrics))
         .fallback_service(spa)
+        .layer(middleware::from_fn_with_state(
+            ctx.clone(),
+            told_before_answered,
+        ))
         .layer(middleware::from_fn_with_state(
             ctx.clone(),
             metrics::count_requests,

@@ -304,6 +304,12 @@ pub async fn reports_now(
         .collect())
 }
 
+/// Notes now as when the network rule starts counting (the first call
+/// wins): every replica counts from its start, so reads on any judge alike.
+pub fn start_counting(svc: &Shared) {
+    svc.idle().start_counting(now_ms());
+}
+
 /// Starts the task.
 pub fn spawn(svc: Shared, stop: tokio_util::sync::CancellationToken) {
     tokio::spawn(async move {

@@ -17,8 +17,9 @@ use crate::runtime::Usage;
 pub struct Monitor {
     inner: Mutex<Inner>,
     /// When the task started (the network rule counts from here for a
-    /// session that has had no traffic since).
-    counting_since: std::sync::OnceLock<i64>,
+    /// session that has had no traffic since); 0 before. Replicas take
+    /// the lease holder's.
+    counting_since: std::sync::atomic::AtomicI64,
 }
 
 #[derive(Debug, Default)]
@@ -47,14 +48,30 @@ impl Monitor {
             .unwrap_or_default()
     }
 
-    /// Notes when the task started (once).
+    /// Notes when the task started (the first call sets it).
     pub(super) fn start_counting(&self, at_ms: i64) -> i64 {
-        *self.counting_since.get_or_init(|| at_ms)
+        use std::sync::atomic::Ordering::SeqCst;
+        match self.counting_since.compare_exchange(0, at_ms, SeqCst, SeqCst) {
+            Ok(_) => at_ms,
+            Err(set) => set,
+        }
+    }
+
+    /// Counts from when the lease holder does (another replica's start).
+    pub fn count_from(&self, at_ms: i64) {
+        self.counting_since
+            .store(at_ms, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Since when traffic counts (`now` before the task started).
-    pub(super) fn counting_since(&self, now_ms: i64) -> i64 {
-        self.counting_since.get().copied().unwrap_or(now_ms)
+    pub fn counting_since(&self, now_ms: i64) -> i64 {
+        match self
+            .counting_since
+            .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            0 => now_ms,
+            set => set,
+        }
     }
 
     /// A container's latest sampled use.

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use berth_shared::images::{CommitOutcome, CommitProgress};
 
 use crate::accounts::ms_to_time;
+use crate::events::{CommitNote, Events, Note};
 
 /// How often a stop looks whether the commit it waits for has returned.
 const COMMIT_POLL: std::time::Duration = std::time::Duration::from_millis(200);
@@ -26,6 +27,8 @@ pub(super) struct Job {
     pub(super) name: String,
     pub(super) started_ms: i64,
     pub(super) cancelled: Arc<AtomicBool>,
+    /// Run by another replica (this one only knows it runs).
+    pub(super) elsewhere: bool,
 }
 
 /// A commit that ended.
@@ -54,9 +57,55 @@ pub enum Task {
 pub struct Commits {
     running: Mutex<HashMap<String, Job>>,
     ended: Mutex<VecDeque<(String, Ended)>>,
+    /// Where starts and ends are told to the other replicas.
+    others: std::sync::OnceLock<Events>,
 }
 
 impl Commits {
+    /// Tells `events`' other replicas of every start and end from now on.
+    pub fn tell_others_through(&self, events: Events) {
+        let _ = self.others.set(events);
+    }
+
+    fn tell(&self, note: CommitNote) {
+        if let Some(events) = self.others.get() {
+            events.tell_others(Note::Commit(note));
+        }
+    }
+
+    /// Does here what another replica said of its commits.
+    pub fn heard(&self, note: CommitNote) {
+        match note {
+            CommitNote::Started {
+                session_id,
+                task_id,
+                name,
+                started_ms,
+            } => {
+                if let Ok(mut jobs) = self.running.lock() {
+                    jobs.entry(session_id).or_insert(Job {
+                        task_id,
+                        name,
+                        started_ms,
+                        cancelled: Arc::default(),
+                        elsewhere: true,
+                    });
+                }
+            }
+            CommitNote::Ended {
+                session_id,
+                outcome,
+            } => self.end(&session_id, &outcome),
+            CommitNote::Cancel { session_id } => {
+                if let Ok(jobs) = self.running.lock() {
+                    if let Some(j) = jobs.get(&session_id).filter(|j| !j.elsewhere) {
+                        j.cancelled.store(true, Ordering::SeqCst);
+                    }
+                }
+            }
+        }
+    }
+
     /// A commit task by its id: running, ended (among the last few
     /// hundred), or unknown.
     pub fn task(&self, task_id: &str) -> Option<Task> {
@@ -95,6 +144,12 @@ impl Commits {
             return false;
         };
         match jobs.get(session_id) {
+            Some(j) if j.elsewhere => {
+                self.tell(CommitNote::Cancel {
+                    session_id: session_id.to_string(),
+                });
+                true
+            }
             Some(j) => {
                 j.cancelled.store(true, Ordering::SeqCst);
                 true
@@ -110,6 +165,12 @@ impl Commits {
         if jobs.contains_key(session_id) {
             return false;
         }
+        self.tell(CommitNote::Started {
+            session_id: session_id.to_string(),
+            task_id: job.task_id.clone(),
+            name: job.name.clone(),
+            started_ms: job.started_ms,
+        });
         jobs.insert(session_id.to_string(), job);
         true
     }
@@ -125,6 +186,14 @@ impl Commits {
     /// Ends the session's commit with its outcome (remembered by task id
     /// before the session is free for another).
     pub(super) fn finish(&self, session_id: &str, outcome: &CommitOutcome) {
+        self.tell(CommitNote::Ended {
+            session_id: session_id.to_string(),
+            outcome: outcome.clone(),
+        });
+        self.end(session_id, outcome);
+    }
+
+    fn end(&self, session_id: &str, outcome: &CommitOutcome) {
         let Ok(mut jobs) = self.running.lock() else {
             return;
         };
@@ -156,6 +225,7 @@ mod tests {
             name: "img1".into(),
             started_ms: 0,
             cancelled: Arc::new(AtomicBool::new(false)),
+            elsewhere: false,
         }
     }
 

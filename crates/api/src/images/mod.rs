@@ -293,6 +293,7 @@ pub async fn commit(
         name: req.name.clone(),
         started_ms: now,
         cancelled: Arc::new(AtomicBool::new(false)),
+        elsewhere: false,
     };
     if !svc.commits().start(&row.id, job.clone()) {
         return Err(ImageError::Conflict(

@@ -30,10 +30,10 @@ pub async fn start(svc: &Shared, group: &str, req: &PrePullRequest) -> Result<Pr
         }
         Err(e) => return Err(e.into()),
     }
-    let agents: Vec<_> = svc
-        .store()
-        .agents()
-        .await?
+    let rows = svc.store().agents().await?;
+    // one another replica registered has its engine here too
+    crate::resources::agents::sync_engines(svc, &rows);
+    let agents: Vec<_> = rows
         .into_iter()
         .filter(|a| a.resource_group == group)
         .collect();

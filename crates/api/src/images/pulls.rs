@@ -7,6 +7,8 @@ use std::sync::Mutex;
 
 use berth_shared::images::{PrePull, PrePullAgent};
 
+use crate::events::{Events, Note};
+
 /// How many pre-pulls are remembered.
 const KEPT: usize = 64;
 
@@ -14,6 +16,8 @@ const KEPT: usize = 64;
 #[derive(Debug, Default)]
 pub struct PrePulls {
     jobs: Mutex<VecDeque<PrePull>>,
+    /// Where each change is told to the other replicas.
+    others: std::sync::OnceLock<Events>,
 }
 
 impl PrePulls {
@@ -27,20 +31,50 @@ impl PrePulls {
     }
 
     pub(super) fn add(&self, job: PrePull) {
+        self.tell(&job);
         let mut jobs = self.lock();
         jobs.push_front(job);
         jobs.truncate(KEPT);
     }
 
-    pub(super) fn update(&self, id: &str, agent: &str, change: impl FnOnce(&mut PrePullAgent)) {
-        if let Some(a) = self
-            .lock()
-            .iter_mut()
-            .find(|j| j.id == id)
-            .and_then(|j| j.agents.iter_mut().find(|a| a.agent == agent))
-        {
-            change(a);
+    /// Tells `events`' other replicas of every change from now on.
+    pub fn tell_others_through(&self, events: Events) {
+        let _ = self.others.set(events);
+    }
+
+    fn tell(&self, job: &PrePull) {
+        if let Some(events) = self.others.get() {
+            events.tell_others(Note::PrePull(job.clone()));
         }
+    }
+
+    /// Takes a pre-pull's state another replica sent.
+    pub fn put(&self, job: PrePull) {
+        let mut jobs = self.lock();
+        match jobs.iter_mut().find(|j| j.id == job.id) {
+            Some(j) => *j = job,
+            None => {
+                jobs.push_front(job);
+                jobs.make_contiguous()
+                    .sort_by(|a, b| b.started_at.cmp(&a.started_at));
+                jobs.truncate(KEPT);
+            }
+        }
+    }
+
+    pub(super) fn update(&self, id: &str, agent: &str, change: impl FnOnce(&mut PrePullAgent)) {
+        let changed = {
+            let mut jobs = self.lock();
+            let Some(job) = jobs.iter_mut().find(|j| j.id == id) else {
+                return;
+            };
+            let Some(a) = job.agents.iter_mut().find(|a| a.agent == agent) else {
+                return;
+            };
+            change(a);
+            job.clone()
+        };
+        self.tell(&changed);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<PrePull>> {

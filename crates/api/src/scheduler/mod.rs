@@ -128,7 +128,10 @@ async fn snapshot(svc: &Services, mut pending: Vec<Pending>) -> SessionResult<Sn
     for p in &mut pending {
         p.needs_storage |= mounting.contains(&p.id);
     }
-    let agents: Vec<Agent> = store.agents().await?.into_iter().map(free).collect();
+    let rows = store.agents().await?;
+    // an agent another replica registered is placed on with its engine
+    crate::resources::agents::sync_engines(svc, &rows);
+    let agents: Vec<Agent> = rows.into_iter().map(free).collect();
     let mut keypairs: HashMap<String, Keypair> = store
         .keypair_policies()
         .await?

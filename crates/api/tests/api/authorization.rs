@@ -382,6 +382,21 @@ fn table() -> Vec<Row> {
             None,
             "uonnn",
         ),
+        // pre-pulls are the admins'
+        row(
+            M::GET,
+            "/resource-groups/{name}/pre-pulls",
+            "/api/v1/resource-groups/default/pre-pulls",
+            None,
+            "uffoo",
+        ),
+        row(
+            M::POST,
+            "/resource-groups/{name}/pre-pulls",
+            "/api/v1/resource-groups/default/pre-pulls",
+            Some(json!({"image": ""})),
+            "uffoo",
+        ),
         // admins pass and learn there is no such preset, policy or group
         row(
             M::DELETE,
