@@ -49,11 +49,13 @@ drop_test_dbs() {
 }
 drop_test_dbs
 trap drop_test_dbs EXIT
-# the same binaries (no rebuild); without the suites that never open the
+# against a pair of replicas on one database behind a balancer (each
+# request a connection of its own: they alternate); the same binaries (no
+# rebuild); without the suites that never open the
 # server's database: the binary as a process (always SQLite), the source
 # checks, the engine's own checks, the UI's files
 pg_filter='binary(api) & !(test(/^process::/) | test(/^architecture::/) | test(/^docker::/) | test(/^ui_assets::/))'
-BERTH_TEST_EXPECT_BACKEND=postgres BERTH_TEST_POSTGRES=$pg \
+BERTH_TEST_EXPECT_BACKEND=postgres BERTH_TEST_POSTGRES=$pg BERTH_TEST_REPLICAS=2 \
   cargo nextest run --workspace --locked -E "$pg_filter" || status=$?
 cp target/nextest/default/junit.xml target/nextest/junit-postgres.xml 2>/dev/null || true
 took

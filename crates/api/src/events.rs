@@ -45,6 +45,17 @@ pub enum Note {
         /// How many now.
         count: u32,
     },
+    /// A utilization sample the lease holder's idle task took.
+    IdleSample {
+        /// The session.
+        session_id: String,
+        /// When.
+        at_ms: i64,
+        /// Percent per resource.
+        values: std::collections::BTreeMap<String, f64>,
+        /// The oldest sample its series keeps.
+        oldest_ms: i64,
+    },
     /// A pre-pull's state (the replica running it sends each change).
     PrePull(berth_shared::images::PrePull),
     /// A login's outcome, for their throttles.

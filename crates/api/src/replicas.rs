@@ -169,6 +169,16 @@ fn heard(ctx: &Shared, note: Note) {
         } => ctx.apps().traffic(&session_id).absorb(bytes, last_ms),
         Note::PrePull(job) => ctx.prepulls().put(job),
         Note::Commit(note) => ctx.commits().heard(note),
+        Note::IdleSample {
+            session_id,
+            at_ms,
+            values,
+            oldest_ms,
+        } => ctx.idle().heard_sample(
+            &session_id,
+            crate::idle::rules::Sample { at_ms, values },
+            oldest_ms,
+        ),
         Note::Held {
             replica,
             kind,

@@ -96,7 +96,7 @@ impl TestServer {
                 second.local_addr().expect("addr"),
             ];
             let balancer = tokio::spawn(balance(listener, backends));
-            (first, Some((second, balancer)))
+            (first, Some((second, balancer, backends)))
         } else {
             (listener, None)
         };
@@ -111,7 +111,7 @@ impl TestServer {
             let _ = stopped.await;
         }));
         let pair = match pair {
-            Some((second, balancer)) => {
+            Some((second, balancer, backends)) => {
                 let twin = berth_api::server::build(config.clone())
                     .await
                     .expect("the second replica builds");
@@ -121,6 +121,7 @@ impl TestServer {
                 }));
                 Some(Pair {
                     ctx: twin.ctx,
+                    bases: backends.map(|a| format!("http://{a}")),
                     stop: Some(twin_stop),
                     balancer,
                 })
@@ -136,6 +137,17 @@ impl TestServer {
             config,
             keep_containers: false,
             stop: Some(stop),
+        }
+    }
+
+    /// Each replica's own address, the one holding the scheduler's lease
+    /// first (the balancer's, with one replica): per-replica things, such
+    /// as `/metrics`, are read from each.
+    pub fn replica_bases(&self) -> Vec<String> {
+        match &self.pair {
+            None => vec![self.base.clone()],
+            Some(p) if p.ctx.leading() => vec![p.bases[1].clone(), p.bases[0].clone()],
+            Some(p) => p.bases.to_vec(),
         }
     }
 
@@ -281,6 +293,8 @@ impl Drop for TestServer {
 /// The second replica of a pair, and the balancer in front of both.
 struct Pair {
     ctx: berth_api::services::Shared,
+    /// `http://` addresses of the first replica and this one.
+    bases: [String; 2],
     stop: Option<oneshot::Sender<()>>,
     balancer: tokio::task::JoinHandle<()>,
 }

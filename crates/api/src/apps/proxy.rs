@@ -181,6 +181,30 @@ fn strip_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
     }
 }
 
+/// `find()` now or, when replicas share the database, within a moment: an
+/// app, code or pass another replica made may still be on its way here
+/// (its note was sent before the caller heard of it, and is read by this
+/// replica's listener a moment later).
+async fn soon<T>(ctx: &Shared, find: impl Fn() -> Option<T>) -> Option<T> {
+    if let Some(found) = find() {
+        return Some(found);
+    }
+    if !ctx.store().shared() {
+        return None;
+    }
+    for _ in 0..SOON_TRIES {
+        tokio::time::sleep(SOON_STEP).await;
+        if let Some(found) = find() {
+            return Some(found);
+        }
+    }
+    None
+}
+
+/// How long (in steps) [`soon`] waits for another replica's note.
+const SOON_TRIES: u32 = 20;
+const SOON_STEP: std::time::Duration = std::time::Duration::from_millis(25);
+
 /// The pass cookie's name on this server.
 fn app_cookie(secure: bool) -> &'static str {
     if secure {
@@ -228,11 +252,12 @@ fn plain(status: StatusCode, text: impl Into<String>) -> Response {
 /// Serves a request addressed to the web app on host label `label`
 /// (`host`: the request's authority).
 pub async fn serve(ctx: Shared, label: &str, host: &str, req: Request) -> Response {
-    let Some(entry) = ctx.apps().by_label(label) else {
+    let Some(entry) = soon(&ctx, || ctx.apps().by_label(label)).await else {
         return plain(StatusCode::NOT_FOUND, "No app is open at this address.\n");
     };
     if req.uri().path() == LAUNCH_PATH {
-        let res = launch(&ctx, label, &req);
+        let query = req.uri().query().unwrap_or("").to_string();
+        let res = launch(&ctx, label, &query).await;
         // the other replicas know the pass before the browser brings it
         ctx.events().flushed().await;
         return res;
@@ -260,14 +285,12 @@ pub async fn serve(ctx: Shared, label: &str, host: &str, req: Request) -> Respon
 
 /// `GET <LAUNCH_PATH>?code=…[&next=/path]`: a one-time code for a host-only
 /// cookie on this app's host, then on to `next` (a path of this host).
-fn launch(ctx: &Shared, label: &str, req: &Request) -> Response {
-    let query = req.uri().query().unwrap_or("");
+async fn launch(ctx: &Shared, label: &str, query: &str) -> Response {
     let pairs: HashMap<String, String> = form_urlencoded::parse(query.as_bytes())
         .into_owned()
         .collect();
-    let Some(login) = pairs
-        .get("code")
-        .and_then(|code| ctx.apps().redeem(code, label))
+    let code = pairs.get("code");
+    let Some(login) = soon(ctx, || code.and_then(|code| ctx.apps().redeem(code, label))).await
     else {
         return plain(
             StatusCode::UNAUTHORIZED,
@@ -310,8 +333,18 @@ async fn authorize(
     headers: &HeaderMap,
 ) -> Result<(OwnedCredential, String), Response> {
     let secure = ctx.config().secure_cookies;
-    let credential = cookie_values(headers, app_cookie(secure))
-        .find_map(|pass| ctx.apps().pass(label, &pass))
+    let passes: Vec<String> = cookie_values(headers, app_cookie(secure)).collect();
+    let pass = if passes.is_empty() {
+        None
+    } else {
+        soon(ctx, || {
+            passes
+                .iter()
+                .find_map(|pass| ctx.apps().pass(label, pass))
+        })
+        .await
+    };
+    let credential = pass
         .or_else(|| bearer(headers).map(OwnedCredential::Bearer))
         .ok_or_else(|| {
             plain(

@@ -357,6 +357,7 @@ async fn round(svc: &Shared, counting_since: i64) -> Result<(), StoreError> {
     let mut verdicts = Vec::new();
     let mut warnings = Vec::new();
     let mut lifted = Vec::new();
+    let mut taken = Vec::new();
     {
         let Ok(mut inner) = svc.idle().lock() else {
             return Ok(());
@@ -380,6 +381,10 @@ async fn round(svc: &Shared, counting_since: i64) -> Result<(), StoreError> {
                 .map_or(0, |u| u.window_ms);
             while series.front().is_some_and(|x| x.at_ms <= now - window) {
                 series.pop_front();
+            }
+            if let Some(last) = series.back().filter(|x| x.at_ms == now) {
+                let oldest = series.front().map_or(now, |x| x.at_ms);
+                taken.push((row.id.clone(), last.clone(), oldest));
             }
             let (s, j) = judge_row(
                 svc,
@@ -416,6 +421,15 @@ async fn round(svc: &Shared, counting_since: i64) -> Result<(), StoreError> {
                 }
             }
         }
+    }
+    // the other replicas judge reads with the same samples
+    for (session_id, sample, oldest_ms) in taken {
+        svc.events().tell_others(crate::events::Note::IdleSample {
+            session_id,
+            at_ms: sample.at_ms,
+            values: sample.values,
+            oldest_ms,
+        });
     }
     for (row, rule, left) in warnings {
         warn(svc, &row, rule, left, false, now);

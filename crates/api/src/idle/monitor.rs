@@ -74,6 +74,24 @@ impl Monitor {
         }
     }
 
+    /// Takes a sample the lease holder's task took (the series keeps what
+    /// it keeps: from `oldest_ms`); series not fed for an hour (their
+    /// sessions ended) are forgotten.
+    pub fn heard_sample(&self, session_id: &str, sample: Sample, oldest_ms: i64) {
+        let Ok(mut inner) = self.inner.lock() else {
+            return;
+        };
+        let now = sample.at_ms;
+        inner
+            .samples
+            .retain(|_, s| s.back().is_some_and(|x| x.at_ms > now - 3_600_000));
+        let series = inner.samples.entry(session_id.to_string()).or_default();
+        series.push_back(sample);
+        while series.front().is_some_and(|x| x.at_ms < oldest_ms) {
+            series.pop_front();
+        }
+    }
+
     /// A container's latest sampled use.
     pub fn usage(&self, container_id: &str) -> Option<Usage> {
         self.inner

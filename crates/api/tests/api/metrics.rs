@@ -6,19 +6,35 @@ use berth_testkit::{TestServer, ADMIN_EMAIL, ADMIN_PASSWORD, USER_PASSWORD};
 use reqwest::StatusCode;
 use serde_json::json;
 
-/// A scrape of `srv`'s `/metrics`, from its own host.
+/// A scrape of `srv`'s `/metrics`, from its own host: of each replica,
+/// the scheduler's first (each replica counts what it does, as Prometheus
+/// scrapes each; [`sample`] reads the first line of a series).
 pub(crate) async fn scrape(srv: &TestServer) -> String {
-    let res = srv.client().get("/metrics").await;
-    assert_eq!(res.status(), StatusCode::OK);
-    res.text().await.unwrap()
+    let mut all = String::new();
+    for base in srv.replica_bases() {
+        let res = reqwest::get(format!("{base}/metrics")).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        all.push_str(&res.text().await.unwrap());
+    }
+    all
 }
 
 /// The value of the sample whose line starts with `series ` (its name and
-/// labels as written), if the scrape has it.
+/// labels as written), if the scrape has it. A counter's (`_total`,
+/// `_count`) is the sum over the replicas' scrapes, as a query summing
+/// them would read; a gauge's is the first (the scheduler's).
 pub(crate) fn sample(text: &str, series: &str) -> Option<f64> {
-    text.lines()
-        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
-        .and_then(|v| v.trim().parse().ok())
+    let mut values = text
+        .lines()
+        .filter_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .filter_map(|v| v.trim().parse::<f64>().ok());
+    let name = series.split('{').next().unwrap_or(series);
+    if name.ends_with("_total") || name.ends_with("_count") {
+        values.clone().next()?;
+        Some(values.sum())
+    } else {
+        values.next()
+    }
 }
 
 #[tokio::test]
@@ -39,7 +55,7 @@ async fn a_launch_is_counted_with_its_latencies_and_its_requests_by_template() {
         .to_str()
         .unwrap()
         .starts_with("application/openmetrics-text"));
-    let text = res.text().await.unwrap();
+    let text = scrape(&srv).await;
     assert_eq!(
         sample(
             &text,
