@@ -78,7 +78,10 @@ async fn lead(ctx: &Shared) -> CancellationToken {
     crate::idle::spawn(ctx.clone(), stop.clone());
     crate::server::spawn_sweeper(ctx.clone(), stop.clone());
     // the other replicas judge the network rule from the same moment
-    let since = ctx.idle().counting_since(crate::store::now_ms()).to_string();
+    let since = ctx
+        .idle()
+        .counting_since(crate::store::now_ms())
+        .to_string();
     if let Err(e) = ctx.store().meta_set(COUNTING_SINCE, &since).await {
         tracing::warn!(error = %e, "could not share since when the idle network rule counts");
     }
@@ -100,7 +103,9 @@ async fn hold(ctx: Shared, mut led: Option<(Lease, CancellationToken)>) {
                     match ctx.store().try_lease().await {
                         Ok(Some(lease)) => break lease,
                         Ok(None) => {}
-                        Err(e) => tracing::warn!(error = %e, "could not ask for the scheduler's lease"),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "could not ask for the scheduler's lease")
+                        }
                     }
                 };
                 tracing::info!("took the scheduler's lease over");
@@ -249,14 +254,19 @@ fn feed(ctx: &Shared) {
             };
             match serde_json::to_string(&relayed) {
                 Ok(payload) if payload.len() > NOTIFY_MAX => {
-                    tracing::warn!(bytes = payload.len(), "a note too large to send to the other replicas");
+                    tracing::warn!(
+                        bytes = payload.len(),
+                        "a note too large to send to the other replicas"
+                    );
                 }
                 Ok(payload) => {
                     if let Err(e) = out.store().notify(EVENTS_CHANNEL, &payload).await {
                         tracing::warn!(error = %e, "could not send a note to the other replicas");
                     }
                 }
-                Err(e) => tracing::warn!(error = %e, "could not write a note for the other replicas"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not write a note for the other replicas")
+                }
             }
             out.events().note_sent();
         }
@@ -283,7 +293,9 @@ fn feed(ctx: &Shared) {
                     Ok(note) => match serde_json::from_str::<Relayed>(note.payload()) {
                         Ok(r) if r.from != inbound.replica_id() => heard(&inbound, r.note),
                         Ok(_) => {}
-                        Err(e) => tracing::warn!(error = %e, "an unreadable event from another replica"),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "an unreadable event from another replica")
+                        }
                     },
                     Err(e) => {
                         tracing::warn!(error = %e, "the other replicas' event feed broke; listening again");

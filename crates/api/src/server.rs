@@ -10,10 +10,10 @@ use crate::accounts::{self, AccountError, Bootstrapped};
 use crate::config::Config;
 use crate::folders::fs::Storage;
 use crate::http::{self, ApiContext};
+use crate::resources;
 use crate::runtime::Runtime;
 use crate::services::Services;
 use crate::store::{now_ms, Store, StoreError};
-use crate::resources;
 
 /// Why the server (or a CLI command) could not run.
 #[derive(Debug, thiserror::Error)]

@@ -178,7 +178,8 @@ impl Services {
     /// Says that some login, token or account changed (logout, revoke,
     /// disable, role change): open event streams check their caller again.
     pub fn accounts_changed(&self) {
-        self.events.tell_others(crate::events::Note::AccountsChanged);
+        self.events
+            .tell_others(crate::events::Note::AccountsChanged);
         self.accounts_changed_here();
     }
 

@@ -54,7 +54,11 @@ impl Api {
                 .cookie_store(true)
                 // behind a replica pair's balancer, each request is a
                 // connection of its own, so requests alternate replicas
-                .pool_max_idle_per_host(if crate::server::replicas() > 1 { 0 } else { usize::MAX })
+                .pool_max_idle_per_host(if crate::server::replicas() > 1 {
+                    0
+                } else {
+                    usize::MAX
+                })
                 .default_headers(map)
                 .dns_resolver(std::sync::Arc::new(LocalhostNames))
                 .build()

@@ -22,7 +22,7 @@ pub use engine_proxy::EngineProxy;
 pub use process::ServerProcess;
 pub use registry::Registry;
 pub use remote::{RemoteHost, REMOTE_TLS_PORT};
-pub use server::{replicas, TestServer};
+pub use server::{postgres_database, replicas, TestServer};
 
 /// The first superadmin of every test server.
 pub const ADMIN_EMAIL: &str = "root@test.berth";

@@ -1,6 +1,7 @@
 //! The real `berth serve` binary as a child process, for what an
 //! in-process server cannot show: signals (SIGTERM, kill -9), the printed
-//! first password, flags and environment variables. Always SQLite.
+//! first password, flags and environment variables. SQLite in its data
+//! dir, unless started on a database (replicas on one PostgreSQL).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -26,6 +27,8 @@ pub struct ServerProcess {
     child: Option<Child>,
     instance: Option<String>,
     starts: u32,
+    /// The database it runs on, when not its own SQLite file.
+    database: Option<String>,
 }
 
 impl ServerProcess {
@@ -38,6 +41,27 @@ impl ServerProcess {
     /// Like [`ServerProcess::start`] with these environment variables
     /// instead of the admin password.
     pub async fn start_with_env(bin: &str, args: &[&str], env: &[(&str, &str)]) -> Self {
+        Self::start_full(bin, args, env, None).await
+    }
+
+    /// Like [`ServerProcess::start`] on `database` (a replica of the
+    /// servers sharing it).
+    pub async fn start_on(bin: &str, args: &[&str], database: &str) -> Self {
+        Self::start_full(
+            bin,
+            args,
+            &[("BERTH_ADMIN_PASSWORD", ADMIN_PASSWORD)],
+            Some(database.to_string()),
+        )
+        .await
+    }
+
+    async fn start_full(
+        bin: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+        database: Option<String>,
+    ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let addr = {
             let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -56,6 +80,7 @@ impl ServerProcess {
             child: None,
             instance: None,
             starts: 0,
+            database,
         };
         p.start_again().await;
         p
@@ -107,7 +132,10 @@ impl ServerProcess {
     }
 
     fn database_url(&self) -> String {
-        format!("sqlite://{}", self.dir.path().join("berth.db").display())
+        match &self.database {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.dir.path().join("berth.db").display()),
+        }
     }
 
     fn log_path(&self) -> PathBuf {
@@ -178,6 +206,32 @@ impl ServerProcess {
         let status = tokio::time::timeout(bound, child.wait()).await.ok()?;
         self.child = None;
         Some(status.expect("wait"))
+    }
+
+    /// Whether it holds the scheduler's lease (its `/healthz`, as an
+    /// admin, says); `None` when it does not answer.
+    pub async fn schedules(&self) -> Option<bool> {
+        let c = self.client();
+        let res = c
+            .http()
+            .post(format!("{}/api/v1/auth/login", self.base))
+            .json(&serde_json::json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))
+            .send()
+            .await
+            .ok()?;
+        if !res.status().is_success() {
+            return None;
+        }
+        let health: serde_json::Value = c
+            .http()
+            .get(format!("{}/healthz", self.base))
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        health["scheduler"].as_bool()
     }
 
     /// A client, not signed in.

@@ -364,7 +364,7 @@ async fn balance(listener: TcpListener, backends: [SocketAddr; 2]) {
 /// server gets a fresh PostgreSQL database there (the same suite as on
 /// SQLite). `scripts/test.sh` drops them all after the run: dropping one
 /// while another test's connection is mid-handshake stalls for a minute.
-async fn postgres_database() -> Option<String> {
+pub async fn postgres_database() -> Option<String> {
     use sqlx::Connection;
     let base = std::env::var("BERTH_TEST_POSTGRES").ok()?;
     let name = format!("berth_test_{}", uuid::Uuid::new_v4().simple());

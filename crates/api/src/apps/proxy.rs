@@ -338,9 +338,7 @@ async fn authorize(
         None
     } else {
         soon(ctx, || {
-            passes
-                .iter()
-                .find_map(|pass| ctx.apps().pass(label, pass))
+            passes.iter().find_map(|pass| ctx.apps().pass(label, pass))
         })
         .await
     };

@@ -51,7 +51,10 @@ impl Monitor {
     /// Notes when the task started (the first call sets it).
     pub(super) fn start_counting(&self, at_ms: i64) -> i64 {
         use std::sync::atomic::Ordering::SeqCst;
-        match self.counting_since.compare_exchange(0, at_ms, SeqCst, SeqCst) {
+        match self
+            .counting_since
+            .compare_exchange(0, at_ms, SeqCst, SeqCst)
+        {
             Ok(_) => at_ms,
             Err(set) => set,
         }

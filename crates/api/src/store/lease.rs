@@ -38,10 +38,7 @@ impl Lease {
     pub async fn held(&mut self) -> bool {
         match self {
             Lease::Sole => true,
-            Lease::Held(conn) => sqlx::query("SELECT 1")
-                .execute(conn.as_mut())
-                .await
-                .is_ok(),
+            Lease::Held(conn) => sqlx::query("SELECT 1").execute(conn.as_mut()).await.is_ok(),
         }
     }
 }

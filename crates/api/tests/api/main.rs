@@ -25,6 +25,7 @@ mod openapi;
 mod process;
 mod reconcile;
 mod remote;
+mod replicas;
 mod resource_groups;
 mod sessions;
 mod tenants;
