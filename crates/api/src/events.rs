@@ -16,7 +16,7 @@ use tokio::sync::broadcast;
 #[serde(tag = "note", rename_all = "snake_case")]
 pub enum Note {
     /// A session event (published to their subscribers too).
-    Session(SessionEvent),
+    Session(Box<SessionEvent>),
     /// Some login, token or account changed: their event streams check
     /// their callers again.
     AccountsChanged,
@@ -104,7 +104,7 @@ impl Events {
     /// replicas when they share the database.
     pub fn publish(&self, event: SessionEvent) {
         if self.relay.get().is_some() {
-            self.tell_others(Note::Session(event.clone()));
+            self.tell_others(Note::Session(Box::new(event.clone())));
         }
         self.publish_here(event);
     }

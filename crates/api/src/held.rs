@@ -44,12 +44,15 @@ impl Kind {
 
 type Counts = HashMap<(Kind, String), u32>;
 
+/// Other replicas' counts: by replica, kind and user, with when told.
+type Elsewhere = HashMap<(String, Kind, String), (u32, Instant)>;
+
 #[derive(Debug, Default)]
 struct Inner {
     /// This process's.
     here: Mutex<Counts>,
     /// Other replicas': by replica, kind and user, with when it was told.
-    elsewhere: Mutex<HashMap<(String, Kind, String), (u32, Instant)>>,
+    elsewhere: Mutex<Elsewhere>,
     /// Where changes are told, and this replica's id.
     others: OnceLock<(Events, String)>,
 }

@@ -164,7 +164,7 @@ struct Relayed {
 /// What another replica said, done here.
 fn heard(ctx: &Shared, note: Note) {
     match note {
-        Note::Session(event) => ctx.events().publish_here(event),
+        Note::Session(event) => ctx.events().publish_here(*event),
         Note::AccountsChanged => ctx.accounts_changed_here(),
         Note::App(note) => ctx.apps().heard(note),
         Note::Traffic {

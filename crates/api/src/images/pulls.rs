@@ -56,7 +56,7 @@ impl PrePulls {
             None => {
                 jobs.push_front(job);
                 jobs.make_contiguous()
-                    .sort_by(|a, b| b.started_at.cmp(&a.started_at));
+                    .sort_by_key(|j| std::cmp::Reverse(j.started_at));
                 jobs.truncate(KEPT);
             }
         }
