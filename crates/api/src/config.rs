@@ -142,6 +142,11 @@ pub struct Config {
         default_value = "unix:///var/run/docker.sock"
     )]
     pub docker_host: String,
+    /// Directory with `ca.pem`, `cert.pem` and `key.pem` for a `tcp://`
+    /// local engine that verifies clients (TLS): replicas on several
+    /// machines share one engine as the catalogue this way.
+    #[arg(long, env = "BERTH_DOCKER_CERT_DIR")]
+    pub docker_cert_dir: Option<PathBuf>,
     /// Directory holding the built web UI (Trunk's `dist/`).
     #[arg(long, env = "BERTH_STATIC_DIR", default_value = "./dist")]
     pub static_dir: PathBuf,
@@ -334,6 +339,7 @@ impl Config {
                 db_max_connections: None,
             },
             docker_host: "unix:///var/run/docker.sock".into(),
+            docker_cert_dir: None,
             static_dir: data_dir.join("dist"),
             max_body_bytes: 1024 * 1024,
             max_upload_bytes: ByteSize(16 << 30),

@@ -64,7 +64,10 @@ pub async fn build(config: Config) -> Result<App, StartError> {
         config.admin_password.as_deref(),
     )
     .await?;
-    let runtime = Runtime::new(config.docker_host.clone());
+    let runtime = match &config.docker_cert_dir {
+        Some(dir) => Runtime::with_tls(config.docker_host.clone(), dir.clone()),
+        None => Runtime::new(config.docker_host.clone()),
+    };
     if !config.static_dir.join("index.html").exists() {
         tracing::warn!(dir = %config.static_dir.display(), "no web UI found; build it with `make setup`");
     }

@@ -53,7 +53,10 @@ pub async fn refresh_local(svc: &Services) {
         cpu_used: 0.0,
         mem_used: 0,
         schedulable: 1,
-        tls_cert_dir: None,
+        tls_cert_dir: cfg
+            .docker_cert_dir
+            .as_ref()
+            .map(|d| d.display().to_string()),
         reserve_cpu,
         reserve_mem,
         lost_at: match (status, prev) {

@@ -517,3 +517,47 @@ async fn a_session_with_folders_runs_only_on_an_agent_that_sees_the_storage() {
     }
     assert_eq!(engine.docker(&["ps", "-aq"]), "");
 }
+
+#[tokio::test]
+async fn the_local_engine_may_be_reached_over_tls_as_replicas_on_several_machines_share_it() {
+    let engine = PrivateEngine::start_tls(&[BUSYBOX]).await;
+    let host = engine.tls_host().unwrap();
+    let certs = engine.client_certs();
+    let srv = TestServer::start_with(|c| {
+        c.docker_host = host.clone();
+        c.docker_cert_dir = Some(certs.clone());
+    })
+    .await;
+    let admin = srv.admin().await;
+    // the catalogue is that engine's: its environments, and sessions run there
+    let envs = admin.get_json("/api/v1/environments").await;
+    assert!(
+        envs["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["name"] == "berth/busybox"),
+        "{envs}"
+    );
+    let health = admin.get_json("/healthz").await;
+    assert_eq!(health["docker"]["ok"], true, "{health}");
+    let s = admin
+        .launch(json!({"name": "over-tls", "image": BUSYBOX,
+                       "resources": {"cpu": 0.25, "mem": "64m"}}))
+        .await;
+    let id = s["id"].as_str().unwrap().to_string();
+    let r = admin.wait_status(&id, "RUNNING").await;
+    let cid = r["kernels"][0]["container_id"].as_str().unwrap();
+    let on_engine = berth_testkit::docker(&[
+        "-H",
+        &engine.host(),
+        "inspect",
+        "-f",
+        "{{.State.Running}}",
+        cid,
+    ])
+    .await;
+    assert_eq!(on_engine, "true");
+    admin.delete(&format!("/api/v1/sessions/{id}")).await;
+    admin.wait_status(&id, "TERMINATED").await;
+}
