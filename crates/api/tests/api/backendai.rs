@@ -318,13 +318,16 @@ async fn the_reference_client_commits_lists_folders_and_takes_every_create_optio
     // a commit by the CLI: the image comes, named after the session
     let out = bai.cli(&["session", "commit", "bai-pre"]).await;
     assert!(out.contains("Request to commit"), "{out}");
-    let made = loop {
+    let mut made = None;
+    for _ in 0..600 {
         let list = ana.get_json("/api/v1/customized-images").await;
         if let Some(i) = list["items"].as_array().and_then(|a| a.first()) {
-            break i.clone();
+            made = Some(i.clone());
+            break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    };
+    }
+    let made = made.expect("the CLI's commit never made its image");
     let name = made["name"].as_str().unwrap();
     assert!(name.starts_with("bai-pre-"), "{made}");
     // the SDK: a commit, its background task followed to its end, then
