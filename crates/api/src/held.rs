@@ -12,8 +12,6 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::events::{Events, Note};
-
 /// How often a replica tells the others every count it holds.
 pub const RETELL_EVERY: Duration = Duration::from_secs(10);
 /// How long another replica's count stands without being told again.
@@ -47,14 +45,23 @@ type Counts = HashMap<(Kind, String), u32>;
 /// Other replicas' counts: by replica, kind and user, with when told.
 type Elsewhere = HashMap<(String, Kind, String), (u32, Instant)>;
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct Inner {
     /// This process's.
     here: Mutex<Counts>,
     /// Other replicas': by replica, kind and user, with when it was told.
     elsewhere: Mutex<Elsewhere>,
-    /// Where changes are told, and this replica's id.
-    others: OnceLock<(Events, String)>,
+    /// Where changes are told (`replicas` sends them to the others).
+    others: OnceLock<Teller>,
+}
+
+/// Tells the other replicas a count: what, whose, how many now.
+pub type Teller = Box<dyn Fn(Kind, &str, u32) + Send + Sync>;
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Held").field("here", &self.here).finish()
+    }
 }
 
 /// The counts, per kind and user.
@@ -114,20 +121,14 @@ impl Held {
             .sum()
     }
 
-    /// Tells `events`' other replicas (as replica `me`) of every change
-    /// from now on.
-    pub fn tell_others_through(&self, events: Events, me: String) {
-        let _ = self.0.others.set((events, me));
+    /// Tells every change from now on through `teller` (set once).
+    pub fn tell_others_through(&self, teller: Teller) {
+        let _ = self.0.others.set(teller);
     }
 
     fn tell(&self, kind: Kind, user: &str, count: u32) {
-        if let Some((events, me)) = self.0.others.get() {
-            events.tell_others(Note::Held {
-                replica: me.clone(),
-                kind,
-                user: user.to_string(),
-                count,
-            });
+        if let Some(teller) = self.0.others.get() {
+            teller(kind, user, count);
         }
     }
 

@@ -25,7 +25,7 @@ use tokio_util::sync::CancellationToken;
 use crate::accounts::throttle::Outcome;
 use crate::events::Note;
 use crate::services::Shared;
-use crate::store::{Lease, StoreError, EVENTS_CHANNEL, NOTIFY_MAX};
+use crate::store::{now_ms, Lease, StoreError, EVENTS_CHANNEL, NOTIFY_MAX};
 
 /// How often a replica without the lease tries for it, and how often the
 /// holder checks it still has it.
@@ -76,7 +76,7 @@ async fn lead(ctx: &Shared) -> CancellationToken {
     crate::sessions::reconcile::spawn(ctx.clone(), reconciled, stop.clone());
     crate::scheduler::spawn(ctx.clone(), stop.clone());
     crate::idle::spawn(ctx.clone(), stop.clone());
-    crate::server::spawn_sweeper(ctx.clone(), stop.clone());
+    spawn_sweeper(ctx.clone(), stop.clone());
     // the other replicas judge the network rule from the same moment
     let since = ctx
         .idle()
@@ -216,8 +216,18 @@ fn feed(ctx: &Shared) {
     ctx.apps().tell_others_through(ctx.events().clone());
     ctx.prepulls().tell_others_through(ctx.events().clone());
     ctx.commits().tell_others_through(ctx.events().clone());
-    ctx.held()
-        .tell_others_through(ctx.events().clone(), ctx.replica_id().to_string());
+    {
+        let (events, me) = (ctx.events().clone(), ctx.replica_id().to_string());
+        ctx.held()
+            .tell_others_through(Box::new(move |kind, user: &str, count| {
+                events.tell_others(Note::Held {
+                    replica: me.clone(),
+                    kind,
+                    user: user.to_string(),
+                    count,
+                });
+            }));
+    }
     let holding = ctx.clone();
     tokio::spawn(async move {
         loop {
@@ -305,4 +315,36 @@ fn feed(ctx: &Shared) {
             }
         }
     });
+}
+
+/// Hourly (and at start): forgets expired logins, and the kept logs of
+/// sessions that ended more than `--log-retention-days` ago.
+fn spawn_sweeper(ctx: Shared, stop: tokio_util::sync::CancellationToken) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = tick.tick() => {}
+            }
+            sweep(&ctx).await;
+        }
+    });
+}
+
+/// One sweep (see [`spawn_sweeper`]).
+pub async fn sweep(ctx: &Shared) {
+    let now = now_ms();
+    if let Err(e) = ctx.store().delete_expired_logins(now).await {
+        tracing::warn!(error = %e, "could not delete expired logins");
+    }
+    let days = i64::from(ctx.config().log_retention_days);
+    if days > 0 {
+        let before = now.saturating_sub(days.saturating_mul(86_400_000));
+        match ctx.store().forget_logs_before(before).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(kernels = n, days, "forgot the logs of long-ended sessions"),
+            Err(e) => tracing::warn!(error = %e, "could not forget old logs"),
+        }
+    }
 }

@@ -13,7 +13,7 @@ use crate::http::{self, ApiContext};
 use crate::resources;
 use crate::runtime::Runtime;
 use crate::services::Services;
-use crate::store::{now_ms, Store, StoreError};
+use crate::store::{Store, StoreError};
 
 /// Why the server (or a CLI command) could not run.
 #[derive(Debug, thiserror::Error)]
@@ -91,37 +91,7 @@ pub async fn build(config: Config) -> Result<App, StartError> {
     })
 }
 
-/// Hourly (and at start): forgets expired logins, and the kept logs of
-/// sessions that ended more than `--log-retention-days` ago.
-pub(crate) fn spawn_sweeper(ctx: ApiContext, stop: tokio_util::sync::CancellationToken) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(3600));
-        loop {
-            tokio::select! {
-                _ = stop.cancelled() => return,
-                _ = tick.tick() => {}
-            }
-            sweep(&ctx).await;
-        }
-    });
-}
-
-/// One sweep (see [`spawn_sweeper`]).
-pub async fn sweep(ctx: &ApiContext) {
-    let now = now_ms();
-    if let Err(e) = ctx.store().delete_expired_logins(now).await {
-        tracing::warn!(error = %e, "could not delete expired logins");
-    }
-    let days = i64::from(ctx.config().log_retention_days);
-    if days > 0 {
-        let before = now.saturating_sub(days.saturating_mul(86_400_000));
-        match ctx.store().forget_logs_before(before).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(kernels = n, days, "forgot the logs of long-ended sessions"),
-            Err(e) => tracing::warn!(error = %e, "could not forget old logs"),
-        }
-    }
-}
+pub use crate::replicas::sweep;
 
 /// Serves `router` on `listener` until `shutdown` resolves.
 pub async fn serve(

@@ -54,11 +54,7 @@ impl Api {
                 .cookie_store(true)
                 // behind a replica pair's balancer, each request is a
                 // connection of its own, so requests alternate replicas
-                .pool_max_idle_per_host(if crate::server::replicas() > 1 {
-                    0
-                } else {
-                    usize::MAX
-                })
+                .pool_max_idle_per_host(if replicas() > 1 { 0 } else { usize::MAX })
                 .default_headers(map)
                 .dns_resolver(std::sync::Arc::new(LocalhostNames))
                 .build()
@@ -290,4 +286,13 @@ pub async fn events_until<B: AsRef<[u8]>, E: std::fmt::Debug>(
             }
         }
     }
+}
+
+/// How many replicas each test server is (`BERTH_TEST_REPLICAS`, with
+/// PostgreSQL: 2 runs the suite against a pair behind a balancer).
+pub fn replicas() -> usize {
+    std::env::var("BERTH_TEST_REPLICAS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
 }

@@ -15,14 +15,14 @@ mod registry;
 mod remote;
 mod server;
 
-pub use client::{events_until, field_errors, problem, Api};
+pub use client::{events_until, field_errors, problem, replicas, Api};
 pub use docker::{container_ip, containers_of, docker, networks_settle, remove_containers};
 pub use engine::PrivateEngine;
 pub use engine_proxy::EngineProxy;
 pub use process::ServerProcess;
 pub use registry::Registry;
 pub use remote::{RemoteHost, REMOTE_TLS_PORT};
-pub use server::{postgres_database, replicas, TestServer};
+pub use server::{postgres_database, TestServer};
 
 /// The first superadmin of every test server.
 pub const ADMIN_EMAIL: &str = "root@test.berth";

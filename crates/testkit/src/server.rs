@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-use crate::client::Api;
+use crate::client::{replicas, Api};
 use crate::docker::remove_containers;
 use crate::{ADMIN_EMAIL, ADMIN_PASSWORD, USER_PASSWORD};
 
@@ -297,15 +297,6 @@ struct Pair {
     bases: [String; 2],
     stop: Option<oneshot::Sender<()>>,
     balancer: tokio::task::JoinHandle<()>,
-}
-
-/// How many replicas each test server is (`BERTH_TEST_REPLICAS`, with
-/// PostgreSQL: 2 runs the suite against a pair behind a balancer).
-pub fn replicas() -> usize {
-    std::env::var("BERTH_TEST_REPLICAS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1)
 }
 
 /// A TCP balancer: each accepted connection goes to the next backend in
