@@ -257,6 +257,7 @@ fn feed(ctx: &Shared) {
     });
     let out = ctx.clone();
     tokio::spawn(async move {
+        let mut notifier = None;
         while let Some(note) = rx.recv().await {
             let relayed = Relayed {
                 from: out.replica_id().to_string(),
@@ -270,7 +271,19 @@ fn feed(ctx: &Shared) {
                     );
                 }
                 Ok(payload) => {
-                    if let Err(e) = out.store().notify(EVENTS_CHANNEL, &payload).await {
+                    if notifier.is_none() {
+                        notifier = out.store().notifier().await.ok();
+                    }
+                    let sent = match notifier.as_mut() {
+                        Some(n) => n
+                            .send(EVENTS_CHANNEL, &payload)
+                            .await
+                            .map_err(|e| e.to_string()),
+                        None => Err("no connection to the database".to_string()),
+                    };
+                    if let Err(e) = sent {
+                        // a new connection for the next
+                        notifier = None;
                         tracing::warn!(error = %e, "could not send a note to the other replicas");
                     }
                 }

@@ -76,8 +76,10 @@ impl TestServer {
         config.stop_grace_secs = 2;
         if let Some(url) = postgres_database().await {
             config.db.database_url = url;
-            // many servers run at once against one PostgreSQL (max_connections 100)
-            config.db.db_max_connections = Some(4);
+            // many servers run at once against one PostgreSQL (max_connections
+            // 100); a replica pair's each hold three more (lease, listener,
+            // notifier)
+            config.db.db_max_connections = Some(if replicas() > 1 { 3 } else { 4 });
         }
         tweak(&mut config);
         Self::boot(dir, listener, config).await

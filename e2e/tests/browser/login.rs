@@ -195,6 +195,9 @@ async fn the_api_keypair_shows_a_new_secret_once() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert_ne!(second, first);
+    // focus is back on the new secret (the button was disabled while it
+    // was made), so Escape reaches the dialog
+    b.wait_focus("keypair-secret").await;
     // Escape closes it, and the secret is not shown again
     b.keys(Key::Escape).await;
     b.wait_gone("#keypair-dialog").await;

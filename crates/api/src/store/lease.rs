@@ -23,6 +23,22 @@ pub const EVENTS_CHANNEL: &str = "berth_events";
 /// PostgreSQL's limit on a notification's payload, less a margin.
 pub const NOTIFY_MAX: usize = 7_900;
 
+/// Sends notes on a connection of its own ([`Store::notifier`]).
+#[derive(Debug)]
+pub struct Notifier(PgConnection);
+
+impl Notifier {
+    /// Sends `payload` on `channel` to every replica listening.
+    pub async fn send(&mut self, channel: &str, payload: &str) -> StoreResult<()> {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(channel)
+            .bind(payload)
+            .execute(&mut self.0)
+            .await?;
+        Ok(())
+    }
+}
+
 /// The background work's lease, while this process holds it.
 #[derive(Debug)]
 pub enum Lease {
@@ -67,14 +83,10 @@ impl Store {
         self.backend == Backend::Postgres
     }
 
-    /// Sends `payload` to every replica listening (PostgreSQL only).
-    pub async fn notify(&self, channel: &str, payload: &str) -> StoreResult<()> {
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(channel)
-            .bind(payload)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+    /// A connection of its own that sends notes to every replica
+    /// listening (PostgreSQL only): a busy pool never holds a note up.
+    pub async fn notifier(&self) -> StoreResult<Notifier> {
+        Ok(Notifier(PgConnection::connect(&self.url).await?))
     }
 
     /// A connection listening on `channel` (PostgreSQL only).
