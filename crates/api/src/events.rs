@@ -56,6 +56,15 @@ pub enum Note {
         /// The oldest sample its series keeps.
         oldest_ms: i64,
     },
+    /// A session gave back a network the sender did not lend.
+    NetworkBack {
+        /// Its agent.
+        agent: Option<String>,
+        /// The network.
+        id: String,
+        /// The session.
+        session: String,
+    },
     /// A pre-pull's state (the replica running it sends each change).
     PrePull(berth_shared::images::PrePull),
     /// A login's outcome, for their throttles.

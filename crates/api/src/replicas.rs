@@ -174,6 +174,14 @@ fn heard(ctx: &Shared, note: Note) {
         } => ctx.apps().traffic(&session_id).absorb(bytes, last_ms),
         Note::PrePull(job) => ctx.prepulls().put(job),
         Note::Commit(note) => ctx.commits().heard(note),
+        Note::NetworkBack { agent, id, session } => {
+            let ctx = ctx.clone();
+            tokio::spawn(async move {
+                ctx.networks()
+                    .heard_back(ctx.engines(), agent.as_deref(), id, &session)
+                    .await;
+            });
+        }
         Note::IdleSample {
             session_id,
             at_ms,
@@ -216,6 +224,15 @@ fn feed(ctx: &Shared) {
     ctx.apps().tell_others_through(ctx.events().clone());
     ctx.prepulls().tell_others_through(ctx.events().clone());
     ctx.commits().tell_others_through(ctx.events().clone());
+    {
+        let events = ctx.events().clone();
+        ctx.networks()
+            .tell_others_through(crate::sessions::networks::NetworkTeller(Box::new(
+                move |agent, id, session| {
+                    events.tell_others(Note::NetworkBack { agent, id, session });
+                },
+            )));
+    }
     {
         let (events, me) = (ctx.events().clone(), ctx.replica_id().to_string());
         ctx.held()

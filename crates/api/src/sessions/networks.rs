@@ -68,6 +68,19 @@ pub struct Networks {
     subnets: ipnet::Ipv4Net,
     /// Per agent: whether its default bridge isolates, and when it said so.
     isolates: Mutex<HashMap<Option<String>, (bool, Instant)>>,
+    /// With replicas: tells the others a network this one does not know
+    /// came back (the replica that lent it keeps or removes it).
+    others: std::sync::OnceLock<NetworkTeller>,
+}
+
+/// Tells the other replicas that `session` gave network `id` on `agent`
+/// back.
+pub struct NetworkTeller(pub Box<dyn Fn(Option<String>, String, String) + Send + Sync>);
+
+impl std::fmt::Debug for NetworkTeller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NetworkTeller")
+    }
 }
 
 /// What a session's end does with its network.
@@ -79,6 +92,9 @@ enum Back {
     Ignored,
     /// Removed from the engine.
     Remove,
+    /// Not known here: from before a restart (removed), or lent by another
+    /// replica (told to it).
+    Unknown,
 }
 
 impl State {
@@ -142,7 +158,7 @@ impl State {
             }
             Some(_) => Back::Ignored,
             None if self.free.iter().any(|(_, f)| f == id) => Back::Ignored,
-            None => Back::Remove,
+            None => Back::Unknown,
         }
     }
 }
@@ -156,6 +172,30 @@ impl Networks {
             instance: instance.to_string(),
             subnets,
             isolates: Mutex::default(),
+            others: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Tells networks this replica does not know, given back, to the
+    /// others from now on (set once).
+    pub fn tell_others_through(&self, teller: NetworkTeller) {
+        let _ = self.others.set(teller);
+    }
+
+    /// Another replica's session gave back a network: kept or removed if
+    /// this replica lent it, else left alone.
+    pub async fn heard_back(
+        &self,
+        engines: &Engines,
+        agent: Option<&str>,
+        id: String,
+        session: &str,
+    ) {
+        let back = self.lock().give_back(agent, &id, session, Instant::now());
+        if back == Back::Remove {
+            if let Err(e) = engines.of(agent).remove_network(&id).await {
+                tracing::warn!(network = %id, error = %e, "could not remove a network");
+            }
         }
     }
 
@@ -247,7 +287,13 @@ impl Networks {
         session: &str,
     ) {
         let back = self.lock().give_back(agent, &id, session, Instant::now());
-        if back == Back::Remove {
+        if back == Back::Unknown {
+            if let Some(tell) = self.others.get() {
+                (tell.0)(agent.map(str::to_string), id, session.to_string());
+                return;
+            }
+        }
+        if matches!(back, Back::Remove | Back::Unknown) {
             // one that will not go now is removed by a later reconcile pass
             if let Err(e) = engines.of(agent).remove_network(&id).await {
                 tracing::warn!(network = %id, error = %e, "could not remove a network");
@@ -318,7 +364,7 @@ mod tests {
         assert_eq!(st.give_back(None, "n1", "s1", now), Back::Ignored);
         assert_eq!(st.lent.get("n1").map(|(s, _)| s.as_str()), Some("s3"));
         // one this process never lent (a previous run's) is removed
-        assert_eq!(st.give_back(None, "n9", "s1", now), Back::Remove);
+        assert_eq!(st.give_back(None, "n9", "s1", now), Back::Unknown);
     }
 
     #[test]
