@@ -66,16 +66,14 @@ async fn same_origin_only(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
-/// A request that changed something is answered once the other replicas
-/// were told (`Events::flushed`): the caller's next request, whichever
-/// replica it reaches, finds what this one did (an app and its code, a
-/// commit running, a logout). Nothing to wait for with one process.
+/// A request is answered once the other replicas were told what it did
+/// (`Events::flushed`): the caller's next request, whichever replica it
+/// reaches, finds it (an app and its code, a commit running, a logout, an
+/// event stream held against the cap). Nothing to wait for with one
+/// process, or when nothing was told.
 async fn told_before_answered(State(ctx): State<ApiContext>, req: Request, next: Next) -> Response {
-    let changes = crate::origin::changes_state(req.method());
     let res = next.run(req).await;
-    if changes {
-        ctx.events().flushed().await;
-    }
+    ctx.events().flushed().await;
     res
 }
 

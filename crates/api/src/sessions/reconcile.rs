@@ -135,6 +135,9 @@ pub async fn reconcile_agent(
                 tokio::spawn(watch(svc.clone(), s, c.id.clone(), timeout));
             }
             (Running, Some(_)) => {}
+            // its watcher saw it end and records that (a batch container
+            // that ran at once is removed before its end is written)
+            (Running, None) if tasks.runs(Task::Watching, &s.id) => {}
             (Running, None) => {
                 // started after the listing? ask about its own container
                 if let Some(cid) = &k.container_id {
