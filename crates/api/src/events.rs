@@ -4,12 +4,13 @@
 //! others (its session events, a changed login, a login's outcome) leaves
 //! through [`Events::tell_others`] as a [`Note`] (`replicas` carries it).
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use berth_shared::sessions::SessionEvent;
 use serde::{Deserialize, Serialize};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, oneshot};
 
 /// What one replica tells the others.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -76,6 +77,12 @@ pub enum Note {
         /// Wrong password or account (else: right).
         failed: bool,
     },
+    /// A mark the sender sends itself: when it comes back, every note
+    /// another replica sent before it has been heard here too.
+    Mark {
+        /// Its number.
+        n: u64,
+    },
 }
 
 /// Events kept for slow subscribers before they miss some (they then refetch).
@@ -94,6 +101,9 @@ pub struct Events {
     sent: Arc<tokio::sync::watch::Sender<u64>>,
     /// Events published so far: what was read before a change is stale.
     published: Arc<AtomicU64>,
+    /// Marks sent and not yet back, and the next one's number.
+    marks: Arc<std::sync::Mutex<HashMap<u64, oneshot::Sender<()>>>>,
+    next_mark: Arc<AtomicU64>,
 }
 
 impl Default for Events {
@@ -104,6 +114,8 @@ impl Default for Events {
             queued: Arc::default(),
             sent: Arc::new(tokio::sync::watch::channel(0).0),
             published: Arc::default(),
+            marks: Arc::default(),
+            next_mark: Arc::default(),
         }
     }
 }
@@ -159,6 +171,42 @@ impl Events {
             sent.wait_for(|n| *n >= queued),
         )
         .await;
+    }
+
+    /// Waits (at most two seconds) until this replica has heard every note
+    /// the others sent before now: a check that counts what happened on
+    /// any replica (a login's failures, streams held open) reads it after.
+    /// PostgreSQL hands a listener notifications in the order they were
+    /// committed, so when a mark this replica sends comes back, everything
+    /// committed before it was heard first.
+    pub async fn caught_up(&self) {
+        if self.relay.get().is_none() {
+            return;
+        }
+        let n = self.next_mark.fetch_add(1, Ordering::SeqCst);
+        let (tx, rx) = oneshot::channel();
+        self.lock_marks().insert(n, tx);
+        self.tell_others(Note::Mark { n });
+        if tokio::time::timeout(std::time::Duration::from_secs(2), rx)
+            .await
+            .is_err()
+        {
+            tracing::warn!("this replica's mark did not come back in time; going on");
+        }
+        self.lock_marks().remove(&n);
+    }
+
+    /// This replica's own mark came back (see [`Events::caught_up`]).
+    pub fn mark_back(&self, n: u64) {
+        if let Some(tx) = self.lock_marks().remove(&n) {
+            let _ = tx.send(());
+        }
+    }
+
+    fn lock_marks(&self) -> std::sync::MutexGuard<'_, HashMap<u64, oneshot::Sender<()>>> {
+        self.marks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// How many events were published: unchanged means no session changed
@@ -282,6 +330,7 @@ mod tests {
     fn every_note_goes_through_json_and_comes_back_the_same() {
         let notes = vec![
             Note::AccountsChanged,
+            Note::Mark { n: 7 },
             Note::Login {
                 addr: std::net::IpAddr::from([127, 0, 0, 3]),
                 email: "a@b.io".into(),

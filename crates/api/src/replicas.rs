@@ -198,6 +198,8 @@ fn heard(ctx: &Shared, note: Note) {
             user,
             count,
         } => ctx.held().heard(replica, kind, user, count),
+        // another's mark: not for this replica
+        Note::Mark { .. } => {}
         Note::Login {
             addr,
             email,
@@ -332,6 +334,10 @@ fn feed(ctx: &Shared) {
                 match note {
                     Ok(note) => match serde_json::from_str::<Relayed>(note.payload()) {
                         Ok(r) if r.from != inbound.replica_id() => heard(&inbound, r.note),
+                        Ok(Relayed {
+                            note: Note::Mark { n },
+                            ..
+                        }) => inbound.events().mark_back(n),
                         Ok(_) => {}
                         Err(e) => {
                             tracing::warn!(error = %e, "an unreadable event from another replica")

@@ -181,10 +181,10 @@ fn strip_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
     }
 }
 
-/// `find()` now or, when replicas share the database, within a moment: an
-/// app, code or pass another replica made may still be on its way here
-/// (its note was sent before the caller heard of it, and is read by this
-/// replica's listener a moment later).
+/// `find()` now or, when replicas share the database, once this replica
+/// has heard every note sent before: an app, code or pass another replica
+/// made may still be on its way here (its note was sent before the caller
+/// heard of it, and is read by this replica's listener a moment later).
 async fn soon<T>(ctx: &Shared, find: impl Fn() -> Option<T>) -> Option<T> {
     if let Some(found) = find() {
         return Some(found);
@@ -192,18 +192,9 @@ async fn soon<T>(ctx: &Shared, find: impl Fn() -> Option<T>) -> Option<T> {
     if !ctx.store().shared() {
         return None;
     }
-    for _ in 0..SOON_TRIES {
-        tokio::time::sleep(SOON_STEP).await;
-        if let Some(found) = find() {
-            return Some(found);
-        }
-    }
-    None
+    ctx.events().caught_up().await;
+    find()
 }
-
-/// How long (in steps) [`soon`] waits for another replica's note.
-const SOON_TRIES: u32 = 20;
-const SOON_STEP: std::time::Duration = std::time::Duration::from_millis(25);
 
 /// The pass cookie's name on this server.
 fn app_cookie(secure: bool) -> &'static str {
