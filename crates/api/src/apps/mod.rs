@@ -8,6 +8,7 @@
 //! Apps close when their session ends, and a disabled owner's close.
 
 mod error;
+pub mod pass;
 pub mod proxy;
 pub mod registry;
 pub mod service;

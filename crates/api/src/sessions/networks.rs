@@ -163,6 +163,14 @@ impl State {
     }
 }
 
+/// Removes network `id` from `agent`'s engine; one that will not go now
+/// is left to a later reconcile pass.
+async fn remove(engines: &Engines, agent: Option<&str>, id: &str) {
+    if let Err(e) = engines.of(agent).remove_network(id).await {
+        tracing::warn!(network = %id, error = %e, "could not remove a network");
+    }
+}
+
 impl Networks {
     /// No networks yet; new ones are labelled `instance` and carved from
     /// `subnets`.
@@ -193,9 +201,7 @@ impl Networks {
     ) {
         let back = self.lock().give_back(agent, &id, session, Instant::now());
         if back == Back::Remove {
-            if let Err(e) = engines.of(agent).remove_network(&id).await {
-                tracing::warn!(network = %id, error = %e, "could not remove a network");
-            }
+            remove(engines, agent, &id).await;
         }
     }
 
@@ -294,10 +300,7 @@ impl Networks {
             }
         }
         if matches!(back, Back::Remove | Back::Unknown) {
-            // one that will not go now is removed by a later reconcile pass
-            if let Err(e) = engines.of(agent).remove_network(&id).await {
-                tracing::warn!(network = %id, error = %e, "could not remove a network");
-            }
+            remove(engines, agent, &id).await;
         }
     }
 
@@ -305,9 +308,7 @@ impl Networks {
     /// removed, never lent again.
     pub async fn discard(&self, engines: &Engines, agent: Option<&str>, id: String) {
         self.lock().lent.remove(&id);
-        if let Err(e) = engines.of(agent).remove_network(&id).await {
-            tracing::warn!(network = %id, error = %e, "could not remove a network");
-        }
+        remove(engines, agent, &id).await;
     }
 
     /// Removes the free networks beyond what recent demand keeps (the
@@ -315,9 +316,7 @@ impl Networks {
     pub async fn trim(&self, engines: &Engines) {
         let beyond = self.lock().beyond_keep(Instant::now());
         for (agent, id) in beyond {
-            if let Err(e) = engines.of(agent.as_deref()).remove_network(&id).await {
-                tracing::warn!(network = %id, error = %e, "could not remove a network");
-            }
+            remove(engines, agent.as_deref(), &id).await;
         }
     }
 
@@ -325,9 +324,7 @@ impl Networks {
     pub async fn remove_free(&self, engines: &Engines) {
         let free = std::mem::take(&mut self.lock().free);
         for (agent, id) in free {
-            if let Err(e) = engines.of(agent.as_deref()).remove_network(&id).await {
-                tracing::warn!(network = %id, error = %e, "could not remove a network");
-            }
+            remove(engines, agent.as_deref(), &id).await;
         }
     }
 

@@ -3,22 +3,25 @@
 //! let a browser into a web app's host, and each session's traffic. Kept
 //! in memory: a restart closes every app (the next open starts it again,
 //! or finds its service still running). Replicas tell each other of every
-//! change to a web app, its codes and passes (`AppNote`), so any replica
-//! serves a web app another opened; a TCP app's port is the opening
-//! replica's own.
+//! change to a web app, its codes and passes (`AppNote`, [`notes`]), so
+//! any replica serves a web app another opened; a TCP app's port is the
+//! opening replica's own. Traffic is counted in [`traffic`].
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use berth_shared::apps::Traffic;
 use tokio_util::sync::CancellationToken;
 
-use crate::accounts::{ms_to_time, secrets, OwnedCredential};
-use crate::events::{AppNote, Events, Note};
-use crate::store::now_ms;
+use crate::accounts::{secrets, OwnedCredential};
+use crate::events::{AppNote, Events};
+
+mod notes;
+mod traffic;
+
+use self::notes::split;
+pub use self::traffic::TrafficCounter;
 
 /// How long a login that passed is trusted without asking again.
 pub const GRANT_TTL: Duration = Duration::from_secs(5);
@@ -50,40 +53,6 @@ impl Grants {
                 g.clear();
             }
             g.insert(key, (Instant::now(), user_id));
-        }
-    }
-}
-
-/// Bytes and last activity of one session's traffic.
-#[derive(Debug, Default)]
-pub struct TrafficCounter {
-    bytes: AtomicU64,
-    last_ms: AtomicI64,
-    /// Bytes that passed here and are not yet told to the other replicas.
-    untold: AtomicU64,
-}
-
-impl TrafficCounter {
-    /// Counts `n` bytes passing now.
-    pub fn add(&self, n: usize) {
-        self.bytes.fetch_add(n as u64, Ordering::Relaxed);
-        self.untold.fetch_add(n as u64, Ordering::Relaxed);
-        self.last_ms.store(now_ms(), Ordering::Relaxed);
-    }
-
-    /// Counts bytes that passed through another replica, the last at
-    /// `last_ms`.
-    pub fn absorb(&self, bytes: u64, last_ms: i64) {
-        self.bytes.fetch_add(bytes, Ordering::Relaxed);
-        self.last_ms.fetch_max(last_ms, Ordering::Relaxed);
-    }
-
-    /// What passed so far.
-    pub fn read(&self) -> Traffic {
-        let last = self.last_ms.load(Ordering::Relaxed);
-        Traffic {
-            bytes: self.bytes.load(Ordering::Relaxed),
-            last_activity: (last > 0).then(|| ms_to_time(last)),
         }
     }
 }
@@ -202,21 +171,6 @@ pub struct Registry {
     others: std::sync::OnceLock<Events>,
 }
 
-fn split(credential: &OwnedCredential) -> (bool, String) {
-    match credential {
-        OwnedCredential::Login(t) => (true, t.clone()),
-        OwnedCredential::Bearer(t) => (false, t.clone()),
-    }
-}
-
-fn joined(is_login: bool, token: String) -> OwnedCredential {
-    if is_login {
-        OwnedCredential::Login(token)
-    } else {
-        OwnedCredential::Bearer(token)
-    }
-}
-
 impl Inner {
     fn remove(&mut self, key: &(String, String)) -> Option<OpenEntry> {
         let e = self.open.remove(key)?;
@@ -231,92 +185,6 @@ impl Inner {
 }
 
 impl Registry {
-    /// Tells `events`' other replicas (when there are any) of every change
-    /// to a web app from now on.
-    pub fn tell_others_through(&self, events: Events) {
-        let _ = self.others.set(events);
-    }
-
-    fn tell(&self, note: AppNote) {
-        if let Some(events) = self.others.get() {
-            events.tell_others(Note::App(note));
-        }
-    }
-
-    /// Does here what another replica did to its web apps.
-    pub fn heard(&self, note: AppNote) {
-        match note {
-            AppNote::Opened {
-                session_id,
-                name,
-                owner_id,
-                upstream,
-                port,
-                label,
-                public,
-                secret,
-            } => {
-                let mut inner = self.lock();
-                let key = (session_id.clone(), name);
-                if inner.open.contains_key(&key) {
-                    return;
-                }
-                inner.hosts.insert(label.clone(), key.clone());
-                inner.open.insert(
-                    key,
-                    OpenEntry {
-                        session_id,
-                        owner_id,
-                        upstream,
-                        port,
-                        address: Address::Host(label),
-                        public,
-                        secret,
-                        cancel: CancellationToken::new(),
-                        grants: Grants::default(),
-                    },
-                );
-            }
-            AppNote::Closed { session_id, name } => {
-                self.lock().remove(&(session_id, name));
-            }
-            AppNote::SessionClosed { session_id } => self.close_session_here(&session_id),
-            AppNote::OwnerClosed { owner_id } => {
-                self.close_owner_here(&owner_id);
-            }
-            AppNote::Code {
-                code,
-                label,
-                is_login,
-                token,
-            } => {
-                self.lock().codes.insert(
-                    code,
-                    Code {
-                        label,
-                        credential: joined(is_login, token),
-                        made: Instant::now(),
-                    },
-                );
-            }
-            AppNote::CodeUsed { code } => {
-                self.lock().codes.remove(&code);
-            }
-            AppNote::Pass {
-                label,
-                pass,
-                is_login,
-                token,
-            } => {
-                self.lock()
-                    .passes
-                    .entry(label)
-                    .or_default()
-                    .insert(pass, (joined(is_login, token), Instant::now()));
-            }
-        }
-    }
-
     /// An early start of `session`'s main service begins: what it started
     /// goes through the returned sender (dropped unsent: nothing).
     pub fn warming(&self, session: &str) -> tokio::sync::watch::Sender<Option<Option<String>>> {
@@ -590,28 +458,6 @@ impl Registry {
             .map(|(c, _)| c.clone())
     }
 
-    /// The session's traffic counter (made on first use).
-    pub fn traffic(&self, session_id: &str) -> Arc<TrafficCounter> {
-        self.lock()
-            .traffic
-            .entry(session_id.to_string())
-            .or_default()
-            .clone()
-    }
-
-    /// Each session's bytes that passed here since the last call, and
-    /// when the last passed (for the other replicas).
-    pub fn untold_traffic(&self) -> Vec<(String, u64, i64)> {
-        self.lock()
-            .traffic
-            .iter()
-            .filter_map(|(id, t)| {
-                let n = t.untold.swap(0, Ordering::Relaxed);
-                (n > 0).then(|| (id.clone(), n, t.last_ms.load(Ordering::Relaxed)))
-            })
-            .collect()
-    }
-
     /// How many apps are open now.
     pub fn open_count(&self) -> usize {
         self.lock().open.len()
@@ -633,6 +479,7 @@ impl Registry {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use berth_shared::apps::Traffic;
 
     fn entry(session: &str, address: Address) -> OpenEntry {
         OpenEntry {
