@@ -231,18 +231,6 @@ impl Services {
         &self.held
     }
 
-    /// One more of `kind` for `user`, if they hold fewer than `max` on
-    /// every replica together (counted once this replica heard the others).
-    pub async fn hold(
-        &self,
-        kind: crate::held::Kind,
-        user: &str,
-        max: u32,
-    ) -> Option<crate::held::Slot> {
-        self.events.caught_up().await;
-        self.held.take(kind, user, max)
-    }
-
     /// This server's instance id (label `berth.instance` on its containers).
     pub fn instance(&self) -> &str {
         &self.instance

@@ -63,8 +63,8 @@ pub async fn session_events(
         .ok_or_else(|| FacadeError::invalid("sessionId or name: required"))?;
     let max = ctx.config().max_streams_per_user;
     let slot = ctx
-        .hold(Kind::Stream, &user.id, max)
-        .await
+        .held()
+        .take(Kind::Stream, &user.id, max)
         .ok_or_else(|| FacadeError::too_many(format!("at most {max} event streams at once")))?;
     // subscribed before the session is read: nothing falls in between
     let rx = ctx.events().subscribe();

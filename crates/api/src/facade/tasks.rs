@@ -130,8 +130,8 @@ pub async fn events(
         .to_string();
     let max = ctx.config().max_streams_per_user;
     let slot = ctx
-        .hold(Kind::Stream, &user.id, max)
-        .await
+        .held()
+        .take(Kind::Stream, &user.id, max)
         .ok_or_else(|| FacadeError::too_many(format!("at most {max} event streams at once")))?;
     // subscribed before the task is read: its end cannot fall in between
     let rx = ctx.events().subscribe();

@@ -119,8 +119,8 @@ where
     let parts = entry_parts(path)?;
     let max = svc.config().max_parallel_uploads;
     let _slot = svc
-        .hold(Kind::Upload, &caller.id, max)
-        .await
+        .held()
+        .take(Kind::Upload, &caller.id, max)
         .ok_or(FolderError::Busy {
             kind: Kind::Upload,
             max,

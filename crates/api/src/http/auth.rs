@@ -51,8 +51,6 @@ pub(crate) async fn login(
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
     req.validate().map_err(ApiError::Invalid)?;
-    // the failures other replicas saw count here too
-    ctx.events().caught_up().await;
     let outcome = accounts::authenticate_throttled(
         ctx.store(),
         ctx.login_throttle(),

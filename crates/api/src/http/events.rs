@@ -40,16 +40,16 @@ pub(crate) async fn events(
         ));
     }
     let max = ctx.config().max_streams_per_user;
-    let slot =
-        ctx.hold(Kind::Stream, &user.id, max)
-            .await
-            .ok_or_else(|| ApiError::TooManyRequests {
-                retry_after_secs: 5,
-                detail: format!(
-                    "You already follow events in {max} streams at once, the most this server \
+    let slot = ctx
+        .held()
+        .take(Kind::Stream, &user.id, max)
+        .ok_or_else(|| ApiError::TooManyRequests {
+            retry_after_secs: 5,
+            detail: format!(
+                "You already follow events in {max} streams at once, the most this server \
                  allows; close a tab or two."
-                ),
-            })?;
+            ),
+        })?;
     let follow = Follow {
         rx: ctx.events().subscribe(),
         accounts: ctx.watch_accounts(),

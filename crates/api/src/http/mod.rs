@@ -66,12 +66,18 @@ async fn same_origin_only(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
-/// A request is answered once the other replicas were told what it did
-/// (`Events::flushed`): the caller's next request, whichever replica it
-/// reaches, finds it (an app and its code, a commit running, a logout, an
-/// event stream held against the cap). Nothing to wait for with one
-/// process, or when nothing was told.
-async fn told_before_answered(State(ctx): State<ApiContext>, req: Request, next: Next) -> Response {
+/// Replicas in step, for the caller: an API request (berth's or the
+/// Backend.AI facade's) is served once this replica heard what the others
+/// told before it came (`Events::caught_up`: a login's failures, a commit
+/// running, streams held against the cap, a pre-pull), and answered once
+/// the others were told what it did (`Events::flushed`), so the caller's
+/// next request, whichever replica it reaches, finds it. Nothing to wait
+/// for with one process.
+async fn in_step_with_others(State(ctx): State<ApiContext>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    if path.starts_with("/api/") || path.starts_with(crate::facade::PREFIX) {
+        ctx.events().caught_up().await;
+    }
     let res = next.run(req).await;
     ctx.events().flushed().await;
     res
@@ -141,7 +147,7 @@ pub fn router(ctx: ApiContext) -> Router {
         .fallback_service(spa)
         .layer(middleware::from_fn_with_state(
             ctx.clone(),
-            told_before_answered,
+            in_step_with_others,
         ))
         .layer(middleware::from_fn_with_state(
             ctx.clone(),
