@@ -4,7 +4,11 @@
 //! `GET /api/v1/sessions?status=finished&page_size=50` (goal ≥ 5,000 req/s,
 //! p99 ≤ 20 ms), on `GET /auth/me` (a plain authenticated request, the
 //! ratio's base) and on `GET /healthz`; the server's RSS idle, and with
-//! 1,000 sessions stored and listed (goals ≤ 40 MB, ≤ 120 MB).
+//! 1,000 sessions stored and listed (goals ≤ 40 MB, ≤ 120 MB). With
+//! `BERTH_TEST_POSTGRES`, also `GET /auth/me` and `GET /healthz` on two
+//! replicas sharing one PostgreSQL database, half the connections to each
+//! (an API request first waits until its replica heard the other's notes;
+//! `/healthz` does not).
 
 use std::time::{Duration, Instant};
 
@@ -21,10 +25,19 @@ struct Run {
 }
 
 async fn load(client: &reqwest::Client, url: &str, token: &str) -> Run {
+    load_spread(client, &[url], token).await
+}
+
+/// Like [`load`], the connections spread over `urls` in turn.
+async fn load_spread(client: &reqwest::Client, urls: &[&str], token: &str) -> Run {
     let start = Instant::now();
     let tasks: Vec<_> = (0..CONNECTIONS)
-        .map(|_| {
-            let (client, url, token) = (client.clone(), url.to_string(), token.to_string());
+        .map(|i| {
+            let (client, url, token) = (
+                client.clone(),
+                urls[i % urls.len()].to_string(),
+                token.to_string(),
+            );
             tokio::spawn(async move {
                 let mut took = Vec::with_capacity(PER_CONNECTION);
                 for _ in 0..PER_CONNECTION {
@@ -91,6 +104,39 @@ async fn ended_sessions(c: &berth_testkit::Api, n: usize) {
             c.delete(&format!("/api/v1/sessions/{id}")).await;
         }
     }
+}
+
+/// `/auth/me` and `/healthz` on a replica pair sharing a PostgreSQL
+/// database, when `BERTH_TEST_POSTGRES` names a server.
+async fn pair(client: &reqwest::Client) -> Option<(Run, Run)> {
+    let database = berth_testkit::postgres_database().await?;
+    let args = ["--log", "warn"];
+    let bin = env!("CARGO_BIN_EXE_berth");
+    let first = ServerProcess::start_on(bin, &args, &database).await;
+    let second = ServerProcess::start_on(bin, &args, &database).await;
+    let token = first
+        .admin()
+        .await
+        .post_json("/api/v1/auth/tokens", &json!({"name": "bench"}))
+        .await["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let me = [
+        format!("{}/api/v1/auth/me", first.base),
+        format!("{}/api/v1/auth/me", second.base),
+    ];
+    let me: Vec<&str> = me.iter().map(String::as_str).collect();
+    let health = [
+        format!("{}/healthz", first.base),
+        format!("{}/healthz", second.base),
+    ];
+    let health: Vec<&str> = health.iter().map(String::as_str).collect();
+    load_spread(client, &me, &token).await;
+    Some((
+        load_spread(client, &me, &token).await,
+        load_spread(client, &health, &token).await,
+    ))
 }
 
 #[tokio::main]
@@ -167,4 +213,16 @@ async fn main() {
         me.per_s / list.per_s
     );
     println!("  RSS: idle {idle:.1} MiB, after the load {after_load:.1} MiB, with 1,000 sessions stored and listed {thousand:.1} MiB");
+    drop(srv);
+    if let Some((me, health)) = pair(&client).await {
+        println!("  two replicas on one PostgreSQL database, half the connections to each:");
+        for (name, r) in [("GET /api/v1/auth/me", &me), ("GET /healthz", &health)] {
+            println!(
+                "  {name:<52} {:>8.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms",
+                r.per_s,
+                r.p50.as_secs_f64() * 1e3,
+                r.p99.as_secs_f64() * 1e3
+            );
+        }
+    }
 }

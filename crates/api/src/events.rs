@@ -4,7 +4,7 @@
 //! others (its session events, a changed login, a login's outcome) leaves
 //! through [`Events::tell_others`] as a [`Note`] (`replicas` carries it).
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -101,9 +101,59 @@ pub struct Events {
     sent: Arc<tokio::sync::watch::Sender<u64>>,
     /// Events published so far: what was read before a change is stale.
     published: Arc<AtomicU64>,
-    /// Marks sent and not yet back, and the next one's number.
-    marks: Arc<std::sync::Mutex<HashMap<u64, oneshot::Sender<()>>>>,
-    next_mark: Arc<AtomicU64>,
+    /// Callers waiting for a mark (see [`Events::caught_up`]).
+    marks: Arc<std::sync::Mutex<Marks>>,
+}
+
+/// The marks a replica sends itself, and who waits for each. Callers that
+/// come while a mark waits in the queue share it: it leaves after they
+/// came, which is all each needs (so a burst of requests costs one
+/// `NOTIFY`, not one each).
+#[derive(Debug, Default)]
+struct Marks {
+    /// Callers that came since the last mark left.
+    unsent: Vec<oneshot::Sender<()>>,
+    /// The mark queued for them, if one is.
+    queued: Option<u64>,
+    next: u64,
+    /// Marks that left, and whom each answers.
+    sent: BTreeMap<u64, Vec<oneshot::Sender<()>>>,
+}
+
+impl Marks {
+    /// A caller comes: the mark to queue for it, if none is queued yet.
+    fn wait(&mut self, tx: oneshot::Sender<()>) -> Option<u64> {
+        self.unsent.push(tx);
+        if self.queued.is_some() {
+            return None;
+        }
+        let n = self.next;
+        self.next += 1;
+        self.queued = Some(n);
+        Some(n)
+    }
+
+    /// Mark `n` leaves now: it answers everyone who came before.
+    fn leaving(&mut self, n: u64) {
+        if self.queued == Some(n) {
+            self.queued = None;
+        }
+        let waiting = std::mem::take(&mut self.unsent);
+        self.sent.entry(n).or_default().extend(waiting);
+    }
+
+    /// Mark `n` came back: it and every earlier one are answered (this
+    /// replica's marks come back in the order they left, so an earlier one
+    /// not back by now was lost, and `n` left after it anyway).
+    fn back(&mut self, n: u64) {
+        let later = self.sent.split_off(&(n + 1));
+        for tx in std::mem::replace(&mut self.sent, later)
+            .into_values()
+            .flatten()
+        {
+            let _ = tx.send(());
+        }
+    }
 }
 
 impl Default for Events {
@@ -115,7 +165,6 @@ impl Default for Events {
             sent: Arc::new(tokio::sync::watch::channel(0).0),
             published: Arc::default(),
             marks: Arc::default(),
-            next_mark: Arc::default(),
         }
     }
 }
@@ -183,27 +232,30 @@ impl Events {
         if self.relay.get().is_none() {
             return;
         }
-        let n = self.next_mark.fetch_add(1, Ordering::SeqCst);
         let (tx, rx) = oneshot::channel();
-        self.lock_marks().insert(n, tx);
-        self.tell_others(Note::Mark { n });
+        let queue = self.lock_marks().wait(tx);
+        if let Some(n) = queue {
+            self.tell_others(Note::Mark { n });
+        }
         if tokio::time::timeout(std::time::Duration::from_secs(2), rx)
             .await
             .is_err()
         {
             tracing::warn!("this replica's mark did not come back in time; going on");
         }
-        self.lock_marks().remove(&n);
+    }
+
+    /// The relay sends this replica's mark `n` now.
+    pub fn mark_leaving(&self, n: u64) {
+        self.lock_marks().leaving(n);
     }
 
     /// This replica's own mark came back (see [`Events::caught_up`]).
     pub fn mark_back(&self, n: u64) {
-        if let Some(tx) = self.lock_marks().remove(&n) {
-            let _ = tx.send(());
-        }
+        self.lock_marks().back(n);
     }
 
-    fn lock_marks(&self) -> std::sync::MutexGuard<'_, HashMap<u64, oneshot::Sender<()>>> {
+    fn lock_marks(&self) -> std::sync::MutexGuard<'_, Marks> {
         self.marks
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -325,6 +377,42 @@ pub enum CommitNote {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_mark_answers_the_callers_that_came_before_it_left_and_no_later_one() {
+        let mut m = Marks::default();
+        let (a, mut a_rx) = oneshot::channel();
+        let (b, mut b_rx) = oneshot::channel();
+        let (c, mut c_rx) = oneshot::channel();
+        // a and b share the queued mark 0
+        assert_eq!(m.wait(a), Some(0));
+        assert_eq!(m.wait(b), None);
+        m.leaving(0);
+        // c came after 0 left: it needs a mark of its own
+        assert_eq!(m.wait(c), Some(1));
+        m.back(0);
+        assert!(a_rx.try_recv().is_ok() && b_rx.try_recv().is_ok());
+        assert!(c_rx.try_recv().is_err(), "mark 0 left before c came");
+        m.leaving(1);
+        m.back(1);
+        assert!(c_rx.try_recv().is_ok());
+        assert!(m.sent.is_empty() && m.unsent.is_empty());
+    }
+
+    #[test]
+    fn a_lost_mark_is_answered_by_a_later_one() {
+        let mut m = Marks::default();
+        let (a, mut a_rx) = oneshot::channel();
+        let (b, mut b_rx) = oneshot::channel();
+        assert_eq!(m.wait(a), Some(0));
+        m.leaving(0);
+        assert_eq!(m.wait(b), Some(1));
+        m.leaving(1);
+        // 0 never comes back; 1 left after it
+        m.back(1);
+        assert!(a_rx.try_recv().is_ok() && b_rx.try_recv().is_ok());
+        assert!(m.sent.is_empty());
+    }
 
     #[test]
     fn every_note_goes_through_json_and_comes_back_the_same() {

@@ -278,6 +278,9 @@ fn feed(ctx: &Shared) {
     tokio::spawn(async move {
         let mut notifier = None;
         while let Some(note) = rx.recv().await {
+            if let Note::Mark { n } = note {
+                out.events().mark_leaving(n);
+            }
             let relayed = Relayed {
                 from: out.replica_id().to_string(),
                 note,
