@@ -2,7 +2,9 @@
 //! and fanned out to SSE subscribers (each filters what its caller may see).
 //! When replicas share the database, what one replica must tell the
 //! others (its session events, a changed login, a login's outcome) leaves
-//! through [`Events::tell_others`] as a [`Note`] (`replicas` carries it).
+//! through [`Events::tell_others`] as a [`Note`] (`replicas` carries it);
+//! [`Events::flushed`] waits until this replica's notes left, and
+//! [`Events::caught_up`] until it heard the notes the others sent before.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
