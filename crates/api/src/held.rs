@@ -3,7 +3,7 @@
 //! before the work starts and given back when it ends, however it ends.
 //! Replicas tell each other their counts (on each change, and all of them
 //! every [`RETELL_EVERY`]), and a cap counts what the user holds on every
-//! replica; a replica's counts not heard again within [`FORGET_AFTER`] (it
+//! replica; a replica's counts not heard again within `FORGET_AFTER` (it
 //! died) are forgotten.
 
 use std::collections::HashMap;

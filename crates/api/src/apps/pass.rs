@@ -1,6 +1,6 @@
 //! Who may use a web app: anyone when it is public; else its session's
 //! owner or an admin, proven by the app's own cookie (a *pass*, set when
-//! the browser brings the one-time code of an open: [`launch`]) or by an
+//! the browser brings the one-time code of an open: `launch`) or by an
 //! API token. The login behind it is checked again every [`super::registry::GRANT_TTL`]
 //! (a page load is dozens of requests), and sockets through the proxy
 //! close when that login ends, the app closes or the session ends.

@@ -3,9 +3,9 @@
 //! let a browser into a web app's host, and each session's traffic. Kept
 //! in memory: a restart closes every app (the next open starts it again,
 //! or finds its service still running). Replicas tell each other of every
-//! change to a web app, its codes and passes (`AppNote`, [`notes`]), so
+//! change to a web app, its codes and passes (`AppNote`, `notes`), so
 //! any replica serves a web app another opened; a TCP app's port is the
-//! opening replica's own. Traffic is counted in [`traffic`].
+//! opening replica's own. Traffic is counted in `traffic`.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
