@@ -33,9 +33,7 @@ pub(super) async fn soon<T>(ctx: &Shared, find: impl Fn() -> Option<T>) -> Optio
     if let Some(found) = find() {
         return Some(found);
     }
-    if !ctx.store().shared() {
-        return None;
-    }
+    // returns at once with one process
     ctx.events().caught_up().await;
     find()
 }
